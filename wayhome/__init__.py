@@ -1,0 +1,1 @@
+"""Wayhome: the command line, the demo case and the app-wide settings."""
