@@ -18,6 +18,20 @@ TILES : str
     overlay still shows), or a tile URL template ``https://…/{z}/{x}/{y}.png``.
 TILES_ATTRIBUTION : str
     ``WAYHOME_TILES_ATTRIBUTION``; required by most tile servers for a custom URL.
+SEARCH_SCIENCE_DIR : pathlib.Path
+    ``WAYHOME_SEARCH_SCIENCE_DIR``; ring distances, sweep widths and assurance->POD
+    defaults with their sources (``data/search_science``).
+MAX_FOOT_SPEED_MS : float
+    ``WAYHOME_MAX_FOOT_SPEED_MS``; default 3.0 m/s. A GPS track step faster than this
+    (after ``GPS_JITTER_M``) is not a searcher on foot (running, riding or a GPS glitch)
+    and is not counted as search effort. A planning assumption, not a published figure.
+GPS_JITTER_M : float
+    ``WAYHOME_GPS_JITTER_M``; default 25 m. Position error allowed on top of the foot
+    speed before a step counts as an impossible jump (phone GPS error is often 5-20 m
+    in streets). A planning assumption.
+MAX_UNTIMED_STEP_M : float
+    ``WAYHOME_MAX_UNTIMED_STEP_M``; default 500 m. Without timestamps a step longer than
+    this is treated as a jump (the line is split there). A planning assumption.
 """
 
 from __future__ import annotations
@@ -39,3 +53,9 @@ POSTCODES_FILE: Path = Path(
 )
 TILES: str = os.environ.get("WAYHOME_TILES", "openstreetmap")
 TILES_ATTRIBUTION: str = os.environ.get("WAYHOME_TILES_ATTRIBUTION", "")
+SEARCH_SCIENCE_DIR: Path = Path(
+    os.environ.get("WAYHOME_SEARCH_SCIENCE_DIR", REPO_ROOT / "data" / "search_science")
+)
+MAX_FOOT_SPEED_MS: float = float(os.environ.get("WAYHOME_MAX_FOOT_SPEED_MS", "3.0"))
+GPS_JITTER_M: float = float(os.environ.get("WAYHOME_GPS_JITTER_M", "25"))
+MAX_UNTIMED_STEP_M: float = float(os.environ.get("WAYHOME_MAX_UNTIMED_STEP_M", "500"))
