@@ -32,6 +32,15 @@ GPS_JITTER_M : float
 MAX_UNTIMED_STEP_M : float
     ``WAYHOME_MAX_UNTIMED_STEP_M``; default 500 m. Without timestamps a step longer than
     this is treated as a jump (the line is split there). A planning assumption.
+RISK_GRADES : tuple[str, ...]
+    ``WAYHOME_RISK_GRADES``, comma-separated, highest first; default
+    ``high,medium,low,no apparent risk`` (College of Policing APP continuum; forces
+    differ on the lowest label, hence configurable).
+BACKUP_DIR : pathlib.Path
+    ``WAYHOME_BACKUP_DIR``; where ``wayhome backup`` writes; default ``backups``.
+DEMO_PASSWORD : str
+    ``WAYHOME_DEMO_PASSWORD``; password ``wayhome demo`` gives the demo coordinator
+    (``demo.coordinator``). Empty: a random one is printed once when the account is made.
 """
 
 from __future__ import annotations
@@ -59,3 +68,10 @@ SEARCH_SCIENCE_DIR: Path = Path(
 MAX_FOOT_SPEED_MS: float = float(os.environ.get("WAYHOME_MAX_FOOT_SPEED_MS", "3.0"))
 GPS_JITTER_M: float = float(os.environ.get("WAYHOME_GPS_JITTER_M", "25"))
 MAX_UNTIMED_STEP_M: float = float(os.environ.get("WAYHOME_MAX_UNTIMED_STEP_M", "500"))
+RISK_GRADES: tuple[str, ...] = tuple(
+    g.strip()
+    for g in os.environ.get("WAYHOME_RISK_GRADES", "high,medium,low,no apparent risk").split(",")
+    if g.strip()
+)
+BACKUP_DIR: Path = Path(os.environ.get("WAYHOME_BACKUP_DIR", "backups"))
+DEMO_PASSWORD: str = os.environ.get("WAYHOME_DEMO_PASSWORD", "")
