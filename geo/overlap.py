@@ -1,0 +1,186 @@
+"""Has this ground been searched (or planned) already? Overlaps between sectors.
+
+The app checks every new, imported or reassigned sector against all the other
+sectors of the case (up to tens of thousands). A :class:`SectorIndex` holds the
+case's sectors in British National Grid with a shapely ``STRtree``; build it
+once per version of the case and ask it about each candidate: only the few
+sectors whose boxes touch the candidate are intersected.
+
+:func:`duplication` gives the case-level figure: the area of ground (the union,
+not a sum of pairs) searched more than once, split into deliberate re-searches
+and accidental overlap.
+
+Areas are m² in EPSG:27700; candidates and outputs for the map are lon/lat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo.crs import geoms_to_bng, geoms_to_lonlat
+from geo.shapes import geoms_bng, polygonal_part
+
+#: Overlaps smaller than this (m²) are boundary noise, not ground searched twice.
+MIN_OVERLAP_M2: float = 1.0
+
+OVERLAP_COLUMNS = ["id", "overlap_m2", "share"]
+
+
+class SectorIndex:
+    """The sectors of a case in British National Grid, with a spatial index.
+
+    ``sectors`` is a GeoDataFrame with an ``id`` column, in any CRS (none means
+    lon/lat). The index is read-only: build a new one when the case changes.
+    """
+
+    def __init__(self, sectors: gpd.GeoDataFrame | gpd.GeoSeries) -> None:
+        if isinstance(sectors, gpd.GeoDataFrame) and "id" in sectors.columns:
+            ids = sectors["id"].to_numpy()
+        else:
+            ids = np.asarray(sectors.index)
+        geoms = geoms_bng(sectors)
+        bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+        if bad.any():
+            geoms = geoms.copy()
+            geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+        self.ids: np.ndarray = ids
+        self.geoms: np.ndarray = geoms
+        self.tree = shapely.STRtree(geoms)
+
+    def __len__(self) -> int:
+        return len(self.geoms)
+
+    def query(self, candidate_bng: BaseGeometry) -> np.ndarray:
+        """Positions of the sectors whose outline intersects a BNG geometry."""
+        return self.tree.query(candidate_bng, predicate="intersects")
+
+    def overlaps_bng(self, candidate_bng: BaseGeometry, *, min_m2: float = MIN_OVERLAP_M2
+                     ) -> pd.DataFrame:
+        """Like :meth:`overlaps` for a candidate already in EPSG:27700."""
+        cand = candidate_bng if candidate_bng.is_valid else shapely.make_valid(candidate_bng)
+        hits = self.query(cand)
+        shapely.prepare(cand)
+        area = shapely.area(shapely.intersection(self.geoms[hits], cand))
+        keep = area >= min_m2
+        total = cand.area
+        share = area[keep] / total if total > 0 else np.zeros(int(keep.sum()))
+        out = pd.DataFrame(
+            {"id": self.ids[hits[keep]], "overlap_m2": area[keep], "share": np.clip(share, 0, 1)}
+        )
+        return out.sort_values("overlap_m2", ascending=False, kind="stable").reset_index(drop=True)
+
+    def overlaps(self, candidate: BaseGeometry, *, min_m2: float = MIN_OVERLAP_M2) -> pd.DataFrame:
+        """Sectors a lon/lat candidate overlaps: columns ``id``, ``overlap_m2``, ``share``.
+
+        ``share`` is the overlapped fraction (0–1) of the candidate's own area.
+        One row per overlapped sector, largest overlap first; touching edges and
+        overlaps under ``min_m2`` are not reported.
+        """
+        return self.overlaps_bng(geoms_to_bng(candidate), min_m2=min_m2)
+
+
+def find_overlaps(candidate: BaseGeometry, sectors: gpd.GeoDataFrame | SectorIndex) -> pd.DataFrame:
+    """Which existing sectors a lon/lat candidate overlaps, and by how much.
+
+    Returns a DataFrame with ``id``, ``overlap_m2`` (m², EPSG:27700) and
+    ``share`` (0–1 of the candidate's area). ``sectors`` is a GeoDataFrame with
+    an ``id`` column in any CRS, or a :class:`SectorIndex` built once per case
+    (the fast path when checking many candidates).
+    """
+    index = sectors if isinstance(sectors, SectorIndex) else SectorIndex(sectors)
+    return index.overlaps(candidate)
+
+
+# --- case-level duplication figure -------------------------------------------------
+
+#: Statuses whose ground counts as searched for the duplication figure.
+SEARCHED_STATUSES: frozenset[str] = frozenset({"searched", "needs_re_search"})
+#: Statuses that mark a sector as deliberately due to be searched again.
+RE_SEARCH_STATUSES: frozenset[str] = frozenset({"needs_re_search"})
+
+
+def _norm_status(values: pd.Series) -> np.ndarray:
+    return (
+        values.astype("string").fillna("").str.strip().str.lower()
+        .str.replace(r"[\s\-]+", "_", regex=True).to_numpy(dtype=object)
+    )
+
+
+@dataclass(frozen=True)
+class Duplication:
+    """Ground searched more than once in a case (m², EPSG:27700; shapes lon/lat)."""
+
+    searched_m2: float
+    repeated_m2: float
+    deliberate_m2: float
+    accidental_m2: float
+    deliberate: BaseGeometry
+    accidental: BaseGeometry
+
+    @property
+    def repeated_share(self) -> float:
+        """Fraction (0–1) of the searched ground that was searched more than once."""
+        return self.repeated_m2 / self.searched_m2 if self.searched_m2 > 0 else 0.0
+
+
+def duplication(
+    sectors: gpd.GeoDataFrame,
+    *,
+    status: str = "status",
+    re_search: str = "re_search",
+    searched_statuses: frozenset[str] = SEARCHED_STATUSES,
+) -> Duplication:
+    """How much ground of a case was searched more than once.
+
+    ``sectors`` is a GeoDataFrame (any CRS) with a ``status`` column and,
+    optionally, a boolean ``re_search`` column (saved with a re-search reason).
+    Sectors whose status is in ``searched_statuses`` count as searched ground.
+    Ground covered by two or more of them is *repeated*; it is *deliberate* when
+    any sector covering it there is a re-search (flag set, or status "needs
+    re-search"), otherwise *accidental*. Each figure is the area of a union, so
+    ground searched three times counts once. Pairs are found with an STRtree.
+    """
+    st = _norm_status(sectors[status]) if status in sectors.columns else np.full(len(sectors), "")
+    flag = np.isin(st, list(RE_SEARCH_STATUSES))
+    if re_search in sectors.columns:
+        flag |= sectors[re_search].fillna(False).astype(bool).to_numpy()
+    counted = np.isin(st, [s.replace(" ", "_").replace("-", "_") for s in searched_statuses])
+    geoms = geoms_bng(sectors)[counted]
+    flag = flag[counted]
+    keep = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    geoms, flag = geoms[keep], flag[keep]
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():
+        geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+    empty = shapely.from_wkt("POLYGON EMPTY")
+    if len(geoms) == 0:
+        return Duplication(0.0, 0.0, 0.0, 0.0, empty, empty)
+    searched = float(shapely.union_all(geoms).area)
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    pair = left < right
+    left, right = left[pair], right[pair]
+    pieces = polygonal_part(shapely.intersection(geoms[left], geoms[right]))
+    ok = ~shapely.is_missing(pieces)
+    ok[ok] = shapely.area(pieces[ok]) >= MIN_OVERLAP_M2
+    pieces, deliberate_pair = pieces[ok], (flag[left] | flag[right])[ok]
+    if len(pieces) == 0:
+        return Duplication(searched, 0.0, 0.0, 0.0, empty, empty)
+    repeated = shapely.union_all(pieces)
+    deliberate = shapely.union_all(pieces[deliberate_pair]) if deliberate_pair.any() else empty
+    accidental = shapely.difference(repeated, deliberate) if deliberate_pair.any() else repeated
+    rep_m2, del_m2 = float(repeated.area), float(deliberate.area)
+    return Duplication(
+        searched_m2=searched,
+        repeated_m2=rep_m2,
+        deliberate_m2=del_m2,
+        accidental_m2=max(rep_m2 - del_m2, 0.0),
+        deliberate=geoms_to_lonlat(deliberate),
+        accidental=geoms_to_lonlat(accidental),
+    )
