@@ -1,0 +1,130 @@
+"""Effort coverage and swept ground from tracks, with known answers."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely import LineString, box
+
+import geo
+from geo.coverage import QUAD_SEGS, not_searched_split, swept_ground
+
+E0, N0 = 530_000.0, 180_000.0  # central London, BNG metres
+
+
+def _sector(side=400.0, sid="S1", x0=E0, y0=N0):
+    return gpd.GeoDataFrame({"id": [sid]}, geometry=[box(x0, y0, x0 + side, y0 + side)],
+                            crs="EPSG:27700")
+
+
+def _tracks(lines, **cols):
+    return gpd.GeoDataFrame(cols, geometry=lines, crs="EPSG:27700")
+
+
+def _disc_area(r: float) -> float:
+    """Area of the 4·QUAD_SEGS-gon GEOS uses for a round cap pair of radius r."""
+    n = 4 * QUAD_SEGS
+    return n / 2 * r * r * math.sin(2 * math.pi / n)
+
+
+def test_straight_track_in_square_sector_known_answer():
+    side, length, w = 400.0, 300.0, 20.0
+    line = LineString([(E0 + 50, N0 + 200), (E0 + 50 + length, N0 + 200)])
+    out = geo.track_coverage(_tracks([line]), _sector(side), w)
+    row = out.iloc[0]
+    c = w * length / side**2
+    assert list(out.columns) == ["id", "length_m", "coverage", "pod", "swept_m2", "swept_share"]
+    assert row["id"] == "S1"
+    assert row["length_m"] == pytest.approx(length, abs=1e-9)
+    assert row["coverage"] == pytest.approx(c, abs=1e-9)
+    assert row["pod"] == pytest.approx(1 - math.exp(-c), abs=1e-9)
+    swept = w * length + _disc_area(w / 2)
+    assert row["swept_m2"] == pytest.approx(swept, rel=1e-9)
+    assert row["swept_share"] == pytest.approx(swept / side**2, rel=1e-9)
+
+
+def test_same_line_twice_doubles_effort_not_swept_ground():
+    line = LineString([(E0 + 50, N0 + 200), (E0 + 350, N0 + 200)])
+    once = geo.track_coverage(_tracks([line]), _sector(), 20).iloc[0]
+    twice = geo.track_coverage(_tracks([line, line.reverse()]), _sector(), 20).iloc[0]
+    assert twice["length_m"] == pytest.approx(2 * once["length_m"], abs=1e-9)
+    assert twice["coverage"] == pytest.approx(2 * once["coverage"], abs=1e-9)
+    assert twice["pod"] == pytest.approx(1 - (1 - once["pod"]) ** 2, abs=1e-9)
+    assert twice["swept_m2"] == pytest.approx(once["swept_m2"], rel=1e-9)
+
+
+def test_searchers_abreast_multiply_effort():
+    line = LineString([(E0 + 50, N0 + 200), (E0 + 350, N0 + 200)])
+    one = geo.track_coverage(_tracks([line]), _sector(), 20).iloc[0]
+    six = geo.track_coverage(_tracks([line], searchers=[6]), _sector(), 20).iloc[0]
+    assert six["coverage"] == pytest.approx(6 * one["coverage"], abs=1e-9)
+    assert six["swept_m2"] == pytest.approx(one["swept_m2"], rel=1e-9)
+
+
+def test_length_is_clipped_to_each_sector_and_any_crs_is_accepted():
+    sectors = gpd.GeoDataFrame(
+        {"id": ["W", "E", "far"]},
+        geometry=[box(E0, N0, E0 + 100, N0 + 100), box(E0 + 100, N0, E0 + 200, N0 + 100),
+                  box(E0 + 5000, N0, E0 + 5100, N0 + 100)],
+        crs="EPSG:27700",
+    ).to_crs("EPSG:4326")
+    line = LineString([(E0 + 30, N0 + 50), (E0 + 160, N0 + 50)])
+    tracks = _tracks([line]).to_crs("EPSG:4326")
+    out = geo.track_coverage(tracks, sectors, 10).set_index("id")
+    assert out.loc["W", "length_m"] == pytest.approx(70, abs=0.01)
+    assert out.loc["E", "length_m"] == pytest.approx(60, abs=0.01)
+    assert out.loc["far", ["length_m", "coverage", "pod", "swept_m2"]].tolist() == [0, 0, 0, 0]
+    # swept ground near the boundary spills into the neighbour even where no length is
+    # inside it, and every share stays within [0, 1]
+    assert out["swept_share"].between(0, 1).all()
+
+
+def test_long_winding_track_is_cut_into_pieces_without_losing_length():
+    t = np.linspace(0, 40 * math.pi, 2000)
+    xy = np.column_stack([E0 + 200 + 150 * np.cos(t) * t / t[-1], N0 + 200 + 150 * np.sin(t)
+                          * t / t[-1]])
+    line = LineString(xy)
+    out = geo.track_coverage(_tracks([line]), _sector(), 5).iloc[0]
+    assert out["length_m"] == pytest.approx(line.length, rel=1e-9)
+    direct = line.buffer(2.5, quad_segs=QUAD_SEGS).intersection(_sector().geometry[0]).area
+    assert out["swept_m2"] == pytest.approx(direct, rel=1e-3)
+
+
+def test_no_tracks_means_zero_everything():
+    empty = gpd.GeoDataFrame({"searchers": []}, geometry=[], crs="EPSG:27700")
+    out = geo.track_coverage(empty, _sector(), 20)
+    assert out[["length_m", "coverage", "pod", "swept_m2", "swept_share"]].sum().sum() == 0
+
+
+def test_bad_inputs_are_refused():
+    line = LineString([(E0, N0), (E0 + 10, N0)])
+    with pytest.raises(geo.InputError, match="sweep width"):
+        geo.track_coverage(_tracks([line]), _sector(), 0)
+    with pytest.raises(geo.InputError, match="'id'"):
+        geo.track_coverage(_tracks([line]), _sector().drop(columns="id"), 10)
+    with pytest.raises(geo.InputError, match="Searchers"):
+        geo.track_coverage(_tracks([line], searchers=[0]), _sector(), 10)
+
+
+def test_not_searched_ground_gets_pod_zero_for_the_pass():
+    sector = _sector(400)
+    hole = gpd.GeoSeries([box(E0, N0, E0 + 100, N0 + 400)], crs="EPSG:27700")  # a quarter
+    split = not_searched_split(sector, hole)
+    assert split["searched_share"].iloc[0] == pytest.approx(0.75, abs=1e-12)
+    assert split["not_searched_m2"].iloc[0] == pytest.approx(40_000, abs=1e-6)
+    line = LineString([(E0 + 150, N0 + 200), (E0 + 350, N0 + 200)])
+    part = geo.track_coverage(_tracks([line]), split, 20).iloc[0]
+    # effort spread over the searched 120,000 m² only
+    assert part["coverage"] == pytest.approx(20 * 200 / 120_000, abs=1e-9)
+    whole_pass_pod = part["pod"] * split["searched_share"].iloc[0]
+    assert whole_pass_pod < part["pod"]
+
+
+def test_swept_ground_geometry_matches_sector_figures():
+    line = LineString([(E0 + 50, N0 + 200), (E0 + 350, N0 + 200)])
+    g = swept_ground(_tracks([line, line]), 20, clip=_sector().geometry[0])
+    out = geo.track_coverage(_tracks([line]), _sector(), 20).iloc[0]
+    assert g.area == pytest.approx(out["swept_m2"], rel=1e-9)
