@@ -22,6 +22,9 @@ _EXPORTS: dict[str, str] = {
     "locate_many": "geo.boundaries",
     "load_layer": "geo.boundaries",
     "lookup_postcode": "geo.postcodes",
+    "find_place": "geo.coordinates",
+    "parse_lat_lon": "geo.coordinates",
+    "parse_grid_reference": "geo.coordinates",
     # sectors
     "read_sectors": "geo.sector_files",
     "make_grid": "geo.grid",

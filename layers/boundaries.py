@@ -1,0 +1,268 @@
+"""Boundary layers (forces, BCUs, boroughs, wards) as folium layers.
+
+Boroughs, BCUs and forces are small (simplified, shared edges kept) and are
+inlined in the map. Wards are not: 657 polygons would double the first page, so
+:class:`LazyGeoJson` draws them from a JSON file the app serves itself
+(:func:`publish_layer_file`), fetched only when the layer is switched on in the
+layer control or the user zooms in to street level.
+
+Every property shown in a tooltip is escaped (:mod:`layers.escape`); ward names
+in the lazy layer are set with ``textContent`` in the browser, never as HTML.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import folium
+from folium.map import Layer
+from jinja2 import Template
+
+from layers.assets import VENDOR_DIR, static_url
+from layers.escape import escape_feature_collection, safe_text
+from layers.styles import BOUNDARY_STYLES, BoundaryStyle
+
+__all__ = [
+    "TOOLTIP_FIELDS",
+    "WARD_AUTO_ZOOM",
+    "BoundarySet",
+    "LazyGeoJson",
+    "boundary_layer",
+    "load_boundary_set",
+    "publish_layer_file",
+]
+
+#: Feature properties a boundary tooltip shows.
+TOOLTIP_FIELDS = ("name", "code")
+#: Zoom level at which wards switch themselves on (street level), unless the
+#: user has switched them off or on by hand.
+WARD_AUTO_ZOOM = 14
+
+#: Folder under ``static/vendor/`` that holds the served boundary files.
+_BOUNDARY_FOLDER = "boundaries"
+
+
+def _style_function(style: BoundaryStyle):
+    opts = style.leaflet()
+    return lambda _feature: opts
+
+
+def boundary_layer(
+    style: BoundaryStyle, collection: Mapping[str, Any], *, show: bool = True
+) -> folium.GeoJson:
+    """One inlined boundary layer with an escaped hover tooltip (name and code).
+
+    ``collection`` is a GeoJSON FeatureCollection in EPSG:4326 whose features
+    carry ``name`` and ``code`` properties; polygons and outlines
+    (Multi)LineString both work. Only the tooltip fields are kept, each
+    HTML/JS-escaped, so a hostile name cannot run script in the map.
+    """
+    data = escape_feature_collection(collection, fields=TOOLTIP_FIELDS)
+    return folium.GeoJson(
+        data,
+        name=safe_text(style.title),
+        style_function=_style_function(style),
+        tooltip=folium.GeoJsonTooltip(
+            fields=list(TOOLTIP_FIELDS),
+            aliases=[safe_text(style.feature_label), "Code"],
+            sticky=True,
+        ),
+        overlay=True,
+        control=True,
+        show=show,
+        zoom_on_click=False,
+    )
+
+
+class LazyGeoJson(Layer):
+    """A GeoJSON layer whose data is fetched from ``url`` when it is first shown.
+
+    It appears in the layer control like any overlay. The first time it is added
+    to the map (checkbox, or zooming in to ``auto_zoom``), the browser fetches
+    the file from the app's own origin and draws it. Tooltips are built with
+    ``textContent``, so names are shown as text and never parsed as HTML.
+    Progress is published on the map container as ``data-wayhome-<kind>``
+    (``loading``, ``loaded`` with the feature count in
+    ``data-wayhome-<kind>-count``, or ``failed``), which tests and styling use.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJSON(null, {
+            style: function () { return {{ this.path_options|tojson }}; },
+            onEachFeature: function (feature, layer) {
+                var p = feature.properties || {};
+                var box = document.createElement("div");
+                var label = document.createElement("div");
+                label.textContent = {{ this.feature_label|tojson }};
+                label.style.fontSize = "0.8em";
+                var name = document.createElement("b");
+                name.textContent = p.name == null ? "" : String(p.name);
+                var code = document.createElement("div");
+                code.textContent = p.code == null ? "" : String(p.code);
+                box.appendChild(label); box.appendChild(name); box.appendChild(code);
+                layer.bindTooltip(box, {sticky: true});
+            }
+        });
+        (function () {
+            var layer = {{ this.get_name() }};
+            var map = {{ this._parent.get_name() }};
+            var flag = "wayhome{{ this.kind|capitalize }}";
+            var state = "empty";
+            var userChose = false;
+            function mark(value) { map.getContainer().dataset[flag] = value; }
+            layer.on("add", function () {
+                if (state !== "empty") { return; }
+                state = "loading"; mark("loading");
+                fetch({{ this.url|tojson }}, {credentials: "same-origin"})
+                    .then(function (r) {
+                        if (!r.ok) { throw new Error("HTTP " + r.status); }
+                        return r.json();
+                    })
+                    .then(function (data) {
+                        layer.addData(data);
+                        state = "loaded";
+                        map.getContainer().dataset[flag + "Count"] =
+                            String((data.features || []).length);
+                        mark("loaded");
+                    })
+                    .catch(function (err) {
+                        state = "empty"; mark("failed");
+                        console.warn("Wayhome: {{ this.kind }} layer could not be loaded:", err);
+                    });
+            });
+            map.on("overlayadd overlayremove", function (e) {
+                if (e.layer === layer) { userChose = true; }
+            });
+            {%- if this.auto_zoom %}
+            map.on("zoomend", function () {
+                var deep = map.getZoom() >= {{ this.auto_zoom|int }};
+                if (!userChose && deep && !map.hasLayer(layer)) {
+                    map.addLayer(layer);
+                }
+            });
+            {%- endif %}
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        style: BoundaryStyle,
+        url: str,
+        *,
+        auto_zoom: int | None = WARD_AUTO_ZOOM,
+        show: bool = False,
+    ) -> None:
+        super().__init__(name=safe_text(style.title), overlay=True, control=True, show=show)
+        self._name = "LazyGeoJson"
+        self.kind = style.kind
+        self.path_options = style.leaflet()
+        self.feature_label = style.feature_label
+        self.url = url
+        self.auto_zoom = auto_zoom
+
+
+def publish_layer_file(
+    static_dir: Path,
+    kind: str,
+    collection: Mapping[str, Any],
+    base_url_path: str = "",
+) -> str:
+    """Write a layer as a JSON file under ``static/vendor/boundaries/``; return its URL.
+
+    The file name carries a hash of the content, so browsers may cache it for
+    ever and a rebuilt layer is fetched afresh. Only ``name``, ``code`` and
+    ``kind`` properties are written. Older versions of the same layer are
+    removed. Idempotent: an identical file is not rewritten.
+    """
+    slim = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": f.get("geometry"),
+                "properties": {
+                    k: (f.get("properties") or {}).get(k) for k in ("name", "code", "kind")
+                },
+            }
+            for f in collection.get("features", [])
+        ],
+    }
+    body = json.dumps(slim, separators=(",", ":"), ensure_ascii=True).encode()
+    digest = hashlib.sha256(body).hexdigest()[:12]
+    folder = Path(static_dir) / VENDOR_DIR / _BOUNDARY_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{kind}-{digest}.json"
+    if not target.exists():
+        tmp = target.with_suffix(".json.tmp")
+        tmp.write_bytes(body)
+        tmp.replace(target)
+    for old in folder.glob(f"{kind}-*.json"):
+        if old != target:
+            old.unlink(missing_ok=True)
+    return f"{static_url(base_url_path)}/{VENDOR_DIR}/{_BOUNDARY_FOLDER}/{target.name}"
+
+
+@dataclass(frozen=True)
+class BoundarySet:
+    """Everything the base map needs about boundaries, ready to draw.
+
+    ``inline`` maps a layer kind (``force``, ``bcu``, ``borough``) to its
+    FeatureCollection; ``lazy`` maps a kind (``ward``) to the URL of its served
+    file; ``vintages`` maps each kind to the date of its boundaries;
+    ``attribution`` is the data credit shown on the map.
+    """
+
+    inline: Mapping[str, Mapping[str, Any]]
+    lazy: Mapping[str, str] = field(default_factory=dict)
+    vintages: Mapping[str, str] = field(default_factory=dict)
+    attribution: str = ""
+
+
+def load_boundary_set(static_dir: Path, base_url_path: str = "") -> BoundarySet:
+    """Read the display layers from :mod:`geo.boundaries` and publish the lazy ones.
+
+    Wards are written to the static folder (see :func:`publish_layer_file`);
+    forces, BCUs and boroughs are returned for inlining.
+    """
+    from geo import boundaries as gb  # lazy: importing geo loads no data until asked
+
+    inline = {kind: gb.display_layer(kind) for kind in ("borough", "bcu", "force")}
+    lazy = {
+        "ward": publish_layer_file(static_dir, "ward", gb.display_layer("ward"), base_url_path)
+    }
+    vintages = {kind: gb.layer_vintage(kind) for kind in BOUNDARY_STYLES}
+    return BoundarySet(
+        inline=inline,
+        lazy=lazy,
+        vintages=vintages,
+        attribution=_attribution_text(gb),
+    )
+
+
+def _attribution_text(module: Any) -> str:
+    """The boundary data credit published by ``geo.boundaries``, if it has one."""
+    for name in ("ATTRIBUTION", "attribution"):
+        value = getattr(module, name, None)
+        if callable(value):
+            value = value()
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return DEFAULT_ATTRIBUTION
+
+
+#: Credit for the boundary data, Open Government Licence v3.0.
+DEFAULT_ATTRIBUTION = (
+    "Contains National Statistics data © Crown copyright and database right 2015–2023. "
+    "Contains OS data © Crown copyright and database right 2015–2023. "
+    "Source: Office for National Statistics, Greater London Authority (London Datastore) "
+    "and data.police.uk, licensed under the Open Government Licence v3.0."
+)

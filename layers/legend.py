@@ -1,0 +1,109 @@
+"""The map legend: what each line style means, and whose data it is, from when.
+
+A Leaflet control in a corner of the map. It is a ``<details>`` element so a
+team lead on a phone can fold it away. Its HTML is assembled here from the
+layer styles, with every piece of text escaped, and handed to the browser as a
+JSON string.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from branca.element import MacroElement
+from jinja2 import Template
+
+from layers.escape import safe_text
+from layers.styles import BoundaryStyle
+
+__all__ = ["LEGEND_CSS", "Legend", "legend_html"]
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+#: Styles for the legend and the plain map background (used when there are no tiles).
+LEGEND_CSS = """
+<style>
+.leaflet-container { background: #f3f1ec; }
+.wayhome-legend { background: rgba(255,255,255,0.94); padding: 6px 9px; border-radius: 6px;
+  font: 12px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2933;
+  box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 19rem; }
+.wayhome-legend summary { font-weight: 600; cursor: pointer; }
+.wayhome-legend ul { list-style: none; margin: 4px 0 2px; padding: 0; }
+.wayhome-legend li { display: flex; align-items: center; gap: 6px; margin: 2px 0; }
+.wayhome-legend svg { flex: none; }
+.wayhome-legend .wayhome-credit { margin-top: 4px; font-size: 11px; color: #52606d; }
+</style>
+"""
+
+
+def _swatch(style: BoundaryStyle) -> str:
+    dash = f' stroke-dasharray="{style.dash}"' if style.dash else ""
+    # colour and dash are validated in BoundaryStyle, the numbers are floats.
+    return (
+        '<svg width="36" height="12" aria-hidden="true">'
+        f'<line x1="1" y1="6" x2="35" y2="6" stroke="{style.colour}" '
+        f'stroke-width="{float(style.weight):g}" stroke-opacity="{float(style.opacity):g}"{dash}/>'
+        "</svg>"
+    )
+
+
+def legend_html(
+    styles: Iterable[BoundaryStyle],
+    vintages: Mapping[str, str] | None = None,
+    extra: Iterable[tuple[str, str]] = (),
+    credit: str = "",
+) -> str:
+    """HTML of the legend: one row per line style, with its data date.
+
+    ``vintages`` maps a layer kind to the date of its boundaries (e.g.
+    ``"2018"``); ``extra`` adds rows drawn as a dot, as ``(colour, text)``
+    pairs with a ``#rrggbb`` colour; ``credit`` is a short data credit line.
+    All text is escaped here.
+    """
+    vintages = vintages or {}
+    rows = []
+    for style in styles:
+        when = vintages.get(style.kind)
+        text = style.legend + (f" — {when}" if when else "")
+        rows.append(f"<li>{_swatch(style)}<span>{safe_text(text)}</span></li>")
+    for colour, text in extra:
+        if not _COLOUR.match(colour):
+            raise ValueError(f"colour must be #rrggbb, not {colour!r}")
+        rows.append(
+            '<li><svg width="36" height="12" aria-hidden="true">'
+            f'<circle cx="18" cy="6" r="5" fill="{colour}"/></svg>'
+            f"<span>{safe_text(text)}</span></li>"
+        )
+    credit_html = f'<div class="wayhome-credit">{safe_text(credit)}</div>' if credit else ""
+    return (
+        '<details open><summary>Legend</summary>'
+        f'<ul>{"".join(rows)}</ul>{credit_html}</details>'
+    )
+
+
+class Legend(MacroElement):
+    """A Leaflet control showing ``html`` (already escaped) in a map corner."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+        {{ this.get_name() }}.onAdd = function () {
+            var div = L.DomUtil.create("div", "wayhome-legend");
+            div.setAttribute("data-testid", "wayhome-legend");
+            div.innerHTML = {{ this.html|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, html: str, position: str = "bottomleft") -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.html = html
+        self.position = position
