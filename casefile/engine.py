@@ -1,0 +1,138 @@
+"""Connecting to the store: which backend, its connection settings, migrations.
+
+``DATABASE_URL`` empty -> the SQLite file at ``settings.SQLITE_PATH``;
+``postgresql://…`` (or ``postgres://…``) -> PostgreSQL + PostGIS through the
+psycopg 3 driver. SQLite connections use WAL, foreign keys, a busy timeout, and
+``BEGIN IMMEDIATE`` for every write transaction, so concurrent writers queue up
+for the single write lock instead of failing half-way through.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from casefile.errors import StoreError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: milliseconds a SQLite connection waits for another writer before giving up
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: PostgreSQL advisory lock key taken while migrating (two app processes starting together)
+_MIGRATE_LOCK_KEY = 0x57415948  # "WAYH"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The SQLAlchemy URL for ``url`` (default: settings' DATABASE_URL / SQLite file)."""
+    if url is None:
+        from wayhome import settings
+
+        url = settings.DATABASE_URL or ""
+        if not url:
+            return f"sqlite:///{Path(settings.SQLITE_PATH).expanduser().resolve()}"
+    url = url.strip()
+    if not url:
+        return resolve_url(None)
+    for prefix in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if url.startswith(("postgresql+psycopg://", "sqlite:///")):
+        return url
+    raise StoreError(
+        "DATABASE_URL must look like postgresql://user@host:5432/dbname "
+        "(or be empty for the built-in SQLite file)."
+    )
+
+
+def describe_url(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Manage transactions ourselves (see _sqlite_on_begin); pysqlite's implicit
+    # BEGIN would start deferred transactions that fail on lock upgrade.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.close()
+
+
+def _sqlite_on_begin(conn: sa.Connection) -> None:
+    if conn.get_execution_options().get("wayhome_write"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` (already resolved) with the backend's settings applied."""
+    if url.startswith("sqlite"):
+        path = sa.engine.make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            pool_size=8,
+            max_overflow=16,
+        )
+        sa.event.listen(engine, "connect", _sqlite_on_connect)
+        sa.event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return sa.create_engine(
+        url,
+        pool_size=8,
+        max_overflow=16,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 10, "application_name": "wayhome"},
+    )
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this code."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None for an empty database)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine) -> str:
+    """Bring the schema to the newest migration; safe when several processes start at once."""
+    if current_revision(engine) == head_revision():
+        return head_revision()
+    cfg = _alembic_config()
+    write = engine.execution_options(wayhome_write=True)
+    with write.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # serialise concurrent start-ups; released at the end of the transaction
+            with conn.begin():
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATE_LOCK_KEY})
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        else:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+            if conn.in_transaction():
+                conn.commit()
+    return head_revision()

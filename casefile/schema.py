@@ -1,0 +1,191 @@
+"""The store's tables (SQLAlchemy Core), shared by both backends.
+
+The migrations in ``casefile/migrations`` create exactly these tables; the store
+queries through them. Design notes for later migrations:
+
+* Every case-scoped table carries ``case_id`` so that a case purge and the
+  per-case change counter (``case_change``) can reach every row of a case.
+* Mutable entities carry ``version`` (optimistic locking) and ``updated_at`` /
+  ``updated_by_name`` so a stale save can say who changed it and when.
+* Personal values (the child's name, age, description, home, notes; reporters'
+  names, contacts and descriptions) live only in their entity row and, for the
+  audit history, in ``audit_detail`` (keyed by ``case_id``, purgeable). The
+  append-only ``audit_log`` holds field names and non-personal values only.
+* ``case_member`` grants a principal a role on a case; teams, private links and
+  partner units (later) add their own principal tables and grant through the
+  same role -> permission map (:mod:`casefile.permissions`).
+* Geometry columns are :class:`casefile.types.Geom` (PostGIS geometry on
+  PostgreSQL, WKB on SQLite); points also keep ``lon``/``lat`` (their bounding
+  box), polygons later keep ``minx``/``miny``/``maxx``/``maxy``.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from casefile.types import Geom, UTCDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(120), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by_name", sa.String(120), nullable=False),
+    sa.Column("last_login_at", UTCDateTime()),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+)
+
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("reference", sa.String(40), nullable=False, unique=True),
+    sa.Column("child_name", sa.String(80), nullable=False),
+    sa.Column("age", sa.Integer),
+    sa.Column("risk", sa.String(40), nullable=False),
+    sa.Column("reported_missing_at", UTCDateTime(), nullable=False),
+    sa.Column("home_geom", Geom("POINT")),
+    sa.Column("home_lon", sa.Float),
+    sa.Column("home_lat", sa.Float),
+    sa.Column("ipp_geom", Geom("POINT"), nullable=False),
+    sa.Column("ipp_lon", sa.Float, nullable=False),
+    sa.Column("ipp_lat", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status_changed_at", UTCDateTime()),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("notes", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by_id", sa.Integer),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by_id", sa.Integer),
+    sa.Column("updated_by_name", sa.String(120), nullable=False),
+    sa.Column("purged_at", UTCDateTime()),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+)
+
+case_change = sa.Table(
+    "case_change",
+    metadata,
+    sa.Column(
+        "case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("n", sa.BigInteger, nullable=False, default=0),
+)
+
+case_member = sa.Table(
+    "case_member",
+    metadata,
+    sa.Column(
+        "case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("added_at", UTCDateTime(), nullable=False),
+    sa.Column("added_by_name", sa.String(120), nullable=False),
+    sa.Index("ix_case_member_user_id", "user_id"),
+)
+
+sightings = sa.Table(
+    "sightings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("geom", Geom("POINT"), nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("seen_at", UTCDateTime(), nullable=False),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("confidence", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reported_by", sa.String(120), nullable=False, default=""),
+    sa.Column("reporter_contact", sa.String(200), nullable=False, default=""),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("borough", sa.String(80)),
+    sa.Column("borough_code", sa.String(16)),
+    sa.Column("bcu", sa.String(80)),
+    sa.Column("force", sa.String(80)),
+    sa.Column("ward", sa.String(120)),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by_id", sa.Integer),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by_id", sa.Integer),
+    sa.Column("updated_by_name", sa.String(120), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Index("ix_sightings_case_id_seen_at", "case_id", "seen_at"),
+    sa.Index("ix_sightings_case_id_status_seen_at", "case_id", "status", "seen_at"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor_id", sa.Integer),
+    sa.Column("actor_name", sa.String(120), nullable=False),
+    sa.Column("actor_role", sa.String(32), nullable=False),
+    sa.Column("case_id", sa.Integer),  # no FK: the log outlives anything it describes
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("entity_id", sa.Integer),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("fields", sa.JSON, nullable=False),
+    sa.Column("changes", sa.JSON, nullable=False),
+    sa.Index("ix_audit_log_case_id_id", "case_id", "id"),
+    sa.Index("ix_audit_log_case_id_entity_entity_id", "case_id", "entity", "entity_id"),
+    sa.Index("ix_audit_log_case_id_actor_id", "case_id", "actor_id"),
+)
+
+audit_detail = sa.Table(
+    "audit_detail",
+    metadata,
+    sa.Column(
+        "audit_id",
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+        sa.ForeignKey("audit_log.id"),
+        primary_key=True,
+    ),
+    sa.Column("case_id", sa.Integer),
+    sa.Column("reason", sa.Text),
+    sa.Column("personal", sa.JSON),
+    sa.Index("ix_audit_detail_case_id", "case_id"),
+)
+
+idempotency = sa.Table(
+    "idempotency",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("entity_id", sa.Integer, nullable=False),
+    sa.Column("case_id", sa.Integer),
+    sa.Column("actor_id", sa.Integer),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+#: every table, children first: the order a wipe (tests) or a purge walks
+ALL_TABLES: tuple[sa.Table, ...] = (
+    audit_detail,
+    audit_log,
+    idempotency,
+    sightings,
+    case_member,
+    case_change,
+    cases,
+    users,
+)

@@ -1,0 +1,1395 @@
+"""The store: cases, sightings, accounts and the audit log, on SQLite or PostGIS.
+
+One :class:`Store` over one SQLAlchemy engine. Every public method takes the
+acting :class:`~casefile.permissions.Actor` first and checks it here, whatever
+page calls. Every write is one transaction that
+
+* checks the actor's role and case membership,
+* refuses a stale ``version`` (:class:`StaleVersion`: who changed it, when),
+* writes the entity,
+* bumps the case's change counter (``case_change.n``) that live views poll,
+* appends an audit record (field names; non-personal before/after values; the
+  personal ones and the reason go to the purgeable ``audit_detail``),
+
+or writes nothing at all. Creating calls take an ``idempotency_key`` so a form
+or drawing handed back again by a rerun is saved once.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from shapely import Point
+
+from casefile import permissions as perm
+from casefile import schema as t
+from casefile import validate as v
+from casefile.engine import describe_url, make_engine, resolve_url, upgrade
+from casefile.errors import InvalidInput, NotFound, PermissionDenied, StaleVersion, StoreError
+from casefile.passwords import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from casefile.permissions import Actor
+from casefile.records import (
+    AuditRecord,
+    Case,
+    CaseFile,
+    CaseSummary,
+    LastKnown,
+    Sighting,
+    User,
+)
+from casefile.timefmt import utcnow
+
+#: fields whose values never enter the append-only audit log (purgeable side table only)
+PERSONAL_FIELDS: dict[str, frozenset[str]] = {
+    "case": frozenset({"child_name", "age", "home", "description", "notes"}),
+    "sighting": frozenset({"reported_by", "reporter_contact", "description"}),
+    "member": frozenset(),
+}
+#: entities whose values are never recorded at all (field names only)
+NAMES_ONLY_ENTITIES: frozenset[str] = frozenset({"user"})
+
+#: text length caps (characters)
+MAX_LEN: dict[str, int] = {
+    "reference": 40,
+    "child_name": 80,
+    "description": 4000,
+    "notes": 10_000,
+    "reported_by": 120,
+    "reporter_contact": 200,
+    "reason": 1000,
+    "display_name": 120,
+    "password": 1024,
+}
+CASE_FIELDS: tuple[str, ...] = (
+    "reference",
+    "child_name",
+    "age",
+    "risk",
+    "reported_missing_at",
+    "home",
+    "ipp",
+    "status",
+    "description",
+    "notes",
+)
+SIGHTING_FIELDS: tuple[str, ...] = (
+    "location",
+    "seen_at",
+    "source",
+    "confidence",
+    "status",
+    "reported_by",
+    "reporter_contact",
+    "description",
+)
+_TAGS: tuple[str, ...] = ("borough", "borough_code", "bcu", "force", "ward")
+
+
+@dataclass(frozen=True, slots=True)
+class NewSighting:
+    """One sighting to add (see :meth:`Store.add_sightings`). Location is (lat, lon)."""
+
+    lat: float
+    lon: float
+    seen_at: datetime
+    source: str
+    confidence: str = "medium"
+    status: str = "unverified"
+    reported_by: str = ""
+    reporter_contact: str = ""
+    description: str = ""
+    idempotency_key: str | None = None
+
+
+def _risk_grades() -> tuple[str, ...]:
+    from wayhome import settings
+
+    return settings.RISK_GRADES
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def tag_points(lats: Sequence[float], lons: Sequence[float]) -> list[dict[str, str | None]]:
+    """Borough / BCU / force / ward for each point (None where outside every area)."""
+    from geo import locate_many
+
+    frame = locate_many(np.asarray(lats, dtype=float), np.asarray(lons, dtype=float))
+    out: list[dict[str, str | None]] = []
+    for i in range(len(lats)):
+        row: dict[str, str | None] = {}
+        for tag in _TAGS:
+            value = frame[tag].iloc[i] if tag in frame.columns else None
+            row[tag] = None if value is None or pd.isna(value) else str(value)
+        out.append(row)
+    return out
+
+
+class Store:
+    """Cases, sightings, accounts and audit over one database. Thread-safe; share one."""
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        self.url = resolve_url(url)
+        self.engine = make_engine(self.url)
+        self.backend = "postgis" if self.engine.dialect.name == "postgresql" else "sqlite"
+        self._write_engine = self.engine.execution_options(wayhome_write=True)
+        if self.backend == "postgis":
+            self._poll_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            self._poll_engine = self.engine.execution_options(wayhome_nobegin=True)
+        if migrate:
+            try:
+                upgrade(self.engine)
+            except sa.exc.OperationalError as exc:
+                raise StoreError(
+                    f"Cannot open the database at {describe_url(self.url)}: {exc.orig}"
+                ) from exc
+
+    def __repr__(self) -> str:
+        return f"Store({describe_url(self.url)!r})"
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ plumbing
+
+    @contextmanager
+    def _writing(self) -> Iterator[sa.Connection]:
+        try:
+            with self._write_engine.begin() as conn:
+                yield conn
+        except sa.exc.IntegrityError as exc:
+            raise _integrity_message(exc) from exc
+
+    @contextmanager
+    def _reading(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    def _authorize(
+        self,
+        conn: sa.Connection,
+        actor: Actor | None,
+        permission: str,
+        case_id: int | None = None,
+    ) -> None:
+        """The one permission check: role map, then the actor's account, then the case."""
+        _check_actor_shape(actor, permission)
+        assert actor is not None
+        if actor.role == "system":
+            if case_id is not None and permission not in perm.SYSTEM_CASE_PERMISSIONS:
+                raise PermissionDenied("The command line cannot do that on a case.")
+            return
+        query = (
+            sa.select(t.users.c.active, t.users.c.role, t.case_member.c.role)
+            .select_from(
+                t.users.outerjoin(
+                    t.case_member,
+                    sa.and_(
+                        t.case_member.c.user_id == t.users.c.id,
+                        t.case_member.c.case_id == (case_id if case_id is not None else -1),
+                    ),
+                )
+            )
+            .where(t.users.c.id == actor.user_id)
+        )
+        row = conn.execute(query).first()
+        if row is None or not row[0]:
+            raise PermissionDenied("This account does not exist or is switched off.")
+        if row[1] != actor.role:
+            raise PermissionDenied(f"This account is not a {actor.role.replace('_', ' ')}.")
+        if case_id is not None and row[2] != actor.role:
+            _require_case(conn, case_id)
+            raise PermissionDenied(
+                f"{actor.display_name} is not on this case as a {actor.role.replace('_', ' ')}. "
+                "Ask a coordinator of the case to add you."
+            )
+
+    def _bump(self, conn: sa.Connection, case_id: int) -> None:
+        conn.execute(
+            t.case_change.update()
+            .where(t.case_change.c.case_id == case_id)
+            .values(n=t.case_change.c.n + 1)
+        )
+
+    def _audit(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        at: datetime,
+        *,
+        case_id: int | None,
+        entity: str,
+        entity_id: int | None,
+        action: str,
+        changes: Mapping[str, tuple[Any, Any]],
+        reason: str | None = None,
+    ) -> None:
+        personal_names = PERSONAL_FIELDS.get(entity, frozenset())
+        public: dict[str, Any] = {}
+        personal: dict[str, Any] = {}
+        if entity not in NAMES_ONLY_ENTITIES:
+            for name, (before, after) in changes.items():
+                pair = [_jsonable(before), _jsonable(after)]
+                (personal if name in personal_names else public)[name] = pair
+        result = conn.execute(
+            t.audit_log.insert().values(
+                at=at,
+                actor_id=actor.user_id,
+                actor_name=actor.display_name,
+                actor_role=actor.role,
+                case_id=case_id,
+                entity=entity,
+                entity_id=entity_id,
+                action=action,
+                fields=sorted(changes),
+                changes=public,
+            )
+        )
+        if personal or reason:
+            conn.execute(
+                t.audit_detail.insert().values(
+                    audit_id=result.inserted_primary_key[0],
+                    case_id=case_id,
+                    reason=reason or None,
+                    personal=personal or None,
+                )
+            )
+
+    def _replay(
+        self, conn: sa.Connection, key: str | None, entity: str, actor: Actor
+    ) -> int | None:
+        """The id already saved under ``key``, if this form was submitted before."""
+        if key is None:
+            return None
+        row = conn.execute(
+            sa.select(
+                t.idempotency.c.entity, t.idempotency.c.entity_id, t.idempotency.c.actor_id
+            ).where(t.idempotency.c.key == key)
+        ).first()
+        if row is None:
+            return None
+        if row.entity != entity or row.actor_id != actor.user_id:
+            raise InvalidInput("This form was already used for something else; reload the page.")
+        return int(row.entity_id)
+
+    def _remember(
+        self,
+        conn: sa.Connection,
+        key: str | None,
+        entity: str,
+        entity_id: int,
+        case_id: int | None,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        if key is not None:
+            conn.execute(
+                t.idempotency.insert().values(
+                    key=key,
+                    entity=entity,
+                    entity_id=entity_id,
+                    case_id=case_id,
+                    actor_id=actor.user_id,
+                    created_at=at,
+                )
+            )
+
+    # ------------------------------------------------------------------ accounts
+
+    def create_user(
+        self,
+        actor: Actor,
+        username: str,
+        display_name: str,
+        password: str,
+        *,
+        role: str = "coordinator",
+    ) -> User:
+        """A new account (command line only). The password is stored as an argon2id hash."""
+        _check_actor_shape(actor, perm.USER_ADMIN)
+        username = v.username(username)
+        display_name = v.text("display_name", display_name, MAX_LEN["display_name"], required=True)
+        role = v.choice("role", role, perm.ACCOUNT_ROLES)
+        _check_password(password)
+        hashed = hash_password(password)
+        now = utcnow()
+        with self._writing() as conn:
+            self._authorize(conn, actor, perm.USER_ADMIN)
+            if conn.execute(sa.select(t.users.c.id).where(t.users.c.username == username)).first():
+                raise InvalidInput(f"There is already an account called {username!r}.")
+            user_id = conn.execute(
+                t.users.insert().values(
+                    username=username,
+                    display_name=display_name,
+                    password_hash=hashed,
+                    role=role,
+                    active=True,
+                    created_at=now,
+                    updated_at=now,
+                    updated_by_name=actor.display_name,
+                    version=1,
+                )
+            ).inserted_primary_key[0]
+            self._audit(
+                conn,
+                actor,
+                now,
+                case_id=None,
+                entity="user",
+                entity_id=user_id,
+                action="create",
+                changes={
+                    "username": (None, 1),
+                    "display_name": (None, 1),
+                    "role": (None, 1),
+                    "password": (None, 1),
+                },
+            )
+            return _user(conn.execute(sa.select(t.users).where(t.users.c.id == user_id)).one())
+
+    def set_password(self, actor: Actor, username: str, password: str) -> None:
+        """Replace an account's password (command line only)."""
+        _check_actor_shape(actor, perm.USER_ADMIN)
+        _check_password(password)
+        hashed = hash_password(password)
+        now = utcnow()
+        with self._writing() as conn:
+            self._authorize(conn, actor, perm.USER_ADMIN)
+            row = conn.execute(
+                sa.select(t.users.c.id).where(t.users.c.username == username)
+            ).first()
+            if row is None:
+                raise NotFound(f"There is no account called {username!r}.")
+            conn.execute(
+                t.users.update()
+                .where(t.users.c.id == row.id)
+                .values(
+                    password_hash=hashed,
+                    updated_at=now,
+                    updated_by_name=actor.display_name,
+                    version=t.users.c.version + 1,
+                )
+            )
+            self._audit(
+                conn,
+                actor,
+                now,
+                case_id=None,
+                entity="user",
+                entity_id=row.id,
+                action="set_password",
+                changes={"password": (None, 1)},
+            )
+
+    def get_user(self, actor: Actor, username: str) -> User:
+        """An account by username (command line, or the user themself)."""
+        _check_actor_shape(actor, None)
+        with self._reading() as conn:
+            row = conn.execute(sa.select(t.users).where(t.users.c.username == username)).first()
+            if row is None:
+                raise NotFound(f"There is no account called {username!r}.")
+            if actor.role != "system" and actor.user_id != row.id:
+                raise PermissionDenied("You can only look up your own account.")
+            return _user(row)
+
+    def authenticate(self, username: str, password: str) -> Actor | None:
+        """The actor for a correct username and password, else None (same time either way).
+
+        Records the login (and upgrades an old hash) in one transaction.
+        """
+        if not isinstance(username, str) or not isinstance(password, str):
+            return None
+        with self._reading() as conn:
+            row = conn.execute(
+                sa.select(t.users).where(t.users.c.username == username.strip().lower())
+            ).first()
+        ok = verify_password(row.password_hash if row is not None else None, password)
+        if row is None or not ok or not row.active:
+            return None
+        actor = Actor(user_id=row.id, display_name=row.display_name, role=row.role)
+        now = utcnow()
+        values: dict[str, Any] = {"last_login_at": now}
+        if needs_rehash(row.password_hash):
+            values["password_hash"] = hash_password(password)
+        with self._writing() as conn:
+            conn.execute(t.users.update().where(t.users.c.id == row.id).values(**values))
+            self._audit(
+                conn,
+                actor,
+                now,
+                case_id=None,
+                entity="user",
+                entity_id=row.id,
+                action="login",
+                changes={},
+            )
+        return actor
+
+    # ------------------------------------------------------------------ cases
+
+    def create_case(
+        self,
+        actor: Actor,
+        *,
+        reference: str,
+        child_name: str,
+        age: int | None,
+        risk: str,
+        reported_missing_at: datetime,
+        ipp: tuple[float, float],
+        home: tuple[float, float] | None = None,
+        description: str = "",
+        notes: str = "",
+        status: str = "open",
+        idempotency_key: str | None = None,
+        reason: str | None = None,
+    ) -> Case:
+        """Open a case; the creating coordinator becomes a member of it.
+
+        Points are (lat, lon) in degrees. ``reported_missing_at`` must be aware.
+        """
+        _check_actor_shape(actor, perm.CASE_CREATE)
+        clean = _clean_case(
+            {
+                "reference": reference,
+                "child_name": child_name,
+                "age": age,
+                "risk": risk,
+                "reported_missing_at": reported_missing_at,
+                "home": home,
+                "ipp": ipp,
+                "status": status,
+                "description": description,
+                "notes": notes,
+            },
+            creating=True,
+        )
+        key = v.idempotency_key(idempotency_key)
+        reason = v.text("reason", reason, MAX_LEN["reason"]) or None
+        now = utcnow()
+        with self._idempotent(), self._writing() as conn:
+            self._authorize(conn, actor, perm.CASE_CREATE)
+            existing = self._replay(conn, key, "case", actor)
+            if existing is not None:
+                return _case(_require_case(conn, existing))
+            if conn.execute(
+                sa.select(t.cases.c.id).where(t.cases.c.reference == clean["reference"])
+            ).first():
+                raise InvalidInput(f"A case with reference {clean['reference']!r} already exists.")
+            values = _case_columns(clean)
+            case_id = conn.execute(
+                t.cases.insert().values(
+                    **values,
+                    status_changed_at=now,
+                    created_at=now,
+                    created_by_id=actor.user_id,
+                    updated_at=now,
+                    updated_by_id=actor.user_id,
+                    updated_by_name=actor.display_name,
+                    version=1,
+                )
+            ).inserted_primary_key[0]
+            conn.execute(t.case_change.insert().values(case_id=case_id, n=1))
+            conn.execute(
+                t.case_member.insert().values(
+                    case_id=case_id,
+                    user_id=actor.user_id,
+                    role=actor.role,
+                    added_at=now,
+                    added_by_name=actor.display_name,
+                )
+            )
+            self._remember(conn, key, "case", case_id, case_id, actor, now)
+            self._audit(
+                conn,
+                actor,
+                now,
+                case_id=case_id,
+                entity="case",
+                entity_id=case_id,
+                action="create",
+                changes={k: (None, clean[k]) for k in CASE_FIELDS if k in clean},
+                reason=reason,
+            )
+            return _case(_require_case(conn, case_id))
+
+    def update_case(
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        version: int,
+        reason: str | None = None,
+        **changes: Any,
+    ) -> Case:
+        """Change some fields of a case saved at ``version``; raises StaleVersion if not current.
+
+        Fields: reference, child_name, age, risk, reported_missing_at, home, ipp,
+        status (open / found / closed), description, notes. A change that sets
+        every field to what it already is writes nothing.
+        """
+        _check_actor_shape(actor, perm.CASE_UPDATE)
+        unknown = set(changes) - set(CASE_FIELDS)
+        if unknown:
+            raise InvalidInput(f"Cases have no field(s) {', '.join(sorted(unknown))}.")
+        clean = _clean_case(changes, creating=False)
+        reason = v.text("reason", reason, MAX_LEN["reason"]) or None
+        now = utcnow()
+        with self._writing() as conn:
+            row = _require_case(conn, case_id, lock=True)
+            self._authorize(conn, actor, perm.CASE_UPDATE, case_id)
+            _check_version("case", case_id, row, version)
+            current = _case(row)
+            before = {
+                "reference": current.reference,
+                "child_name": current.child_name,
+                "age": current.age,
+                "risk": current.risk,
+                "reported_missing_at": current.reported_missing_at,
+                "home": current.home,
+                "ipp": current.ipp,
+                "status": current.status,
+                "description": current.description,
+                "notes": current.notes,
+            }
+            diff = {k: (before[k], val) for k, val in clean.items() if before[k] != val}
+            if not diff:
+                return current
+            if (
+                "reference" in diff
+                and conn.execute(
+                    sa.select(t.cases.c.id).where(
+                        t.cases.c.reference == clean["reference"], t.cases.c.id != case_id
+                    )
+                ).first()
+            ):
+                raise InvalidInput(f"A case with reference {clean['reference']!r} already exists.")
+            values = _case_columns({k: after for k, (_, after) in diff.items()})
+            if "status" in diff:
+                values["status_changed_at"] = now
+            result = conn.execute(
+                t.cases.update()
+                .where(t.cases.c.id == case_id, t.cases.c.version == version)
+                .values(
+                    **values,
+                    updated_at=now,
+                    updated_by_id=actor.user_id,
+                    updated_by_name=actor.display_name,
+                    version=version + 1,
+                )
+            )
+            if result.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
+                raise StoreError("The case changed while saving; reload and try again.")
+            self._bump(conn, case_id)
+            self._audit(
+                conn,
+                actor,
+                now,
+                case_id=case_id,
+                entity="case",
+                entity_id=case_id,
+                action="update",
+                changes=diff,
+                reason=reason,
+            )
+            return _case(_require_case(conn, case_id))
+
+    def add_case_member(
+        self, actor: Actor, case_id: int, username: str, *, role: str = "coordinator"
+    ) -> None:
+        """Let another account act on this case (a coordinator of it, or the command line)."""
+        _check_actor_shape(actor, perm.CASE_MEMBERS)
+        role = v.choice("role", role, perm.ACCOUNT_ROLES)
+        now = utcnow()
+        with self._writing() as conn:
+            _require_case(conn, case_id)
+            self._authorize(conn, actor, perm.CASE_MEMBERS, case_id)
+            user = conn.execute(
+                sa.select(t.users.c.id, t.users.c.role).where(t.users.c.username == username)
+            ).first()
+            if user is None:
+                raise NotFound(f"There is no account called {username!r}.")
+            if user.role != role:
+                raise InvalidInput(f"{username} is not a {role} account.")
+            exists = conn.execute(
+                sa.select(t.case_member.c.role).where(
+                    t.case_member.c.case_id == case_id, t.case_member.c.user_id == user.id
+                )
+            ).first()
+            if exists is not None:
+                return
+            conn.execute(
+                t.case_member.insert().values(
+                    case_id=case_id,
+                    user_id=user.id,
+                    role=role,
+                    added_at=now,
+                    added_by_name=actor.display_name,
+                )
+            )
+            self._bump(conn, case_id)
+            self._audit(
+                conn,
+                actor,
+                now,
+                case_id=case_id,
+                entity="member",
+                entity_id=user.id,
+                action="add",
+                changes={"role": (None, role)},
+            )
+
+    def list_cases(self, actor: Actor) -> list[CaseSummary]:
+        """The cases this actor is on, most recently changed first."""
+        _check_actor_shape(actor, perm.CASE_READ)
+        with self._reading() as conn:
+            self._authorize(conn, actor, perm.CASE_READ)
+            rows = conn.execute(
+                sa.select(
+                    t.cases.c.id,
+                    t.cases.c.reference,
+                    t.cases.c.child_name,
+                    t.cases.c.risk,
+                    t.cases.c.status,
+                    t.cases.c.reported_missing_at,
+                    t.cases.c.updated_at,
+                    t.case_member.c.role,
+                )
+                .join(t.case_member, t.case_member.c.case_id == t.cases.c.id)
+                .where(t.case_member.c.user_id == actor.user_id)
+                .order_by(t.cases.c.updated_at.desc(), t.cases.c.id.desc())
+            ).all()
+        return [CaseSummary(*r) for r in rows]
+
+    def get_case(self, actor: Actor, case_id: int) -> Case:
+        """One case (without sightings)."""
+        _check_actor_shape(actor, perm.CASE_READ)
+        with self._reading() as conn:
+            self._authorize(conn, actor, perm.CASE_READ, case_id)
+            return _case(_require_case(conn, case_id))
+
+    def find_case(self, actor: Actor, reference: str) -> Case:
+        """A case by its reference (must be on it)."""
+        _check_actor_shape(actor, perm.CASE_READ)
+        with self._reading() as conn:
+            row = conn.execute(
+                sa.select(t.cases.c.id).where(t.cases.c.reference == reference)
+            ).first()
+            if row is None:
+                raise NotFound(f"There is no case {reference!r}.")
+            self._authorize(conn, actor, perm.CASE_READ, row.id)
+            return _case(_require_case(conn, row.id))
+
+    def load_case(self, actor: Actor, case_id: int) -> CaseFile:
+        """A case, all its sightings in time order and its change token, read consistently."""
+        _check_actor_shape(actor, perm.SIGHTING_READ)
+        with self._reading() as conn:
+            self._authorize(conn, actor, perm.SIGHTING_READ, case_id)
+            case = _case(_require_case(conn, case_id))
+            token = conn.execute(
+                sa.select(t.case_change.c.n).where(t.case_change.c.case_id == case_id)
+            ).scalar_one()
+            rows = conn.execute(_sightings_query(case_id)).all()
+        return CaseFile(case=case, sightings=tuple(_sighting(r) for r in rows), token=int(token))
+
+    def change_token(self, actor: Actor, case_id: int) -> int:
+        """The case's change counter: one indexed query; any write to the case moves it.
+
+        Also re-checks that the actor is still on the case and their account is on,
+        so a view polling this stops when access is taken away (PermissionDenied).
+        """
+        _check_actor_shape(actor, perm.CASE_READ)
+        if actor.role == "system":
+            raise PermissionDenied("The command line does not poll cases.")
+        with self._poll_engine.connect() as conn:
+            n = conn.execute(
+                _token_query(), {"case_id": case_id, "user_id": actor.user_id, "role": actor.role}
+            ).scalar()
+        if n is None:
+            raise PermissionDenied("This case is not available to you (any more).")
+        return int(n)
+
+    # ------------------------------------------------------------------ sightings
+
+    def add_sighting(
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        lat: float,
+        lon: float,
+        seen_at: datetime,
+        source: str,
+        confidence: str = "medium",
+        status: str = "unverified",
+        reported_by: str = "",
+        reporter_contact: str = "",
+        description: str = "",
+        idempotency_key: str | None = None,
+        reason: str | None = None,
+    ) -> Sighting:
+        """Record one sighting (tagged with its borough, BCU, force and ward)."""
+        return self.add_sightings(
+            actor,
+            case_id,
+            [
+                NewSighting(
+                    lat=lat,
+                    lon=lon,
+                    seen_at=seen_at,
+                    source=source,
+                    confidence=confidence,
+                    status=status,
+                    reported_by=reported_by,
+                    reporter_contact=reporter_contact,
+                    description=description,
+                    idempotency_key=idempotency_key,
+                )
+            ],
+            reason=reason,
+        )[0]
+
+    def add_sightings(
+        self,
+        actor: Actor,
+        case_id: int,
+        items: Sequence[NewSighting],
+        *,
+        reason: str | None = None,
+    ) -> list[Sighting]:
+        """Record several sightings in one transaction (one audit record each).
+
+        All or nothing: one bad item rejects the lot, naming the item.
+        Items whose idempotency key was saved before come back as saved then.
+        """
+        _check_actor_shape(actor, perm.SIGHTING_WRITE)
+        if not items:
+            return []
+        cleaned: list[dict[str, Any]] = []
+        keys: list[str | None] = []
+        for i, item in enumerate(items):
+            try:
+                cleaned.append(
+                    _clean_sighting(
+                        {
+                            "location": (item.lat, item.lon),
+                            "seen_at": item.seen_at,
+                            "source": item.source,
+                            "confidence": item.confidence,
+                            "status": item.status,
+                            "reported_by": item.reported_by,
+                            "reporter_contact": item.reporter_contact,
+                            "description": item.description,
+                        },
+                        creating=True,
+                    )
+                )
+                keys.append(v.idempotency_key(item.idempotency_key))
+            except InvalidInput as exc:
+                if len(items) == 1:
+                    raise
+                raise InvalidInput(f"Sighting {i + 1}: {exc}") from None
+        reason = v.text("reason", reason, MAX_LEN["reason"]) or None
+        tags = tag_points([c["location"][0] for c in cleaned], [c["location"][1] for c in cleaned])
+        now = utcnow()
+        with self._idempotent(), self._writing() as conn:
+            _require_case(conn, case_id)
+            self._authorize(conn, actor, perm.SIGHTING_WRITE, case_id)
+            ids: list[int] = []
+            wrote = False
+            for clean, key, tag in zip(cleaned, keys, tags, strict=True):
+                existing = self._replay(conn, key, "sighting", actor)
+                if existing is not None:
+                    ids.append(existing)
+                    continue
+                sid = conn.execute(
+                    t.sightings.insert().values(
+                        case_id=case_id,
+                        **_sighting_columns(clean),
+                        **tag,
+                        created_at=now,
+                        created_by_id=actor.user_id,
+                        updated_at=now,
+                        updated_by_id=actor.user_id,
+                        updated_by_name=actor.display_name,
+                        version=1,
+                    )
+                ).inserted_primary_key[0]
+                self._remember(conn, key, "sighting", sid, case_id, actor, now)
+                self._audit(
+                    conn,
+                    actor,
+                    now,
+                    case_id=case_id,
+                    entity="sighting",
+                    entity_id=sid,
+                    action="create",
+                    changes={k: (None, clean[k]) for k in SIGHTING_FIELDS},
+                    reason=reason,
+                )
+                ids.append(sid)
+                wrote = True
+            if wrote:
+                self._bump(conn, case_id)
+            rows = {
+                r.id: r
+                for r in conn.execute(_sightings_select().where(t.sightings.c.id.in_(ids))).all()
+            }
+        missing = [i for i in ids if i not in rows]
+        if missing:
+            raise NotFound("This sighting was saved before and has since been deleted.")
+        return [_sighting(rows[i]) for i in ids]
+
+    def update_sighting(
+        self,
+        actor: Actor,
+        sighting_id: int,
+        *,
+        version: int,
+        reason: str | None = None,
+        **changes: Any,
+    ) -> Sighting:
+        """Change fields of a sighting saved at ``version`` (e.g. status="verified").
+
+        Fields: location=(lat, lon), seen_at, source, confidence, status,
+        reported_by, reporter_contact, description.
+        """
+        _check_actor_shape(actor, perm.SIGHTING_WRITE)
+        if "lat" in changes or "lon" in changes:
+            raise InvalidInput("Move a sighting with location=(lat, lon).")
+        unknown = set(changes) - set(SIGHTING_FIELDS)
+        if unknown:
+            raise InvalidInput(f"Sightings have no field(s) {', '.join(sorted(unknown))}.")
+        clean = _clean_sighting(changes, creating=False)
+        reason = v.text("reason", reason, MAX_LEN["reason"]) or None
+        tag = None
+        if "location" in clean:
+            tag = tag_points([clean["location"][0]], [clean["location"][1]])[0]
+        now = utcnow()
+        with self._writing() as conn:
+            row = _require_sighting(conn, sighting_id, lock=True)
+            self._authorize(conn, actor, perm.SIGHTING_WRITE, row.case_id)
+            _check_version("sighting", sighting_id, row, version)
+            current = _sighting(row)
+            before = _sighting_values(current)
+            diff = {k: (before[k], val) for k, val in clean.items() if before[k] != val}
+            if not diff:
+                return current
+            values = _sighting_columns({k: after for k, (_, after) in diff.items()})
+            if "location" in diff and tag is not None:
+                values.update(tag)
+            result = conn.execute(
+                t.sightings.update()
+                .where(t.sightings.c.id == sighting_id, t.sightings.c.version == version)
+                .values(
+                    **values,
+                    updated_at=now,
+                    updated_by_id=actor.user_id,
+                    updated_by_name=actor.display_name,
+                    version=version + 1,
+                )
+            )
+            if result.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
+                raise StoreError("The sighting changed while saving; reload and try again.")
+            self._bump(conn, row.case_id)
+            self._audit(
+                conn,
+                actor,
+                now,
+                case_id=row.case_id,
+                entity="sighting",
+                entity_id=sighting_id,
+                action="update",
+                changes=diff,
+                reason=reason,
+            )
+            return _sighting(_require_sighting(conn, sighting_id))
+
+    def delete_sighting(
+        self, actor: Actor, sighting_id: int, *, version: int, reason: str | None = None
+    ) -> None:
+        """Remove a sighting entered by mistake (a wrong one is better *dismissed*)."""
+        _check_actor_shape(actor, perm.SIGHTING_WRITE)
+        reason = v.text("reason", reason, MAX_LEN["reason"]) or None
+        now = utcnow()
+        with self._writing() as conn:
+            row = _require_sighting(conn, sighting_id, lock=True)
+            self._authorize(conn, actor, perm.SIGHTING_WRITE, row.case_id)
+            _check_version("sighting", sighting_id, row, version)
+            before = _sighting_values(_sighting(row))
+            conn.execute(
+                t.sightings.delete().where(
+                    t.sightings.c.id == sighting_id, t.sightings.c.version == version
+                )
+            )
+            self._bump(conn, row.case_id)
+            self._audit(
+                conn,
+                actor,
+                now,
+                case_id=row.case_id,
+                entity="sighting",
+                entity_id=sighting_id,
+                action="delete",
+                changes={k: (before[k], None) for k in SIGHTING_FIELDS},
+                reason=reason,
+            )
+
+    def get_sighting(self, actor: Actor, sighting_id: int) -> Sighting:
+        """One sighting."""
+        _check_actor_shape(actor, perm.SIGHTING_READ)
+        with self._reading() as conn:
+            row = _require_sighting(conn, sighting_id)
+            self._authorize(conn, actor, perm.SIGHTING_READ, row.case_id)
+            return _sighting(row)
+
+    def sightings(self, actor: Actor, case_id: int, *, status: str | None = None) -> list[Sighting]:
+        """The case's sightings in time seen order, optionally of one status."""
+        _check_actor_shape(actor, perm.SIGHTING_READ)
+        if status is not None:
+            v.choice("status", status, v.SIGHTING_STATUSES)
+        with self._reading() as conn:
+            self._authorize(conn, actor, perm.SIGHTING_READ, case_id)
+            _require_case(conn, case_id)
+            rows = conn.execute(_sightings_query(case_id, status)).all()
+        return [_sighting(r) for r in rows]
+
+    def path(self, actor: Actor, case_id: int) -> list[Sighting]:
+        """Verified sightings in time order: the route the child is known to have taken."""
+        return self.sightings(actor, case_id, status="verified")
+
+    def last_known_location(self, actor: Actor, case_id: int) -> LastKnown:
+        """The latest verified sighting (by time seen), else the case's IPP."""
+        _check_actor_shape(actor, perm.SIGHTING_READ)
+        with self._reading() as conn:
+            self._authorize(conn, actor, perm.SIGHTING_READ, case_id)
+            case = _require_case(conn, case_id)
+            row = conn.execute(
+                sa.select(
+                    t.sightings.c.id, t.sightings.c.lat, t.sightings.c.lon, t.sightings.c.seen_at
+                )
+                .where(t.sightings.c.case_id == case_id, t.sightings.c.status == "verified")
+                .order_by(t.sightings.c.seen_at.desc(), t.sightings.c.id.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return LastKnown(case.ipp_lat, case.ipp_lon, None, "ipp", None)
+        return LastKnown(row.lat, row.lon, row.seen_at, "sighting", row.id)
+
+    # ------------------------------------------------------------------ audit
+
+    def audit_log(
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        entity: str | None = None,
+        entity_id: int | None = None,
+        person_id: int | None = None,
+        limit: int = 500,
+        before_id: int | None = None,
+    ) -> list[AuditRecord]:
+        """The case's audit records, newest first (coordinators of the case only).
+
+        Filter by ``entity`` ("case", "sighting", "member"…), ``entity_id`` and
+        ``person_id`` (the acting user's id); page with ``before_id``.
+        """
+        _check_actor_shape(actor, perm.AUDIT_READ)
+        limit = max(1, min(int(limit), 5000))
+        with self._reading() as conn:
+            self._authorize(conn, actor, perm.AUDIT_READ, case_id)
+            q = (
+                sa.select(t.audit_log, t.audit_detail.c.reason, t.audit_detail.c.personal)
+                .select_from(
+                    t.audit_log.outerjoin(
+                        t.audit_detail, t.audit_detail.c.audit_id == t.audit_log.c.id
+                    )
+                )
+                .where(t.audit_log.c.case_id == case_id)
+            )
+            if entity is not None:
+                q = q.where(t.audit_log.c.entity == entity)
+            if entity_id is not None:
+                q = q.where(t.audit_log.c.entity_id == entity_id)
+            if person_id is not None:
+                q = q.where(t.audit_log.c.actor_id == person_id)
+            if before_id is not None:
+                q = q.where(t.audit_log.c.id < before_id)
+            rows = conn.execute(q.order_by(t.audit_log.c.id.desc()).limit(limit)).all()
+        return [
+            AuditRecord(
+                id=r.id,
+                at=r.at,
+                actor_id=r.actor_id,
+                actor_name=r.actor_name,
+                actor_role=r.actor_role,
+                case_id=r.case_id,
+                entity=r.entity,
+                entity_id=r.entity_id,
+                action=r.action,
+                fields=tuple(_json(r.fields) or ()),
+                changes=_json(r.changes) or {},
+                reason=r.reason,
+                personal=_json(r.personal),
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ operations
+
+    def backup(self, dest_dir: str | Path) -> Path:
+        """A consistent copy of the whole store in ``dest_dir`` (timestamped file).
+
+        SQLite: the online backup API (safe while the app runs). PostgreSQL:
+        ``pg_dump --format=custom`` (restore with ``pg_restore``).
+        """
+        dest = Path(dest_dir)
+        dest.mkdir(parents=True, exist_ok=True)
+        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+        if self.backend == "sqlite":
+            import sqlite3
+
+            src_path = sa.engine.make_url(self.url).database
+            target = dest / f"wayhome-{stamp}.sqlite3"
+            src = sqlite3.connect(str(src_path))
+            try:
+                dst = sqlite3.connect(str(target))
+                try:
+                    src.backup(dst)
+                finally:
+                    dst.close()
+            finally:
+                src.close()
+            return target
+        pg_dump = shutil.which("pg_dump")
+        if pg_dump is None:
+            raise StoreError(
+                "pg_dump is not installed on this machine; install the PostgreSQL client "
+                "tools (e.g. postgresql-client) or back the database up on its server."
+            )
+        target = dest / f"wayhome-{stamp}.dump"
+        libpq_url = sa.engine.make_url(self.url).set(drivername="postgresql")
+        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [
+                pg_dump,
+                "--format=custom",
+                f"--file={target}",
+                f"--dbname={libpq_url.render_as_string(hide_password=False)}",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            target.unlink(missing_ok=True)
+            raise StoreError(f"pg_dump failed: {done.stderr.strip()[:500]}")
+        return target
+
+    @contextmanager
+    def _idempotent(self) -> Iterator[None]:
+        """Turn a lost race on an idempotency key (two reruns at once) into a retry."""
+        try:
+            yield
+        except StoreError as exc:
+            if (
+                isinstance(exc.__cause__, sa.exc.IntegrityError)
+                and "idempotency" in str(exc.__cause__.orig).lower()
+            ):
+                raise _RetryIdempotent() from exc
+            raise
+
+
+class _RetryIdempotent(StoreError):
+    """Internal: a concurrent save with the same key won; read what it saved."""
+
+
+def _retrying(method: Any) -> Any:
+    """Run a creating method again once if a concurrent call with its key won."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except _RetryIdempotent:
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+Store.create_case = _retrying(Store.create_case)  # type: ignore[method-assign]
+Store.add_sightings = _retrying(Store.add_sightings)  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _check_actor_shape(actor: Any, permission: str | None) -> None:
+    """No actor, a malformed one, or a role without the permission: refuse before any I/O."""
+    if actor is None:
+        raise PermissionDenied("No one is signed in: every change needs an actor.")
+    if not isinstance(actor, Actor):
+        raise PermissionDenied("The actor must be a casefile.Actor.")
+    if actor.role not in perm.ROLES:
+        raise PermissionDenied(f"Unknown role {actor.role!r}.")
+    if actor.role == "system":
+        if actor.user_id is not None:
+            raise PermissionDenied("The command-line actor has no user id.")
+    elif not isinstance(actor.user_id, int) or isinstance(actor.user_id, bool):
+        raise PermissionDenied("The actor has no user id.")
+    if permission is not None and not perm.role_allows(actor.role, permission):
+        raise PermissionDenied(f"A {actor.role.replace('_', ' ')} may not do this ({permission}).")
+
+
+def _check_password(password: Any) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters.")
+    v.text("password", password, MAX_LEN["password"])
+
+
+def _check_version(entity: str, entity_id: int, row: Any, version: Any) -> None:
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise InvalidInput("The version the form was loaded at is missing; reload the page.")
+    if row.version != version:
+        raise StaleVersion(entity, entity_id, row.updated_by_name, row.updated_at, row.version)
+
+
+def _integrity_message(exc: sa.exc.IntegrityError) -> StoreError:
+    text = str(exc.orig).lower()
+    if "idempotency" in text:
+        return StoreError("This form is being saved twice at once; reload the page.")
+    if "reference" in text:
+        return InvalidInput("A case with this reference already exists.")
+    return StoreError("The change conflicts with what is stored; reload and try again.")
+
+
+def _require_case(conn: sa.Connection, case_id: Any, *, lock: bool = False) -> Any:
+    if isinstance(case_id, bool) or not isinstance(case_id, int):
+        raise NotFound("No case was chosen.")
+    q = sa.select(t.cases).where(t.cases.c.id == case_id)
+    if lock:
+        q = q.with_for_update()
+    row = conn.execute(q).first()
+    if row is None:
+        raise NotFound("This case does not exist.")
+    return row
+
+
+def _sightings_select() -> sa.Select:
+    return sa.select(*[c for c in t.sightings.c if c.name != "geom"])
+
+
+def _require_sighting(conn: sa.Connection, sighting_id: Any, *, lock: bool = False) -> Any:
+    if isinstance(sighting_id, bool) or not isinstance(sighting_id, int):
+        raise NotFound("No sighting was chosen.")
+    q = _sightings_select().where(t.sightings.c.id == sighting_id)
+    if lock:
+        q = q.with_for_update()
+    row = conn.execute(q).first()
+    if row is None:
+        raise NotFound("This sighting does not exist (it may have been deleted).")
+    return row
+
+
+def _sightings_query(case_id: int, status: str | None = None) -> sa.Select:
+    q = _sightings_select().where(t.sightings.c.case_id == case_id)
+    if status is not None:
+        q = q.where(t.sightings.c.status == status)
+    return q.order_by(t.sightings.c.seen_at, t.sightings.c.id)
+
+
+_TOKEN_QUERY: sa.Select | None = None
+
+
+def _token_query() -> sa.Select:
+    global _TOKEN_QUERY
+    if _TOKEN_QUERY is None:
+        _TOKEN_QUERY = (
+            sa.select(t.case_change.c.n)
+            .select_from(
+                t.case_change.join(
+                    t.case_member, t.case_member.c.case_id == t.case_change.c.case_id
+                ).join(t.users, t.users.c.id == t.case_member.c.user_id)
+            )
+            .where(
+                t.case_change.c.case_id == sa.bindparam("case_id"),
+                t.case_member.c.user_id == sa.bindparam("user_id"),
+                t.case_member.c.role == sa.bindparam("role"),
+                t.users.c.role == sa.bindparam("role"),
+                t.users.c.active.is_(True),
+            )
+        )
+    return _TOKEN_QUERY
+
+
+def _clean_case(raw: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    checks = {
+        "reference": lambda x: v.text("reference", x, MAX_LEN["reference"], required=True),
+        "child_name": lambda x: v.text("child_name", x, MAX_LEN["child_name"], required=True),
+        "age": lambda x: v.integer("age", x, 0, 120, required=False),
+        "risk": lambda x: v.choice("risk", x, _risk_grades()),
+        "reported_missing_at": lambda x: v.moment("reported_missing_at", x),
+        "home": lambda x: v.point("home", x, required=False),
+        "ipp": lambda x: v.point("ipp", x),
+        "status": lambda x: v.choice("status", x, v.CASE_STATUSES),
+        "description": lambda x: v.text("description", x, MAX_LEN["description"]),
+        "notes": lambda x: v.text("notes", x, MAX_LEN["notes"]),
+    }
+    for name, value in raw.items():
+        out[name] = checks[name](value)
+    if creating and out.get("age") is None:
+        raise InvalidInput("Age is required (your best estimate if unknown).")
+    return out
+
+
+def _case_columns(clean: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, value in clean.items():
+        if name in ("home", "ipp"):
+            if value is None:
+                values.update({f"{name}_geom": None, f"{name}_lat": None, f"{name}_lon": None})
+            else:
+                lat, lon = value
+                values.update(
+                    {f"{name}_geom": Point(lon, lat), f"{name}_lat": lat, f"{name}_lon": lon}
+                )
+        else:
+            values[name] = value
+    return values
+
+
+def _clean_sighting(raw: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    checks = {
+        "location": lambda x: v.point("location", x),
+        "seen_at": lambda x: v.moment("seen_at", x),
+        "source": lambda x: v.choice("source", x, v.SIGHTING_SOURCES),
+        "confidence": lambda x: v.choice("confidence", x, v.SIGHTING_CONFIDENCES),
+        "status": lambda x: v.choice("status", x, v.SIGHTING_STATUSES),
+        "reported_by": lambda x: v.text("reported_by", x, MAX_LEN["reported_by"]),
+        "reporter_contact": lambda x: v.text("reporter_contact", x, MAX_LEN["reporter_contact"]),
+        "description": lambda x: v.text("description", x, MAX_LEN["description"]),
+    }
+    return {name: checks[name](value) for name, value in raw.items()}
+
+
+def _sighting_columns(clean: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, value in clean.items():
+        if name == "location":
+            lat, lon = value
+            values.update({"geom": Point(lon, lat), "lat": lat, "lon": lon})
+        else:
+            values[name] = value
+    return values
+
+
+def _sighting_values(s: Sighting) -> dict[str, Any]:
+    return {
+        "location": (s.lat, s.lon),
+        "seen_at": s.seen_at,
+        "source": s.source,
+        "confidence": s.confidence,
+        "status": s.status,
+        "reported_by": s.reported_by,
+        "reporter_contact": s.reporter_contact,
+        "description": s.description,
+    }
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=row.role,
+        active=bool(row.active),
+        created_at=row.created_at,
+        last_login_at=row.last_login_at,
+        version=row.version,
+    )
+
+
+def _case(row: Any) -> Case:
+    return Case(
+        id=row.id,
+        reference=row.reference,
+        child_name=row.child_name,
+        age=row.age,
+        risk=row.risk,
+        reported_missing_at=row.reported_missing_at,
+        home_lat=row.home_lat,
+        home_lon=row.home_lon,
+        ipp_lat=row.ipp_lat,
+        ipp_lon=row.ipp_lon,
+        status=row.status,
+        status_changed_at=row.status_changed_at,
+        description=row.description,
+        notes=row.notes,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        updated_by_name=row.updated_by_name,
+        version=row.version,
+    )
+
+
+def _sighting(row: Any) -> Sighting:
+    return Sighting(
+        id=row.id,
+        case_id=row.case_id,
+        lat=row.lat,
+        lon=row.lon,
+        seen_at=row.seen_at,
+        source=row.source,
+        confidence=row.confidence,
+        status=row.status,
+        reported_by=row.reported_by,
+        reporter_contact=row.reporter_contact,
+        description=row.description,
+        borough=row.borough,
+        borough_code=row.borough_code,
+        bcu=row.bcu,
+        force=row.force,
+        ward=row.ward,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        updated_by_name=row.updated_by_name,
+        version=row.version,
+    )
+
+
+def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
+    """Open the store named by ``url`` (default: ``DATABASE_URL`` / the SQLite file).
+
+    Brings the schema up to date first unless ``migrate=False``.
+    """
+    return Store(url, migrate=migrate)
