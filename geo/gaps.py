@@ -1,0 +1,178 @@
+"""Where nobody has searched well enough yet, and how much walking went over cleared ground.
+
+* :func:`unsearched_ground` — the area of interest minus the ground whose
+  cumulative POD (all passes combined, cell by cell on the POA grid) has reached a
+  target POD. On the map; new sectors can be proposed over it.
+* :func:`effort_on_cleared_ground` — for each track, the share of its length walked
+  inside cells that had already reached the target POD *before the track started*
+  (only passes that ended by then count). Summed per team and per case by
+  :func:`cleared_effort_summary`: the figure that shows whether duplication is
+  going down.
+
+All in British National Grid (EPSG:27700). Decision support, not a prediction.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.coverage import _track_pieces, track_coverage
+from geo.crs import BNG
+from geo.detection import cumulative_pod_array
+from geo.errors import InputError
+from geo.probability import PoaGrid
+
+
+def _cells(grid: PoaGrid | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    cells = grid.cells if isinstance(grid, PoaGrid) else grid
+    if "cell" not in cells.columns or cells.crs is None:
+        raise InputError("Grid cells need a 'cell' column and a coordinate system.")
+    return cells.to_crs(BNG) if cells.crs.to_epsg() != 27700 else cells
+
+
+def _target(target_pod: float) -> float:
+    try:
+        t = float(target_pod)
+    except (TypeError, ValueError):
+        raise InputError(f"The target POD must be a number, not {target_pod!r}.") from None
+    if not (0.0 < t <= 1.0):
+        raise InputError("The target POD must be above 0 and at most 1 (100 %).")
+    return t
+
+
+def pass_cell_pod(tracks: gpd.GeoDataFrame, grid: PoaGrid | gpd.GeoDataFrame,
+                  sweep_width_m: float) -> np.ndarray:
+    """POD of one pass in every grid cell, from that pass's tracks (effort coverage per cell)."""
+    cells = _cells(grid)
+    table = track_coverage(tracks, cells.rename(columns={"cell": "id"})[["id", "geometry"]],
+                           sweep_width_m)
+    return table["pod"].to_numpy()
+
+
+def unsearched_ground(
+    grid: PoaGrid | gpd.GeoDataFrame,
+    cumulative_pod: np.ndarray,
+    target_pod: float,
+    aoi: shapely.Geometry | None = None,
+) -> gpd.GeoDataFrame:
+    """Ground not yet searched to ``target_pod``: one row per separate gap (BNG).
+
+    ``cumulative_pod``: per grid cell, all passes combined (see
+    :func:`geo.detection.cumulative_pod_array`). ``aoi`` (BNG polygon) limits the
+    answer; by default the whole grid. Columns ``gap`` (1 = largest) and ``area_m2``.
+    """
+    cells = _cells(grid)
+    t = _target(target_pod)
+    cum = np.asarray(cumulative_pod, dtype=float)
+    if cum.shape != (len(cells),):
+        raise InputError("Give one cumulative POD per grid cell.")
+    below = cells.geometry.to_numpy()[~(cum >= t - 1e-12)]
+    if len(below) == 0:
+        ground = shapely.Polygon()
+    else:
+        ground = shapely.coverage_union_all(below)  # cells share edges exactly
+    if aoi is not None:
+        ground = shapely.intersection(ground, aoi)
+    parts = shapely.get_parts(ground)
+    parts = parts[shapely.area(parts) > 0]
+    areas = shapely.area(parts)
+    order = np.argsort(-areas, kind="stable")
+    return gpd.GeoDataFrame({"gap": np.arange(1, len(parts) + 1), "area_m2": areas[order]},
+                            geometry=parts[order], crs=BNG)
+
+
+def effort_on_cleared_ground(
+    tracks: gpd.GeoDataFrame,
+    grid: PoaGrid | gpd.GeoDataFrame,
+    pass_pods: np.ndarray,
+    pass_ends: pd.Series | np.ndarray | list,
+    target_pod: float,
+) -> pd.DataFrame:
+    """Share of each track walked over ground already cleared to ``target_pod``.
+
+    ``tracks``: LineStrings (any CRS) with a ``start`` time (UTC) and optionally
+    ``id``, ``team`` and ``case`` columns, which are carried through. ``pass_pods``:
+    array (passes × cells) of each earlier pass's POD per cell; ``pass_ends``: when
+    each pass ended. A cell counts as cleared for a track when the passes that
+    ended at or before the track's start reach ``target_pod`` there together.
+    Returns per track: the carried columns, ``length_m``, ``cleared_m`` and
+    ``cleared_share`` (NaN for a track without a start time: unknown, not zero).
+    """
+    cells = _cells(grid)
+    t = _target(target_pod)
+    pods = np.atleast_2d(np.asarray(pass_pods, dtype=float)) if len(pass_ends) else \
+        np.zeros((0, len(cells)))
+    ends = pd.DatetimeIndex(pd.to_datetime(pd.Series(pass_ends), utc=True))
+    if pods.shape != (len(ends), len(cells)):
+        raise InputError("Give one row of per-cell PODs for each pass, and one end time each.")
+    if ends.isna().any():
+        raise InputError("Every pass needs an end time.")
+    if "start" not in tracks.columns:
+        raise InputError("Tracks need a 'start' time to tell what was cleared before them.")
+    order = np.argsort(ends.asi8, kind="stable")
+    ends_sorted = ends.asi8[order]
+    # cleared[k, cell]: cleared after the first k passes (k = 0: nothing searched yet)
+    cum = np.vstack([np.zeros((1, len(cells))),
+                     1.0 - np.cumprod(1.0 - pods[order], axis=0)]) if len(ends) else \
+        np.zeros((1, len(cells)))
+    cleared = cum >= t - 1e-12
+
+    starts = pd.DatetimeIndex(pd.to_datetime(tracks["start"], utc=True))
+    known = ~starts.isna()
+    k_track = np.searchsorted(ends_sorted, starts.asi8, side="right")
+
+    pieces, piece_track = _track_pieces(tracks)
+    n = len(tracks)
+    length = np.bincount(piece_track, weights=shapely.length(pieces), minlength=n)
+    cleared_m = np.zeros(n)
+    if len(pieces):
+        cgeo = cells.geometry.to_numpy()
+        pi, ci = shapely.STRtree(cgeo).query(pieces, predicate="intersects")
+        tr = piece_track[pi]
+        hit = cleared[k_track[tr], ci] & known[tr]
+        if hit.any():
+            inside = shapely.length(shapely.intersection(pieces[pi[hit]], cgeo[ci[hit]]))
+            cleared_m = np.bincount(tr[hit], weights=inside, minlength=n)
+    out = pd.DataFrame(index=tracks.index)
+    for col in ("id", "team", "case"):
+        if col in tracks.columns:
+            out[col] = tracks[col].to_numpy()
+    out["length_m"] = length
+    out["cleared_m"] = np.where(known, cleared_m, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["cleared_share"] = np.where(known & (length > 0), cleared_m / length, np.nan)
+    return out
+
+
+def cleared_effort_summary(per_track: pd.DataFrame, by: str | None = "team") -> pd.DataFrame:
+    """Length walked and share over cleared ground per ``by`` (``team``, ``case``), or in
+    total when ``by`` is None. Tracks without a start time are left out (and counted)."""
+    known = per_track["cleared_m"].notna()
+    df = per_track.loc[known]
+    if by is None:
+        groups = {"all": df}
+    else:
+        if by not in per_track.columns:
+            raise InputError(f"The tracks have no {by!r} column to sum by.")
+        groups = dict(iter(df.groupby(by, sort=True)))
+    rows = []
+    for key, g in groups.items():
+        length, cleared = float(g["length_m"].sum()), float(g["cleared_m"].sum())
+        rows.append({by or "scope": key, "tracks": len(g), "length_m": length,
+                     "cleared_m": cleared,
+                     "cleared_share": cleared / length if length > 0 else np.nan})
+    out = pd.DataFrame(rows)
+    out.attrs["tracks_without_time"] = int((~known).sum())
+    return out
+
+
+__all__ = [
+    "cleared_effort_summary",
+    "cumulative_pod_array",
+    "effort_on_cleared_ground",
+    "pass_cell_pod",
+    "unsearched_ground",
+]
