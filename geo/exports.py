@@ -157,7 +157,8 @@ def to_kml(sectors: gpd.GeoDataFrame, *, title: str = "Wayhome sectors") -> str:
     """Sectors as KML 2.2 text: one Placemark per sector, named by ID.
 
     The description holds the sector's name, status and team; ``ExtendedData``
-    carries ``id``, ``name``, ``status`` and ``team`` for GIS tools. All text is
+    carries ``sector_id``, ``sector_name``, ``sector_status`` and ``sector_team``
+    for GIS tools. All text is
     escaped by the XML writer.
     """
     frame = _lonlat(sectors)
@@ -174,7 +175,9 @@ def to_kml(sectors: gpd.GeoDataFrame, *, title: str = "Wayhome sectors") -> str:
         ext = ET.SubElement(mark, "ExtendedData")
         for col in ("id", "name", "status", "team"):
             if col in row and row[col] is not None and not pd.isna(row[col]):
-                data = ET.SubElement(ext, "Data", name=col)
+                # "sector_" prefix: GDAL would let a Data field called "name" replace
+                # the Placemark's own name
+                data = ET.SubElement(ext, "Data", name=f"sector_{col}")
                 ET.SubElement(data, "value").text = xml_safe(row[col])
         polys = [p for p in shapely.get_parts(row.geometry) if p.geom_type == "Polygon"]
         if len(polys) == 1:

@@ -270,8 +270,11 @@ def _gpx_areas(frame: gpd.GeoDataFrame, closed_only: bool
     rows, inv = np.unique(keep_owner, return_inverse=True)
     geoms = shapely.multipolygons(polys, indices=inv)
     counts = np.bincount(inv)
-    geoms = np.where(counts == 1, polys[np.searchsorted(np.sort(inv), np.arange(len(rows)))],
-                     geoms) if len(rows) else geoms
+    first = polys[np.searchsorted(inv, np.arange(len(rows)))]  # inv is sorted (owner is)
+    # a track of several closed segments: rings inside rings are holes (even-odd rule)
+    several = counts > 1
+    geoms[several] = shapely.make_valid(geoms[several], method="linework")
+    geoms = np.where(several, geoms, first)
     out = frame.iloc[rows].copy()
     out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=frame.crs))
     return out, notes
