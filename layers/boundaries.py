@@ -43,6 +43,8 @@ TOOLTIP_FIELDS = ("name", "code")
 #: user has switched them off or on by hand.
 WARD_AUTO_ZOOM = 14
 
+#: Feature properties written to a served (lazy) layer file.
+_SERVED_FIELDS = ("name", "code", "kind", "borough")
 #: Folder under ``static/vendor/`` that holds the served boundary files.
 _BOUNDARY_FOLDER = "boundaries"
 
@@ -107,6 +109,11 @@ class LazyGeoJson(Layer):
                 var code = document.createElement("div");
                 code.textContent = p.code == null ? "" : String(p.code);
                 box.appendChild(label); box.appendChild(name); box.appendChild(code);
+                if (p.borough) {
+                    var borough = document.createElement("div");
+                    borough.textContent = String(p.borough);
+                    box.appendChild(borough);
+                }
                 layer.bindTooltip(box, {sticky: true});
             }
         });
@@ -179,8 +186,9 @@ def publish_layer_file(
     """Write a layer as a JSON file under ``static/vendor/boundaries/``; return its URL.
 
     The file name carries a hash of the content, so browsers may cache it for
-    ever and a rebuilt layer is fetched afresh. Only ``name``, ``code`` and
-    ``kind`` properties are written. Older versions of the same layer are
+    ever and a rebuilt layer is fetched afresh. Only the ``name``, ``code``,
+    ``kind`` and ``borough`` properties are written (the browser shows them as
+    text, never as HTML). Older versions of the same layer are
     removed. Idempotent: an identical file is not rewritten.
     """
     slim = {
@@ -190,7 +198,7 @@ def publish_layer_file(
                 "type": "Feature",
                 "geometry": f.get("geometry"),
                 "properties": {
-                    k: (f.get("properties") or {}).get(k) for k in ("name", "code", "kind")
+                    k: (f.get("properties") or {}).get(k) for k in _SERVED_FIELDS
                 },
             }
             for f in collection.get("features", [])

@@ -124,7 +124,12 @@ def test_publish_layer_file_is_content_addressed_and_idempotent(tmp_path):
     assert re.fullmatch(r"/base/app/static/vendor/boundaries/ward-[0-9a-f]{12}\.json", a)
     path = tmp_path / "vendor" / "boundaries" / a.rsplit("/", 1)[1]
     data = json.loads(path.read_text())
-    assert data["features"][0]["properties"] == {"name": "A", "code": "E09000000", "kind": "ward"}
+    assert data["features"][0]["properties"] == {
+        "name": "A",
+        "code": "E09000000",
+        "kind": "ward",
+        "borough": None,
+    }
     mtime = path.stat().st_mtime_ns
     assert publish_layer_file(tmp_path, "ward", collection(["A"], "ward"), "base") == a
     assert path.stat().st_mtime_ns == mtime

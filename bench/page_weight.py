@@ -1,0 +1,82 @@
+"""Print how heavy the map page is: Wayhome's first load vs. a naive explore().
+
+    .venv/bin/python bench/page_weight.py
+
+Figures printed (bytes and MB):
+
+* Wayhome's first load: the map HTML with boroughs, BCUs and forces inlined
+  (what ``folium`` renders for the base map) and the part streamlit-folium
+  actually sends to the browser (script + header + html), target <= 1 MB;
+* the ward file, fetched only when wards are switched on or the user zooms in;
+* a naive ``GeoDataFrame.explore()`` of the same layers at full resolution
+  (boroughs, 2018 wards, the police forces), all on one map.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from layers.assets import asset_urls  # noqa: E402
+from layers.basemap import base_map, parse_tiles  # noqa: E402
+from layers.boundaries import load_boundary_set  # noqa: E402
+from wayhome import settings  # noqa: E402
+
+TARGET = 1_000_000
+
+
+def mb(n: int) -> str:
+    return f"{n:>11,} B  {n / 1e6:6.2f} MB"
+
+
+def wayhome_first_load(static_dir: Path) -> tuple[int, int, int]:
+    from streamlit_folium import _get_header, _get_html, _get_map_string
+
+    boundaries = load_boundary_set(static_dir)
+    html = base_map(boundaries, asset_urls(), parse_tiles("none")).get_root().render()
+    m = base_map(boundaries, asset_urls(), parse_tiles("none"))
+    m.get_root().render()
+    sent = len(_get_map_string(m)) + len(_get_header(m)) + len(_get_html(m))
+    ward_file = next((static_dir / "vendor" / "boundaries").glob("ward-*.json"))
+    return len(html.encode()), sent, ward_file.stat().st_size
+
+
+def naive_explore() -> int:
+    import geopandas as gpd
+
+    full = settings.BOUNDARIES_DIR / "full"
+    m = None
+    for name in ("borough", "ward", "force"):
+        gdf = gpd.read_parquet(full / f"{name}.parquet").to_crs(4326)
+        m = gdf.explore(m=m, name=name)
+    return len(m.get_root().render().encode())
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        html, sent, wards = wayhome_first_load(Path(tmp))
+        build = time.perf_counter() - t0
+    print("Wayhome map page weight")
+    print(f"  first load, map HTML (boroughs+BCUs+forces)  {mb(html)}")
+    print(f"  first load, sent by streamlit-folium         {mb(sent)}")
+    print(f"  ward layer file (lazy, on demand)            {mb(wards)}")
+    print(f"  (built in {build:.2f} s)")
+    verdict = "within" if max(html, sent) <= TARGET else "OVER"
+    print(f"  target first load <= {TARGET / 1e6:.1f} MB: {verdict}")
+    try:
+        naive = naive_explore()
+    except (OSError, ImportError) as exc:  # full-resolution layers not built
+        print(f"  naive explore(): not measured ({exc})")
+        return
+    print(f"  naive GeoDataFrame.explore(), full resolution {mb(naive)}")
+    print(f"  first load is {naive / html:.1f}x smaller than the naive page")
+
+
+if __name__ == "__main__":
+    main()

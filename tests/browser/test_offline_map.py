@@ -1,0 +1,122 @@
+"""The London map works with no internet: real Chromium, every outside request aborted."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+import geo
+from tests.browser.conftest import (
+    NetworkGuard,
+    screenshot,
+    wait_for_app_run,
+    wait_for_map,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+APP_ENV = {"WAYHOME_TILES": "none"}
+
+ANSWER = "[class*='st-key-responsible_answer']"
+
+
+def open_map(page: Page, url: str):
+    page.goto(url + "/")
+    wait_for_app_run(page)
+    frame = wait_for_map(page)
+    # boundaries are drawn as SVG paths, one class per layer (layers/styles.py)
+    expect(frame.locator("path.wayhome-borough")).to_have_count(33, timeout=20_000)
+    return frame
+
+
+def clicked_point_from_page(page: Page) -> tuple[float, float]:
+    text = page.get_by_text("Point clicked on the map").inner_text()
+    lat, lon = re.search(r"(-?\d+\.\d+), (-?\d+\.\d+)", text).groups()
+    return float(lat), float(lon)
+
+
+def test_map_renders_with_every_asset_served_locally(page: Page, app_server, hermetic):
+    frame = open_map(page, app_server.url)
+    expect(frame.locator("path.wayhome-bcu")).to_have_count(12)
+    assert frame.locator("path.wayhome-force").count() >= 7
+    expect(frame.locator("path.wayhome-ward")).to_have_count(0)  # wards are not in first load
+    legend = frame.locator("[data-testid='wayhome-legend']")
+    expect(legend).to_be_visible()
+    expect(legend).to_contain_text("Police force area")
+    expect(legend).to_contain_text("2018")
+    expect(legend).to_contain_text("Open Government Licence v3.0")
+    expect(frame.locator(".leaflet-control-layers")).to_contain_text("Wards (2018)")
+    # no tile images without tiles, and Leaflet came from this app, not a CDN
+    expect(frame.locator("img.leaflet-tile")).to_have_count(0)
+    scripts = frame.locator("script[src]").evaluate_all("els => els.map(e => e.src)")
+    assert any("/app/static/vendor/leaflet/leaflet.js" in s for s in scripts), scripts
+    screenshot(page, "offline-map")
+    hermetic.assert_clean()
+
+
+def test_wards_load_when_switched_on(page: Page, app_server, hermetic):
+    frame = open_map(page, app_server.url)
+    frame.locator(".leaflet-control-layers label", has_text="Wards (2018)").click()
+    container = frame.locator("#map_div")
+    expect(container).to_have_attribute("data-wayhome-ward", "loaded", timeout=20_000)
+    count = int(container.get_attribute("data-wayhome-ward-count"))
+    assert count >= 600
+    assert frame.locator("path.wayhome-ward").count() >= 600
+    screenshot(page, "offline-map-wards")
+    hermetic.assert_clean()
+
+
+def test_clicking_the_map_says_who_is_responsible(page: Page, app_server, hermetic):
+    frame = open_map(page, app_server.url)
+    box = frame.locator("#map_div").bounding_box()
+    # a little off centre, clear of the legend and the layer control
+    frame.locator("#map_div").click(position={"x": box["width"] * 0.45, "y": box["height"] * 0.45})
+    answer = page.locator(ANSWER)
+    expect(answer).to_contain_text("Borough:", timeout=20_000)
+    lat, lon = clicked_point_from_page(page)
+    expected = geo.locate(lat, lon)
+    assert expected["borough"], (lat, lon, expected)
+    expect(answer).to_contain_text(expected["borough"])
+    expect(answer).to_contain_text(expected["force"])
+    # the marker is drawn without remounting the map (the iframe keeps its state)
+    expect(frame.locator(".leaflet-marker-icon")).to_have_count(1, timeout=10_000)
+    screenshot(page, "offline-map-clicked")
+    hermetic.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("typed", "expect_text"),
+    [
+        ("51.5074, -0.1278", "Westminster"),
+        ("TQ 301 803", "Westminster"),
+        ("ZZ99 9ZZ", None),  # not a postcode: a plain answer, not an error page
+    ],
+)
+def test_typed_places_are_answered_plainly(page: Page, app_server, hermetic, typed, expect_text):
+    open_map(page, app_server.url)
+    box = page.get_by_label("Postcode, lat/lon or grid reference")
+    box.fill(typed)
+    box.press("Enter")
+    wait_for_app_run(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    if expect_text:
+        expect(page.locator(ANSWER)).to_contain_text(expect_text, timeout=20_000)
+    else:
+        alert = page.get_by_test_id("stAlertContainer")
+        expect(alert.first).to_be_visible()
+    hermetic.assert_clean()
+
+
+def test_map_still_renders_when_tile_server_is_unreachable(
+    page: Page, app_factory, hermetic: NetworkGuard
+):
+    server = app_factory({"WAYHOME_TILES": "openstreetmap"})
+    frame = open_map(page, server.url)
+    expect(frame.locator("path.wayhome-force").first).to_be_attached()
+    expect(frame.locator("[data-testid='wayhome-legend']")).to_be_visible()
+    page.wait_for_timeout(500)
+    screenshot(page, "offline-map-osm-tiles-blocked")
+    assert hermetic.outside, "the map should have asked for OpenStreetMap tiles"
+    hermetic.assert_clean(allow_outside=lambda url: url.startswith("https://tile.openstreetmap.org/"))
