@@ -187,14 +187,15 @@ def clip_to_remainder(
     sectors: gpd.GeoDataFrame | gpd.GeoSeries | SectorIndex,
     *,
     min_part_m2: float = 10.0,
+    sliver_m: float = 0.5,
 ) -> BaseGeometry:
     """The part of ``candidate`` not already covered by ``sectors``.
 
     ``candidate`` is a lon/lat (Multi)Polygon; ``sectors`` a GeoDataFrame in any
     CRS or a prebuilt :class:`geo.overlap.SectorIndex`. Only the sectors that
-    touch the candidate (found with the spatial index) are subtracted. Slivers
-    smaller than ``min_part_m2`` (left by boundaries digitised a metre apart) are
-    dropped. Returns a lon/lat (Multi)Polygon; raises :class:`InputError` when
+    touch the candidate (found with the spatial index) are subtracted. Strips
+    narrower than ``2 * sliver_m`` metres and parts smaller than ``min_part_m2``
+    (left where the same edge was drawn a little apart) are dropped. Returns a lon/lat (Multi)Polygon; raises :class:`InputError` when
     nothing is left.
     """
     from geo.overlap import SectorIndex
@@ -205,6 +206,11 @@ def clip_to_remainder(
     rest = cand
     if len(hits):
         rest = shapely.difference(cand, shapely.union_all(index.geoms[hits]))
+        # open by ``sliver_m``: strips thinner than 2 × sliver_m along a neighbour's
+        # edge (the same line digitised, or reprojected, a little apart) go
+        rest = shapely.buffer(shapely.buffer(rest, -sliver_m, join_style="mitre"), sliver_m,
+                              join_style="mitre")
+        rest = shapely.intersection(rest, cand)
     parts = shapely.get_parts(polygonal_part(np.array([rest], dtype=object)))
     parts = parts[shapely.area(parts) >= min_part_m2] if len(parts) else parts
     if len(parts) == 0:
