@@ -5,11 +5,17 @@ Run with ``streamlit run dashboard.py`` (``bash scripts/demo`` does it for you).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
+
+# A local file: Material or emoji icons would make the browser fetch the favicon
+# from a font CDN, which locked-down networks block.
+ICON = Path(__file__).resolve().parent / "static" / "wayhome-icon.png"
 
 st.set_page_config(
     page_title="Wayhome",
-    page_icon=":material/travel_explore:",
+    page_icon=str(ICON),
     layout="wide",
     initial_sidebar_state="collapsed",
 )
