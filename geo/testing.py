@@ -5,3 +5,80 @@ scripting against ``geo``. Each assert states the rule it checks in its message.
 """
 
 from __future__ import annotations
+
+# --- sectors and grids ------------------------------------------------------------------
+
+def _bng(geoms):  # lazily imported so ``geo.testing`` stays light
+    import geopandas as gpd
+    import numpy as np
+
+    from geo.shapes import geoms_bng
+
+    if isinstance(geoms, gpd.GeoDataFrame | gpd.GeoSeries):
+        return geoms_bng(geoms)
+    return np.asarray(geoms, dtype=object)
+
+
+def assert_no_overlaps(cells, *, tol_m2: float = 1e-3) -> None:
+    """No two cells/sectors share ground (pairs from an STRtree, areas in BNG m²).
+
+    ``cells``: a GeoDataFrame/GeoSeries in any CRS, or shapes already in BNG.
+    """
+    import numpy as np
+    import shapely
+
+    geoms = _bng(cells)
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pair = left < right
+    area = shapely.area(shapely.intersection(geoms[left[pair]], geoms[right[pair]]))
+    bad = np.flatnonzero(area > tol_m2)
+    assert not len(bad), (
+        f"{len(bad)} pairs of cells overlap (worst {area.max():.3f} m²), e.g. "
+        f"{left[pair][bad[0]]} and {right[pair][bad[0]]}: cells must not share ground"
+    )
+
+
+def assert_covers_exactly(cells, area_bng, *, rel: float = 1e-6, edge_m: float = 0.0) -> None:
+    """The union of the cells is the area: the ground in one but not the other is
+    under ``rel`` of the area plus ``edge_m`` times its perimeter. ``area_bng`` is
+    a shapely shape in EPSG:27700. Use ``edge_m`` of a few mm for cells that made
+    a lon/lat round trip: without the OSTN15 grid PROJ's Helmert there and back
+    moves points by about 1 mm."""
+    import shapely
+
+    union = shapely.union_all(_bng(cells))
+    diff = shapely.symmetric_difference(union, area_bng).area
+    allowed = rel * area_bng.area + edge_m * area_bng.length
+    assert diff <= allowed, (
+        f"cells and area differ by {diff:.3f} m² of {area_bng.area:.0f} m² "
+        f"(allowed {allowed:.3f} m²): the cells must tile the area exactly"
+    )
+
+
+def assert_each_within_one(cells, areas, *, tol_share: float = 1e-6, edge_m: float = 0.0
+                           ) -> None:
+    """Every cell lies in exactly one of ``areas`` (no cell straddles two): the
+    ground of a cell outside its largest area is at most ``tol_share`` of the cell
+    plus ``edge_m`` times its perimeter (see :func:`assert_covers_exactly`)."""
+    import numpy as np
+    import shapely
+
+    g, a = _bng(cells), _bng(areas)
+    c, k = shapely.STRtree(a).query(g, predicate="intersects")
+    inter = shapely.area(shapely.intersection(g[c], a[k]))
+    best = np.zeros(len(g))
+    np.maximum.at(best, c, inter)
+    total = shapely.area(g)
+    allowed = total * tol_share + edge_m * shapely.length(g)
+    straddle = total - best > allowed
+    assert not straddle.any(), (
+        f"{int(straddle.sum())} cells straddle a boundary, e.g. cell {np.flatnonzero(straddle)[0]}"
+        f" has only {best[straddle][0] / total[straddle][0]:.4%} in one area"
+    )
+
+
+def assert_shares_sum_to_one(shares, *, tol: float = 1e-9) -> None:
+    """Per sector and layer, the jurisdiction shares sum to 1 (outside included)."""
+    sums = shares.groupby(["sector", "layer"])["share"].sum()
+    off = sums[(sums - 1).abs() > tol]
+    assert off.empty, f"shares do not sum to 1 for {len(off)} sector/layer pairs: {off.head()}"
