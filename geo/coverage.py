@@ -21,6 +21,10 @@ Decision support, not a prediction: W for urban ground is a planning assumption.
 
 from __future__ import annotations
 
+import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -207,6 +211,28 @@ def _swept_area(pieces: np.ndarray, sec: np.ndarray, pi: np.ndarray, si: np.ndar
     # GEOS unions overlapping buffers, so a line walked twice is counted once.
     multi = shapely.multilinestrings(pieces[pi], indices=np.repeat(
         np.arange(len(groups)), np.diff(np.r_[start, len(si)])))
-    ground = shapely.buffer(multi, w / 2, quad_segs=QUAD_SEGS)
-    out[groups] = shapely.area(shapely.intersection(ground, sec[groups]))
+    out[groups] = _in_threads(
+        lambda m, g: shapely.area(
+            shapely.intersection(shapely.buffer(m, w / 2, quad_segs=QUAD_SEGS), g)
+        ),
+        multi,
+        sec[groups],
+    )
     return out
+
+
+def _in_threads(fn, *arrays: np.ndarray) -> np.ndarray:
+    """Apply a vectorised shapely ``fn`` to chunks of equal-length arrays on every core.
+
+    Shapely releases the GIL inside its vectorised functions, so threads run the
+    chunks in parallel (buffering is the slow part of swept ground).
+    """
+    n = len(arrays[0])
+    workers = min(os.cpu_count() or 1, 8)
+    if workers == 1 or n < 64:
+        return fn(*arrays)
+    bounds = np.linspace(0, n, 4 * workers + 1).astype(int)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = pool.map(lambda ab: fn(*(a[ab[0]:ab[1]] for a in arrays)),
+                         itertools.pairwise(bounds))
+        return np.concatenate(list(parts))

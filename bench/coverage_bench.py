@@ -1,0 +1,84 @@
+"""Prints how long the search-science computations take at a large search's scale.
+
+* effort coverage and swept ground for 1,000 tracks (1,000,000 points in all) over
+  5,000 sectors (a 71 × 71 block of 250 m squares over central London);
+* initial POA from rings and one Bayesian update over a 100 m grid of a 10 km radius;
+* sector POA and ranking over that grid.
+
+Run: ``.venv/bin/python bench/coverage_bench.py``. Figures only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+import geo
+from geo.probability import initial_poa, override_rings, sector_poa, update_poa_grid
+
+X0, Y0 = 525_000.0, 175_000.0  # BNG, central London
+SIDE = 250.0
+
+
+def _sectors(n_side: int = 71, limit: int = 5000) -> gpd.GeoDataFrame:
+    ix, iy = np.meshgrid(np.arange(n_side), np.arange(n_side))
+    x, y = X0 + ix.ravel()[:limit] * SIDE, Y0 + iy.ravel()[:limit] * SIDE
+    return gpd.GeoDataFrame({"id": [f"S{i}" for i in range(len(x))]},
+                            geometry=shapely.box(x, y, x + SIDE, y + SIDE), crs="EPSG:27700")
+
+
+def _tracks(n_tracks: int = 1000, n_points: int = 1000, seed: int = 1) -> gpd.GeoDataFrame:
+    """Random walks at ~1.2 m/s sampled every 5 s (6 m steps) with a drifting heading."""
+    rng = np.random.default_rng(seed)
+    extent = 71 * SIDE
+    start = rng.uniform(0.1 * extent, 0.9 * extent, size=(n_tracks, 2)) + np.array([X0, Y0])
+    heading = np.cumsum(rng.normal(0, 0.3, size=(n_tracks, n_points)), axis=1)
+    step = np.stack([np.cos(heading), np.sin(heading)], axis=-1) * 6.0
+    xy = start[:, None, :] + np.cumsum(step, axis=1)
+    lines = shapely.linestrings(xy.reshape(-1, 2), indices=np.repeat(np.arange(n_tracks),
+                                                                       n_points))
+    return gpd.GeoDataFrame({"searchers": rng.integers(1, 6, n_tracks)}, geometry=lines,
+                            crs="EPSG:27700").to_crs("EPSG:4326")
+
+
+def _time(label: str, fn):
+    """Run ``fn``; print wall-clock and CPU seconds (CPU counts every thread)."""
+    t, c = time.perf_counter(), time.process_time()
+    out = fn()
+    print(f"{label:<58} {time.perf_counter() - t:7.2f} s wall {time.process_time() - c:7.2f} s cpu")
+    return out
+
+
+def main() -> None:
+    sectors = _sectors()
+    tracks = _tracks()
+    n_pts = int(shapely.get_num_coordinates(tracks.geometry.to_numpy()).sum())
+    print(f"{len(tracks)} tracks, {n_pts:,} points; {len(sectors)} sectors of {SIDE:g} m; "
+          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+    table = _time("track_coverage (effort + swept ground), lon/lat tracks",
+                  lambda: geo.track_coverage(tracks, sectors, 40))
+    print(f"  sectors with effort: {(table['length_m'] > 0).sum()}, "
+          f"mean POD there {table.loc[table['length_m'] > 0, 'pod'].mean():.3f}")
+
+    rings = override_rings(760, 3000, 12000, 120000)  # 13+ urban scale
+    grid = _time("initial POA from rings, 100 m grid, 10 km radius",
+                 lambda: initial_poa(51.5072, -0.1276, rings, radius_m=10_000))
+    print(f"  cells: {len(grid.cells):,}; rest of world {grid.rest_of_world:.4f}")
+    pod = np.random.default_rng(2).uniform(0, 0.8, len(grid.cells))
+    new = _time("POA update (Bayes) over every cell", lambda: update_poa_grid(grid, pod))
+    print(f"  total after update {new.cells['poa'].sum() + new.rest_of_world:.12f}")
+    d = grid.to_dict()
+    searched = list(grid.cells["cell"])
+    _time("POA update, dict form (update_poa) over every cell",
+          lambda: geo.update_poa(d, searched, dict(zip(searched, pod, strict=True))))
+    big = _sectors(71, 5000)
+    big["geometry"] = big.geometry.translate(530_000 - X0 - 8_875, 180_000 - Y0 - 8_875)
+    _time("sector POA + density ranking, 5,000 sectors", lambda: sector_poa(grid, big))
+
+
+if __name__ == "__main__":
+    main()
