@@ -18,13 +18,15 @@ from layers.escape import markdown_text
 
 MAP_KEY = "area_map"
 
-#: (answer key, label, layer kind whose date is shown)
+#: (answer key, label, layer kind, what it says when there is no answer)
 ANSWER_ROWS = (
-    ("borough", "Borough", "borough"),
-    ("bcu", "Met Basic Command Unit", "bcu"),
-    ("force", "Police force", "force"),
-    ("ward", "Ward (2018 boundaries)", "ward"),
+    ("borough", "Borough", "borough", "not in a London borough"),
+    ("bcu", "Met Basic Command Unit", "bcu", "none (not policed by a Met BCU)"),
+    ("force", "Police force", "force", "none of the forces Wayhome covers"),
+    ("ward", "Ward", "ward", "not in a London ward"),
 )
+#: Layers whose date matters to the answer (the structure may have changed since).
+DATED = ("bcu", "ward")
 
 
 def _on_map_click() -> None:
@@ -47,7 +49,7 @@ def _answer(place: Place, vintages: dict[str, str]) -> None:
         return
     st.markdown(f"**{markdown_text(place.message)}**")
     found = geo.locate(place.lat, place.lon)
-    if not any(found.get(key) for key, _, _ in ANSWER_ROWS):
+    if not any(found.get(key) for key, *_ in ANSWER_ROWS):
         st.info(
             "This point is outside London's 33 boroughs and the police force areas "
             "Wayhome covers (Metropolitan, City of London, Thames Valley, "
@@ -55,20 +57,13 @@ def _answer(place: Place, vintages: dict[str, str]) -> None:
         )
         return
     lines = []
-    for key, label, kind in ANSWER_ROWS:
+    for key, label, kind, missing in ANSWER_ROWS:
         value = found.get(key)
         if key == "borough" and value and found.get("borough_code"):
             value = f"{value} ({found['borough_code']})"
-        if not value:
-            value = {
-                "borough": "not in a London borough",
-                "bcu": "none (not policed by a Met BCU)",
-                "force": "none of the forces Wayhome covers",
-                "ward": "not in a 2018 London ward",
-            }[key]
-        when = vintages.get(kind)
-        suffix = f" · *{markdown_text(when)}*" if when else ""
-        lines.append(f"- **{label}:** {markdown_text(value)}{suffix}")
+        when = vintages.get(kind) if kind in DATED else None
+        title = f"{label} ({when})" if when else label
+        lines.append(f"- **{markdown_text(title)}:** {markdown_text(value or missing)}")
     with st.container(key="responsible_answer"):
         st.markdown("\n".join(lines))
 
@@ -116,8 +111,8 @@ with st.expander("About this map's data"):
     vintages = res.boundaries.vintages
     st.markdown(
         "\n".join(
-            f"- **{label.split(' (')[0]}:** {markdown_text(vintages.get(kind, 'date not stated'))}"
-            for _, label, kind in ANSWER_ROWS
+            f"- **{label}:** {markdown_text(vintages.get(kind, 'date not stated'))}"
+            for _, label, kind, _ in ANSWER_ROWS
         )
     )
     st.caption(markdown_text(res.boundaries.attribution))

@@ -45,7 +45,7 @@ LONDON_ZOOM = 10
 _TEMPLATE_VARS = ("{x}", "{y}", "{z}")
 
 #: Short data credits on the map itself; the page carries the full attribution.
-MAP_CREDIT = "Boundaries contain OS and ONS data © Crown copyright and database right, OGL v3.0"
+MAP_CREDIT = "Boundaries © Crown copyright, OGL v3.0"
 LEGEND_CREDIT = (
     "Boundary data: ONS, Ordnance Survey, GLA London Datastore and data.police.uk, "
     "Open Government Licence v3.0."

@@ -252,22 +252,12 @@ def load_boundary_set(static_dir: Path, base_url_path: str = "") -> BoundarySet:
         inline=inline,
         lazy=lazy,
         vintages=vintages,
-        attribution=_attribution_text(gb),
+        attribution=gb.attribution(tuple(BOUNDARY_STYLES)) or DEFAULT_ATTRIBUTION,
     )
 
 
-def _attribution_text(module: Any) -> str:
-    """The boundary data credit published by ``geo.boundaries``, if it has one."""
-    for name in ("ATTRIBUTION", "attribution"):
-        value = getattr(module, name, None)
-        if callable(value):
-            value = value()
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return DEFAULT_ATTRIBUTION
-
-
-#: Credit for the boundary data, Open Government Licence v3.0.
+#: Fallback credit for the boundary data (Open Government Licence v3.0), used
+#: only if the layer metadata carries none.
 DEFAULT_ATTRIBUTION = (
     "Contains National Statistics data © Crown copyright and database right 2015–2023. "
     "Contains OS data © Crown copyright and database right 2015–2023. "

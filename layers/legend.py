@@ -25,6 +25,9 @@ _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 LEGEND_CSS = """
 <style>
 .leaflet-container { background: #f3f1ec; }
+.leaflet-interactive:focus:not(:focus-visible) { outline: none; }
+.leaflet-control-layers { font: 13px/1.45 system-ui, -apple-system, "Segoe UI", Roboto,
+  sans-serif; }
 .wayhome-legend { background: rgba(255,255,255,0.94); padding: 6px 9px; border-radius: 6px;
   font: 12px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2933;
   box-shadow: 0 1px 4px rgba(0,0,0,0.3); max-width: 19rem; }

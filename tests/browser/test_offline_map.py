@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 import geo
 from tests.browser.conftest import (
     NetworkGuard,
+    map_frame,
     screenshot,
     wait_for_app_run,
     wait_for_map,
@@ -87,25 +88,30 @@ def test_clicking_the_map_says_who_is_responsible(page: Page, app_server, hermet
 
 
 @pytest.mark.parametrize(
-    ("typed", "expect_text"),
+    ("typed", "answer", "alert"),
     [
-        ("51.5074, -0.1278", "Westminster"),
-        ("TQ 301 803", "Westminster"),
-        ("ZZ99 9ZZ", None),  # not a postcode: a plain answer, not an error page
+        ("SE1 7PB", "Lambeth", None),
+        ("51.5074, -0.1278", "Westminster", None),
+        ("TQ 301 803", "Westminster", None),
+        # plain answers, never an error page
+        ("OX1 1AA", None, "not a London postcode"),
+        ("-0.1278, 51.5074", None, "swapped"),
+        ("hello", None, "not a UK postcode"),
     ],
 )
-def test_typed_places_are_answered_plainly(page: Page, app_server, hermetic, typed, expect_text):
+def test_typed_places_are_answered_plainly(page: Page, app_server, hermetic, typed, answer, alert):
     open_map(page, app_server.url)
     box = page.get_by_label("Postcode, lat/lon or grid reference")
     box.fill(typed)
     box.press("Enter")
     wait_for_app_run(page)
-    expect(page.get_by_test_id("stException")).to_have_count(0)
-    if expect_text:
-        expect(page.locator(ANSWER)).to_contain_text(expect_text, timeout=20_000)
+    if answer:
+        expect(page.locator(ANSWER)).to_contain_text(answer, timeout=20_000)
+        expect(map_frame(page).locator(".leaflet-marker-icon")).to_have_count(1)
     else:
-        alert = page.get_by_test_id("stAlertContainer")
-        expect(alert.first).to_be_visible()
+        expect(page.get_by_test_id("stAlertContainer").first).to_contain_text(alert)
+        expect(page.locator(ANSWER)).to_have_count(0)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
     hermetic.assert_clean()
 
 
