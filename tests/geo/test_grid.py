@@ -124,9 +124,13 @@ def test_slivers_are_merged_into_the_cell_not_left_as_sectors():
 def test_overlapping_cutting_areas_do_not_duplicate_cells():
     area_ll = geoms_to_lonlat(box(X0, Y0, X0 + 1_000, Y0 + 1_000))
     cut = gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[
-        box(X0 - 10, Y0 - 10, X0 + 600, Y0 + 1_010), box(X0 + 400, Y0 - 10, X0 + 1_010,
+        box(X0 - 10, Y0 - 10, X0 + 600, Y0 + 1_010), box(X0 + 550, Y0 - 10, X0 + 1_010,
                                                          Y0 + 1_010)], crs=BNG)
-    grid = geo.make_grid(area_ll, 250, cut_by=cut)
+    grid = geo.make_grid(area_ll, 250, cut_by=cut)  # cells C* are cut at 600 (A first)
+    assert grid["area_m2"].sum() == pytest.approx(1e6, rel=1e-5)
+    c = grid[grid["col"] == "C"]
+    assert sorted(c["area_code"].unique()) == ["A", "B"]
+    assert c.loc[c["area_code"] == "A", "area_m2"].sum() == pytest.approx(100 * 1_000, rel=1e-5)
     assert_no_overlaps(grid)
     assert_covers_exactly(grid, geoms_to_bng(area_ll), edge_m=ROUND_TRIP_M)
 
