@@ -82,3 +82,39 @@ def assert_shares_sum_to_one(shares, *, tol: float = 1e-9) -> None:
     sums = shares.groupby(["sector", "layer"])["share"].sum()
     off = sums[(sums - 1).abs() > tol]
     assert off.empty, f"shares do not sum to 1 for {len(off)} sector/layer pairs: {off.head()}"
+
+
+# --- search science ---------------------------------------------------------------------
+
+def assert_poa_sums_to_one(poa, *, tol: float = 1e-9) -> None:
+    """POA is a probability distribution: every value in [0, 1] and the total 1.
+
+    ``poa``: a dict (segment ids and ``"rest_of_world"``) or a
+    :class:`geo.probability.PoaGrid`.
+    """
+    import math
+
+    from geo.probability import PoaGrid
+
+    values = list(poa.to_dict().values()) if isinstance(poa, PoaGrid) else list(poa.values())
+    bad = [v for v in values if not 0.0 <= float(v) <= 1.0]
+    assert not bad, f"{len(bad)} POA values outside [0, 1], e.g. {bad[0]!r}"
+    total = math.fsum(float(v) for v in values)
+    assert abs(total - 1.0) <= tol, (
+        f"POA adds up to {total:.12f}, not 1: probability was lost or invented"
+    )
+
+
+def assert_coverage_consistent(table, *, tol: float = 1e-9) -> None:
+    """A :func:`geo.track_coverage` table obeys its own rules: POD = 1 − e^(−C) in each
+    row, effort and swept ground not negative, swept share within [0, 1]."""
+    import numpy as np
+
+    c = table["coverage"].to_numpy(float)
+    pod = table["pod"].to_numpy(float)
+    assert (c >= 0).all() and (table["length_m"] >= 0).all(), "negative coverage or effort"
+    worst = float(np.max(np.abs(pod - (1 - np.exp(-c))), initial=0.0))
+    assert worst <= tol, f"POD differs from 1 − e^(−C) by {worst:.3g}"
+    share = table["swept_share"].to_numpy(float)
+    assert ((share >= 0) & (share <= 1)).all(), "a swept share is outside [0, 1]"
+    assert (table["swept_m2"] >= 0).all(), "negative swept ground"

@@ -11,6 +11,7 @@ from shapely import LineString, box
 
 import geo
 from geo.coverage import QUAD_SEGS, not_searched_split, swept_ground
+from geo.testing import assert_coverage_consistent
 
 E0, N0 = 530_000.0, 180_000.0  # central London, BNG metres
 
@@ -74,6 +75,7 @@ def test_length_is_clipped_to_each_sector_and_any_crs_is_accepted():
     line = LineString([(E0 + 30, N0 + 50), (E0 + 160, N0 + 50)])
     tracks = _tracks([line]).to_crs("EPSG:4326")
     out = geo.track_coverage(tracks, sectors, 10).set_index("id")
+    assert_coverage_consistent(out)
     assert out.loc["W", "length_m"] == pytest.approx(70, abs=0.01)
     assert out.loc["E", "length_m"] == pytest.approx(60, abs=0.01)
     assert out.loc["far", ["length_m", "coverage", "pod", "swept_m2"]].tolist() == [0, 0, 0, 0]

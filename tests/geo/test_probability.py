@@ -28,6 +28,7 @@ from geo.probability import (
     update_poa_array,
     update_poa_grid,
 )
+from geo.testing import assert_poa_sums_to_one
 
 MILE = 1609.3472  # metres, the IGT4SAR factor (1.6093472 km)
 LAT, LON = 51.5450, -0.0550  # Hackney
@@ -132,6 +133,7 @@ def test_grid_is_fixed_cells_move_with_nothing():
 
 def test_grid_radius_is_capped_and_ring_mass_outside_is_rest_of_world():
     grid = initial_poa(LAT, LON, geo.distance_rings(15))  # 95 % ring ≈ 120 km
+    assert_poa_sums_to_one(grid)
     assert len(grid.cells) < 33_000
     assert 0.30 < grid.rest_of_world < 0.35
     assert grid.cells["poa"].sum() + grid.rest_of_world == pytest.approx(1, abs=1e-12)
@@ -196,6 +198,7 @@ def test_poa_always_sums_to_one(weights, passes):
     for idx, p in passes:
         searched = [f"s{i}" for i in idx if i < len(w) - 1]
         poa = geo.update_poa(poa, searched, p)
+        assert_poa_sums_to_one(poa)
         assert math.fsum(poa.values()) == pytest.approx(1, abs=1e-9)
         assert all(0 <= v <= 1 for v in poa.values())
         pod_arr = np.zeros(len(arr))
