@@ -499,19 +499,15 @@ def _clean(name: str, read: _Read) -> gpd.GeoDataFrame:
     geoms = shapely.linestrings(np.column_stack([lon_k, lat_k]), indices=new_piece)
     first = np.r_[True, new_piece[1:] != new_piece[:-1]]
     src_seg = seg_id[pt_keep][first]
-    tser = pd.Series(time_k)
-    g = tser.groupby(new_piece)
-    start, end = g.min(), g.max()
+    g = pd.Series(time_k, dtype="datetime64[ns, UTC]").groupby(new_piece)
     out = gpd.GeoDataFrame(
         {
             "track": [segs[i].track for i in src_seg],
             "segment": np.arange(len(geoms)),
             "kind": [segs[i].kind for i in src_seg],
             "n_points": np.bincount(new_piece),
-            "start": pd.DatetimeIndex(start.to_numpy(), tz="UTC") if start.dt.tz is None
-            else pd.DatetimeIndex(start),
-            "end": pd.DatetimeIndex(end.to_numpy(), tz="UTC") if end.dt.tz is None
-            else pd.DatetimeIndex(end),
+            "start": pd.to_datetime(g.min().to_numpy(), utc=True),
+            "end": pd.to_datetime(g.max().to_numpy(), utc=True),
         },
         geometry=geoms,
         crs=WGS84,
