@@ -38,6 +38,11 @@ from geo.errors import InputError
 from geo.uk import check_point_in_uk
 
 REST_OF_WORLD = "rest_of_world"
+#: Shown wherever these numbers appear.
+DECISION_SUPPORT_NOTE = (
+    "Decision support, not a prediction: probabilities come from published averages "
+    "and planning assumptions, not from this child."
+)
 #: The four rings and the share of cases found inside each annulus (MapScore ring model).
 RING_PERCENTS: tuple[int, ...] = (25, 50, 75, 95)
 ANNULUS_SHARES: tuple[float, ...] = (0.25, 0.25, 0.25, 0.20)
@@ -175,6 +180,25 @@ class PoaGrid:
         out = dict(zip(self.cells["cell"], self.cells["poa"].astype(float), strict=True))
         out[REST_OF_WORLD] = float(self.rest_of_world)
         return out
+
+    @classmethod
+    def from_dict(cls, poa: Mapping[str, float], cell_m: float = CELL_M) -> PoaGrid:
+        """Rebuild a grid saved as ``{cell id: poa, ..., "rest_of_world": p}`` (the ids
+        carry each cell's lower-left corner in BNG metres, so no geometry is stored)."""
+        p = _check_probabilities(poa)
+        ids = [k for k in p if k != REST_OF_WORLD]
+        try:
+            xy = np.array([[float(v) for v in k[1:].split("N")] for k in ids]).reshape(-1, 2)
+        except ValueError:
+            raise InputError("Grid cell ids look like 'E530100N180200'.") from None
+        if len(xy) and (np.abs(xy / cell_m - np.round(xy / cell_m)) > 1e-9).any():
+            raise InputError(f"Those cell ids are not on a {cell_m:g} m grid.")
+        cells = gpd.GeoDataFrame(
+            {"cell": ids, "poa": [p[k] for k in ids]},
+            geometry=shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + cell_m, xy[:, 1] + cell_m),
+            crs=BNG,
+        )
+        return cls(cells, p[REST_OF_WORLD], float(cell_m))
 
     def with_poa(self, poa: np.ndarray, rest_of_world: float) -> PoaGrid:
         cells = self.cells.copy()

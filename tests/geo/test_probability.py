@@ -289,3 +289,13 @@ def test_cell_pod_is_area_weighted_and_zero_on_not_searched_ground():
     pods = cell_pod(grid, ground, 0.8)
     assert pods[0] == pytest.approx(0.4, abs=1e-12)
     assert (pods[1:] == 0).all()
+
+
+def test_grid_round_trips_through_its_dict():
+    grid = initial_poa(LAT, LON, override_rings(100, 200, 300, 400))
+    back = geo.PoaGrid.from_dict(grid.to_dict(), grid.cell_m)
+    assert back.rest_of_world == grid.rest_of_world
+    assert list(back.cells["cell"]) == list(grid.cells["cell"])
+    assert back.cells.geometry.geom_equals(grid.cells.geometry).all()
+    with pytest.raises(geo.InputError, match="not on a 100 m grid"):
+        geo.PoaGrid.from_dict({"E530150N180000": 0.5, REST_OF_WORLD: 0.5})
