@@ -24,7 +24,7 @@ _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 #: Styles for the legend and the plain map background (used when there are no tiles).
 LEGEND_CSS = """
 <style>
-.leaflet-container { background: #f3f1ec; }
+html .leaflet-container { background: #f3f1ec; }
 .leaflet-interactive:focus:not(:focus-visible) { outline: none; }
 .leaflet-control-layers { font: 13px/1.45 system-ui, -apple-system, "Segoe UI", Roboto,
   sans-serif; }
