@@ -662,6 +662,18 @@ class Store:
                 changes={"role": (None, role)},
             )
 
+    def case_id_for(self, actor: Actor, reference: str) -> int:
+        """The id of the case with this reference (for the command line and links)."""
+        _check_actor_shape(actor, perm.CASE_MEMBERS)
+        with self._reading() as conn:
+            case_id = conn.execute(
+                sa.select(t.cases.c.id).where(t.cases.c.reference == reference)
+            ).scalar()
+            if case_id is None:
+                raise NotFound(f"There is no case {reference!r}.")
+            self._authorize(conn, actor, perm.CASE_MEMBERS, int(case_id))
+            return int(case_id)
+
     def list_cases(self, actor: Actor) -> list[CaseSummary]:
         """The cases this actor is on, most recently changed first."""
         _check_actor_shape(actor, perm.CASE_READ)

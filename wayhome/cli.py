@@ -1,0 +1,206 @@
+"""The ``wayhome`` command: admin tasks over the store, run on the server.
+
+    wayhome db upgrade              bring the database schema up to date
+    wayhome db current              show the backend and schema revision
+    wayhome demo                    load the fictional demo case (idempotent)
+    wayhome user add USERNAME --name "Full Name" [--case REF ...]
+    wayhome user password USERNAME  set a new password
+    wayhome backup [--dest DIR]     copy the whole store to a timestamped file
+
+The database is ``--database-url`` if given, else ``DATABASE_URL`` /
+``WAYHOME_DATABASE_URL``, else the SQLite file ``WAYHOME_SQLITE_PATH``.
+Passwords are never taken as command-line arguments (they would land in shell
+history and process lists): they are prompted for, or read from standard input
+(``--password-stdin``). The demo coordinator's password may also come from
+``WAYHOME_DEMO_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from casefile import Actor, StoreError, open_store
+from casefile.engine import current_revision, describe_url, head_revision
+
+
+def _read_password(args: argparse.Namespace, stdin: TextIO, *, confirm: bool = True) -> str:
+    """The password from stdin (``--password-stdin`` or a pipe) or an interactive prompt."""
+    if getattr(args, "password_stdin", False) or not stdin.isatty():
+        line = stdin.readline()
+        return line.rstrip("\r\n")
+    first = getpass.getpass("Password (at least 10 characters): ")
+    if confirm and getpass.getpass("Same again: ") != first:
+        raise StoreError("The two passwords differ; nothing was changed.")
+    return first
+
+
+def _cmd_db_upgrade(args: argparse.Namespace, out: TextIO) -> int:
+    store = open_store(args.database_url)
+    try:
+        out.write(f"{describe_url(store.url)} ({store.backend}) is at schema {head_revision()}.\n")
+    finally:
+        store.close()
+    return 0
+
+
+def _cmd_db_current(args: argparse.Namespace, out: TextIO) -> int:
+    store = open_store(args.database_url, migrate=False)
+    try:
+        current = current_revision(store.engine)
+        out.write(
+            f"{describe_url(store.url)} ({store.backend}): schema {current or 'none'}; "
+            f"this version of Wayhome needs {head_revision()}.\n"
+        )
+    finally:
+        store.close()
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    from wayhome import settings
+    from wayhome.demo import load_demo
+
+    password = None
+    if args.password_stdin:
+        password = _read_password(args, stdin, confirm=False)
+    elif settings.DEMO_PASSWORD:
+        password = settings.DEMO_PASSWORD
+    store = open_store(args.database_url)
+    try:
+        result = load_demo(store, password=password)
+        out.write(
+            f"Demo case {result.reference} (fictional child, {result.sightings} sightings) "
+            f"is ready in {describe_url(store.url)}.\n"
+        )
+        if result.new_password:
+            out.write(
+                f"Sign in as {result.username} with password: {result.new_password}\n"
+                "(shown only this once; set your own with `wayhome user password "
+                f"{result.username}`)\n"
+            )
+        elif result.password_set:
+            out.write(f"Sign in as {result.username} with the password you gave.\n")
+        else:
+            out.write(f"Sign in as {result.username} (password unchanged).\n")
+    finally:
+        store.close()
+    return 0
+
+
+def _cmd_user_add(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    password = _read_password(args, stdin)
+    system = Actor.system("wayhome user add")
+    store = open_store(args.database_url)
+    try:
+        user = store.create_user(system, args.username, args.name, password)
+        out.write(f"Coordinator account {user.username} ({user.display_name}) created.\n")
+        for reference in args.case or ():
+            store.add_case_member(system, store.case_id_for(system, reference), user.username)
+            out.write(f"{user.username} can now work on case {reference}.\n")
+    finally:
+        store.close()
+    return 0
+
+
+def _cmd_user_password(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    password = _read_password(args, stdin)
+    store = open_store(args.database_url)
+    try:
+        store.set_password(Actor.system("wayhome user password"), args.username, password)
+        out.write(f"Password for {args.username} changed.\n")
+    finally:
+        store.close()
+    return 0
+
+
+def _cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
+    from wayhome import settings
+
+    store = open_store(args.database_url, migrate=False)
+    try:
+        target = store.backup(args.dest or settings.BACKUP_DIR)
+        out.write(f"Backup written to {target}\n")
+    finally:
+        store.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wayhome",
+        description="Wayhome administration: database, demo case, accounts, backups.",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="postgresql://user@host:5432/dbname or sqlite:///path (default: DATABASE_URL, "
+        "else the SQLite file in WAYHOME_SQLITE_PATH)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    db = sub.add_parser("db", help="the database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="bring the schema up to date (safe to repeat)")
+    db_sub.add_parser("current", help="show the backend and schema revision")
+
+    demo = sub.add_parser("demo", help="load the fictional demo case (safe to repeat)")
+    demo.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the demo coordinator's password from standard input "
+        "(else WAYHOME_DEMO_PASSWORD, else one is generated and printed once)",
+    )
+
+    user = sub.add_parser("user", help="coordinator accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="create a coordinator account")
+    add.add_argument("username", help="login name: lower-case letters, digits, . _ -")
+    add.add_argument("--name", required=True, help="name shown to colleagues and in the audit log")
+    add.add_argument(
+        "--case", action="append", metavar="REFERENCE", help="also put them on this case"
+    )
+    add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    pw = user_sub.add_parser("password", help="set a new password for an account")
+    pw.add_argument("username")
+    pw.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    backup = sub.add_parser("backup", help="copy the whole store to a timestamped file")
+    backup.add_argument("--dest", default=None, help="folder (default: WAYHOME_BACKUP_DIR)")
+    return parser
+
+
+def main(
+    argv: Sequence[str] | None = None, *, stdin: TextIO | None = None, out: TextIO | None = None
+) -> int:
+    """Entry point of the ``wayhome`` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    try:
+        if args.command == "db":
+            if args.db_command == "upgrade":
+                return _cmd_db_upgrade(args, out)
+            return _cmd_db_current(args, out)
+        if args.command == "demo":
+            return _cmd_demo(args, out, stdin)
+        if args.command == "user":
+            if args.user_command == "add":
+                return _cmd_user_add(args, out, stdin)
+            return _cmd_user_password(args, out, stdin)
+        if args.command == "backup":
+            return _cmd_backup(args, out)
+    except StoreError as exc:
+        sys.stderr.write(f"wayhome: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("wayhome: interrupted; nothing more was changed.\n")
+        return 130
+    return 2  # pragma: no cover - argparse requires a command
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
