@@ -82,7 +82,11 @@ def test_clicking_the_map_says_who_is_responsible(page: Page, app_server, hermet
     expect(answer).to_contain_text(expected["borough"])
     expect(answer).to_contain_text(expected["force"])
     # the marker is drawn without remounting the map (the iframe keeps its state)
-    expect(frame.locator(".leaflet-marker-icon")).to_have_count(1, timeout=10_000)
+    icon = frame.locator(".leaflet-marker-icon")
+    expect(icon).to_have_count(1, timeout=10_000)
+    # Leaflet's marker image is served by the app too, and really loads
+    expect(icon).to_have_attribute("src", re.compile(r"/app/static/vendor/leaflet/images/"))
+    assert icon.evaluate("img => img.decode().then(() => img.naturalWidth)") > 0
     screenshot(page, "offline-map-clicked")
     hermetic.assert_clean()
 
@@ -126,3 +130,14 @@ def test_map_still_renders_when_tile_server_is_unreachable(
     screenshot(page, "offline-map-osm-tiles-blocked")
     assert hermetic.outside, "the map should have asked for OpenStreetMap tiles"
     hermetic.assert_clean(allow_outside=lambda url: url.startswith("https://tile.openstreetmap.org/"))
+
+
+def test_assets_follow_the_base_url_path(page: Page, app_factory, hermetic):
+    server = app_factory(args=("--server.baseUrlPath=wayhome",))
+    assert server.url.endswith("/wayhome")
+    frame = open_map(page, server.url)
+    scripts = frame.locator("script[src]").evaluate_all("els => els.map(e => e.src)")
+    assert any("/wayhome/app/static/vendor/leaflet/leaflet.js" in s for s in scripts), scripts
+    frame.locator(".leaflet-control-layers label", has_text="Wards (2018)").click()
+    expect(frame.locator("#map_div")).to_have_attribute("data-wayhome-ward", "loaded")
+    hermetic.assert_clean()
