@@ -48,7 +48,7 @@ def pass_cell_pod(tracks: gpd.GeoDataFrame, grid: PoaGrid | gpd.GeoDataFrame,
     """POD of one pass in every grid cell, from that pass's tracks (effort coverage per cell)."""
     cells = _cells(grid)
     table = track_coverage(tracks, cells.rename(columns={"cell": "id"})[["id", "geometry"]],
-                           sweep_width_m)
+                           sweep_width_m, swept=False)
     return table["pod"].to_numpy()
 
 

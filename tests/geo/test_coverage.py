@@ -130,3 +130,11 @@ def test_swept_ground_geometry_matches_sector_figures():
     g = swept_ground(_tracks([line, line]), 20, clip=_sector().geometry[0])
     out = geo.track_coverage(_tracks([line]), _sector(), 20).iloc[0]
     assert g.area == pytest.approx(out["swept_m2"], rel=1e-9)
+
+
+def test_swept_ground_can_be_skipped_when_only_pod_is_needed():
+    line = LineString([(E0 + 50, N0 + 200), (E0 + 350, N0 + 200)])
+    full = geo.track_coverage(_tracks([line]), _sector(), 20)
+    fast = geo.track_coverage(_tracks([line]), _sector(), 20, swept=False)
+    assert fast["pod"].iloc[0] == full["pod"].iloc[0]
+    assert math.isnan(fast["swept_m2"].iloc[0])
