@@ -68,6 +68,13 @@ def main() -> None:
     grid = _time("initial POA from rings, 100 m grid, 10 km radius",
                  lambda: initial_poa(51.5072, -0.1276, rings, radius_m=10_000))
     print(f"  cells: {len(grid.cells):,}; rest of world {grid.rest_of_world:.4f}")
+    from geo.gaps import pass_cell_pod
+
+    near = _tracks(100, 1000, seed=3)
+    near["geometry"] = near.to_crs("EPSG:27700").translate(
+        530_000 - X0 - 8_875, 180_000 - Y0 - 8_875).to_crs("EPSG:4326")
+    _time("per-cell POD of a pass: 100 tracks (100k points), every cell",
+          lambda: pass_cell_pod(near, grid, 40))
     pod = np.random.default_rng(2).uniform(0, 0.8, len(grid.cells))
     new = _time("POA update (Bayes) over every cell", lambda: update_poa_grid(grid, pod))
     print(f"  total after update {new.cells['poa'].sum() + new.rest_of_world:.12f}")
