@@ -118,3 +118,47 @@ def assert_coverage_consistent(table, *, tol: float = 1e-9) -> None:
     share = table["swept_share"].to_numpy(float)
     assert ((share >= 0) & (share <= 1)).all(), "a swept share is outside [0, 1]"
     assert (table["swept_m2"] >= 0).all(), "negative swept ground"
+
+
+# --- boundary layers ----------------------------------------------------------------------
+
+def assert_lines_within(shown, full, distance_m: float) -> None:
+    """Each drawn line lies within ``distance_m`` of its full-resolution line, both ways.
+
+    ``shown`` and ``full``: equal-length arrays of BNG geometries (lines, or polygons
+    whose boundaries are compared). Equivalent to Hausdorff distance <= ``distance_m``,
+    tested with buffers (whose chords make it, if anything, stricter).
+    """
+    import numpy as np
+    import shapely
+
+    def lines(g):
+        g = np.asarray(g, dtype=object)
+        poly = np.isin(shapely.get_type_id(g), (3, 6))
+        g = g.copy()
+        g[poly] = shapely.boundary(g[poly])
+        return g
+
+    a, b = lines(shown), lines(full)
+    ok = shapely.covers(shapely.buffer(b, distance_m), a) & shapely.covers(
+        shapely.buffer(a, distance_m), b)
+    bad = np.flatnonzero(~ok)
+    assert not len(bad), (
+        f"{len(bad)} drawn lines stray more than {distance_m} m from full resolution "
+        f"(first: item {bad[0] if len(bad) else None})"
+    )
+
+
+def assert_no_gaps(geoms, *, tol_m2: float = 1.0) -> None:
+    """The union of ``geoms`` (BNG) has no holes larger than ``tol_m2``: areas meant to
+    tile a region leave no ground that belongs to none of them."""
+    import shapely
+
+    union = shapely.union_all(_bng(geoms))
+    holes = [
+        shapely.area(shapely.polygons(shapely.get_interior_ring(p, k)))
+        for p in shapely.get_parts(union)
+        for k in range(shapely.get_num_interior_rings(p))
+    ]
+    big = [h for h in holes if h > tol_m2]
+    assert not big, f"{len(big)} gaps inside the layer (largest {max(big):.1f} m²)"

@@ -20,19 +20,11 @@ from geo.boundaries import (
     load_layer,
 )
 from geo.crs import geoms_to_bng
+from geo.testing import assert_lines_within, assert_no_gaps, assert_no_overlaps
 from wayhome import settings
 
 BOROUGH_CODES = [f"E090000{i:02d}" for i in range(1, 34)]
 MAX_DISPLAY_ERROR_M = 5.0
-
-
-def within_distance(a: np.ndarray, b: np.ndarray, d: float) -> np.ndarray:
-    """Per pair: is every point of a within d of b and every point of b within d of a?
-
-    The same as Hausdorff distance <= d for lines, but fast: buffers are polygons
-    with chords inside the true circle, so this is, if anything, stricter.
-    """
-    return shapely.covers(shapely.buffer(b, d), a) & shapely.covers(shapely.buffer(a, d), b)
 
 
 def display_geoms(name: str) -> tuple[list[dict], np.ndarray]:
@@ -87,10 +79,8 @@ def test_forces_names_and_ons_codes():
 
 def test_boroughs_tile_london_with_the_river_and_no_overlap():
     b = load_layer("borough").geometry.values
-    i, j = shapely.STRtree(b).query(b, predicate="intersects")
-    keep = i < j
-    overlap = shapely.area(shapely.intersection(b[i[keep]], b[j[keep]])).sum()
-    assert overlap < 1.0  # m²
+    assert_no_overlaps(b, tol_m2=1.0)
+    assert_no_gaps(b, tol_m2=1.0)
     union = shapely.union_all(b)
     assert union.geom_type == "Polygon"
     assert shapely.get_num_interior_rings(union) == 0  # no gaps inside London
@@ -185,10 +175,8 @@ def test_display_polygons_within_5_m_and_no_gaps_or_slivers(name):
     union = shapely.coverage_union_all(shown)
     assert all(shapely.get_num_interior_rings(p) == 0 for p in shapely.get_parts(union))
     back = geoms_to_bng(shown)
-    dist = shapely.hausdorff_distance(shapely.boundary(back), shapely.boundary(full),
-                                      densify=0.25)
-    print(f"{name}: worst display-vs-full distance {dist.max():.2f} m")
-    assert dist.max() <= MAX_DISPLAY_ERROR_M
+    assert_lines_within(back, full, MAX_DISPLAY_ERROR_M)
+    assert_no_gaps(back, tol_m2=1.0)
     # per area, the change is bounded by the perimeter times the worst distance
     change = np.abs(shapely.area(back) - shapely.area(full))
     assert (change <= shapely.length(full) * MAX_DISPLAY_ERROR_M).all()
@@ -198,7 +186,7 @@ def test_display_polygons_within_5_m_and_no_gaps_or_slivers(name):
 def test_display_bcu_outlines_within_5_m_and_on_borough_edges():
     _, shown = display_geoms("bcu")
     full = load_layer("bcu").geometry.values
-    assert within_distance(geoms_to_bng(shown), shapely.boundary(full), MAX_DISPLAY_ERROR_M).all()
+    assert_lines_within(geoms_to_bng(shown), full, MAX_DISPLAY_ERROR_M)
     # every BCU vertex is a vertex of the drawn boroughs: the lines coincide exactly
     bverts = {tuple(c) for c in shapely.get_coordinates(display_geoms("borough")[1])}
     assert all(tuple(c) in bverts for c in shapely.get_coordinates(shown))
@@ -212,7 +200,7 @@ def test_display_force_outlines_within_5_m():
         full["force_id"].isin(["metropolitan", "city-of-london"]).to_numpy()])
     band = shapely.buffer(shapely.Polygon(shapely.get_exterior_ring(london)), band_m)
     ref = shapely.intersection(shapely.boundary(full.geometry.values), band)
-    assert within_distance(geoms_to_bng(shown), ref, MAX_DISPLAY_ERROR_M).all()
+    assert_lines_within(geoms_to_bng(shown), ref, MAX_DISPLAY_ERROR_M)
     clipped = {f["properties"]["force_id"]: f["properties"]["clipped"] for f in feats}
     assert clipped["metropolitan"] is False and clipped["kent"] is True
 
