@@ -33,6 +33,7 @@ GeoJSON the map draws (every line within 5 m of full resolution).
 from __future__ import annotations
 
 import json
+import numbers
 import threading
 from collections.abc import Sequence
 from functools import cache
@@ -296,7 +297,7 @@ def locate(lat: float, lon: float) -> dict[str, str | None]:
     impossible degrees raise :class:`InputError`.
     """
     for value, what in ((lat, "latitude"), (lon, "longitude")):
-        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
             raise InputError(f"The {what} must be a number in decimal degrees, not {value!r}.")
     row = locate_many([lat], [lon]).iloc[0]
     return {k: row[k] for k in LOCATE_COLUMNS}
