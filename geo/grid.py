@@ -26,15 +26,25 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import WGS84, geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
-from geo.shapes import clean_shape, geoms_bng, polygonal_part, subdivide
+from geo.jurisdiction import STRADDLE_M2
+from geo.shapes import (
+    clean_shape,
+    geoms_bng,
+    make_partition,
+    polygonal_part,
+    repair,
+    subdivide,
+)
 
 #: Smallest and largest cell size a coordinator may ask for, in metres.
 MIN_CELL_M: float = 10.0
 MAX_CELL_M: float = 20_000.0
 #: Most lattice cells one grid may have (all London at 100 m is about 160,000).
 MAX_CELLS: int = 600_000
-#: Pieces of a cell smaller than this share of a full cell are merged into the
-#: cell's largest piece: a 3 m² sliver is not a sector a team can be sent to.
+#: Pieces of a cell smaller than this share of a full cell, and under
+#: :data:`geo.jurisdiction.STRADDLE_M2`, are merged into the cell's largest piece:
+#: a 3 m² sliver is not a sector a team can be sent to, and so small a piece
+#: never makes its cell count as straddling. Larger pieces stay cells of their own.
 SLIVER_SHARE: float = 0.005
 #: Pieces (whole cells at the area's edge) smaller than this are dropped, m².
 MIN_PIECE_M2: float = 1.0
@@ -176,12 +186,18 @@ def _cut(pieces: np.ndarray, cell: np.ndarray, cut_geoms: np.ndarray
          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cut each piece at the cutting areas' edges: (pieces, cell, area index or -1)."""
     sub, p, unit = _split(pieces, cut_geoms, TILE_CUT_M)
-    # ground of a piece that lies in no cutting area stays, marked -1
+    # ground of a piece that lies in no cutting area stays, marked -1: the piece
+    # minus its own cut parts (small shapes, not the whole cutting layer)
     covered = np.bincount(p, weights=shapely.area(sub), minlength=len(pieces))
     gap = np.flatnonzero(covered < shapely.area(pieces) * (1 - 1e-9) - 1e-6)
     if len(gap):
-        cover = shapely.union_all(cut_geoms)
-        rest = polygonal_part(shapely.difference(pieces[gap], cover))
+        in_gap = np.isin(p, gap)
+        done, key = _dissolve_by(sub[in_gap], p[in_gap])
+        taken = np.full(len(pieces), None, dtype=object)
+        taken[key] = done
+        rest = shapely.difference(pieces[gap], taken[gap])
+        rest = np.where(shapely.is_missing(taken[gap]), pieces[gap], rest)
+        rest = polygonal_part(rest)
         ok = ~shapely.is_missing(rest)
         sub = np.concatenate([sub, rest[ok]])
         p = np.concatenate([p, gap[ok]])
@@ -201,7 +217,7 @@ def _merge_slivers(pieces: np.ndarray, cell: np.ndarray, unit: np.ndarray, full_
     pieces, cell, unit, area = pieces[order], cell[order], unit[order], area[order]
     first = np.r_[True, cell[1:] != cell[:-1]]
     big_idx = np.flatnonzero(first)[np.cumsum(first) - 1]  # largest piece of each cell
-    small = ~first & (area < SLIVER_SHARE * full_m2)
+    small = ~first & (area < min(SLIVER_SHARE * full_m2, STRADDLE_M2))
     if small.any():
         targets, inv = np.unique(big_idx[small], return_inverse=True)
         extra = shapely.multipolygons(shapely.get_parts(pieces[small]), indices=inv[
@@ -259,7 +275,11 @@ def make_grid(
         if bad.any():
             cut_geoms[bad] = shapely.make_valid(cut_geoms[bad], method="structure",
                                                 keep_collapsed=False)
-        cut_geoms = _no_overlaps(cut_geoms)
+        # only the cutting areas' ground near the area matters (a whole force is big)
+        near = shapely.box(*np.add(bounds, [-cell_m, -cell_m, cell_m, cell_m]))
+        cut_geoms = polygonal_part(shapely.intersection(cut_geoms, near))
+        cut_geoms[shapely.is_missing(cut_geoms)] = shapely.from_wkt("POLYGON EMPTY")
+        cut_geoms = make_partition(cut_geoms)
         pieces, cell, unit = _cut(pieces, cell, cut_geoms)
         pieces, cell, unit = _merge_slivers(pieces, cell, unit, full_m2)
     keep = shapely.area(pieces) >= MIN_PIECE_M2
@@ -279,7 +299,7 @@ def make_grid(
 
     out = gpd.GeoDataFrame(
         {"id": ids, "row": row[cell] + 1, "col": _letters(col[cell]), "area_m2": area_m2},
-        geometry=geoms_to_lonlat(pieces),
+        geometry=repair(geoms_to_lonlat(pieces)),
         crs=WGS84,
     )
     if cut_by is not None:
@@ -296,23 +316,6 @@ def make_grid(
 
 def _lower_letters(k: np.ndarray) -> np.ndarray:
     return np.char.lower(_letters(k).astype(str))
-
-
-def _no_overlaps(geoms: np.ndarray) -> np.ndarray:
-    """Make cutting areas a clean partition: where two overlap, the first keeps it."""
-    tree = shapely.STRtree(geoms)
-    a, b = tree.query(geoms, predicate="overlaps")
-    later = a > b  # a overlaps an earlier area b
-    if not later.any():
-        return geoms
-    geoms = geoms.copy()
-    for i in np.unique(a[later]):  # one pass per overlapped area, not per pair
-        earlier = b[later & (a == i)]
-        geoms[i] = polygonal_part(np.array(
-            [shapely.difference(geoms[i], shapely.union_all(geoms[earlier]))], dtype=object))[0]
-    ok = ~shapely.is_missing(geoms)
-    geoms[~ok] = shapely.from_wkt("POLYGON EMPTY")
-    return geoms
 
 
 __all__ = ["make_grid"]

@@ -8,6 +8,10 @@ sector sum to 1: ground that lies in no polygon of the layer (the sea, or
 outside the BCUs, which cover the Met only) is reported as an ``"outside"``
 share. Boroughs include the tidal Thames, so the river is inside.
 
+Layers whose units overlap each other (sources disagreeing along an edge) are
+made a partition first: the smaller unit keeps the overlap, as in grids cut by
+:func:`cutting_areas`, so tags and cut grids agree.
+
 A sector *straddles* when it lies in more than one BCU or more than one force,
 each by more than a small tolerance (:data:`STRADDLE_SHARE` of its area and
 :data:`STRADDLE_M2`), so boundaries digitised a metre apart do not flag it.
@@ -30,7 +34,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.crs import BNG, geoms_to_bng
-from geo.shapes import geoms_bng, subdivide
+from geo.shapes import geoms_bng, make_partition, polygonal_part, repair, subdivide
 
 #: Layers a sector is tagged with, in the names :func:`geo.load_layer` knows.
 LAYERS: tuple[str, ...] = ("borough", "bcu", "force")
@@ -56,10 +60,7 @@ class _Layer:
 
 
 def _prepare(gdf: gpd.GeoDataFrame) -> _Layer:
-    geoms = geoms_bng(gdf)
-    bad = ~shapely.is_valid(geoms)
-    if bad.any():
-        geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+    geoms = make_partition(repair(geoms_bng(gdf)))
     codes = gdf["code"].astype(str).to_numpy() if "code" in gdf else np.asarray(gdf.index, str)
     names = gdf["name"].astype(str).to_numpy() if "name" in gdf else codes
     pieces, owner = subdivide(geoms, TILE_M)
@@ -78,13 +79,13 @@ def _as_bng(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[BaseGeometry] |
             ) -> tuple[np.ndarray, np.ndarray]:
     """(BNG geometries, sector labels) from a frame in any CRS or lon/lat shapes."""
     if isinstance(sectors, BaseGeometry):
-        return np.array([geoms_to_bng(sectors)], dtype=object), np.array([0])
+        return repair(np.array([geoms_to_bng(sectors)], dtype=object)), np.array([0])
     if isinstance(sectors, gpd.GeoDataFrame | gpd.GeoSeries):
         labels = (sectors["id"].to_numpy() if isinstance(sectors, gpd.GeoDataFrame)
                   and "id" in sectors.columns else np.asarray(sectors.index))
-        return geoms_bng(sectors), labels
+        return repair(geoms_bng(sectors)), labels
     geoms = np.asarray(sectors, dtype=object)
-    return geoms_to_bng(geoms), np.arange(len(geoms))
+    return repair(geoms_to_bng(geoms)), np.arange(len(geoms))
 
 
 class Jurisdictions:
@@ -211,15 +212,16 @@ def jurisdiction_tags(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[BaseG
     return Jurisdictions(layers).tags(sectors)
 
 
-def cutting_areas(layers: Mapping[str, gpd.GeoDataFrame] | None = None,
-                  *, min_m2: float = 10_000.0) -> gpd.GeoDataFrame:
-    """BCUs plus the parts of forces outside every BCU, as one layer to cut grids by.
+def cutting_areas(layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> gpd.GeoDataFrame:
+    """BCUs inside the Met plus every other force, as one layer to cut grids by.
 
     The Met's BCUs cover the Met only; the City of London Police and the
-    neighbouring forces are added as whole units, so a grid cut by this layer
-    never has a cell in two BCUs or two forces. Force remnants under ``min_m2``
-    (slivers where the two sources disagree by metres) are dropped. Columns
-    ``code``, ``name``, ``layer``; EPSG:27700.
+    neighbouring forces are added as whole units. Force lines win: ground of a
+    BCU that another force (not the one holding most of the BCUs, the Met)
+    claims is given to that force, because the BCU and force layers come from
+    different sources and disagree by metres along London's edge. A grid cut by
+    this layer never puts a cell in two forces or two BCUs. Columns ``code``,
+    ``name``, ``layer``; EPSG:27700.
     """
     if layers is None:
         from geo.boundaries import load_layer
@@ -227,23 +229,23 @@ def cutting_areas(layers: Mapping[str, gpd.GeoDataFrame] | None = None,
         bcu, force = load_layer("bcu"), load_layer("force")
     else:
         bcu, force = layers["bcu"], layers["force"]
-    bcu_g = geoms_bng(bcu)
-    force_g = geoms_bng(force)
-    met = shapely.union_all(shapely.make_valid(bcu_g))
-    rest = shapely.difference(shapely.make_valid(force_g), met)
-    parts, owner = shapely.get_parts(rest, return_index=True)
-    keep = (shapely.get_type_id(parts) == 3) & (shapely.area(parts) >= min_m2)
-    parts, owner = parts[keep], owner[keep]
-    rest_owner, inv = np.unique(owner, return_inverse=True)
-    rest_geoms = shapely.multipolygons(parts, indices=inv) if len(parts) else np.array([])
+    bcu_g = make_partition(repair(geoms_bng(bcu)))
+    force_g = make_partition(repair(geoms_bng(force)))
+    all_bcu = shapely.union_all(bcu_g)
+    home = int(np.argmax(shapely.area(shapely.intersection(force_g, all_bcu))))
+    others = np.arange(len(force_g)) != home
+    # BCU ground another force claims is that force's; the rest stays the BCU's
+    claimed = shapely.union_all(force_g[others])
+    clipped = polygonal_part(shapely.difference(bcu_g, claimed))
+    keep_bcu = ~shapely.is_missing(clipped)
     return gpd.GeoDataFrame(
         {
-            "code": np.concatenate([bcu["code"].astype(str).to_numpy(),
-                                    force["code"].astype(str).to_numpy()[rest_owner]]),
-            "name": np.concatenate([bcu["name"].astype(str).to_numpy(),
-                                    force["name"].astype(str).to_numpy()[rest_owner]]),
-            "layer": ["bcu"] * len(bcu) + ["force"] * len(rest_owner),
+            "code": np.concatenate([bcu["code"].astype(str).to_numpy()[keep_bcu],
+                                    force["code"].astype(str).to_numpy()[others]]),
+            "name": np.concatenate([bcu["name"].astype(str).to_numpy()[keep_bcu],
+                                    force["name"].astype(str).to_numpy()[others]]),
+            "layer": ["bcu"] * int(keep_bcu.sum()) + ["force"] * int(others.sum()),
         },
-        geometry=np.concatenate([bcu_g, np.asarray(rest_geoms, dtype=object)]),
+        geometry=np.concatenate([clipped[keep_bcu], force_g[others]]),
         crs=BNG,
     )

@@ -72,6 +72,43 @@ def polygonal_part(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def repair(geoms: np.ndarray) -> np.ndarray:
+    """Make invalid (Multi)Polygons valid, keeping only their polygonal part (vectorised).
+
+    Valid shapes are returned as they are. Needed after reprojection: a sliver a
+    few millimetres wide can fold onto itself when its corners are moved.
+    """
+    geoms = np.array(geoms, dtype=object)
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if bad.any():
+        geoms[bad] = polygonal_part(
+            shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False))
+    return geoms
+
+
+def make_partition(geoms: np.ndarray) -> np.ndarray:
+    """Resolve overlaps between areas that should not overlap (BNG, vectorised pairs).
+
+    Where two areas overlap, the smaller one keeps the ground: boundary layers
+    from different sources overlap along shared edges, and a small unit (the City
+    of London) digitised into a big neighbour is the usual case. Returns a copy;
+    areas left with nothing become empty polygons.
+    """
+    geoms = np.array(geoms, dtype=object)
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="overlaps")
+    if not len(a):
+        return geoms
+    area = shapely.area(geoms)
+    smaller = (area[b] < area[a]) | ((area[b] == area[a]) & (b < a))
+    a, b = a[smaller], b[smaller]  # b is smaller than a and overlaps it
+    for i in np.unique(a):  # one difference per overlapped area, not per pair
+        cut = shapely.difference(geoms[i], shapely.union_all(geoms[b[a == i]]))
+        geoms[i] = polygonal_part(np.array([cut], dtype=object))[0]
+    geoms[shapely.is_missing(geoms)] = shapely.from_wkt("POLYGON EMPTY")
+    return geoms
+
+
 def clean_shapes(
     geoms: Sequence[BaseGeometry | None] | np.ndarray,
     labels: Sequence[str] | None = None,
@@ -195,8 +232,8 @@ def clip_to_remainder(
     CRS or a prebuilt :class:`geo.overlap.SectorIndex`. Only the sectors that
     touch the candidate (found with the spatial index) are subtracted. Strips
     narrower than ``2 * sliver_m`` metres and parts smaller than ``min_part_m2``
-    (left where the same edge was drawn a little apart) are dropped. Returns a lon/lat (Multi)Polygon; raises :class:`InputError` when
-    nothing is left.
+    (left where the same edge was drawn a little apart) are dropped. Returns a
+    lon/lat (Multi)Polygon; raises :class:`InputError` when nothing is left.
     """
     from geo.overlap import SectorIndex
 

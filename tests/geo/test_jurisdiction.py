@@ -107,10 +107,14 @@ def test_overlapping_layer_polygons_still_sum_to_one():
 
 def test_cutting_areas_combine_bcus_and_forces_outside_them():
     lay = layers()
+    # BCU "W" spills 30 m east over BCU "E" and into the City, as layers from two
+    # sources do: the smaller unit keeps overlaps and force lines win
+    lay["bcu"] = lay["bcu"].set_geometry([sq(0, 0, 1_030, 2_000), sq(1_000, 0)], crs=BNG)
     cut = cutting_areas(lay)
-    # the Met is fully covered by its BCUs here, so only the City is added
+    # BCUs clipped to the Met, then every other force (here the City)
     assert list(cut["code"]) == ["W", "E", "COL"]
     assert list(cut["layer"]) == ["bcu", "bcu", "force"]
+    assert cut.area.sum() == pytest.approx(4e6)
     assert_no_overlaps(cut, tol_m2=1.0)
     # a grid cut by it never straddles a BCU or a force
     from geo.grid import make_grid
