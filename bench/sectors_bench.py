@@ -32,6 +32,7 @@ from geo.grid import make_grid
 from geo.jurisdiction import Jurisdictions, cutting_areas
 from geo.overlap import SectorIndex, duplication, find_overlaps
 from geo.sector_files import read_sectors
+from geo.shapes import repair
 
 
 def timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
@@ -106,7 +107,7 @@ def bench_grids(cells: list[int]) -> None:
             t_plain, plain = timed(lambda c=cell, s=shape: make_grid(london, c, s))
             t_grid, grid = timed(lambda c=cell, s=shape: make_grid(london, c, s, cut_by=cut))
             t_tags, tags = timed(lambda g=grid: jur.tags(g))
-            cover = shapely.union_all(geoms_to_bng(np.asarray(grid.geometry.values)))
+            cover = shapely.union_all(repair(geoms_to_bng(np.asarray(grid.geometry.values))))
             diff = shapely.symmetric_difference(cover, geoms_to_bng(london)).area
             print(f"{cell:>4} m {shape:<6}: {len(plain):>7,} cells uncut in {t_plain:5.2f} s | "
                   f"{len(grid):>7,} cut at BCU/force lines in {t_grid:5.2f} s | "
