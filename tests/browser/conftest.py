@@ -16,6 +16,8 @@ Reusable by every browser test (mark them ``@pytest.mark.browser``):
     request not to 127.0.0.1/localhost is ABORTED and RECORDED; failed
     requests, console errors and uncaught page errors are recorded too.
     ``hermetic.assert_clean()`` fails the test on any of them.
+``serve_directory(root)``
+    Context manager: serve a folder over HTTP on 127.0.0.1; yields the base URL.
 ``wait_for_app_run(page)``, ``map_frame(page)``, ``wait_for_map(page)``,
 ``screenshot(page, name)`` (writes ``test-artifacts/<name>.png``).
 """
@@ -23,6 +25,8 @@ Reusable by every browser test (mark them ``@pytest.mark.browser``):
 from __future__ import annotations
 
 import contextlib
+import functools
+import http.server
 import os
 import re
 import shutil
@@ -30,6 +34,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -217,6 +222,25 @@ def app_server(request) -> Iterator[AppServer]:
     shutil.rmtree(server.workdir, ignore_errors=True)
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+@contextlib.contextmanager
+def serve_directory(root: Path) -> Iterator[str]:
+    """Serve ``root`` on a free 127.0.0.1 port; yield ``http://127.0.0.1:<port>``."""
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # --------------------------------------------------------------------------- no way out
 
 
@@ -232,7 +256,7 @@ class NetworkGuard:
     """What the page tried to do beyond this machine, and what went wrong locally."""
 
     outside: list[str] = field(default_factory=list)  # aborted: not to 127.0.0.1
-    failed: list[str] = field(default_factory=list)  # local requests that failed
+    failed: list[str] = field(default_factory=list)  # local requests that failed or got 4xx/5xx
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
 
@@ -247,6 +271,7 @@ class NetworkGuard:
 
         context.route("**/*", route)
         context.on("requestfailed", self._on_failed)
+        context.on("response", self._on_response)
         context.on("console", self._on_console)
         context.on("weberror", lambda e: self.page_errors.append(str(e.error)))
         return self
@@ -254,6 +279,12 @@ class NetworkGuard:
     def _on_failed(self, request) -> None:
         if is_local(request.url):
             self.failed.append(f"{request.resource_type} {request.url}: {request.failure}")
+
+    def _on_response(self, response) -> None:
+        # a 404 for a script is a response, not a failed request: catch it too
+        if response.status >= 400 and is_local(response.url):
+            req = response.request
+            self.failed.append(f"{req.resource_type} {response.url}: HTTP {response.status}")
 
     def _on_console(self, msg) -> None:
         if msg.type == "error":

@@ -9,9 +9,6 @@ is displayed literally.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,15 +18,10 @@ from playwright.sync_api import Page, expect
 from layers.assets import asset_urls, install_assets
 from layers.basemap import base_map, place_layer
 from layers.boundaries import BoundarySet, publish_layer_file
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, serve_directory
 from tests.layers.conftest import HOSTILE, collection
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep test output clean
-        pass
 
 
 def _shift(fc: dict, dlat: float) -> dict:
@@ -60,13 +52,8 @@ def hostile_site(tmp_path_factory) -> Iterator[str]:
     m = base_map(boundaries, asset_urls(), None, location=(51.45, -0.1), zoom=11)
     place_layer(51.40, 0.2, HOSTILE[2]).add_to(m)
     (root / "index.html").write_text(m.get_root().render())
-    handler = functools.partial(_Quiet, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_directory(root) as url:
+        yield url
 
 
 FEATURE_POINTS = """
