@@ -111,10 +111,22 @@ def head_revision() -> str:
     return head
 
 
+def version_table_schema(conn: sa.Connection) -> str | None:
+    """Where the schema version lives: PostgreSQL's current schema (first on search_path).
+
+    Naming it stops a version table in a later schema of the search path (e.g.
+    ``public``) from passing for this schema's.
+    """
+    if conn.dialect.name == "postgresql":
+        return conn.exec_driver_sql("SELECT current_schema()").scalar()
+    return None
+
+
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at (None for an empty database)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        opts = {"version_table_schema": version_table_schema(conn)}
+        return MigrationContext.configure(conn, opts=opts).get_current_revision()
 
 
 def upgrade(engine: Engine) -> str:

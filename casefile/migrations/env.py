@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+from casefile.engine import version_table_schema
+
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - the store always passes its connection
     raise RuntimeError("Run migrations through `wayhome db upgrade` (casefile.engine.upgrade).")
@@ -13,6 +15,7 @@ context.configure(
     target_metadata=None,
     render_as_batch=connection.dialect.name == "sqlite",
     transaction_per_migration=False,
+    version_table_schema=version_table_schema(connection),
 )
 with context.begin_transaction():
     context.run_migrations()
