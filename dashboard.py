@@ -9,6 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.session import current_actor
+
 # A local file: Material or emoji icons would make the browser fetch the favicon
 # from a font CDN, which locked-down networks block.
 ICON = Path(__file__).resolve().parent / "static" / "wayhome-icon.png"
@@ -20,6 +22,12 @@ st.set_page_config(
     initial_sidebar_state="collapsed",
 )
 
+# --- Who is this? -----------------------------------------------------------------
+# A coordinator signs in with a username and password (app_pages/login.py); the
+# store re-checks the actor on every call, so these page lists are convenience,
+# not the security boundary. Private links for teams and families come later.
+actor = current_actor()
+
 # Public pages: anyone who can reach the app sees these; no personal data on them.
 public_pages = [
     st.Page(
@@ -27,15 +35,43 @@ public_pages = [
         title="Who is responsible here?",
         icon=":material/map:",
         url_path="map",
-        default=True,
+        default=actor is None,
     ),
 ]
 
-# --- Who is this? -----------------------------------------------------------------
-# Later: sign-in (coordinators, team leads) and private family links decide which
-# role pages below are added. Each role's pages live in app_pages/ and are added
-# to `pages` here, under a section named for the role.
-pages: dict[str, list[st.Page]] = {"London": public_pages}
+# One row of links (section ""): few pages, and a team lead's phone has room for them.
+role_pages: list[st.Page] = []
+if actor is not None and actor.role == "coordinator":
+    role_pages = [
+        st.Page(
+            "app_pages/cases.py",
+            title="Cases",
+            icon=":material/folder_open:",
+            url_path="cases",
+            default=True,
+        ),
+        st.Page(
+            "app_pages/case_map.py",
+            title="Case map",
+            icon=":material/pin_drop:",
+            url_path="case-map",
+        ),
+        st.Page(
+            "app_pages/audit_log.py",
+            title="Audit log",
+            icon=":material/history:",
+            url_path="audit-log",
+        ),
+    ]
+if actor is None:
+    account = st.Page(
+        "app_pages/login.py", title="Sign in", icon=":material/login:", url_path="sign-in"
+    )
+else:
+    account = st.Page(
+        "app_pages/sign_out.py", title="Sign out", icon=":material/logout:", url_path="sign-out"
+    )
+pages: dict[str, list[st.Page]] = {"": [*role_pages, *public_pages, account]}
 
 page_count = sum(len(group) for group in pages.values())
 st.navigation(pages, position="top" if page_count > 1 else "hidden").run()

@@ -20,6 +20,7 @@ This relies on streamlit-folium's module internals, which is why
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -94,6 +95,12 @@ def _bounds_dict(bounds: Any) -> dict[str, dict[str, Any]]:
     }
 
 
+@functools.lru_cache(maxsize=32)
+def _component_key(script: str, key: str) -> str:
+    # a regex pass and a sha256 over the whole base script: once per process, not per poll
+    return sf.generate_js_hash(script, key, False)
+
+
 def feature_groups_script(groups: Sequence[folium.FeatureGroup]) -> str:
     """The JavaScript ``st_folium`` sends for ``feature_group_to_add=groups``."""
     host = folium.Map(tiles=None)  # only its id is used: it is replaced by "map_div"
@@ -110,6 +117,8 @@ def live_folium(
     returned_objects: Sequence[str] = ("last_clicked",),
     height: int = 600,
     width: int | None = None,
+    center: tuple[float, float] | None = None,
+    zoom: int | None = None,
     on_change: Callable[[], None] | None = None,
 ) -> Any:
     """Show ``base`` with ``feature_group_to_add`` swapped in place; like ``st_folium``.
@@ -118,9 +127,12 @@ def live_folium(
     made earlier: folium gives popups random ids, so a view that re-sends
     unchanged layers should re-send the same script, or the browser redraws
     them (and closes any open popup) on every poll.
-    ``width=None`` fills the container. The value the map returns is mirrored
-    into ``st.session_state[key]`` before ``on_change`` runs, as ``st_folium``
-    does, so a callback can read the click.
+    ``width=None`` fills the container. ``center`` (lat, lon) and ``zoom`` move the
+    map in place, and only when they differ from what was last sent: keep them
+    the same while the viewer should keep their own pan and zoom.
+
+    The value the map returns is mirrored into ``st.session_state[key]`` before
+    ``on_change`` runs, as ``st_folium`` does, so a callback can read the click.
     """
     import streamlit as st
 
@@ -142,7 +154,7 @@ def live_folium(
         "last_geocoder_result": None,
     }
     defaults = {k: v for k, v in all_defaults.items() if k in returned}
-    hash_key = sf.generate_js_hash(base.script, key, False)
+    hash_key = _component_key(base.script, key)
 
     def _on_change() -> None:
         st.session_state[key] = st.session_state.get(hash_key, {})
@@ -159,8 +171,8 @@ def live_folium(
         width=width,
         returned_objects=returned,
         default=defaults,
-        zoom=None,
-        center=None,
+        zoom=zoom,
+        center=None if center is None else list(center),
         feature_group=(
             feature_group_to_add
             if isinstance(feature_group_to_add, str)

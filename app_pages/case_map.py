@@ -1,0 +1,360 @@
+"""The coordinator's case view: live map of sightings, adding and checking sightings.
+
+Live: the map, the "Found — stand down" banner, the timeline and the sightings
+table sit in one ``st.fragment`` that re-runs every :data:`POLL_SECONDS`. Each
+run asks the store for the case's change counter (one indexed query). Only
+when it has moved is the case read again and the case layers rebuilt; the base
+map is rendered once per process and re-sent as the same component, so the
+browser keeps the map, its pan and its zoom, and swaps only the case layers
+(``feature_group_to_add``). An idle poll sends exactly what it sent last time.
+
+Adding a sighting: click the map (fills in the place), or type a postcode,
+"lat, lon" or an OS grid reference. Each form submission carries its own
+idempotency key, renewed only after a successful save, so a submission handed
+back again is saved once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import london_map
+from app_pages.forms import (
+    form_key,
+    london_moment,
+    london_now,
+    point_from_text,
+    point_text,
+    renew_form_key,
+)
+from app_pages.live_map import RenderedMap, feature_groups_script, live_folium, render_base
+from app_pages.session import current_case_id, require_actor, show_store_error, store
+from casefile import (
+    SIGHTING_CONFIDENCES,
+    SIGHTING_SOURCES,
+    SIGHTING_STATUSES,
+    CaseFile,
+    NotFound,
+    PermissionDenied,
+    StoreError,
+    format_london,
+    format_london_full,
+    to_london,
+)
+from geo.errors import InputError
+from layers.basemap import clicked_point, place_layer
+from layers.escape import markdown_text
+from layers.legend import Legend, legend_html
+from layers.sightings import case_layers, sighting_legend_rows
+
+#: seconds between two checks of the case's change counter (per open view)
+POLL_SECONDS = 4
+#: zoom the case map opens at (about 2 km across a 900-pixel map)
+OPENING_ZOOM = 14
+MAP_KEY = "case_map"
+LIVE_KEY = "case_map_live"
+WHERE_KEY = "sighting_where"
+PICKED_KEY = "case_map_picked"
+SIGHTING_FORM = "new_sighting"
+
+actor = require_actor()
+db = store()
+
+
+@st.cache_resource(show_spinner="Preparing the map…")
+def case_base_map(base_url_path: str) -> RenderedMap:
+    """The London base map plus the case legend, rendered once per process."""
+    del base_url_path  # part of the cache key: london_map() reads the same option
+    m, _ = london_map()
+    Legend(
+        legend_html([], extra=sighting_legend_rows()).replace("Legend", "Case", 1),
+        position="bottomright",
+    ).add_to(m)
+    return render_base(m)
+
+
+def _live(case_id: int, show_dismissed: bool) -> dict[str, Any]:
+    """The case as last read, re-read only when its change counter has moved."""
+    token = db.change_token(actor, case_id)
+    picked = st.session_state.get(PICKED_KEY)
+    live = st.session_state.get(LIVE_KEY)
+    if live is None or live["case_id"] != case_id or live["token"] != token:
+        cf = db.load_case(actor, case_id)
+        live = {"case_id": case_id, "token": cf.token, "file": cf, "layers": None}
+    if live["layers"] != (show_dismissed, picked):
+        cf = live["file"]
+        groups = case_layers(cf.case, cf.sightings, cf.last_known(), show_dismissed=show_dismissed)
+        if picked is not None:
+            groups.append(place_layer(picked[0], picked[1], "New sighting goes here"))
+        live["script"] = feature_groups_script(groups)
+        live["layers"] = (show_dismissed, picked)
+    st.session_state[LIVE_KEY] = live
+    return live
+
+
+def _opening_view(cf: CaseFile) -> tuple[float, float]:
+    lk = cf.last_known()
+    return (lk.lat, lk.lon)
+
+
+def _on_map_click() -> None:
+    point = clicked_point(st.session_state.get(MAP_KEY))
+    if point is None:
+        return
+    st.session_state[PICKED_KEY] = point
+    st.session_state[WHERE_KEY] = point_text(point)
+    st.session_state["_case_map_refresh_form"] = True
+
+
+def _timeline(cf: CaseFile) -> alt.Chart | None:
+    """Sightings by time seen (London wall clock) and source, coloured by status."""
+    if not cf.sightings:
+        return None
+    frame = pd.DataFrame(
+        {
+            # naive London wall-clock times: the chart shows them as they are
+            "Time seen": [to_london(s.seen_at).replace(tzinfo=None) for s in cf.sightings],
+            "When": [format_london_full(s.seen_at) for s in cf.sightings],
+            "Source": [s.source for s in cf.sightings],
+            "Status": [s.status for s in cf.sightings],
+            "Confidence": [s.confidence for s in cf.sightings],
+            "Borough": [s.borough or "—" for s in cf.sightings],
+            "Sighting": [s.id for s in cf.sightings],
+        }
+    )
+    return (
+        alt.Chart(frame, height=max(140, 34 * frame["Source"].nunique()))
+        .mark_point(size=110, filled=True, opacity=0.9)
+        .encode(
+            x=alt.X("Time seen:T", title="Time seen (London)", axis=alt.Axis(format="%H:%M")),
+            y=alt.Y("Source:N", title=None),
+            color=alt.Color(
+                "Status:N",
+                scale=alt.Scale(
+                    domain=["verified", "unverified", "dismissed"],
+                    range=["#1f5fbf", "#d35400", "#8a8f98"],
+                ),
+            ),
+            shape=alt.Shape("Status:N", legend=None),
+            tooltip=["Sighting", "When", "Source", "Status", "Confidence", "Borough"],
+        )
+    )
+
+
+def _sightings_table(cf: CaseFile) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "#": s.id,
+                "Seen (London)": format_london_full(s.seen_at),
+                "Status": s.status,
+                "Source": s.source,
+                "Confidence": s.confidence,
+                "Borough": s.borough or "",
+                "BCU": s.bcu or "",
+                "Force": s.force or "",
+                "Reported by": s.reported_by,
+                "Description": s.description,
+            }
+            for s in reversed(cf.sightings)
+        ]
+    )
+
+
+def _check_sighting(cf: CaseFile) -> None:
+    """Verify, dismiss or reopen one sighting, saved against the version shown."""
+    if not cf.sightings:
+        return
+    by_id = {s.id: s for s in cf.sightings}
+    ids = [s.id for s in reversed(cf.sightings)]
+    if st.session_state.get("check_sighting") not in by_id:
+        st.session_state.pop("check_sighting", None)
+    chosen = st.selectbox(
+        "Sighting",
+        ids,
+        key="check_sighting",
+        format_func=lambda i: (
+            f"#{i} · {format_london(by_id[i].seen_at)} · {by_id[i].source} · {by_id[i].status}"
+        ),
+    )
+    s = by_id[chosen]
+    reason = st.text_input("Reason (kept in the audit log)", key="check_reason")
+    cols = st.columns(3)
+    actions = (("verified", "Verify"), ("dismissed", "Dismiss"), ("unverified", "Reopen"))
+    for col, (status, label) in zip(cols, actions, strict=True):
+        if col.button(label, key=f"check_{status}", disabled=s.status == status):
+            try:
+                db.update_sighting(
+                    actor, s.id, version=s.version, status=status, reason=reason or None
+                )
+            except StoreError as exc:
+                show_store_error(exc)
+            else:
+                st.session_state["case_map_flash"] = f"Sighting #{s.id} is now {status}."
+                st.rerun(scope="fragment")
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def live_view(case_id: int, show_dismissed: bool) -> None:
+    try:
+        live = _live(case_id, show_dismissed)
+    except (PermissionDenied, NotFound) as exc:
+        show_store_error(exc)
+        return
+    cf: CaseFile = live["file"]
+    c = cf.case
+    st.caption(
+        f"Age {c.age if c.age is not None else 'unknown'} · risk {markdown_text(c.risk)} · "
+        f"status **{markdown_text(c.status.upper())}** · reported missing "
+        f"{format_london_full(c.reported_missing_at)}"
+    )
+    if cf.case.is_found:
+        with st.container(key="found_banner"):
+            st.success(
+                "### Found — stand down\n"
+                f"Marked found at {format_london_full(cf.case.status_changed_at)} "
+                f"by {markdown_text(cf.case.updated_by_name)}. Stop searching and return "
+                "to the rendezvous point."
+            )
+    # open on the last-known location; later changes do not move the viewer's map
+    view = st.session_state.setdefault(f"case_map_view_{case_id}", _opening_view(cf))
+    live_folium(
+        case_base_map(st.get_option("server.baseUrlPath") or ""),
+        key=MAP_KEY,
+        center=view,
+        zoom=OPENING_ZOOM,
+        feature_group_to_add=live["script"],
+        returned_objects=["last_clicked"],
+        height=560,
+        on_change=_on_map_click,
+    )
+    if st.session_state.pop("_case_map_refresh_form", False):
+        st.rerun()  # the whole page: the sighting form shows the clicked point
+    lk = cf.last_known()
+    lk_text = (
+        f"latest verified sighting, seen {format_london(lk.at)}"
+        if lk.kind == "sighting"
+        else "the IPP (no verified sighting yet)"
+    )
+    st.caption(
+        f"{len(cf.sightings)} sightings · last-known location: {lk_text} · "
+        f"live: checks for changes every {POLL_SECONDS} s"
+    )
+    flash = st.session_state.pop("case_map_flash", None)
+    if flash:
+        st.success(flash)
+    chart_col, check_col = st.columns([3, 2], gap="medium")
+    with chart_col:
+        chart = _timeline(cf)
+        if chart is not None:
+            st.altair_chart(chart, use_container_width=True)
+    with check_col:
+        _check_sighting(cf)
+    if cf.sightings:
+        with st.expander(f"All sightings ({len(cf.sightings)})"):
+            st.dataframe(_sightings_table(cf), hide_index=True, use_container_width=True)
+
+
+def _save_sighting(case_id: int) -> None:
+    """Form callback: save once per form key; keep the typed values if it fails."""
+    ss = st.session_state
+    try:
+        lat, lon = point_from_text("Where", ss.get(WHERE_KEY, ""), required=True)  # type: ignore[misc]
+        seen_at: datetime = london_moment(
+            ss.get("sighting_day"), ss.get("sighting_time"), "Time seen"
+        )
+        saved = db.add_sighting(
+            actor,
+            case_id,
+            lat=lat,
+            lon=lon,
+            seen_at=seen_at,
+            source=ss.get("sighting_source"),
+            confidence=ss.get("sighting_confidence"),
+            status=ss.get("sighting_status"),
+            reported_by=ss.get("sighting_reported_by", ""),
+            reporter_contact=ss.get("sighting_contact", ""),
+            description=ss.get("sighting_description", ""),
+            idempotency_key=form_key(SIGHTING_FORM),
+        )
+    except (StoreError, InputError) as exc:
+        ss["sighting_error"] = str(exc)
+        return
+    renew_form_key(SIGHTING_FORM)
+    area = " · ".join(p for p in (saved.borough, saved.bcu, saved.force) if p)
+    ss["sighting_saved"] = (
+        f"Saved sighting #{saved.id} ({saved.status}, seen {format_london(saved.seen_at)})"
+        f" — {area or 'outside the London areas Wayhome knows'}."
+    )
+    for key in (WHERE_KEY, "sighting_reported_by", "sighting_contact", "sighting_description"):
+        ss[key] = ""
+    ss.pop(PICKED_KEY, None)
+
+
+def _sighting_form(case_id: int) -> None:
+    ss = st.session_state
+    if "sighting_day" not in ss:
+        ss["sighting_day"], ss["sighting_time"] = london_now()
+    error = ss.pop("sighting_error", None)
+    if error:
+        st.error(error)
+    saved = ss.pop("sighting_saved", None)
+    if saved:
+        st.success(saved)
+    with st.form(SIGHTING_FORM):
+        st.text_input(
+            "Where — click the map, or type a postcode or lat, lon",
+            key=WHERE_KEY,
+            placeholder="SW9 9SL · 51.4703, -0.1176 · TQ 305 765",
+        )
+        c1, c2 = st.columns(2)
+        c1.date_input("Date seen", key="sighting_day", format="DD/MM/YYYY")
+        c2.time_input("Time seen (London)", key="sighting_time", step=60)
+        c1, c2 = st.columns(2)
+        c1.selectbox("Source", SIGHTING_SOURCES, key="sighting_source", index=2)
+        c2.selectbox("Confidence", SIGHTING_CONFIDENCES, key="sighting_confidence", index=1)
+        c1, c2 = st.columns(2)
+        c1.selectbox("Status", SIGHTING_STATUSES, key="sighting_status", index=0)
+        c2.text_input("Reported by", key="sighting_reported_by", max_chars=120)
+        st.text_input("Their contact details (kept off the map)", key="sighting_contact")
+        st.text_area("What was seen", key="sighting_description", height=80)
+        st.form_submit_button(
+            "Save sighting", type="primary", on_click=_save_sighting, args=(case_id,)
+        )
+
+
+# ---------------------------------------------------------------------------- page
+
+case_id = current_case_id()
+if case_id is None:
+    st.title("Case map")
+    st.info("Choose a case first.")
+    st.page_link("app_pages/cases.py", label="Go to your cases", icon=":material/folder_open:")
+    st.stop()
+
+try:
+    case = db.get_case(actor, case_id)
+except StoreError as exc:
+    st.title("Case map")
+    show_store_error(exc)
+    st.page_link("app_pages/cases.py", label="Go to your cases", icon=":material/folder_open:")
+    st.stop()
+if st.query_params.get("case") != str(case_id):
+    st.query_params["case"] = str(case_id)
+
+st.title(f"{markdown_text(case.reference)} · {markdown_text(case.child_name)}")
+if case.description:
+    st.markdown(f"**Description for searchers:** {markdown_text(case.description)}")
+
+map_col, form_col = st.columns([5, 2], gap="medium")
+with form_col:
+    st.subheader("Add a sighting")
+    _sighting_form(case_id)
+    show_dismissed = st.toggle("Show dismissed sightings", value=True, key="show_dismissed")
+with map_col:
+    live_view(case_id, show_dismissed)

@@ -1,0 +1,104 @@
+"""Who is this, and which case are they on: the signed-in actor and the shared store.
+
+* :func:`store` — one :class:`casefile.Store` per server process
+  (``st.cache_resource``; the store is thread-safe). Opening it brings the
+  schema up to date, so the app upgrades the database on start-up.
+* :func:`current_actor` / :func:`sign_in` / :func:`sign_out` — the
+  :class:`casefile.Actor` in this browser session's ``st.session_state``. The
+  password never goes into session state, the URL or a log; only the actor the
+  store hands back is kept. The store re-checks the actor on every call.
+* :func:`current_case_id` / :func:`choose_case` — the case being worked on.
+  Only the opaque numeric case id may appear in the URL (``?case=7``), never a
+  name or reference.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from casefile import Actor, Store, open_store
+
+ACTOR_KEY = "wayhome_actor"
+CASE_KEY = "wayhome_case_id"
+_FAILED_KEY = "wayhome_failed_logins"
+
+#: one message for every failed sign-in: it does not say which part was wrong
+SIGN_IN_FAILED = "That username and password did not match an active account."
+#: failed attempts in one browser session before each further try is slowed down
+FREE_ATTEMPTS = 3
+
+
+@st.cache_resource(show_spinner="Opening the case store…")
+def store() -> Store:
+    """The process-wide store (schema upgraded on first use)."""
+    return open_store()
+
+
+def current_actor() -> Actor | None:
+    """The signed-in actor of this browser session, or None."""
+    actor = st.session_state.get(ACTOR_KEY)
+    return actor if isinstance(actor, Actor) else None
+
+
+def sign_in(username: str, password: str) -> Actor | None:
+    """Check the password with the store; keep only the actor. None on any failure.
+
+    After :data:`FREE_ATTEMPTS` failures in this session each attempt waits a
+    little longer (up to 5 s), which slows guessing from one browser.
+    """
+    failures = int(st.session_state.get(_FAILED_KEY, 0))
+    if failures >= FREE_ATTEMPTS:
+        time.sleep(min(5.0, 0.5 * (failures - FREE_ATTEMPTS + 1)))
+    actor = store().authenticate(username or "", password or "")
+    if actor is None:
+        st.session_state[_FAILED_KEY] = failures + 1
+        return None
+    st.session_state[_FAILED_KEY] = 0
+    st.session_state[ACTOR_KEY] = actor
+    return actor
+
+
+def sign_out() -> None:
+    """Forget everything this session held (actor, chosen case, forms, cached case)."""
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.query_params.clear()
+
+
+def require_actor() -> Actor:
+    """The signed-in actor; stops the page with a sign-in prompt if there is none."""
+    actor = current_actor()
+    if actor is None:
+        st.warning("Please sign in to see cases.")
+        st.stop()
+    return actor
+
+
+def current_case_id() -> int | None:
+    """The case chosen in this session, else the ``?case=`` id from the URL."""
+    case_id = st.session_state.get(CASE_KEY)
+    if isinstance(case_id, int):
+        return case_id
+    raw = st.query_params.get("case")
+    if raw and raw.isdigit():
+        st.session_state[CASE_KEY] = int(raw)
+        return int(raw)
+    return None
+
+
+def choose_case(case_id: int | None) -> None:
+    """Work on ``case_id`` from now on (None: no case)."""
+    if case_id is None:
+        st.session_state.pop(CASE_KEY, None)
+        if "case" in st.query_params:
+            del st.query_params["case"]
+        return
+    st.session_state[CASE_KEY] = int(case_id)
+    st.query_params["case"] = str(int(case_id))
+
+
+def show_store_error(exc: Exception) -> None:
+    """The store's own message (written for coordinators), as an error box."""
+    st.error(str(exc))

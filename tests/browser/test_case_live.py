@@ -1,0 +1,202 @@
+"""The coordinator's case map in real Chromium: sign in, see the case, live updates.
+
+One app server for the module, on a fresh store: a temporary SQLite file, or a
+private schema on the PostgreSQL server named by ``DATABASE_URL`` (the PostGIS
+run of ``scripts/test``). The demo case is loaded the way ``wayhome demo``
+loads it; a second coordinator is added to it. Both sign in through the login
+form, each in their own browser context.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from casefile import Actor, open_store
+from tests.browser.conftest import (
+    AppServer,
+    NetworkGuard,
+    screenshot,
+    start_app,
+    wait_for_app_run,
+    wait_for_map,
+)
+from wayhome.demo import load_demo
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+PASSWORD = "demo password for browser tests"
+SECOND = ("second.coordinator", "Second Coordinator")
+BACKEND_URL = os.environ.get("WAYHOME_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
+IS_PG = BACKEND_URL.strip().startswith(("postgresql", "postgres:"))
+
+
+@dataclass
+class CaseApp:
+    server: AppServer
+    url: str
+    case_id: int
+    reference: str
+    sightings: int
+    store_url: str
+
+
+def _pg_url(schema: str) -> str:
+    base = "postgresql+psycopg://" + BACKEND_URL.strip().split("://", 1)[1].split("?", 1)[0]
+    return base + "?options=" + quote(f"-csearch_path={schema},public")
+
+
+@pytest.fixture(scope="module")
+def case_app() -> Iterator[CaseApp]:
+    workdir = Path(tempfile.mkdtemp(prefix="wayhome-case-"))
+    schema = None
+    if IS_PG:
+        schema = f"wh_browser_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(_pg_url(schema).split("?", 1)[0])
+        with admin.begin() as conn:
+            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        url = _pg_url(schema)
+    else:
+        url = f"sqlite:///{workdir / 'cases.sqlite3'}"
+    store = open_store(url)
+    demo = load_demo(store, password=PASSWORD)
+    system = Actor.system("browser test")
+    store.create_user(system, SECOND[0], SECOND[1], PASSWORD)
+    store.add_case_member(system, demo.case_id, SECOND[0])
+    store.close()
+    server = start_app({"WAYHOME_DATABASE_URL": url, "WAYHOME_TILES": "none"})
+    try:
+        yield CaseApp(server, server.url, demo.case_id, demo.reference, demo.sightings, url)
+    finally:
+        server.stop()
+        shutil.rmtree(server.workdir, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+        if schema is not None:
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+            admin.dispose()
+
+
+def sign_in(page: Page, url: str, username: str, password: str) -> None:
+    page.goto(url + "/")
+    wait_for_app_run(page)
+    wait_for_map(page)  # the public map: let it finish loading before leaving it
+    page.get_by_role("link", name="Sign in").click()
+    wait_for_app_run(page)
+    page.get_by_label("Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_app_run(page)
+
+
+def open_case_map(page: Page, app: CaseApp):
+    page.get_by_role("link", name="Case map").click()
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name=re.compile(re.escape(app.reference)))).to_be_visible(
+        timeout=30_000
+    )
+    frame = wait_for_map(page)
+    expect(frame.locator("path.wayhome-sighting").first).to_be_attached(timeout=30_000)
+    return frame
+
+
+def new_guarded_page(
+    browser: Browser, context_args: dict
+) -> tuple[BrowserContext, Page, NetworkGuard]:
+    context = browser.new_context(**context_args)
+    guard = NetworkGuard().install(context)
+    return context, context.new_page(), guard
+
+
+def test_wrong_password_gets_one_plain_message(page: Page, case_app: CaseApp, hermetic):
+    sign_in(page, case_app.url, "demo.coordinator", "not the password")
+    expect(page.get_by_text("did not match an active account")).to_be_visible()
+    assert "not the password" not in page.url
+    assert page.get_by_role("textbox", name="Password").input_value() == ""  # not kept in the form
+    sign_in(page, case_app.url, "nobody.here", "whatever it is")
+    expect(page.get_by_text("did not match an active account")).to_be_visible()
+    expect(page.get_by_role("link", name="Case map")).to_have_count(0)
+    log = case_app.server.log()
+    assert "not the password" not in log and PASSWORD not in log
+    hermetic.assert_clean()
+
+
+def test_case_map_draws_the_case(page: Page, case_app: CaseApp, hermetic):
+    sign_in(page, case_app.url, "demo.coordinator", PASSWORD)
+    expect(page.get_by_role("link", name="Cases")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=re.compile(f"Case {re.escape(case_app.reference)}"))
+    ).to_be_visible()
+    screenshot(page, "case-list")
+    frame = open_case_map(page, case_app)
+    assert frame.locator("path.wayhome-sighting").count() >= case_app.sightings - 1
+    expect(frame.locator("path.wayhome-sighting-verified").first).to_be_attached()
+    expect(frame.locator("path.wayhome-sighting-unverified").first).to_be_attached()
+    expect(frame.locator("path.wayhome-path")).to_have_count(1)
+    expect(frame.locator("path.wayhome-lkl")).to_have_count(1)
+    expect(frame.locator(".wayhome-lkl-label")).to_contain_text("Last known")
+    expect(frame.locator(".wayhome-ipp")).to_have_count(1)
+    expect(frame.locator(".wayhome-home")).to_have_count(1)
+    assert frame.locator(".wayhome-time").count() >= 3
+    expect(frame.locator("path.wayhome-borough")).to_have_count(33)
+    screenshot(page, "case-map")
+    hermetic.assert_clean()
+
+
+def test_a_sighting_and_found_reach_another_open_map_live(
+    page: Page, browser: Browser, browser_context_args: dict, case_app: CaseApp, hermetic
+):
+    # viewer: the demo coordinator, map open
+    sign_in(page, case_app.url, "demo.coordinator", PASSWORD)
+    viewer = open_case_map(page, case_app)
+    before = viewer.locator("path.wayhome-sighting").count()
+    viewer.locator("#map_div").evaluate("() => { window.__probe = 42; }")
+
+    # editor: another coordinator in another browser context
+    context2, editor, guard2 = new_guarded_page(browser, browser_context_args)
+    try:
+        sign_in(editor, case_app.url, SECOND[0], PASSWORD)
+        open_case_map(editor, case_app)
+        editor.get_by_label(re.compile("^Where")).fill("51.5055, -0.0754")  # Tower Bridge
+        editor.get_by_label("Reported by").fill("<img src=x onerror=alert(1)> `${1+1}`")
+        editor.get_by_label("What was seen").fill("Child in red backpack crossing the bridge")
+        editor.get_by_role("button", name="Save sighting").click()
+        wait_for_app_run(editor)
+        expect(editor.get_by_text(re.compile(r"Saved sighting #\d+"))).to_be_visible()
+        expect(
+            editor.get_by_text(re.compile("Tower Hamlets|Southwark|City of London"))
+        ).to_be_visible()
+        screenshot(editor, "case-map-editor-saved")
+
+        # the viewer's map gains the marker without a reload and without remounting
+        expect(viewer.locator("path.wayhome-sighting")).to_have_count(before + 1, timeout=15_000)
+        assert viewer.locator("#map_div").evaluate("() => window.__probe") == 42
+        screenshot(page, "case-map-viewer-live")
+
+        # the editor marks the case found; the viewer is told to stand down
+        editor.get_by_role("link", name="Cases").click()
+        wait_for_app_run(editor)
+        editor.get_by_text("Yes, the child has been found").click()
+        editor.get_by_role("button", name="Mark FOUND — stand down").click()
+        wait_for_app_run(editor)
+        expect(editor.get_by_text("marked FOUND").first).to_be_visible()
+        expect(page.get_by_text("Found — stand down").first).to_be_visible(timeout=15_000)
+        assert viewer.locator("#map_div").evaluate("() => window.__probe") == 42
+        screenshot(page, "case-map-found")
+        guard2.assert_clean()
+    finally:
+        context2.close()
+    assert page.evaluate("() => document.title") != "pwned"
+    hermetic.assert_clean()
