@@ -6,7 +6,10 @@ front-end file it uses from its own origin:
 
 * the files come from Python packages the ordinary installer brings in
   (``xstatic-leaflet`` for Leaflet 1.9.3 and its images, ``xstatic-jquery``
-  for jQuery 3.7.1, which folium's ``Popup`` needs);
+  for jQuery 3.7.1, which folium's ``Popup`` needs, and ``django-leaflet``
+  for Leaflet.draw 1.0.4, the coordinator's drawing tools, with its toolbar
+  sprites). ``django-leaflet`` is only a carrier: its files are located
+  through the package metadata and Django is never imported;
 * :func:`install_assets` copies them, at start-up, into ``static/vendor/``
   beside ``dashboard.py`` (git ignores that folder: third-party files are never
   committed). Copying is idempotent and cheap: a file is rewritten only when its
@@ -22,6 +25,7 @@ URL path in.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import os
 import shutil
 import tempfile
@@ -31,8 +35,10 @@ from pathlib import Path
 __all__ = [
     "VENDOR_DIR",
     "AssetUrls",
+    "DrawUrls",
     "Vendored",
     "asset_urls",
+    "draw_urls",
     "install_assets",
     "static_url",
     "vendored_files",
@@ -76,8 +82,41 @@ JQUERY = Vendored(
     module="xstatic.pkg.jquery",
     files=("jquery.min.js", "jquery.min.map"),
 )
+
+
+@dataclass(frozen=True)
+class DistVendored(Vendored):
+    """Front-end files inside an installed distribution that is not an xstatic package.
+
+    ``module`` is then the distribution name and ``folder`` the files' folder
+    inside it. The files are found through the distribution's metadata
+    (``importlib.metadata``), so nothing of the carrier package is imported.
+    """
+
+    folder: str = ""
+
+    def base_dir(self) -> Path:
+        dist = importlib.metadata.distribution(self.module)
+        return Path(str(dist.locate_file(self.folder)))
+
+    def version(self) -> str:
+        return importlib.metadata.version(self.module)
+
+
+LEAFLET_DRAW = DistVendored(
+    name="leaflet-draw",
+    module="django-leaflet",
+    folder="leaflet/static/leaflet/draw",
+    files=(
+        "leaflet.draw.js",
+        "leaflet.draw.css",
+        "images/spritesheet.png",
+        "images/spritesheet-2x.png",
+        "images/spritesheet.svg",
+    ),
+)
 #: Everything the map loads, in the order scripts must run.
-PACKAGES: tuple[Vendored, ...] = (LEAFLET, JQUERY)
+PACKAGES: tuple[Vendored, ...] = (LEAFLET, JQUERY, LEAFLET_DRAW)
 
 
 def vendored_files() -> list[tuple[Path, str]]:
@@ -164,4 +203,30 @@ def asset_urls(base_url_path: str = "") -> AssetUrls:
         css=(("leaflet_css", f"{vendor}leaflet/leaflet.css?v={lv}"),),
         marker_images=f"{vendor}leaflet/images/",
         vendor=vendor,
+    )
+
+
+@dataclass(frozen=True)
+class DrawUrls:
+    """Where the drawing tools find Leaflet.draw; handed to :mod:`layers.draw`."""
+
+    js: tuple[tuple[str, str], ...]  # (name, url), as folium's Draw.default_js
+    css: tuple[tuple[str, str], ...]  # (name, url), as folium's Draw.default_css
+
+    def all_urls(self) -> list[str]:
+        return [u for _, u in self.js] + [u for _, u in self.css]
+
+
+def draw_urls(base_url_path: str = "") -> DrawUrls:
+    """The URLs of the self-served Leaflet.draw script and style sheet.
+
+    The style sheet names its toolbar sprites relative to itself
+    (``images/spritesheet.svg``), so they load from the same folder. The
+    version in the query string is the carrier package's (django-leaflet).
+    """
+    vendor = f"{static_url(base_url_path)}/{VENDOR_DIR}/{LEAFLET_DRAW.name}/"
+    v = LEAFLET_DRAW.version()
+    return DrawUrls(
+        js=(("leaflet_draw_js", f"{vendor}leaflet.draw.js?v={v}"),),
+        css=(("leaflet_draw_css", f"{vendor}leaflet.draw.css?v={v}"),),
     )
