@@ -1,0 +1,634 @@
+"""Search sectors, hazard areas and overlap warnings as map layers.
+
+How a coordinator reads the sector map:
+
+* each **sector** is drawn in its status's colour from the Okabe–Ito palette
+  (distinguishable with the common colour-vision deficiencies) *and* with its
+  own outline pattern and fill strength, and — from zoom :data:`LABEL_ZOOM` —
+  a label with its ID and status, so colour is never the only cue;
+* a sector that **straddles** a BCU or force boundary has a second, wide
+  dotted black outline and says so in its label and details;
+* **hazard / no-go areas** are red-hatched with a heavy outline and a
+  "HAZARD" label, on every role's map;
+* a shape waiting to be saved is a dark dashed outline with a yellow fill, and
+  the sectors it overlaps are ringed in heavy vermilion.
+
+Clicking a sector opens its details; streamlit-folium also returns the clicked
+feature (``last_active_drawing``) with its ``sid`` property, the sector's id,
+which the page uses to show the sector's actions.
+
+Everything is a folium ``FeatureGroup`` for ``st_folium(feature_group_to_add=…)``,
+so the base map stays mounted. The geometry goes to the browser once, as
+GeoJSON inside one script (coordinates rounded to 1e-6°, about 0.1 m); from
+:data:`CANVAS_FROM` sectors on they are drawn on a canvas, which keeps a map of
+thousands of sectors responsive. Every piece of text is escaped with
+:func:`layers.escape.safe_text`; only the status *keys* choose styles, and an
+unknown status gets a neutral style.
+
+Coordinates are lon/lat (EPSG:4326). No database, no Streamlit: the builders
+take any objects with the attributes of ``casefile``'s Sector / Hazard records.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import folium
+import numpy as np
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
+
+from layers.escape import safe_text
+
+__all__ = [
+    "CANDIDATE_STYLE",
+    "CANVAS_FROM",
+    "HAZARD_STYLE",
+    "LABEL_ZOOM",
+    "SECTOR_STYLES",
+    "STRADDLE_STYLE",
+    "SectorStyle",
+    "candidate_layer",
+    "hazards_layer",
+    "sector_label",
+    "sector_legend_html",
+    "sector_popup",
+    "sectors_layer",
+]
+
+LONDON = ZoneInfo("Europe/London")
+
+#: Labels (ID + status) appear from this zoom on (about 1.5 km across a phone screen).
+LABEL_ZOOM = 14
+#: At most this many labels at once (the ones in view); popups still work for all.
+MAX_LABELS = 400
+#: From this many sectors on, draw them on a canvas instead of one SVG path each.
+CANVAS_FROM = 400
+#: Decimal places kept in lon/lat coordinates sent to the browser (1e-6° ≈ 0.1 m).
+COORD_DECIMALS = 6
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_DASH = re.compile(r"^[0-9 ]*$")
+
+
+class SectorLike(Protocol):
+    id: int
+    code: str
+    name: str
+    status: str
+    geometry: BaseGeometry
+    team_id: int | None
+    straddles_bcu: bool
+    straddles_force: bool
+
+
+class HazardLike(Protocol):
+    id: int
+    kind: str
+    note: str
+    geometry: BaseGeometry
+
+
+@dataclass(frozen=True)
+class SectorStyle:
+    """How sectors of one status are drawn, and what the legend says about them.
+
+    ``pattern`` names the non-colour cue in words (legend and tests); ``dash``
+    is the SVG/canvas dash pattern of the outline ("" = solid).
+    """
+
+    status: str
+    label: str  # the status as a coordinator reads it
+    colour: str
+    dash: str
+    weight: float  # outline width, CSS pixels
+    fill_opacity: float
+    pattern: str
+
+    def __post_init__(self) -> None:
+        # these strings reach SVG attributes and Leaflet options: keep them inert
+        if not _COLOUR.match(self.colour):
+            raise ValueError(f"colour must be #rrggbb, not {self.colour!r}")
+        if not _DASH.match(self.dash):
+            raise ValueError(f"dash must be numbers and spaces, not {self.dash!r}")
+
+    @property
+    def class_name(self) -> str:
+        return f"wayhome-sector wayhome-sector-{self.status}"
+
+    def leaflet(self) -> dict[str, Any]:
+        opts: dict[str, Any] = {
+            "color": self.colour,
+            "weight": self.weight,
+            "opacity": 1.0,
+            "fill": True,
+            "fillColor": self.colour,
+            "fillOpacity": self.fill_opacity,
+            "className": self.class_name,
+        }
+        if self.dash:
+            opts["dashArray"] = self.dash
+        return opts
+
+
+# Okabe & Ito (2008), "Color Universal Design": black #000000, orange #E69F00,
+# sky blue #56B4E9, bluish green #009E73, yellow #F0E442, blue #0072B2,
+# vermilion #D55E00, reddish purple #CC79A7; plus a neutral grey for drafts.
+# Vermilion is kept for hazards and overlap warnings.
+SECTOR_STYLES: dict[str, SectorStyle] = {
+    s.status: s
+    for s in (
+        SectorStyle("draft", "draft", "#7a7a7a", "2 5", 2, 0.04, "dotted outline, almost no fill"),
+        SectorStyle("ready", "ready", "#56b4e9", "10 5", 2.5, 0.10, "long dashes, light fill"),
+        SectorStyle("assigned", "assigned", "#0072b2", "", 2.5, 0.18, "solid outline"),
+        SectorStyle("in_progress", "in progress", "#e69f00", "", 4, 0.30,
+                    "heavy solid outline, medium fill"),
+        SectorStyle("searched", "searched", "#009e73", "", 2, 0.45, "thin outline, strong fill"),
+        SectorStyle("suspended", "suspended", "#000000", "3 3", 2.5, 0.08,
+                    "short black dashes"),
+        SectorStyle("needs_re_search", "needs re-search", "#cc79a7", "12 4 3 4", 3.5, 0.25,
+                    "dash-dot outline"),
+    )
+}
+#: Style of a status this version does not know (never chosen from user text).
+UNKNOWN_STYLE = SectorStyle("unknown", "unknown status", "#7a7a7a", "1 3", 1.5, 0.05,
+                            "fine dots")
+
+#: Second outline under a sector that straddles a BCU or force boundary.
+STRADDLE_STYLE: dict[str, Any] = {
+    "color": "#000000",
+    "weight": 9,
+    "opacity": 0.45,
+    "dashArray": "1 7",
+    "lineCap": "round",
+    "fill": False,
+    "interactive": False,
+    "className": "wayhome-straddles",
+}
+#: Hazard and no-go areas: vermilion outline, hatched fill (SVG pattern).
+HAZARD_STYLE: dict[str, Any] = {
+    "color": "#d55e00",
+    "weight": 3.5,
+    "opacity": 1.0,
+    "fill": True,
+    "fillColor": "#d55e00",
+    "fillOpacity": 0.35,
+    "className": "wayhome-hazard",
+}
+HAZARD_LABELS: dict[str, str] = {
+    "unsafe": "Unsafe",
+    "do_not_search": "Do not search",
+    "preserve_scene": "Preserve the scene",
+}
+#: A drawn or imported shape not yet saved.
+CANDIDATE_STYLE: dict[str, Any] = {
+    "color": "#1f2933",
+    "weight": 3,
+    "opacity": 1.0,
+    "dashArray": "6 4",
+    "fill": True,
+    "fillColor": "#f0e442",
+    "fillOpacity": 0.35,
+    "className": "wayhome-candidate",
+}
+#: Ring round each sector the candidate overlaps.
+OVERLAP_STYLE: dict[str, Any] = {
+    "color": "#d55e00",
+    "weight": 6,
+    "opacity": 0.95,
+    "fill": False,
+    "className": "wayhome-overlap",
+}
+
+# CSS and SVG pattern put into the map's document once (static text, no user data).
+_SHARED_CSS = """
+.wayhome-sector-label { background: rgba(255,255,255,0.92); border: 1px solid #52606d;
+  border-radius: 3px; padding: 0 4px; font: 600 11px/1.5 system-ui, -apple-system,
+  "Segoe UI", Roboto, sans-serif; color: #1f2933; white-space: nowrap; width: auto !important;
+  height: auto !important; transform-origin: center; pointer-events: none; }
+.wayhome-sector-label .wayhome-straddle-note { font-weight: 400; }
+.wayhome-hazard-label { background: #fff4ec; border-color: #d55e00; color: #8a2c00; }
+path.wayhome-hazard { fill: url(#wayhome-hatch); fill-opacity: 1; }
+.wayhome-sector-popup { font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto,
+  sans-serif; min-width: 14rem; }
+.wayhome-sector-popup table { border-collapse: collapse; }
+.wayhome-sector-popup th { text-align: left; padding-right: 8px; font-weight: 600;
+  vertical-align: top; }
+"""
+_HATCH_SVG = (
+    '<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>'
+    '<pattern id="wayhome-hatch" patternUnits="userSpaceOnUse" width="9" height="9" '
+    'patternTransform="rotate(45)"><rect width="9" height="9" fill="#d55e00" '
+    'fill-opacity="0.12"/><line x1="0" y1="0" x2="0" y2="9" stroke="#d55e00" '
+    'stroke-width="3.5"/></pattern></defs></svg>'
+)
+
+
+def _style_of(status: str) -> SectorStyle:
+    return SECTOR_STYLES.get(str(status), UNKNOWN_STYLE)
+
+
+def _london(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LONDON).strftime("%a %d %b %H:%M")
+
+
+def _rounded(geoms: Sequence[BaseGeometry]) -> list[dict[str, Any] | None]:
+    arr = np.array(list(geoms), dtype=object)
+    ok = ~shapely.is_missing(arr)
+    if ok.any():
+        arr[ok] = shapely.set_precision(arr[ok], 10.0 ** -COORD_DECIMALS, mode="pointwise")
+    return [mapping(g) if g is not None and not g.is_empty else None for g in arr]
+
+
+def _label_points(geoms: Sequence[BaseGeometry]) -> list[list[float] | None]:
+    """[lat, lon] of a point inside each shape (where its label goes)."""
+    arr = np.array(list(geoms), dtype=object)
+    out: list[list[float] | None] = [None] * len(arr)
+    ok = np.flatnonzero(~shapely.is_missing(arr) & ~shapely.is_empty(arr))
+    if len(ok):
+        pts = shapely.point_on_surface(arr[ok])
+        xy = shapely.get_coordinates(pts)
+        for k, (x, y) in zip(ok, xy, strict=True):
+            out[k] = [round(float(y), COORD_DECIMALS), round(float(x), COORD_DECIMALS)]
+    return out
+
+
+def _straddle_text(sector: Any) -> str:
+    parts = []
+    if getattr(sector, "straddles_bcu", False):
+        parts.append("BCU")
+    if getattr(sector, "straddles_force", False):
+        parts.append("force")
+    return f"straddles {' and '.join(parts)} boundary" if parts else ""
+
+
+def sector_label(sector: Any) -> str:
+    """The label on the map, as escaped HTML: "S12 · searched", plus a straddle note."""
+    style = _style_of(sector.status)
+    text = f"{safe_text(sector.code)} · {safe_text(style.label)}"
+    note = _straddle_text(sector)
+    if note:
+        text += f' <span class="wayhome-straddle-note">⇄ {safe_text(note)}</span>'
+    return text
+
+
+def _units(sector: Any, layer: str) -> str:
+    rows = (getattr(sector, "jurisdiction", None) or {}).get(layer) or []
+    parts = []
+    for row in rows:
+        name = row.get("name") or row.get("code") or ""
+        share = row.get("share")
+        if share is None:
+            parts.append(str(name))
+        else:
+            parts.append(f"{name} {float(share):.0%}")
+    if parts:
+        return ", ".join(parts)
+    return str(getattr(sector, f"{layer}_code", None) or "")
+
+
+def sector_popup(sector: Any, team_names: Mapping[int, str] | None = None) -> str:
+    """The details shown when a sector is clicked, as escaped HTML."""
+    team_names = team_names or {}
+    style = _style_of(sector.status)
+    rows: list[tuple[str, str]] = [("Status", style.label)]
+    team_id = getattr(sector, "team_id", None)
+    if team_id is not None:
+        rows.append(("Team", team_names.get(team_id, f"team {team_id}")))
+    when = [
+        ("Assigned", getattr(sector, "assigned_at", None)),
+        ("Started", getattr(sector, "started_at", None)),
+        ("Searched", getattr(sector, "searched_at", None)),
+    ]
+    rows += [(k, _london(v)) for k, v in when if v is not None]
+    if getattr(sector, "search_type", None):
+        rows.append(("Search type", str(sector.search_type)))
+    if getattr(sector, "assurance", None):
+        rows.append(("Assurance", str(sector.assurance)))
+    if getattr(sector, "not_searched", None) is not None or getattr(
+        sector, "not_searched_reason", ""
+    ):
+        rows.append(("Not searched", getattr(sector, "not_searched_reason", "") or "part"))
+    area = getattr(sector, "area_m2", None)
+    if area is not None:
+        rows.append(("Area", f"{float(area):,.0f} m² ({float(area) / 1e4:,.2f} ha)"))
+    if getattr(sector, "priority", None) is not None:
+        rows.append(("Priority", f"{int(sector.priority)} (1 = first)"))
+    for layer, title in (("borough", "Borough"), ("bcu", "BCU"), ("force", "Force")):
+        text = _units(sector, layer)
+        if text:
+            rows.append((title, text))
+    note = _straddle_text(sector)
+    if note:
+        rows.append(("Boundary", note[0].upper() + note[1:] + ": hand over or agree who searches"))
+    body = "".join(f"<tr><th>{safe_text(k)}</th><td>{safe_text(v)}</td></tr>" for k, v in rows)
+    name = getattr(sector, "name", "") or ""
+    title = safe_text(sector.code) + (f" — {safe_text(name)}" if name else "")
+    return f'<div class="wayhome-sector-popup"><b>{title}</b><table>{body}</table></div>'
+
+
+class _SectorScript(MacroElement):
+    """One script that draws a FeatureCollection into its FeatureGroup.
+
+    ``data`` holds only numbers, booleans, status keys and *escaped* text; it is
+    written with ``tojson`` (which also escapes ``<``, ``>`` and ``&``), so no
+    value can end the script. Labels are shown from ``label_zoom`` for the
+    features in view; map handlers are removed when the group is removed.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var group = {{ this._parent.get_name() }};
+            if (!document.getElementById("wayhome-sector-css")) {
+                var css = document.createElement("style");
+                css.id = "wayhome-sector-css";
+                css.textContent = {{ this.css|tojson }};
+                document.head.appendChild(css);
+                var defs = document.createElement("div");
+                defs.innerHTML = {{ this.hatch|tojson }};
+                document.body.appendChild(defs.firstChild);
+            }
+            var data = {{ this.data|tojson }};
+            var styles = {{ this.styles|tojson }};
+            var fallback = {{ this.fallback|tojson }};
+            var renderer = {{ "L.canvas({padding: 0.5})" if this.canvas else "L.svg()" }};
+            {%- if this.under %}
+            var under = {{ this.under|tojson }};
+            L.geoJSON(data, {
+                renderer: renderer,
+                filter: function (f) { return !!f.properties.under; },
+                style: function () { return under; },
+                interactive: false
+            }).addTo(group);
+            {%- endif %}
+            L.geoJSON(data, {
+                renderer: renderer,
+                style: function (f) { return styles[f.properties.style] || fallback; },
+                onEachFeature: function (f, layer) {
+                    if (f.properties.popup) {
+                        layer.bindPopup(f.properties.popup, {maxWidth: 340});
+                    }
+                }
+            }).addTo(group);
+            var labels = L.layerGroup().addTo(group);
+            var minZoom = {{ this.label_zoom|tojson }}, most = {{ this.max_labels|tojson }};
+            function show(map) {
+                labels.clearLayers();
+                if (map.getZoom() < minZoom) { return; }
+                var view = map.getBounds().pad(0.2), shown = 0;
+                for (var i = 0; i < data.features.length && shown < most; i++) {
+                    var p = data.features[i].properties;
+                    if (!p.lp || !view.contains(p.lp)) { continue; }
+                    L.marker(p.lp, {
+                        interactive: false, keyboard: false,
+                        icon: L.divIcon({className: "wayhome-sector-label " + p.lc,
+                                         html: p.label, iconSize: null})
+                    }).addTo(labels);
+                    shown++;
+                }
+            }
+            var attached = null;
+            function update() { if (attached) { show(attached); } }
+            group.on("add", function (e) {
+                attached = e.target._map;
+                if (!attached) { return; }
+                attached.on("zoomend moveend", update);
+                show(attached);
+            });
+            group.on("remove", function () {
+                if (attached) { attached.off("zoomend moveend", update); }
+                attached = null;
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        styles: Mapping[str, dict[str, Any]],
+        fallback: dict[str, Any],
+        *,
+        canvas: bool = False,
+        under: dict[str, Any] | None = None,
+        label_zoom: int = LABEL_ZOOM,
+        max_labels: int = MAX_LABELS,
+    ) -> None:
+        super().__init__()
+        self._name = "SectorScript"
+        self.data = data
+        self.styles = dict(styles)
+        self.fallback = fallback
+        self.canvas = canvas
+        self.under = under
+        self.label_zoom = int(label_zoom)
+        self.max_labels = int(max_labels)
+        self.css = _SHARED_CSS
+        self.hatch = _HATCH_SVG
+
+
+def _collection(features: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": [f for f in features if f["geometry"]]}
+
+
+def sectors_layer(
+    sectors: Sequence[SectorLike],
+    team_names: Mapping[int, str] | None = None,
+    *,
+    name: str = "Search sectors",
+    canvas: bool | None = None,
+    label_zoom: int = LABEL_ZOOM,
+) -> folium.FeatureGroup:
+    """The case's sectors, coloured *and* patterned by status, labelled when zoomed in.
+
+    ``team_names`` maps team ids to names (escaped here). ``canvas`` forces or
+    forbids the canvas renderer; by default it is used from :data:`CANVAS_FROM`
+    sectors on. Each feature carries ``sid`` (the sector id) so a click can be
+    traced back to the sector.
+    """
+    sectors = list(sectors)
+    geoms = _rounded([s.geometry for s in sectors])
+    points = _label_points([s.geometry for s in sectors])
+    features = []
+    for s, geom, lp in zip(sectors, geoms, points, strict=True):
+        style = _style_of(s.status)
+        straddles = bool(getattr(s, "straddles_bcu", False) or getattr(s, "straddles_force", False))
+        features.append({
+            "type": "Feature",
+            "geometry": geom,
+            "properties": {
+                "sid": int(s.id),
+                "code": safe_text(s.code),
+                "style": style.status,
+                "under": straddles,
+                "label": sector_label(s),
+                "lc": "",
+                "lp": lp,
+                "popup": sector_popup(s, team_names),
+            },
+        })
+    styles = {key: st.leaflet() for key, st in SECTOR_STYLES.items()}
+    use_canvas = len(sectors) >= CANVAS_FROM if canvas is None else canvas
+    group = folium.FeatureGroup(name=safe_text(name), control=False)
+    _SectorScript(
+        _collection(features),
+        styles,
+        UNKNOWN_STYLE.leaflet(),
+        canvas=use_canvas,
+        under=STRADDLE_STYLE,
+        label_zoom=label_zoom,
+    ).add_to(group)
+    return group
+
+
+def hazards_layer(
+    hazards: Sequence[HazardLike], *, name: str = "Hazard and no-go areas"
+) -> folium.FeatureGroup:
+    """Hazard / no-go areas: hatched vermilion, labelled "HAZARD: kind" from zoom 13.
+
+    Always drawn with SVG (the hatch is an SVG pattern); there are few of them.
+    """
+    hazards = list(hazards)
+    geoms = _rounded([h.geometry for h in hazards])
+    points = _label_points([h.geometry for h in hazards])
+    features = []
+    for h, geom, lp in zip(hazards, geoms, points, strict=True):
+        kind = HAZARD_LABELS.get(str(h.kind), str(h.kind))
+        note = getattr(h, "note", "") or ""
+        popup = (
+            '<div class="wayhome-sector-popup"><b>HAZARD — '
+            f"{safe_text(kind)}</b><br>{safe_text(note)}</div>"
+        )
+        features.append({
+            "type": "Feature",
+            "geometry": geom,
+            "properties": {
+                "hid": int(h.id),
+                "style": "hazard",
+                "under": False,
+                "label": f"⚠ HAZARD · {safe_text(kind)}",
+                "lc": "wayhome-hazard-label",
+                "lp": lp,
+                "popup": popup,
+            },
+        })
+    group = folium.FeatureGroup(name=safe_text(name), control=False)
+    _SectorScript(
+        _collection(features), {"hazard": HAZARD_STYLE}, HAZARD_STYLE, canvas=False,
+        label_zoom=13,
+    ).add_to(group)
+    return group
+
+
+def candidate_layer(
+    candidate: BaseGeometry | None,
+    overlapped: Sequence[SectorLike] = (),
+    *,
+    label: str = "New sector (not saved)",
+) -> folium.FeatureGroup:
+    """A shape waiting to be saved, and a vermilion ring round each sector it overlaps."""
+    group = folium.FeatureGroup(name="Waiting to be saved", control=False)
+    features = []
+    overlapped = list(overlapped)
+    geoms = _rounded([s.geometry for s in overlapped])
+    points = _label_points([s.geometry for s in overlapped])
+    for s, geom, lp in zip(overlapped, geoms, points, strict=True):
+        features.append({
+            "type": "Feature",
+            "geometry": geom,
+            "properties": {
+                "sid": int(s.id),
+                "style": "overlap",
+                "under": False,
+                "label": f"overlaps {sector_label(s)}",
+                "lc": "",
+                "lp": lp,
+                "popup": "",
+            },
+        })
+    if candidate is not None and not candidate.is_empty:
+        (geom,) = _rounded([candidate])
+        (lp,) = _label_points([candidate])
+        features.append({
+            "type": "Feature",
+            "geometry": geom,
+            "properties": {
+                "style": "candidate",
+                "under": False,
+                "label": safe_text(label),
+                "lc": "",
+                "lp": lp,
+                "popup": "",
+            },
+        })
+    _SectorScript(
+        _collection(features),
+        {"candidate": CANDIDATE_STYLE, "overlap": OVERLAP_STYLE},
+        CANDIDATE_STYLE,
+        canvas=False,
+        label_zoom=0,
+    ).add_to(group)
+    return group
+
+
+def _swatch(colour: str, dash: str, weight: float, fill_opacity: float,
+            fill: str | None = None) -> str:
+    # every value is validated (colour, dash) or numeric
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    fill_attr = fill if fill is not None else f'fill="{colour}" fill-opacity="{fill_opacity:g}"'
+    return (
+        '<svg width="36" height="16" aria-hidden="true">'
+        f'<rect x="2" y="2" width="32" height="12" rx="1" {fill_attr} stroke="{colour}" '
+        f'stroke-width="{min(float(weight), 4):g}"{dash_attr}/></svg>'
+    )
+
+
+def sector_legend_html() -> str:
+    """Legend rows: one per sector status (colour and pattern), hazards, straddling."""
+    rows = []
+    for style in SECTOR_STYLES.values():
+        text = f"{style.label} — {style.pattern}"
+        rows.append(
+            f"<li>{_swatch(style.colour, style.dash, style.weight, style.fill_opacity)}"
+            f"<span>{safe_text(text)}</span></li>"
+        )
+    hatch = (
+        '<svg width="36" height="16" aria-hidden="true"><defs>'
+        '<pattern id="wayhome-hatch-legend" patternUnits="userSpaceOnUse" width="6" '
+        'height="6" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" '
+        'stroke="#d55e00" stroke-width="2.5"/></pattern></defs>'
+        '<rect x="2" y="2" width="32" height="12" fill="url(#wayhome-hatch-legend)" '
+        'stroke="#d55e00" stroke-width="3"/></svg>'
+    )
+    rows.append(f"<li>{hatch}<span>{safe_text('Hazard / no-go area — red hatching')}</span></li>")
+    rows.append(
+        '<li><svg width="36" height="16" aria-hidden="true"><rect x="3" y="3" width="30" '
+        'height="10" fill="none" stroke="#000000" stroke-opacity="0.6" stroke-width="4" '
+        'stroke-dasharray="1 4" stroke-linecap="round"/></svg>'
+        f"<span>{safe_text('Straddles a BCU or force boundary — wide dotted halo')}</span></li>"
+    )
+    pending = _swatch("#1f2933", "6 4", 3, 0.35, fill='fill="#f0e442" fill-opacity="0.5"')
+    rows.append(
+        f"<li>{pending}"
+        f"<span>{safe_text('Not saved yet; red ring = sector it overlaps')}</span></li>"
+    )
+    note = f"Labels (ID · status) from zoom {LABEL_ZOOM}."
+    return (
+        '<details open><summary>Sectors</summary>'
+        f'<ul>{"".join(rows)}</ul><div class="wayhome-credit">{safe_text(note)}</div></details>'
+    )
