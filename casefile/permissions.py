@@ -34,6 +34,19 @@ SIGHTING_READ = "sighting.read"
 SIGHTING_WRITE = "sighting.write"
 AUDIT_READ = "audit.read"
 USER_ADMIN = "user.admin"
+# sectors, hazard areas, teams and handovers (checked against a case)
+SECTOR_READ = "sector.read"  # every sector of the case, every field
+SECTOR_READ_SHARED = "sector.read_shared"  # only sectors shared with the family, no notes
+SECTOR_WRITE = "sector.write"  # create, import, edit, assign, change status, delete
+SECTOR_PROGRESS = "sector.progress"  # start and finish searching a sector
+HAZARD_READ = "hazard.read"
+HAZARD_WRITE = "hazard.write"
+TEAM_READ = "team.read"
+TEAM_WRITE = "team.write"
+TEAM_CONTACTS = "team.contacts"  # see teams' contact details
+HANDOVER_READ = "handover.read"
+HANDOVER_WRITE = "handover.write"
+HANDOVER_ACK = "handover.ack"  # acknowledge a handover on the receiving unit's behalf
 
 ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     # the command line run by whoever operates the server: accounts only
@@ -47,6 +60,18 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             SIGHTING_READ,
             SIGHTING_WRITE,
             AUDIT_READ,
+            SECTOR_READ,
+            SECTOR_READ_SHARED,
+            SECTOR_WRITE,
+            SECTOR_PROGRESS,
+            HAZARD_READ,
+            HAZARD_WRITE,
+            TEAM_READ,
+            TEAM_WRITE,
+            TEAM_CONTACTS,
+            HANDOVER_READ,
+            HANDOVER_WRITE,
+            HANDOVER_ACK,
         }
     ),
     # filled in by the private-links work; until then they may do nothing

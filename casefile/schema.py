@@ -178,8 +178,168 @@ idempotency = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 
+# ---------------------------------------------------------------- sectors, teams, handovers
+# (migration 0002). Sector and hazard outlines are (Multi)Polygons in lon/lat with
+# their bounding box in ``minx``/``miny``/``maxx``/``maxy`` (degrees) so SQLite can
+# narrow by box; PostGIS also has a GiST index on ``geom``.
+
+teams = sa.Table(
+    "teams",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String(120), nullable=False),
+    sa.Column("org_type", sa.String(32), nullable=False),
+    sa.Column("lead_name", sa.String(120), nullable=False, default=""),
+    sa.Column("size", sa.Integer),
+    sa.Column("contact", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by_id", sa.Integer),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by_id", sa.Integer),
+    sa.Column("updated_by_name", sa.String(120), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.UniqueConstraint("case_id", "name", name="uq_teams_case_id_name"),
+)
+
+#: the next sector number of each case: sector IDs ("S1", "S2"…) are never reused
+sector_counter = sa.Table(
+    "sector_counter",
+    metadata,
+    sa.Column(
+        "case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("next_n", sa.Integer, nullable=False, default=1),
+)
+
+sectors = sa.Table(
+    "sectors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("code", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("origin", sa.String(16), nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("notes", sa.Text, nullable=False, default=""),
+    sa.Column("share_with_family", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status_changed_at", UTCDateTime(), nullable=False),
+    sa.Column(
+        "team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="SET NULL"), nullable=True
+    ),
+    sa.Column("assigned_at", UTCDateTime()),
+    sa.Column("started_at", UTCDateTime()),
+    sa.Column("searched_at", UTCDateTime()),
+    sa.Column(
+        "searched_by_team_id",
+        sa.Integer,
+        sa.ForeignKey("teams.id", ondelete="SET NULL"),
+        nullable=True,
+    ),
+    sa.Column("search_type", sa.String(16)),
+    sa.Column("assurance", sa.String(8)),
+    sa.Column("not_searched_geom", Geom("GEOMETRY")),
+    sa.Column("not_searched_reason", sa.Text, nullable=False, default=""),
+    sa.Column("re_search", sa.Boolean, nullable=False, default=False),
+    sa.Column("re_search_reason", sa.Text, nullable=False, default=""),
+    sa.Column("overlap_kept_reason", sa.Text, nullable=False, default=""),
+    sa.Column("geom", Geom("GEOMETRY"), nullable=False),
+    sa.Column("minx", sa.Float, nullable=False),
+    sa.Column("miny", sa.Float, nullable=False),
+    sa.Column("maxx", sa.Float, nullable=False),
+    sa.Column("maxy", sa.Float, nullable=False),
+    sa.Column("area_m2", sa.Float, nullable=False),
+    sa.Column("borough_code", sa.String(16)),
+    sa.Column("bcu_code", sa.String(40)),
+    sa.Column("force_code", sa.String(16)),
+    sa.Column("straddles_bcu", sa.Boolean, nullable=False, default=False),
+    sa.Column("straddles_force", sa.Boolean, nullable=False, default=False),
+    sa.Column("jurisdiction", sa.JSON, nullable=False),
+    sa.Column("change_n", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by_id", sa.Integer),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by_id", sa.Integer),
+    sa.Column("updated_by_name", sa.String(120), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.UniqueConstraint("case_id", "code", name="uq_sectors_case_id_code"),
+    sa.Index("ix_sectors_case_id_status", "case_id", "status"),
+    sa.Index("ix_sectors_case_id_change_n", "case_id", "change_n"),
+    sa.Index("ix_sectors_case_id_minx_maxx", "case_id", "minx", "maxx"),
+    sa.Index("ix_sectors_team_id", "team_id"),
+)
+
+hazards = sa.Table(
+    "hazards",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("geom", Geom("GEOMETRY"), nullable=False),
+    sa.Column("minx", sa.Float, nullable=False),
+    sa.Column("miny", sa.Float, nullable=False),
+    sa.Column("maxx", sa.Float, nullable=False),
+    sa.Column("maxy", sa.Float, nullable=False),
+    sa.Column("area_m2", sa.Float, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by_id", sa.Integer),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by_id", sa.Integer),
+    sa.Column("updated_by_name", sa.String(120), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Index("ix_hazards_case_id", "case_id"),
+)
+
+handovers = sa.Table(
+    "handovers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("from_layer", sa.String(8), nullable=False),
+    sa.Column("from_code", sa.String(40), nullable=False),
+    sa.Column("from_name", sa.String(120), nullable=False),
+    sa.Column("to_layer", sa.String(8), nullable=False),
+    sa.Column("to_code", sa.String(40), nullable=False),
+    sa.Column("to_name", sa.String(120), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by_id", sa.Integer),
+    sa.Column("created_by_name", sa.String(120), nullable=False),
+    sa.Column("acknowledged_at", UTCDateTime()),
+    sa.Column("acknowledged_by", sa.String(120)),
+    sa.Column("acknowledged_recorded_by", sa.String(120)),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by_id", sa.Integer),
+    sa.Column("updated_by_name", sa.String(120), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Index("ix_handovers_case_id_to_code", "case_id", "to_code"),
+)
+
+handover_sectors = sa.Table(
+    "handover_sectors",
+    metadata,
+    sa.Column(
+        "handover_id",
+        sa.Integer,
+        sa.ForeignKey("handovers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "sector_id", sa.Integer, sa.ForeignKey("sectors.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Index("ix_handover_sectors_sector_id", "sector_id"),
+)
+
 #: every table, children first: the order a wipe (tests) or a purge walks
 ALL_TABLES: tuple[sa.Table, ...] = (
+    handover_sectors,
+    handovers,
+    hazards,
+    sectors,
+    sector_counter,
+    teams,
     audit_detail,
     audit_log,
     idempotency,

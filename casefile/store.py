@@ -53,6 +53,10 @@ from casefile.records import (
     Sighting,
     User,
 )
+from casefile.handovers import HandoversMixin
+from casefile.hazards import HazardsMixin
+from casefile.sectors import SectorsMixin
+from casefile.teams import TeamsMixin
 from casefile.timefmt import utcnow
 
 #: fields whose values never enter the append-only audit log (purgeable side table only)
@@ -60,6 +64,12 @@ PERSONAL_FIELDS: dict[str, frozenset[str]] = {
     "case": frozenset({"child_name", "age", "home", "description", "notes"}),
     "sighting": frozenset({"reported_by", "reporter_contact", "description"}),
     "member": frozenset(),
+    "sector": frozenset(
+        {"notes", "outline", "not_searched", "not_searched_reason", "re_search_reason"}
+    ),
+    "team": frozenset({"lead_name", "contact"}),
+    "hazard": frozenset({"note", "outline"}),
+    "handover": frozenset({"reason"}),
 }
 #: entities whose values are never recorded at all (field names only)
 NAMES_ONLY_ENTITIES: frozenset[str] = frozenset({"user"})
@@ -146,8 +156,11 @@ def tag_points(lats: Sequence[float], lons: Sequence[float]) -> list[dict[str, s
     return out
 
 
-class Store:
-    """Cases, sightings, accounts and audit over one database. Thread-safe; share one."""
+class Store(SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin):
+    """Cases, sightings, accounts and audit over one database. Thread-safe; share one.
+
+    Sectors, hazard areas, teams and handovers come from the mixins (one module each).
+    """
 
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
         self.url = resolve_url(url)
