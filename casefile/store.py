@@ -37,6 +37,8 @@ from casefile import schema as t
 from casefile import validate as v
 from casefile.engine import describe_url, make_engine, resolve_url, upgrade
 from casefile.errors import InvalidInput, NotFound, PermissionDenied, StaleVersion, StoreError
+from casefile.handovers import HandoversMixin
+from casefile.hazards import HazardsMixin
 from casefile.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -53,8 +55,6 @@ from casefile.records import (
     Sighting,
     User,
 )
-from casefile.handovers import HandoversMixin
-from casefile.hazards import HazardsMixin
 from casefile.sectors import SectorsMixin
 from casefile.teams import TeamsMixin
 from casefile.timefmt import utcnow
@@ -146,13 +146,18 @@ def tag_points(lats: Sequence[float], lons: Sequence[float]) -> list[dict[str, s
     from geo import locate_many
 
     frame = locate_many(np.asarray(lats, dtype=float), np.asarray(lons, dtype=float))
-    out: list[dict[str, str | None]] = []
-    for i in range(len(lats)):
-        row: dict[str, str | None] = {}
-        for tag in _TAGS:
-            value = frame[tag].iloc[i] if tag in frame.columns else None
-            row[tag] = None if value is None or pd.isna(value) else str(value)
-        out.append(row)
+    columns = {
+        tag: frame[tag].tolist() if tag in frame.columns else [None] * len(frame) for tag in _TAGS
+    }
+    out = [
+        {
+            tag: None
+            if columns[tag][i] is None or pd.isna(columns[tag][i])
+            else str(columns[tag][i])
+            for tag in _TAGS
+        }
+        for i in range(len(frame))
+    ]
     return out
 
 
@@ -260,36 +265,70 @@ class Store(SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin):
         changes: Mapping[str, tuple[Any, Any]],
         reason: str | None = None,
     ) -> None:
-        personal_names = PERSONAL_FIELDS.get(entity, frozenset())
-        public: dict[str, Any] = {}
-        personal: dict[str, Any] = {}
-        if entity not in NAMES_ONLY_ENTITIES:
-            for name, (before, after) in changes.items():
-                pair = [_jsonable(before), _jsonable(after)]
-                (personal if name in personal_names else public)[name] = pair
-        result = conn.execute(
-            t.audit_log.insert().values(
-                at=at,
-                actor_id=actor.user_id,
-                actor_name=actor.display_name,
-                actor_role=actor.role,
-                case_id=case_id,
-                entity=entity,
-                entity_id=entity_id,
-                action=action,
-                fields=sorted(changes),
-                changes=public,
-            )
+        self._audit_many(
+            conn, actor, at, [(case_id, entity, entity_id, action, changes)], reason=reason
         )
-        if personal or reason:
-            conn.execute(
-                t.audit_detail.insert().values(
-                    audit_id=result.inserted_primary_key[0],
-                    case_id=case_id,
-                    reason=reason or None,
-                    personal=personal or None,
-                )
+
+    def _audit_many(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        at: datetime,
+        entries: Sequence[tuple[int | None, str, int | None, str, Mapping[str, tuple[Any, Any]]]],
+        *,
+        reason: str | None = None,
+    ) -> None:
+        """Append audit records: (case_id, entity, entity_id, action, {field: (before, after)}).
+
+        Field names go to the append-only ``audit_log`` with the before/after of
+        non-personal fields; personal before/after and the reason go to
+        ``audit_detail`` (keyed by case, so a purge can remove them).
+        """
+        rows: list[dict[str, Any]] = []
+        details: list[dict[str, Any] | None] = []
+        for case_id, entity, entity_id, action, changes in entries:
+            personal_names = PERSONAL_FIELDS.get(entity, frozenset())
+            public: dict[str, Any] = {}
+            personal: dict[str, Any] = {}
+            if entity not in NAMES_ONLY_ENTITIES:
+                for name, (before, after) in changes.items():
+                    pair = [_jsonable(before), _jsonable(after)]
+                    (personal if name in personal_names else public)[name] = pair
+            rows.append(
+                {
+                    "at": at,
+                    "actor_id": actor.user_id,
+                    "actor_name": actor.display_name,
+                    "actor_role": actor.role,
+                    "case_id": case_id,
+                    "entity": entity,
+                    "entity_id": entity_id,
+                    "action": action,
+                    "fields": sorted(changes),
+                    "changes": public,
+                }
             )
+            details.append(
+                {"case_id": case_id, "reason": reason or None, "personal": personal or None}
+                if personal or reason
+                else None
+            )
+        if len(rows) == 1:
+            ids = [conn.execute(t.audit_log.insert(), rows[0]).inserted_primary_key[0]]
+        else:
+            ids = list(
+                conn.execute(
+                    t.audit_log.insert().returning(t.audit_log.c.id, sort_by_parameter_order=True),
+                    rows,
+                ).scalars()
+            )
+        detail_rows = [
+            {"audit_id": audit_id, **detail}
+            for audit_id, detail in zip(ids, details, strict=True)
+            if detail is not None
+        ]
+        if detail_rows:
+            conn.execute(t.audit_detail.insert(), detail_rows)
 
     def _replay(
         self, conn: sa.Connection, key: str | None, entity: str, actor: Actor
@@ -307,6 +346,31 @@ class Store(SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin):
         if row.entity != entity or row.actor_id != actor.user_id:
             raise InvalidInput("This form was already used for something else; reload the page.")
         return int(row.entity_id)
+
+    def _replay_many(
+        self, conn: sa.Connection, keys: Sequence[str | None], entity: str, actor: Actor
+    ) -> dict[str, int]:
+        """{key: id} for the keys already saved (forms handed back again)."""
+        wanted = sorted({k for k in keys if k is not None})
+        if not wanted:
+            return {}
+        found: dict[str, int] = {}
+        for row in conn.execute(
+            sa.select(
+                t.idempotency.c.key,
+                t.idempotency.c.entity,
+                t.idempotency.c.entity_id,
+                t.idempotency.c.actor_id,
+            ).where(t.idempotency.c.key.in_(wanted))
+        ):
+            if row.entity != entity or row.actor_id != actor.user_id:
+                raise InvalidInput(
+                    "This form was already used for something else; reload the page."
+                )
+            found[row.key] = int(row.entity_id)
+        if len(set(keys) - {None}) != sum(k is not None for k in keys):
+            raise InvalidInput("Two items of one save carry the same form key.")
+        return found
 
     def _remember(
         self,
@@ -843,45 +907,75 @@ class Store(SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin):
         with self._idempotent(), self._writing() as conn:
             _require_case(conn, case_id)
             self._authorize(conn, actor, perm.SIGHTING_WRITE, case_id)
-            ids: list[int] = []
-            wrote = False
-            for clean, key, tag in zip(cleaned, keys, tags, strict=True):
-                existing = self._replay(conn, key, "sighting", actor)
-                if existing is not None:
-                    ids.append(existing)
-                    continue
-                sid = conn.execute(
-                    t.sightings.insert().values(
-                        case_id=case_id,
-                        **_sighting_columns(clean),
-                        **tag,
-                        created_at=now,
-                        created_by_id=actor.user_id,
-                        updated_at=now,
-                        updated_by_id=actor.user_id,
-                        updated_by_name=actor.display_name,
-                        version=1,
-                    )
-                ).inserted_primary_key[0]
-                self._remember(conn, key, "sighting", sid, case_id, actor, now)
-                self._audit(
+            replayed = self._replay_many(conn, keys, "sighting", actor)
+            fresh = [i for i, key in enumerate(keys) if key is None or key not in replayed]
+            rows_in = [
+                {
+                    "case_id": case_id,
+                    **_sighting_columns(cleaned[i]),
+                    **tags[i],
+                    "created_at": now,
+                    "created_by_id": actor.user_id,
+                    "updated_at": now,
+                    "updated_by_id": actor.user_id,
+                    "updated_by_name": actor.display_name,
+                    "version": 1,
+                }
+                for i in fresh
+            ]
+            new_ids: list[int] = []
+            if len(rows_in) == 1:
+                new_ids = [conn.execute(t.sightings.insert(), rows_in[0]).inserted_primary_key[0]]
+            elif rows_in:
+                new_ids = list(
+                    conn.execute(
+                        t.sightings.insert().returning(
+                            t.sightings.c.id, sort_by_parameter_order=True
+                        ),
+                        rows_in,
+                    ).scalars()
+                )
+            by_index = dict(zip(fresh, new_ids, strict=True))
+            remembered = [
+                {
+                    "key": keys[i],
+                    "entity": "sighting",
+                    "entity_id": sid,
+                    "case_id": case_id,
+                    "actor_id": actor.user_id,
+                    "created_at": now,
+                }
+                for i, sid in by_index.items()
+                if keys[i] is not None
+            ]
+            if remembered:
+                conn.execute(t.idempotency.insert(), remembered)
+            if by_index:
+                self._audit_many(
                     conn,
                     actor,
                     now,
-                    case_id=case_id,
-                    entity="sighting",
-                    entity_id=sid,
-                    action="create",
-                    changes={k: (None, clean[k]) for k in SIGHTING_FIELDS},
+                    [
+                        (
+                            case_id,
+                            "sighting",
+                            sid,
+                            "create",
+                            {k: (None, cleaned[i][k]) for k in SIGHTING_FIELDS},
+                        )
+                        for i, sid in by_index.items()
+                    ],
                     reason=reason,
                 )
-                ids.append(sid)
-                wrote = True
+            ids = [by_index[i] if i in by_index else replayed[keys[i]] for i in range(len(keys))]
+            wrote = bool(by_index)
             if wrote:
                 self._bump(conn, case_id)
             rows = {
                 r.id: r
-                for r in conn.execute(_sightings_select().where(t.sightings.c.id.in_(ids))).all()
+                for r in conn.execute(
+                    _sightings_select().where(t.sightings.c.id.in_(sorted(set(ids))))
+                ).all()
             }
         missing = [i for i in ids if i not in rows]
         if missing:
