@@ -57,7 +57,9 @@ __all__ = [
     "STRADDLE_STYLE",
     "SectorStyle",
     "candidate_layer",
+    "details_html",
     "hazards_layer",
+    "sector_details",
     "sector_label",
     "sector_legend_html",
     "sector_popup",
@@ -299,8 +301,10 @@ def _units(sector: Any, layer: str) -> str:
     return str(getattr(sector, f"{layer}_code", None) or "")
 
 
-def sector_popup(sector: Any, team_names: Mapping[int, str] | None = None) -> str:
-    """The details shown when a sector is clicked, as escaped HTML."""
+def sector_details(
+    sector: Any, team_names: Mapping[int, str] | None = None
+) -> tuple[str, list[list[str]]]:
+    """Title and ``[heading, value]`` rows of a sector's details, all escaped HTML text."""
     team_names = team_names or {}
     style = _style_of(sector.status)
     rows: list[tuple[str, str]] = [("Status", style.label)]
@@ -333,10 +337,20 @@ def sector_popup(sector: Any, team_names: Mapping[int, str] | None = None) -> st
     note = _straddle_text(sector)
     if note:
         rows.append(("Boundary", note[0].upper() + note[1:] + ": hand over or agree who searches"))
-    body = "".join(f"<tr><th>{safe_text(k)}</th><td>{safe_text(v)}</td></tr>" for k, v in rows)
     name = getattr(sector, "name", "") or ""
     title = safe_text(sector.code) + (f" — {safe_text(name)}" if name else "")
+    return title, [[safe_text(k), safe_text(v)] for k, v in rows]
+
+
+def details_html(title: str, rows: Sequence[Sequence[str]]) -> str:
+    """The popup HTML from already-escaped parts (the browser builds the same on click)."""
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f'<div class="wayhome-sector-popup"><b>{title}</b><table>{body}</table></div>'
+
+
+def sector_popup(sector: Any, team_names: Mapping[int, str] | None = None) -> str:
+    """The details shown when a sector is clicked, as escaped HTML."""
+    return details_html(*sector_details(sector, team_names))
 
 
 class _SectorScript(MacroElement):
@@ -366,6 +380,14 @@ class _SectorScript(MacroElement):
             var styles = {{ this.styles|tojson }};
             var fallback = {{ this.fallback|tojson }};
             var renderer = {{ "L.canvas({padding: 0.5})" if this.canvas else "L.svg()" }};
+            function details(f) {
+                var p = f.properties, rows = "";
+                for (var i = 0; i < (p.d || []).length; i++) {
+                    rows += "<tr><th>" + p.d[i][0] + "</th><td>" + p.d[i][1] + "</td></tr>";
+                }
+                return '<div class="wayhome-sector-popup"><b>' + p.t + "</b><table>" + rows +
+                    "</table></div>";
+            }
             {%- if this.under %}
             var under = {{ this.under|tojson }};
             L.geoJSON(data, {
@@ -379,9 +401,9 @@ class _SectorScript(MacroElement):
                 renderer: renderer,
                 style: function (f) { return styles[f.properties.style] || fallback; },
                 onEachFeature: function (f, layer) {
-                    if (f.properties.popup) {
-                        layer.bindPopup(f.properties.popup, {maxWidth: 340});
-                    }
+                    // built on first click from escaped parts: 5,000 sectors ship rows, not HTML
+                    if (f.properties.t) { layer.bindPopup(function () { return details(f); },
+                                                          {maxWidth: 340}); }
                 }
             }).addTo(group);
             var labels = L.layerGroup().addTo(group);
@@ -467,6 +489,7 @@ def sectors_layer(
     features = []
     for s, geom, lp in zip(sectors, geoms, points, strict=True):
         style = _style_of(s.status)
+        title, rows = sector_details(s, team_names)
         straddles = bool(getattr(s, "straddles_bcu", False) or getattr(s, "straddles_force", False))
         features.append({
             "type": "Feature",
@@ -479,7 +502,8 @@ def sectors_layer(
                 "label": sector_label(s),
                 "lc": "",
                 "lp": lp,
-                "popup": sector_popup(s, team_names),
+                "t": title,
+                "d": rows,
             },
         })
     styles = {key: st.leaflet() for key, st in SECTOR_STYLES.items()}
@@ -510,10 +534,6 @@ def hazards_layer(
     for h, geom, lp in zip(hazards, geoms, points, strict=True):
         kind = HAZARD_LABELS.get(str(h.kind), str(h.kind))
         note = getattr(h, "note", "") or ""
-        popup = (
-            '<div class="wayhome-sector-popup"><b>HAZARD — '
-            f"{safe_text(kind)}</b><br>{safe_text(note)}</div>"
-        )
         features.append({
             "type": "Feature",
             "geometry": geom,
@@ -524,7 +544,8 @@ def hazards_layer(
                 "label": f"⚠ HAZARD · {safe_text(kind)}",
                 "lc": "wayhome-hazard-label",
                 "lp": lp,
-                "popup": popup,
+                "t": f"HAZARD — {safe_text(kind)}",
+                "d": [[safe_text("Note"), safe_text(note)]] if note else [],
             },
         })
     group = folium.FeatureGroup(name=safe_text(name), control=False)
@@ -558,7 +579,6 @@ def candidate_layer(
                 "label": f"overlaps {sector_label(s)}",
                 "lc": "",
                 "lp": lp,
-                "popup": "",
             },
         })
     if candidate is not None and not candidate.is_empty:
@@ -573,7 +593,6 @@ def candidate_layer(
                 "label": safe_text(label),
                 "lc": "",
                 "lp": lp,
-                "popup": "",
             },
         })
     _SectorScript(

@@ -19,6 +19,7 @@ from layers.sectors import (
     SECTOR_STYLES,
     UNKNOWN_STYLE,
     candidate_layer,
+    details_html,
     hazards_layer,
     sector_legend_html,
     sectors_layer,
@@ -58,6 +59,12 @@ class Haz:
 
 def script_of(group: folium.FeatureGroup) -> str:
     return _get_feature_group_string(group, map=folium.Map(tiles=None))
+
+
+def popup_of(feature: dict) -> str:
+    """The popup the browser builds from a feature's escaped title and rows."""
+    p = feature["properties"]
+    return details_html(p["t"], p["d"]) if p.get("t") else ""
 
 
 def data_of(script: str) -> dict:
@@ -109,7 +116,7 @@ def test_every_sector_is_drawn_with_its_id_status_label_and_details():
         p = f["properties"]
         assert p["style"] == s.status
         assert p["label"].startswith(f"{s.code} · {SECTOR_STYLES[s.status].label}")
-        assert f"<b>{s.code} — {s.name}</b>" in p["popup"]
+        assert f"<b>{s.code} — {s.name}</b>" in popup_of(f)
         assert p["lp"] is not None  # label anchor inside the sector
         lat, lon = p["lp"]
         assert shapely.contains_xy(s.geometry, lon, lat)
@@ -140,14 +147,15 @@ def test_hostile_names_teams_and_notes_are_escaped_everywhere(payload):
         assert "</script" not in script.lower()
         assert "`" not in script and "${" not in script
         for feature in data_of(script)["features"]:
-            for key in ("label", "popup", "code"):
-                text = feature["properties"].get(key) or ""
+            texts = {k: feature["properties"].get(k) or "" for k in ("label", "code", "t")}
+            texts["popup"] = popup_of(feature)
+            for text in texts.values():
                 assert payload not in text or payload == safe_text(payload)
                 assert "`" not in text and "$" not in text
                 # the only tags are Wayhome's own
                 for tag in re.findall(r"<\s*([a-zA-Z]+)", text):
                     assert tag in {"div", "b", "table", "tr", "th", "td", "br", "span"}, text
-    popup = data_of(scripts[0])["features"][0]["properties"]["popup"]
+    popup = popup_of(data_of(scripts[0])["features"][0])
     assert popup.count(safe_text(payload)) >= 3  # name, code, team, search type, BCU
 
 
@@ -157,7 +165,7 @@ def test_straddling_sectors_have_a_halo_and_say_so():
     feats = data_of(script)["features"]
     assert [f["properties"]["under"] for f in feats] == [True, False, True]
     assert "straddles BCU boundary" in feats[0]["properties"]["label"]
-    assert "Straddles force boundary" in feats[2]["properties"]["popup"]
+    assert "Straddles force boundary" in popup_of(feats[2])
     assert "wayhome-straddles" in script
 
 
@@ -178,7 +186,7 @@ def test_hazards_are_hatched_and_labelled():
     p = data_of(script)["features"][0]["properties"]
     assert p["hid"] == 3 and p["style"] == "hazard"
     assert "HAZARD" in p["label"] and "Unsafe" in p["label"]
-    assert "Railway cutting" in p["popup"]
+    assert "Railway cutting" in popup_of(data_of(script)["features"][0])
     assert "wayhome-hatch" in script and "wayhome-hazard" in script
 
 
