@@ -18,7 +18,9 @@ Reusable by every browser test (mark them ``@pytest.mark.browser``):
     ``hermetic.assert_clean()`` fails the test on any of them.
 ``serve_directory(root)``
     Context manager: serve a folder over HTTP on 127.0.0.1; yields the base URL.
-``wait_for_app_run(page)``, ``map_frame(page)``, ``wait_for_map(page)``,
+``wait_for_app_run(page)``, ``map_frame(page)`` (a FrameLocator),
+``map_frame_handle(page)`` (a Frame, to evaluate JS against ``window.map_div``),
+``wait_for_map(page)``,
 ``screenshot(page, name)`` (writes ``test-artifacts/<name>.png``).
 """
 
@@ -43,7 +45,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import BrowserContext, FrameLocator, Page, expect
+from playwright.sync_api import BrowserContext, Frame, FrameLocator, Page, expect
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -332,6 +334,14 @@ def wait_for_app_run(page: Page, timeout: float = 60_000) -> None:
 
 def map_frame(page: Page) -> FrameLocator:
     return page.frame_locator(MAP_IFRAME)
+
+
+def map_frame_handle(page: Page) -> Frame:
+    """The map iframe as a :class:`Frame`, to run JS against Leaflet (``window.map_div``)."""
+    for frame in page.frames:
+        if "streamlit_folium" in frame.url:
+            return frame
+    raise AssertionError("no streamlit-folium map frame on the page")
 
 
 def wait_for_map(page: Page, timeout: float = 30_000) -> FrameLocator:

@@ -11,6 +11,7 @@ import geo
 from tests.browser.conftest import (
     NetworkGuard,
     map_frame,
+    map_frame_handle,
     screenshot,
     wait_for_app_run,
     wait_for_map,
@@ -66,6 +67,21 @@ def test_wards_load_when_switched_on(page: Page, app_server, hermetic):
     assert count >= 600
     assert frame.locator("path.wayhome-ward").count() >= 600
     screenshot(page, "offline-map-wards")
+    hermetic.assert_clean()
+
+
+def test_wards_switch_themselves_on_at_street_level(page: Page, app_server, hermetic):
+    frame = open_map(page, app_server.url)
+    container = frame.locator("#map_div")
+    leaflet = map_frame_handle(page)
+    leaflet.evaluate("() => window.map_div.setZoom(13, {animate: false})")
+    page.wait_for_timeout(300)
+    expect(frame.locator("path.wayhome-ward")).to_have_count(0)  # not yet
+    leaflet.evaluate("() => window.map_div.setZoom(14, {animate: false})")
+    expect(container).to_have_attribute("data-wayhome-ward", "loaded", timeout=20_000)
+    expect(frame.locator(".leaflet-control-layers label", has_text="Wards (2018)").locator(
+        "input"
+    )).to_be_checked()
     hermetic.assert_clean()
 
 
