@@ -268,3 +268,41 @@ def test_an_idempotency_key_cannot_be_reused_for_another_kind_of_record(store, c
     store.add_sighting(coord, case.id, **sighting_kwargs(idempotency_key=key))
     with pytest.raises(InvalidInput, match="already used"):
         make_case(store, coord, reference="CASE-Z", idempotency_key=key)
+
+
+def test_the_same_form_saved_by_many_threads_at_once_is_saved_once(store, coord, case):
+    import threading
+
+    key = str(uuid.uuid4())
+    barrier = threading.Barrier(8)
+    results, errors = [], []
+
+    def save():
+        barrier.wait()
+        try:
+            results.append(
+                store.add_sighting(coord, case.id, **sighting_kwargs(idempotency_key=key))
+            )
+        except Exception as exc:  # collected, asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+    assert len({s.id for s in results}) == 1 and len(results) == 8
+    assert count_rows(store, t.sightings) == 1
+    assert len(store.audit_log(coord, case.id, entity="sighting")) == 1
+
+
+def test_two_items_of_one_batch_cannot_share_a_key(store, coord, case):
+    from casefile import NewSighting
+
+    key = str(uuid.uuid4())
+    item = NewSighting(lat=51.5, lon=-0.1, seen_at=utcnow(), source="public", idempotency_key=key)
+    before = snapshot(store)
+    with pytest.raises(InvalidInput, match="same form key"):
+        store.add_sightings(coord, case.id, [item, item])
+    assert snapshot(store) == before
