@@ -268,6 +268,7 @@ sectors = sa.Table(
     sa.Index("ix_sectors_case_id_change_n", "case_id", "change_n"),
     sa.Index("ix_sectors_case_id_minx_maxx", "case_id", "minx", "maxx"),
     sa.Index("ix_sectors_team_id", "team_id"),
+    sqlite_autoincrement=True,  # a deleted sector's id is never handed to another
 )
 
 hazards = sa.Table(
@@ -290,6 +291,7 @@ hazards = sa.Table(
     sa.Column("updated_by_name", sa.String(120), nullable=False),
     sa.Column("version", sa.Integer, nullable=False, default=1),
     sa.Index("ix_hazards_case_id", "case_id"),
+    sqlite_autoincrement=True,
 )
 
 handovers = sa.Table(

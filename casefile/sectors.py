@@ -373,16 +373,15 @@ class SectorsMixin:
         with self._idempotent(), self._writing() as conn:
             s._require_case(conn, case_id)
             self._authorize(conn, actor, perm.SECTOR_WRITE, case_id)
-            n = fw.bump_now(conn, case_id)
             saved: dict[int, int] = {}
             for i, c in enumerate(clean):
                 existing = self._replay(conn, c["key"], "sector", actor)
                 if existing is not None:
                     saved[i] = existing
             todo = [i for i in range(total) if i not in saved]
-            if not todo:
-                conn.rollback()  # nothing new: leave the counter where it was
+            if not todo:  # every item was saved before: nothing new, the counter stays
                 return self._sectors_by_id(conn, [saved[i] for i in range(total)])
+            n = fw.bump_now(conn, case_id)
             tick(0, "checking overlaps")
             index = self._case_index(conn, case_id, n - 1)
             pos = np.array(todo)

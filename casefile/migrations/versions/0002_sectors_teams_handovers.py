@@ -115,6 +115,7 @@ def upgrade() -> None:
             name="fk_sectors_searched_by_team_id_teams",
             ondelete="SET NULL",
         ),
+        sqlite_autoincrement=True,  # ids of deleted sectors are never reused
     )
     op.create_index("ix_sectors_case_id_status", "sectors", ["case_id", "status"])
     op.create_index("ix_sectors_case_id_change_n", "sectors", ["case_id", "change_n"])
@@ -131,6 +132,7 @@ def upgrade() -> None:
         *_stamps(),
         sa.PrimaryKeyConstraint("id", name="pk_hazards"),
         _case_fk("hazards"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_hazards_case_id", "hazards", ["case_id"])
     op.create_table(
