@@ -179,9 +179,11 @@ class Store(SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin):
         if migrate:
             try:
                 upgrade(self.engine)
-            except sa.exc.OperationalError as exc:
+            except sa.exc.DBAPIError as exc:
+                self.engine.dispose()
                 raise StoreError(
-                    f"Cannot open the database at {describe_url(self.url)}: {exc.orig}"
+                    f"Cannot open or prepare the database at {describe_url(self.url)}: "
+                    f"{str(exc.orig).strip().splitlines()[0]}"
                 ) from exc
 
     def __repr__(self) -> str:

@@ -306,3 +306,23 @@ def test_two_items_of_one_batch_cannot_share_a_key(store, coord, case):
     with pytest.raises(InvalidInput, match="same form key"):
         store.add_sightings(coord, case.id, [item, item])
     assert snapshot(store) == before
+
+
+def test_london_wall_clock_times_convert_to_utc_across_clock_changes():
+    from datetime import UTC, date, time
+
+    from casefile import from_london
+
+    assert from_london(date(2026, 7, 1), time(14, 5)) == datetime(2026, 7, 1, 13, 5, tzinfo=UTC)
+    assert from_london(date(2026, 1, 15), time(14, 5)) == datetime(2026, 1, 15, 14, 5, tzinfo=UTC)
+    # the autumn hour that happens twice: the first (BST) reading
+    assert from_london(date(2026, 10, 25), time(1, 30)) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    # the spring hour that never happens: read as GMT
+    assert from_london(date(2026, 3, 29), time(1, 30)) == datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+
+
+def test_an_unreachable_database_is_reported_clearly():
+    from casefile import StoreError, open_store
+
+    with pytest.raises(StoreError, match="Cannot open or prepare the database"):
+        open_store("postgresql://nobody@127.0.0.1:1/none")
