@@ -85,7 +85,16 @@ def _live(case_id: int, show_dismissed: bool) -> dict[str, Any]:
     live = st.session_state.get(LIVE_KEY)
     if live is None or live["case_id"] != case_id or live["token"] != token:
         cf = db.load_case(actor, case_id)
-        live = {"case_id": case_id, "token": cf.token, "file": cf, "layers": None}
+        chart = _timeline(cf)
+        live = {
+            "case_id": case_id,
+            "token": cf.token,
+            "file": cf,
+            "layers": None,
+            # built once per change: altair's validation costs more than the poll
+            "chart": None if chart is None else chart.to_dict(),
+            "table": _sightings_table(cf),
+        }
     if live["layers"] != (show_dismissed, picked):
         cf = live["file"]
         groups = case_layers(cf.case, cf.sightings, cf.last_known(), show_dismissed=show_dismissed)
@@ -250,14 +259,13 @@ def live_view(case_id: int, show_dismissed: bool) -> None:
         st.success(flash)
     chart_col, check_col = st.columns([3, 2], gap="medium")
     with chart_col:
-        chart = _timeline(cf)
-        if chart is not None:
-            st.altair_chart(chart, use_container_width=True)
+        if live["chart"] is not None:
+            st.vega_lite_chart(live["chart"], use_container_width=True)
     with check_col:
         _check_sighting(cf)
     if cf.sightings:
         with st.expander(f"All sightings ({len(cf.sightings)})"):
-            st.dataframe(_sightings_table(cf), hide_index=True, use_container_width=True)
+            st.dataframe(live["table"], hide_index=True, use_container_width=True)
 
 
 def _save_sighting(case_id: int) -> None:
