@@ -57,6 +57,12 @@ if actor is not None and actor.role == "coordinator":
             url_path="case-map",
         ),
         st.Page(
+            "app_pages/sectors.py",
+            title="Sectors",
+            icon=":material/grid_view:",
+            url_path="sectors",
+        ),
+        st.Page(
             "app_pages/audit_log.py",
             title="Audit log",
             icon=":material/history:",

@@ -23,11 +23,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import folium
+from branca.element import MacroElement
 from folium.plugins import Draw
+from jinja2 import Template
 
 from layers.assets import DrawUrls
 
-__all__ = ["DRAW_OPTIONS", "EDIT_OPTIONS", "SHAPE_STYLE", "SectorDraw", "is_drawing"]
+__all__ = [
+    "DRAW_OPTIONS",
+    "EDIT_OPTIONS",
+    "SHAPE_STYLE",
+    "ClearDrawings",
+    "SectorDraw",
+    "clear_drawings_layer",
+    "is_drawing",
+]
 
 #: How a shape being drawn looks: dark outline, light fill, readable on any tile.
 SHAPE_STYLE: dict[str, Any] = {
@@ -98,3 +109,35 @@ def is_drawing(feature: object) -> bool:
         return False
     geom = feature.get("geometry")
     return isinstance(geom, dict) and geom.get("type") in {"Polygon", "MultiPolygon"}
+
+
+class ClearDrawings(MacroElement):
+    """Empties the drawing layer whenever the changing layers are (re)drawn.
+
+    Put it in a group passed through ``feature_group_to_add``: the browser runs
+    it each time those groups change — after the page has taken the drawing
+    (it is then shown as a "not saved yet" preview), saved it or dropped it —
+    so a finished drawing never lingers as a second, unsaved copy. A shape
+    still being drawn is not in the layer yet and is left alone.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        if (window.drawnItems && typeof window.drawnItems.clearLayers === "function") {
+            window.drawnItems.clearLayers();
+        }
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ClearDrawings"
+
+
+def clear_drawings_layer() -> folium.FeatureGroup:
+    """A group holding only :class:`ClearDrawings`, for ``feature_group_to_add``."""
+    group = folium.FeatureGroup(name="Clear drawings", control=False)
+    ClearDrawings().add_to(group)
+    return group

@@ -617,8 +617,11 @@ def _swatch(colour: str, dash: str, weight: float, fill_opacity: float,
     )
 
 
-def sector_legend_html() -> str:
-    """Legend rows: one per sector status (colour and pattern), hazards, straddling."""
+def sector_legend_html(*, open_: bool = True) -> str:
+    """Legend rows: one per sector status (colour and pattern), hazards, straddling.
+
+    ``open_=False`` starts it folded (a click on "Sectors" opens it).
+    """
     rows = []
     for style in SECTOR_STYLES.values():
         text = f"{style.label} — {style.pattern}"
@@ -648,6 +651,6 @@ def sector_legend_html() -> str:
     )
     note = f"Labels (ID · status) from zoom {LABEL_ZOOM}."
     return (
-        '<details open><summary>Sectors</summary>'
+        f'<details{" open" if open_ else ""}><summary>Sectors</summary>'
         f'<ul>{"".join(rows)}</ul><div class="wayhome-credit">{safe_text(note)}</div></details>'
     )

@@ -1,0 +1,118 @@
+"""What the coordinator's sector pages share: the map with drawing tools, the case, units.
+
+* :func:`sector_base_map` — the London base map plus Leaflet.draw (served by
+  the app) and the sector legend, rendered ONCE per process: it is identical on
+  every run, so the map stays mounted and a drawing not yet saved survives
+  reruns. Sectors, hazards and previews travel in ``feature_group_to_add``.
+* :func:`drawing_key` — the idempotency key of one drawing in one browser
+  session: a hash of its geometry, so a drawing that streamlit-folium hands
+  back again on a later rerun is saved once.
+* :func:`case_or_stop`, :func:`units`, :func:`team_names` — small lookups.
+
+UI plumbing only: geometry is checked by ``geo`` and saved by the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+import streamlit as st
+
+from app_pages.common import london_map
+from app_pages.live_map import RenderedMap, render_base
+from app_pages.session import current_case_id, show_store_error, store
+from casefile import Actor, Case, StoreError, Team
+from layers.assets import draw_urls
+from layers.draw import SectorDraw
+from layers.legend import Legend
+from layers.sectors import sector_legend_html
+
+#: seconds between two checks of the case's change counter (per open sector map)
+POLL_SECONDS = 5
+_SESSION_KEY = "_sector_session_id"
+
+
+@st.cache_resource(show_spinner="Preparing the map…")
+def sector_base_map(base_url_path: str) -> RenderedMap:
+    """The London map with drawing tools and the sector legend, rendered once per process."""
+    m, _ = london_map()
+    SectorDraw(draw_urls(base_url_path)).add_to(m)
+    Legend(sector_legend_html(open_=False), position="bottomright").add_to(m)
+    return render_base(m)
+
+
+def base_url_path() -> str:
+    return st.get_option("server.baseUrlPath") or ""
+
+
+def geometry_hash(geometry: Any) -> str:
+    """sha256 of a GeoJSON geometry written canonically (sorted keys, no spaces)."""
+    text = json.dumps(geometry, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def drawing_key(geometry: Any, purpose: str = "draw") -> str:
+    """Idempotency key of a drawing in this browser session (8–64 safe characters)."""
+    session = st.session_state.setdefault(_SESSION_KEY, uuid.uuid4().hex[:12])
+    return f"{purpose[:8]}-{session}-{geometry_hash(geometry)[:40]}"
+
+
+def case_or_stop(actor: Actor, title: str) -> Case:
+    """The case chosen on the Cases page, or a pointer there and stop."""
+    case_id = current_case_id()
+    if case_id is None:
+        st.title(title)
+        st.info("Choose a case first.")
+        st.page_link("app_pages/cases.py", label="Go to your cases", icon=":material/folder_open:")
+        st.stop()
+    try:
+        case = store().get_case(actor, case_id)
+    except StoreError as exc:
+        st.title(title)
+        show_store_error(exc)
+        st.stop()
+    if st.query_params.get("case") != str(case_id):
+        st.query_params["case"] = str(case_id)
+    return case
+
+
+def team_names(teams: list[Team]) -> dict[int, str]:
+    return {t.id: t.name for t in teams}
+
+
+@st.cache_data(show_spinner=False)
+def units() -> dict[str, dict[str, str]]:
+    """BCUs and police forces a handover or filter can name: layer -> {code: name}."""
+    from geo.boundaries import load_layer
+
+    out: dict[str, dict[str, str]] = {}
+    for layer in ("bcu", "force"):
+        gdf = load_layer(layer)
+        out[layer] = dict(sorted(zip(gdf["code"].astype(str), gdf["name"].astype(str),
+                                     strict=True), key=lambda kv: kv[1]))
+    return out
+
+
+@st.cache_data(show_spinner=False)
+def picklist(layer: str) -> dict[str, str]:
+    """Boroughs, BCUs, wards or neighbourhoods by code -> "name (borough)" for a pick list."""
+    from geo.boundaries import load_layer
+
+    gdf = load_layer(layer)
+    names = gdf["name"].astype(str)
+    if "borough" in gdf.columns:
+        names = names + " (" + gdf["borough"].astype(str) + ")"
+    return dict(sorted(zip(gdf["code"].astype(str), names, strict=True), key=lambda kv: kv[1]))
+
+
+def layer_shapes(layer: str, codes: list[str]) -> list[tuple[str, str, Any]]:
+    """(code, name, lon/lat outline) of the picked units of a boundary layer."""
+    from geo.boundaries import load_layer
+
+    gdf = load_layer(layer)
+    picked = gdf[gdf["code"].astype(str).isin(codes)].to_crs(4326)
+    return [(str(c), str(n), g) for c, n, g in zip(picked["code"], picked["name"],
+                                                      picked.geometry, strict=True)]
