@@ -109,7 +109,11 @@ def test_roles_come_from_one_permission_map():
 
     assert set(ROLE_PERMISSIONS) == {"system", "coordinator", "team_lead", "family", "partner"}
     assert "sighting.write" in ROLE_PERMISSIONS["coordinator"]
-    assert not ROLE_PERMISSIONS["family"]
+    # families never read or write sightings, cases' personal details or the audit log
+    for permission in ("sighting.read", "sighting.write", "case.read", "case.update", "audit.read"):
+        assert permission not in ROLE_PERMISSIONS["family"]
+    # the command line manages accounts but cannot edit a case
+    assert "case.update" not in ROLE_PERMISSIONS["system"]
 
 
 # ---------------------------------------------------------------- bad input
