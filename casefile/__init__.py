@@ -41,7 +41,18 @@ from casefile.fieldwork import (
     UnitSector,
 )
 from casefile.handovers import resolve_unit
+from casefile.links import (
+    LINK_GONE,
+    CaseBrief,
+    IssuedLink,
+    LinkGone,
+    LinkSession,
+    PrivateLink,
+    Sharing,
+    TooManyAttempts,
+)
 from casefile.permissions import ROLE_PERMISSIONS, Actor
+from casefile.purge import PurgeResult, purge_due_at
 from casefile.records import (
     AuditRecord,
     Case,
@@ -53,6 +64,13 @@ from casefile.records import (
 )
 from casefile.store import PERSONAL_FIELDS, NewSighting, Store, open_store
 from casefile.timefmt import format_london, format_london_full, from_london, to_london, utcnow
+from casefile.tips import (
+    FAMILY_GROUP_LABELS,
+    SEARCHED_MEANS,
+    FamilyArea,
+    FamilyView,
+    Report,
+)
 from casefile.validate import (
     CASE_STATUSES,
     SIGHTING_CONFIDENCES,
@@ -63,9 +81,12 @@ from casefile.validate import (
 __all__ = [
     "ASSURANCE_LEVELS",
     "CASE_STATUSES",
+    "FAMILY_GROUP_LABELS",
     "HAZARD_KINDS",
+    "LINK_GONE",
     "PERSONAL_FIELDS",
     "ROLE_PERMISSIONS",
+    "SEARCHED_MEANS",
     "SEARCH_TYPES",
     "SECTOR_ORIGINS",
     "SECTOR_STATUSES",
@@ -77,24 +98,35 @@ __all__ = [
     "Actor",
     "AuditRecord",
     "Case",
+    "CaseBrief",
     "CaseFile",
     "CaseSummary",
+    "FamilyArea",
+    "FamilyView",
     "Handover",
     "Hazard",
     "InvalidInput",
+    "IssuedLink",
     "LastKnown",
+    "LinkGone",
+    "LinkSession",
     "NewSector",
     "NewSighting",
     "NotFound",
     "Overlap",
     "OverlapWarning",
     "PermissionDenied",
+    "PrivateLink",
+    "PurgeResult",
+    "Report",
     "Sector",
+    "Sharing",
     "Sighting",
     "StaleVersion",
     "Store",
     "StoreError",
     "Team",
+    "TooManyAttempts",
     "Unit",
     "UnitSector",
     "User",
@@ -102,6 +134,7 @@ __all__ = [
     "format_london_full",
     "from_london",
     "open_store",
+    "purge_due_at",
     "resolve_unit",
     "to_london",
     "utcnow",

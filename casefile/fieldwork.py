@@ -67,6 +67,8 @@ STATUS_LABELS: dict[str, str] = {
 #: same streets.
 OVERLAP_CHECKED_STATUSES: frozenset[str] = frozenset(SECTOR_STATUSES)
 SECTOR_ORIGINS: tuple[str, ...] = ("drawn", "grid", "ward", "neighbourhood", "imported", "proposed")
+#: origin of ground a family or volunteer reported searching (casefile.tips): unverified
+VOLUNTEER_ORIGIN = "volunteer"
 SEARCH_TYPES: tuple[str, ...] = ("hasty", "thorough", "specialist", "property")
 #: search types whose sectors are not shared with the family unless asked (homes, scenes)
 PRIVATE_SEARCH_TYPES: frozenset[str] = frozenset({"specialist", "property"})

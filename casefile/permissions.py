@@ -8,8 +8,11 @@ one place (``Store._authorize``):
    (a ``case_member`` row; later also a team or a private link), so a
    coordinator of case A can do nothing to case B.
 
-Later roles (team lead, family, partner unit) are listed already with no
-permissions: they gain them by editing this map, not by adding checks in pages.
+Team leads, families and partner units act through private links
+(:mod:`casefile.links`): each link is a principal of its own (a ``users`` row
+that cannot sign in, with an expiry) holding its role on one case only, so the
+same two steps apply to them; link-aware methods then narrow a team lead to its
+team and a partner to its unit.
 """
 
 from __future__ import annotations
@@ -47,10 +50,21 @@ TEAM_CONTACTS = "team.contacts"  # see teams' contact details
 HANDOVER_READ = "handover.read"
 HANDOVER_WRITE = "handover.write"
 HANDOVER_ACK = "handover.ack"  # acknowledge a handover on the receiving unit's behalf
+# private links (casefile.links, casefile.tips, casefile.purge)
+LINK_MANAGE = "link.manage"  # issue, list and revoke a case's private links
+LINK_POLL = "link.poll"  # the link's own case change counter (live views)
+CASE_BRIEF = "case.brief"  # reference and status; for searchers also the child's description
+TEAM_SECTORS = "sector.read_team"  # the link's own team's sectors, with hazard areas
+SIGHTING_READ_SHARED = "sighting.read_shared"  # sightings as far as the coordinator shares
+FAMILY_VIEW = "family.view"  # searched / being searched / planned ground shared with family
+FAMILY_REPORT = "family.report"  # send a tip; record "we searched here"
+TRIAGE = "triage"  # read and close the queue of tips and family searches
+PARTNER_VIEW = "partner.view"  # handovers and sectors of the link's own unit
+CASE_PURGE = "case.purge"  # remove every personal value of a closed case
 
 ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     # the command line run by whoever operates the server: accounts only
-    "system": frozenset({USER_ADMIN, CASE_MEMBERS}),
+    "system": frozenset({USER_ADMIN, CASE_MEMBERS, LINK_MANAGE, CASE_PURGE}),
     "coordinator": frozenset(
         {
             CASE_CREATE,
@@ -72,16 +86,37 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             HANDOVER_READ,
             HANDOVER_WRITE,
             HANDOVER_ACK,
+            LINK_MANAGE,
+            TRIAGE,
+            CASE_BRIEF,
+            FAMILY_VIEW,
         }
     ),
-    # filled in by the private-links work; until then they may do nothing
-    "team_lead": frozenset(),
-    "family": frozenset(),
-    "partner": frozenset(),
+    # Private-link roles. Their reads are narrowed to the link's team or unit by the
+    # link-aware methods (casefile.links): a team lead gets no case-wide sector,
+    # sighting or team reads, a family reads only the family view, a partner unit
+    # reads only what concerns its own unit.
+    "team_lead": frozenset(
+        {LINK_POLL, CASE_BRIEF, TEAM_SECTORS, SECTOR_PROGRESS, HAZARD_READ, SIGHTING_READ_SHARED}
+    ),
+    "family": frozenset({LINK_POLL, CASE_BRIEF, FAMILY_VIEW, FAMILY_REPORT}),
+    "partner": frozenset({LINK_POLL, CASE_BRIEF, PARTNER_VIEW, HANDOVER_ACK}),
 }
 
+#: roles that act through a private link (never a password)
+LINK_ROLES: Final[tuple[str, ...]] = ("team_lead", "family", "partner")
+
 #: Permissions the system actor holds on every case without membership.
-SYSTEM_CASE_PERMISSIONS: Final[frozenset[str]] = frozenset({CASE_MEMBERS})
+SYSTEM_CASE_PERMISSIONS: Final[frozenset[str]] = frozenset(
+    {CASE_MEMBERS, LINK_MANAGE, CASE_PURGE}
+)
+
+
+def no_access_message(role: str) -> str:
+    """What a switched-off, expired or unknown principal is told."""
+    if role in LINK_ROLES:
+        return "This link no longer works. Ask the coordinator who sent it for a new one."
+    return "This account does not exist or is switched off."
 
 
 def role_allows(role: str, permission: str) -> bool:

@@ -49,6 +49,8 @@ users = sa.Table(
     sa.Column("updated_by_name", sa.String(120), nullable=False),
     sa.Column("last_login_at", UTCDateTime()),
     sa.Column("version", sa.Integer, nullable=False, default=1),
+    # migration 0003: a private link's principal stops working at this time (None: never)
+    sa.Column("expires_at", UTCDateTime()),
 )
 
 cases = sa.Table(
@@ -334,8 +336,109 @@ handover_sectors = sa.Table(
     sa.Index("ix_handover_sectors_sector_id", "sector_id"),
 )
 
+# ---------------------------------------------------------------- private links, tips, purge
+# (migration 0003). A private link is a principal of its own: a ``users`` row that
+# cannot sign in (no usable password; ``expires_at``) plus a ``case_member`` row for
+# its one case and role. Only the SHA-256 of its token is stored. The label
+# ("Mum's phone") is personal and purged with the case.
+
+access_links = sa.Table(
+    "access_links",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="SET NULL")),
+    sa.Column("unit_layer", sa.String(8)),
+    sa.Column("unit_code", sa.String(40)),
+    sa.Column("unit_name", sa.String(120)),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("label", sa.Text, nullable=False, default=""),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by_id", sa.Integer),
+    sa.Column("created_by_name", sa.String(120), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("revoked_at", UTCDateTime()),
+    sa.Column("revoked_by_name", sa.String(120)),
+    sa.Column("last_used_at", UTCDateTime()),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Index("ix_access_links_case_id", "case_id"),
+    sa.Index("ix_access_links_user_id", "user_id"),
+)
+
+#: a coordinator's sign-in kept across reloads for a working day (token hashed)
+login_sessions = sa.Table(
+    "login_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column(
+        "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
+    sa.Column("last_used_at", UTCDateTime()),
+    sa.Column("ended_at", UTCDateTime()),
+    sa.Index("ix_login_sessions_user_id", "user_id"),
+)
+
+#: failed sign-ins and unknown link tokens, for rate limiting across processes
+sign_in_failures = sa.Table(
+    "sign_in_failures",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("client_key", sa.String(64), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Index("ix_sign_in_failures_scope_client_key_at", "scope", "client_key", "at"),
+    sa.Index("ix_sign_in_failures_at", "at"),
+)
+
+#: what a case shares beyond coordinators (one row per case; defaults when absent)
+case_sharing = sa.Table(
+    "case_sharing",
+    metadata,
+    sa.Column(
+        "case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("family_lkl", sa.Boolean, nullable=False, default=False),
+    sa.Column("family_delay_min", sa.Integer, nullable=False, default=0),
+    sa.Column("team_sightings", sa.String(16), nullable=False, default="none"),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by_name", sa.String(120), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+)
+
+#: tips and "we searched here" reports from families, waiting for a coordinator
+volunteer_reports = sa.Table(
+    "volunteer_reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),  # "tip" | "search"
+    sa.Column("link_id", sa.Integer, sa.ForeignKey("access_links.id", ondelete="SET NULL")),
+    sa.Column("sighting_id", sa.Integer, sa.ForeignKey("sightings.id", ondelete="SET NULL")),
+    sa.Column("sector_id", sa.Integer, sa.ForeignKey("sectors.id", ondelete="SET NULL")),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("overlaps", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # new | accepted | dismissed
+    sa.Column("reviewed_at", UTCDateTime()),
+    sa.Column("reviewed_by_name", sa.String(120)),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by_id", sa.Integer),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Index("ix_volunteer_reports_case_id_status", "case_id", "status"),
+)
+
 #: every table, children first: the order a wipe (tests) or a purge walks
 ALL_TABLES: tuple[sa.Table, ...] = (
+    volunteer_reports,
+    case_sharing,
+    sign_in_failures,
+    login_sessions,
+    access_links,
     handover_sectors,
     handovers,
     hazards,

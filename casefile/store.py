@@ -39,6 +39,7 @@ from casefile.engine import describe_url, make_engine, resolve_url, upgrade
 from casefile.errors import InvalidInput, NotFound, PermissionDenied, StaleVersion, StoreError
 from casefile.handovers import HandoversMixin
 from casefile.hazards import HazardsMixin
+from casefile.links import LinksMixin
 from casefile.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -46,6 +47,7 @@ from casefile.passwords import (
     verify_password,
 )
 from casefile.permissions import Actor
+from casefile.purge import PurgeMixin
 from casefile.records import (
     AuditRecord,
     Case,
@@ -58,6 +60,7 @@ from casefile.records import (
 from casefile.sectors import SectorsMixin
 from casefile.teams import TeamsMixin
 from casefile.timefmt import utcnow
+from casefile.tips import TipsMixin
 
 #: fields whose values never enter the append-only audit log (purgeable side table only)
 PERSONAL_FIELDS: dict[str, frozenset[str]] = {
@@ -69,7 +72,9 @@ PERSONAL_FIELDS: dict[str, frozenset[str]] = {
     ),
     "team": frozenset({"lead_name", "contact"}),
     "hazard": frozenset({"note", "outline"}),
-    "handover": frozenset({"reason"}),
+    "handover": frozenset({"reason", "acknowledged_by"}),
+    "link": frozenset({"label"}),
+    "report": frozenset({"note"}),
 }
 #: entities whose values are never recorded at all (field names only)
 NAMES_ONLY_ENTITIES: frozenset[str] = frozenset({"user"})
@@ -161,10 +166,15 @@ def tag_points(lats: Sequence[float], lons: Sequence[float]) -> list[dict[str, s
     return out
 
 
-class Store(SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin):
+class Store(
+    LinksMixin, SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin, TipsMixin, PurgeMixin
+):
     """Cases, sightings, accounts and audit over one database. Thread-safe; share one.
 
-    Sectors, hazard areas, teams and handovers come from the mixins (one module each).
+    Sectors, hazard areas, teams and handovers come from the mixins (one module each);
+    private links, family tips and searches, and the case purge likewise. LinksMixin
+    comes first: it narrows team leads' and partner units' writes to their own team
+    or unit before the general method runs.
     """
 
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
@@ -223,7 +233,9 @@ class Store(SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin):
                 raise PermissionDenied("The command line cannot do that on a case.")
             return
         query = (
-            sa.select(t.users.c.active, t.users.c.role, t.case_member.c.role)
+            sa.select(
+                t.users.c.active, t.users.c.role, t.case_member.c.role, t.users.c.expires_at
+            )
             .select_from(
                 t.users.outerjoin(
                     t.case_member,
@@ -236,8 +248,8 @@ class Store(SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin):
             .where(t.users.c.id == actor.user_id)
         )
         row = conn.execute(query).first()
-        if row is None or not row[0]:
-            raise PermissionDenied("This account does not exist or is switched off.")
+        if row is None or not row[0] or (row[3] is not None and row[3] <= utcnow()):
+            raise PermissionDenied(perm.no_access_message(actor.role))
         if row[1] != actor.role:
             raise PermissionDenied(f"This account is not a {actor.role.replace('_', ' ')}.")
         if case_id is not None and row[2] != actor.role:

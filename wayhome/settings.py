@@ -41,6 +41,27 @@ BACKUP_DIR : pathlib.Path
 DEMO_PASSWORD : str
     ``WAYHOME_DEMO_PASSWORD``; password ``wayhome demo`` gives the demo coordinator
     (``demo.coordinator``). Empty: a random one is printed once when the account is made.
+LINK_DAYS : int
+    ``WAYHOME_LINK_DAYS``; default 14. How long a new private link works unless the
+    coordinator chooses otherwise (at most ``LINK_MAX_DAYS``).
+LINK_MAX_DAYS : int
+    ``WAYHOME_LINK_MAX_DAYS``; default 90. The longest life a private link may be given.
+SESSION_HOURS : float
+    ``WAYHOME_SESSION_HOURS``; default 10 (a working day). How long a coordinator's
+    sign-in survives reloads before the password is asked for again.
+THROTTLE_WINDOW_MIN : float
+    ``WAYHOME_THROTTLE_WINDOW_MIN``; default 15. The window over which failed sign-ins
+    and unknown link tokens are counted.
+THROTTLE_PER_CLIENT : int
+    ``WAYHOME_THROTTLE_PER_CLIENT``; default 10. Failures from one client (browser
+    address) within the window before it must wait; also the limit per username.
+THROTTLE_GLOBAL_PER_MIN : int
+    ``WAYHOME_THROTTLE_GLOBAL_PER_MIN``; default 300. Failures from everyone within one
+    minute before every further attempt waits (a distributed guessing run).
+PURGE_AFTER_DAYS : float
+    ``WAYHOME_PURGE_AFTER_DAYS``; default 30. A case closed this long ago has every
+    personal value removed by ``wayhome purge --due`` (run it daily, e.g. from cron);
+    its searched-ground record stays.
 """
 
 from __future__ import annotations
@@ -75,3 +96,10 @@ RISK_GRADES: tuple[str, ...] = tuple(
 )
 BACKUP_DIR: Path = Path(os.environ.get("WAYHOME_BACKUP_DIR", "backups"))
 DEMO_PASSWORD: str = os.environ.get("WAYHOME_DEMO_PASSWORD", "")
+LINK_DAYS: int = int(os.environ.get("WAYHOME_LINK_DAYS", "14"))
+LINK_MAX_DAYS: int = int(os.environ.get("WAYHOME_LINK_MAX_DAYS", "90"))
+SESSION_HOURS: float = float(os.environ.get("WAYHOME_SESSION_HOURS", "10"))
+THROTTLE_WINDOW_MIN: float = float(os.environ.get("WAYHOME_THROTTLE_WINDOW_MIN", "15"))
+THROTTLE_PER_CLIENT: int = int(os.environ.get("WAYHOME_THROTTLE_PER_CLIENT", "10"))
+THROTTLE_GLOBAL_PER_MIN: int = int(os.environ.get("WAYHOME_THROTTLE_GLOBAL_PER_MIN", "300"))
+PURGE_AFTER_DAYS: float = float(os.environ.get("WAYHOME_PURGE_AFTER_DAYS", "30"))

@@ -1,0 +1,618 @@
+"""What families see and send: the family view, tips, and "we searched here" reports.
+
+Mixed into :class:`casefile.Store`.
+
+* :meth:`TipsMixin.family_view` — searched / being searched / planned ground of
+  sectors whose share-with-family switch is on, with times, plus hazard areas
+  (kind and shape only) and, if the coordinator shares it, the last-known
+  location. No sector names (they can be addresses), notes, teams, searchers,
+  sightings or tips. An optional delay hides a sector's newest status for a while.
+* :meth:`TipsMixin.send_tip` — a tip (place, time, text, optional contact) becomes
+  an *unverified* sighting with source "family" and joins the triage queue.
+* :meth:`TipsMixin.report_family_search` — "we searched here" (a drawn outline or
+  a GPS track, swept :data:`TRACK_SWEEP_M` either side) is saved as a *searched*
+  sector with origin "volunteer" (volunteer-reported, unverified, search type
+  hasty, assurance low), so it takes part in every duplicate check and in the
+  duplication figure like any other searched ground; it joins the triage queue.
+* :meth:`TipsMixin.triage_queue` / :meth:`TipsMixin.review_report` — coordinators
+  accept or dismiss each report (a dismissed family search is marked "needs
+  re-search", so its ground counts as not searched).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import shapely
+import sqlalchemy as sa
+from shapely.geometry.base import BaseGeometry
+
+from casefile import fieldwork as fw
+from casefile import permissions as perm
+from casefile import schema as t
+from casefile import validate as v
+from casefile.errors import InvalidInput, PermissionDenied
+from casefile.permissions import Actor
+from casefile.timefmt import to_london, utcnow
+
+#: half-width swept either side of a family's GPS track, m (a walker looking around)
+TRACK_SWEEP_M = 10.0
+MAX_TIP_TEXT = 2000
+MAX_CONTACT = 200
+MAX_NOTE = 1000
+#: family-view groups, in the order the page shows them
+FAMILY_GROUPS: tuple[str, ...] = ("searched_today", "in_progress", "planned", "searched_earlier")
+FAMILY_GROUP_LABELS: dict[str, str] = {
+    "searched_today": "Searched today",
+    "in_progress": "Being searched now",
+    "planned": "Planned",
+    "searched_earlier": "Searched before today",
+}
+#: one line on what "searched" means, shown to families
+SEARCHED_MEANS = (
+    "“Searched” means a team has walked and looked through this area once. It does not "
+    "mean every place in it was seen, and areas can be searched again."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyArea:
+    """One area as the family sees it: short ID, plain-language group, shape, times."""
+
+    code: str
+    group: str  # one of FAMILY_GROUPS
+    geometry: BaseGeometry  # lon/lat; searched ground excludes what was not searched
+    last_searched_at: datetime | None
+    since: datetime  # when it entered this group
+    volunteer: bool  # reported by a family or volunteer (not checked)
+    area_m2: float
+
+    @property
+    def label(self) -> str:
+        return FAMILY_GROUP_LABELS[self.group]
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyHazard:
+    kind: str
+    geometry: BaseGeometry
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyView:
+    reference: str
+    status: str
+    areas: tuple[FamilyArea, ...]
+    hazards: tuple[FamilyHazard, ...]
+    last_known: tuple[float, float] | None  # (lat, lon) only when the coordinator shares it
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A tip or family search waiting in (or taken out of) the triage queue."""
+
+    id: int
+    case_id: int
+    kind: str  # "tip" | "search"
+    status: str  # "new" | "accepted" | "dismissed"
+    created_at: datetime
+    from_name: str  # the link's name ("Family link 2"), not the label
+    note: str
+    sighting_id: int | None
+    sector_id: int | None
+    sector_code: str | None
+    overlaps: tuple[dict[str, Any], ...]
+    lat: float | None
+    lon: float | None
+    seen_at: datetime | None
+    text: str
+    contact: str
+    geometry: BaseGeometry | None
+    reviewed_at: datetime | None
+    reviewed_by_name: str | None
+    version: int
+
+
+def _s() -> Any:
+    from casefile import store
+
+    return store
+
+
+class TipsMixin:
+    """Family view, tips, family searches and the triage queue."""
+
+    backend: str
+    _writing: Any
+    _reading: Any
+    _authorize: Any
+    _audit: Any
+    _bump: Any
+    _replay: Any
+    _remember: Any
+    _idempotent: Any
+    _case_index: Any
+    _overlaps_with_stored: Any
+    _link: Any
+
+    # ---------------------------------------------------------------- the family view
+
+    def family_view(self, actor: Actor, case_id: int) -> FamilyView:
+        """What a family link shows (see the module docstring)."""
+        from casefile.links import _sharing
+        from casefile.sectors import _ground_bng
+
+        s = _s()
+        s._check_actor_shape(actor, perm.FAMILY_VIEW)
+        now = utcnow()
+        with self._reading() as conn:
+            self._authorize(conn, actor, perm.FAMILY_VIEW, case_id)
+            case = s._require_case(conn, case_id)
+            share = _sharing(conn, case_id)
+            rows = conn.execute(
+                sa.select(
+                    t.sectors.c.id,
+                    t.sectors.c.code,
+                    t.sectors.c.status,
+                    t.sectors.c.status_changed_at,
+                    t.sectors.c.searched_at,
+                    t.sectors.c.origin,
+                    t.sectors.c.area_m2,
+                    fw.wkb_column(t.sectors.c.geom, self.backend),
+                    fw.wkb_column(t.sectors.c.not_searched_geom, self.backend),
+                ).where(
+                    t.sectors.c.case_id == case_id,
+                    t.sectors.c.share_with_family.is_(True),
+                    t.sectors.c.status.in_(
+                        ["ready", "assigned", "in_progress", "searched", "needs_re_search"]
+                    ),
+                    t.sectors.c.status_changed_at
+                    <= now - timedelta(minutes=share.family_delay_min),
+                )
+            ).all()
+            hazards = conn.execute(
+                sa.select(t.hazards.c.kind, fw.wkb_column(t.hazards.c.geom, self.backend))
+                .where(t.hazards.c.case_id == case_id)
+                .order_by(t.hazards.c.id)
+            ).all()
+            lkl = None
+            if share.family_lkl:
+                last = conn.execute(
+                    sa.select(t.sightings.c.lat, t.sightings.c.lon)
+                    .where(t.sightings.c.case_id == case_id, t.sightings.c.status == "verified")
+                    .order_by(t.sightings.c.seen_at.desc(), t.sightings.c.id.desc())
+                    .limit(1)
+                ).first()
+                lkl = (last.lat, last.lon) if last else (case.ipp_lat, case.ipp_lon)
+        today = to_london(now).date()
+        areas: list[FamilyArea] = []
+        if rows:
+            from geo.crs import geoms_to_lonlat
+
+            _, ground_bng = _ground_bng(rows)
+            ground = geoms_to_lonlat(ground_bng)
+            for r, g in zip(rows, ground, strict=True):
+                if r.status == "searched":
+                    day = to_london(r.searched_at or r.status_changed_at).date()
+                    group = "searched_today" if day == today else "searched_earlier"
+                elif r.status == "in_progress":
+                    group = "in_progress"
+                else:
+                    group = "planned"
+                areas.append(
+                    FamilyArea(
+                        code=r.code,
+                        group=group,
+                        geometry=g,
+                        last_searched_at=r.searched_at if r.status == "searched" else None,
+                        since=r.status_changed_at,
+                        volunteer=r.origin == fw.VOLUNTEER_ORIGIN,
+                        area_m2=float(r.area_m2),
+                    )
+                )
+        areas.sort(key=lambda a: (FAMILY_GROUPS.index(a.group), a.code))
+        from casefile.sectors import _decode
+
+        hz = tuple(
+            FamilyHazard(kind=h.kind, geometry=g)
+            for h, g in zip(hazards, _decode([h.geom for h in hazards]), strict=True)
+        ) if hazards else ()
+        return FamilyView(
+            reference=case.reference,
+            status=case.status,
+            areas=tuple(areas),
+            hazards=hz,
+            last_known=lkl,
+            as_of=now,
+        )
+
+    # ---------------------------------------------------------------- sending
+
+    def send_tip(
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        lat: float,
+        lon: float,
+        seen_at: datetime,
+        text: str,
+        contact: str = "",
+        idempotency_key: str | None = None,
+    ) -> Report:
+        """A family's tip: lands in the triage queue as an unverified "family" sighting."""
+        s = _s()
+        s._check_actor_shape(actor, perm.FAMILY_REPORT)
+        clean = s._clean_sighting(
+            {
+                "location": (lat, lon),
+                "seen_at": seen_at,
+                "source": "family",
+                "confidence": "low",
+                "status": "unverified",
+                "reported_by": "",
+                "reporter_contact": v.text("contact", contact, MAX_CONTACT),
+                "description": v.text("text", text, MAX_TIP_TEXT, required=True),
+            },
+            creating=True,
+        )
+        key = v.idempotency_key(idempotency_key)
+        tags = s.tag_points([clean["location"][0]], [clean["location"][1]])[0]
+        now = utcnow()
+        with self._idempotent(), self._writing() as conn:
+            s._require_case(conn, case_id)
+            self._authorize(conn, actor, perm.FAMILY_REPORT, case_id)
+            link = self._link(conn, actor)
+            existing = self._replay(conn, key, "report", actor)
+            if existing is not None:
+                return _report(conn, existing)
+            clean["reported_by"] = actor.display_name
+            sighting_id = conn.execute(
+                t.sightings.insert().values(
+                    case_id=case_id,
+                    **s._sighting_columns(clean),
+                    **tags,
+                    created_at=now,
+                    created_by_id=actor.user_id,
+                    updated_at=now,
+                    updated_by_id=actor.user_id,
+                    updated_by_name=actor.display_name,
+                    version=1,
+                )
+            ).inserted_primary_key[0]
+            report_id = conn.execute(
+                t.volunteer_reports.insert().values(
+                    case_id=case_id,
+                    kind="tip",
+                    link_id=link.link_id,
+                    sighting_id=sighting_id,
+                    note="",
+                    overlaps=[],
+                    status="new",
+                    created_at=now,
+                    created_by_id=actor.user_id,
+                    version=1,
+                )
+            ).inserted_primary_key[0]
+            self._remember(conn, key, "report", report_id, case_id, actor, now)
+            self._bump(conn, case_id)
+            self._audit_many(  # type: ignore[attr-defined]
+                conn,
+                actor,
+                now,
+                [
+                    (case_id, "sighting", sighting_id, "create",
+                     {k: (None, clean[k]) for k in s.SIGHTING_FIELDS}),
+                    (case_id, "report", report_id, "create",
+                     {"kind": (None, "tip"), "sighting_id": (None, sighting_id)}),
+                ],
+            )
+            return _report(conn, report_id)
+
+    def report_family_search(
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        searched_at: datetime,
+        geometry: Any = None,
+        track: Any = None,
+        note: str = "",
+        idempotency_key: str | None = None,
+    ) -> Report:
+        """"We searched here": a drawn outline (lon/lat, shapely or GeoJSON) or a GPS track
+        (path or ``(filename, bytes)``; swept :data:`TRACK_SWEEP_M` m either side).
+
+        Saved as a searched, volunteer-reported sector (unverified) shared with the
+        family; overlaps with the case's sectors are recorded for the coordinator,
+        never shown to the family.
+        """
+        s = _s()
+        s._check_actor_shape(actor, perm.FAMILY_REPORT)
+        if (geometry is None) == (track is None):
+            raise InvalidInput("Draw the area you searched, or upload the track of your walk.")
+        when = v.moment("searched_at", searched_at)
+        note = v.text("note", note, MAX_NOTE)
+        key = v.idempotency_key(idempotency_key)
+        if track is not None:
+            geometry = _track_outline(track)
+        lonlat, bng, _ = fw.clean_outlines([geometry], ["The area you searched"])
+        tags = fw.jurisdiction_rows(bng)[0]
+        now = utcnow()
+        with self._idempotent(), self._writing() as conn:
+            s._require_case(conn, case_id)
+            self._authorize(conn, actor, perm.FAMILY_REPORT, case_id)
+            link = self._link(conn, actor)
+            existing = self._replay(conn, key, "report", actor)
+            if existing is not None:
+                return _report(conn, existing)
+            n = fw.bump_now(conn, case_id)
+            index = self._case_index(conn, case_id, n - 1)
+            found = self._overlaps_with_stored(conn, index, bng).get(0, [])
+            overlaps = [
+                {"code": o.code, "status": o.status, "overlap_m2": round(o.overlap_m2, 1),
+                 "share": round(o.share, 4)}
+                for o in found
+            ]
+            counter = conn.execute(
+                sa.select(t.sector_counter.c.next_n).where(t.sector_counter.c.case_id == case_id)
+            ).scalar()
+            if counter is None:
+                conn.execute(t.sector_counter.insert().values(case_id=case_id, next_n=1))
+                counter = 1
+            code = f"S{int(counter)}"
+            conn.execute(
+                t.sector_counter.update()
+                .where(t.sector_counter.c.case_id == case_id)
+                .values(next_n=int(counter) + 1)
+            )
+            sector_id = conn.execute(
+                t.sectors.insert().values(
+                    case_id=case_id,
+                    code=code,
+                    name=f"Family search {code} (not checked)",
+                    origin=fw.VOLUNTEER_ORIGIN,
+                    priority=fw.DEFAULT_PRIORITY,
+                    notes="",
+                    share_with_family=True,
+                    status="searched",
+                    status_changed_at=now,
+                    searched_at=when,
+                    search_type="hasty",
+                    assurance="low",
+                    not_searched_reason="",
+                    re_search=False,
+                    re_search_reason="",
+                    overlap_kept_reason="family report" if found else "",
+                    geom=lonlat[0],
+                    **fw.box_values(lonlat[0], bng[0]),
+                    **tags,
+                    change_n=n,
+                    created_at=now,
+                    created_by_id=actor.user_id,
+                    updated_at=now,
+                    updated_by_id=actor.user_id,
+                    updated_by_name=actor.display_name,
+                    version=1,
+                )
+            ).inserted_primary_key[0]
+            report_id = conn.execute(
+                t.volunteer_reports.insert().values(
+                    case_id=case_id,
+                    kind="search",
+                    link_id=link.link_id,
+                    sector_id=sector_id,
+                    note=note,
+                    overlaps=overlaps,
+                    status="new",
+                    created_at=now,
+                    created_by_id=actor.user_id,
+                    version=1,
+                )
+            ).inserted_primary_key[0]
+            self._remember(conn, key, "report", report_id, case_id, actor, now)
+            self._audit_many(  # type: ignore[attr-defined]
+                conn,
+                actor,
+                now,
+                [
+                    (case_id, "sector", sector_id, "create", {
+                        "code": (None, code),
+                        "origin": (None, fw.VOLUNTEER_ORIGIN),
+                        "status": (None, "searched"),
+                        "searched_at": (None, when),
+                        "outline": (None, fw.outline_text(lonlat[0])),
+                        "area_m2": (None, round(float(shapely.area(bng[0])), 1)),
+                        "overlaps": (None, overlaps),
+                    }),
+                    (case_id, "report", report_id, "create",
+                     {"kind": (None, "search"), "note": (None, note)}),
+                ],
+            )
+            return _report(conn, report_id)
+
+    # ---------------------------------------------------------------- triage
+
+    def triage_queue(self, actor: Actor, case_id: int, *, include_reviewed: bool = False
+                     ) -> list[Report]:
+        """Tips and family searches of the case, newest first (new ones only by default)."""
+        s = _s()
+        s._check_actor_shape(actor, perm.TRIAGE)
+        with self._reading() as conn:
+            self._authorize(conn, actor, perm.TRIAGE, case_id)
+            q = sa.select(t.volunteer_reports.c.id).where(
+                t.volunteer_reports.c.case_id == case_id
+            )
+            if not include_reviewed:
+                q = q.where(t.volunteer_reports.c.status == "new")
+            ids = conn.execute(q.order_by(t.volunteer_reports.c.id.desc())).scalars().all()
+            return [_report(conn, i) for i in ids]
+
+    def review_report(
+        self,
+        actor: Actor,
+        report_id: int,
+        decision: str,
+        *,
+        version: int,
+        reason: str | None = None,
+    ) -> Report:
+        """Accept or dismiss a tip or family search (coordinators).
+
+        A tip's sighting becomes verified (accept) or dismissed; a dismissed family
+        search's sector is marked "needs re-search" so its ground counts as unsearched.
+        """
+        s = _s()
+        s._check_actor_shape(actor, perm.TRIAGE)
+        decision = v.choice("decision", decision, ("accepted", "dismissed"))
+        reason = v.text("reason", reason, 1000) or None
+        now = utcnow()
+        with self._writing() as conn:
+            row = fw.require_row(conn, t.volunteer_reports, report_id, "report", lock=True)
+            self._authorize(conn, actor, perm.TRIAGE, row.case_id)
+            if row.version != version:
+                raise InvalidInput(
+                    f"This report was already handled by {row.reviewed_by_name or 'someone'}"
+                    " — reload to see it."
+                )
+            if row.status != "new":
+                raise InvalidInput("This report was already handled.")
+            changes: list[tuple[int | None, str, int | None, str, dict]] = []
+            if row.kind == "tip" and row.sighting_id is not None:
+                status = "verified" if decision == "accepted" else "dismissed"
+                old = conn.execute(
+                    sa.select(t.sightings.c.status).where(t.sightings.c.id == row.sighting_id)
+                ).scalar()
+                if old is not None and old != status:
+                    conn.execute(
+                        t.sightings.update()
+                        .where(t.sightings.c.id == row.sighting_id)
+                        .values(status=status, updated_at=now, updated_by_id=actor.user_id,
+                                updated_by_name=actor.display_name,
+                                version=t.sightings.c.version + 1)
+                    )
+                    changes.append((row.case_id, "sighting", row.sighting_id, "update",
+                                    {"status": (old, status)}))
+            if row.kind == "search" and row.sector_id is not None and decision == "dismissed":
+                sec = conn.execute(
+                    sa.select(t.sectors.c.status).where(t.sectors.c.id == row.sector_id)
+                ).first()
+                if sec is not None and sec.status == "searched":
+                    n = fw.bump_now(conn, row.case_id)
+                    why = reason or "Family-reported search not accepted"
+                    conn.execute(
+                        t.sectors.update()
+                        .where(t.sectors.c.id == row.sector_id)
+                        .values(status="needs_re_search", status_changed_at=now, re_search=True,
+                                re_search_reason=why, change_n=n, updated_at=now,
+                                updated_by_id=actor.user_id,
+                                updated_by_name=actor.display_name,
+                                version=t.sectors.c.version + 1)
+                    )
+                    changes.append((row.case_id, "sector", row.sector_id, "status",
+                                    {"status": ("searched", "needs_re_search"),
+                                     "re_search_reason": (None, why)}))
+            conn.execute(
+                t.volunteer_reports.update()
+                .where(t.volunteer_reports.c.id == report_id)
+                .values(status=decision, reviewed_at=now, reviewed_by_name=actor.display_name,
+                        version=version + 1)
+            )
+            changes.append((row.case_id, "report", report_id, "review",
+                            {"status": ("new", decision)}))
+            self._bump(conn, row.case_id)
+            self._audit_many(conn, actor, now, changes, reason=reason)  # type: ignore[attr-defined]
+            return _report(conn, report_id)
+
+    def my_reports(self, actor: Actor, case_id: int) -> list[Report]:
+        """What this family link itself sent (so a family sees its tip was received)."""
+        s = _s()
+        s._check_actor_shape(actor, perm.FAMILY_REPORT)
+        with self._reading() as conn:
+            self._authorize(conn, actor, perm.FAMILY_REPORT, case_id)
+            link = self._link(conn, actor)
+            if link.case_id != case_id:
+                raise PermissionDenied("This link is for another case.")
+            ids = conn.execute(
+                sa.select(t.volunteer_reports.c.id)
+                .where(t.volunteer_reports.c.link_id == link.link_id)
+                .order_by(t.volunteer_reports.c.id.desc())
+            ).scalars().all()
+            return [_report(conn, i) for i in ids]
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _track_outline(track: Any) -> BaseGeometry:
+    """The ground a walker's GPS track covers: lines swept TRACK_SWEEP_M either side (lon/lat)."""
+    from geo import read_tracks
+    from geo.crs import geoms_to_bng, geoms_to_lonlat
+    from geo.errors import InputError
+
+    try:
+        lines = read_tracks(track)
+    except InputError as exc:
+        raise InvalidInput(str(exc)) from None
+    if lines.empty:
+        raise InvalidInput("The track file has no track in it.")
+    bng = geoms_to_bng(np.asarray(lines.geometry.values, dtype=object))
+    swept = shapely.union_all(shapely.buffer(bng, TRACK_SWEEP_M))
+    return geoms_to_lonlat(np.array([swept], dtype=object))[0]
+
+
+def _report(conn: sa.Connection, report_id: int) -> Report:
+    from casefile.sectors import _geom
+
+    row = conn.execute(
+        sa.select(
+            t.volunteer_reports,
+            t.users.c.display_name.label("from_name"),
+            t.sightings.c.lat,
+            t.sightings.c.lon,
+            t.sightings.c.seen_at,
+            t.sightings.c.description.label("text"),
+            t.sightings.c.reporter_contact.label("contact"),
+            t.sectors.c.code.label("sector_code"),
+            t.sectors.c.geom.label("sector_geom"),
+        )
+        .select_from(
+            t.volunteer_reports.outerjoin(
+                t.users, t.users.c.id == t.volunteer_reports.c.created_by_id
+            )
+            .outerjoin(t.sightings, t.sightings.c.id == t.volunteer_reports.c.sighting_id)
+            .outerjoin(t.sectors, t.sectors.c.id == t.volunteer_reports.c.sector_id)
+        )
+        .where(t.volunteer_reports.c.id == report_id)
+    ).one()
+    overlaps = row.overlaps
+    if isinstance(overlaps, str):
+        import json
+
+        overlaps = json.loads(overlaps)
+    return Report(
+        id=row.id,
+        case_id=row.case_id,
+        kind=row.kind,
+        status=row.status,
+        created_at=row.created_at,
+        from_name=row.from_name or "a private link",
+        note=row.note,
+        sighting_id=row.sighting_id,
+        sector_id=row.sector_id,
+        sector_code=row.sector_code,
+        overlaps=tuple(overlaps or ()),
+        lat=row.lat,
+        lon=row.lon,
+        seen_at=row.seen_at,
+        text=row.text or "",
+        contact=row.contact or "",
+        geometry=_geom(row.sector_geom) if row.sector_geom is not None else None,
+        reviewed_at=row.reviewed_at,
+        reviewed_by_name=row.reviewed_by_name,
+        version=row.version,
+    )

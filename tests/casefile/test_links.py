@@ -1,0 +1,195 @@
+"""Private links, coordinator sessions and sign-in throttling, on both backends."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from casefile import (
+    LINK_GONE,
+    Actor,
+    InvalidInput,
+    LinkGone,
+    PermissionDenied,
+    TooManyAttempts,
+    utcnow,
+)
+from casefile import schema as t
+from casefile.links import hash_token
+from tests.casefile.conftest import PASSWORD, make_case, make_coordinator
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def team(store, coord, case):
+    return store.create_team(coord, case.id, name="Red", org_type="met_bcu", lead_name="Alex")
+
+
+def _all_text(store) -> str:
+    """Every value of every table, as one string (to look for secrets)."""
+    out = []
+    with store.engine.connect() as conn:
+        for table in t.ALL_TABLES:
+            cols = [c for c in table.c if c.name not in ("geom",) and not c.name.endswith("_geom")]
+            for row in conn.execute(sa.select(*cols)):
+                out.append(json.dumps([str(x) for x in row]))
+    return "\n".join(out)
+
+
+def test_issue_open_and_token_stored_only_as_hash(store, coord, case):
+    issued = store.issue_link(coord, case.id, role="family", label="Mum's phone", days=3)
+    assert len(issued.token) >= 43  # 32 random bytes, base64url
+    assert issued.url("https://wayhome.example/") == f"https://wayhome.example/?link={issued.token}"
+    link = issued.link
+    assert (link.role, link.label, link.case_id, link.created_by_name) == (
+        "family", "Mum's phone", case.id, coord.display_name)
+    assert link.works() and timedelta(days=2.99) < link.expires_at - utcnow() <= timedelta(days=3)
+    everything = _all_text(store)
+    assert issued.token not in everything
+    assert hash_token(issued.token) in everything
+    session = store.open_link(issued.token, client_key="1.2.3.4")
+    assert (session.case_id, session.role, session.link_id) == (case.id, "family", link.id)
+    assert session.actor.role == "family" and "Mum" not in session.actor.display_name
+    assert store.links(coord, case.id)[0].last_used_at is not None
+    # the link's principal cannot sign in with any password
+    with store.engine.connect() as conn:
+        username = conn.execute(sa.select(t.users.c.username).where(
+            t.users.c.id == session.actor.user_id)).scalar_one()
+    assert store.authenticate(username, "!private-link") is None
+
+
+def test_label_is_personal_and_kept_out_of_the_audit_log(store, coord, case):
+    store.issue_link(coord, case.id, role="family", label="Nan's iPad 07700 900999")
+    with store.engine.connect() as conn:
+        logged = json.dumps([list(r) for r in conn.execute(
+            sa.select(t.audit_log.c.actor_name, t.audit_log.c.changes))])
+    assert "07700 900999" not in logged and "Nan" not in logged
+    (rec,) = store.audit_log(coord, case.id, entity="link")
+    assert rec.action == "issue" and rec.actor_name == coord.display_name
+    assert rec.personal["label"][1] == "Nan's iPad 07700 900999"
+
+
+def test_revoked_expired_and_unknown_links_get_one_message(store, coord, case, monkeypatch):
+    a = store.issue_link(coord, case.id, role="family", label="A")
+    b = store.issue_link(coord, case.id, role="family", label="B", days=1)
+    session = store.open_link(a.token)
+    view = store.family_view(session.actor, case.id)  # works while the link works
+    assert view.reference == case.reference
+    store.revoke_link(coord, a.link.id, reason="phone lost")
+    assert store.revoke_link(coord, a.link.id).revoked_by_name == coord.display_name  # repeat ok
+    for bad in (a.token, "x" * 43, b.token[:-1] + ("A" if b.token[-1] != "A" else "B")):
+        with pytest.raises(LinkGone) as err:
+            store.open_link(bad)
+        assert str(err.value) == LINK_GONE
+    # a session opened before revocation fails at its next call (next refresh)
+    with pytest.raises(PermissionDenied, match="no longer works"):
+        store.family_view(session.actor, case.id)
+    with pytest.raises(LinkGone):
+        store.link_poll(session.actor, case.id)
+    # expiry: move the clock past it
+    bs = store.open_link(b.token)
+    later = utcnow() + timedelta(days=1, minutes=1)
+    monkeypatch.setattr("casefile.links.utcnow", lambda: later)
+    monkeypatch.setattr("casefile.store.utcnow", lambda: later)
+    with pytest.raises(LinkGone):
+        store.open_link(b.token)
+    with pytest.raises(PermissionDenied, match="no longer works"):
+        store.family_view(bs.actor, case.id)
+
+
+def test_link_arguments_are_checked(store, coord, case, team):
+    with pytest.raises(InvalidInput, match="team"):
+        store.issue_link(coord, case.id, role="team_lead", label="Red lead")
+    with pytest.raises(InvalidInput, match="BCU or force"):
+        store.issue_link(coord, case.id, role="partner", label="City")
+    with pytest.raises(InvalidInput):
+        store.issue_link(coord, case.id, role="coordinator", label="x")
+    with pytest.raises(InvalidInput, match="days"):
+        store.issue_link(coord, case.id, role="family", label="x", days=1000)
+    with pytest.raises(InvalidInput, match="required"):
+        store.issue_link(coord, case.id, role="family", label="  ")
+    other = make_coordinator(store, "coord.b", "Coordinator B")
+    case_b = make_case(store, other, "CASE-B")
+    team_b = store.create_team(other, case_b.id, name="Blue", org_type="met_bcu")
+    with pytest.raises(InvalidInput, match="another case"):
+        store.issue_link(coord, case.id, role="team_lead", label="x", team_id=team_b.id)
+    with pytest.raises(PermissionDenied):  # not B's coordinator
+        store.issue_link(coord, case_b.id, role="family", label="x")
+    with pytest.raises(PermissionDenied):
+        store.links(coord, case_b.id)
+    link = store.issue_link(other, case_b.id, role="family", label="x").link
+    with pytest.raises(PermissionDenied):
+        store.revoke_link(coord, link.id)
+    lead = store.issue_link(coord, case.id, role="team_lead", label="Red", team_id=team.id)
+    partner = store.issue_link(coord, case.id, role="partner", label="City", unit="E23000001")
+    assert lead.link.team_name == "Red" and partner.link.unit.code == "E23000001"
+    # links cannot manage links
+    actor = store.open_link(lead.token).actor
+    with pytest.raises(PermissionDenied):
+        store.issue_link(actor, case.id, role="family", label="x")
+    with pytest.raises(PermissionDenied):
+        store.links(actor, case.id)
+
+
+def test_wrong_tokens_are_rate_limited_per_client_and_globally(store, coord, case, monkeypatch):
+    from wayhome import settings
+
+    good = store.issue_link(coord, case.id, role="family", label="A")
+    monkeypatch.setattr(settings, "THROTTLE_PER_CLIENT", 3)
+    for _ in range(3):
+        with pytest.raises(LinkGone):
+            store.open_link("wrong-token-" + "x" * 30, client_key="10.0.0.1")
+    with pytest.raises(TooManyAttempts):  # even the right token: this client must wait
+        store.open_link(good.token, client_key="10.0.0.1")
+    assert store.open_link(good.token, client_key="10.0.0.2").case_id == case.id
+    monkeypatch.setattr(settings, "THROTTLE_GLOBAL_PER_MIN", 3)
+    with pytest.raises(TooManyAttempts):  # everyone waits during a guessing run
+        store.open_link(good.token, client_key="10.0.0.3")
+    # the client's address is not stored, only a hash of it
+    assert "10.0.0.1" not in _all_text(store)
+
+
+def test_wrong_passwords_are_rate_limited_per_client_and_per_username(store, coord, monkeypatch):
+    from wayhome import settings
+
+    monkeypatch.setattr(settings, "THROTTLE_PER_CLIENT", 3)
+    assert store.sign_in("coord.a", PASSWORD, client_key="c1") == coord
+    for _ in range(3):
+        assert store.sign_in("coord.a", "wrong password!", client_key="c1") is None
+    with pytest.raises(TooManyAttempts):
+        store.sign_in("coord.a", PASSWORD, client_key="c1")
+    # per username too: another address cannot keep guessing the same account
+    with pytest.raises(TooManyAttempts):
+        store.sign_in("coord.a", PASSWORD, client_key="c2")
+
+
+def test_coordinator_session_survives_reload_until_it_ends_or_expires(store, coord, monkeypatch):
+    token = store.start_session(coord)
+    assert token not in _all_text(store)
+    assert store.open_session(token) == coord
+    assert store.open_session("nope" * 10) is None
+    later = utcnow() + timedelta(hours=10, minutes=1)
+    monkeypatch.setattr("casefile.links.utcnow", lambda: later)
+    assert store.open_session(token) is None  # a working day, then the password again
+    monkeypatch.undo()
+    token2 = store.start_session(coord)
+    store.end_session(token2)
+    assert store.open_session(token2) is None
+    with pytest.raises(PermissionDenied):
+        store.start_session(Actor(user_id=None, display_name="x", role="system"))
+
+
+def test_every_link_write_is_audited_with_its_actor(store, coord, case, team):
+    fam = store.open_link(store.issue_link(coord, case.id, role="family", label="A").token)
+    store.send_tip(fam.actor, case.id, lat=51.5033, lon=-0.1196,
+                   seen_at=utcnow() - timedelta(hours=1), text="Saw a boy in green")
+    recs = store.audit_log(coord, case.id)
+    by = {(r.entity, r.action): r for r in recs}
+    assert by[("report", "create")].actor_id == fam.actor.user_id
+    assert by[("report", "create")].actor_role == "family"
+    assert by[("sighting", "create")].actor_name == fam.actor.display_name
+    assert by[("link", "issue")].actor_id == coord.user_id

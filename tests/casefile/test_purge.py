@@ -1,0 +1,130 @@
+"""Case purge: every personal value gone from every table and column; searched ground kept."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from shapely.geometry import box
+
+from casefile import Actor, InvalidInput, LinkGone, PermissionDenied, utcnow
+from tests.casefile.conftest import make_case, sighting_kwargs
+
+pytestmark = pytest.mark.db
+
+PERSONAL = [
+    "Robin",  # the child's name
+    "Green school jumper",  # description for searchers
+    "Likes the river path",  # case notes
+    "Sam Passer-by",  # a sighting's reporter
+    "07700 900123",  # a reporter's contact
+    "Boy in green jumper by the river",  # a sighting's description
+    "Alex Leadperson",  # team lead's name
+    "07700 900456",  # team contact
+    "Broken glass by the lock",  # hazard note
+    "Passing to City for the Barbican",  # handover reason
+    "Insp. Ackname",  # who acknowledged
+    "Mum's phone",  # link label
+    "Saw him at the bus stop",  # tip text
+    "07700 900777",  # tip contact
+    "We walked the towpath",  # family search note
+    "Check the sheds",  # sector notes
+    "Garden locked by owner",  # what was not searched, and why
+    "Owner asked us twice",  # overlap kept reason
+]
+SQ = [box(-0.0995 + i * 0.002, 51.5135, -0.0988 + i * 0.002, 51.5140) for i in range(4)]
+
+
+def _every_value(store) -> str:
+    """Every value of every column of every table (geometry as WKB hex too)."""
+    out: list[str] = []
+    with store.engine.connect() as conn:
+        names = sa.inspect(conn).get_table_names()
+        for name in names:
+            table = sa.Table(name, sa.MetaData(), autoload_with=conn)
+            for row in conn.execute(sa.select(table)):
+                out.append(json.dumps([x.hex() if isinstance(x, bytes) else str(x)
+                                       for x in row]))
+    return "\n".join(out)
+
+
+def _fill(store, coord):
+    case = make_case(store, coord)
+    store.add_sighting(coord, case.id, **sighting_kwargs())
+    team = store.create_team(coord, case.id, name="Red", org_type="met_bcu",
+                             lead_name="Alex Leadperson", contact="07700 900456")
+    store.add_hazard(coord, case.id, kind="unsafe", geometry=SQ[3],
+                     note="Broken glass by the lock")
+    s1 = store.create_sector(coord, case.id, geometry=SQ[0], name="S-a", notes="Check the sheds")
+    s1 = store.assign_sector(coord, s1.id, team.id, version=s1.version)
+    lead = store.open_link(store.issue_link(coord, case.id, role="team_lead", label="Red lead",
+                                            team_id=team.id).token).actor
+    s1 = store.start_sector(lead, s1.id, version=s1.version)
+    s1 = store.finish_sector(lead, s1.id, version=s1.version, search_type="thorough",
+                             assurance="high", not_searched=SQ[0].buffer(-0.0002),
+                             not_searched_reason="Garden locked by owner")
+    s2 = store.create_sector(coord, case.id, geometry=SQ[0].buffer(0.0001), name="S-b",
+                             on_overlap="keep", reason="Owner asked us twice")
+    h = store.create_handover(coord, case.id, from_unit="E23000001",
+                              to_unit="city of london police",
+                              reason="Passing to City for the Barbican", sector_ids=[s1.id])
+    partner = store.open_link(store.issue_link(coord, case.id, role="partner", label="City",
+                                               unit="E23000001").token).actor
+    store.acknowledge_handover(coord, h.id, by_name="Insp. Ackname", version=h.version)
+    fam_link = store.issue_link(coord, case.id, role="family", label="Mum's phone")
+    fam = store.open_link(fam_link.token).actor
+    store.send_tip(fam, case.id, lat=51.5033, lon=-0.1196, seen_at=utcnow() - timedelta(hours=1),
+                   text="Saw him at the bus stop", contact="07700 900777",
+                   idempotency_key="tip-key-0001")
+    store.report_family_search(fam, case.id, geometry=SQ[1],
+                               searched_at=utcnow() - timedelta(hours=2),
+                               note="We walked the towpath")
+    return case, fam_link, [s1, s2], partner
+
+
+def test_purge_leaves_no_personal_value_anywhere_and_keeps_searched_ground(store, coord):
+    case, fam_link, _, _ = _fill(store, coord)
+    before = _every_value(store)
+    for value in PERSONAL:
+        assert value in before, f"test set-up did not store {value!r}"
+    ground_before = {(s.code, s.status, s.geometry.wkb, s.searched_at)
+                     for s in store.sectors(coord, case.id)}
+    system = Actor.system("test")
+    with pytest.raises(InvalidInput, match="closed"):
+        store.purge_case(system, case.id, force=True)
+    case = store.update_case(coord, case.id, version=case.version, status="closed")
+    with pytest.raises(InvalidInput, match="not due"):
+        store.purge_case(system, case.id)
+    assert store.purges_due(system) == []
+    with pytest.raises(PermissionDenied):  # coordinators cannot purge
+        store.purge_case(coord, case.id, force=True)
+    later = utcnow() + timedelta(days=31)
+    assert store.purges_due(system, now=later) == [(case.id, case.reference)]
+    result = store.purge_case(system, case.id, force=True)
+    assert result.rows["access_links"] == 3 and result.rows["audit_detail"] > 0
+    after = _every_value(store)
+    leaks = [v for v in PERSONAL if v in after]
+    assert leaks == []
+    # the searched-ground record stays
+    ground_after = {(s.code, s.status, s.geometry.wkb, s.searched_at)
+                    for s in store.sectors(coord, case.id)}
+    assert ground_after == ground_before
+    assert store.get_case(coord, case.id).home is None
+    # the links are gone; the purge is audited with its actor
+    with pytest.raises(LinkGone):
+        store.open_link(fam_link.token)
+    (rec,) = store.audit_log(coord, case.id, entity="case", limit=1)
+    assert (rec.action, rec.actor_role, rec.actor_name) == ("purge", "system", "test")
+    assert store.purges_due(system, now=later) == []
+
+
+def test_purge_leaves_other_cases_alone(store, coord):
+    case, *_ = _fill(store, coord)
+    other = make_case(store, coord, "CASE-B", child_name="Robin", description="Green school jumper")
+    store.update_case(coord, case.id, version=store.get_case(coord, case.id).version,
+                      status="closed")
+    store.purge_case(Actor.system("test"), case.id, force=True)
+    kept = store.get_case(coord, other.id)
+    assert (kept.child_name, kept.description) == ("Robin", "Green school jumper")
