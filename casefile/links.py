@@ -42,7 +42,7 @@ from casefile import fieldwork as fw
 from casefile import permissions as perm
 from casefile import schema as t
 from casefile import validate as v
-from casefile.errors import InvalidInput, PermissionDenied, StoreError
+from casefile.errors import InvalidInput, NotFound, PermissionDenied, StoreError
 from casefile.fieldwork import Handover, Hazard, Sector, Unit
 from casefile.permissions import Actor
 from casefile.records import Sighting
@@ -436,6 +436,21 @@ class LinksMixin:
             )
             link = _links(conn, sa.and_(t.access_links.c.id == link_id))[0]
         return IssuedLink(link=link, token=token)
+
+    def team_id_for(self, actor: Actor, case_id: int, name: str) -> int:
+        """The id of the case's team called ``name`` (for issuing a team lead's link)."""
+        s = _s()
+        s._check_actor_shape(actor, perm.LINK_MANAGE)
+        with self._reading() as conn:
+            s._require_case(conn, case_id)
+            self._authorize(conn, actor, perm.LINK_MANAGE, case_id)
+            found = conn.execute(
+                sa.select(t.teams.c.id).where(t.teams.c.case_id == case_id,
+                                              t.teams.c.name == name)
+            ).scalar()
+        if found is None:
+            raise NotFound(f"This case has no team called {name!r}.")
+        return int(found)
 
     def links(self, actor: Actor, case_id: int) -> list[PrivateLink]:
         """The case's private links, newest first (coordinators of the case)."""

@@ -6,6 +6,12 @@
     wayhome user add USERNAME --name "Full Name" [--case REF ...]
     wayhome user password USERNAME  set a new password
     wayhome backup [--dest DIR]     copy the whole store to a timestamped file
+    wayhome link issue --case REF --role family|team_lead|partner --label "Mum's phone"
+                       [--team NAME | --unit BCU-or-force] [--days N]
+                                    print a new private link (shown once)
+    wayhome link list --case REF    the case's links (never their tokens)
+    wayhome link revoke ID          stop a link now
+    wayhome purge --due | --case REF  remove personal data of closed cases (run daily)
 
 The database is ``--database-url`` if given, else ``DATABASE_URL`` /
 ``WAYHOME_DATABASE_URL``, else the SQLite file ``WAYHOME_SQLITE_PATH``.
@@ -129,6 +135,67 @@ def _cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_link(args: argparse.Namespace, out: TextIO) -> int:
+    from casefile import format_london_full
+    from wayhome import settings
+
+    system = Actor.system(f"wayhome link {args.link_command}")
+    store = open_store(args.database_url)
+    try:
+        if args.link_command == "issue":
+            case_id = store.case_id_for(system, args.case)
+            team_id = store.team_id_for(system, case_id, args.team) if args.team else None
+            issued = store.issue_link(
+                system, case_id, role=args.role, label=args.label, team_id=team_id,
+                unit=args.unit, days=args.days,
+            )
+            link = issued.link
+            out.write(
+                f"Link {link.id} ({link.role_label}, {args.case}) works until "
+                f"{format_london_full(link.expires_at)}. Send it privately; it is shown "
+                "only now:\n"
+            )
+            out.write(issued.url(args.base_url or settings.PUBLIC_URL) + "\n")
+            return 0
+        if args.link_command == "list":
+            case_id = store.case_id_for(system, args.case)
+            for link in store.links(system, case_id):
+                state = "works" if link.works() else ("revoked" if link.revoked_at else "expired")
+                whom = link.team_name or (link.unit.name if link.unit else "")
+                used = format_london_full(link.last_used_at) if link.last_used_at else "never"
+                out.write(
+                    f"{link.id}\t{link.role_label}\t{whom}\t{link.label!r}\t{state}\t"
+                    f"until {format_london_full(link.expires_at)}\tlast used {used}\n"
+                )
+            return 0
+        link = store.revoke_link(system, args.id)
+        out.write(f"Link {link.id} revoked; pages open on it stop at their next refresh.\n")
+        return 0
+    finally:
+        store.close()
+
+
+def _cmd_purge(args: argparse.Namespace, out: TextIO) -> int:
+    system = Actor.system("wayhome purge")
+    store = open_store(args.database_url)
+    try:
+        if args.case:
+            todo = [(store.case_id_for(system, args.case), args.case)]
+        else:
+            todo = store.purges_due(system)
+        for case_id, reference in todo:
+            result = store.purge_case(system, case_id, force=bool(args.case))
+            out.write(
+                f"Case {reference}: personal data removed ({sum(result.rows.values())} rows "
+                "cleared); the searched-ground record stays.\n"
+            )
+        if not todo:
+            out.write("No case is due for purging.\n")
+    finally:
+        store.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wayhome",
@@ -170,6 +237,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     backup = sub.add_parser("backup", help="copy the whole store to a timestamped file")
     backup.add_argument("--dest", default=None, help="folder (default: WAYHOME_BACKUP_DIR)")
+
+    link = sub.add_parser("link", help="private links for team leads, families, partner units")
+    link_sub = link.add_subparsers(dest="link_command", required=True)
+    issue = link_sub.add_parser("issue", help="make a new private link and print it once")
+    issue.add_argument("--case", required=True, metavar="REFERENCE")
+    issue.add_argument("--role", required=True, choices=["family", "team_lead", "partner"])
+    issue.add_argument("--label", required=True, help="whose link it is, e.g. \"Mum's phone\"")
+    issue.add_argument("--team", default=None, help="team name (team_lead links)")
+    issue.add_argument("--unit", default=None, help="BCU or force, code or name (partner links)")
+    issue.add_argument("--days", type=float, default=None, help="how long it works")
+    issue.add_argument("--base-url", default=None, help="the app's address (WAYHOME_PUBLIC_URL)")
+    listing = link_sub.add_parser("list", help="list a case's links (never their tokens)")
+    listing.add_argument("--case", required=True, metavar="REFERENCE")
+    revoke = link_sub.add_parser("revoke", help="stop a link now")
+    revoke.add_argument("id", type=int)
+
+    purge = sub.add_parser("purge", help="remove personal data of closed cases")
+    which = purge.add_mutually_exclusive_group(required=True)
+    which.add_argument("--due", action="store_true",
+                       help="every case closed more than WAYHOME_PURGE_AFTER_DAYS ago")
+    which.add_argument("--case", metavar="REFERENCE", help="one closed case, now")
     return parser
 
 
@@ -193,6 +281,10 @@ def main(
             return _cmd_user_password(args, out, stdin)
         if args.command == "backup":
             return _cmd_backup(args, out)
+        if args.command == "link":
+            return _cmd_link(args, out)
+        if args.command == "purge":
+            return _cmd_purge(args, out)
     except StoreError as exc:
         sys.stderr.write(f"wayhome: {exc}\n")
         return 1

@@ -58,6 +58,9 @@ THROTTLE_PER_CLIENT : int
 THROTTLE_GLOBAL_PER_MIN : int
     ``WAYHOME_THROTTLE_GLOBAL_PER_MIN``; default 300. Failures from everyone within one
     minute before every further attempt waits (a distributed guessing run).
+PUBLIC_URL : str
+    ``WAYHOME_PUBLIC_URL``; default ``http://localhost:8501``. The address people open
+    the app at; ``wayhome link issue`` prints private links under it.
 PURGE_AFTER_DAYS : float
     ``WAYHOME_PURGE_AFTER_DAYS``; default 30. A case closed this long ago has every
     personal value removed by ``wayhome purge --due`` (run it daily, e.g. from cron);
@@ -103,3 +106,4 @@ THROTTLE_WINDOW_MIN: float = float(os.environ.get("WAYHOME_THROTTLE_WINDOW_MIN",
 THROTTLE_PER_CLIENT: int = int(os.environ.get("WAYHOME_THROTTLE_PER_CLIENT", "10"))
 THROTTLE_GLOBAL_PER_MIN: int = int(os.environ.get("WAYHOME_THROTTLE_GLOBAL_PER_MIN", "300"))
 PURGE_AFTER_DAYS: float = float(os.environ.get("WAYHOME_PURGE_AFTER_DAYS", "30"))
+PUBLIC_URL: str = os.environ.get("WAYHOME_PUBLIC_URL", "http://localhost:8501")

@@ -193,3 +193,29 @@ def test_every_link_write_is_audited_with_its_actor(store, coord, case, team):
     assert by[("report", "create")].actor_role == "family"
     assert by[("sighting", "create")].actor_name == fam.actor.display_name
     assert by[("link", "issue")].actor_id == coord.user_id
+
+
+def test_command_line_issues_lists_and_revokes_links(store, store_url, coord, case, team):
+    import io
+
+    from wayhome.cli import main
+
+    out = io.StringIO()
+    assert main(["--database-url", store_url, "link", "issue", "--case", case.reference,
+                 "--role", "team_lead", "--label", "Red lead phone", "--team", "Red",
+                 "--days", "2", "--base-url", "https://wayhome.example"], out=out) == 0
+    url = out.getvalue().strip().splitlines()[-1]
+    assert url.startswith("https://wayhome.example/?link=")
+    token = url.split("=", 1)[1]
+    session = store.open_link(token)
+    assert (session.role, session.team_id) == ("team_lead", team.id)
+    out = io.StringIO()
+    assert main(["--database-url", store_url, "link", "list", "--case", case.reference],
+                out=out) == 0
+    assert "Red lead phone" in out.getvalue() and token not in out.getvalue()
+    assert main(["--database-url", store_url, "link", "revoke", str(session.link_id)],
+                out=io.StringIO()) == 0
+    with pytest.raises(LinkGone):
+        store.open_link(token)
+    (rec,) = [r for r in store.audit_log(coord, case.id, entity="link") if r.action == "revoke"]
+    assert rec.actor_role == "system" and rec.actor_name == "wayhome link revoke"
