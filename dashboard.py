@@ -9,6 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.link_entry import link_pages
 from app_pages.session import current_actor
 
 # A local file: Material or emoji icons would make the browser fetch the favicon
@@ -25,7 +26,13 @@ st.set_page_config(
 # --- Who is this? -----------------------------------------------------------------
 # A coordinator signs in with a username and password (app_pages/login.py); the
 # store re-checks the actor on every call, so these page lists are convenience,
-# not the security boundary. Private links for teams and families come later.
+# not the security boundary.
+# A private link (?link=<opaque token>) opens only its case and role: checked with
+# the store on every run (app_pages/link_entry.py), its own page and nothing else.
+link_nav = link_pages()
+if link_nav is not None:
+    st.navigation(link_nav, position="hidden").run()
+    st.stop()
 actor = current_actor()
 
 # Public pages: anyone who can reach the app sees these; no personal data on them.
@@ -63,10 +70,34 @@ if actor is not None and actor.role == "coordinator":
             url_path="sectors",
         ),
         st.Page(
+            "app_pages/sector_tools.py",
+            title="Make sectors",
+            icon=":material/add_box:",
+            url_path="make-sectors",
+        ),
+        st.Page(
+            "app_pages/handover.py",
+            title="Handover",
+            icon=":material/swap_horiz:",
+            url_path="handover",
+        ),
+        st.Page(
             "app_pages/audit_log.py",
             title="Audit log",
             icon=":material/history:",
             url_path="audit-log",
+        ),
+        st.Page(
+            "app_pages/triage.py",
+            title="Triage",
+            icon=":material/inbox:",
+            url_path="triage",
+        ),
+        st.Page(
+            "app_pages/links.py",
+            title="Private links",
+            icon=":material/link:",
+            url_path="links",
         ),
     ]
 if actor is None:

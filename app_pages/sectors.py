@@ -633,12 +633,14 @@ def duplication_tab(case_id: int) -> None:
 
 case = case_or_stop(actor, "Sectors")
 st.title(f"Sectors · {markdown_text(case.reference)}")
+# always one slot each, so a message never shifts the map (a shift would remount it)
+flash_slot, error_slot = st.empty(), st.empty()
 flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
-    st.success(flash)
+    flash_slot.success(flash)
 error = st.session_state.pop("action_error", None)
 if error:
-    st.error(error)
+    error_slot.error(error)
 
 try:
     live = _read_case(case.id)

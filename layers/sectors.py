@@ -59,6 +59,7 @@ __all__ = [
     "candidate_layer",
     "details_html",
     "hazards_layer",
+    "preview_layer",
     "sector_details",
     "sector_label",
     "sector_legend_html",
@@ -654,3 +655,30 @@ def sector_legend_html(*, open_: bool = True) -> str:
         f'<details{" open" if open_ else ""}><summary>Sectors</summary>'
         f'<ul>{"".join(rows)}</ul><div class="wayhome-credit">{safe_text(note)}</div></details>'
     )
+
+
+def preview_layer(
+    geoms: Sequence[BaseGeometry], labels: Sequence[str], *, name: str = "Preview"
+) -> folium.FeatureGroup:
+    """Shapes about to be saved (a grid, picked wards, an imported file), not saved yet.
+
+    Drawn like a drawing waiting to be saved (dark dashed outline, yellow fill),
+    labelled from zoom :data:`LABEL_ZOOM`; on a canvas when there are many.
+    ``labels`` are escaped here.
+    """
+    geoms = list(geoms)
+    shapes = _rounded(geoms)
+    points = _label_points(geoms)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": geom,
+            "properties": {"style": "candidate", "under": False,
+                           "label": safe_text(label), "lc": "", "lp": lp},
+        }
+        for geom, label, lp in zip(shapes, labels, points, strict=True)
+    ]
+    group = folium.FeatureGroup(name=safe_text(name), control=False)
+    _SectorScript(_collection(features), {"candidate": CANDIDATE_STYLE}, CANDIDATE_STYLE,
+                  canvas=len(geoms) >= CANVAS_FROM).add_to(group)
+    return group

@@ -118,7 +118,7 @@ def draw_polygon(frame: FrameLocator, points: list[tuple[int, int]]) -> None:
 
 def test_draw_a_sector_then_an_overlapping_one(page: Page, sector_app: SectorApp, hermetic):
     sign_in(page, sector_app.url)
-    page.get_by_role("link", name="Sectors").click()
+    page.get_by_role("link", name="Sectors", exact=True).click()
     wait_for_app_run(page)
     expect(page.get_by_role("heading", name=re.compile("^Sectors"))).to_be_visible()
     frame = wait_for_map(page)
@@ -192,7 +192,7 @@ def test_draw_a_sector_then_an_overlapping_one(page: Page, sector_app: SectorApp
 def test_cancel_drops_the_overlapping_drawing(page: Page, sector_app: SectorApp, hermetic):
     before = len(stored_sectors(sector_app))
     sign_in(page, sector_app.url)
-    page.get_by_role("link", name="Sectors").click()
+    page.get_by_role("link", name="Sectors", exact=True).click()
     wait_for_app_run(page)
     frame = wait_for_map(page)
     expect(frame.get_by_role("link", name="Draw a polygon")).to_be_visible(timeout=20_000)
@@ -209,3 +209,52 @@ def test_cancel_drops_the_overlapping_drawing(page: Page, sector_app: SectorApp,
     page.wait_for_timeout(1_000)
     assert len(stored_sectors(sector_app)) == before
     hermetic.assert_clean()
+
+
+def test_grid_is_previewed_then_saved_and_handover_acknowledged(
+    page: Page, sector_app: SectorApp, hermetic
+):
+    before = len(stored_sectors(sector_app))
+    sign_in(page, sector_app.url)
+    page.get_by_role("link", name="Make sectors").click()
+    wait_for_app_run(page)
+    wait_for_map(page)
+    page.get_by_text("a ring round the last-known location").click()
+    page.get_by_label("Ring radius (metres)").fill("300")
+    page.get_by_label("Cell size (metres)").fill("200")
+    page.get_by_role("button", name="Preview the grid").click()
+    wait_for_app_run(page)
+    box = page.locator(".st-key-tools_preview_box")
+    expect(box).to_contain_text(re.compile(r"Preview: \d+ new sectors \(not saved\)"))
+    expect(map_frame_path(page, "wayhome-candidate").first).to_be_attached(timeout=15_000)
+    assert len(stored_sectors(sector_app)) == before  # a preview saves nothing
+    screenshot(page, "make-sectors-grid-preview")
+    page.get_by_role("button", name="Save these sectors").click()
+    wait_for_app_run(page)
+    # if the ring reaches sectors drawn earlier, the store refuses first: clip
+    if box.get_by_text(re.compile("Overlap — not saved")).count():
+        box.get_by_text("clip to the ground not yet covered").click()
+        box.get_by_role("button", name="Confirm").click()
+        wait_for_app_run(page)
+    expect(page.get_by_text(re.compile(r"Saved \d+ sectors"))).to_be_visible(timeout=30_000)
+    after = stored_sectors(sector_app)
+    assert len(after) > before
+    assert {s.origin for s in after[before:]} == {"grid"}
+
+    page.get_by_role("link", name="Handover").click()
+    wait_for_app_run(page)
+    wait_for_map(page)
+    page.get_by_label("Reason").fill("Route crossed the BCU line")
+    page.get_by_role("button", name="Record handover").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text("Handover recorded")).to_be_visible()
+    page.get_by_label(re.compile("^Acknowledged for")).fill("PS Example")
+    page.get_by_role("button", name="Record acknowledgement").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile("Acknowledged by PS Example"))).to_be_visible()
+    screenshot(page, "handover")
+    hermetic.assert_clean()
+
+
+def map_frame_path(page: Page, cls: str):
+    return page.frame_locator('iframe[title="streamlit_folium.st_folium"]').locator(f"path.{cls}")

@@ -1,0 +1,149 @@
+"""Handover (coordinators): what one BCU or force hands to another, and who acknowledged it.
+
+Pick a unit (a Met BCU or a police force) and a distance: the page lists the
+case's sectors searched, in progress or planned in that unit's area or within
+that distance of it, and draws them on the map. A coordinator records a
+handover (from unit, to unit, reason, attached sectors); the receiving unit's
+acknowledgement (who, when) is recorded by a coordinator on its behalf, naming
+the person, until receiving units have their own access.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.forms import form_key, london_moment, london_now, renew_form_key
+from app_pages.live_map import feature_groups_script, live_folium
+from app_pages.sector_common import base_url_path, case_or_stop, sector_base_map, units
+from app_pages.session import require_actor, show_store_error, store
+from casefile import StoreError, format_london_full
+from geo.errors import InputError
+from layers.escape import markdown_text
+from layers.sectors import SECTOR_STYLES, sectors_layer
+
+GROUPS = {
+    "searched": ("searched", "needs_re_search"),
+    "in progress": ("in_progress",),
+    "planned": ("draft", "ready", "assigned", "suspended"),
+}
+
+actor = require_actor()
+db = store()
+
+case = case_or_stop(actor, "Handover")
+st.title(f"Handover · {markdown_text(case.reference)}")
+# always one slot, so a message never shifts the map (a shift would remount it)
+flash_slot = st.empty()
+flash = st.session_state.pop("handover_flash", None)
+if flash:
+    flash_slot.success(flash)
+
+all_units = {**units()["bcu"], **units()["force"]}
+c1, c2 = st.columns([3, 1])
+unit = c1.selectbox("BCU or police force", list(all_units), format_func=all_units.get,
+                    key="handover_unit")
+within = c2.number_input("…and within (metres)", min_value=0, max_value=20_000, value=500,
+                         step=100, key="handover_within")
+try:
+    near = db.sectors_near_unit(actor, case.id, unit, within_m=float(within))
+    teams = {t.id: t.name for t in db.teams(actor, case.id)}
+except (StoreError, InputError) as exc:
+    show_store_error(exc)
+    st.stop()
+
+cols = st.columns(3)
+for col, (title, statuses) in zip(cols, GROUPS.items(), strict=True):
+    col.metric(title.capitalize(), sum(1 for u in near if u.sector.status in statuses))
+
+map_col, list_col = st.columns([3, 2], gap="medium")
+with map_col:
+    live_folium(sector_base_map(base_url_path()), key="handover_map", center=case.ipp, zoom=12,
+                feature_group_to_add=feature_groups_script(
+                    [sectors_layer([u.sector for u in near], teams)]),
+                returned_objects=[], height=480)
+with list_col:
+    if near:
+        st.dataframe(pd.DataFrame([
+            {
+                "ID": u.sector.code,
+                "Status": SECTOR_STYLES[u.sector.status].label
+                if u.sector.status in SECTOR_STYLES else u.sector.status,
+                "Team": teams.get(u.sector.team_id, "") if u.sector.team_id else "",
+                "Where": "inside" if u.inside else f"{u.distance_m:,.0f} m away",
+                "Share in unit": f"{u.share_in_unit:.0%}",
+                "Straddles": u.sector.straddles,
+            }
+            for u in near
+        ]), hide_index=True, use_container_width=True, height=400)
+    else:
+        st.info(f"No sector of this case lies in {all_units[unit]} or within {within:,} m.")
+
+st.subheader("Record a handover")
+with st.form("new_handover"):
+    c1, c2 = st.columns(2)
+    src = c1.selectbox("From", list(all_units), format_func=all_units.get,
+                       index=list(all_units).index(unit))
+    keys = list(all_units)
+    dst = c2.selectbox("To", keys, format_func=all_units.get,
+                       index=(keys.index(unit) + 1) % len(keys))
+    reason = st.text_input("Reason", placeholder="e.g. child's route crossed into the City")
+    attach = st.multiselect("Attach sectors", [u.sector.id for u in near],
+                            default=[u.sector.id for u in near],
+                            format_func={u.sector.id: u.sector.code for u in near}.get)
+    if st.form_submit_button("Record handover", type="primary"):
+        try:
+            h = db.create_handover(actor, case.id, from_unit=src, to_unit=dst, reason=reason,
+                                   sector_ids=attach, idempotency_key=form_key("handover"))
+        except (StoreError, InputError) as exc:
+            show_store_error(exc)
+        else:
+            renew_form_key("handover")
+            st.session_state["handover_flash"] = (
+                f"Handover recorded: {h.from_unit.name} → {h.to_unit.name}, "
+                f"{len(h.sector_codes)} sector(s)."
+            )
+            st.rerun()
+
+st.subheader("Handovers of this case")
+try:
+    handovers = db.handovers(actor, case.id)
+except StoreError as exc:
+    show_store_error(exc)
+    st.stop()
+if not handovers:
+    st.caption("None yet.")
+for h in handovers:
+    with st.container(border=True):
+        st.markdown(
+            f"**{markdown_text(h.from_unit.name)} → {markdown_text(h.to_unit.name)}** · "
+            f"{format_london_full(h.created_at)} by {markdown_text(h.created_by_name)}  \n"
+            f"{markdown_text(h.reason)}  \nSectors: "
+            f"{markdown_text(', '.join(h.sector_codes) or 'none')}"
+        )
+        if h.acknowledged:
+            st.success(
+                f"Acknowledged by {markdown_text(h.acknowledged_by)} at "
+                f"{format_london_full(h.acknowledged_at)} (recorded by "
+                f"{markdown_text(h.acknowledged_recorded_by)})"
+            )
+            continue
+        with st.form(f"ack_{h.id}_{h.version}"):
+            c1, c2, c3 = st.columns([2, 1, 1])
+            who = c1.text_input(f"Acknowledged for {h.to_unit.name} by (name)")
+            day, at = london_now()
+            day = c2.date_input("On", value=day, format="DD/MM/YYYY")
+            at = c3.time_input("At (London)", value=at, step=60)
+            if st.form_submit_button("Record acknowledgement"):
+                try:
+                    when = london_moment(day, at, "Acknowledged at")
+                    if when <= h.created_at < when + timedelta(minutes=1):
+                        when = None  # "this minute" (the form shows minutes): now
+                    db.acknowledge_handover(actor, h.id, by_name=who, version=h.version, at=when)
+                except (StoreError, InputError) as exc:
+                    show_store_error(exc)
+                else:
+                    st.session_state["handover_flash"] = "Acknowledgement recorded."
+                    st.rerun()

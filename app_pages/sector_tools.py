@@ -1,0 +1,253 @@
+"""Make sectors (coordinators): a grid, wards or neighbourhoods, or a file — previewed first.
+
+Nothing is saved until the coordinator has seen the new sectors on the map and
+in a table (with notes such as "CRS assumed"). Saving goes through the store in
+one transaction with a progress bar; if new sectors overlap the case's sectors
+(or each other) the store refuses and the page offers keep (with a reason,
+audited), clip to the ground not yet covered, or cancel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import shapely
+import streamlit as st
+
+from app_pages.forms import form_key, renew_form_key
+from app_pages.live_map import feature_groups_script, live_folium
+from app_pages.sector_common import (
+    base_url_path,
+    case_or_stop,
+    layer_shapes,
+    picklist,
+    sector_base_map,
+)
+from app_pages.session import require_actor, show_store_error, store
+from casefile import NewSector, OverlapWarning, StoreError
+from geo.errors import InputError
+from layers.draw import clear_drawings_layer, is_drawing
+from layers.escape import markdown_text
+from layers.sectors import preview_layer, sectors_layer
+
+PREVIEW_KEY = "tools_preview"
+AREA_KEY = "tools_drawn_area"
+MAP_KEY = "tools_map"
+FLASH_KEY = "tools_flash"
+UPLOAD_TYPES = ["geojson", "json", "kml", "kmz", "gpx", "zip", "gpkg"]
+MAX_PREVIEW_ROWS = 500
+
+actor = require_actor()
+db = store()
+
+
+def _on_map() -> None:
+    value = st.session_state.get(MAP_KEY) or {}
+    feature = value.get("last_active_drawing") if isinstance(value, dict) else None
+    if is_drawing(feature):
+        st.session_state[AREA_KEY] = feature["geometry"]
+
+
+def _set_preview(origin: str, geoms: list, names: list[str], notes: list[str]) -> None:
+    st.session_state[PREVIEW_KEY] = {
+        "origin": origin, "geoms": geoms, "names": names, "notes": notes,
+        "key": form_key("tools_save"),
+    }
+
+
+def ring_area(lat: float, lon: float, radius_m: float) -> Any:
+    """A circle of ``radius_m`` metres (measured in British National Grid) as lon/lat."""
+    from geo.crs import geoms_to_bng, geoms_to_lonlat
+
+    centre = geoms_to_bng(shapely.Point(lon, lat))
+    return geoms_to_lonlat(shapely.buffer(centre, float(radius_m), quad_segs=32))
+
+
+def grid_tool(case_id: int) -> None:
+    from geo.grid import make_grid
+    from geo.jurisdiction import cutting_areas
+    from geo.shapes import shape_from_geojson
+
+    with st.form("grid"):
+        c1, c2 = st.columns(2)
+        shape = c1.radio("Cells", ["square", "hex"], horizontal=True,
+                         format_func={"square": "squares", "hex": "hexagons"}.get)
+        cell = c2.number_input("Cell size (metres)", min_value=25, max_value=5000, value=250,
+                               step=25)
+        over = st.radio(
+            "Over",
+            ["drawn", "ring", "borough", "bcu"],
+            format_func={"drawn": "the polygon drawn on the map above",
+                         "ring": "a ring round the last-known location",
+                         "borough": "a borough", "bcu": "a BCU"}.get,
+        )
+        c1, c2 = st.columns(2)
+        radius = c1.number_input("Ring radius (metres)", min_value=50, max_value=20_000,
+                                 value=800, step=50)
+        boroughs, bcus = picklist("borough"), picklist("bcu")
+        unit = c2.selectbox("Borough or BCU", [*boroughs, *bcus],
+                            format_func=lambda c: boroughs.get(c) or bcus.get(c, c))
+        cut = st.checkbox("Cut at BCU and force boundaries (no cell straddles two)", value=True)
+        go = st.form_submit_button("Preview the grid")
+    if not go:
+        return
+    try:
+        if over == "drawn":
+            drawn = st.session_state.get(AREA_KEY)
+            if not drawn:
+                raise InputError("Draw the area on the map first (polygon or rectangle tool).")
+            area, _ = shape_from_geojson(drawn, what="grid area")
+        elif over == "ring":
+            lk = db.load_case(actor, case_id).last_known()
+            area = ring_area(lk.lat, lk.lon, radius)
+        else:
+            layer = "borough" if unit in boroughs else "bcu"
+            area = layer_shapes(layer, [unit])[0][2]
+        with st.spinner("Making the grid…"):
+            grid = make_grid(area, float(cell), shape=shape,
+                             cut_by=cutting_areas() if cut else None)
+    except (InputError, StoreError) as exc:
+        show_store_error(exc)
+        return
+    names = [f"Grid {i}" for i in grid["id"].astype(str)]
+    notes = [f"{len(grid):,} cells of {cell:g} m" + (", cut at BCU and force boundaries"
+                                                     if cut else "")]
+    _set_preview("grid", list(grid.geometry), names, notes)
+
+
+def pick_tool() -> None:
+    layer = st.radio("Ready-made areas", ["ward", "neighbourhood"], horizontal=True,
+                     format_func={"ward": "wards (2018)",
+                                  "neighbourhood": "Met neighbourhoods"}.get)
+    options = picklist(layer)
+    codes = st.multiselect("Pick them", list(options), format_func=options.get,
+                           key=f"pick_{layer}")
+    if st.button("Preview the picked areas", disabled=not codes):
+        shapes = layer_shapes(layer, codes)
+        _set_preview(layer, [g for _, _, g in shapes], [n for _, n, _ in shapes],
+                     [f"{len(shapes)} {layer}s as sectors"])
+
+
+def import_tool() -> None:
+    from geo.sector_files import read_sectors
+
+    upload = st.file_uploader(
+        "GeoJSON, KML/KMZ, GPX, zipped shapefile or GeoPackage (any coordinate system)",
+        type=UPLOAD_TYPES, key="tools_upload",
+    )
+    if upload is None or not st.button("Preview the file"):
+        return
+    try:
+        gdf = read_sectors((upload.name, upload.getvalue()))
+    except InputError as exc:
+        st.error(f"{upload.name}: {exc}")
+        return
+    names = [str(n) if n else f"Imported {i + 1}"
+             for i, n in enumerate(gdf["name"] if "name" in gdf.columns else [""] * len(gdf))]
+    _set_preview("imported", list(gdf.geometry), names,
+                 [*gdf.attrs.get("notes", []), f"{len(gdf):,} polygons read from {upload.name}"])
+
+
+def _save(case_id: int, preview: dict[str, Any], on_overlap: str | None, reason: str) -> None:
+    bar = st.progress(0.0, text="Saving…")
+
+    def progress(done: int, total: int, stage: str) -> None:
+        share = min(done / max(total, 1), 1.0)
+        bar.progress(share, text=f"{stage.capitalize()}… {done:,}/{total:,}")
+
+    items = [NewSector(geometry=g, name=n[:200], origin=preview["origin"],
+                       idempotency_key=f"{preview['key'][:40]}-{i}")
+             for i, (g, n) in enumerate(zip(preview["geoms"], preview["names"], strict=True))]
+    try:
+        saved = db.create_sectors(actor, case_id, items, on_overlap=on_overlap,
+                                  reason=reason or None, progress=progress)
+    except OverlapWarning as exc:
+        bar.empty()
+        preview["overlap"] = str(exc)
+        preview["overlapping"] = len(exc.by_item)
+        return
+    except (StoreError, InputError) as exc:
+        bar.empty()
+        show_store_error(exc)
+        return
+    kept = [s for s in saved if s is not None]
+    st.session_state.pop(PREVIEW_KEY, None)
+    renew_form_key("tools_save")
+    codes = f"{kept[0].code}–{kept[-1].code}" if kept else "none"
+    st.session_state[FLASH_KEY] = (
+        f"Saved {len(kept):,} sectors ({codes})"
+        + (f"; {len(saved) - len(kept)} clipped to nothing" if len(kept) < len(saved) else "")
+        + "."
+    )
+    st.rerun()
+
+
+def preview_panel(case_id: int) -> None:
+    preview = st.session_state.get(PREVIEW_KEY)
+    if not preview:
+        return
+    with st.container(border=True, key="tools_preview_box"):
+        st.subheader(f"Preview: {len(preview['geoms']):,} new sectors (not saved)")
+        for note in preview["notes"]:
+            st.info(note)
+        table = pd.DataFrame({"Name": preview["names"][:MAX_PREVIEW_ROWS]})
+        st.dataframe(table, hide_index=True, height=180, use_container_width=True)
+        if preview.get("overlap"):
+            st.warning(f"**Overlap — not saved.** {markdown_text(preview['overlap'])}")
+            choice = st.radio("What now?", ["keep", "clip", "cancel"], horizontal=True,
+                              format_func={"keep": "keep them anyway (reason)",
+                                           "clip": "clip to the ground not yet covered",
+                                           "cancel": "cancel"}.get, key="tools_choice")
+            reason = st.text_input("Why cover this ground again?", key="tools_reason")
+            if st.button("Confirm", type="primary"):
+                if choice == "cancel":
+                    st.session_state.pop(PREVIEW_KEY, None)
+                    st.rerun()
+                _save(case_id, preview, choice, reason)
+            return
+        c1, c2 = st.columns(2)
+        if c1.button("Save these sectors", type="primary"):
+            _save(case_id, preview, None, "")
+        if c2.button("Discard the preview"):
+            st.session_state.pop(PREVIEW_KEY, None)
+            st.rerun()
+
+
+# ---------------------------------------------------------------------- page
+
+case = case_or_stop(actor, "Make sectors")
+st.title(f"Make sectors · {markdown_text(case.reference)}")
+# always one slot, so a message never shifts the map (a shift would remount it)
+flash_slot = st.empty()
+flash = st.session_state.pop(FLASH_KEY, None)
+if flash:
+    flash_slot.success(flash)
+
+try:
+    sectors = db.sectors(actor, case.id)
+except StoreError as exc:
+    show_store_error(exc)
+    st.stop()
+
+map_col, side_col = st.columns([3, 2], gap="medium")
+with side_col:
+    tabs = st.tabs(["Grid", "Wards / neighbourhoods", "Import a file"])
+    with tabs[0]:
+        grid_tool(case.id)
+    with tabs[1]:
+        pick_tool()
+    with tabs[2]:
+        import_tool()
+with map_col:
+    preview = st.session_state.get(PREVIEW_KEY)
+    groups = [sectors_layer(sectors, {})]
+    if preview:
+        groups.append(preview_layer(preview["geoms"], preview["names"]))
+    groups.append(clear_drawings_layer())
+    live_folium(sector_base_map(base_url_path()), key=MAP_KEY, center=case.ipp, zoom=13,
+                feature_group_to_add=feature_groups_script(groups),
+                returned_objects=["last_active_drawing"], height=520, on_change=_on_map)
+    if st.session_state.get(AREA_KEY):
+        st.caption("Grid area drawn: choose “the polygon drawn on the map” and preview.")
+preview_panel(case.id)
