@@ -42,6 +42,14 @@ if flash:
     flash_slot.success(flash)
 
 all_units = {**units()["bcu"], **units()["force"]}
+if "handover_unit" not in st.session_state:
+    # open on the BCU holding most of the case's sectors
+    try:
+        codes = [s.bcu_code for s in db.sectors(actor, case.id) if s.bcu_code in all_units]
+    except StoreError:
+        codes = []
+    if codes:
+        st.session_state["handover_unit"] = max(set(codes), key=codes.count)
 c1, c2 = st.columns([3, 1])
 unit = c1.selectbox("BCU or police force", list(all_units), format_func=all_units.get,
                     key="handover_unit")
