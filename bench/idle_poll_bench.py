@@ -74,7 +74,15 @@ def main(sessions: int = 30, idle_s: float = 60.0) -> None:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+                executable_path=CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    # every open map keeps polling, as a coordinator's screens do
+                    "--disable-background-timer-throttling",
+                    "--disable-renderer-backgrounding",
+                    "--disable-backgrounding-occluded-windows",
+                ],
             )
             pages = []
             for _ in range(sessions):
@@ -92,7 +100,7 @@ def main(sessions: int = 30, idle_s: float = 60.0) -> None:
             )
 
             # time for one save to reach another open map
-            viewer = pages[0].frame_locator(FRAME)
+            viewer = pages[-1].frame_locator(FRAME)
             before = viewer.locator("path.wayhome-sighting").count()
             actor = store.authenticate("demo.coordinator", PASSWORD)
             delays = []

@@ -155,6 +155,59 @@ def test_case_map_draws_the_case(page: Page, case_app: CaseApp, hermetic):
     hermetic.assert_clean()
 
 
+def test_bad_sighting_input_is_refused_with_a_clear_message(
+    page: Page, case_app: CaseApp, hermetic
+):
+    sign_in(page, case_app.url, "demo.coordinator", PASSWORD)
+    frame = open_case_map(page, case_app)
+    before = frame.locator("path.wayhome-sighting").count()
+    where = page.get_by_label(re.compile("^Where"))
+    where.fill("48.8566, 2.3522")  # Paris
+    page.get_by_role("button", name="Save sighting").click()
+    wait_for_app_run(page)
+    expect(page.get_by_test_id("stAlertContentError")).to_contain_text("UK")
+    expect(where).to_have_value("48.8566, 2.3522")  # what was typed is kept
+    where.fill("")
+    page.get_by_role("button", name="Save sighting").click()
+    wait_for_app_run(page)
+    expect(page.get_by_test_id("stAlertContentError")).to_contain_text("required")
+    page.wait_for_timeout(5_000)  # a poll later, still nothing new on the map
+    expect(frame.locator("path.wayhome-sighting")).to_have_count(before)
+    screenshot(page, "case-map-bad-input")
+    hermetic.assert_clean()
+
+
+def test_clicking_the_map_fills_in_the_place(page: Page, case_app: CaseApp, hermetic):
+    sign_in(page, case_app.url, "demo.coordinator", PASSWORD)
+    frame = open_case_map(page, case_app)
+    frame.locator("#map_div").evaluate("() => { window.__probe = 7; }")
+    box = frame.locator("#map_div").bounding_box()
+    frame.locator("#map_div").click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.2})
+    where = page.get_by_label(re.compile("^Where"))
+    expect(where).to_have_value(re.compile(r"^51\.\d{5}, -0\.\d{5}$"), timeout=15_000)
+    expect(frame.locator(".leaflet-marker-icon").last).to_be_attached()
+    assert frame.locator("#map_div").evaluate("() => window.__probe") == 7
+    hermetic.assert_clean()
+
+
+def test_audit_log_is_filterable(page: Page, case_app: CaseApp, hermetic):
+    sign_in(page, case_app.url, "demo.coordinator", PASSWORD)
+    page.get_by_role("link", name="Audit log").click()
+    wait_for_app_run(page)
+    caption = page.get_by_text(re.compile(r"^\d+ of \d+ records"))
+    expect(caption).to_be_visible()
+    total = int(re.match(r"(\d+) of (\d+)", caption.inner_text()).group(2))
+    assert total >= case_app.sightings + 1  # the case and each demo sighting
+    page.get_by_label("What changed").click()
+    page.get_by_role("option", name="case", exact=True).click()
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile(rf"^\d+ of {total} records"))).to_be_visible()
+    shown = int(re.match(r"(\d+)", page.get_by_text(re.compile(r"records")).inner_text()).group(1))
+    assert 1 <= shown < total
+    screenshot(page, "audit-log")
+    hermetic.assert_clean()
+
+
 def test_a_sighting_and_found_reach_another_open_map_live(
     page: Page, browser: Browser, browser_context_args: dict, case_app: CaseApp, hermetic
 ):
