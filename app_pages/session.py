@@ -38,7 +38,16 @@ def store() -> Store:
 
 def current_actor() -> Actor | None:
     """The signed-in actor of this browser session, or None."""
+    from app_pages.link_entry import flush_cookie, restore_session
+
     actor = st.session_state.get(ACTOR_KEY)
+    if actor is None and not st.session_state.get("_wayhome_cookie_checked"):
+        # a reload: the sign-in survives for a working day through the session cookie
+        st.session_state["_wayhome_cookie_checked"] = True
+        actor = restore_session()
+        if isinstance(actor, Actor):
+            st.session_state[ACTOR_KEY] = actor
+    flush_cookie()
     return actor if isinstance(actor, Actor) else None
 
 
@@ -51,20 +60,33 @@ def sign_in(username: str, password: str) -> Actor | None:
     failures = int(st.session_state.get(_FAILED_KEY, 0))
     if failures >= FREE_ATTEMPTS:
         time.sleep(min(5.0, 0.5 * (failures - FREE_ATTEMPTS + 1)))
-    actor = store().authenticate(username or "", password or "")
+    from app_pages.link_entry import client_key, remember_session
+    from casefile import TooManyAttempts
+
+    try:
+        actor = store().sign_in(username or "", password or "", client_key=client_key())
+    except TooManyAttempts as exc:
+        st.warning(str(exc))
+        actor = None
     if actor is None:
         st.session_state[_FAILED_KEY] = failures + 1
         return None
     st.session_state[_FAILED_KEY] = 0
     st.session_state[ACTOR_KEY] = actor
+    remember_session(actor)
     return actor
 
 
 def sign_out() -> None:
     """Forget everything this session held (actor, chosen case, forms, cached case)."""
+    from app_pages.link_entry import clear_cookie_next_run, forget_session
+
+    forget_session()
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.query_params.clear()
+    st.session_state["_wayhome_cookie_checked"] = True  # signed out: not back in by cookie
+    clear_cookie_next_run()
 
 
 def require_actor() -> Actor:

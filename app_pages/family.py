@@ -1,0 +1,198 @@
+"""The family's view (private link, phone first): where has been searched, and two forms.
+
+Plain language, no personal data: searched today / being searched now / planned
+areas of sectors the coordinator shares, the time each was last searched, one
+line on what "searched" means, a map, and two forms — "we searched here" (draw
+on the map or upload the track of a walk) and "send a tip". The store decides
+what a family link may see (``Store.family_view``); this page only shows it.
+A 10-second poll notices changes, and a revoked link, without a reload.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+
+import streamlit as st
+
+from app_pages.link_entry import current_link, gone_now
+from app_pages.live_map import live_folium
+from app_pages.sector_common import base_url_path, drawing_key, sector_base_map
+from app_pages.session import store
+from casefile import (
+    SEARCHED_MEANS,
+    LinkGone,
+    PermissionDenied,
+    StoreError,
+    format_london,
+    from_london,
+    to_london,
+    utcnow,
+)
+from layers.draw import clear_drawings_layer, is_drawing
+from layers.escape import markdown_text
+from layers.family import family_layer, view_centre
+
+POLL_SECONDS = 10
+MAP_KEY = "family_map"
+DRAWN_KEY = "family_drawn"
+POLL_KEY = "family_counter"
+
+link = current_link()
+if link is None or link.role != "family":
+    gone_now()
+actor, case_id = link.actor, link.case_id
+db = store()
+
+
+def _when(area) -> str:
+    if area.last_searched_at is not None:
+        return "last searched " + format_london(area.last_searched_at)
+    return "since " + format_london(area.since)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _watch() -> None:
+    """A cheap poll: rerun the page when the case changed or the link stopped working."""
+    try:
+        token = db.link_poll(actor, case_id)
+    except (LinkGone, PermissionDenied):
+        st.rerun()
+        return
+    if st.session_state.get(POLL_KEY) not in (None, token):
+        st.session_state[POLL_KEY] = token
+        st.rerun()
+    st.session_state[POLL_KEY] = token
+    st.caption(f"Up to date · checks every {POLL_SECONDS} seconds")
+
+
+def _on_map() -> None:
+    value = st.session_state.get(MAP_KEY) or {}
+    feature = value.get("last_active_drawing") if isinstance(value, dict) else None
+    if is_drawing(feature):
+        st.session_state[DRAWN_KEY] = feature["geometry"]
+
+
+try:
+    view = db.family_view(actor, case_id)
+    mine = db.my_reports(actor, case_id)
+except (LinkGone, PermissionDenied):
+    gone_now()
+except StoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.title("Search progress")
+if view.status == "found":
+    st.success("Found — the search has stood down.")
+st.caption(SEARCHED_MEANS)
+_watch()
+
+groups = {g: [a for a in view.areas if a.group == g]
+          for g in ("searched_today", "in_progress", "planned", "searched_earlier")}
+cols = st.columns(3)
+for col, (key, label) in zip(
+    cols,
+    [("searched_today", "Searched today"), ("in_progress", "Being searched now"),
+     ("planned", "Planned")],
+    strict=True,
+):
+    col.metric(label, len(groups[key]))
+
+st.subheader("Map")
+st.caption("Green: searched today · blue: searched before today · orange dashes: being "
+           "searched now · grey dots: planned · red: please keep away. Draw the area you "
+           "searched with the shape tools on the map.")
+layer = family_layer(view.areas, [_when(a) for a in view.areas], view.hazards, view.last_known)
+live_folium(
+    sector_base_map(base_url_path()),
+    key=MAP_KEY,
+    feature_group_to_add=[layer, clear_drawings_layer()],
+    returned_objects=["last_active_drawing"],
+    height=380,
+    center=view_centre([a.geometry for a in view.areas], view.last_known),
+    zoom=15,
+    on_change=_on_map,
+)
+
+for key, label in [("searched_today", "Searched today"), ("in_progress", "Being searched now"),
+                   ("planned", "Planned"), ("searched_earlier", "Searched before today")]:
+    st.subheader(label)
+    if not groups[key]:
+        st.caption("None yet." if key != "searched_earlier" else "None.")
+        continue
+    for area in groups[key]:
+        extra = " — reported by a family or volunteer, not checked" if area.volunteer else ""
+        st.markdown(f"**Area {markdown_text(area.code)}** · {markdown_text(_when(area))}"
+                    f"{markdown_text(extra)}")
+
+st.divider()
+st.subheader("We searched here")
+drawn = st.session_state.get(DRAWN_KEY)
+with st.form("family_search", clear_on_submit=True):
+    if drawn:
+        st.info("Using the area you drew on the map.")
+    track = st.file_uploader("…or upload the track of your walk (GPX)", type=["gpx"],
+                             max_upload_size=5)
+    now = to_london(utcnow())
+    day = st.date_input("Day", value=now.date(), max_value=now.date())
+    at = st.time_input("About what time?", value=time(now.hour, 0))
+    note = st.text_input("Anything to add (optional)", max_chars=1000)
+    sent = st.form_submit_button("Save where we searched", type="primary")
+if sent:
+    when = from_london(day, at)
+    if when > utcnow():
+        when = utcnow() - timedelta(minutes=1)
+    try:
+        if track is not None:
+            report = db.report_family_search(
+                actor, case_id, searched_at=when, track=(track.name, track.getvalue()),
+                note=note, idempotency_key="fs-" + uuid.uuid4().hex)
+        elif drawn:
+            report = db.report_family_search(
+                actor, case_id, searched_at=when, geometry=drawn, note=note,
+                idempotency_key=drawing_key(drawn, "family"))
+        else:
+            st.warning("Draw the area on the map first, or upload a track.")
+            report = None
+        if report is not None:
+            st.session_state.pop(DRAWN_KEY, None)
+            st.success(f"Thank you — saved as area {report.sector_code}. The coordinator "
+                       "will check it.")
+    except (LinkGone, PermissionDenied):
+        gone_now()
+    except StoreError as exc:
+        st.error(str(exc))
+
+st.subheader("Send a tip")
+with st.form("family_tip", clear_on_submit=True):
+    postcode = st.text_input("Where? A postcode", max_chars=10)
+    now = to_london(utcnow())
+    tday = st.date_input("When? Day", value=now.date(), max_value=now.date(), key="tip_day")
+    tat = st.time_input("Time", value=time(now.hour, 0), key="tip_time")
+    text = st.text_area("What did you see or hear?", max_chars=2000)
+    contact = st.text_input("How can we reach you? (optional)", max_chars=200)
+    tip_sent = st.form_submit_button("Send the tip", type="primary")
+if tip_sent:
+    from geo import lookup_postcode
+
+    found = lookup_postcode(postcode or "")
+    if found.status != "found":
+        st.error(found.message)
+    else:
+        seen: datetime = from_london(tday, tat)
+        if seen > utcnow():
+            seen = utcnow() - timedelta(minutes=1)
+        try:
+            db.send_tip(actor, case_id, lat=found.lat, lon=found.lon, seen_at=seen,
+                        text=text, contact=contact,
+                        idempotency_key="tip-" + uuid.uuid4().hex)
+            st.success("Thank you — the coordinator has your tip.")
+        except (LinkGone, PermissionDenied):
+            gone_now()
+        except StoreError as exc:
+            st.error(str(exc))
+
+if mine:
+    st.caption(f"You have sent {len(mine)} report(s); "
+               f"{sum(r.status != 'new' for r in mine)} checked by the coordinator.")

@@ -1,0 +1,96 @@
+"""A partner unit's view (private link for one BCU or force): its handovers and nearby ground.
+
+The handover list (to and from the unit) with one write — acknowledging a
+handover addressed to this unit, naming who acknowledges — and a map of sectors
+in and near the unit's area with their status. The store narrows both to the
+link's own unit (``Store.partner_handovers``, ``Store.partner_sectors``,
+``acknowledge_handover``).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.link_entry import current_link, gone_now
+from app_pages.live_map import live_folium
+from app_pages.sector_common import base_url_path, sector_base_map
+from app_pages.session import store
+from casefile import LinkGone, PermissionDenied, StoreError, format_london
+from layers.escape import markdown_text
+from layers.family import view_centre
+from layers.sectors import sectors_layer
+
+POLL_KEY = "partner_counter"
+
+link = current_link()
+if link is None or link.role != "partner" or link.unit is None:
+    gone_now()
+actor, case_id, unit = link.actor, link.case_id, link.unit
+db = store()
+
+
+@st.fragment(run_every=10)
+def _watch() -> None:
+    try:
+        token = db.link_poll(actor, case_id)
+    except (LinkGone, PermissionDenied):
+        st.rerun()
+        return
+    if st.session_state.get(POLL_KEY) not in (None, token):
+        st.session_state[POLL_KEY] = token
+        st.rerun()
+    st.session_state[POLL_KEY] = token
+
+
+try:
+    brief = db.case_brief(actor, case_id)
+    handovers = db.partner_handovers(actor, case_id)
+    near = db.partner_sectors(actor, case_id, within_m=1000)
+except (LinkGone, PermissionDenied):
+    gone_now()
+except StoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.title(f"Handovers for {unit.name}")
+st.caption(f"Case {brief.reference} · status {brief.status}")
+_watch()
+if brief.found:
+    st.success("Found — stand down.")
+
+st.subheader("Handovers")
+if not handovers:
+    st.caption("No handovers to or from your unit yet.")
+for h in handovers:
+    incoming = h.to_unit.code == unit.code
+    with st.container(border=True):
+        st.markdown(
+            f"**{'To you' if incoming else 'From you'}** · from {markdown_text(h.from_unit.name)}"
+            f" to {markdown_text(h.to_unit.name)} · {markdown_text(format_london(h.created_at))}"
+        )
+        st.markdown(markdown_text(h.reason))
+        st.caption("Sectors: " + (", ".join(h.sector_codes) or "none"))
+        if h.acknowledged:
+            st.success(f"Acknowledged by {h.acknowledged_by} at "
+                       f"{format_london(h.acknowledged_at)}")
+        elif incoming:
+            with st.form(f"ack{h.id}"):
+                who = st.text_input("Your name and rank", max_chars=120, key=f"who{h.id}")
+                if st.form_submit_button("Acknowledge this handover", type="primary"):
+                    try:
+                        db.acknowledge_handover(actor, h.id, by_name=who, version=h.version)
+                        st.rerun()
+                    except LinkGone:
+                        gone_now()
+                    except StoreError as exc:
+                        st.error(str(exc))
+
+st.subheader("Sectors in and within 1 km of your area")
+live_folium(sector_base_map(base_url_path()), key="partner_map",
+            feature_group_to_add=[sectors_layer([u.sector for u in near], {})],
+            returned_objects=[], height=420, zoom=14,
+            center=view_centre([u.sector.geometry for u in near]))
+for u in near:
+    where = "inside" if u.inside else f"{u.distance_m:,.0f} m away"
+    st.markdown(f"- **{markdown_text(u.sector.code)}** · {markdown_text(u.sector.status_label)}"
+                f" · {where}")

@@ -1,0 +1,160 @@
+"""The team lead's view (private link, phone first): my sectors as big cards.
+
+Each card shows the sector's ID, status and what to do next: **Start** (assigned →
+in progress) and **Finish** (search type, assurance, what was not searched and why,
+notes). Downloads of the team's sectors as GPX (handheld GPS) and KML (phones).
+Above them: who to look for (the child's description for searchers), the case
+map with the team's sectors and every hazard area, and sightings only as far as
+the coordinator shares them.
+
+The store narrows everything to the link's own team (``Store.team_sectors``,
+``start_sector``/``finish_sector`` refuse other teams' sectors). When the
+connection to the server drops, a red banner says "Not saved — reconnecting":
+nothing pressed while it shows reaches the server.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from app_pages.link_entry import current_link, gone_now
+from app_pages.live_map import live_folium
+from app_pages.sector_common import base_url_path, sector_base_map
+from app_pages.session import store
+from casefile import (
+    ASSURANCE_LEVELS,
+    SEARCH_TYPES,
+    LinkGone,
+    PermissionDenied,
+    StoreError,
+    format_london,
+)
+from layers.escape import markdown_text
+from layers.family import view_centre
+from layers.sectors import hazards_layer, sectors_layer
+
+POLL_SECONDS = 10
+POLL_KEY = "team_counter"
+
+#: shows a banner in the app page while Streamlit's connection is not CONNECTED
+RECONNECT_BANNER = """<script>(function(){
+var d=window.parent.document;if(d.getElementById('wh-offline'))return;
+var b=d.createElement('div');b.id='wh-offline';b.setAttribute('role','alert');
+b.textContent='Not saved \\u2014 reconnecting\\u2026 Keep this page open.';
+b.style.cssText='display:none;position:fixed;top:0;left:0;right:0;z-index:999999;'+
+'background:#b00020;color:#fff;font:600 18px/1.4 sans-serif;padding:12px;text-align:center';
+d.body.appendChild(b);
+setInterval(function(){var a=d.querySelector("[data-testid='stApp']");
+var s=a?a.getAttribute('data-test-connection-state'):'';
+b.style.display=(s&&s!=='CONNECTED')?'block':'none';},500);})();</script>"""
+
+link = current_link()
+if link is None or link.role != "team_lead":
+    gone_now()
+actor, case_id = link.actor, link.case_id
+db = store()
+components.html(RECONNECT_BANNER, height=0)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _watch() -> None:
+    try:
+        token = db.link_poll(actor, case_id)
+    except (LinkGone, PermissionDenied):
+        st.rerun()
+        return
+    if st.session_state.get(POLL_KEY) not in (None, token):
+        st.session_state[POLL_KEY] = token
+        st.rerun()
+    st.session_state[POLL_KEY] = token
+
+
+try:
+    brief = db.case_brief(actor, case_id)
+    team = db.team_name(actor)
+    mine = db.team_sectors(actor, case_id)
+    hazards = db.team_hazards(actor, case_id)
+    seen = db.shared_sightings(actor, case_id)
+except (LinkGone, PermissionDenied):
+    gone_now()
+except StoreError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.title(f"{team}: my sectors")
+_watch()
+if brief.found:
+    st.success("Found — stand down. Return to the rendezvous point.")
+with st.expander("Who we are looking for", expanded=True):
+    st.markdown(f"**{markdown_text(brief.child_name)}**, {brief.age or 'age unknown'}")
+    st.markdown(markdown_text(brief.description or "No description yet."))
+    if brief.reported_missing_at:
+        st.caption("Missing since " + format_london(brief.reported_missing_at))
+
+groups = [hazards_layer(hazards), sectors_layer(mine, {})]
+live_folium(sector_base_map(base_url_path()), key="team_map", feature_group_to_add=groups,
+            returned_objects=[], height=360, zoom=15,
+            center=view_centre([s.geometry for s in mine], brief.ipp))
+if seen:
+    with st.expander(f"Sightings shared with teams ({len(seen)})"):
+        for s in seen:
+            st.markdown(f"- {markdown_text(format_london(s.seen_at))}: "
+                        f"{markdown_text(s.description or s.source)} ({s.status})")
+
+if not mine:
+    st.info("No sectors are assigned to your team yet. This page updates by itself.")
+
+
+def _act(fn, *args, **kwargs) -> None:
+    try:
+        fn(*args, **kwargs)
+    except LinkGone:
+        gone_now()
+    except StoreError as exc:  # stale, not yours, bad input: the store's own words
+        st.error(str(exc))
+        return
+    st.rerun()
+
+
+for sector in mine:
+    with st.container(border=True):
+        st.markdown(f"### {markdown_text(sector.code)} · {markdown_text(sector.status_label)}")
+        st.caption(markdown_text(sector.name))
+        if sector.status == "assigned" or sector.status == "suspended":
+            if st.button(f"Start searching {sector.code}", key=f"start{sector.id}",
+                         type="primary", use_container_width=True):
+                _act(db.start_sector, actor, sector.id, version=sector.version)
+        elif sector.status == "in_progress":
+            st.caption("Started " + format_london(sector.started_at))
+            with st.form(f"finish{sector.id}"):
+                kind = st.selectbox("Search type", SEARCH_TYPES, key=f"k{sector.id}")
+                how = st.selectbox("How sure are you nothing was missed?", ASSURANCE_LEVELS,
+                                   index=1, key=f"a{sector.id}")
+                missed = st.text_input("What was NOT searched, and why (locked, unsafe…)",
+                                       key=f"m{sector.id}", max_chars=1000)
+                notes = st.text_area("Notes", key=f"n{sector.id}", max_chars=4000)
+                if st.form_submit_button(f"Finish {sector.code}", type="primary",
+                                         use_container_width=True):
+                    _act(db.finish_sector, actor, sector.id, version=sector.version,
+                         search_type=kind, assurance=how, not_searched_reason=missed,
+                         notes=notes or None)
+        elif sector.status == "searched":
+            st.caption(f"Searched {format_london(sector.searched_at)} · {sector.search_type} · "
+                       f"assurance {sector.assurance}")
+
+if mine:
+    import geopandas as gpd
+
+    from geo.exports import to_gpx, to_kml
+
+    frame = gpd.GeoDataFrame(
+        {"id": [s.code for s in mine], "name": [s.name for s in mine],
+         "status": [s.status for s in mine]},
+        geometry=[s.geometry for s in mine], crs="EPSG:4326")
+    c1, c2 = st.columns(2)
+    c1.download_button("Download GPX (GPS)", to_gpx(frame), "my-sectors.gpx",
+                       "application/gpx+xml", use_container_width=True)
+    c2.download_button("Download KML (phone maps)", to_kml(frame, title=f"{team} sectors"),
+                       "my-sectors.kml", "application/vnd.google-earth.kml+xml",
+                       use_container_width=True)

@@ -1,0 +1,83 @@
+"""The family's map: searched, being searched and planned ground in plain colours and words.
+
+Colour is never the only cue: each group has its own outline pattern and every
+area a tooltip in words ("Searched today, 14:05"). Colours are from the
+Okabe-Ito colour-blind-safe palette. Family-reported ground is drawn with a
+dotted outline and says so. All text is escaped (:func:`layers.escape.safe_text`).
+No database, no Streamlit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import folium
+import shapely
+
+from layers.escape import safe_text
+
+#: group -> (fill colour, outline dash pattern, fill opacity)
+FAMILY_STYLES: dict[str, tuple[str, str, float]] = {
+    "searched_today": ("#009E73", "", 0.45),  # bluish green, solid
+    "searched_earlier": ("#56B4E9", "", 0.30),  # sky blue, solid
+    "in_progress": ("#E69F00", "8 4", 0.40),  # orange, dashed
+    "planned": ("#999999", "2 6", 0.15),  # grey, dotted, faint
+}
+HAZARD_WORDS: dict[str, str] = {
+    "unsafe": "Unsafe — please keep away",
+    "do_not_search": "Please do not search here",
+    "preserve_scene": "Police area — please keep away",
+}
+
+
+def area_words(area: Any, when: str) -> str:
+    """The plain-language line for an area ("Searched today at 14:05 (reported by family)")."""
+    text = f"{area.label} · area {area.code}"
+    if when:
+        text += f" · {when}"
+    if area.volunteer:
+        text += " · reported by a family or volunteer, not checked"
+    return text
+
+
+def family_layer(areas: Sequence[Any], when: Sequence[str],
+                 hazards: Sequence[Any] = (), lkl: tuple[float, float] | None = None,
+                 *, name: str = "Search progress") -> folium.FeatureGroup:
+    """Areas (``casefile.FamilyArea``) with their time text, hazard areas and the shared LKL."""
+    group = folium.FeatureGroup(name=safe_text(name), control=False)
+    for area, text in zip(areas, when, strict=True):
+        colour, dash, opacity = FAMILY_STYLES.get(area.group, ("#999999", "2 6", 0.15))
+        style = {"color": colour, "weight": 3, "fillColor": colour, "fillOpacity": opacity,
+                 "dashArray": "2 5" if area.volunteer else dash}
+        folium.GeoJson(
+            shapely.geometry.mapping(area.geometry),
+            style_function=lambda _f, s=style: s,
+            tooltip=folium.Tooltip(safe_text(area_words(area, text))),
+        ).add_to(group)
+    for hz in hazards:
+        words = HAZARD_WORDS.get(str(hz.kind), "Please keep away")
+        style = {"color": "#D55E00", "weight": 3, "fillColor": "#D55E00", "fillOpacity": 0.25,
+                 "dashArray": "1 4"}
+        folium.GeoJson(
+            shapely.geometry.mapping(hz.geometry),
+            style_function=lambda _f, s=style: s,
+            tooltip=folium.Tooltip(safe_text(words)),
+        ).add_to(group)
+    if lkl is not None:
+        folium.CircleMarker(
+            location=[float(lkl[0]), float(lkl[1])], radius=9, color="#000000", weight=3,
+            fill=True, fill_color="#F0E442", fill_opacity=1.0,
+            tooltip=folium.Tooltip("Last known location"),
+        ).add_to(group)
+    return group
+
+
+def view_centre(geoms: Sequence[Any], fallback: tuple[float, float] | None = None
+                ) -> tuple[float, float] | None:
+    """(lat, lon) of the middle of the shapes' bounding box (lon/lat), else ``fallback``."""
+    geoms = [g for g in geoms if g is not None and not g.is_empty]
+    if not geoms:
+        return fallback
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    return (float(miny + maxy) / 2.0, float(minx + maxx) / 2.0)

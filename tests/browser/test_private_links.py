@@ -1,0 +1,169 @@
+"""Private links in real Chromium on a phone-sized screen (390×844).
+
+The store is filled directly (a case with shared and unshared sectors, a hazard
+area, a sighting, a team) and links are issued as the link manager does. The
+family link must show only shared ground and no personal data; revoking it ends
+the open page at its next poll; a revoked or unknown link gets one clear page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from shapely.geometry import box
+
+from casefile import Actor, open_store, utcnow
+from tests.browser.conftest import AppServer, screenshot, start_app, wait_for_app_run
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+PHONE = {"width": 390, "height": 844}
+SQ = [box(-0.0995 + i * 0.002, 51.5135, -0.0988 + i * 0.002, 51.5140) for i in range(5)]
+SECRETS = ["Robin", "Green school jumper", "Sam Passer-by", "07700 900123", "12 Secret Road",
+           "Acacia Avenue", "Lead Person", "Scene note"]
+
+
+@dataclass
+class Linked:
+    server: AppServer
+    store_url: str
+    case_id: int
+    family: str
+    family_link_id: int
+    revoked: str
+    team: str
+    coord: Actor
+
+
+def _seed(store_url: str) -> dict:
+    store = open_store(store_url)
+    try:
+        user = store.create_user(Actor.system("test"), "coord.links", "Coordinator Links",
+                                 "a long enough password")
+        coord = Actor(user.id, user.display_name, "coordinator")
+        case = store.create_case(
+            coord, reference="LINK-1", child_name="Robin", age=12, risk="high",
+            reported_missing_at=utcnow() - timedelta(hours=5), ipp=(51.5137, -0.0990),
+            home=(51.5155, -0.0922), description="Green school jumper", notes="n")
+        store.add_sighting(coord, case.id, lat=51.5136, lon=-0.0985,
+                           seen_at=utcnow() - timedelta(hours=2), source="public",
+                           status="verified", reported_by="Sam Passer-by",
+                           reporter_contact="07700 900123", description="by the steps")
+        team = store.create_team(coord, case.id, name="Red", org_type="met_bcu",
+                                 lead_name="Lead Person")
+        done = store.create_sector(coord, case.id, geometry=SQ[0], name="Acacia Avenue")
+        done = store.assign_sector(coord, done.id, team.id, version=done.version)
+        done = store.start_sector(coord, done.id, version=done.version)
+        store.finish_sector(coord, done.id, version=done.version, search_type="hasty",
+                            assurance="medium")
+        going = store.create_sector(coord, case.id, geometry=SQ[1], name="Park")
+        going = store.assign_sector(coord, going.id, team.id, version=going.version)
+        store.start_sector(coord, going.id, version=going.version)
+        planned = store.create_sector(coord, case.id, geometry=SQ[2], name="Market")
+        store.set_sector_status(coord, planned.id, "ready", version=planned.version)
+        secret = store.create_sector(coord, case.id, geometry=SQ[3], name="12 Secret Road",
+                                     search_type="property")
+        store.set_sector_status(coord, secret.id, "ready", version=secret.version)
+        store.add_hazard(coord, case.id, kind="unsafe", geometry=SQ[4], note="Scene note")
+        fam = store.issue_link(coord, case.id, role="family", label="Mum's phone")
+        gone = store.issue_link(coord, case.id, role="family", label="Old phone")
+        store.revoke_link(coord, gone.link.id)
+        lead = store.issue_link(coord, case.id, role="team_lead", label="Red lead",
+                                team_id=team.id)
+        return dict(case_id=case.id, family=fam.token, family_link_id=fam.link.id,
+                    revoked=gone.token, team=lead.token, coord=coord)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory) -> Iterator[Linked]:
+    path: Path = tmp_path_factory.mktemp("links") / "wayhome.sqlite3"
+    url = f"sqlite:///{path}"
+    seeded = _seed(url)
+    server = start_app({"WAYHOME_DATABASE_URL": url})
+    yield Linked(server=server, store_url=url, **seeded)
+    server.stop()
+
+
+def _phone(browser: Browser) -> Page:
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True)
+    return context.new_page()
+
+
+def _all_text(page: Page) -> str:
+    parts = [page.locator("body").inner_text()]
+    for frame in page.frames:
+        try:
+            parts.append(frame.content())
+        except Exception:  # noqa: BLE001 - a frame going away mid-read
+            pass
+    return "\n".join(parts)
+
+
+def test_family_link_shows_only_shared_ground_on_a_phone(browser: Browser, linked: Linked):
+    page = _phone(browser)
+    page.goto(f"{linked.server.url}/?link={linked.family}")
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name="Search progress")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Being searched now").first).to_be_visible()
+    expect(page.get_by_text("Searched today").first).to_be_visible()
+    expect(page.get_by_text("means a team has walked")).to_be_visible()
+    page.frame_locator('iframe[title="streamlit_folium.st_folium"]').locator(
+        "#map_div.leaflet-container").wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    screenshot(page, "family-link-phone")
+    screenshot(page, "family-link-phone-full", full_page=True)
+    text = _all_text(page)
+    for secret in SECRETS:
+        assert secret not in text, secret
+    # exactly the three shared, planned-or-later sectors are listed (S1, S2, S3), not S4
+    body = page.locator("body").inner_text()
+    assert "Area S1" in body and "Area S2" in body and "Area S3" in body
+    assert "Area S4" not in body
+    # the URL carries only the opaque token
+    assert page.url.endswith(f"?link={linked.family}")
+    page.context.close()
+
+
+def test_revoking_ends_an_open_family_page_and_revoked_links_say_so(
+    browser: Browser, linked: Linked
+):
+    page = _phone(browser)
+    page.goto(f"{linked.server.url}/?link={linked.family}")
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name="Search progress")).to_be_visible(timeout=30_000)
+    store = open_store(linked.store_url)
+    try:
+        store.revoke_link(linked.coord, linked.family_link_id)
+    finally:
+        store.close()
+    # the page's 10-second poll notices, without a reload
+    expect(page.get_by_text("This link no longer works")).to_be_visible(timeout=30_000)
+    screenshot(page, "family-link-revoked-while-open")
+    for token in (linked.revoked, "not-a-real-token-" + "x" * 30):
+        page.goto(f"{linked.server.url}/?link={token}")
+        wait_for_app_run(page)
+        expect(page.get_by_text("This link no longer works")).to_be_visible(timeout=30_000)
+        assert "Robin" not in page.locator("body").inner_text()
+    screenshot(page, "link-no-longer-works")
+    page.context.close()
+
+
+def test_team_lead_link_shows_its_sectors_as_cards(browser: Browser, linked: Linked):
+    page = _phone(browser)
+    page.goto(f"{linked.server.url}/?link={linked.team}")
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name="Red: my sectors")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Who we are looking for")).to_be_visible()
+    expect(page.get_by_role("button", name="Finish S2")).to_be_visible()
+    screenshot(page, "team-link-phone", full_page=True)
+    body = page.locator("body").inner_text()
+    assert "Market" not in body and "12 Secret Road" not in body  # not their sectors
+    page.context.close()
