@@ -160,6 +160,11 @@ class SectorsMixin:
                 count = conn.execute(
                     sa.select(sa.func.count()).where(t.sectors.c.case_id == case_id)
                 ).scalar_one()
+                if not changed and count == len(entry.ids):
+                    # the case moved (a sighting, a team…) but no sector did: keep the tree
+                    fresh = replace(entry, token=token)
+                    cache[case_id] = fresh
+                    return fresh
                 ids, geoms = _ground_bng(changed)
                 pos = pd.Index(entry.ids).get_indexer(ids)
                 new_ids = np.concatenate([entry.ids, ids[pos < 0]])

@@ -23,7 +23,7 @@ from casefile import (
 )
 from casefile import schema as t
 from geo.crs import geoms_to_lonlat
-from tests.casefile.conftest import count_rows, make_case, make_coordinator
+from tests.casefile.conftest import count_rows, make_case, make_coordinator, sighting_kwargs
 
 pytestmark = pytest.mark.db
 
@@ -275,6 +275,7 @@ def test_index_follows_writes_from_another_store(store, coord, case):
     assert [o.code for o in store.check_overlaps(coord, case.id, sq(550, 0))] == ["S2"]
     other.delete_sector(coord, b.id, version=b.version)
     assert store.check_overlaps(coord, case.id, sq(550, 0)) == []
+    other.add_sighting(coord, case.id, **sighting_kwargs())  # the case moves, no sector does
     other.close()
     assert [o.code for o in store.check_overlaps(coord, case.id, sq(50, 0))] == [a.code]
 

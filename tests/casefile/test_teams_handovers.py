@@ -122,7 +122,9 @@ def test_handover_create_and_acknowledge(store, coord, case):
     assert store.handovers(coord, case.id, unit=h.to_unit.code) == [acked]
     assert store.handovers(coord, case.id, unit="central-west") == []
     rec = store.audit_log(coord, case.id, entity="handover")[0]
-    assert rec.action == "acknowledge" and rec.changes["acknowledged_by"][1] == "Insp. Jo Receiver"
+    assert rec.action == "acknowledge" and "acknowledged_by" in rec.fields
+    named = rec.changes.get("acknowledged_by") or (rec.personal or {})["acknowledged_by"]
+    assert named[1] == "Insp. Jo Receiver"
     with pytest.raises(InvalidInput, match="No Met BCU or police force"):
         store.create_handover(coord, case.id, from_unit="Atlantis", to_unit="E23000001",
                               reason="x")
