@@ -106,13 +106,3 @@ def picklist(layer: str) -> dict[str, str]:
     if "borough" in gdf.columns:
         names = names + " (" + gdf["borough"].astype(str) + ")"
     return dict(sorted(zip(gdf["code"].astype(str), names, strict=True), key=lambda kv: kv[1]))
-
-
-def layer_shapes(layer: str, codes: list[str]) -> list[tuple[str, str, Any]]:
-    """(code, name, lon/lat outline) of the picked units of a boundary layer."""
-    from geo.boundaries import load_layer
-
-    gdf = load_layer(layer)
-    picked = gdf[gdf["code"].astype(str).isin(codes)].to_crs(4326)
-    return [(str(c), str(n), g) for c, n, g in zip(picked["code"], picked["name"],
-                                                      picked.geometry, strict=True)]

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import shapely
 import streamlit as st
 
 from app_pages.forms import form_key, renew_form_key
@@ -20,13 +19,14 @@ from app_pages.live_map import feature_groups_script, live_folium
 from app_pages.sector_common import (
     base_url_path,
     case_or_stop,
-    layer_shapes,
     picklist,
     sector_base_map,
 )
 from app_pages.session import require_actor, show_store_error, store
 from casefile import NewSector, OverlapWarning, StoreError
+from geo.boundaries import unit_outlines
 from geo.errors import InputError
+from geo.shapes import circle
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text
 from layers.sectors import preview_layer, sectors_layer
@@ -54,14 +54,6 @@ def _set_preview(origin: str, geoms: list, names: list[str], notes: list[str]) -
         "origin": origin, "geoms": geoms, "names": names, "notes": notes,
         "key": form_key("tools_save"),
     }
-
-
-def ring_area(lat: float, lon: float, radius_m: float) -> Any:
-    """A circle of ``radius_m`` metres (measured in British National Grid) as lon/lat."""
-    from geo.crs import geoms_to_bng, geoms_to_lonlat
-
-    centre = geoms_to_bng(shapely.Point(lon, lat))
-    return geoms_to_lonlat(shapely.buffer(centre, float(radius_m), quad_segs=32))
 
 
 def grid_tool(case_id: int) -> None:
@@ -100,10 +92,10 @@ def grid_tool(case_id: int) -> None:
             area, _ = shape_from_geojson(drawn, what="grid area")
         elif over == "ring":
             lk = db.load_case(actor, case_id).last_known()
-            area = ring_area(lk.lat, lk.lon, radius)
+            area = circle(lk.lat, lk.lon, radius)
         else:
             layer = "borough" if unit in boroughs else "bcu"
-            area = layer_shapes(layer, [unit])[0][2]
+            area = unit_outlines(layer, [unit]).geometry.iloc[0]
         with st.spinner("Making the grid…"):
             grid = make_grid(area, float(cell), shape=shape,
                              cut_by=cutting_areas() if cut else None)
@@ -124,8 +116,8 @@ def pick_tool() -> None:
     codes = st.multiselect("Pick them", list(options), format_func=options.get,
                            key=f"pick_{layer}")
     if st.button("Preview the picked areas", disabled=not codes):
-        shapes = layer_shapes(layer, codes)
-        _set_preview(layer, [g for _, _, g in shapes], [n for _, n, _ in shapes],
+        shapes = unit_outlines(layer, codes)
+        _set_preview(layer, list(shapes.geometry), list(shapes["name"].astype(str)),
                      [f"{len(shapes)} {layer}s as sectors"])
 
 

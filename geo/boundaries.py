@@ -101,6 +101,19 @@ def load_layer(name: str) -> gpd.GeoDataFrame:
     return gdf
 
 
+def unit_outlines(name: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
+    """Full-resolution outlines of some units of a layer, in lon/lat (EPSG:4326).
+
+    Columns ``code``, ``name``, ``geometry``, in the order of ``codes``; unknown
+    codes are left out. For making sectors from wards, neighbourhoods or a borough.
+    """
+    layer = load_layer(name)
+    picked = layer[layer["code"].astype(str).isin([str(c) for c in codes])]
+    order = {str(c): i for i, c in enumerate(codes)}
+    picked = picked.iloc[np.argsort([order[str(c)] for c in picked["code"]], kind="stable")]
+    return picked[["code", "name", "geometry"]].to_crs(4326).reset_index(drop=True)
+
+
 def display_path(name: str) -> Path:
     """Path of the display GeoJSON file of layer ``name`` (for serving it as a file)."""
     return _boundaries_dir() / _metadata()["layers"][_check_name(name)]["display_file"]

@@ -27,7 +27,9 @@ def _transformer(src: str, dst: str) -> Transformer:
         return Transformer.from_crs(src, dst, always_xy=True)
 
 
-def lonlat_to_bng(lon: np.ndarray | float, lat: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
+def lonlat_to_bng(
+    lon: np.ndarray | float, lat: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
     """Lon/lat degrees (EPSG:4326) to easting/northing metres (EPSG:27700)."""
     x, y = _transformer(WGS84, BNG).transform(np.asarray(lon, float), np.asarray(lat, float))
     return np.asarray(x), np.asarray(y)

@@ -206,6 +206,18 @@ def shape_from_geojson(geometry: dict | str, *, what: str = "drawn shape"
     return clean_shape(geom, what=what)
 
 
+def circle(lat: float, lon: float, radius_m: float) -> shapely.Polygon:
+    """A circle of ``radius_m`` metres round (lat, lon), measured in British National Grid.
+
+    Returned in lon/lat (EPSG:4326). Used for "a ring round the last-known
+    location": a circle drawn in degrees would be an ellipse on the ground.
+    """
+    if not np.isfinite(radius_m) or radius_m <= 0:
+        raise InputError("The radius must be a positive number of metres.")
+    centre = geoms_to_bng(shapely.Point(float(lon), float(lat)))
+    return geoms_to_lonlat(shapely.buffer(centre, float(radius_m), quad_segs=32))
+
+
 def geoms_bng(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
     """Geometries of a GeoDataFrame/GeoSeries as a British National Grid array.
 

@@ -23,7 +23,8 @@ def in_uk(lon: np.ndarray | float, lat: np.ndarray | float) -> np.ndarray:
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     x0, y0, x1, y1 = UK_BOUNDS
-    return np.isfinite(lon) & np.isfinite(lat) & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+    finite = np.isfinite(lon) & np.isfinite(lat)
+    return finite & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
 
 
 def check_point_in_uk(lat: float, lon: float) -> None:

@@ -210,3 +210,15 @@ def test_first_map_load_is_small():
     total = sum(display_path(n).stat().st_size for n in ("borough", "bcu", "force"))
     print(f"first-load GeoJSON: {total:,d} B")
     assert total < 850_000
+
+
+def test_unit_outlines_in_lon_lat_in_the_order_asked():
+    from geo.boundaries import unit_outlines
+
+    out = unit_outlines("borough", ["E09000033", "E09000001", "E09999999"])
+    assert list(out["code"]) == ["E09000033", "E09000001"]
+    assert list(out["name"]) == ["Westminster", "City of London"]
+    assert out.crs.to_epsg() == 4326
+    full = load_layer("borough").set_index("code")
+    back = geoms_to_bng(np.asarray(out.geometry))
+    assert shapely.area(back)[1] == pytest.approx(full.loc["E09000001"].geometry.area, rel=1e-4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 from shapely.geometry import box
@@ -95,3 +96,18 @@ def test_subdivide_keeps_area_and_owner():
     assert shapely.area(pieces[owner == 1]).sum() == pytest.approx(small.area)
     widths = shapely.bounds(pieces)[:, 2] - shapely.bounds(pieces)[:, 0]
     assert widths.max() <= 2_000 + 1e-6
+
+
+def test_circle_is_round_on_the_ground_not_in_degrees():
+    from geo.crs import geoms_to_bng
+    from geo.shapes import circle
+
+    ring = circle(51.5074, -0.1278, 500.0)
+    bng = geoms_to_bng(ring)
+    # a 128-sided polygon of radius 500 m: area within 0.1 % of pi r^2
+    assert bng.area == pytest.approx(np.pi * 500.0**2, rel=1e-3)
+    minx, miny, maxx, maxy = bng.bounds
+    assert maxx - minx == pytest.approx(1000.0, abs=0.5)
+    assert maxy - miny == pytest.approx(1000.0, abs=0.5)
+    with pytest.raises(geo.InputError, match="radius"):
+        circle(51.5, -0.1, 0)
