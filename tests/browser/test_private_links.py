@@ -102,7 +102,7 @@ def _all_text(page: Page) -> str:
     for frame in page.frames:
         try:
             parts.append(frame.content())
-        except Exception:  # noqa: BLE001 - a frame going away mid-read
+        except Exception:
             pass
     return "\n".join(parts)
 
