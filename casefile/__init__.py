@@ -52,6 +52,7 @@ from casefile.links import (
     TooManyAttempts,
 )
 from casefile.permissions import ROLE_PERMISSIONS, Actor
+from casefile.probability import POA_METHODS, PoaState, PoaUpdate
 from casefile.purge import PurgeResult, purge_due_at
 from casefile.records import (
     AuditRecord,
@@ -71,6 +72,7 @@ from casefile.tips import (
     FamilyView,
     Report,
 )
+from casefile.tracks import Pass, Track, TrackUpload
 from casefile.validate import (
     CASE_STATUSES,
     SIGHTING_CONFIDENCES,
@@ -85,6 +87,7 @@ __all__ = [
     "HAZARD_KINDS",
     "LINK_GONE",
     "PERSONAL_FIELDS",
+    "POA_METHODS",
     "ROLE_PERMISSIONS",
     "SEARCHED_MEANS",
     "SEARCH_TYPES",
@@ -115,7 +118,10 @@ __all__ = [
     "NotFound",
     "Overlap",
     "OverlapWarning",
+    "Pass",
     "PermissionDenied",
+    "PoaState",
+    "PoaUpdate",
     "PrivateLink",
     "PurgeResult",
     "Report",
@@ -127,6 +133,8 @@ __all__ = [
     "StoreError",
     "Team",
     "TooManyAttempts",
+    "Track",
+    "TrackUpload",
     "Unit",
     "UnitSector",
     "User",

@@ -61,6 +61,11 @@ FAMILY_REPORT = "family.report"  # send a tip; record "we searched here"
 TRIAGE = "triage"  # read and close the queue of tips and family searches
 PARTNER_VIEW = "partner.view"  # handovers and sectors of the link's own unit
 CASE_PURGE = "case.purge"  # remove every personal value of a closed case
+# GPS tracks, passes and probability of area (casefile.tracks, casefile.probability)
+TRACK_READ = "track.read"  # every track and pass of the case, coverage and POD
+TRACK_UPLOAD = "track.upload"  # upload a GPS track (team leads: for their own team only)
+POA_READ = "poa.read"  # probability of area, its history and the ranked sectors
+POA_WRITE = "poa.write"  # set up or reset POA, change a pass's sweep width
 
 ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     # the command line run by whoever operates the server: accounts only
@@ -90,6 +95,10 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
             TRIAGE,
             CASE_BRIEF,
             FAMILY_VIEW,
+            TRACK_READ,
+            TRACK_UPLOAD,
+            POA_READ,
+            POA_WRITE,
         }
     ),
     # Private-link roles. Their reads are narrowed to the link's team or unit by the
@@ -97,7 +106,15 @@ ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     # sighting or team reads, a family reads only the family view, a partner unit
     # reads only what concerns its own unit.
     "team_lead": frozenset(
-        {LINK_POLL, CASE_BRIEF, TEAM_SECTORS, SECTOR_PROGRESS, HAZARD_READ, SIGHTING_READ_SHARED}
+        {
+            LINK_POLL,
+            CASE_BRIEF,
+            TEAM_SECTORS,
+            SECTOR_PROGRESS,
+            HAZARD_READ,
+            SIGHTING_READ_SHARED,
+            TRACK_UPLOAD,  # narrowed to the link's own team by casefile.tracks
+        }
     ),
     "family": frozenset({LINK_POLL, CASE_BRIEF, FAMILY_VIEW, FAMILY_REPORT}),
     "partner": frozenset({LINK_POLL, CASE_BRIEF, PARTNER_VIEW, HANDOVER_ACK}),

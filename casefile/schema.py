@@ -432,8 +432,134 @@ volunteer_reports = sa.Table(
     sa.Index("ix_volunteer_reports_case_id_status", "case_id", "status"),
 )
 
+# ---------------------------------------------------------------- tracks, passes, POA
+# (migration 0004). A *pass* is one search of a sector: from the sector's "searched"
+# record and/or GPS tracks. Tracks are lon/lat MultiLineStrings. POA lives per case
+# on a fixed grid, stored as ``{cell id: poa, ..., "rest_of_world": p}`` JSON: the
+# prior (as set up) and the current grid after every unsuccessful pass.
+
+passes = sa.Table(
+    "passes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "sector_id", sa.Integer, sa.ForeignKey("sectors.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="SET NULL")),
+    sa.Column("state", sa.String(8), nullable=False),  # open | closed
+    sa.Column("record_at", UTCDateTime()),  # the sector's searched_at this pass closed with
+    sa.Column("started_at", UTCDateTime()),
+    sa.Column("ended_at", UTCDateTime()),
+    sa.Column("search_type", sa.String(16)),
+    sa.Column("assurance", sa.String(8)),
+    sa.Column("not_searched_geom", Geom("GEOMETRY")),
+    sa.Column("sweep_type", sa.String(40), nullable=False),
+    sa.Column("sweep_width_m", sa.Float, nullable=False),
+    sa.Column("area_m2", sa.Float, nullable=False),
+    sa.Column("searched_share", sa.Float, nullable=False),
+    sa.Column("n_tracks", sa.Integer, nullable=False),
+    sa.Column("effort_m", sa.Float, nullable=False),
+    sa.Column("coverage", sa.Float),
+    sa.Column("track_pod", sa.Float),
+    sa.Column("assurance_pod", sa.Float),
+    sa.Column("pod_searched", sa.Float, nullable=False),
+    sa.Column("pod", sa.Float, nullable=False),
+    sa.Column("basis", sa.String(16), nullable=False),
+    sa.Column("swept_m2", sa.Float),
+    sa.Column("swept_share", sa.Float),
+    sa.Column("change_n", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by_name", sa.String(120), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Index("ix_passes_case_id", "case_id"),
+    sa.Index("ix_passes_sector_id_state", "sector_id", "state"),
+)
+
+tracks = sa.Table(
+    "tracks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="SET NULL")),
+    sa.Column("sector_id", sa.Integer, sa.ForeignKey("sectors.id", ondelete="SET NULL")),
+    sa.Column("pass_id", sa.Integer, sa.ForeignKey("passes.id", ondelete="SET NULL")),
+    sa.Column("file_name", sa.String(200), nullable=False),
+    sa.Column("file_hash", sa.String(64), nullable=False),
+    sa.Column("searchers", sa.Integer, nullable=False),
+    sa.Column("spacing_m", sa.Float),
+    sa.Column("trim_m", sa.Float, nullable=False),
+    sa.Column("geom", Geom("MULTILINESTRING"), nullable=False),
+    sa.Column("minx", sa.Float, nullable=False),
+    sa.Column("miny", sa.Float, nullable=False),
+    sa.Column("maxx", sa.Float, nullable=False),
+    sa.Column("maxy", sa.Float, nullable=False),
+    sa.Column("length_m", sa.Float, nullable=False),
+    sa.Column("n_points", sa.Integer, nullable=False),
+    sa.Column("n_segments", sa.Integer, nullable=False),
+    sa.Column("start_at", UTCDateTime()),
+    sa.Column("end_at", UTCDateTime()),
+    sa.Column("notes", sa.JSON, nullable=False),
+    sa.Column("change_n", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by_id", sa.Integer),
+    sa.Column("created_by_name", sa.String(120), nullable=False),
+    sa.UniqueConstraint("case_id", "file_hash", name="uq_tracks_case_id_file_hash"),
+    sa.Index("ix_tracks_pass_id", "pass_id"),
+    sa.Index("ix_tracks_team_id", "team_id"),
+)
+
+poa_states = sa.Table(
+    "poa_states",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),  # rings | consensus
+    sa.Column("origin_kind", sa.String(16), nullable=False),  # sighting | ipp
+    sa.Column("origin_lat", sa.Float, nullable=False),
+    sa.Column("origin_lon", sa.Float, nullable=False),
+    sa.Column("origin_sighting_id", sa.Integer),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("cell_m", sa.Float, nullable=False),
+    sa.Column("prior", sa.JSON, nullable=False),
+    sa.Column("current", sa.JSON, nullable=False),
+    sa.Column("rest_of_world", sa.Float, nullable=False),
+    sa.Column("applied", sa.JSON, nullable=False),  # {pass id: pass version} in ``current``
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by_id", sa.Integer),
+    sa.Column("created_by_name", sa.String(120), nullable=False),
+    sa.Column("replaced_at", UTCDateTime()),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Index("ix_poa_states_case_id_active", "case_id", "active"),
+)
+
+#: one row per pass applied to a POA grid (the history of updates)
+poa_updates = sa.Table(
+    "poa_updates",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "poa_id", sa.Integer, sa.ForeignKey("poa_states.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("pass_id", sa.Integer, sa.ForeignKey("passes.id", ondelete="SET NULL")),
+    sa.Column("sector_code", sa.String(16), nullable=False),
+    sa.Column("pod", sa.Float, nullable=False),
+    sa.Column("found", sa.Float, nullable=False),  # sum of POA x POD over the cells
+    sa.Column("rest_of_world", sa.Float, nullable=False),  # after the update
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Index("ix_poa_updates_poa_id", "poa_id"),
+)
+
 #: every table, children first: the order a wipe (tests) or a purge walks
 ALL_TABLES: tuple[sa.Table, ...] = (
+    poa_updates,
+    poa_states,
+    tracks,
+    passes,
     volunteer_reports,
     case_sharing,
     sign_in_failures,

@@ -47,6 +47,7 @@ from casefile.passwords import (
     verify_password,
 )
 from casefile.permissions import Actor
+from casefile.probability import PoaMixin
 from casefile.purge import PurgeMixin
 from casefile.records import (
     AuditRecord,
@@ -61,6 +62,7 @@ from casefile.sectors import SectorsMixin
 from casefile.teams import TeamsMixin
 from casefile.timefmt import utcnow
 from casefile.tips import TipsMixin
+from casefile.tracks import TracksMixin
 
 #: fields whose values never enter the append-only audit log (purgeable side table only)
 PERSONAL_FIELDS: dict[str, frozenset[str]] = {
@@ -167,7 +169,8 @@ def tag_points(lats: Sequence[float], lons: Sequence[float]) -> list[dict[str, s
 
 
 class Store(
-    LinksMixin, SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin, TipsMixin, PurgeMixin
+    LinksMixin, TracksMixin, PoaMixin, SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin,
+    TipsMixin, PurgeMixin
 ):
     """Cases, sightings, accounts and audit over one database. Thread-safe; share one.
 

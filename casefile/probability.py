@@ -1,0 +1,494 @@
+"""Probability of area (POA) per case: set-up, updates after every pass, resets, history.
+
+Mixed into :class:`casefile.Store`. A case has at most one *active* POA state:
+
+* the **prior**, set up by a coordinator on a fixed grid of square cells
+  (:func:`geo.initial_poa`, 100 m by default) either from distance rings around the
+  last-known location (the IPP if there is none) for the child's age band — the
+  published table, or the coordinator's own distances — or from a consensus split
+  of planners over non-overlapping sectors (:func:`geo.consensus_poa`);
+* the **current** grid: the prior after every unsuccessful closed pass, cell by cell
+  with that pass's POD (:func:`geo.update_poa_grid`; POD from tracks per cell, else
+  the reported assurance over the ground searched; ground not searched gets 0).
+  Passes are applied in the order they ended; Bayes' rule makes the result the
+  same in any order. When a pass changes (a late track, a new sweep width) the
+  current grid is rebuilt from the prior.
+
+Both grids are stored as ``PoaGrid.to_dict()`` JSON (``{cell id: poa, …,
+"rest_of_world": p}``; a cell id carries its corner in BNG metres). Each applied
+pass leaves a row in ``poa_updates`` (the history). When the last-known location
+moves, nothing happens on its own: the coordinator may **reset** POA around the
+new place — an audited choice with a reason; the old state is kept, inactive.
+
+The child's exact age is not stored here (only the age band's ring distances),
+so a case purge has nothing personal to find. Decision support, not a prediction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+
+from casefile import fieldwork as fw
+from casefile import permissions as perm
+from casefile import schema as t
+from casefile import validate as v
+from casefile.errors import InvalidInput
+from casefile.permissions import Actor
+from casefile.sectors import _s
+from casefile.timefmt import utcnow
+from geo.errors import InputError
+
+POA_METHODS: tuple[str, ...] = ("rings", "consensus")
+#: a last-known location further than this (m) from the POA's origin counts as moved
+MOVED_M = 25.0
+
+
+@dataclass(frozen=True)
+class PoaState:
+    """A case's POA: the prior as set up and the current grid after the passes applied.
+
+    ``params`` says how it was set up (ring distances and their source, or the
+    consensus split); ``applied`` maps pass id → the pass version taken in.
+    """
+
+    id: int
+    case_id: int
+    active: bool
+    method: str
+    origin_kind: str
+    origin_lat: float
+    origin_lon: float
+    origin_sighting_id: int | None
+    params: dict[str, Any]
+    cell_m: float
+    prior: dict[str, float]
+    current: dict[str, float]
+    rest_of_world: float
+    applied: dict[int, int]
+    created_at: datetime
+    created_by_name: str
+    replaced_at: datetime | None
+    updated_at: datetime
+    version: int
+
+    def grid(self, which: str = "current") -> Any:
+        """The :class:`geo.PoaGrid` of the prior (``"prior"``) or the current POA."""
+        from geo.probability import PoaGrid
+
+        return PoaGrid.from_dict(self.prior if which == "prior" else self.current, self.cell_m)
+
+
+@dataclass(frozen=True, slots=True)
+class PoaUpdate:
+    """One pass taken into a POA: ``found`` = Σ POA·POD over the cells before it."""
+
+    poa_id: int
+    pass_id: int | None
+    sector_code: str
+    pod: float
+    found: float
+    rest_of_world: float
+    at: datetime
+
+
+class PoaMixin:
+    """POA operations of :class:`casefile.Store`."""
+
+    backend: str
+    _writing: Any
+    _reading: Any
+    _authorize: Any
+    _audit: Any
+
+    # ---------------------------------------------------------------- setting up
+
+    def set_up_poa(
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        method: str = "rings",
+        age: float | None = None,
+        domain: str = "urban",
+        rings: Sequence[float] | Mapping[int, float] | None = None,
+        consensus: Sequence[Mapping[str, float]] | None = None,
+        cell_m: float = 100.0,
+        radius_m: float | None = None,
+        reason: str | None = None,
+    ) -> PoaState:
+        """Set up (or reset) the case's POA and apply every closed pass to it.
+
+        ``method="rings"``: rings around the last-known location (latest verified
+        sighting, else the IPP) for ``age`` (default: the case's age) in ``domain``,
+        or the coordinator's own ``rings`` (25/50/75/95 % distances in metres).
+        ``method="consensus"``: ``consensus`` is a list of planners' splits, each
+        ``{sector code: percent, …, "rest_of_world": percent}`` summing to 100 with
+        no 0 (Mattson), over sectors that do not overlap. A case that already has
+        POA is **reset**: a ``reason`` is required and the old state is kept,
+        inactive. Audited.
+        """
+        from geo.probability import (
+            consensus_poa,
+            consensus_split,
+            describe_rings,
+            initial_poa,
+            override_rings,
+        )
+
+        s = _s()
+        s._check_actor_shape(actor, perm.POA_WRITE)
+        method = v.choice("method", method, POA_METHODS)
+        reason = v.text("reason", reason, fw.MAX_LEN["reason"]) or None
+        try:
+            cell = float(cell_m)
+        except (TypeError, ValueError):
+            raise InvalidInput("The grid cell size must be a number of metres.") from None
+        if not (25.0 <= cell <= 1000.0):
+            raise InvalidInput("Grid cells must be between 25 m and 1,000 m across.")
+        now = utcnow()
+        with self._writing() as conn:
+            case = s._require_case(conn, case_id, lock=True)
+            self._authorize(conn, actor, perm.POA_WRITE, case_id)
+            old = _active_row(conn, case_id)
+            if old is not None and not reason:
+                raise InvalidInput(
+                    "This case already has POA: say why it is being reset (a reason is needed)."
+                )
+            origin = _last_known(conn, case)
+            try:
+                if method == "rings":
+                    if rings is not None:
+                        vals = [rings[q] for q in (25, 50, 75, 95)] if isinstance(
+                            rings, Mapping) else list(rings)
+                        if len(vals) != 4:
+                            raise InvalidInput("Give four ring distances (25, 50, 75, 95 %).")
+                        chosen = override_rings(*vals)
+                        params: dict[str, Any] = {
+                            "rings_m": {str(k): x for k, x in chosen.items()},
+                            "source": "the coordinator's own distances for this case",
+                            "basis": "coordinator override", "domain": domain,
+                        }
+                    else:
+                        a = case.age if age is None else age
+                        if a is None:
+                            raise InvalidInput("Give the child's age (or your own ring distances).")
+                        info = describe_rings(float(a), domain)
+                        chosen = info["rings"]
+                        params = {
+                            "rings_m": {str(k): x for k, x in chosen.items()},
+                            "source": info["source"], "basis": info["basis"],
+                            "category": info["category"], "label": info["label"],
+                            "domain": domain,
+                        }
+                    grid = initial_poa(origin["lat"], origin["lon"], chosen,
+                                       radius_m=radius_m, cell_m=cell)
+                else:
+                    if not consensus:
+                        raise InvalidInput("Enter at least one planner's split.")
+                    split = consensus_split(list(consensus))
+                    codes = [k for k in split if k != "rest_of_world"]
+                    rows = conn.execute(
+                        sa.select(t.sectors.c.code, t.sectors.c.geom).where(
+                            t.sectors.c.case_id == case_id, t.sectors.c.code.in_(codes))
+                    ).all()
+                    missing = set(codes) - {r.code for r in rows}
+                    if missing:
+                        raise InvalidInput(
+                            f"No sector {', '.join(sorted(missing))} in this case.")
+                    regions = gpd.GeoDataFrame({"id": [r.code for r in rows]},
+                                               geometry=[r.geom for r in rows], crs="EPSG:4326")
+                    grid = consensus_poa(regions, split, cell_m=cell)
+                    params = {"split": split, "planners": len(consensus),
+                              "basis": "consensus (Mattson)"}
+            except InputError as exc:
+                raise InvalidInput(str(exc)) from None
+            if old is not None:
+                conn.execute(t.poa_states.update().where(t.poa_states.c.id == old.id).values(
+                    active=False, replaced_at=now, updated_at=now, version=old.version + 1))
+            fw.bump_now(conn, case_id)
+            prior = grid.to_dict()
+            poa_id = conn.execute(t.poa_states.insert().values(
+                case_id=case_id, active=True, method=method, origin_kind=origin["kind"],
+                origin_lat=origin["lat"], origin_lon=origin["lon"],
+                origin_sighting_id=origin["sighting_id"], params=params, cell_m=cell,
+                prior=prior, current=prior, rest_of_world=float(grid.rest_of_world),
+                applied={}, created_at=now, created_by_id=actor.user_id,
+                created_by_name=actor.display_name, updated_at=now, version=1,
+            )).inserted_primary_key[0]
+            self._audit(
+                conn, actor, now, case_id=case_id, entity="poa", entity_id=poa_id,
+                action="reset" if old is not None else "set_up",
+                changes={
+                    "method": (old.method if old is not None else None, method),
+                    "origin": (_origin_text(old) if old is not None else None,
+                               f"{origin['kind']} {origin['lat']:.5f},{origin['lon']:.5f}"),
+                    "cell_m": (old.cell_m if old is not None else None, cell),
+                    "rings_m": (None, params.get("rings_m")),
+                    "rest_of_world": (None, round(float(grid.rest_of_world), 6)),
+                },
+                reason=reason,
+            )
+            self._refresh_poa(conn, case_id, actor, now)
+            return _state(fw.require_row(conn, t.poa_states, poa_id, "POA"))
+
+    # ---------------------------------------------------------------- updating
+
+    def _poa_behind(self, conn: sa.Connection, case_id: int) -> bool:
+        row = _active_row(conn, case_id)
+        if row is None:
+            return False
+        return _applied(row) != _closed_versions(conn, case_id)
+
+    def _refresh_poa(self, conn: sa.Connection, case_id: int, actor: Actor,
+                     now: datetime) -> bool:
+        """Bring the active POA up to date with the closed passes (in the caller's
+        transaction). Returns True when it changed."""
+        from geo.probability import update_poa_grid
+
+        row = _active_row(conn, case_id)
+        if row is None:
+            return False
+        wanted = _closed_versions(conn, case_id)
+        before = _applied(row)
+        if wanted == before:
+            return False
+        passes = conn.execute(
+            sa.select(t.passes, t.sectors.c.code)
+            .join(t.sectors, t.sectors.c.id == t.passes.c.sector_id)
+            .where(t.passes.c.case_id == case_id, t.passes.c.state == "closed")
+            .order_by(t.passes.c.ended_at, t.passes.c.id)
+        ).all()
+        grid = _grid(row.prior, row.cell_m)
+        updates = []
+        for p in passes:
+            cp = self._pass_cell_pod(conn, p, grid, row.id)
+            found = float(np.dot(grid.cells["poa"].to_numpy(), cp))
+            try:
+                grid = update_poa_grid(grid, cp)
+            except InputError as exc:
+                raise InvalidInput(str(exc)) from None
+            if before.get(p.id) != p.version:
+                updates.append({"case_id": case_id, "poa_id": row.id, "pass_id": p.id,
+                                "sector_code": p.code, "pod": float(p.pod), "found": found,
+                                "rest_of_world": float(grid.rest_of_world), "at": now})
+        if updates:
+            conn.execute(t.poa_updates.insert(), updates)
+        conn.execute(t.poa_states.update().where(t.poa_states.c.id == row.id).values(
+            current=grid.to_dict(), rest_of_world=float(grid.rest_of_world),
+            applied={str(k): x for k, x in wanted.items()}, updated_at=now,
+            version=row.version + 1))
+        self._audit(conn, actor, now, case_id=case_id, entity="poa", entity_id=row.id,
+                    action="update",
+                    changes={"passes": (len(before), len(wanted)),
+                             "rest_of_world": (round(float(row.rest_of_world), 6),
+                                               round(float(grid.rest_of_world), 6))})
+        return True
+
+    def _pass_cell_pod(self, conn: sa.Connection, p: Any, grid: Any, poa_id: int) -> np.ndarray:
+        """POD of pass ``p`` in every cell of ``grid`` (cached per pass version and grid)."""
+        cache = self.__dict__.setdefault("_cell_pod_cache", {})
+        key = (p.id, p.version, poa_id, len(grid.cells))
+        if key in cache:
+            return cache[key]
+        sector = fw.require_row(conn, t.sectors, p.sector_id, "sector")
+        tracks = []
+        if p.basis == "tracks":
+            tracks = conn.execute(sa.select(t.tracks.c.geom, t.tracks.c.searchers)
+                                  .where(t.tracks.c.pass_id == p.id)).all()
+        out = pass_cell_pods(grid, sector.geom, p.not_searched_geom, p.basis,
+                             [r.geom for r in tracks], [r.searchers for r in tracks],
+                             p.sweep_width_m, p.pod_searched)
+        if len(cache) > 2000:
+            cache.clear()
+        cache[key] = out
+        return out
+
+    # ---------------------------------------------------------------- reading
+
+    def poa_state(self, actor: Actor, case_id: int) -> PoaState | None:
+        """The case's active POA (None until a coordinator sets it up)."""
+        s = _s()
+        s._check_actor_shape(actor, perm.POA_READ)
+        with self._reading() as conn:
+            self._authorize(conn, actor, perm.POA_READ, case_id)
+            s._require_case(conn, case_id)
+            row = _active_row(conn, case_id)
+            return None if row is None else _state(row)
+
+    def poa_history(self, actor: Actor, case_id: int) -> list[PoaUpdate]:
+        """Every pass taken into this case's POA grids, oldest first."""
+        s = _s()
+        s._check_actor_shape(actor, perm.POA_READ)
+        with self._reading() as conn:
+            self._authorize(conn, actor, perm.POA_READ, case_id)
+            rows = conn.execute(sa.select(t.poa_updates).where(
+                t.poa_updates.c.case_id == case_id).order_by(t.poa_updates.c.id)).all()
+        return [PoaUpdate(r.poa_id, r.pass_id, r.sector_code, r.pod, r.found, r.rest_of_world,
+                          r.at) for r in rows]
+
+    def poa_origin_moved(self, actor: Actor, case_id: int) -> Any | None:
+        """The new last-known location if it has moved since POA was set up, else None.
+
+        Returns a :class:`casefile.LastKnown`; the coordinator may reset POA there.
+        """
+        state = self.poa_state(actor, case_id)
+        if state is None:
+            return None
+        lk = self.last_known_location(actor, case_id)  # type: ignore[attr-defined]
+        from geo.crs import lonlat_to_bng
+
+        x0, y0 = lonlat_to_bng(state.origin_lon, state.origin_lat)
+        x1, y1 = lonlat_to_bng(lk.lon, lk.lat)
+        if math.hypot(float(x1) - float(x0), float(y1) - float(y0)) > MOVED_M:
+            return lk
+        return None
+
+    def sector_poa_table(self, actor: Actor, case_id: int) -> pd.DataFrame:
+        """POA of every sector before any pass (prior) and now, ranked by density now.
+
+        Columns: ``code``, ``sector_id``, ``name``, ``status``, ``poa_prior``,
+        ``poa``, ``area_m2``, ``density_per_km2``, ``rank`` (1 = search next). Sectors
+        overlap, so their POAs may add up to more than 1. Empty without POA.
+        """
+        from geo.probability import sector_poa
+
+        state = self.poa_state(actor, case_id)
+        sectors = self.sectors(actor, case_id)  # type: ignore[attr-defined]
+        cols = ["code", "sector_id", "name", "status", "poa_prior", "poa", "area_m2",
+                "density_per_km2", "rank"]
+        if state is None or not sectors:
+            return pd.DataFrame(columns=cols)
+        frame = gpd.GeoDataFrame({"id": [x.code for x in sectors]},
+                                 geometry=[x.geometry for x in sectors], crs="EPSG:4326")
+        now = sector_poa(state.grid("current"), frame)
+        before = sector_poa(state.grid("prior"), frame).set_index("id")["poa"]
+        info = {x.code: x for x in sectors}
+        now["poa_prior"] = now["id"].map(before)
+        now["sector_id"] = now["id"].map(lambda c: info[c].id)
+        now["name"] = now["id"].map(lambda c: info[c].name)
+        now["status"] = now["id"].map(lambda c: info[c].status)
+        return now.rename(columns={"id": "code"})[cols]
+
+    def cell_pods(self, actor: Actor, case_id: int) -> tuple[Any, pd.DataFrame, np.ndarray]:
+        """Every pass's POD in every cell of the active POA grid (for gaps and waste).
+
+        Returns ``(grid, passes, pods)``: the current :class:`geo.PoaGrid`, a frame of
+        the passes (``pass_id``, ``sector_id``, ``team_id``, ``state``, ``ended_at``)
+        and an array passes × cells. Open passes count too (feet went there).
+        Raises :class:`InvalidInput` when the case has no POA yet.
+        """
+        state = self.poa_state(actor, case_id)
+        if state is None:
+            raise InvalidInput("Set up the probability of area first: it lays down the grid.")
+        grid = state.grid("current")
+        with self._reading() as conn:
+            rows = conn.execute(sa.select(t.passes).where(t.passes.c.case_id == case_id)
+                                .order_by(t.passes.c.id)).all()
+            pods = np.zeros((len(rows), len(grid.cells)))
+            for i, p in enumerate(rows):
+                pods[i] = self._pass_cell_pod(conn, p, grid, state.id)
+        frame = pd.DataFrame({
+            "pass_id": [p.id for p in rows], "sector_id": [p.sector_id for p in rows],
+            "team_id": [p.team_id for p in rows], "state": [p.state for p in rows],
+            "ended_at": pd.to_datetime([p.ended_at or p.updated_at for p in rows], utc=True),
+        })
+        return grid, frame, pods
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def pass_cell_pods(grid: Any, sector_ll: Any, not_searched_ll: Any, basis: str,
+                   tracks_ll: Sequence[Any], searchers: Sequence[int], sweep_width_m: float,
+                   pod_searched: float) -> np.ndarray:
+    """POD of one pass in every grid cell (BNG).
+
+    From tracks: effort coverage per cell of the track length inside the ground
+    searched (the sector minus what was not searched). From assurance: the pass's
+    POD spread over the ground searched (:func:`geo.cell_pod`). Otherwise zero.
+    """
+    from casefile.tracks import pass_ground_bng
+    from geo.crs import BNG, geoms_to_bng
+    from geo.gaps import pass_cell_pod
+    from geo.probability import cell_pod
+
+    ground = pass_ground_bng(sector_ll, not_searched_ll)
+    if basis == "tracks" and tracks_ll:
+        lines = shapely.intersection(
+            geoms_to_bng(np.array(list(tracks_ll), dtype=object)), ground)
+        frame = gpd.GeoDataFrame({"searchers": list(searchers)}, geometry=list(lines), crs=BNG)
+        frame = frame[~frame.geometry.is_empty]
+        if frame.empty:
+            return np.zeros(len(grid.cells))
+        return pass_cell_pod(frame, grid, sweep_width_m)
+    if basis == "assurance":
+        return cell_pod(grid, ground, float(pod_searched))
+    return np.zeros(len(grid.cells))
+
+
+def _grid(prior: Any, cell_m: float) -> Any:
+    from geo.probability import PoaGrid
+
+    return PoaGrid.from_dict(_s()._json(prior), cell_m)
+
+
+def _active_row(conn: sa.Connection, case_id: int) -> Any:
+    return conn.execute(
+        sa.select(t.poa_states).where(t.poa_states.c.case_id == case_id,
+                                      t.poa_states.c.active.is_(True))
+        .order_by(t.poa_states.c.id.desc())
+    ).first()
+
+
+def _applied(row: Any) -> dict[int, int]:
+    return {int(k): int(x) for k, x in (_s()._json(row.applied) or {}).items()}
+
+
+def _closed_versions(conn: sa.Connection, case_id: int) -> dict[int, int]:
+    return {int(r.id): int(r.version) for r in conn.execute(
+        sa.select(t.passes.c.id, t.passes.c.version).where(
+            t.passes.c.case_id == case_id, t.passes.c.state == "closed"))}
+
+
+def _last_known(conn: sa.Connection, case: Any) -> dict[str, Any]:
+    """The latest verified sighting by time seen, else the IPP (as LastKnown's rule)."""
+    row = conn.execute(
+        sa.select(t.sightings.c.id, t.sightings.c.lat, t.sightings.c.lon)
+        .where(t.sightings.c.case_id == case.id, t.sightings.c.status == "verified")
+        .order_by(t.sightings.c.seen_at.desc(), t.sightings.c.id.desc()).limit(1)
+    ).first()
+    if row is None:
+        return {"kind": "ipp", "lat": float(case.ipp_lat), "lon": float(case.ipp_lon),
+                "sighting_id": None}
+    return {"kind": "sighting", "lat": float(row.lat), "lon": float(row.lon),
+            "sighting_id": int(row.id)}
+
+
+def _origin_text(row: Any) -> str:
+    return f"{row.origin_kind} {row.origin_lat:.5f},{row.origin_lon:.5f}"
+
+
+def _state(row: Any) -> PoaState:
+    j = _s()._json
+    return PoaState(
+        id=row.id, case_id=row.case_id, active=bool(row.active), method=row.method,
+        origin_kind=row.origin_kind, origin_lat=row.origin_lat, origin_lon=row.origin_lon,
+        origin_sighting_id=row.origin_sighting_id, params=dict(j(row.params) or {}),
+        cell_m=float(row.cell_m), prior=dict(j(row.prior)), current=dict(j(row.current)),
+        rest_of_world=float(row.rest_of_world), applied=_applied(row),
+        created_at=row.created_at, created_by_name=row.created_by_name,
+        replaced_at=row.replaced_at, updated_at=row.updated_at, version=row.version,
+    )
+
+
+__all__ = ["POA_METHODS", "PoaMixin", "PoaState", "PoaUpdate", "pass_cell_pods"]

@@ -1,0 +1,150 @@
+"""POA per case in the store, on both backends: set-up, updates after passes, resets, history."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from casefile import InvalidInput, PermissionDenied, utcnow
+from geo.crs import geoms_to_bng
+from geo.probability import PoaGrid, distance_rings, initial_poa, update_poa_grid
+from tests.casefile.conftest import make_case, make_coordinator, sighting_kwargs
+from tests.casefile.test_tracks import across, square, to_searched
+
+pytestmark = pytest.mark.db
+
+RINGS = [500, 1000, 2000, 4000]
+
+
+@pytest.fixture
+def team(store, coord, case):
+    return store.create_team(coord, case.id, name="Team Red", org_type="met_bcu", size=6)
+
+
+@pytest.fixture
+def sector(store, coord, case):
+    return store.create_sector(coord, case.id, geometry=square(), name="Square")
+
+
+def total(d: dict) -> float:
+    return math.fsum(d.values())
+
+
+def test_rings_from_age_round_trip_equal_geo(store, coord, case):
+    state = store.set_up_poa(coord, case.id)  # the case's age (13): Grampian, interpolated
+    assert state.method == "rings" and state.origin_kind == "ipp"
+    assert (state.origin_lat, state.origin_lon) == (case.ipp_lat, case.ipp_lon)
+    assert state.params["basis"] == "interpolated"
+    want = initial_poa(case.ipp_lat, case.ipp_lon, distance_rings(13), cell_m=100.0)
+    assert state.prior == pytest.approx(want.to_dict(), abs=1e-12)
+    assert total(state.current) == pytest.approx(1.0, abs=1e-9)
+    again = store.poa_state(coord, case.id)
+    assert again.prior == pytest.approx(state.prior) and again.id == state.id
+    assert "age" not in again.params  # the age band's distances only, nothing personal
+
+
+def test_updates_after_passes_sum_to_one_and_match_bayes(store, coord, case, team, sector):
+    store.set_up_poa(coord, case.id, rings=RINGS)
+    up = store.upload_track(coord, case.id, ("walk.gpx", across(200)), team_id=team.id,
+                            sector_id=sector.id)
+    # an open pass (being searched) does not move POA yet
+    assert store.poa_state(coord, case.id).applied == {}
+    s = store.get_sector(coord, sector.id)
+    to_searched(store, coord, s, team, assurance="high")
+    state = store.poa_state(coord, case.id)
+    assert state.applied == {up.pass_.id: store.passes(coord, case.id)[0].version}
+    assert total(state.current) == pytest.approx(1.0, abs=1e-9)
+    # by hand: the prior updated with that pass's per-cell POD
+    _grid, _frame, pods = store.cell_pods(coord, case.id)
+    prior = PoaGrid.from_dict(state.prior, state.cell_m)
+    by_hand = update_poa_grid(prior, pods[0])
+    assert state.current == pytest.approx(by_hand.to_dict(), abs=1e-12)
+    # cells the track crossed lost probability; the rest of the world gained
+    assert state.rest_of_world > prior.rest_of_world
+    hist = store.poa_history(coord, case.id)
+    assert [h.pass_id for h in hist] == [up.pass_.id]
+    assert hist[0].found == pytest.approx(float(np.dot(prior.cells["poa"], pods[0])))
+    # the sector's POA fell; ranked list and before/after
+    table = store.sector_poa_table(coord, case.id).set_index("code")
+    row = table.loc[sector.code]
+    assert row["poa"] < row["poa_prior"] and row["rank"] == 1
+
+
+def test_late_track_rebuilds_current_from_prior(store, coord, case, team, sector):
+    store.set_up_poa(coord, case.id, rings=RINGS)
+    to_searched(store, coord, sector, team, assurance="low")
+    first = store.poa_state(coord, case.id)
+    store.upload_track(coord, case.id, ("late.gpx", across(200)), team_id=team.id,
+                       sector_id=sector.id, searchers=6)
+    second = store.poa_state(coord, case.id)
+    assert second.version > first.version
+    _grid, _, pods = store.cell_pods(coord, case.id)
+    want = update_poa_grid(PoaGrid.from_dict(second.prior, second.cell_m), pods[0])
+    assert second.current == pytest.approx(want.to_dict(), abs=1e-12)
+    assert total(second.current) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_reset_needs_reason_is_audited_and_keeps_old_state(store, coord, case, team, sector):
+    first = store.set_up_poa(coord, case.id, rings=RINGS)
+    assert store.poa_origin_moved(coord, case.id) is None
+    seen = store.add_sighting(coord, case.id, **sighting_kwargs(
+        lat=51.4990, lon=-0.1150, status="verified", seen_at=utcnow() - timedelta(hours=1)))
+    moved = store.poa_origin_moved(coord, case.id)
+    assert moved is not None and moved.sighting_id == seen.id
+    # nothing automatic: POA still sits on the IPP
+    assert store.poa_state(coord, case.id).id == first.id
+    with pytest.raises(InvalidInput):
+        store.set_up_poa(coord, case.id, rings=RINGS)
+    to_searched(store, coord, sector, team)
+    second = store.set_up_poa(coord, case.id, rings=RINGS, reason="verified sighting at 11:20")
+    assert second.id != first.id and second.origin_kind == "sighting"
+    assert (second.origin_lat, second.origin_lon) == (seen.lat, seen.lon)
+    assert second.applied  # the passes already made are taken into the new POA
+    assert total(second.current) == pytest.approx(1.0, abs=1e-9)
+    assert store.poa_origin_moved(coord, case.id) is None
+    log = store.audit_log(coord, case.id, entity="poa")
+    actions = [r.action for r in log]
+    assert "reset" in actions and "set_up" in actions
+    reset = next(r for r in log if r.action == "reset")
+    assert reset.reason == "verified sighting at 11:20"
+
+
+def test_consensus_split_over_sectors(store, coord, case):
+    a = store.create_sector(coord, case.id, geometry=square(0, 0), name="A")
+    b = store.create_sector(coord, case.id, geometry=square(400, 0), name="B")
+    planners = [
+        {a.code: 60, b.code: 30, "rest_of_world": 10},
+        {a.code: 40, b.code: 40, "rest_of_world": 20},
+    ]
+    state = store.set_up_poa(coord, case.id, method="consensus", consensus=planners)
+    table = store.sector_poa_table(coord, case.id).set_index("code")
+    assert table.loc[a.code, "poa"] == pytest.approx(0.5, abs=1e-4)
+    assert table.loc[b.code, "poa"] == pytest.approx(0.35, abs=1e-4)
+    assert state.rest_of_world == pytest.approx(0.15, abs=1e-6)
+    with pytest.raises(InvalidInput, match="0"):
+        store.set_up_poa(coord, case.id, method="consensus", reason="again",
+                         consensus=[{a.code: 0, b.code: 90, "rest_of_world": 10}])
+
+
+def test_gaps_grid_matches_sector_ground(store, coord, case, team, sector):
+    store.set_up_poa(coord, case.id, rings=RINGS)
+    to_searched(store, coord, sector, team, assurance="high")
+    grid, _frame, pods = store.cell_pods(coord, case.id)
+    from geo.gaps import unsearched_ground
+
+    gaps = unsearched_ground(grid, 1 - np.prod(1 - pods, axis=0), 0.5)
+    sec = geoms_to_bng(sector.geometry)
+    # the searched square is no longer a gap
+    assert sum(g.intersection(sec).area for g in gaps.geometry) < 1.0
+
+
+def test_poa_permissions(store, coord, case):
+    other = make_coordinator(store, "coord.b", "Coordinator B")
+    with pytest.raises(PermissionDenied):
+        store.set_up_poa(other, case.id, rings=RINGS)
+    make_case(store, other, reference="CASE-B")
+    with pytest.raises(PermissionDenied):
+        store.poa_state(other, case.id)
