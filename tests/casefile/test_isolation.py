@@ -3,18 +3,43 @@
 Two cases (A and B) with teams, sectors (shared and not), hazards, sightings,
 handovers and links. Every store method a coordinator uses is tried with every
 link role; what a link may do is checked for its own case, team or unit only.
+
+The two-case world is built ONCE per module (about 40 audited writes) and each
+test gets its own copy of that database — a SQLite backup, or a PostgreSQL
+database made from it as a template — so tests stay independent of each other
+and of their order while the set-up is paid once.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import uuid
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from shapely.geometry import box
 
-from casefile import InvalidInput, LinkGone, NotFound, PermissionDenied, StaleVersion, utcnow
+from casefile import (
+    InvalidInput,
+    LinkGone,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    Store,
+    open_store,
+    utcnow,
+)
 from casefile import permissions as perm
-from tests.casefile.conftest import make_case, make_coordinator, sighting_kwargs
+from tests.casefile.conftest import (
+    IS_PG,
+    make_case,
+    make_coordinator,
+    pg_admin_url,
+    sighting_kwargs,
+)
 
 pytestmark = pytest.mark.db
 
@@ -61,9 +86,107 @@ def _world(store, coord, case, ref_b="CASE-B"):
     return w
 
 
+def _pg_database_url(name: str) -> str:
+    return pg_admin_url().rsplit("/", 1)[0] + "/" + name
+
+
+class _Snapshot:
+    """The world's database, built once; :meth:`copy` gives a test its own copy."""
+
+    def __init__(self, workdir: Path, template: str) -> None:
+        self.workdir = workdir
+        self.copies: list[str] = []
+        if IS_PG:
+            self.server = sa.create_engine(_pg_database_url("postgres"),
+                                           isolation_level="AUTOCOMMIT")
+            self.name = f"wh_iso_{uuid.uuid4().hex[:10]}"
+            with self.server.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{self.name}"')
+            db = sa.create_engine(_pg_database_url(self.name))
+            with db.begin() as conn:
+                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+            db.dispose()
+            self.url = _pg_database_url(self.name)
+        else:
+            self.url = f"sqlite:///{workdir / 'world.sqlite3'}"
+            _sqlite_copy(Path(template), workdir / "world.sqlite3")
+
+    def build(self) -> dict:
+        store = open_store(self.url)
+        try:
+            coord = make_coordinator(store)
+            case = make_case(store, coord)
+            w = _world(store, coord, case)
+            w["coord"] = coord
+            return w
+        finally:
+            store.close()
+
+    def copy(self) -> str:
+        n = len(self.copies)
+        if IS_PG:
+            name = f"{self.name}_{n}"
+            with self.server.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{self.name}"')
+            self.copies.append(name)
+            return _pg_database_url(name)
+        path = self.workdir / f"copy-{n}.sqlite3"
+        _sqlite_copy(self.workdir / "world.sqlite3", path)
+        self.copies.append(str(path))
+        return f"sqlite:///{path}"
+
+    def drop_copies(self) -> None:
+        if IS_PG:
+            with self.server.connect() as conn:
+                for name in self.copies:
+                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.copies.clear()
+
+    def close(self) -> None:
+        self.drop_copies()
+        if IS_PG:
+            with self.server.connect() as conn:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            self.server.dispose()
+
+
+def _sqlite_copy(src: Path, dst: Path) -> None:
+    """A consistent copy of a SQLite store, write-ahead log included (the backup API)."""
+    with sqlite3.connect(src) as a, sqlite3.connect(dst) as b:
+        a.backup(b)
+    a.close()
+    b.close()
+
+
+@pytest.fixture(scope="module")
+def _snapshot(_template: str, tmp_path_factory) -> Iterator[tuple[_Snapshot, dict]]:
+    snap = _Snapshot(tmp_path_factory.mktemp("isolation"), _template)
+    try:
+        yield snap, snap.build()
+    finally:
+        snap.close()
+
+
 @pytest.fixture
-def world(store, coord, case):
-    return _world(store, coord, case)
+def store(_snapshot) -> Iterator[Store]:
+    """This test's own copy of the world's database."""
+    snap, _ = _snapshot
+    s = open_store(snap.copy())
+    try:
+        yield s
+    finally:
+        s.close()
+        snap.drop_copies()
+
+
+@pytest.fixture
+def world(_snapshot, store):
+    return _snapshot[1]
+
+
+@pytest.fixture
+def coord(world):
+    return world["coord"]
 
 
 def _coordinator_reads(store, actor, d, case_id):
