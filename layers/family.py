@@ -31,6 +31,43 @@ HAZARD_WORDS: dict[str, str] = {
 }
 
 
+#: dash pattern of family- or volunteer-reported ground (not checked by a coordinator)
+VOLUNTEER_DASH = "6 3 1 3"
+HAZARD_COLOUR = "#D55E00"
+
+
+def _swatch(colour: str, dash: str, fill_opacity: float) -> str:
+    # every value is one of the constants above (colours, dashes, numbers)
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    return ('<svg width="30" height="14" aria-hidden="true"><rect x="2" y="2" width="26" '
+            f'height="10" fill="{colour}" fill-opacity="{fill_opacity:g}" stroke="{colour}" '
+            f'stroke-width="2.5"{dash_attr}/></svg>')
+
+
+def family_legend_html(*, open_: bool = False) -> str:
+    """The family map's legend in plain words, folded by default (a tap opens it)."""
+    words = {
+        "searched_today": "Searched today",
+        "searched_earlier": "Searched before today",
+        "in_progress": "Being searched now (dashes)",
+        "planned": "Planned (faint dots)",
+    }
+    rows = [
+        f"<li>{_swatch(c, d, max(o, 0.15))}<span>{safe_text(words[g])}</span></li>"
+        for g, (c, d, o) in FAMILY_STYLES.items()
+    ]
+    rows.append(f"<li>{_swatch('#009E73', VOLUNTEER_DASH, 0.15)}<span>"
+                f"{safe_text('Searched by family or volunteers (dash-dot) — not checked')}"
+                "</span></li>")
+    rows.append(f"<li>{_swatch(HAZARD_COLOUR, '1 4', 0.25)}<span>"
+                f"{safe_text('Please keep away')}</span></li>")
+    rows.append('<li><svg width="30" height="14" aria-hidden="true"><circle cx="15" cy="7" '
+                'r="5" fill="#F0E442" stroke="#000000" stroke-width="2"/></svg><span>'
+                f"{safe_text('Last known location (if shared)')}</span></li>")
+    return (f'<details{" open" if open_ else ""}><summary>Key</summary>'
+            f'<ul>{"".join(rows)}</ul></details>')
+
+
 def area_words(area: Any, when: str) -> str:
     """The plain-language line for an area ("Searched today at 14:05 (reported by family)")."""
     text = f"{area.label} · area {area.code}"
@@ -49,7 +86,7 @@ def family_layer(areas: Sequence[Any], when: Sequence[str],
     for area, text in zip(areas, when, strict=True):
         colour, dash, opacity = FAMILY_STYLES.get(area.group, ("#999999", "2 6", 0.15))
         style = {"color": colour, "weight": 3, "fillColor": colour, "fillOpacity": opacity,
-                 "dashArray": "2 5" if area.volunteer else dash}
+                 "dashArray": VOLUNTEER_DASH if area.volunteer else dash}
         folium.GeoJson(
             shapely.geometry.mapping(area.geometry),
             style_function=lambda _f, s=style: s,
@@ -57,7 +94,8 @@ def family_layer(areas: Sequence[Any], when: Sequence[str],
         ).add_to(group)
     for hz in hazards:
         words = HAZARD_WORDS.get(str(hz.kind), "Please keep away")
-        style = {"color": "#D55E00", "weight": 3, "fillColor": "#D55E00", "fillOpacity": 0.25,
+        style = {"color": HAZARD_COLOUR, "weight": 3, "fillColor": HAZARD_COLOUR,
+                 "fillOpacity": 0.25,
                  "dashArray": "1 4"}
         folium.GeoJson(
             shapely.geometry.mapping(hz.geometry),

@@ -55,6 +55,7 @@ __all__ = [
     "LABEL_ZOOM",
     "SECTOR_STYLES",
     "STRADDLE_STYLE",
+    "VOLUNTEER_STYLE",
     "SectorStyle",
     "candidate_layer",
     "details_html",
@@ -161,6 +162,12 @@ SECTOR_STYLES: dict[str, SectorStyle] = {
                     "dash-dot outline"),
     )
 }
+#: Searched ground reported by a family or volunteers ("we searched here", origin
+#: "volunteer"): not checked by a coordinator, so it looks unlike team-searched ground —
+#: fine dotted outline and a light fill — and its label and details say so.
+VOLUNTEER_STYLE = SectorStyle("volunteer", "searched (family-reported, not checked)",
+                              "#009e73", "1 5", 3, 0.15,
+                              "fine dotted outline, light fill: family/volunteer-reported")
 #: Style of a status this version does not know (never chosen from user text).
 UNKNOWN_STYLE = SectorStyle("unknown", "unknown status", "#7a7a7a", "1 3", 1.5, 0.05,
                             "fine dots")
@@ -239,6 +246,13 @@ def _style_of(status: str) -> SectorStyle:
     return SECTOR_STYLES.get(str(status), UNKNOWN_STYLE)
 
 
+def _sector_style(sector: Any) -> SectorStyle:
+    """The sector's status style, or :data:`VOLUNTEER_STYLE` for unchecked family searches."""
+    if getattr(sector, "origin", None) == "volunteer" and str(sector.status) == "searched":
+        return VOLUNTEER_STYLE
+    return _style_of(sector.status)
+
+
 def _london(value: datetime | None) -> str:
     if value is None:
         return ""
@@ -279,7 +293,7 @@ def _straddle_text(sector: Any) -> str:
 
 def sector_label(sector: Any) -> str:
     """The label on the map, as escaped HTML: "S12 · searched", plus a straddle note."""
-    style = _style_of(sector.status)
+    style = _sector_style(sector)
     text = f"{safe_text(sector.code)} · {safe_text(style.label)}"
     note = _straddle_text(sector)
     if note:
@@ -307,7 +321,7 @@ def sector_details(
 ) -> tuple[str, list[list[str]]]:
     """Title and ``[heading, value]`` rows of a sector's details, all escaped HTML text."""
     team_names = team_names or {}
-    style = _style_of(sector.status)
+    style = _sector_style(sector)
     rows: list[tuple[str, str]] = [("Status", style.label)]
     team_id = getattr(sector, "team_id", None)
     if team_id is not None:
@@ -489,7 +503,7 @@ def sectors_layer(
     points = _label_points([s.geometry for s in sectors])
     features = []
     for s, geom, lp in zip(sectors, geoms, points, strict=True):
-        style = _style_of(s.status)
+        style = _sector_style(s)
         title, rows = sector_details(s, team_names)
         straddles = bool(getattr(s, "straddles_bcu", False) or getattr(s, "straddles_force", False))
         features.append({
@@ -508,6 +522,7 @@ def sectors_layer(
             },
         })
     styles = {key: st.leaflet() for key, st in SECTOR_STYLES.items()}
+    styles[VOLUNTEER_STYLE.status] = VOLUNTEER_STYLE.leaflet()
     use_canvas = len(sectors) >= CANVAS_FROM if canvas is None else canvas
     group = folium.FeatureGroup(name=safe_text(name), control=False)
     _SectorScript(
@@ -624,7 +639,7 @@ def sector_legend_html(*, open_: bool = True) -> str:
     ``open_=False`` starts it folded (a click on "Sectors" opens it).
     """
     rows = []
-    for style in SECTOR_STYLES.values():
+    for style in (*SECTOR_STYLES.values(), VOLUNTEER_STYLE):
         text = f"{style.label} — {style.pattern}"
         rows.append(
             f"<li>{_swatch(style.colour, style.dash, style.weight, style.fill_opacity)}"
