@@ -76,6 +76,18 @@ if actor is not None and actor.role == "coordinator":
             url_path="make-sectors",
         ),
         st.Page(
+            "app_pages/coverage.py",
+            title="Coverage",
+            icon=":material/route:",
+            url_path="coverage",
+        ),
+        st.Page(
+            "app_pages/probability.py",
+            title="Where next",
+            icon=":material/target:",
+            url_path="where-next",
+        ),
+        st.Page(
             "app_pages/handover.py",
             title="Handover",
             icon=":material/swap_horiz:",

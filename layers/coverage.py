@@ -54,7 +54,7 @@ POD_BINS: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8)
 #: Sequential (viridis stops), low → high probability density.
 POA_COLOURS: tuple[str, ...] = ("#FDE725", "#5EC962", "#21918C", "#3B528B", "#440154")
 GAP_STYLE: dict[str, Any] = {"color": "#D55E00", "weight": 2, "dashArray": "6 4",
-                             "fillColor": "#D55E00", "fillOpacity": 0.25}
+                             "fillColor": "#D55E00", "fillOpacity": 0.05}
 _ROUND = 6
 
 

@@ -1,0 +1,268 @@
+"""Coverage and POD (coordinators): how well each sector was searched, from what teams walked.
+
+The map shows every GPS track by team, the swept ground and the sectors coloured
+by cumulative POD with the number on each. Below: the table per sector (both
+PODs where a pass has tracks and a reported assurance), the track upload, plots
+of coverage and POD over time for the case and per team, the passes (with their
+sweep width, changeable) and the effort spent on ground already cleared.
+
+Every figure here is decision support, not a prediction; sweep widths and the
+assurance-to-POD mapping are planning assumptions and are labelled so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import shapely
+import streamlit as st
+
+from app_pages.common import london_map
+from app_pages.live_map import RenderedMap, live_folium, render_base
+from app_pages.sector_common import base_url_path, case_or_stop
+from app_pages.session import require_actor, show_store_error, store
+from app_pages.track_upload import show_upload_result, track_upload_form
+from casefile import StoreError, format_london
+from geo.probability import DECISION_SUPPORT_NOTE
+from layers.coverage import coverage_legend_html, pod_sectors_layer, swept_layer, tracks_layer
+from layers.escape import markdown_text
+from layers.legend import Legend
+
+MAP_KEY = "coverage_map"
+TARGET_KEY = "coverage_target_pod"
+LAST_UPLOAD_KEY = "coverage_last_upload"
+
+actor = require_actor()
+db = store()
+
+
+@st.cache_resource(show_spinner="Preparing the map…")
+def coverage_base_map(base_url_path: str) -> RenderedMap:
+    """The London base map with the coverage legend, rendered once per process."""
+    del base_url_path  # part of the cache key: assets are served under it
+    m, _ = london_map()
+    Legend(coverage_legend_html(), position="bottomright").add_to(m)
+    return render_base(m)
+
+
+def planning_assumptions() -> None:
+    """The figures behind the numbers, with their status (published or assumed)."""
+    from geo.detection import assurance_pods, sweep_widths
+
+    with st.expander("Planning assumptions behind these numbers"):
+        rows = [{"Ground type": x["label"], "Sweep width W (m)": x["sweep_width_m"],
+                 "Status": x["status"]} for x in sweep_widths().values()]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.caption("Reported assurance → POD where a pass has no tracks: " + ", ".join(
+            f"{k} {v:.0%}" for k, v in assurance_pods().items()) + " (planning assumptions).")
+        st.caption("Coverage C = W·L/A (L = track length inside the sector × searchers "
+                   "abreast, A = sector area); POD = 1 − e^(−C); passes combine as "
+                   "1 − Π(1 − PODᵢ). Sources: data/search_science.")
+
+
+def _pct(x: Any) -> str:
+    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.0f} %"
+
+
+def swept_union(tracks: Any, passes: list) -> Any:
+    """Swept ground of every track (lon/lat): buffered by its pass's W/2 (default W)."""
+    from geo.coverage import QUAD_SEGS
+    from geo.crs import geoms_to_bng, geoms_to_lonlat
+    from geo.detection import sweep_width
+
+    if len(tracks) == 0:
+        return shapely.Polygon()
+    width = {p.id: p.sweep_width_m for p in passes}
+    w = np.array([width.get(pid, sweep_width()) if pid == pid and pid is not None
+                  else sweep_width() for pid in tracks["pass_id"]], dtype=float)
+    lines = geoms_to_bng(tracks.geometry.to_numpy())
+    return geoms_to_lonlat(shapely.union_all(shapely.buffer(lines, w / 2, quad_segs=QUAD_SEGS)))
+
+
+def coverage_map(case_id: int, sectors: list, table: pd.DataFrame, tracks: Any,
+                 passes: list) -> None:
+    cov = table.set_index("sector_id").to_dict("index") if len(table) else {}
+    groups = [swept_layer(swept_union(tracks, passes)), pod_sectors_layer(sectors, cov),
+              tracks_layer(tracks)]
+    if sectors:
+        c = shapely.centroid(shapely.union_all([s.geometry for s in sectors]))
+        view = (c.y, c.x)
+    else:
+        lk = db.last_known_location(actor, case_id)
+        view = (lk.lat, lk.lon)
+    live_folium(coverage_base_map(base_url_path()), key=MAP_KEY, center=view, zoom=15,
+                feature_group_to_add=groups, returned_objects=[], height=520)
+
+
+def sector_table(table: pd.DataFrame) -> None:
+    if table.empty:
+        st.info("No sectors yet: make them on the Sectors page.")
+        return
+    show = pd.DataFrame({
+        "Sector": table["code"],
+        "Name": table["name"].map(markdown_text),
+        "Status": table["status"].str.replace("_", " "),
+        "Passes": table["passes"],
+        "Cumulative POD": table["cumulative_pod"].map(_pct),
+        "Last pass POD": table["last_pod"].map(_pct),
+        "POD from": table["last_basis"].replace({"": "–"}),
+        "POD from tracks": table["last_track_pod"].map(_pct),
+        "POD from assurance": table["last_assurance_pod"].map(_pct),
+        "Swept ground": table["swept_share"].map(_pct),
+        "Effort (km × searchers)": (table["effort_m"] / 1000).round(2),
+    })
+    st.dataframe(show, hide_index=True, width="stretch")
+
+
+def plots(case_id: int) -> None:
+    line = db.coverage_timeline(actor, case_id)
+    if line.empty:
+        st.info("No passes yet: plots appear after the first upload or finished sector.")
+        return
+    line = line.assign(at=pd.to_datetime(line["at"], utc=True).dt.tz_convert("Europe/London")
+                       .dt.tz_localize(None))
+    case_chart = alt.Chart(line).mark_line(point=True).encode(
+        x=alt.X("at:T", title="Time (London)", axis=alt.Axis(format="%d %b %H:%M")),
+        y=alt.Y("case_mean_pod:Q", title="Mean cumulative POD (area-weighted)",
+                axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("code:N", title="Sector"), alt.Tooltip("team:N", title="Team"),
+                 alt.Tooltip("pod:Q", title="Pass POD", format=".0%"),
+                 alt.Tooltip("case_mean_pod:Q", title="Case", format=".0%")],
+    ).properties(title="Case: how well the sectors have been searched", height=260)
+    team_chart = alt.Chart(line).mark_line(point=True).encode(
+        x=alt.X("at:T", title="Time (London)", axis=alt.Axis(format="%d %b %H:%M")),
+        y=alt.Y("team_effort_m:Q", title="Effort walked (m × searchers)"),
+        color=alt.Color("team:N", title="Team",
+                        scale=alt.Scale(scheme="tableau10")),
+        strokeDash=alt.StrokeDash("team:N", title="Team"),
+        tooltip=["team:N", alt.Tooltip("team_effort_m:Q", format=",.0f")],
+    ).properties(title="Per team: search effort over time", height=260)
+    sector_chart = alt.Chart(line).mark_line(point=True, interpolate="step-after").encode(
+        x=alt.X("at:T", title="Time (London)", axis=alt.Axis(format="%d %b %H:%M")),
+        y=alt.Y("sector_cumulative_pod:Q", title="Cumulative POD",
+                axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("code:N", title="Sector"),
+        tooltip=["code:N", "team:N", alt.Tooltip("sector_cumulative_pod:Q", format=".0%")],
+    ).properties(title="POD per sector over time", height=260)
+    c1, c2 = st.columns(2)
+    c1.altair_chart(case_chart, width="stretch")
+    c2.altair_chart(team_chart, width="stretch")
+    st.altair_chart(sector_chart, width="stretch")
+    st.caption(DECISION_SUPPORT_NOTE)
+
+
+def passes_tab(case_id: int, passes: list, sectors: list, teams: dict[int, str]) -> None:
+    from geo.detection import sweep_widths
+
+    if not passes:
+        st.info("No passes yet.")
+        return
+    codes = {s.id: s.code for s in sectors}
+    st.dataframe(pd.DataFrame([{
+        "Pass": p.id, "Sector": codes.get(p.sector_id, "?"),
+        "Team": markdown_text(teams.get(p.team_id, "–")) if p.team_id else "–",
+        "State": p.state, "Ended": format_london(p.ended_at) if p.ended_at else "–",
+        "Tracks": p.n_tracks, "W (m)": p.sweep_width_m, "C": round(p.coverage or 0, 3),
+        "POD": _pct(p.pod), "From": p.basis, "From tracks": _pct(p.track_pod),
+        "From assurance": _pct(p.assurance_pod),
+        "Searched share": _pct(p.searched_share),
+    } for p in passes]), hide_index=True, width="stretch")
+    types = sweep_widths()
+    with st.form("pass_sweep"):
+        st.markdown("**Change the sweep width of a pass** (recomputes its POD and the POA)")
+        c1, c2, c3 = st.columns(3)
+        names = {p.id: f"{p.id} ({codes.get(p.sector_id, '?')})" for p in passes}
+        pid = c1.selectbox("Pass", list(names), format_func=names.get)
+        kind = c2.selectbox("Ground type", list(types), format_func=lambda k: types[k]["label"])
+        width = c3.number_input("W (m), 0 = the ground type's default", 0.0, 1000.0, 0.0)
+        reason = st.text_input("Why")
+        if st.form_submit_button("Change W"):
+            p = next(p for p in passes if p.id == pid)
+            try:
+                db.set_pass_sweep(actor, p.id, version=p.version, sweep_type=kind,
+                                  sweep_width_m=width or None, reason=reason)
+                st.rerun()
+            except StoreError as exc:
+                show_store_error(exc)
+
+
+def wasted_effort(case_id: int, tracks: Any, teams: dict[int, str]) -> None:
+    from geo.gaps import cleared_effort_summary, effort_on_cleared_ground
+
+    target = st.slider("Ground counts as cleared from POD", 0.1, 0.95, 0.6, 0.05,
+                       key=TARGET_KEY, format="%.2f")
+    if len(tracks) == 0:
+        st.info("No tracks yet.")
+        return
+    try:
+        grid, frame, pods = db.cell_pods(actor, case_id)
+    except StoreError as exc:
+        show_store_error(exc)
+        return
+    closed = (frame["state"] == "closed").to_numpy()
+    tr = tracks.assign(team=tracks["team_id"].map(lambda t: teams.get(t, "no team")),
+                       case="this case", id=tracks["track_id"])
+    per = effort_on_cleared_ground(tr, grid, pods[closed], frame.loc[closed, "ended_at"],
+                                   target)
+    for by, title in (("team", "Per team"), ("case", "Whole case")):
+        summary = cleared_effort_summary(per, by)
+        if summary.empty:
+            continue
+        st.markdown(f"**{title}**")
+        st.dataframe(summary.assign(**{
+            by: summary[by].map(markdown_text),
+            "length_m": summary["length_m"].round(0),
+            "cleared_m": summary["cleared_m"].round(0),
+            "cleared_share": summary["cleared_share"].map(_pct),
+        }).rename(columns={by: title, "tracks": "Tracks", "length_m": "Walked (m)",
+                           "cleared_m": "On cleared ground (m)",
+                           "cleared_share": "Share on cleared ground"}),
+            hide_index=True, width="stretch")
+    missing = int(per["cleared_m"].isna().sum())
+    if missing:
+        st.caption(f"{missing} track(s) without times are left out (when they were walked "
+                   "is unknown).")
+    st.caption("Share of each track walked over ground that had already reached the target "
+               "POD before the track started. " + DECISION_SUPPORT_NOTE)
+
+
+# ---------------------------------------------------------------------- the page
+
+case = case_or_stop(actor, "Coverage and POD")
+st.title("Coverage and POD")
+st.caption(f"Case {markdown_text(case.reference)} · {DECISION_SUPPORT_NOTE}")
+try:
+    db.refresh_coverage(actor, case.id)
+    sectors = db.sectors(actor, case.id)
+    table = db.sector_coverage(actor, case.id)
+    tracks = db.tracks_frame(actor, case.id)
+    passes = db.passes(actor, case.id)
+    teams = {x.id: x.name for x in db.teams(actor, case.id)}
+except StoreError as exc:
+    show_store_error(exc)
+    st.stop()
+planning_assumptions()
+coverage_map(case.id, sectors, table, tracks, passes)
+st.caption(f"{len(tracks)} track(s) · {len(passes)} pass(es) · sectors labelled with their "
+           "cumulative POD; colour is never the only cue.")
+tab_sectors, tab_upload, tab_plots, tab_passes, tab_waste = st.tabs(
+    ["POD per sector", "Upload a track", "Plots", "Passes", "Effort on cleared ground"])
+with tab_sectors:
+    sector_table(table)
+with tab_upload:
+    last = st.session_state.pop(LAST_UPLOAD_KEY, None)
+    if last is not None:
+        show_upload_result(last)
+    uploaded = track_upload_form(db, actor, case.id)
+    if uploaded is not None:
+        st.session_state[LAST_UPLOAD_KEY] = uploaded
+        st.rerun()  # the map, the table and the plots take the new pass in
+with tab_plots:
+    plots(case.id)
+with tab_passes:
+    passes_tab(case.id, passes, sectors, teams)
+with tab_waste:
+    wasted_effort(case.id, tracks, teams)

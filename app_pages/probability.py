@@ -1,0 +1,255 @@
+"""Where next (coordinators): probability of area, the ranked "search next" list and the gaps.
+
+* **Set up POA** on a fixed grid: distance rings around the last-known location
+  (the IPP if none) for the child's age band — published table, or the
+  coordinator's own distances — or a consensus split of planners over sectors.
+  When the last-known location moves the page says so and offers a **reset**
+  (a reason is required; audited). Nothing happens on its own.
+* **Ranked list and choropleth**: sectors by probability density after every
+  unsuccessful pass, with POA before and after the passes.
+* **Gaps**: ground not yet searched to a chosen POD on the map; one click
+  proposes grid sectors over them, which go through the usual overlap check.
+
+Decision support, not a prediction: ring distances are population averages and
+sweep widths are planning assumptions.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import shapely
+import streamlit as st
+
+from app_pages.common import london_map
+from app_pages.forms import form_key, renew_form_key
+from app_pages.live_map import RenderedMap, live_folium, render_base
+from app_pages.sector_common import base_url_path, case_or_stop
+from app_pages.session import require_actor, show_store_error, store
+from casefile import NewSector, OverlapWarning, StoreError, format_london
+from geo.probability import DECISION_SUPPORT_NOTE
+from layers.coverage import coverage_legend_html, gaps_layer, poa_layer, pod_sectors_layer
+from layers.escape import markdown_text
+from layers.legend import Legend
+
+MAP_KEY = "poa_map"
+GAPS_KEY = "poa_gaps"
+PROPOSE_KEY = "poa_propose"
+
+actor = require_actor()
+db = store()
+
+
+@st.cache_resource(show_spinner="Preparing the map…")
+def coverage_map_base(base_url_path: str) -> RenderedMap:
+    """The London base map with the coverage legend, rendered once per process."""
+    del base_url_path  # part of the cache key: assets are served under it
+    m, _ = london_map()
+    Legend(coverage_legend_html(), position="bottomright").add_to(m)
+    return render_base(m)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * float(x):.1f} %"
+
+
+def setup_form(case, state) -> None:
+    from geo.detection import load_search_data
+
+    domains = load_search_data("ring_distances")["domains"]
+    resetting = state is not None
+    with st.form("poa_setup"):
+        method = st.radio("How", ["rings", "consensus"], horizontal=True,
+                          format_func={"rings": "Distance rings for the age band",
+                                       "consensus": "Planners' consensus split"}.get)
+        c1, c2, c3 = st.columns(3)
+        age = c1.number_input("Age (years)", 1, 17, int(case.age or 12) if
+                              1 <= int(case.age or 12) <= 17 else 12)
+        domain = c2.selectbox("Terrain", list(domains), format_func=domains.get)
+        cell = c3.number_input("Grid cell (m)", 25, 1000, 100, step=25)
+        own = st.checkbox("Use our own ring distances for this case")
+        r = st.columns(4)
+        rings = [r[i].number_input(f"{q} % within (m)", 10, 50_000, d, step=50)
+                 for i, (q, d) in enumerate(zip((25, 50, 75, 95), (400, 900, 1600, 3000),
+                                                strict=True))]
+        st.caption("Consensus: one column per planner, percentages per sector and the rest "
+                   "of the world; each column sums to 100 and no cell may be 0.")
+        sectors = db.sectors(actor, case.id)
+        base = pd.DataFrame({"region": [s.code for s in sectors] + ["rest_of_world"],
+                             "planner 1": [round(90 / max(len(sectors), 1), 1)] * len(sectors)
+                             + [10.0]})
+        split = st.data_editor(base, num_rows="fixed", key="poa_split", hide_index=True,
+                               disabled=["region"])
+        reason = st.text_input("Why reset" if resetting else "Note (optional)")
+        go = st.form_submit_button("Reset POA" if resetting else "Set up POA", type="primary")
+    if not go:
+        return
+    try:
+        if method == "rings":
+            state = db.set_up_poa(actor, case.id, age=age, domain=domain, cell_m=cell,
+                                  rings=rings if own else None, reason=reason or None)
+        else:
+            planners = [dict(zip(split["region"], split[c].astype(float), strict=True))
+                        for c in split.columns if c != "region"]
+            state = db.set_up_poa(actor, case.id, method="consensus", consensus=planners,
+                                  cell_m=cell, reason=reason or None)
+    except StoreError as exc:
+        show_store_error(exc)
+        return
+    st.rerun()
+
+
+def describe(state) -> None:
+    p = state.params
+    if state.method == "rings":
+        rings = ", ".join(f"{k} %: {float(v):,.0f} m" for k, v in p.get("rings_m", {}).items())
+        basis = p.get("basis", "")
+        label = "labelled: interpolated log-linearly between published points" if (
+            basis == "interpolated") else basis
+        st.caption(f"Rings around the {state.origin_kind.replace('ipp', 'IPP')} "
+                   f"({state.origin_lat:.5f}, {state.origin_lon:.5f}) — {rings}. Source: "
+                   f"{markdown_text(p.get('source', ''))} ({markdown_text(label)}).")
+    else:
+        st.caption(f"Consensus of {p.get('planners')} planner(s) (Mattson).")
+    st.caption(f"Set up by {markdown_text(state.created_by_name)} at "
+               f"{format_london(state.created_at)} · {state.cell_m:g} m cells · "
+               f"{len(state.applied)} pass(es) taken in · rest of the world "
+               f"{_pct(state.rest_of_world)}.")
+
+
+def ranked(case_id: int) -> pd.DataFrame:
+    table = db.sector_poa_table(actor, case_id)
+    if table.empty:
+        st.info("No sectors yet.")
+        return table
+    st.markdown("**Search next** — sectors by probability density (POA ÷ area)")
+    st.dataframe(pd.DataFrame({
+        "Rank": table["rank"], "Sector": table["code"],
+        "Name": table["name"].map(markdown_text),
+        "Status": table["status"].str.replace("_", " "),
+        "POA now": table["poa"].map(_pct), "POA before passes": table["poa_prior"].map(_pct),
+        "Density (% per km²)": (100 * table["density_per_km2"]).round(2),
+    }), hide_index=True, width="stretch")
+    long = table.melt(id_vars=["code"], value_vars=["poa_prior", "poa"], var_name="when",
+                      value_name="POA").replace({"poa_prior": "before passes", "poa": "now"})
+    chart = alt.Chart(long).mark_bar().encode(
+        x=alt.X("code:N", title="Sector", sort=list(table["code"])),
+        xOffset="when:N",
+        y=alt.Y("POA:Q", axis=alt.Axis(format="%")),
+        color=alt.Color("when:N", title="", scale=alt.Scale(range=["#999999", "#0072B2"])),
+        tooltip=["code:N", "when:N", alt.Tooltip("POA:Q", format=".2%")],
+    ).properties(title="POA per sector before and after the passes", height=260)
+    st.altair_chart(chart, width="stretch")
+    return table
+
+
+def gaps_panel(case_id: int) -> tuple[float, object]:
+    from geo.gaps import unsearched_ground
+
+    target = st.slider("Target POD (ground below it is a gap)", 0.1, 0.95, 0.6, 0.05)
+    grid, _, pods = db.cell_pods(actor, case_id)
+    cum = 1 - np.prod(1 - pods, axis=0) if len(pods) else np.zeros(len(grid.cells))
+    aoi = shapely.union_all(grid.cells.geometry.to_numpy()[grid.cells["poa"].to_numpy() > 0])
+    gaps = unsearched_ground(grid, cum, target, aoi=aoi)
+    st.caption(f"{len(gaps)} gap(s), {gaps['area_m2'].sum() / 1e6:,.2f} km² below POD "
+               f"{target:.0%} inside the grid. {DECISION_SUPPORT_NOTE}")
+    return target, gaps
+
+
+def propose(case_id: int, gaps) -> None:
+    from geo.crs import geoms_to_lonlat
+    from geo.grid import make_grid
+
+    c1, c2 = st.columns(2)
+    cell = c1.number_input("Proposed sector size (m)", 100, 2000, 400, step=50)
+    largest = c2.number_input("From the largest gaps (how many)", 1, 50, 3)
+    if st.button("Propose sectors over the gaps", disabled=len(gaps) == 0):
+        area = geoms_to_lonlat(shapely.union_all(gaps.geometry.to_numpy()[: int(largest)]))
+        try:
+            grid = make_grid(area, float(cell))
+        except Exception as exc:  # geo.InputError: too many cells, nothing left
+            show_store_error(exc)
+            return
+        st.session_state[PROPOSE_KEY] = {
+            "geoms": list(grid.geometry), "names": [f"Gap {i}" for i in grid["id"]],
+            "key": form_key("poa_propose"),
+        }
+    pending = st.session_state.get(PROPOSE_KEY)
+    if not pending:
+        return
+    st.write(f"{len(pending['geoms'])} proposed sector(s) ready to save.")
+    choice = st.radio("If they overlap existing sectors", ["ask", "clip", "keep"],
+                      horizontal=True,
+                      format_func={"ask": "warn me first", "clip": "clip to new ground",
+                                   "keep": "keep anyway (give a reason)"}.get)
+    reason = st.text_input("Reason to keep overlaps", key="poa_keep_reason")
+    if st.button("Save proposed sectors", type="primary"):
+        items = [NewSector(geometry=g, name=n, origin="proposed",
+                           idempotency_key=f"{pending['key'][:40]}-{i}")
+                 for i, (g, n) in enumerate(zip(pending["geoms"], pending["names"],
+                                                strict=True))]
+        try:
+            saved = db.create_sectors(actor, case_id, items,
+                                      on_overlap=None if choice == "ask" else choice,
+                                      reason=reason or None)
+        except OverlapWarning as exc:
+            st.warning(markdown_text(str(exc)))
+            return
+        except StoreError as exc:
+            show_store_error(exc)
+            return
+        st.session_state.pop(PROPOSE_KEY, None)
+        renew_form_key("poa_propose")
+        st.success(f"Saved {sum(x is not None for x in saved)} proposed sector(s).")
+
+
+# ---------------------------------------------------------------------- the page
+
+case = case_or_stop(actor, "Where next")
+st.title("Where next")
+st.caption(f"Case {markdown_text(case.reference)} · {DECISION_SUPPORT_NOTE}")
+try:
+    db.refresh_coverage(actor, case.id)
+    state = db.poa_state(actor, case.id)
+    moved = db.poa_origin_moved(actor, case.id)
+except StoreError as exc:
+    show_store_error(exc)
+    st.stop()
+
+if state is None:
+    st.info("No probability of area yet. Set it up below.")
+    setup_form(case, None)
+    st.stop()
+
+describe(state)
+if moved is not None:
+    st.warning(f"The last-known location has moved (now {moved.lat:.5f}, {moved.lon:.5f}, "
+               f"{'verified sighting' if moved.kind == 'sighting' else 'IPP'}). The rings "
+               "still sit on the old place: reset POA below if the search should follow.")
+sectors = db.sectors(actor, case.id)
+coverage = db.sector_coverage(actor, case.id)
+cov = coverage.set_index("sector_id").to_dict("index") if len(coverage) else {}
+target, gaps = gaps_panel(case.id)
+view = (state.origin_lat, state.origin_lon)
+live_folium(coverage_map_base(base_url_path()), key=MAP_KEY, center=view, zoom=14,
+            feature_group_to_add=[poa_layer(state.grid("current")),
+                                  pod_sectors_layer(sectors, cov), gaps_layer(gaps, target)],
+            returned_objects=[], height=520)
+tab_rank, tab_gaps, tab_history, tab_setup = st.tabs(
+    ["Search next", "Gaps → sectors", "History", "Reset POA"])
+with tab_rank:
+    ranked(case.id)
+with tab_gaps:
+    propose(case.id, gaps)
+with tab_history:
+    hist = db.poa_history(actor, case.id)
+    if hist:
+        st.dataframe(pd.DataFrame([{
+            "When": format_london(h.at), "Sector": h.sector_code, "Pass POD": _pct(h.pod),
+            "Σ POA·POD": _pct(h.found), "Rest of world after": _pct(h.rest_of_world),
+        } for h in hist]), hide_index=True, width="stretch")
+    else:
+        st.info("No pass has been taken in yet: POA moves when a sector is finished.")
+with tab_setup:
+    setup_form(case, state)
