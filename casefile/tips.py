@@ -6,7 +6,8 @@ Mixed into :class:`casefile.Store`.
   sectors whose share-with-family switch is on, with times, plus hazard areas
   (kind and shape only) and, if the coordinator shares it, the last-known
   location. No sector names (they can be addresses), notes, teams, searchers,
-  sightings or tips. An optional delay hides a sector's newest status for a while.
+  sightings or tips. An optional delay shows every sector as it stood that many
+  minutes ago (its previous status, from the audit log) until the delay has passed.
 * :meth:`TipsMixin.send_tip` — a tip (place, time, text, optional contact) becomes
   an *unverified* sighting with source "family" and joins the triage queue.
 * :meth:`TipsMixin.report_family_search` — "we searched here" (a drawn outline or
@@ -167,13 +168,10 @@ class TipsMixin:
                 ).where(
                     t.sectors.c.case_id == case_id,
                     t.sectors.c.share_with_family.is_(True),
-                    t.sectors.c.status.in_(
-                        ["ready", "assigned", "in_progress", "searched", "needs_re_search"]
-                    ),
-                    t.sectors.c.status_changed_at
-                    <= now - timedelta(minutes=share.family_delay_min),
+                    t.sectors.c.status != "draft",
                 )
             ).all()
+            shown = _as_of_delay(conn, rows, now - timedelta(minutes=share.family_delay_min))
             hazards = conn.execute(
                 sa.select(t.hazards.c.kind, fw.wkb_column(t.hazards.c.geom, self.backend))
                 .where(t.hazards.c.case_id == case_id)
@@ -190,16 +188,16 @@ class TipsMixin:
                 lkl = (last.lat, last.lon) if last else (case.ipp_lat, case.ipp_lon)
         today = to_london(now).date()
         areas: list[FamilyArea] = []
-        if rows:
+        if shown:
             from geo.crs import geoms_to_lonlat
 
-            _, ground_bng = _ground_bng(rows)
+            _, ground_bng = _ground_bng([r for r, _ in shown])
             ground = geoms_to_lonlat(ground_bng)
-            for r, g in zip(rows, ground, strict=True):
-                if r.status == "searched":
-                    day = to_london(r.searched_at or r.status_changed_at).date()
+            for (r, (status, since, searched_at)), g in zip(shown, ground, strict=True):
+                if status == "searched":
+                    day = to_london(searched_at or since).date()
                     group = "searched_today" if day == today else "searched_earlier"
-                elif r.status == "in_progress":
+                elif status == "in_progress":
                     group = "in_progress"
                 else:
                     group = "planned"
@@ -208,8 +206,8 @@ class TipsMixin:
                         code=r.code,
                         group=group,
                         geometry=g,
-                        last_searched_at=r.searched_at if r.status == "searched" else None,
-                        since=r.status_changed_at,
+                        last_searched_at=searched_at if status == "searched" else None,
+                        since=since,
                         volunteer=r.origin == fw.VOLUNTEER_ORIGIN,
                         area_m2=float(r.area_m2),
                     )
@@ -546,6 +544,73 @@ class TipsMixin:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+#: statuses a family sees (draft, suspended and deleted ground is not shown)
+FAMILY_STATUSES: tuple[str, ...] = ("ready", "assigned", "in_progress", "searched",
+                                    "needs_re_search")
+
+
+def _as_of_delay(conn: sa.Connection, rows: list[Any], cutoff: datetime
+                 ) -> list[tuple[Any, tuple[str, datetime, datetime | None]]]:
+    """Each sector as the family may see it: (row, (status, since, searched_at)).
+
+    With a delay the family sees every sector *as it stood at* ``cutoff``: a status
+    that changed after it is replaced by the one before, read from the append-only
+    audit log (every status change is audited with its before and after values, and
+    the purge keeps them). A sector that was not visible at ``cutoff`` (new, or a
+    draft then) is left out for now. Ground the family reported itself is shown at
+    once: they know about it already.
+    """
+    out: list[tuple[Any, tuple[str, datetime, datetime | None]]] = []
+    recent: dict[int, Any] = {}
+    for r in rows:
+        if r.status_changed_at <= cutoff or r.origin == fw.VOLUNTEER_ORIGIN:
+            if r.status in FAMILY_STATUSES:
+                out.append((r, (r.status, r.status_changed_at, r.searched_at)))
+        else:
+            recent[int(r.id)] = r
+    if recent:
+        history = conn.execute(
+            sa.select(t.audit_log.c.entity_id, t.audit_log.c.at, t.audit_log.c.changes)
+            .where(
+                t.audit_log.c.entity == "sector",
+                t.audit_log.c.entity_id.in_(list(recent)),
+                t.audit_log.c.at <= cutoff,
+            )
+            .order_by(t.audit_log.c.id)
+        ).all()
+        before: dict[int, tuple[str, datetime, datetime | None]] = {}
+        for h in history:
+            changes = h.changes
+            if isinstance(changes, str):
+                import json
+
+                changes = json.loads(changes)
+            pair = (changes or {}).get("status")
+            if not pair or pair[1] is None:
+                continue
+            searched = _moment((changes.get("searched_at") or [None, None])[1]) or h.at
+            before[int(h.entity_id)] = (str(pair[1]), h.at, searched)
+        for sid, r in recent.items():
+            then = before.get(sid)
+            if then is not None and then[0] in FAMILY_STATUSES:
+                out.append((r, then))
+    return out
+
+
+def _moment(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            from datetime import UTC
+
+            parsed = datetime.fromisoformat(value)
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except ValueError:
+            return None
+    return None
 
 
 def _track_outline(track: Any) -> BaseGeometry:
