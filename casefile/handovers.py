@@ -28,11 +28,14 @@ from casefile import fieldwork as fw
 from casefile import permissions as perm
 from casefile import schema as t
 from casefile import validate as v
-from casefile.errors import InvalidInput, StoreError
+from casefile import versioned as vr
+from casefile.errors import InvalidInput
 from casefile.fieldwork import Handover, Unit, UnitSector
 from casefile.permissions import Actor
-from casefile.sectors import _retrying, _s, _sector, _statuses
+from casefile.sector_rows import _sector, _statuses
 from casefile.timefmt import utcnow
+from casefile.versioned import retrying as _retrying
+from casefile.versioned import store_module as _s
 
 #: the furthest "near" reaches, m
 MAX_WITHIN_M = 20_000.0
@@ -130,40 +133,19 @@ class HandoversMixin:
             )
             if len(found) != len(ids):
                 raise InvalidInput("Some of the attached sectors are not sectors of this case.")
-            handover_id = conn.execute(
-                t.handovers.insert().values(
-                    case_id=case_id,
-                    from_layer=src.layer,
-                    from_code=src.code,
-                    from_name=src.name,
-                    to_layer=dst.layer,
-                    to_code=dst.code,
-                    to_name=dst.name,
-                    reason=reason,
-                    created_at=now,
-                    created_by_id=actor.user_id,
-                    created_by_name=actor.display_name,
-                    updated_at=now,
-                    updated_by_id=actor.user_id,
-                    updated_by_name=actor.display_name,
-                    version=1,
-                )
-            ).inserted_primary_key[0]
-            if ids:
-                conn.execute(
-                    t.handover_sectors.insert(),
-                    [{"handover_id": handover_id, "sector_id": i} for i in ids],
-                )
-            self._remember(conn, key, "handover", handover_id, case_id, actor, now)
-            self._bump(conn, case_id)
-            self._audit(
-                conn,
-                actor,
-                now,
-                case_id=case_id,
-                entity="handover",
-                entity_id=handover_id,
-                action="create",
+            handover_id = vr.record_new(
+                self, conn, actor, now, table=t.handovers, case_id=case_id,
+                values={
+                    "from_layer": src.layer,
+                    "from_code": src.code,
+                    "from_name": src.name,
+                    "to_layer": dst.layer,
+                    "to_code": dst.code,
+                    "to_name": dst.name,
+                    "reason": reason,
+                },
+                stamps={**vr.new_row_stamps(actor, now), "created_by_name": actor.display_name},
+                entity="handover", key=key,
                 changes={
                     "from_unit": (None, src.code),
                     "to_unit": (None, dst.code),
@@ -171,6 +153,11 @@ class HandoversMixin:
                     "sectors": (None, [found[i] for i in ids]),
                 },
             )
+            if ids:
+                conn.execute(
+                    t.handover_sectors.insert(),
+                    [{"handover_id": handover_id, "sector_id": i} for i in ids],
+                )
             return _load(conn, handover_id)
 
     def acknowledge_handover(
@@ -193,9 +180,8 @@ class HandoversMixin:
         when = v.moment("acknowledged_at", at) if at is not None else None
         now = utcnow()
         with self._writing() as conn:
-            row = fw.require_row(conn, t.handovers, handover_id, "handover", lock=True)
-            self._authorize(conn, actor, perm.HANDOVER_ACK, row.case_id)
-            s._check_version("handover", handover_id, row, version)
+            row = vr.open_row(self, conn, actor, t.handovers, handover_id, what="handover",
+                              permission=perm.HANDOVER_ACK, version=version)
             if row.acknowledged_at is not None:
                 from casefile.timefmt import format_london
 
@@ -206,30 +192,14 @@ class HandoversMixin:
             ack_at = when or now
             if ack_at < row.created_at:
                 raise InvalidInput("A handover cannot be acknowledged before it was made.")
-            result = conn.execute(
-                t.handovers.update()
-                .where(t.handovers.c.id == handover_id, t.handovers.c.version == version)
-                .values(
-                    acknowledged_at=ack_at,
-                    acknowledged_by=by_name,
-                    acknowledged_recorded_by=actor.display_name,
-                    updated_at=now,
-                    updated_by_id=actor.user_id,
-                    updated_by_name=actor.display_name,
-                    version=version + 1,
-                )
-            )
-            if result.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
-                raise StoreError("The handover changed while saving; reload and try again.")
-            self._bump(conn, row.case_id)
-            self._audit(
-                conn,
-                actor,
-                now,
-                case_id=row.case_id,
-                entity="handover",
-                entity_id=handover_id,
-                action="acknowledge",
+            vr.save_row(
+                self, conn, actor, now, table=t.handovers, row=row,
+                values={
+                    "acknowledged_at": ack_at,
+                    "acknowledged_by": by_name,
+                    "acknowledged_recorded_by": actor.display_name,
+                },
+                entity="handover", action="acknowledge", what="handover",
                 changes={
                     "acknowledged_by": (None, by_name),
                     "acknowledged_at": (None, ack_at),

@@ -16,11 +16,14 @@ from casefile import fieldwork as fw
 from casefile import permissions as perm
 from casefile import schema as t
 from casefile import validate as v
-from casefile.errors import InvalidInput, StoreError
+from casefile import versioned as vr
+from casefile.errors import InvalidInput
 from casefile.fieldwork import Hazard
 from casefile.permissions import Actor
-from casefile.sectors import _geom, _retrying, _s
+from casefile.sector_rows import _geom
 from casefile.timefmt import utcnow
+from casefile.versioned import retrying as _retrying
+from casefile.versioned import store_module as _s
 
 
 class HazardsMixin:
@@ -60,31 +63,11 @@ class HazardsMixin:
             existing = self._replay(conn, key, "hazard", actor)
             if existing is not None:
                 return _hazard(fw.require_row(conn, t.hazards, existing, "hazard area"))
-            hazard_id = conn.execute(
-                t.hazards.insert().values(
-                    case_id=case_id,
-                    kind=kind,
-                    note=note,
-                    geom=lonlat[0],
-                    **fw.box_values(lonlat[0], bng[0]),
-                    created_at=now,
-                    created_by_id=actor.user_id,
-                    updated_at=now,
-                    updated_by_id=actor.user_id,
-                    updated_by_name=actor.display_name,
-                    version=1,
-                )
-            ).inserted_primary_key[0]
-            self._remember(conn, key, "hazard", hazard_id, case_id, actor, now)
-            self._bump(conn, case_id)
-            self._audit(
-                conn,
-                actor,
-                now,
-                case_id=case_id,
-                entity="hazard",
-                entity_id=hazard_id,
-                action="create",
+            hazard_id = vr.record_new(
+                self, conn, actor, now, table=t.hazards, case_id=case_id,
+                values={"kind": kind, "note": note, "geom": lonlat[0],
+                        **fw.box_values(lonlat[0], bng[0])},
+                entity="hazard", key=key,
                 changes={
                     "kind": (None, kind),
                     "note": (None, note),
@@ -118,9 +101,8 @@ class HazardsMixin:
         reason = v.text("reason", reason, fw.MAX_LEN["reason"]) or None
         now = utcnow()
         with self._writing() as conn:
-            row = fw.require_row(conn, t.hazards, hazard_id, "hazard area", lock=True)
-            self._authorize(conn, actor, perm.HAZARD_WRITE, row.case_id)
-            s._check_version("hazard area", hazard_id, row, version)
+            row = vr.open_row(self, conn, actor, t.hazards, hazard_id, what="hazard area",
+                              permission=perm.HAZARD_WRITE, version=version)
             diff: dict[str, tuple[Any, Any]] = {}
             out: dict[str, Any] = {}
             for k in ("kind", "note"):
@@ -135,31 +117,9 @@ class HazardsMixin:
                                                     "area_m2")})
             if not diff:
                 return _hazard(row)
-            result = conn.execute(
-                t.hazards.update()
-                .where(t.hazards.c.id == hazard_id, t.hazards.c.version == version)
-                .values(
-                    **out,
-                    updated_at=now,
-                    updated_by_id=actor.user_id,
-                    updated_by_name=actor.display_name,
-                    version=version + 1,
-                )
-            )
-            if result.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
-                raise StoreError("The hazard area changed while saving; reload and try again.")
-            self._bump(conn, row.case_id)
-            self._audit(
-                conn,
-                actor,
-                now,
-                case_id=row.case_id,
-                entity="hazard",
-                entity_id=hazard_id,
-                action="update",
-                changes=diff,
-                reason=reason,
-            )
+            vr.save_row(self, conn, actor, now, table=t.hazards, row=row, values=out,
+                        entity="hazard", action="update", changes=diff, what="hazard area",
+                        reason=reason)
             return _hazard(fw.require_row(conn, t.hazards, hazard_id, "hazard area"))
 
     def remove_hazard(
@@ -171,9 +131,8 @@ class HazardsMixin:
         reason = v.text("reason", reason, fw.MAX_LEN["reason"]) or None
         now = utcnow()
         with self._writing() as conn:
-            row = fw.require_row(conn, t.hazards, hazard_id, "hazard area", lock=True)
-            self._authorize(conn, actor, perm.HAZARD_WRITE, row.case_id)
-            s._check_version("hazard area", hazard_id, row, version)
+            row = vr.open_row(self, conn, actor, t.hazards, hazard_id, what="hazard area",
+                              permission=perm.HAZARD_WRITE, version=version)
             conn.execute(t.hazards.delete().where(t.hazards.c.id == hazard_id))
             self._bump(conn, row.case_id)
             self._audit(

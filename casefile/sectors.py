@@ -5,11 +5,10 @@ transaction; actor, case and version checks; change counter; audit record;
 idempotency key on creates). Outlines are lon/lat (EPSG:4326) at the edges;
 all areas and overlaps are computed by :mod:`geo` in British National Grid.
 
-**Duplicate prevention.** Each process keeps, per case, a :class:`geo.overlap.SectorIndex`
-(STRtree, BNG) of the case's sectors, tagged with the case's change counter. A
-check reads the counter (one indexed query); when it has moved, only the sectors
-written since (``change_n`` above the cached value) are read again, so a warm
-check costs a spatial-index query, not reading every outline. Creating,
+**Duplicate prevention.** Each process keeps, per case, a warm spatial index of
+the case's sectors (:mod:`casefile.sector_index`), refreshed from the rows
+written since it was built, so a check costs a spatial-index query, not reading
+every outline. Creating,
 importing or assigning a sector that overlaps others raises :class:`OverlapWarning`
 (nothing saved) unless the caller decides: ``on_overlap="keep"`` with a reason
 (audited) or ``on_overlap="clip"`` (save only the ground not yet covered). The
@@ -19,28 +18,52 @@ coordinators drawing over each other at the same moment cannot both slip through
 
 from __future__ import annotations
 
-import functools
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 import sqlalchemy as sa
-from shapely.geometry.base import BaseGeometry
 
 from casefile import fieldwork as fw
 from casefile import permissions as perm
 from casefile import schema as t
 from casefile import validate as v
-from casefile.errors import InvalidInput, NotFound, PermissionDenied, StoreError
+from casefile import versioned as vr
+from casefile.errors import InvalidInput, NotFound, PermissionDenied
 from casefile.fieldwork import NewSector, Overlap, OverlapWarning, Sector
 from casefile.permissions import Actor
+from casefile.sector_index import (
+    SectorIndexMixin,
+    _clip_items,
+    _clipped_values,
+    _ground_bng,
+    _overlaps_within,
+)
+from casefile.sector_rows import (
+    _audit_value,
+    _check_transition,
+    _clean_fields,
+    _clean_new_sector,
+    _code_number,
+    _decode,
+    _for_reader,
+    _geom,
+    _overlap_summary,
+    _polygonal,
+    _sector,
+    _statuses,
+)
 from casefile.timefmt import utcnow
+from casefile.versioned import retrying as _retrying
+from casefile.versioned import store_module as _s
+
+__all__ = [  # the row helpers other store modules import from here
+    "SectorsMixin", "_code_number", "_decode", "_geom", "_ground_bng", "_retrying", "_s",
+    "_sector", "_statuses",
+]
 
 #: rows per INSERT batch (and progress step) of a bulk create
 BULK_CHUNK = 1000
@@ -50,73 +73,10 @@ SECTOR_EDITABLE: tuple[str, ...] = ("name", "priority", "notes", "share_with_fam
 ProgressFn = Callable[[int, int, str], None]
 
 
-def _s() -> Any:
-    """The store module's helpers (imported late: the store imports this module)."""
-    from casefile import store
-
-    return store
-
-
-def _retrying(method: Any) -> Any:
-    """Run a creating method again once if a concurrent call with the same key won."""
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except _s()._RetryIdempotent:
-            return method(*args, **kwargs)
-
-    return wrapper
-
-
-# ------------------------------------------------------------------ the warm index
-
-
-@dataclass(frozen=True)
-class _CaseIndex:
-    """A case's sectors in BNG with their STRtree, as of change counter ``token``."""
-
-    token: int
-    ids: np.ndarray  # sector ids (int64)
-    geoms: np.ndarray  # BNG ground each sector covers (searched: minus what was not searched)
-    index: Any  # geo.overlap.SectorIndex
-
-    @staticmethod
-    def build(token: int, ids: np.ndarray, geoms: np.ndarray) -> _CaseIndex:
-        from geo.crs import BNG
-        from geo.overlap import SectorIndex
-
-        frame = gpd.GeoDataFrame({"id": ids}, geometry=geoms, crs=BNG)
-        return _CaseIndex(token, ids, geoms, SectorIndex(frame))
-
-
-def _ground_bng(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, BNG ground) for sector rows of raw WKB: searched ground leaves out what was not."""
-    from geo.crs import geoms_to_bng
-
-    ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
-    if not len(rows):
-        return ids, np.empty(0, dtype=object)
-    geoms = _decode([r.geom for r in rows])
-    holes = [i for i, r in enumerate(rows) if r.not_searched_geom is not None]
-    if holes:
-        cut = _decode([rows[i].not_searched_geom for i in holes])
-        geoms[holes] = shapely.difference(geoms[holes], cut)
-    return ids, geoms_to_bng(geoms)
-
-
-def _decode(values: Sequence[Any]) -> np.ndarray:
-    """Shapely geometries from raw WKB (vectorised) or as already decoded."""
-    if values and isinstance(values[0], BaseGeometry):
-        return np.array(values, dtype=object)
-    return shapely.from_wkb(np.array([bytes(x) for x in values], dtype=object))
-
-
 # ------------------------------------------------------------------ the mixin
 
 
-class SectorsMixin:
+class SectorsMixin(SectorIndexMixin):
     """Sector operations of :class:`casefile.Store` (see the module docstring)."""
 
     # provided by Store
@@ -128,159 +88,6 @@ class SectorsMixin:
     _replay: Any
     _remember: Any
     _idempotent: Any
-
-    # ---------------------------------------------------------------- index cache
-
-    def _sector_cache(self) -> tuple[dict[int, _CaseIndex], threading.Lock]:
-        state = self.__dict__.get("_sector_cache_state")
-        if state is None:
-            state = self.__dict__.setdefault("_sector_cache_state", ({}, threading.Lock()))
-        return state
-
-    def _index_rows(self, conn: sa.Connection, case_id: int, since: int | None) -> list[Any]:
-        q = sa.select(
-            t.sectors.c.id,
-            fw.wkb_column(t.sectors.c.geom, self.backend),
-            fw.wkb_column(t.sectors.c.not_searched_geom, self.backend),
-        ).where(t.sectors.c.case_id == case_id)
-        if since is not None:
-            q = q.where(t.sectors.c.change_n > since)
-        return conn.execute(q).all()
-
-    def _case_index(self, conn: sa.Connection, case_id: int, token: int) -> _CaseIndex:
-        """The case's index as of ``token`` (committed state), refreshed incrementally."""
-        cache, lock = self._sector_cache()
-        with lock:
-            entry = cache.get(case_id)
-            if entry is not None and entry.token >= token:
-                return entry
-            fresh: _CaseIndex | None = None
-            if entry is not None:
-                changed = self._index_rows(conn, case_id, entry.token)
-                count = conn.execute(
-                    sa.select(sa.func.count()).where(t.sectors.c.case_id == case_id)
-                ).scalar_one()
-                if not changed and count == len(entry.ids):
-                    # the case moved (a sighting, a team…) but no sector did: keep the tree
-                    fresh = replace(entry, token=token)
-                    cache[case_id] = fresh
-                    return fresh
-                ids, geoms = _ground_bng(changed)
-                pos = pd.Index(entry.ids).get_indexer(ids)
-                new_ids = np.concatenate([entry.ids, ids[pos < 0]])
-                if len(new_ids) == count:  # else something was deleted: read everything
-                    new_geoms = entry.geoms.copy()
-                    new_geoms[pos[pos >= 0]] = geoms[pos >= 0]
-                    new_geoms = np.concatenate([new_geoms, geoms[pos < 0]])
-                    fresh = _CaseIndex.build(token, new_ids, new_geoms)
-            if fresh is None:
-                ids, geoms = _ground_bng(self._index_rows(conn, case_id, None))
-                fresh = _CaseIndex.build(token, ids, geoms)
-            cache[case_id] = fresh
-            return fresh
-
-    def _overlap_details(
-        self, conn: sa.Connection, found: pd.DataFrame
-    ) -> list[Overlap]:
-        """Overlap records (status, team, time) for a geo overlap table (id, overlap_m2, share)."""
-        if found.empty:
-            return []
-        ids = [int(i) for i in found["id"]]
-        rows = {
-            r.id: r
-            for r in conn.execute(
-                sa.select(
-                    t.sectors.c.id,
-                    t.sectors.c.code,
-                    t.sectors.c.name,
-                    t.sectors.c.status,
-                    t.sectors.c.team_id,
-                    t.teams.c.name.label("team_name"),
-                    t.sectors.c.searched_at,
-                    t.sectors.c.started_at,
-                    t.sectors.c.assigned_at,
-                    t.sectors.c.created_at,
-                )
-                .select_from(t.sectors.outerjoin(t.teams, t.teams.c.id == t.sectors.c.team_id))
-                .where(t.sectors.c.id.in_(ids))
-            ).all()
-        }
-        out: list[Overlap] = []
-        for sid, m2, share in zip(ids, found["overlap_m2"], found["share"], strict=True):
-            r = rows.get(sid)
-            if r is None or r.status not in fw.OVERLAP_CHECKED_STATUSES:
-                continue
-            at = {
-                "searched": r.searched_at,
-                "needs_re_search": r.searched_at,
-                "in_progress": r.started_at,
-                "assigned": r.assigned_at,
-            }.get(r.status) or r.created_at
-            out.append(
-                Overlap(
-                    sector_id=r.id,
-                    code=r.code,
-                    name=r.name,
-                    status=r.status,
-                    team_id=r.team_id,
-                    team_name=r.team_name,
-                    at=at,
-                    overlap_m2=float(m2),
-                    share=float(share),
-                )
-            )
-        return out
-
-    def _overlaps_with_stored(
-        self,
-        conn: sa.Connection,
-        index: _CaseIndex,
-        cands_bng: np.ndarray,
-        exclude: Iterable[int] = (),
-    ) -> dict[int, list[Overlap]]:
-        """Overlaps of each candidate (BNG) with the stored sectors: position -> list."""
-        if not len(index.ids) or not len(cands_bng):
-            return {}
-        exclude = set(exclude)
-        # the tree narrows to candidates whose interiors may meet a sector; geo measures
-        cand, hit = index.index.tree.query(cands_bng, predicate="intersects")
-        keep = ~shapely.touches(cands_bng[cand], index.index.geoms[hit])
-        out: dict[int, list[Overlap]] = {}
-        for i in np.unique(cand[keep]):
-            found = index.index.overlaps_bng(cands_bng[i])
-            if exclude:
-                found = found[~found["id"].isin(list(exclude))]
-            got = self._overlap_details(conn, found)
-            if got:
-                out[int(i)] = got
-        return out
-
-    def check_overlaps(
-        self,
-        actor: Actor,
-        case_id: int,
-        polygon: Any,
-        exclude_id: int | None = None,
-    ) -> list[Overlap]:
-        """Which sectors of the case a lon/lat outline overlaps, largest overlap first.
-
-        ``polygon``: shapely (Multi)Polygon in lon/lat or a GeoJSON geometry.
-        ``exclude_id``: a sector to leave out (the one being re-assigned or edited).
-        Every status counts (planned, assigned, in progress, searched, suspended,
-        needs re-search); searched ground excludes what was recorded as not
-        searched. Raises :class:`InvalidInput` for a bad outline.
-        """
-        _s()._check_actor_shape(actor, perm.SECTOR_READ)
-        _, bng, _ = fw.clean_outlines([polygon], ["The new sector"])
-        with self._reading() as conn:
-            self._authorize(conn, actor, perm.SECTOR_READ, case_id)
-            _s()._require_case(conn, case_id)
-            token = conn.execute(
-                sa.select(t.case_change.c.n).where(t.case_change.c.case_id == case_id)
-            ).scalar_one()
-            index = self._case_index(conn, case_id, int(token))
-            exclude = () if exclude_id is None else (exclude_id,)
-            return self._overlaps_with_stored(conn, index, bng, exclude).get(0, [])
 
     # ---------------------------------------------------------------- creating
 
@@ -703,43 +510,19 @@ class SectorsMixin:
         ``make(conn, row, n)`` returns (column values, audit changes, action);
         empty values mean nothing changed (nothing written).
         """
-        s = _s()
-        s._check_actor_shape(actor, permission)
+        _s()._check_actor_shape(actor, permission)
         now = utcnow()
         with self._writing() as conn:
-            row = fw.require_row(conn, t.sectors, sector_id, "sector", lock=True)
-            self._authorize(conn, actor, permission, row.case_id)
-            s._check_version("sector", sector_id, row, version)
+            row = vr.open_row(self, conn, actor, t.sectors, sector_id, what="sector",
+                              permission=permission, version=version)
             n = fw.bump_now(conn, row.case_id)
             values, changes, action = make(conn, row, n)
             if not values:
                 conn.rollback()
                 return _sector(row)
-            result = conn.execute(
-                t.sectors.update()
-                .where(t.sectors.c.id == sector_id, t.sectors.c.version == version)
-                .values(
-                    **values,
-                    change_n=n,
-                    updated_at=now,
-                    updated_by_id=actor.user_id,
-                    updated_by_name=actor.display_name,
-                    version=version + 1,
-                )
-            )
-            if result.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
-                raise StoreError("The sector changed while saving; reload and try again.")
-            self._audit(
-                conn,
-                actor,
-                now,
-                case_id=row.case_id,
-                entity="sector",
-                entity_id=sector_id,
-                action=action,
-                changes=changes,
-                reason=reason,
-            )
+            vr.save_row(self, conn, actor, now, table=t.sectors, row=row,
+                        values={**values, "change_n": n}, entity="sector", action=action,
+                        changes=changes, what="sector", reason=reason, bump=False)
             return _sector(fw.require_row(conn, t.sectors, sector_id, "sector"))
 
     def update_sector(
@@ -982,9 +765,8 @@ class SectorsMixin:
         reason = v.text("reason", reason, fw.MAX_LEN["reason"]) or None
         now = utcnow()
         with self._writing() as conn:
-            row = fw.require_row(conn, t.sectors, sector_id, "sector", lock=True)
-            self._authorize(conn, actor, perm.SECTOR_WRITE, row.case_id)
-            s._check_version("sector", sector_id, row, version)
+            row = vr.open_row(self, conn, actor, t.sectors, sector_id, what="sector",
+                              permission=perm.SECTOR_WRITE, version=version)
             if row.status not in ("draft", "ready"):
                 raise InvalidInput(
                     f"Sector {row.code} is {fw.STATUS_LABELS[row.status]}: only draft or ready "
@@ -1008,260 +790,3 @@ class SectorsMixin:
                 },
                 reason=reason,
             )
-
-
-# ------------------------------------------------------------------ helpers
-
-
-def _geom(value: Any) -> BaseGeometry:
-    if isinstance(value, BaseGeometry):
-        return value
-    return shapely.from_wkb(bytes(value))
-
-
-def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
-    from geo.shapes import polygonal_part
-
-    part = polygonal_part(np.array([geom], dtype=object))[0]
-    if part is None or part.is_empty or part.area == 0:
-        return None
-    return part
-
-
-def _code_number(code: str) -> int:
-    try:
-        return int(code[1:])
-    except ValueError:
-        return 0
-
-
-def _statuses(status: str | Iterable[str] | None) -> list[str] | None:
-    if status is None:
-        return None
-    items = [status] if isinstance(status, str) else list(status)
-    return [v.choice("status", x, fw.SECTOR_STATUSES) for x in items]
-
-
-def _audit_value(value: Any) -> Any:
-    if isinstance(value, BaseGeometry):
-        return fw.outline_text(value)
-    return value
-
-
-def _overlap_summary(overlaps: Sequence[Overlap]) -> list[dict[str, Any]]:
-    return [
-        {
-            "code": o.code if o.code is not None else f"new #{(o.batch_index or 0) + 1}",
-            "status": o.status,
-            "overlap_m2": round(o.overlap_m2, 1),
-            "share": round(o.share, 4),
-        }
-        for o in overlaps
-    ]
-
-
-def _check_transition(row: Any, new: str) -> None:
-    allowed = fw.SECTOR_TRANSITIONS.get(row.status, frozenset())
-    if new not in allowed:
-        options = ", ".join(fw.STATUS_LABELS[x] for x in fw.SECTOR_STATUSES if x in allowed)
-        raise InvalidInput(
-            f"Sector {row.code} is {fw.STATUS_LABELS[row.status]}; it cannot become "
-            f"{fw.STATUS_LABELS[new]}" + (f" (it can become: {options})." if options else ".")
-        )
-
-
-def _clean_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
-    checks: dict[str, Callable[[Any], Any]] = {
-        "name": lambda x: v.text("name", x, fw.MAX_LEN["name"]),
-        "priority": lambda x: v.integer("priority", x, *fw.PRIORITY_RANGE),
-        "notes": lambda x: v.text("notes", x, fw.MAX_LEN["notes"]),
-        "share_with_family": lambda x: fw.flag("share_with_family", x),
-        "origin": lambda x: v.choice("origin", x, fw.SECTOR_ORIGINS),
-    }
-    return {k: checks[k](x) for k, x in raw.items()}
-
-
-def _clean_new_sector(item: Any, i: int, total: int) -> dict[str, Any]:
-    if not isinstance(item, NewSector):
-        raise InvalidInput("Each sector to save must be a casefile.NewSector.")
-    try:
-        out = _clean_fields(
-            {
-                "name": item.name,
-                "priority": item.priority,
-                "notes": item.notes,
-                "origin": item.origin,
-            }
-        )
-        search_type = item.search_type
-        if search_type is not None:
-            search_type = v.choice("search_type", search_type, fw.SEARCH_TYPES)
-        share = item.share_with_family
-        if share is None:
-            share = search_type not in fw.PRIVATE_SEARCH_TYPES
-        out["share_with_family"] = fw.flag("share_with_family", share)
-        out["search_type"] = search_type
-        out["re_search_reason"] = v.text(
-            "re_search_reason", item.re_search_reason, fw.MAX_LEN["reason"]
-        )
-        out["key"] = v.idempotency_key(item.idempotency_key)
-    except InvalidInput as exc:
-        if total == 1:
-            raise
-        raise InvalidInput(f"Sector {i + 1}: {exc}") from None
-    return out
-
-
-def _overlaps_within(
-    bng: np.ndarray, pos: np.ndarray, clean: Sequence[Mapping[str, Any]]
-) -> dict[int, list[Overlap]]:
-    """Overlaps between the new items themselves (an import drawn over itself)."""
-    from geo.crs import BNG
-    from geo.overlap import SectorIndex
-
-    if len(pos) < 2:
-        return {}
-    cands = bng[pos]
-    index = SectorIndex(gpd.GeoDataFrame({"id": pos}, geometry=cands, crs=BNG))
-    a, b = index.tree.query(cands, predicate="intersects")
-    keep = (a > b) & ~shapely.touches(cands[a], cands[b])  # each item against earlier ones
-    out: dict[int, list[Overlap]] = {}
-    for k in np.unique(a[keep]):
-        found = index.overlaps_bng(cands[k])
-        found = found[found["id"] < pos[k]]
-        for j, m2, share in zip(found["id"], found["overlap_m2"], found["share"], strict=True):
-            out.setdefault(int(pos[k]), []).append(
-                Overlap(
-                    sector_id=None,
-                    code=None,
-                    name=clean[int(j)]["name"] or f"item {int(j) + 1}",
-                    status="draft",
-                    team_id=None,
-                    team_name=None,
-                    at=None,
-                    overlap_m2=float(m2),
-                    share=float(share),
-                    batch_index=int(j),
-                )
-            )
-    return out
-
-
-def _clip_items(
-    lonlat: np.ndarray,
-    bng: np.ndarray,
-    index: _CaseIndex,
-    pending: Mapping[int, Sequence[Overlap]],
-    total: int,
-) -> set[int]:
-    """Cut each overlapping item to the ground not covered by what it overlaps (in place).
-
-    Earlier items of the same import are cut first, so later ones are cut by
-    their clipped outlines. Returns the items left with nothing.
-    """
-    from geo.crs import BNG, geoms_to_bng
-    from geo.errors import InputError
-    from geo.shapes import clip_to_remainder
-
-    where = pd.Index(index.ids)
-    dropped: set[int] = set()
-    for i in sorted(pending):
-        stored = [o.sector_id for o in pending[i] if o.sector_id is not None]
-        earlier = [o.batch_index for o in pending[i] if o.batch_index is not None]
-        earlier = [j for j in earlier if j not in dropped]
-        parts = list(index.geoms[where.get_indexer(stored)]) + [bng[j] for j in earlier]
-        others = gpd.GeoDataFrame({"id": np.arange(len(parts))}, geometry=parts, crs=BNG)
-        try:
-            lonlat[i] = clip_to_remainder(lonlat[i], others)
-        except InputError as exc:
-            if total == 1:
-                raise InvalidInput(str(exc)) from None
-            dropped.add(i)
-            continue
-        bng[i] = geoms_to_bng(lonlat[i])
-    return dropped
-
-
-def _clipped_values(
-    index: _CaseIndex, ground_bng: BaseGeometry, own_id: int, found: Sequence[Overlap]
-) -> dict[str, Any]:
-    """New outline columns for a stored sector clipped against the sectors it overlaps."""
-    from geo.crs import BNG, geoms_to_bng, geoms_to_lonlat
-    from geo.errors import InputError
-    from geo.shapes import clip_to_remainder
-
-    where = pd.Index(index.ids)
-    parts = index.geoms[where.get_indexer([o.sector_id for o in found])]
-    others = gpd.GeoDataFrame({"id": np.arange(len(parts))}, geometry=list(parts), crs=BNG)
-    try:
-        lonlat = clip_to_remainder(geoms_to_lonlat(ground_bng), others)
-    except InputError as exc:
-        raise InvalidInput(str(exc)) from None
-    bng = geoms_to_bng(lonlat)
-    tags = fw.jurisdiction_rows(np.array([bng], dtype=object))[0]
-    return {"geom": lonlat, **fw.box_values(lonlat, bng), **tags}
-
-
-def _sector(row: Any) -> Sector:
-    juris = row.jurisdiction
-    if isinstance(juris, str):
-        import json
-
-        juris = json.loads(juris)
-    return Sector(
-        id=row.id,
-        case_id=row.case_id,
-        code=row.code,
-        name=row.name,
-        origin=row.origin,
-        priority=row.priority,
-        notes=row.notes,
-        share_with_family=bool(row.share_with_family),
-        status=row.status,
-        status_changed_at=row.status_changed_at,
-        team_id=row.team_id,
-        assigned_at=row.assigned_at,
-        started_at=row.started_at,
-        searched_at=row.searched_at,
-        searched_by_team_id=row.searched_by_team_id,
-        search_type=row.search_type,
-        assurance=row.assurance,
-        not_searched=_geom(row.not_searched_geom) if row.not_searched_geom is not None else None,
-        not_searched_reason=row.not_searched_reason,
-        re_search=bool(row.re_search),
-        re_search_reason=row.re_search_reason,
-        overlap_kept_reason=row.overlap_kept_reason,
-        geometry=_geom(row.geom),
-        area_m2=float(row.area_m2),
-        bounds=(row.minx, row.miny, row.maxx, row.maxy),
-        borough_code=row.borough_code,
-        bcu_code=row.bcu_code,
-        force_code=row.force_code,
-        straddles_bcu=bool(row.straddles_bcu),
-        straddles_force=bool(row.straddles_force),
-        jurisdiction=juris or {},
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        updated_by_name=row.updated_by_name,
-        version=row.version,
-    )
-
-
-def _for_reader(sector: Sector, permission: str, *, missing_ok: bool = True) -> Sector | None:
-    """What a reader with ``permission`` may see of a sector (family: shared ones, pared down)."""
-    if permission == perm.SECTOR_READ:
-        return sector
-    if not sector.share_with_family:
-        if missing_ok:
-            return None
-        raise NotFound("This sector does not exist (it may have been deleted).")
-    return replace(
-        sector,
-        notes="",
-        team_id=None,
-        searched_by_team_id=None,
-        not_searched_reason="",
-        re_search_reason="",
-        overlap_kept_reason="",
-        updated_by_name="",
-    )

@@ -17,11 +17,13 @@ from casefile import fieldwork as fw
 from casefile import permissions as perm
 from casefile import schema as t
 from casefile import validate as v
-from casefile.errors import InvalidInput, StoreError
+from casefile import versioned as vr
+from casefile.errors import InvalidInput
 from casefile.fieldwork import Team
 from casefile.permissions import Actor
-from casefile.sectors import _retrying, _s
 from casefile.timefmt import utcnow
+from casefile.versioned import retrying as _retrying
+from casefile.versioned import store_module as _s
 
 TEAM_FIELDS: tuple[str, ...] = ("name", "org_type", "lead_name", "size", "contact")
 
@@ -73,29 +75,9 @@ class TeamsMixin:
             if existing is not None:
                 return _team(fw.require_row(conn, t.teams, existing, "team"), True)
             _unique_name(conn, case_id, clean["name"])
-            team_id = conn.execute(
-                t.teams.insert().values(
-                    case_id=case_id,
-                    **clean,
-                    created_at=now,
-                    created_by_id=actor.user_id,
-                    updated_at=now,
-                    updated_by_id=actor.user_id,
-                    updated_by_name=actor.display_name,
-                    version=1,
-                )
-            ).inserted_primary_key[0]
-            self._remember(conn, key, "team", team_id, case_id, actor, now)
-            self._bump(conn, case_id)
-            self._audit(
-                conn,
-                actor,
-                now,
-                case_id=case_id,
-                entity="team",
-                entity_id=team_id,
-                action="create",
-                changes={k: (None, clean[k]) for k in TEAM_FIELDS},
+            team_id = vr.record_new(
+                self, conn, actor, now, table=t.teams, case_id=case_id, values=clean,
+                entity="team", key=key, changes={k: (None, clean[k]) for k in TEAM_FIELDS},
             )
             return _team(fw.require_row(conn, t.teams, team_id, "team"), True)
 
@@ -112,8 +94,7 @@ class TeamsMixin:
 
         Fields: name, org_type, lead_name, size, contact.
         """
-        s = _s()
-        s._check_actor_shape(actor, perm.TEAM_WRITE)
+        _s()._check_actor_shape(actor, perm.TEAM_WRITE)
         unknown = set(changes) - set(TEAM_FIELDS)
         if unknown:
             raise InvalidInput(f"Teams have no field(s) {', '.join(sorted(unknown))}.")
@@ -121,38 +102,17 @@ class TeamsMixin:
         reason = v.text("reason", reason, fw.MAX_LEN["reason"]) or None
         now = utcnow()
         with self._writing() as conn:
-            row = fw.require_row(conn, t.teams, team_id, "team", lock=True)
-            self._authorize(conn, actor, perm.TEAM_WRITE, row.case_id)
-            s._check_version("team", team_id, row, version)
+            row = vr.open_row(self, conn, actor, t.teams, team_id, what="team",
+                              permission=perm.TEAM_WRITE, version=version)
             diff = {k: (getattr(row, k), x) for k, x in clean.items() if getattr(row, k) != x}
             if not diff:
                 return _team(row, True)
             if "name" in diff:
                 _unique_name(conn, row.case_id, clean["name"], other_than=team_id)
-            result = conn.execute(
-                t.teams.update()
-                .where(t.teams.c.id == team_id, t.teams.c.version == version)
-                .values(
-                    **{k: after for k, (_, after) in diff.items()},
-                    updated_at=now,
-                    updated_by_id=actor.user_id,
-                    updated_by_name=actor.display_name,
-                    version=version + 1,
-                )
-            )
-            if result.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
-                raise StoreError("The team changed while saving; reload and try again.")
-            self._bump(conn, row.case_id)
-            self._audit(
-                conn,
-                actor,
-                now,
-                case_id=row.case_id,
-                entity="team",
-                entity_id=team_id,
-                action="update",
-                changes=diff,
-                reason=reason,
+            vr.save_row(
+                self, conn, actor, now, table=t.teams, row=row,
+                values={k: after for k, (_, after) in diff.items()},
+                entity="team", action="update", changes=diff, what="team", reason=reason,
             )
             return _team(fw.require_row(conn, t.teams, team_id, "team"), True)
 

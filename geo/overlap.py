@@ -65,15 +65,7 @@ class SectorIndex:
         """Like :meth:`overlaps` for a candidate already in EPSG:27700."""
         cand = candidate_bng if candidate_bng.is_valid else shapely.make_valid(candidate_bng)
         hits = self.query(cand)
-        shapely.prepare(cand)
-        area = shapely.area(shapely.intersection(self.geoms[hits], cand))
-        keep = area >= min_m2
-        total = cand.area
-        share = area[keep] / total if total > 0 else np.zeros(int(keep.sum()))
-        out = pd.DataFrame(
-            {"id": self.ids[hits[keep]], "overlap_m2": area[keep], "share": np.clip(share, 0, 1)}
-        )
-        return out.sort_values("overlap_m2", ascending=False, kind="stable").reset_index(drop=True)
+        return measure_overlaps(self.ids[hits], self.geoms[hits], cand, min_m2=min_m2)
 
     def overlaps(self, candidate: BaseGeometry, *, min_m2: float = MIN_OVERLAP_M2) -> pd.DataFrame:
         """Sectors a lon/lat candidate overlaps: columns ``id``, ``overlap_m2``, ``share``.
@@ -83,6 +75,21 @@ class SectorIndex:
         overlaps under ``min_m2`` are not reported.
         """
         return self.overlaps_bng(geoms_to_bng(candidate), min_m2=min_m2)
+
+
+def measure_overlaps(ids: np.ndarray, geoms: np.ndarray, candidate_bng: BaseGeometry, *,
+                     min_m2: float = MIN_OVERLAP_M2) -> pd.DataFrame:
+    """The overlap table (``id``, ``overlap_m2``, ``share``) of a valid BNG candidate with
+    the BNG outlines ``geoms`` (already narrowed by a spatial index), largest first."""
+    shapely.prepare(candidate_bng)
+    area = shapely.area(shapely.intersection(geoms, candidate_bng))
+    keep = area >= min_m2
+    total = candidate_bng.area
+    share = area[keep] / total if total > 0 else np.zeros(int(keep.sum()))
+    out = pd.DataFrame(
+        {"id": ids[keep], "overlap_m2": area[keep], "share": np.clip(share, 0, 1)}
+    )
+    return out.sort_values("overlap_m2", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def find_overlaps(candidate: BaseGeometry, sectors: gpd.GeoDataFrame | SectorIndex) -> pd.DataFrame:

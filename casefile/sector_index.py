@@ -1,0 +1,416 @@
+"""The warm overlap index of a case's sectors, kept per process and refreshed by the change.
+
+Duplicate prevention asks "which sectors of this case does this outline
+overlap?" on every draw, import and assignment. Reading every outline of a
+50,000-sector case for each question is the real cost, so each process keeps,
+per case, a :class:`CaseIndex` (British National Grid, STRtree) tagged with the
+case's change counter. A check reads the counter (one indexed query); when it
+has moved, only the sectors written since (``change_n`` above the cached value)
+are read again and added to a small second tree, their old entries masked out;
+deleted sectors are masked after reading the case's sector ids. The big tree is
+rebuilt only when the additions grow past :data:`COMPACT_SHARE` of the case, so
+a write costs the changed rows, not the whole case.
+
+Searched ground leaves out what was recorded as not searched. Areas are m² in
+EPSG:27700; outlines come in and go out lon/lat.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from shapely.geometry.base import BaseGeometry
+
+from casefile import fieldwork as fw
+from casefile import permissions as perm
+from casefile import schema as t
+from casefile.errors import InvalidInput
+from casefile.fieldwork import Overlap
+from casefile.permissions import Actor
+from casefile.sector_rows import _decode
+from casefile.versioned import store_module as _s
+
+#: the second tree is folded into the big one when it holds more than this share of
+#: the case's sectors (or more than COMPACT_MIN entries, whichever is larger)
+COMPACT_SHARE = 0.05
+COMPACT_MIN = 256
+
+
+def _valid(geoms: np.ndarray) -> np.ndarray:
+    """BNG outlines made valid where they are not (vectorised; missing stay missing)."""
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if bad.any():
+        geoms = geoms.copy()
+        geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
+    return geoms
+
+
+class CaseIndex:
+    """A case's sectors in BNG with spatial indexes, as of change counter ``token``.
+
+    Positions number ``ids``/``geoms``; an entry superseded by a later write or
+    deleted stays in the arrays but is masked out (``live``), so always find
+    positions through :meth:`query` / :meth:`query_many`. ``index`` is the index
+    itself (older callers ask for ``index.index.query``).
+    """
+
+    __slots__ = ("_base", "_extra", "_pos", "geoms", "ids", "live", "n_base", "token")
+
+    def __init__(self, token: int, ids: np.ndarray, geoms: np.ndarray, live: np.ndarray,
+                 n_base: int, base: shapely.STRtree, pos: dict[int, int]) -> None:
+        self.token = token
+        self.ids = ids
+        self.geoms = geoms
+        self.live = live
+        self.n_base = n_base
+        self._base = base
+        self._extra = shapely.STRtree(geoms[n_base:]) if len(geoms) > n_base else None
+        self._pos = pos  # sector id -> its live position
+
+    @classmethod
+    def build(cls, token: int, ids: np.ndarray, geoms: np.ndarray, *,
+              validated: bool = False) -> CaseIndex:
+        """A fresh index over ``geoms`` (BNG) of sectors ``ids`` (one big tree)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        geoms = np.asarray(geoms, dtype=object) if validated else _valid(
+            np.asarray(geoms, dtype=object))
+        pos = dict(zip(ids.tolist(), range(len(ids)), strict=True))
+        return cls(token, ids, geoms, np.ones(len(ids), dtype=bool), len(ids),
+                   shapely.STRtree(geoms), pos)
+
+    def refreshed(self, token: int, ids: np.ndarray, geoms: np.ndarray,
+                  case_ids: np.ndarray | None = None) -> CaseIndex:
+        """This index with sectors ``ids`` rewritten as ``geoms`` (BNG) at ``token``.
+
+        ``case_ids``: every sector id the case now has, when some were deleted.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        live = self.live.copy()
+        pos = dict(self._pos)
+        old = [pos.pop(i) for i in ids.tolist() if i in pos]
+        live[old] = False
+        if case_ids is not None:
+            gone = set(pos) - set(np.asarray(case_ids).tolist())
+            live[[pos.pop(i) for i in gone]] = False
+        start = len(self.ids)
+        pos.update(zip(ids.tolist(), range(start, start + len(ids)), strict=True))
+        all_ids = np.concatenate([self.ids, ids])
+        all_geoms = np.concatenate([self.geoms, _valid(np.asarray(geoms, dtype=object))])
+        all_live = np.concatenate([live, np.ones(len(ids), dtype=bool)])
+        n_live = len(pos)
+        if len(all_ids) - self.n_base > max(COMPACT_MIN, COMPACT_SHARE * n_live):
+            return CaseIndex.build(token, all_ids[all_live], all_geoms[all_live], validated=True)
+        return CaseIndex(token, all_ids, all_geoms, all_live, self.n_base, self._base, pos)
+
+    def with_token(self, token: int) -> CaseIndex:
+        """The same sectors at a later change counter (the case moved, no sector did)."""
+        out = CaseIndex.__new__(CaseIndex)
+        for name in CaseIndex.__slots__:
+            setattr(out, name, getattr(self, name))
+        out.token = token
+        return out
+
+    @property
+    def index(self) -> CaseIndex:
+        return self
+
+    def __len__(self) -> int:
+        return len(self._pos)
+
+    def query(self, geom: BaseGeometry) -> np.ndarray:
+        """Live positions whose outline intersects the BNG geometry ``geom``."""
+        hits = self._base.query(geom, predicate="intersects")
+        if self._extra is not None:
+            more = self._extra.query(geom, predicate="intersects") + self.n_base
+            hits = np.concatenate([hits, more])
+        return hits[self.live[hits]]
+
+    def query_many(self, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(candidate position, live sector position) pairs whose outlines intersect."""
+        cand, hit = self._base.query(geoms, predicate="intersects")
+        if self._extra is not None:
+            c2, h2 = self._extra.query(geoms, predicate="intersects")
+            cand, hit = np.concatenate([cand, c2]), np.concatenate([hit, h2 + self.n_base])
+        keep = self.live[hit]
+        return cand[keep], hit[keep]
+
+    def overlaps_bng(self, candidate_bng: BaseGeometry) -> pd.DataFrame:
+        """``id``, ``overlap_m2``, ``share`` of the live sectors a BNG candidate overlaps."""
+        from geo.overlap import measure_overlaps
+
+        cand = candidate_bng if candidate_bng.is_valid else shapely.make_valid(candidate_bng)
+        hits = self.query(cand)
+        return measure_overlaps(self.ids[hits], self.geoms[hits], cand)
+
+    def ground_of(self, sector_ids: Iterable[int]) -> np.ndarray:
+        """The indexed BNG ground of live sectors, in the order asked."""
+        return self.geoms[[self._pos[int(i)] for i in sector_ids]]
+
+
+def _ground_bng(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, BNG ground) for sector rows of raw WKB: searched ground leaves out what was not."""
+    from geo.crs import geoms_to_bng
+
+    ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
+    if not len(rows):
+        return ids, np.empty(0, dtype=object)
+    geoms = _decode([r.geom for r in rows])
+    holes = [i for i, r in enumerate(rows) if r.not_searched_geom is not None]
+    if holes:
+        cut = _decode([rows[i].not_searched_geom for i in holes])
+        geoms[holes] = shapely.difference(geoms[holes], cut)
+    return ids, geoms_to_bng(geoms)
+
+
+class SectorIndexMixin:
+    """The per-process overlap index of :class:`casefile.Store` and the overlap checks."""
+
+    backend: str
+    _reading: Any
+    _authorize: Any
+
+    def _sector_cache(self) -> tuple[dict[int, CaseIndex], threading.Lock]:
+        state = self.__dict__.get("_sector_cache_state")
+        if state is None:
+            state = self.__dict__.setdefault("_sector_cache_state", ({}, threading.Lock()))
+        return state
+
+    def _index_rows(self, conn: sa.Connection, case_id: int, since: int | None) -> list[Any]:
+        q = sa.select(
+            t.sectors.c.id,
+            fw.wkb_column(t.sectors.c.geom, self.backend),
+            fw.wkb_column(t.sectors.c.not_searched_geom, self.backend),
+        ).where(t.sectors.c.case_id == case_id)
+        if since is not None:
+            q = q.where(t.sectors.c.change_n > since)
+        return conn.execute(q).all()
+
+    def _case_index(self, conn: sa.Connection, case_id: int, token: int) -> CaseIndex:
+        """The case's index as of ``token`` (committed state), refreshed by what changed."""
+        cache, lock = self._sector_cache()
+        with lock:
+            entry = cache.get(case_id)
+            if entry is not None and entry.token >= token:
+                return entry
+            if entry is None:
+                ids, geoms = _ground_bng(self._index_rows(conn, case_id, None))
+                fresh = CaseIndex.build(token, ids, geoms)
+            else:
+                changed = self._index_rows(conn, case_id, entry.token)
+                count = conn.execute(
+                    sa.select(sa.func.count()).where(t.sectors.c.case_id == case_id)
+                ).scalar_one()
+                ids, geoms = _ground_bng(changed)
+                known = sum(1 for i in ids.tolist() if i in entry._pos)
+                case_ids = None
+                if len(entry) + len(ids) - known != count:  # some were deleted
+                    case_ids = np.asarray(conn.execute(
+                        sa.select(t.sectors.c.id).where(t.sectors.c.case_id == case_id)
+                    ).scalars().all(), dtype=np.int64)
+                if not len(ids) and case_ids is None:
+                    fresh = entry.with_token(token)  # the case moved, no sector did
+                else:
+                    fresh = entry.refreshed(token, ids, geoms, case_ids)
+            cache[case_id] = fresh
+            return fresh
+
+    def _overlap_details(
+        self, conn: sa.Connection, found: pd.DataFrame
+    ) -> list[Overlap]:
+        """Overlap records (status, team, time) for a geo overlap table (id, overlap_m2, share)."""
+        if found.empty:
+            return []
+        ids = [int(i) for i in found["id"]]
+        rows = {
+            r.id: r
+            for r in conn.execute(
+                sa.select(
+                    t.sectors.c.id,
+                    t.sectors.c.code,
+                    t.sectors.c.name,
+                    t.sectors.c.status,
+                    t.sectors.c.team_id,
+                    t.teams.c.name.label("team_name"),
+                    t.sectors.c.searched_at,
+                    t.sectors.c.started_at,
+                    t.sectors.c.assigned_at,
+                    t.sectors.c.created_at,
+                )
+                .select_from(t.sectors.outerjoin(t.teams, t.teams.c.id == t.sectors.c.team_id))
+                .where(t.sectors.c.id.in_(ids))
+            ).all()
+        }
+        out: list[Overlap] = []
+        for sid, m2, share in zip(ids, found["overlap_m2"], found["share"], strict=True):
+            r = rows.get(sid)
+            if r is None or r.status not in fw.OVERLAP_CHECKED_STATUSES:
+                continue
+            at = {
+                "searched": r.searched_at,
+                "needs_re_search": r.searched_at,
+                "in_progress": r.started_at,
+                "assigned": r.assigned_at,
+            }.get(r.status) or r.created_at
+            out.append(
+                Overlap(
+                    sector_id=r.id,
+                    code=r.code,
+                    name=r.name,
+                    status=r.status,
+                    team_id=r.team_id,
+                    team_name=r.team_name,
+                    at=at,
+                    overlap_m2=float(m2),
+                    share=float(share),
+                )
+            )
+        return out
+
+    def _overlaps_with_stored(
+        self,
+        conn: sa.Connection,
+        index: CaseIndex,
+        cands_bng: np.ndarray,
+        exclude: Iterable[int] = (),
+    ) -> dict[int, list[Overlap]]:
+        """Overlaps of each candidate (BNG) with the stored sectors: position -> list."""
+        if not len(index) or not len(cands_bng):
+            return {}
+        exclude = set(exclude)
+        # the trees narrow to candidates whose interiors may meet a sector; geo measures
+        cand, hit = index.query_many(cands_bng)
+        keep = ~shapely.touches(cands_bng[cand], index.geoms[hit])
+        out: dict[int, list[Overlap]] = {}
+        for i in np.unique(cand[keep]):
+            found = index.overlaps_bng(cands_bng[i])
+            if exclude:
+                found = found[~found["id"].isin(list(exclude))]
+            got = self._overlap_details(conn, found)
+            if got:
+                out[int(i)] = got
+        return out
+
+    def check_overlaps(
+        self,
+        actor: Actor,
+        case_id: int,
+        polygon: Any,
+        exclude_id: int | None = None,
+    ) -> list[Overlap]:
+        """Which sectors of the case a lon/lat outline overlaps, largest overlap first.
+
+        ``polygon``: shapely (Multi)Polygon in lon/lat or a GeoJSON geometry.
+        ``exclude_id``: a sector to leave out (the one being re-assigned or edited).
+        Every status counts (planned, assigned, in progress, searched, suspended,
+        needs re-search); searched ground excludes what was recorded as not
+        searched. Raises :class:`InvalidInput` for a bad outline.
+        """
+        _s()._check_actor_shape(actor, perm.SECTOR_READ)
+        _, bng, _ = fw.clean_outlines([polygon], ["The new sector"])
+        with self._reading() as conn:
+            self._authorize(conn, actor, perm.SECTOR_READ, case_id)
+            _s()._require_case(conn, case_id)
+            token = conn.execute(
+                sa.select(t.case_change.c.n).where(t.case_change.c.case_id == case_id)
+            ).scalar_one()
+            index = self._case_index(conn, case_id, int(token))
+            exclude = () if exclude_id is None else (exclude_id,)
+            return self._overlaps_with_stored(conn, index, bng, exclude).get(0, [])
+
+
+# ------------------------------------------------------------------ new items and clipping
+
+
+def _overlaps_within(
+    bng: np.ndarray, pos: np.ndarray, clean: Sequence[Mapping[str, Any]]
+) -> dict[int, list[Overlap]]:
+    """Overlaps between the new items themselves (an import drawn over itself)."""
+    from geo.crs import BNG
+    from geo.overlap import SectorIndex
+
+    if len(pos) < 2:
+        return {}
+    cands = bng[pos]
+    index = SectorIndex(gpd.GeoDataFrame({"id": pos}, geometry=cands, crs=BNG))
+    a, b = index.tree.query(cands, predicate="intersects")
+    keep = (a > b) & ~shapely.touches(cands[a], cands[b])  # each item against earlier ones
+    out: dict[int, list[Overlap]] = {}
+    for k in np.unique(a[keep]):
+        found = index.overlaps_bng(cands[k])
+        found = found[found["id"] < pos[k]]
+        for j, m2, share in zip(found["id"], found["overlap_m2"], found["share"], strict=True):
+            out.setdefault(int(pos[k]), []).append(
+                Overlap(
+                    sector_id=None,
+                    code=None,
+                    name=clean[int(j)]["name"] or f"item {int(j) + 1}",
+                    status="draft",
+                    team_id=None,
+                    team_name=None,
+                    at=None,
+                    overlap_m2=float(m2),
+                    share=float(share),
+                    batch_index=int(j),
+                )
+            )
+    return out
+
+
+def _clip_items(
+    lonlat: np.ndarray,
+    bng: np.ndarray,
+    index: CaseIndex,
+    pending: Mapping[int, Sequence[Overlap]],
+    total: int,
+) -> set[int]:
+    """Cut each overlapping item to the ground not covered by what it overlaps (in place).
+
+    Earlier items of the same import are cut first, so later ones are cut by
+    their clipped outlines. Returns the items left with nothing.
+    """
+    from geo.crs import BNG, geoms_to_bng
+    from geo.errors import InputError
+    from geo.shapes import clip_to_remainder
+
+    dropped: set[int] = set()
+    for i in sorted(pending):
+        stored = [o.sector_id for o in pending[i] if o.sector_id is not None]
+        earlier = [o.batch_index for o in pending[i] if o.batch_index is not None]
+        earlier = [j for j in earlier if j not in dropped]
+        parts = list(index.ground_of(stored)) + [bng[j] for j in earlier]
+        others = gpd.GeoDataFrame({"id": np.arange(len(parts))}, geometry=parts, crs=BNG)
+        try:
+            lonlat[i] = clip_to_remainder(lonlat[i], others)
+        except InputError as exc:
+            if total == 1:
+                raise InvalidInput(str(exc)) from None
+            dropped.add(i)
+            continue
+        bng[i] = geoms_to_bng(lonlat[i])
+    return dropped
+
+
+def _clipped_values(
+    index: CaseIndex, ground_bng: BaseGeometry, own_id: int, found: Sequence[Overlap]
+) -> dict[str, Any]:
+    """New outline columns for a stored sector clipped against the sectors it overlaps."""
+    from geo.crs import BNG, geoms_to_bng, geoms_to_lonlat
+    from geo.errors import InputError
+    from geo.shapes import clip_to_remainder
+
+    parts = index.ground_of([o.sector_id for o in found])
+    others = gpd.GeoDataFrame({"id": np.arange(len(parts))}, geometry=list(parts), crs=BNG)
+    try:
+        lonlat = clip_to_remainder(geoms_to_lonlat(ground_bng), others)
+    except InputError as exc:
+        raise InvalidInput(str(exc)) from None
+    bng = geoms_to_bng(lonlat)
+    tags = fw.jurisdiction_rows(np.array([bng], dtype=object))[0]
+    return {"geom": lonlat, **fw.box_values(lonlat, bng), **tags}

@@ -1,0 +1,192 @@
+"""Sector rows: from stored rows to :class:`Sector` records, and the checks on sector fields.
+
+Shared by the sector store methods (:mod:`casefile.sectors`), the warm overlap
+index (:mod:`casefile.sector_index`), handovers, tips and links. Outlines are
+lon/lat (EPSG:4326) as stored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from casefile import fieldwork as fw
+from casefile import permissions as perm
+from casefile import validate as v
+from casefile.errors import InvalidInput, NotFound
+from casefile.fieldwork import NewSector, Overlap, Sector
+
+
+def _decode(values: Sequence[Any]) -> np.ndarray:
+    """Shapely geometries from raw WKB (vectorised) or as already decoded."""
+    if values and isinstance(values[0], BaseGeometry):
+        return np.array(values, dtype=object)
+    return shapely.from_wkb(np.array([bytes(x) for x in values], dtype=object))
+
+
+def _geom(value: Any) -> BaseGeometry:
+    if isinstance(value, BaseGeometry):
+        return value
+    return shapely.from_wkb(bytes(value))
+
+
+def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
+    from geo.shapes import polygonal_part
+
+    part = polygonal_part(np.array([geom], dtype=object))[0]
+    if part is None or part.is_empty or part.area == 0:
+        return None
+    return part
+
+
+def _code_number(code: str) -> int:
+    try:
+        return int(code[1:])
+    except ValueError:
+        return 0
+
+
+def _statuses(status: str | Iterable[str] | None) -> list[str] | None:
+    if status is None:
+        return None
+    items = [status] if isinstance(status, str) else list(status)
+    return [v.choice("status", x, fw.SECTOR_STATUSES) for x in items]
+
+
+def _audit_value(value: Any) -> Any:
+    if isinstance(value, BaseGeometry):
+        return fw.outline_text(value)
+    return value
+
+
+def _overlap_summary(overlaps: Sequence[Overlap]) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": o.code if o.code is not None else f"new #{(o.batch_index or 0) + 1}",
+            "status": o.status,
+            "overlap_m2": round(o.overlap_m2, 1),
+            "share": round(o.share, 4),
+        }
+        for o in overlaps
+    ]
+
+
+def _check_transition(row: Any, new: str) -> None:
+    allowed = fw.SECTOR_TRANSITIONS.get(row.status, frozenset())
+    if new not in allowed:
+        options = ", ".join(fw.STATUS_LABELS[x] for x in fw.SECTOR_STATUSES if x in allowed)
+        raise InvalidInput(
+            f"Sector {row.code} is {fw.STATUS_LABELS[row.status]}; it cannot become "
+            f"{fw.STATUS_LABELS[new]}" + (f" (it can become: {options})." if options else ".")
+        )
+
+
+def _clean_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
+    checks: dict[str, Callable[[Any], Any]] = {
+        "name": lambda x: v.text("name", x, fw.MAX_LEN["name"]),
+        "priority": lambda x: v.integer("priority", x, *fw.PRIORITY_RANGE),
+        "notes": lambda x: v.text("notes", x, fw.MAX_LEN["notes"]),
+        "share_with_family": lambda x: fw.flag("share_with_family", x),
+        "origin": lambda x: v.choice("origin", x, fw.SECTOR_ORIGINS),
+    }
+    return {k: checks[k](x) for k, x in raw.items()}
+
+
+def _clean_new_sector(item: Any, i: int, total: int) -> dict[str, Any]:
+    if not isinstance(item, NewSector):
+        raise InvalidInput("Each sector to save must be a casefile.NewSector.")
+    try:
+        out = _clean_fields(
+            {
+                "name": item.name,
+                "priority": item.priority,
+                "notes": item.notes,
+                "origin": item.origin,
+            }
+        )
+        search_type = item.search_type
+        if search_type is not None:
+            search_type = v.choice("search_type", search_type, fw.SEARCH_TYPES)
+        share = item.share_with_family
+        if share is None:
+            share = search_type not in fw.PRIVATE_SEARCH_TYPES
+        out["share_with_family"] = fw.flag("share_with_family", share)
+        out["search_type"] = search_type
+        out["re_search_reason"] = v.text(
+            "re_search_reason", item.re_search_reason, fw.MAX_LEN["reason"]
+        )
+        out["key"] = v.idempotency_key(item.idempotency_key)
+    except InvalidInput as exc:
+        if total == 1:
+            raise
+        raise InvalidInput(f"Sector {i + 1}: {exc}") from None
+    return out
+
+
+def _sector(row: Any) -> Sector:
+    juris = row.jurisdiction
+    if isinstance(juris, str):
+        juris = json.loads(juris)
+    return Sector(
+        id=row.id,
+        case_id=row.case_id,
+        code=row.code,
+        name=row.name,
+        origin=row.origin,
+        priority=row.priority,
+        notes=row.notes,
+        share_with_family=bool(row.share_with_family),
+        status=row.status,
+        status_changed_at=row.status_changed_at,
+        team_id=row.team_id,
+        assigned_at=row.assigned_at,
+        started_at=row.started_at,
+        searched_at=row.searched_at,
+        searched_by_team_id=row.searched_by_team_id,
+        search_type=row.search_type,
+        assurance=row.assurance,
+        not_searched=_geom(row.not_searched_geom) if row.not_searched_geom is not None else None,
+        not_searched_reason=row.not_searched_reason,
+        re_search=bool(row.re_search),
+        re_search_reason=row.re_search_reason,
+        overlap_kept_reason=row.overlap_kept_reason,
+        geometry=_geom(row.geom),
+        area_m2=float(row.area_m2),
+        bounds=(row.minx, row.miny, row.maxx, row.maxy),
+        borough_code=row.borough_code,
+        bcu_code=row.bcu_code,
+        force_code=row.force_code,
+        straddles_bcu=bool(row.straddles_bcu),
+        straddles_force=bool(row.straddles_force),
+        jurisdiction=juris or {},
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        updated_by_name=row.updated_by_name,
+        version=row.version,
+    )
+
+
+def _for_reader(sector: Sector, permission: str, *, missing_ok: bool = True) -> Sector | None:
+    """What a reader with ``permission`` may see of a sector (family: shared ones, pared down)."""
+    if permission == perm.SECTOR_READ:
+        return sector
+    if not sector.share_with_family:
+        if missing_ok:
+            return None
+        raise NotFound("This sector does not exist (it may have been deleted).")
+    return replace(
+        sector,
+        notes="",
+        team_id=None,
+        searched_by_team_id=None,
+        not_searched_reason="",
+        re_search_reason="",
+        overlap_kept_reason="",
+        updated_by_name="",
+    )

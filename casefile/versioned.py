@@ -1,0 +1,165 @@
+"""Versioned records of a case: the one way sectors, teams, hazard areas and handovers change.
+
+Every change to one of these rows follows the same steps, in one transaction:
+lock the row, check the actor may act on its case, check the form was loaded at
+the row's current ``version``, write the new values with ``version + 1`` and
+who/when, move the case's change counter (so every open view redraws), and
+append an audit record. :func:`open_row` and :func:`save_row` are those steps;
+:func:`new_row_stamps` and :func:`record_new` do the same for a new row. The
+store methods in :mod:`casefile.sectors`, :mod:`casefile.teams`,
+:mod:`casefile.hazards` and :mod:`casefile.handovers` use them, so the rules
+live in one place.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from casefile import fieldwork as fw
+from casefile.errors import StoreError
+from casefile.permissions import Actor
+
+
+def store_module() -> Any:
+    """The store module's helpers (imported late: the store imports the mixins)."""
+    from casefile import store
+
+    return store
+
+
+def retrying(method: Any) -> Any:
+    """Run a creating method again once if a concurrent call with the same key won."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except store_module()._RetryIdempotent:
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+def new_row_stamps(actor: Actor, now: datetime) -> dict[str, Any]:
+    """Who-and-when columns of a row being created (version 1)."""
+    return {
+        "created_at": now,
+        "created_by_id": actor.user_id,
+        "updated_at": now,
+        "updated_by_id": actor.user_id,
+        "updated_by_name": actor.display_name,
+        "version": 1,
+    }
+
+
+def open_row(
+    store: Any,
+    conn: sa.Connection,
+    actor: Actor,
+    table: sa.Table,
+    row_id: Any,
+    *,
+    what: str,
+    permission: str,
+    version: Any,
+) -> Any:
+    """Lock row ``row_id`` of ``table``, authorise ``actor`` on its case, check ``version``.
+
+    ``what`` names the record in messages ("sector", "hazard area"). Raises
+    :class:`NotFound`, :class:`PermissionDenied` or :class:`StaleVersion`.
+    """
+    row = fw.require_row(conn, table, row_id, what, lock=True)
+    store._authorize(conn, actor, permission, row.case_id)
+    store_module()._check_version(what, row_id, row, version)
+    return row
+
+
+def save_row(
+    store: Any,
+    conn: sa.Connection,
+    actor: Actor,
+    now: datetime,
+    *,
+    table: sa.Table,
+    row: Any,
+    values: Mapping[str, Any],
+    entity: str,
+    action: str,
+    changes: Mapping[str, tuple[Any, Any]],
+    what: str,
+    reason: str | None = None,
+    bump: bool = True,
+) -> None:
+    """Write ``values`` to a row opened by :func:`open_row`: version + 1, counter, audit.
+
+    ``changes`` (field -> (before, after)) goes to the audit log as
+    ``entity``/``action``. ``bump=False`` when the caller already moved the
+    case's change counter (sector writes move it first, to serialise them).
+    """
+    result = conn.execute(
+        table.update()
+        .where(table.c.id == row.id, table.c.version == row.version)
+        .values(
+            **values,
+            updated_at=now,
+            updated_by_id=actor.user_id,
+            updated_by_name=actor.display_name,
+            version=row.version + 1,
+        )
+    )
+    if result.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
+        raise StoreError(f"The {what} changed while saving; reload and try again.")
+    if bump:
+        store._bump(conn, row.case_id)
+    store._audit(
+        conn,
+        actor,
+        now,
+        case_id=row.case_id,
+        entity=entity,
+        entity_id=row.id,
+        action=action,
+        changes=changes,
+        reason=reason,
+    )
+
+
+def record_new(
+    store: Any,
+    conn: sa.Connection,
+    actor: Actor,
+    now: datetime,
+    *,
+    table: sa.Table,
+    case_id: int,
+    values: Mapping[str, Any],
+    entity: str,
+    changes: Mapping[str, tuple[Any, Any]],
+    key: str | None = None,
+    stamps: Mapping[str, Any] | None = None,
+) -> int:
+    """Insert a new row of a case (who/when stamps, version 1), remember its form key,
+    move the change counter and audit the creation. Returns the new id."""
+    row_id = conn.execute(
+        table.insert().values(
+            case_id=case_id, **values, **(stamps or new_row_stamps(actor, now))
+        )
+    ).inserted_primary_key[0]
+    store._remember(conn, key, entity, row_id, case_id, actor, now)
+    store._bump(conn, case_id)
+    store._audit(
+        conn,
+        actor,
+        now,
+        case_id=case_id,
+        entity=entity,
+        entity_id=row_id,
+        action="create",
+        changes=changes,
+    )
+    return int(row_id)
