@@ -169,6 +169,12 @@ VOLUNTEER_STYLE = SectorStyle("volunteer", "searched (family-reported, not check
                               "#009e73", "1 5", 3, 0.15,
                               "fine dotted outline, light fill: family/volunteer-reported")
 #: Style of a status this version does not know (never chosen from user text).
+#: Ground inside a searched sector that was NOT searched (access refused, locked,
+#: unsafe): drawn over the sector in white with a heavy black dashed outline, so the
+#: hole reads as unsearched ground on any basemap, and labelled "not searched".
+NOT_SEARCHED_STYLE = SectorStyle("not_searched", "not searched inside a searched sector",
+                                 "#000000", "6 3", 2.5, 0.0,
+                                 "white fill, black dashes: left unsearched")
 UNKNOWN_STYLE = SectorStyle("unknown", "unknown status", "#7a7a7a", "1 3", 1.5, 0.05,
                             "fine dots")
 
@@ -521,8 +527,31 @@ def sectors_layer(
                 "d": rows,
             },
         })
+    # the part of a searched sector left unsearched, drawn on top of the sector
+    holes = [s for s in sectors if getattr(s, "not_searched", None) is not None]
+    hole_geoms = _rounded([s.not_searched for s in holes])
+    hole_points = _label_points([s.not_searched for s in holes])
+    for s, geom, lp in zip(holes, hole_geoms, hole_points, strict=True):
+        reason = getattr(s, "not_searched_reason", "") or ""
+        features.append({
+            "type": "Feature",
+            "geometry": geom,
+            "properties": {
+                "sid": int(s.id),
+                "code": safe_text(s.code),
+                "style": NOT_SEARCHED_STYLE.status,
+                "under": False,
+                "label": f"{safe_text(s.code)} · not searched",
+                "lc": "",
+                "lp": lp,
+                "t": f"{safe_text(s.code)} — NOT searched inside it",
+                "d": [[safe_text("Why"), safe_text(reason)]] if reason else [],
+            },
+        })
     styles = {key: st.leaflet() for key, st in SECTOR_STYLES.items()}
     styles[VOLUNTEER_STYLE.status] = VOLUNTEER_STYLE.leaflet()
+    styles[NOT_SEARCHED_STYLE.status] = {
+        **NOT_SEARCHED_STYLE.leaflet(), "fillColor": "#ffffff", "fillOpacity": 0.75}
     use_canvas = len(sectors) >= CANVAS_FROM if canvas is None else canvas
     group = folium.FeatureGroup(name=safe_text(name), control=False)
     _SectorScript(
@@ -653,6 +682,10 @@ def sector_legend_html(*, open_: bool = True) -> str:
         '<rect x="2" y="2" width="32" height="12" fill="url(#wayhome-hatch-legend)" '
         'stroke="#d55e00" stroke-width="3"/></svg>'
     )
+    hole = NOT_SEARCHED_STYLE
+    white = _swatch(hole.colour, hole.dash, hole.weight, 0, fill='fill="#ffffff"')
+    hole_text = safe_text(f"{hole.label} — {hole.pattern}")
+    rows.append(f"<li>{white}<span>{hole_text}</span></li>")
     rows.append(f"<li>{hatch}<span>{safe_text('Hazard / no-go area — red hatching')}</span></li>")
     rows.append(
         '<li><svg width="36" height="16" aria-hidden="true"><rect x="3" y="3" width="30" '

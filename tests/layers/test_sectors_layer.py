@@ -16,6 +16,7 @@ from layers.escape import safe_text
 from layers.sectors import (
     CANVAS_FROM,
     HAZARD_STYLE,
+    NOT_SEARCHED_STYLE,
     SECTOR_STYLES,
     UNKNOWN_STYLE,
     candidate_layer,
@@ -47,6 +48,8 @@ class Sec:
     searched_at: datetime | None = None
     search_type: str | None = None
     jurisdiction: dict = field(default_factory=dict)
+    not_searched: object = None
+    not_searched_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -199,3 +202,25 @@ def test_candidate_rings_the_sectors_it_overlaps():
     assert "overlaps S4 · searched" in feats[0]["properties"]["label"]
     empty = data_of(script_of(candidate_layer(None)))
     assert empty["features"] == []
+
+
+@pytest.mark.parametrize("reason", EXTRA_HOSTILE[:4])
+def test_ground_not_searched_is_drawn_over_its_sector_and_labelled(reason):
+    hole = shapely.box(-0.1, 51.5, -0.095, 51.505)
+    done = Sec(3, "S3", status="searched", not_searched=hole, not_searched_reason=reason)
+    plain = Sec(4, "S4", status="searched")
+    script = script_of(sectors_layer([done, plain]))
+    feats = data_of(script)["features"]
+    holes = [f for f in feats if f["properties"]["style"] == "not_searched"]
+    assert len(holes) == 1  # only the sector with a recorded remainder
+    (h,) = holes
+    assert h["properties"]["sid"] == 3
+    assert h["properties"]["label"] == "S3 · not searched"
+    assert shapely.geometry.shape(h["geometry"]).equals_exact(hole, 1e-6)
+    # drawn after (on top of) its sector, white and dashed, not by colour alone
+    assert feats.index(h) > [f["properties"].get("sid") for f in feats].index(3)
+    assert NOT_SEARCHED_STYLE.dash and NOT_SEARCHED_STYLE.status in script
+    popup = popup_of(h)
+    assert safe_text(reason) in popup
+    assert "<script>" not in popup and "<img" not in popup
+    assert "not searched" in sector_legend_html()
