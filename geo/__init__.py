@@ -22,6 +22,7 @@ _EXPORTS: dict[str, str] = {
     "locate_many": "geo.boundaries",
     "load_layer": "geo.boundaries",
     "display_layer": "geo.boundaries",
+    "display_edges": "geo.boundaries",
     "layer_vintage": "geo.boundaries",
     "layer_attribution": "geo.boundaries",
     "lookup_postcode": "geo.postcodes",

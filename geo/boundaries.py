@@ -139,6 +139,64 @@ def display_layer(name: str) -> dict[str, Any]:
     return json.loads(_display_text(_check_name(name)))
 
 
+def _line_parts(geom: Any) -> Any:
+    """The line parts of ``geom`` merged into one (Multi)LineString, or None if none."""
+    parts = shapely.get_parts(geom)
+    parts = parts[shapely.get_type_id(parts) == 1]  # LineStrings only (drop touch points)
+    parts = parts[shapely.length(parts) > 0]
+    if not len(parts):
+        return None
+    return shapely.line_merge(shapely.multilinestrings(parts))
+
+
+@cache
+def _display_edges_text(name: str) -> str:
+    features = display_layer(name)["features"]
+    geoms = np.array(shapely.from_geojson([json.dumps(f["geometry"]) for f in features]))
+    props = [f.get("properties") or {} for f in features]
+    # every pair of units whose outlines meet, each pair once (vectorised)
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    shared = [_line_parts(g) for g in shapely.intersection(geoms[left], geoms[right])]
+    out = []
+    for i, j, line in zip(left, right, shared, strict=True):
+        if line is None:
+            continue
+        a, b = props[i], props[j]
+        out.append({"type": "Feature", "geometry": line, "properties": {
+            "kind": a.get("kind", name),
+            "code": f"{a.get('code')} / {b.get('code')}",
+            "name": f"{a.get('name')} / {b.get('name')}",
+        }})
+    for i, geom in enumerate(geoms):
+        mine = [line for k, line in enumerate(shared)
+                if line is not None and i in (left[k], right[k])]
+        own = _line_parts(shapely.difference(geom, shapely.union_all(mine)) if mine else geom)
+        if own is not None:
+            out.append({"type": "Feature", "geometry": own, "properties": {
+                k: props[i].get(k) for k in ("kind", "code", "name")
+            }})
+    for f in out:
+        f["geometry"] = json.loads(shapely.to_geojson(shapely.set_precision(f["geometry"], 1e-5)))
+    return json.dumps({"type": "FeatureCollection", "features": out})
+
+
+def display_edges(name: str) -> dict[str, Any]:
+    """An outline layer (``bcu``, ``force``) with every stretch of line drawn once.
+
+    :func:`display_layer` gives one outline per unit, so the line between two
+    BCUs is in both features; drawn twice with a dash pattern the copies fall
+    out of step and the line looks solid. Here a line on the edge of one unit
+    carries that unit's ``code`` and ``name``; a line between two units carries
+    both, ``"Central East / South Area"``. Same EPSG:4326 coordinates as the
+    display file (5 decimals), nothing simplified again. A fresh dict per call.
+    """
+    if _check_name(name) not in ("bcu", "force"):
+        raise InputError(f"{name!r} is not an outline layer: use 'bcu' or 'force'.")
+    return json.loads(_display_edges_text(name))
+
+
 def layer_info(name: str) -> dict[str, Any]:
     """What ``layers.json`` records for a layer: title, vintage, source, licence,
     attribution, feature and vertex counts, display size and measured accuracy."""

@@ -239,11 +239,16 @@ def load_boundary_set(static_dir: Path, base_url_path: str = "") -> BoundarySet:
     """Read the display layers from :mod:`geo.boundaries` and publish the lazy ones.
 
     Wards are written to the static folder (see :func:`publish_layer_file`);
-    forces, BCUs and boroughs are returned for inlining.
+    forces, BCUs and boroughs are returned for inlining, BCUs as lines drawn
+    once each (:func:`geo.boundaries.display_edges`): a line between two BCUs
+    names both.
     """
     from geo import boundaries as gb  # lazy: importing geo loads no data until asked
 
-    inline = {kind: gb.display_layer(kind) for kind in ("borough", "bcu", "force")}
+    inline = {kind: gb.display_layer(kind) for kind in ("borough", "force")}
+    # BCU lines are dashed: each stretch must be drawn once, or two copies of the
+    # line between neighbouring BCUs fall out of step and look solid.
+    inline["bcu"] = gb.display_edges("bcu")
     lazy = {
         "ward": publish_layer_file(static_dir, "ward", gb.display_layer("ward"), base_url_path)
     }
