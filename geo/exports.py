@@ -41,7 +41,7 @@ from geo.errors import InputError
 TEAM_COLUMNS: tuple[str, ...] = ("id", "name", "organisation", "org_type", "lead", "size",
                                  "status")
 #: Sighting columns never exported (who reported it and how to reach them).
-SIGHTING_PRIVATE = re.compile(r"phone|email|contact|reporter|address|mobile", re.IGNORECASE)
+SIGHTING_PRIVATE = re.compile(r"phone|email|contact|report(?:er|ed)|address|mobile", re.IGNORECASE)
 #: Distance (m) the case area is widened by around sectors and sightings to clip
 #: boundaries when no area is given.
 AREA_MARGIN_M: float = 2_000.0

@@ -150,6 +150,7 @@ def test_case_geopackage_layers_and_no_contact_details(tmp_path):
     ).to_crs(4326)
     sightings = gpd.GeoDataFrame(
         {"note": ["seen by the shop"], "reporter_phone": ["07700 900123"],
+         "reported_by": ["Mrs Private Person"],
          "time": pd.to_datetime(["2024-05-01T13:00Z"], utc=True)},
         geometry=[shapely.Point(X0 + 50, Y0 + 50)], crs=BNG,
     )
@@ -171,11 +172,12 @@ def test_case_geopackage_layers_and_no_contact_details(tmp_path):
     assert list(bnd["name"]) == ["Near & <Co>"]  # the far borough is clipped away
     assert bnd.geometry.iloc[0].area < 10_000 ** 2  # clipped to the case area
     sig = pyogrio.read_dataframe(path, layer="sightings")
-    assert "reporter_phone" not in sig.columns
+    assert "reporter_phone" not in sig.columns and "reported_by" not in sig.columns
     assert list(sig["note"]) == ["seen by the shop"]
     tm = pyogrio.read_dataframe(path, layer="teams", read_geometry=False)
     assert set(tm.columns) == {"id", "name", "org_type", "size"}
     assert "07700" not in path.read_bytes().decode("latin-1")
+    assert "Private Person" not in path.read_bytes().decode("latin-1")
 
 
 def test_case_geopackage_as_bytes(tmp_path):
