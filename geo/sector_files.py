@@ -593,3 +593,48 @@ def _finish(name: str, raws: list[_Raw], notes: list[str]) -> gpd.GeoDataFrame:
     out = gpd.GeoDataFrame({"name": names, "description": descs}, geometry=list(polys), crs=WGS84)
     out.attrs["notes"] = list(dict.fromkeys(notes + shape_notes))
     return out
+
+
+def read_sector_files(files: list[tuple[str, bytes]]) -> gpd.GeoDataFrame:
+    """Read several uploaded files at once: a shapefile's parts, or several sector files.
+
+    ``files`` are ``(filename, bytes)`` as a browser uploads them. The parts of
+    a shapefile (``.shp`` with its ``.shx``, ``.dbf``, ``.prj``, ``.cpg`` of the
+    same name) are read together; every other file is read by
+    :func:`read_sectors`. Returns one lon/lat GeoDataFrame (``name``,
+    ``description``, ``source`` = file name) with every file's notes. Any bad
+    file raises :class:`InputError` naming it; nothing is returned half-read.
+    """
+    if not files:
+        raise InputError("Choose at least one file to import.")
+    by_stem: dict[str, dict[str, tuple[str, bytes]]] = {}
+    others: list[tuple[str, bytes]] = []
+    for name, data in files:
+        ext = suffix(name)
+        if ext == "shp" or ext in _SHP_SIDECARS:
+            by_stem.setdefault(Path(name).stem.lower(), {})[ext] = (name, data)
+        else:
+            others.append((name, data))
+    frames: list[gpd.GeoDataFrame] = []
+    for parts in by_stem.values():
+        if "shp" not in parts:
+            names = ", ".join(repr(n) for n, _ in parts.values())
+            raise InputError(f"{names} belong to a shapefile but its .shp file was not chosen. "
+                             "Choose the .shp, .shx, .dbf and .prj files together.")
+        shp_name, shp = parts.pop("shp")
+        for _, blob in parts.values():
+            if len(blob) > MAX_BYTES:
+                raise InputError(f"{shp_name!r} has a part that is too large to import.")
+        raws, notes = _read_shapefile(shp_name, read_source((shp_name, shp))[1],
+                                      {ext: blob for ext, (_, blob) in parts.items()})
+        frame = _finish(shp_name, raws, notes)
+        frames.append(frame.assign(source=shp_name))
+    for name, data in others:
+        frames.append(read_sectors((name, data)).assign(source=name))
+    out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=WGS84)
+    out.attrs["notes"] = list(dict.fromkeys(n for f in frames for n in f.attrs.get("notes", [])))
+    total = len(out)
+    if total > MAX_FEATURES:
+        raise InputError(f"These files hold {total:,} areas; at most {MAX_FEATURES:,} can be "
+                         "imported at once.")
+    return out

@@ -418,3 +418,42 @@ def test_truncated_zip_and_gpkg(tmp_path):
 def test_unknown_extension_is_sniffed_or_refused():
     assert_known_squares(geo.read_sectors(("sectors.txt", json.dumps(fc_lonlat()).encode())))
     refuses("notes.txt", b"just some words", "not a sector file")
+
+
+# --- several files chosen at once (a shapefile's parts, as a browser uploads them) ----
+
+@pytest.mark.parametrize("prj", [CUSTOM_BNG_PRJ, ESRI_OSGB_PRJ], ids=["unknown-datum", "esri"])
+def test_shapefile_parts_uploaded_together_land_within_a_metre(tmp_path, prj):
+    from geo.sector_files import read_sector_files
+
+    write_shapefile(tmp_path, prj, stem="Search Areas")
+    parts = [(p.name, p.read_bytes()) for p in sorted(tmp_path.glob("Search Areas.*"))]
+    assert {p[0].rsplit(".", 1)[1] for p in parts} >= {"shp", "shx", "dbf", "prj"}
+    gdf = read_sector_files(parts[::-1])  # any order
+    assert_known_squares(gdf)
+    assert set(gdf["source"]) == {"Search Areas.shp"}
+
+
+def test_several_files_are_read_into_one_frame_with_every_note(tmp_path):
+    from geo.sector_files import read_sector_files
+
+    write_shapefile(tmp_path, None)
+    parts = [(p.name, p.read_bytes()) for p in sorted(tmp_path.glob("sectors.*"))]
+    extra = ("more.geojson", lonlat_frame().to_json().encode())
+    gdf = read_sector_files([*parts, extra])
+    assert len(gdf) == 2 * len(lonlat_frame())
+    assert list(gdf["source"]).count("more.geojson") == len(lonlat_frame())
+    assert gdf.crs.to_epsg() == 4326
+    assert any("British National Grid" in n for n in gdf.attrs["notes"])  # the .shp's guess
+
+
+def test_shapefile_parts_without_the_shp_are_refused(tmp_path):
+    from geo.sector_files import read_sector_files
+
+    write_shapefile(tmp_path, ESRI_OSGB_PRJ)
+    parts = [(p.name, p.read_bytes()) for p in sorted(tmp_path.glob("sectors.*"))
+             if p.suffix != ".shp"]
+    with pytest.raises(geo.InputError, match=r"\.shp file was not chosen"):
+        read_sector_files(parts)
+    with pytest.raises(geo.InputError, match="at least one file"):
+        read_sector_files([])
