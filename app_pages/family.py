@@ -16,8 +16,9 @@ from datetime import datetime, time, timedelta
 import streamlit as st
 
 from app_pages.link_entry import current_link, gone_now
+from app_pages.link_map import link_map
 from app_pages.live_map import live_folium
-from app_pages.sector_common import base_url_path, drawing_key, sector_base_map
+from app_pages.sector_common import drawing_key
 from app_pages.session import store
 from casefile import (
     SEARCHED_MEANS,
@@ -85,27 +86,20 @@ except StoreError as exc:
 st.title("Search progress")
 if view.status == "found":
     st.success("Found — the search has stood down.")
-st.caption(SEARCHED_MEANS)
 _watch()
 
 groups = {g: [a for a in view.areas if a.group == g]
           for g in ("searched_today", "in_progress", "planned", "searched_earlier")}
-cols = st.columns(3)
-for col, (key, label) in zip(
-    cols,
-    [("searched_today", "Searched today"), ("in_progress", "Being searched now"),
-     ("planned", "Planned")],
-    strict=True,
-):
-    col.metric(label, len(groups[key]))
+# one short line, not three big numbers: on a phone the map should be on the first screen
+st.markdown(
+    f"**Searched today:** {len(groups['searched_today'])} · "
+    f"**Being searched now:** {len(groups['in_progress'])} · "
+    f"**Planned:** {len(groups['planned'])}"
+)
 
-st.subheader("Map")
-st.caption("Green: searched today · blue: searched before today · orange dashes: being "
-           "searched now · grey dots: planned · red: please keep away. Draw the area you "
-           "searched with the shape tools on the map.")
 layer = family_layer(view.areas, [_when(a) for a in view.areas], view.hazards, view.last_known)
 live_folium(
-    sector_base_map(base_url_path()),
+    link_map("family"),
     key=MAP_KEY,
     feature_group_to_add=[layer, clear_drawings_layer()],
     returned_objects=["last_active_drawing"],
@@ -114,6 +108,10 @@ live_folium(
     zoom=15,
     on_change=_on_map,
 )
+st.caption("Tap “Key” on the map for what the colours and lines mean. Tap an area for when "
+           "it was searched. To record where you searched, draw it with the shape tools "
+           "(top left of the map).")
+st.caption(SEARCHED_MEANS)
 
 for key, label in [("searched_today", "Searched today"), ("in_progress", "Being searched now"),
                    ("planned", "Planned"), ("searched_earlier", "Searched before today")]:

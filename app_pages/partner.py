@@ -12,8 +12,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.link_entry import current_link, gone_now
+from app_pages.link_map import link_map
 from app_pages.live_map import live_folium
-from app_pages.sector_common import base_url_path, sector_base_map
 from app_pages.session import store
 from casefile import LinkGone, PermissionDenied, StoreError, format_london
 from layers.escape import markdown_text
@@ -21,6 +21,35 @@ from layers.family import view_centre
 from layers.sectors import sectors_layer
 
 POLL_KEY = "partner_counter"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _unit_outline(layer: str, code: str) -> dict | None:
+    """The unit's own outline as GeoJSON (lon/lat, simplified to about 10 m), or None."""
+    import shapely
+
+    from geo.boundaries import unit_outlines
+
+    found = unit_outlines(layer, [code])
+    if found.empty:
+        return None
+    return shapely.geometry.mapping(shapely.simplify(found.geometry.iloc[0], 0.0001))
+
+
+def _unit_layer(outline: dict | None, name: str):
+    import folium
+
+    from layers.escape import safe_text
+
+    group = folium.FeatureGroup(name="Your area", control=False)
+    if outline is not None:
+        folium.GeoJson(
+            outline,
+            style_function=lambda _f: {"color": "#1f2933", "weight": 3, "fill": False,
+                                       "dashArray": "10 6", "interactive": False},
+            tooltip=folium.Tooltip(safe_text(name)),
+        ).add_to(group)
+    return group
 
 link = current_link()
 if link is None or link.role != "partner" or link.unit is None:
@@ -86,8 +115,11 @@ for h in handovers:
                         st.error(str(exc))
 
 st.subheader("Sectors in and within 1 km of your area")
-live_folium(sector_base_map(base_url_path()), key="partner_map",
-            feature_group_to_add=[sectors_layer([u.sector for u in near], {})],
+st.caption(f"Black dashed line: the edge of {markdown_text(unit.name)}.")
+outline = _unit_outline(unit.layer, unit.code)
+live_folium(link_map("field"), key="partner_map",
+            feature_group_to_add=[_unit_layer(outline, unit.name),
+                                  sectors_layer([u.sector for u in near], {})],
             returned_objects=[], height=420, zoom=14,
             center=view_centre([u.sector.geometry for u in near]))
 for u in near:

@@ -19,8 +19,8 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from app_pages.link_entry import current_link, gone_now
+from app_pages.link_map import link_map
 from app_pages.live_map import live_folium
-from app_pages.sector_common import base_url_path, sector_base_map
 from app_pages.session import store
 from casefile import (
     ASSURANCE_LEVELS,
@@ -93,7 +93,7 @@ with st.expander("Who we are looking for", expanded=True):
         st.caption("Missing since " + format_london(brief.reported_missing_at))
 
 groups = [hazards_layer(hazards), sectors_layer(mine, {})]
-live_folium(sector_base_map(base_url_path()), key="team_map", feature_group_to_add=groups,
+live_folium(link_map("field"), key="team_map", feature_group_to_add=groups,
             returned_objects=[], height=360, zoom=15,
             center=view_centre([s.geometry for s in mine], brief.ipp))
 if seen:

@@ -8,10 +8,11 @@ the open page at its next poll; a revoked or unknown link gets one clear page.
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -19,10 +20,12 @@ from shapely.geometry import box
 
 from casefile import Actor, open_store, utcnow
 from tests.browser.conftest import AppServer, screenshot, start_app, wait_for_app_run
+from tests.browser.stores import module_store_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 PHONE = {"width": 390, "height": 844}
+PASSWORD = "a long enough password"
 SQ = [box(-0.0995 + i * 0.002, 51.5135, -0.0988 + i * 0.002, 51.5140) for i in range(5)]
 SECRETS = ["Robin", "Green school jumper", "Sam Passer-by", "07700 900123", "12 Secret Road",
            "Acacia Avenue", "Lead Person", "Scene note"]
@@ -44,7 +47,7 @@ def _seed(store_url: str) -> dict:
     store = open_store(store_url)
     try:
         user = store.create_user(Actor.system("test"), "coord.links", "Coordinator Links",
-                                 "a long enough password")
+                                 PASSWORD)
         coord = Actor(user.id, user.display_name, "coordinator")
         case = store.create_case(
             coord, reference="LINK-1", child_name="Robin", age=12, risk="high",
@@ -82,13 +85,14 @@ def _seed(store_url: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def linked(tmp_path_factory) -> Iterator[Linked]:
-    path: Path = tmp_path_factory.mktemp("links") / "wayhome.sqlite3"
-    url = f"sqlite:///{path}"
-    seeded = _seed(url)
-    server = start_app({"WAYHOME_DATABASE_URL": url})
-    yield Linked(server=server, store_url=url, **seeded)
-    server.stop()
+def linked() -> Iterator[Linked]:
+    with module_store_url("links") as url:
+        seeded = _seed(url)
+        server = start_app({"WAYHOME_DATABASE_URL": url})
+        try:
+            yield Linked(server=server, store_url=url, **seeded)
+        finally:
+            server.stop()
 
 
 def _phone(browser: Browser) -> Page:
@@ -115,11 +119,24 @@ def test_family_link_shows_only_shared_ground_on_a_phone(browser: Browser, linke
     expect(page.get_by_text("Being searched now").first).to_be_visible()
     expect(page.get_by_text("Searched today").first).to_be_visible()
     expect(page.get_by_text("means a team has walked")).to_be_visible()
-    page.frame_locator('iframe[title="streamlit_folium.st_folium"]').locator(
-        "#map_div.leaflet-container").wait_for(timeout=30_000)
+    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    frame.locator("#map_div.leaflet-container").wait_for(timeout=30_000)
     page.wait_for_timeout(1500)
     screenshot(page, "family-link-phone")
-    screenshot(page, "family-link-phone-full", full_page=True)
+    # the phone map: one folded key, no boundary layer control; the ground fills the map
+    legend = frame.locator("[data-testid='wayhome-legend']")
+    expect(legend).to_have_count(1)
+    expect(legend.locator("details")).not_to_have_attribute("open", "")
+    expect(frame.locator(".leaflet-control-layers")).to_have_count(0)
+    box = legend.bounding_box()
+    assert box is not None and box["width"] < 120 and box["height"] < 60, box
+    frame.locator("#map_div").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    screenshot(page, "family-link-phone-map")
+    legend.locator("summary").click()
+    expect(legend.get_by_text("Searched by family or volunteers")).to_be_visible()
+    screenshot(page, "family-link-phone-key-open")
+    legend.locator("summary").click()
     text = _all_text(page)
     for secret in SECRETS:
         assert secret not in text, secret
@@ -129,7 +146,16 @@ def test_family_link_shows_only_shared_ground_on_a_phone(browser: Browser, linke
     assert "Area S4" not in body
     # the URL carries only the opaque token
     assert page.url.endswith(f"?link={linked.family}")
-    page.context.close()
+    # a reload, and the phone dropping the tab (a new page on the bookmarked link), keep it
+    page.reload()
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name="Search progress")).to_be_visible(timeout=30_000)
+    again = page.context.new_page()
+    page.close()
+    again.goto(f"{linked.server.url}/?link={linked.family}")
+    wait_for_app_run(again)
+    expect(again.get_by_role("heading", name="Search progress")).to_be_visible(timeout=30_000)
+    again.context.close()
 
 
 def test_revoking_ends_an_open_family_page_and_revoked_links_say_so(
@@ -167,3 +193,76 @@ def test_team_lead_link_shows_its_sectors_as_cards(browser: Browser, linked: Lin
     body = page.locator("body").inner_text()
     assert "Market" not in body and "12 Secret Road" not in body  # not their sectors
     page.context.close()
+
+
+def test_team_lead_sees_not_saved_reconnecting_when_the_connection_drops(browser: Browser,
+                                                                         linked: Linked):
+    # a server of its own, stopped under the open page
+    server = start_app({"WAYHOME_DATABASE_URL": linked.store_url})
+    page = _phone(browser)
+    try:
+        page.goto(f"{server.url}/?link={linked.team}")
+        wait_for_app_run(page)
+        expect(page.get_by_role("heading", name="Red: my sectors")).to_be_visible(timeout=30_000)
+        banner = page.locator("#wh-offline")
+        expect(banner).to_be_hidden()
+        server.stop()
+        expect(banner).to_be_visible(timeout=20_000)
+        expect(banner).to_have_text(re.compile("Not saved — reconnecting"))
+        screenshot(page, "team-link-reconnecting")
+    finally:
+        server.stop()
+        page.context.close()
+
+
+def test_coordinator_sign_in_survives_a_reload_and_sign_out_ends_it(browser: Browser,
+                                                                    linked: Linked):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{linked.server.url}/sign-in")
+    wait_for_app_run(page)
+    page.get_by_role("textbox", name="Username").fill("coord.links")
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_app_run(page)
+    cases = page.get_by_role("heading", name="Cases", exact=True)
+    expect(cases).to_be_visible(timeout=30_000)  # a coordinator's page
+    page.wait_for_timeout(1000)  # the cookie is set by the next run's script
+    cookies = {c["name"]: c for c in context.cookies()}
+    assert "wayhome_session" in cookies, cookies.keys()
+    cookie = cookies["wayhome_session"]
+    assert cookie["sameSite"] == "Strict"
+    assert 9 * 3600 < cookie["expires"] - time.time() <= 10 * 3600 + 60  # a working day
+    assert cookie["value"] not in page.url
+    page.reload()
+    wait_for_app_run(page)
+    expect(cases).to_be_visible(timeout=30_000)
+    # a new tab on the app's address is signed in too (the cookie, not the URL)
+    other = context.new_page()
+    other.goto(linked.server.url + "/")
+    wait_for_app_run(other)
+    expect(other.get_by_role("heading", name="Cases", exact=True)).to_be_visible(timeout=30_000)
+    other.close()
+    page.goto(linked.server.url + "/sign-out")
+    wait_for_app_run(page)
+    page.wait_for_timeout(1000)
+    page.goto(linked.server.url + "/sign-in")
+    wait_for_app_run(page)
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Cases", exact=True)).to_have_count(0)
+    # the old session token no longer opens anything, even if the cookie were kept
+    store = open_store(linked.store_url)
+    try:
+        assert store.open_session(cookie["value"]) is None
+    finally:
+        store.close()
+    context.close()
+
+
+def test_no_token_or_personal_data_in_the_server_log(linked: Linked):
+    """Runs after the others in this module: every page above has been served."""
+    log = linked.server.log()
+    assert "Search progress" not in log  # sanity: the log is the server's output, not pages
+    for secret in (linked.family, linked.revoked, linked.team, *SECRETS, "Mum's phone",
+                   PASSWORD):
+        assert secret not in log, secret

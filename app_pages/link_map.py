@@ -1,0 +1,36 @@
+"""The phone map of the private-link pages, rendered once per process and kind.
+
+``"family"``: the family's plain-words key and the drawing tools ("we searched
+here"); ``"field"``: the sector key (team leads and partner units), no drawing.
+No boundary layers or layer control: on a 390-pixel screen they would cover the
+ground the page is about (:mod:`layers.phone`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.common import map_resources
+from app_pages.live_map import RenderedMap, render_base
+from layers.assets import draw_urls
+from layers.family import family_legend_html
+from layers.phone import phone_map
+from layers.sectors import sector_legend_html
+
+
+@st.cache_resource(show_spinner="Preparing the map…")
+def _rendered(kind: str, base_url_path: str) -> RenderedMap:
+    res = map_resources(base_url_path)
+    if kind == "family":
+        m = phone_map(res.assets, res.tiles, family_legend_html(open_=False),
+                      draw=draw_urls(base_url_path))
+    else:
+        m = phone_map(res.assets, res.tiles, sector_legend_html(open_=False))
+    return render_base(m)
+
+
+def link_map(kind: str) -> RenderedMap:
+    """The compact base map for ``kind`` ("family" or "field")."""
+    if kind not in ("family", "field"):
+        raise ValueError(f"unknown link map {kind!r}")
+    return _rendered(kind, st.get_option("server.baseUrlPath") or "")
