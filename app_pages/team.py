@@ -2,7 +2,9 @@
 
 Each card shows the sector's ID, status and what to do next: **Start** (assigned →
 in progress) and **Finish** (search type, assurance, what was not searched and why,
-notes). Downloads of the team's sectors as GPX (handheld GPS) and KML (phones).
+notes). Downloads of the team's sectors as GPX (handheld GPS) and KML (phones), and
+an upload of the team's GPS tracks (``app_pages.track_upload``; the store accepts a
+team lead's tracks for its own team and that team's sectors only).
 Above them: who to look for (the child's description for searchers), the case
 map with the team's sectors and every hazard area, and sightings only as far as
 the coordinator shares them.
@@ -22,6 +24,7 @@ from app_pages.link_entry import current_link, gone_now
 from app_pages.link_map import link_map
 from app_pages.live_map import live_folium
 from app_pages.session import store
+from app_pages.track_upload import track_upload_form
 from casefile import (
     ASSURANCE_LEVELS,
     SEARCH_TYPES,
@@ -158,3 +161,9 @@ if mine:
     c2.download_button("Download KML (phone maps)", to_kml(frame, title=f"{team} sectors"),
                        "my-sectors.kml", "application/vnd.google-earth.kml+xml",
                        use_container_width=True)
+
+if mine:
+    st.subheader("Upload a GPS track")
+    st.caption("The track of your walk (from a phone or handheld GPS) shows how well the "
+               "sector was covered. Choose the sector you walked.")
+    track_upload_form(db, actor, case_id, team_id=link.team_id)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -193,6 +194,43 @@ def test_team_lead_link_shows_its_sectors_as_cards(browser: Browser, linked: Lin
     body = page.locator("body").inner_text()
     assert "Market" not in body and "12 Secret Road" not in body  # not their sectors
     page.context.close()
+
+
+def test_team_lead_uploads_a_track_for_its_own_sector(browser: Browser, linked: Linked,
+                                                     tmp_path: Path):
+    from geo.crs import lonlat_to_bng
+    from tests.casefile.test_tracks import gpx
+
+    (x0, x1), (y0, y1) = (lonlat_to_bng([SQ[1].bounds[0], SQ[1].bounds[2]],
+                                         [SQ[1].bounds[1], SQ[1].bounds[3]]))
+    walk = tmp_path / "walk.gpx"
+    mid = (float(y0) + float(y1)) / 2
+    walk.write_bytes(gpx([(float(x0) + 5, mid), (float(x1) - 5, mid)]))
+    page = _phone(browser)
+    page.goto(f"{linked.server.url}/?link={linked.team}")
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name="Upload a GPS track")).to_be_visible(timeout=30_000)
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(str(walk))
+    page.wait_for_timeout(500)
+    box = page.locator("input[aria-label='Sector']")
+    box.click()
+    box.fill("S2")
+    page.get_by_role("option", name=re.compile("^S2 ")).click()
+    page.get_by_role("button", name="Upload the track").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile("Saved walk.gpx"))).to_be_visible(timeout=30_000)
+    screenshot(page, "team-link-track-uploaded")
+    page.context.close()
+    store = open_store(linked.store_url)
+    try:
+        (track,) = store.tracks(linked.coord, linked.case_id)
+        assert track.file_name == "walk.gpx" and track.sector_id is not None
+        assert store.get_sector(linked.coord, track.sector_id).code == "S2"
+        uploads = [e for e in store.audit_log(linked.coord, linked.case_id)
+                   if e.entity == "track"]
+        assert uploads and uploads[0].actor_role == "team_lead"
+    finally:
+        store.close()
 
 
 def test_team_lead_sees_not_saved_reconnecting_when_the_connection_drops(browser: Browser,
