@@ -13,6 +13,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from app_pages.case_status import live_found_banner
 from app_pages.session import choose_case, current_case_id, require_actor, show_store_error, store
 from casefile import StoreError, format_london_full
 
@@ -39,6 +40,7 @@ case_id = c1.selectbox(
 )
 if case_id != current:
     choose_case(case_id)
+live_found_banner(case_id)
 
 try:
     everything = db.audit_log(actor, case_id, limit=5000)
@@ -106,5 +108,5 @@ st.dataframe(
         ],
     ),
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
 )

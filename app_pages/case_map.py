@@ -23,6 +23,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app_pages.case_status import show_found_banner
 from app_pages.common import london_map
 from app_pages.forms import (
     form_key,
@@ -222,14 +223,7 @@ def live_view(case_id: int, show_dismissed: bool) -> None:
         f"status **{markdown_text(c.status.upper())}** · reported missing "
         f"{format_london_full(c.reported_missing_at)}"
     )
-    if cf.case.is_found:
-        with st.container(key="found_banner"):
-            st.success(
-                "### Found — stand down\n"
-                f"Marked found at {format_london_full(cf.case.status_changed_at)} "
-                f"by {markdown_text(cf.case.updated_by_name)}. Stop searching and return "
-                "to the rendezvous point."
-            )
+    show_found_banner(cf.case)
     # open on the last-known location; later changes do not move the viewer's map
     view = st.session_state.setdefault(f"case_map_view_{case_id}", _opening_view(cf))
     live_folium(
@@ -260,12 +254,12 @@ def live_view(case_id: int, show_dismissed: bool) -> None:
     chart_col, check_col = st.columns([3, 2], gap="medium")
     with chart_col:
         if live["chart"] is not None:
-            st.vega_lite_chart(live["chart"], use_container_width=True)
+            st.vega_lite_chart(live["chart"], width="stretch")
     with check_col:
         _check_sighting(cf)
     if cf.sightings:
         with st.expander(f"All sightings ({len(cf.sightings)})"):
-            st.dataframe(live["table"], hide_index=True, use_container_width=True)
+            st.dataframe(live["table"], hide_index=True, width="stretch")
 
 
 def _save_sighting(case_id: int) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_pages.case_status import live_found_banner
 from app_pages.forms import (
     form_key,
     london_moment,
@@ -36,18 +37,25 @@ db = store()
 
 st.title("Cases")
 
-flash = st.session_state.pop("cases_flash", None)
-if flash:
-    st.success(flash)
-
-# ------------------------------------------------------------------ the list
-
 try:
     summaries = db.list_cases(actor)
     cases: dict[int, Case] = {s.id: db.get_case(actor, s.id) for s in summaries}
 except StoreError as exc:
     show_store_error(exc)
     st.stop()
+
+case_id = current_case_id()
+if case_id not in cases:
+    case_id = summaries[0].id if summaries else None
+    choose_case(case_id)
+if case_id is not None:
+    live_found_banner(case_id)  # whoever marks it found, this page says so within seconds
+
+flash = st.session_state.pop("cases_flash", None)
+if flash:
+    st.success(flash)
+
+# ------------------------------------------------------------------ the list
 
 if summaries:
     table = pd.DataFrame(
@@ -64,14 +72,9 @@ if summaries:
             for c in (cases[s.id] for s in summaries)
         ]
     )
-    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.dataframe(table, hide_index=True, width="stretch")
 else:
     st.info("You are not on any case yet. Open a new case below.")
-
-case_id = current_case_id()
-if case_id not in cases:
-    case_id = summaries[0].id if summaries else None
-    choose_case(case_id)
 
 if summaries:
     ids = [s.id for s in summaries]
@@ -197,10 +200,7 @@ def _edit_case(case: Case) -> None:
 
 def _mark_found(case: Case) -> None:
     if case.is_found:
-        st.success(
-            f"FOUND — stand down. Marked found at {format_london_full(case.status_changed_at)}."
-        )
-        return
+        return  # the live banner at the top of the page says so
     with st.form(f"found_{case.id}"):
         st.markdown(
             "**The child has been found?** Every open view of this case will say "

@@ -21,6 +21,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages.case_status import live_found_banner
 from app_pages.common import london_map
 from app_pages.live_map import RenderedMap, render_base
 from app_pages.session import current_case_id, show_store_error, store
@@ -76,6 +77,7 @@ def case_or_stop(actor: Actor, title: str) -> Case:
         st.stop()
     if st.query_params.get("case") != str(case_id):
         st.query_params["case"] = str(case_id)
+    live_found_banner(case.id)  # "Found — stand down" on this view too, within seconds
     return case
 
 
