@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 import altair as alt
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
@@ -50,8 +51,10 @@ from casefile import (
     format_london,
     format_london_full,
 )
+from casefile.fieldwork import NOT_SEARCHED_REASONS
 from geo.errors import InputError
 from geo.exports import case_gpkg_bytes, pick_sectors, to_geojson, to_gpx, to_kml
+from geo.overlap import find_overlaps
 from geo.shapes import shape_from_geojson
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text
@@ -65,8 +68,10 @@ SELECTED_KEY = "sector_selected"
 MODE_KEY = "sector_draw_mode"
 FLASH_KEY = "sector_flash"
 REFRESH_KEY = "_sector_refresh_page"
+HOLE_KEY = "sector_not_searched_drawn"  # ground drawn as NOT searched, for the chosen sector
 OPENING_ZOOM = 14
-MODES = {"sector": "a search sector", "hazard": "a hazard / no-go area"}
+MODES = {"sector": "a search sector", "hazard": "a hazard / no-go area",
+         "not_searched": "the part of the chosen sector NOT searched"}
 HAZARD_LABELS = {"unsafe": "Unsafe", "do_not_search": "Do not search",
                  "preserve_scene": "Preserve the scene"}
 ORG_LABELS = {"met_bcu": "Met BCU", "city_of_london_police": "City of London Police",
@@ -96,6 +101,11 @@ def _on_map_event() -> None:
         if digest in seen:  # the same drawing handed back again
             return
         seen.add(digest)
+        if st.session_state.get(MODE_KEY) == "not_searched":
+            st.session_state[HOLE_KEY] = {"geometry": geometry, "hash": digest,
+                                          "sid": st.session_state.get(SELECTED_KEY)}
+            st.session_state[REFRESH_KEY] = True
+            return
         st.session_state[PENDING_KEY] = {
             "geometry": geometry,
             "hash": digest,
@@ -123,6 +133,7 @@ def _read_case(case_id: int) -> dict[str, Any]:
             "hazards": db.hazards(actor, case_id),
             "teams": teams,
             "names": team_names(teams),
+            "dup": db.duplication_figure(actor, case_id),
             "script_for": None,
         }
         st.session_state[LIVE_KEY] = live
@@ -132,9 +143,11 @@ def _read_case(case_id: int) -> dict[str, Any]:
 def _map_script(live: dict[str, Any]) -> str:
     """The changing layers as JavaScript; rebuilt only when their inputs change."""
     pending = st.session_state.get(PENDING_KEY)
+    hole = st.session_state.get(HOLE_KEY)
     want = (live["token"], pending["hash"] if pending else None,
             pending.get("shape") is not None if pending else False,
-            tuple(pending.get("overlap_ids", ())) if pending else ())
+            tuple(pending.get("overlap_ids", ())) if pending else (),
+            hole["hash"] if hole else None)
     if live["script_for"] != want:
         groups = [hazards_layer(live["hazards"]), sectors_layer(live["sectors"], live["names"])]
         if pending and pending.get("shape") is not None:
@@ -143,6 +156,8 @@ def _map_script(live: dict[str, Any]) -> str:
             what = "New hazard area (not saved)" if pending["mode"] == "hazard" else (
                 "New sector (not saved)")
             groups.append(candidate_layer(pending["shape"], hit, label=what))
+        if hole and _hole_shape(hole) is not None:
+            groups.append(candidate_layer(_hole_shape(hole), label="Not searched (not saved)"))
         groups.append(clear_drawings_layer())
         live["script"] = feature_groups_script(groups)
         live["script_for"] = want
@@ -174,6 +189,36 @@ def sector_map(case_id: int, view: tuple[float, float]) -> None:
         f"{len(live['sectors'])} sectors ({summary or 'none yet'}) · "
         f"{len(live['hazards'])} hazard areas · live: checks for changes every {POLL_SECONDS} s"
     )
+
+
+def _hole_shape(hole: dict[str, Any]) -> Any:
+    """The drawn not-searched ground as a clean lon/lat shape (None, with the error kept)."""
+    if "shape" not in hole:
+        try:
+            hole["shape"], _ = shape_from_geojson(hole["geometry"], what="part not searched")
+            hole["error"] = None
+        except InputError as exc:
+            hole["shape"], hole["error"] = None, str(exc)
+    return hole["shape"]
+
+
+def _drop_hole() -> None:
+    st.session_state.pop(HOLE_KEY, None)
+
+
+def _hazard_hits(shape: Any, hazards: list) -> list[str]:
+    """Hazard / no-go areas a drawn sector covers, in words (geo measures the overlap)."""
+    if not hazards:
+        return []
+    frame = gpd.GeoDataFrame({"id": list(range(len(hazards)))},
+                             geometry=[h.geometry for h in hazards], crs="EPSG:4326")
+    found = find_overlaps(shape, frame)
+    return [
+        f"{HAZARD_LABELS.get(hazards[int(i)].kind, hazards[int(i)].kind)}"
+        f"{': ' + hazards[int(i)].note[:80] if hazards[int(i)].note else ''} — "
+        f"{m2:,.0f} m² ({share:.0%} of the new sector)"
+        for i, m2, share in zip(found["id"], found["overlap_m2"], found["share"], strict=True)
+    ]
 
 
 # ---------------------------------------------------------------------- a new drawing
@@ -219,6 +264,9 @@ def _check(case_id: int, pending: dict[str, Any]) -> None:
             return
     pending["overlaps"] = overlaps
     pending["overlap_ids"] = [o.sector_id for o in overlaps if o.sector_id is not None]
+    live = st.session_state.get(LIVE_KEY) or {}
+    pending["hazards"] = (_hazard_hits(shape, live.get("hazards", []))
+                          if pending["mode"] == "sector" else [])
 
 
 def _save_sector(case_id: int, pending: dict[str, Any], on_overlap: str | None,
@@ -233,6 +281,7 @@ def _save_sector(case_id: int, pending: dict[str, Any], on_overlap: str | None,
             origin="drawn",
             priority=int(ss.get("new_sector_priority", 3)),
             notes=ss.get("new_sector_notes", ""),
+            share_with_family=bool(ss.get("new_sector_family", True)),
             on_overlap=on_overlap,
             reason=reason or None,
             idempotency_key=drawing_key(pending["geometry"]),
@@ -249,7 +298,7 @@ def _save_sector(case_id: int, pending: dict[str, Any], on_overlap: str | None,
            "clip": " (clipped to the ground not yet covered)"}[on_overlap]
     _drop_pending(f"Saved sector {saved.code}{how} — {saved.area_m2:,.0f} m².")
     ss[SELECTED_KEY] = saved.id
-    for key in ("new_sector_name", "new_sector_notes", "overlap_reason"):
+    for key in ("new_sector_name", "new_sector_notes", "overlap_reason", "new_sector_family"):
         ss.pop(key, None)
 
 
@@ -269,6 +318,24 @@ def _save_hazard(case_id: int, pending: dict[str, Any]) -> None:
         return
     _drop_pending(f"Saved hazard area ({HAZARD_LABELS.get(hazard.kind, hazard.kind)}).")
     ss.pop("new_hazard_note", None)
+
+
+def _reshape_hazard(pending: dict[str, Any], hazards: list) -> None:
+    """Use the drawing as the new outline of an existing hazard area (version-checked)."""
+    ss = st.session_state
+    by_id = {h.id: h for h in hazards}
+    chosen = by_id.get(ss.get("reshape_hazard"))
+    if chosen is None:
+        ss["sector_error"] = "Choose the hazard area to redraw."
+        return
+    try:
+        db.update_hazard(actor, chosen.id, version=chosen.version, geometry=pending["shape"],
+                         reason="outline redrawn")
+    except (StoreError, InputError) as exc:
+        ss["sector_error"] = str(exc)
+        return
+    _drop_pending(f"New outline saved for the hazard area "
+                  f"({HAZARD_LABELS.get(chosen.kind, chosen.kind)}).")
 
 
 def pending_panel(case_id: int) -> None:
@@ -298,6 +365,18 @@ def pending_panel(case_id: int) -> None:
                       args=(case_id, pending))
             c2.button("Cancel", on_click=_drop_pending, args=("Drawing discarded.",),
                       key="cancel_hazard")
+            hazards = (st.session_state.get(LIVE_KEY) or {}).get("hazards", [])
+            if hazards:
+                st.caption("…or use this drawing as the new outline of a hazard area:")
+                c1, c2 = st.columns([3, 2])
+                c1.selectbox(
+                    "Hazard area to redraw", [h.id for h in hazards], key="reshape_hazard",
+                    label_visibility="collapsed",
+                    format_func=lambda i: next(
+                        f"{HAZARD_LABELS.get(h.kind, h.kind)} · {h.area_m2:,.0f} m² · "
+                        f"{h.note[:40]}" for h in hazards if h.id == i))
+                c2.button("Replace its outline", on_click=_reshape_hazard,
+                          args=(pending, hazards))
             return
         overlaps = pending.get("overlaps", [])
         st.subheader("New sector")
@@ -306,6 +385,11 @@ def pending_panel(case_id: int) -> None:
         c1, c2 = st.columns([1, 2])
         c1.number_input("Priority (1 = first)", 1, 5, 3, key="new_sector_priority")
         c2.text_input("Notes", key="new_sector_notes")
+        st.toggle("Family sees it (switch off for homes and possible scenes)", value=True,
+                  key="new_sector_family")
+        for hit in pending.get("hazards", []):
+            st.warning(f"**Covers a hazard / no-go area** — {markdown_text(hit)}. Teams "
+                       "must not search it; clip or redraw the sector, or brief the team.")
         if not overlaps:
             st.success("No overlap with the case's other sectors.")
             c1, c2 = st.columns(2)
@@ -402,8 +486,16 @@ def sector_panel(sectors: list[Sector], names: dict[int, str], teams: list) -> N
         facts.append(f"**Straddles a {which} boundary** — hand over or agree who searches")
     if s.overlap_kept_reason:
         facts.append(f"**Overlap kept:** {markdown_text(s.overlap_kept_reason)}")
-    if s.not_searched_reason:
-        facts.append(f"**Not searched:** {markdown_text(s.not_searched_reason)}")
+    if s.not_searched_reason or s.not_searched is not None:
+        drawn = " (drawn on the map)" if s.not_searched is not None else ""
+        facts.append(f"**Not searched{drawn}:** {markdown_text(s.not_searched_reason)}")
+    facts.append(f"**Family sees it:** {'yes' if s.share_with_family else 'no'}")
+    for layer, title in (("borough", "Borough"), ("bcu", "BCU"), ("force", "Force")):
+        rows = s.jurisdiction.get(layer) or []
+        if rows:
+            text = ", ".join(f"{r.get('name', r.get('code'))} {100 * float(r['share']):.0f} %"
+                             for r in rows)
+            facts.append(f"**{title}:** {markdown_text(text)}")
     st.markdown("  \n".join(facts))
     allowed = SECTOR_TRANSITIONS.get(s.status, frozenset())
     k = f"act_{s.id}_{s.version}_"
@@ -436,7 +528,12 @@ def sector_panel(sectors: list[Sector], names: dict[int, str], teams: list) -> N
                  done=f"{s.code} is {_label(status)}.")
             st.rerun()
     if "searched" in allowed:
-        with st.form(k + "searched"):
+        hole = st.session_state.get(HOLE_KEY)
+        hole = hole if hole and hole.get("sid") == s.id else None
+        hole_shape = _hole_shape(hole) if hole else None
+        if hole and hole.get("error"):
+            st.error(hole["error"])
+        with st.container(key="mark_searched"), st.form(k + "searched"):
             st.markdown("**Mark searched**")
             c1, c2 = st.columns(2)
             search_type = c1.selectbox("Search type", SEARCH_TYPES)
@@ -445,18 +542,55 @@ def sector_panel(sectors: list[Sector], names: dict[int, str], teams: list) -> N
             c1, c2 = st.columns(2)
             day = c1.date_input("Searched on", value=day, format="DD/MM/YYYY")
             at = c2.time_input("At (London)", value=at, step=60)
-            missed = st.text_input("What was NOT searched inside it, and why",
-                                   placeholder="e.g. back gardens 12–20: access refused")
+            if hole_shape is not None:
+                st.info("The part NOT searched is drawn on the map (yellow); it is kept "
+                        "only inside the sector and stays unsearched ground.")
+            else:
+                st.caption("Part of it not searched? Describe it below, and/or choose "
+                           "“the part of the chosen sector NOT searched” above the map and "
+                           "draw it.")
+            c1, c2 = st.columns([1, 2])
+            why = c1.selectbox("Why not searched", ["", *NOT_SEARCHED_REASONS],
+                               format_func=lambda r: r or "all of it was searched")
+            missed = c2.text_input("What was NOT searched inside it",
+                                   placeholder="e.g. back gardens 12–20")
             if st.form_submit_button("Mark searched", type="primary"):
+                reason = " — ".join(x for x in (why, missed.strip()) if x)
                 try:
                     when: datetime = london_moment(day, at, "Time searched")
+                    if hole_shape is not None and not reason:
+                        raise InputError("Say why the part drawn on the map was not searched.")
                 except InputError as exc:
                     st.session_state["action_error"] = str(exc)
                 else:
                     _act(db.finish_sector, s.id, version=s.version, search_type=search_type,
-                         assurance=assurance, searched_at=when, not_searched_reason=missed,
-                         done=f"{s.code} marked searched.")
+                         assurance=assurance, searched_at=when, not_searched_reason=reason,
+                         not_searched=hole_shape, done=f"{s.code} marked searched.")
+                    if "action_error" not in st.session_state:
+                        _drop_hole()
                 st.rerun()
+        if hole_shape is not None:
+            st.button("Clear the part drawn as not searched", on_click=_drop_hole,
+                      key=k + "clear_hole")
+    elif st.session_state.get(MODE_KEY) == "not_searched":
+        st.caption("Only a sector in progress can be marked searched with a part not "
+                   "searched; choose one, then draw the part.")
+    with st.expander("Edit name, priority, notes, family sharing"), st.form(k + "edit"):
+        name = st.text_input("Name", value=s.name, max_chars=200)
+        c1, c2 = st.columns([1, 2])
+        priority = c1.number_input("Priority (1 = first)", 1, 5, int(s.priority))
+        family = c2.toggle("Family sees it", value=s.share_with_family)
+        notes = st.text_area("Notes", value=s.notes, height=70)
+        if st.form_submit_button("Save changes"):
+            _act(db.update_sector, s.id, version=s.version, name=name, priority=int(priority),
+                 notes=notes, share_with_family=family, done=f"{s.code} updated.")
+            st.rerun()
+    if s.status in ("draft", "ready") and st.button(
+            "Delete (drawn by mistake)", key=k + "delete"):
+        _act(db.delete_sector, s.id, version=s.version, reason="drawn by mistake",
+             done=f"{s.code} deleted (its ID is not reused; the audit log keeps it).")
+        st.session_state.pop(SELECTED_KEY, None)
+        st.rerun()
     if "needs_re_search" in allowed:
         with st.form(k + "research"):
             reason = st.text_input("Why search it again?")
@@ -544,6 +678,8 @@ def teams_tab(case_id: int, teams: list) -> None:
 def hazards_tab(hazards: list) -> None:
     st.caption("To mark an area, choose “a hazard / no-go area” above the map and draw it. "
                "Every team sees hazard areas on its map.")
+    st.caption("To change an outline, draw the new one in hazard mode and choose "
+               "“Replace its outline”.")
     for h in hazards:
         c1, c2 = st.columns([5, 1])
         c1.markdown(f"**{HAZARD_LABELS.get(h.kind, h.kind)}** · {h.area_m2:,.0f} m² · "
@@ -556,6 +692,18 @@ def hazards_tab(hazards: list) -> None:
             else:
                 st.session_state[FLASH_KEY] = "Hazard area removed (kept in the audit log)."
                 st.rerun()
+        with st.expander("Edit"), st.form(f"edit_hazard_{h.id}_{h.version}"):
+            kind = st.selectbox("Kind", HAZARD_KINDS, index=HAZARD_KINDS.index(h.kind),
+                                format_func=lambda k: HAZARD_LABELS.get(k, k))
+            note = st.text_area("Note for every team", value=h.note, height=70)
+            if st.form_submit_button("Save changes"):
+                try:
+                    db.update_hazard(actor, h.id, version=h.version, kind=kind, note=note)
+                except (StoreError, InputError) as exc:
+                    show_store_error(exc)
+                else:
+                    st.session_state[FLASH_KEY] = "Hazard area updated."
+                    st.rerun()
 
 
 def exports_tab(case_id: int, sectors: list[Sector], teams: list, ref: str) -> None:
@@ -592,7 +740,7 @@ def exports_tab(case_id: int, sectors: list[Sector], teams: list, ref: str) -> N
     st.download_button(f"Download {len(pick)} sector(s) as {fmt}", text, f"{safe}.{ext}", mime)
     if st.toggle("Prepare the whole case as a GeoPackage (QGIS / ArcGIS)", key="x_gpkg"):
         try:
-            data = case_gpkg_bytes(frame)
+            data = case_gpkg_bytes(frame, **_case_layers(case_id, teams))
         except (InputError, StoreError, ValueError) as exc:
             show_store_error(exc)
         else:
@@ -601,12 +749,41 @@ def exports_tab(case_id: int, sectors: list[Sector], teams: list, ref: str) -> N
                                "application/geopackage+sqlite3")
 
 
-def duplication_tab(case_id: int) -> None:
-    try:
-        dup = db.duplication_figure(actor, case_id)
-    except StoreError as exc:
-        show_store_error(exc)
-        return
+def _case_layers(case_id: int, teams: list) -> dict[str, Any]:
+    """Sightings, teams (no contact details) and boundaries for the case GeoPackage."""
+    from geo.boundaries import load_layer
+
+    sightings = db.sightings(actor, case_id)
+    points = gpd.GeoDataFrame(
+        {
+            "id": [x.id for x in sightings],
+            "seen_at": [x.seen_at for x in sightings],
+            "status": [x.status for x in sightings],
+            "confidence": [x.confidence for x in sightings],
+            "source": [x.source for x in sightings],
+            "description": [x.description for x in sightings],
+            "borough": [x.borough for x in sightings],
+            "bcu": [x.bcu for x in sightings],
+            "force": [x.force for x in sightings],
+        },
+        geometry=gpd.points_from_xy([x.lon for x in sightings], [x.lat for x in sightings]),
+        crs="EPSG:4326",
+    )
+    team_table = pd.DataFrame(
+        {
+            "id": [t.id for t in teams],
+            "name": [t.name for t in teams],
+            "organisation": [ORG_LABELS.get(t.org_type, t.org_type) for t in teams],
+            "org_type": [t.org_type for t in teams],
+            "lead": [t.lead_name for t in teams],
+            "size": [t.size for t in teams],
+        }
+    )
+    boundaries = {name: load_layer(name) for name in ("borough", "bcu", "force", "ward")}
+    return {"sightings": points, "teams": team_table, "boundaries": boundaries}
+
+
+def duplication_tab(dup: Any) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Ground searched", f"{dup.searched_m2 / 1e4:,.2f} ha")
     c2.metric("Searched more than once", f"{dup.repeated_m2 / 1e4:,.2f} ha",
@@ -648,6 +825,13 @@ except StoreError as exc:
     show_store_error(exc)
     st.stop()
 
+dup = live["dup"]
+st.caption(
+    f"Ground searched more than once: **{dup.repeated_m2 / 1e4:,.2f} ha** "
+    f"({dup.repeated_share:.1%} of {dup.searched_m2 / 1e4:,.2f} ha searched) — "
+    f"{dup.deliberate_m2 / 1e4:,.2f} ha deliberate re-search, "
+    f"{dup.accidental_m2 / 1e4:,.2f} ha accidental overlap (details: Duplication tab)."
+)
 map_col, side_col = st.columns([3, 2], gap="medium")
 with side_col:
     st.radio("Drawing on the map makes", list(MODES), format_func=MODES.get, key=MODE_KEY,
@@ -672,4 +856,4 @@ with tabs[2]:
 with tabs[3]:
     exports_tab(case.id, live["sectors"], live["teams"], case.reference)
 with tabs[4]:
-    duplication_tab(case.id)
+    duplication_tab(live["dup"])
