@@ -8,11 +8,12 @@ Mixed into :class:`casefile.Store`. A case has at most one *active* POA state:
   published table, or the coordinator's own distances — or from a consensus split
   of planners over non-overlapping sectors (:func:`geo.consensus_poa`);
 * the **current** grid: the prior after every unsuccessful closed pass, cell by cell
-  with that pass's POD (:func:`geo.update_poa_grid`; POD from tracks per cell, else
-  the reported assurance over the ground searched; ground not searched gets 0).
-  Passes are applied in the order they ended; Bayes' rule makes the result the
-  same in any order. When a pass changes (a late track, a new sweep width) the
-  current grid is rebuilt from the prior.
+  with that pass's POD (:func:`geo.probability.apply_passes`; POD from tracks per
+  cell, else the reported assurance over the ground searched; ground not searched
+  gets 0). Passes are applied in the order they ended; Bayes' rule makes the result
+  the same in any order. When a pass changes (a late track, a new sweep width) the
+  current grid is rebuilt from the prior; each pass's per-cell POD is kept per pass
+  version (``pass_cell_pods``), so only the changed pass is worked out again.
 
 Both grids are stored as ``PoaGrid.to_dict()`` JSON (``{cell id: poa, …,
 "rest_of_world": p}``; a cell id carries its corner in BNG metres). Each applied
@@ -252,8 +253,14 @@ class PoaMixin:
     def _refresh_poa(self, conn: sa.Connection, case_id: int, actor: Actor,
                      now: datetime) -> bool:
         """Bring the active POA up to date with the closed passes (in the caller's
-        transaction). Returns True when it changed."""
-        from geo.probability import update_poa_grid
+        transaction). Returns True when it changed.
+
+        The current grid is rebuilt from the prior with every closed pass's per-cell
+        POD (:func:`geo.probability.apply_passes`, sparse). Those PODs are kept per
+        pass version (``pass_cell_pods``), so only passes that changed since they were
+        last worked out (a late track, a new sweep width) are computed again.
+        """
+        from geo.probability import apply_passes
 
         row = _active_row(conn, case_id)
         if row is None:
@@ -268,50 +275,83 @@ class PoaMixin:
             .where(t.passes.c.case_id == case_id, t.passes.c.state == "closed")
             .order_by(t.passes.c.ended_at, t.passes.c.id)
         ).all()
-        grid = _grid(row.prior, row.cell_m)
-        updates = []
-        for p in passes:
-            cp = self._pass_cell_pod(conn, p, grid, row.id)
-            found = float(np.dot(grid.cells["poa"].to_numpy(), cp))
-            try:
-                grid = update_poa_grid(grid, cp)
-            except InputError as exc:
-                raise InvalidInput(str(exc)) from None
-            if before.get(p.id) != p.version:
-                updates.append({"case_id": case_id, "poa_id": row.id, "pass_id": p.id,
-                                "sector_code": p.code, "pod": float(p.pod), "found": found,
-                                "rest_of_world": float(grid.rest_of_world), "at": now})
+        pods = self._passes_cell_pods(conn, passes, float(row.cell_m), write=True)
+        try:
+            current, found, rest = apply_passes(_s()._json(row.prior), pods)
+        except InputError as exc:
+            raise InvalidInput(str(exc)) from None
+        updates = [
+            {"case_id": case_id, "poa_id": row.id, "pass_id": p.id, "sector_code": p.code,
+             "pod": float(p.pod), "found": found[i], "rest_of_world": rest[i], "at": now}
+            for i, p in enumerate(passes) if before.get(p.id) != p.version
+        ]
         if updates:
             conn.execute(t.poa_updates.insert(), updates)
+        row_after = float(current["rest_of_world"])
         conn.execute(t.poa_states.update().where(t.poa_states.c.id == row.id).values(
-            current=grid.to_dict(), rest_of_world=float(grid.rest_of_world),
+            current=current, rest_of_world=row_after,
             applied={str(k): x for k, x in wanted.items()}, updated_at=now,
             version=row.version + 1))
         self._audit(conn, actor, now, case_id=case_id, entity="poa", entity_id=row.id,
                     action="update",
                     changes={"passes": (len(before), len(wanted)),
                              "rest_of_world": (round(float(row.rest_of_world), 6),
-                                               round(float(grid.rest_of_world), 6))})
+                                               round(row_after, 6))})
         return True
 
-    def _pass_cell_pod(self, conn: sa.Connection, p: Any, grid: Any, poa_id: int) -> np.ndarray:
-        """POD of pass ``p`` in every cell of ``grid`` (cached per pass version and grid)."""
+    def _passes_cell_pods(self, conn: sa.Connection, passes: Sequence[Any], cell_m: float,
+                          *, write: bool) -> list[dict[str, float]]:
+        """``{cell id: POD}`` of each pass on the ``cell_m`` grid, oldest work reused.
+
+        Looked up in memory, then in ``pass_cell_pods`` (same pass version and cell
+        size); computed only when missing or out of date, and then kept (stored when
+        ``write``: the caller holds a write transaction).
+        """
         cache = self.__dict__.setdefault("_cell_pod_cache", {})
-        key = (p.id, p.version, poa_id, len(grid.cells))
-        if key in cache:
-            return cache[key]
+        out: list[dict[str, float] | None] = []
+        missing: list[int] = []
+        for i, p in enumerate(passes):
+            got = cache.get((p.id, p.version, cell_m))
+            out.append(got)
+            if got is None:
+                missing.append(i)
+        if missing:
+            ids = [passes[i].id for i in missing]
+            stored = {
+                r.pass_id: r for r in conn.execute(
+                    sa.select(t.pass_cell_pods).where(t.pass_cell_pods.c.pass_id.in_(ids),
+                                                      t.pass_cell_pods.c.cell_m == cell_m))
+            }
+            for i in missing:
+                p = passes[i]
+                r = stored.get(p.id)
+                if r is not None and r.pass_version == p.version:
+                    got = {str(k): float(x) for k, x in (_s()._json(r.cells) or {}).items()}
+                else:
+                    got = self._compute_pass_cell_pods(conn, p, cell_m)
+                    if write:
+                        conn.execute(t.pass_cell_pods.delete().where(
+                            t.pass_cell_pods.c.pass_id == p.id,
+                            t.pass_cell_pods.c.cell_m == cell_m))
+                        conn.execute(t.pass_cell_pods.insert().values(
+                            pass_id=p.id, cell_m=cell_m, case_id=p.case_id,
+                            pass_version=p.version, cells=got))
+                if len(cache) > 5000:
+                    cache.clear()
+                cache[(p.id, p.version, cell_m)] = got
+                out[i] = got
+        return [x or {} for x in out]
+
+    def _compute_pass_cell_pods(self, conn: sa.Connection, p: Any, cell_m: float
+                                ) -> dict[str, float]:
         sector = fw.require_row(conn, t.sectors, p.sector_id, "sector")
         tracks = []
         if p.basis == "tracks":
             tracks = conn.execute(sa.select(t.tracks.c.geom, t.tracks.c.searchers)
                                   .where(t.tracks.c.pass_id == p.id)).all()
-        out = pass_cell_pods(grid, sector.geom, p.not_searched_geom, p.basis,
-                             [r.geom for r in tracks], [r.searchers for r in tracks],
-                             p.sweep_width_m, p.pod_searched)
-        if len(cache) > 2000:
-            cache.clear()
-        cache[key] = out
-        return out
+        return pass_cell_pods(cell_m, sector.geom, p.not_searched_geom, p.basis,
+                              [r.geom for r in tracks], [r.searchers for r in tracks],
+                              p.sweep_width_m, p.pod_searched)
 
     # ---------------------------------------------------------------- reading
 
@@ -391,12 +431,17 @@ class PoaMixin:
         if state is None:
             raise InvalidInput("Set up the probability of area first: it lays down the grid.")
         grid = state.grid("current")
+        index = {c: i for i, c in enumerate(grid.cells["cell"])}
         with self._reading() as conn:
             rows = conn.execute(sa.select(t.passes).where(t.passes.c.case_id == case_id)
                                 .order_by(t.passes.c.id)).all()
-            pods = np.zeros((len(rows), len(grid.cells)))
-            for i, p in enumerate(rows):
-                pods[i] = self._pass_cell_pod(conn, p, grid, state.id)
+            sparse = self._passes_cell_pods(conn, rows, grid.cell_m, write=False)
+        pods = np.zeros((len(rows), len(grid.cells)))
+        for i, cells in enumerate(sparse):
+            for c, d in cells.items():
+                j = index.get(c)
+                if j is not None:
+                    pods[i, j] = d
         frame = pd.DataFrame({
             "pass_id": [p.id for p in rows], "sector_id": [p.sector_id for p in rows],
             "team_id": [p.team_id for p in rows], "state": [p.state for p in rows],
@@ -408,38 +453,42 @@ class PoaMixin:
 # ------------------------------------------------------------------ helpers
 
 
-def pass_cell_pods(grid: Any, sector_ll: Any, not_searched_ll: Any, basis: str,
+def pass_cell_pods(cell_m: float, sector_ll: Any, not_searched_ll: Any, basis: str,
                    tracks_ll: Sequence[Any], searchers: Sequence[int], sweep_width_m: float,
-                   pod_searched: float) -> np.ndarray:
-    """POD of one pass in every grid cell (BNG).
+                   pod_searched: float) -> dict[str, float]:
+    """POD of one pass in each cell of the fixed ``cell_m`` grid it reached (BNG).
 
-    From tracks: effort coverage per cell of the track length inside the ground
-    searched (the sector minus what was not searched). From assurance: the pass's
-    POD spread over the ground searched (:func:`geo.cell_pod`). Otherwise zero.
+    ``{cell id: POD}`` with only the cells where POD > 0 (every other cell: 0). From
+    tracks: effort coverage per cell of the track length inside the ground searched
+    (the sector minus what was not searched). From assurance: the pass's POD spread
+    over the ground searched (:func:`geo.cell_pod`). Otherwise nothing.
     """
     from casefile.tracks import pass_ground_bng
     from geo.crs import BNG, geoms_to_bng
     from geo.gaps import pass_cell_pod
-    from geo.probability import cell_pod
+    from geo.probability import cell_pod, cells_over
 
+    if basis not in ("tracks", "assurance"):
+        return {}
     ground = pass_ground_bng(sector_ll, not_searched_ll)
-    if basis == "tracks" and tracks_ll:
+    cells = cells_over(ground, cell_m)
+    if cells.empty:
+        return {}
+    if basis == "tracks":
+        if not tracks_ll:
+            return {}
         lines = shapely.intersection(
             geoms_to_bng(np.array(list(tracks_ll), dtype=object)), ground)
         frame = gpd.GeoDataFrame({"searchers": list(searchers)}, geometry=list(lines), crs=BNG)
         frame = frame[~frame.geometry.is_empty]
         if frame.empty:
-            return np.zeros(len(grid.cells))
-        return pass_cell_pod(frame, grid, sweep_width_m)
-    if basis == "assurance":
-        return cell_pod(grid, ground, float(pod_searched))
-    return np.zeros(len(grid.cells))
-
-
-def _grid(prior: Any, cell_m: float) -> Any:
-    from geo.probability import PoaGrid
-
-    return PoaGrid.from_dict(_s()._json(prior), cell_m)
+            return {}
+        pods = pass_cell_pod(frame, cells, sweep_width_m)
+    else:
+        pods = cell_pod(cells, ground, float(pod_searched))
+    keep = pods > 0
+    return dict(zip(cells["cell"].to_numpy()[keep].tolist(), pods[keep].astype(float).tolist(),
+                    strict=True))
 
 
 def _active_row(conn: sa.Connection, case_id: int) -> Any:

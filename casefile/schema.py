@@ -554,8 +554,24 @@ poa_updates = sa.Table(
     sa.Index("ix_poa_updates_poa_id", "poa_id"),
 )
 
+#: each pass's POD per POA grid cell (migration 0005), kept so that a change to one
+#: pass recomputes that pass only: ``{cell id: pod}`` for the cells it reached (POD > 0)
+#: on the fixed grid of ``cell_m`` metres, for pass ``pass_version``
+pass_cell_pods = sa.Table(
+    "pass_cell_pods",
+    metadata,
+    sa.Column("pass_id", sa.Integer, sa.ForeignKey("passes.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("cell_m", sa.Float, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("pass_version", sa.Integer, nullable=False),
+    sa.Column("cells", sa.JSON, nullable=False),
+    sa.Index("ix_pass_cell_pods_case_id", "case_id"),
+)
+
 #: every table, children first: the order a wipe (tests) or a purge walks
 ALL_TABLES: tuple[sa.Table, ...] = (
+    pass_cell_pods,
     poa_updates,
     poa_states,
     tracks,

@@ -221,10 +221,36 @@ def grid_cells(x: float, y: float, radius_m: float, cell_m: float = CELL_M) -> g
     mind, _ = _cell_distances(x0, y0, cell_m, x, y)
     keep = mind < radius_m
     x0, y0 = x0[keep], y0[keep]
-    ids = np.char.add(np.char.add("E", np.round(x0).astype(np.int64).astype(str)),
-                      np.char.add("N", np.round(y0).astype(np.int64).astype(str)))
-    return gpd.GeoDataFrame({"cell": ids}, geometry=shapely.box(x0, y0, x0 + cell_m, y0 + cell_m),
-                            crs=BNG)
+    return gpd.GeoDataFrame({"cell": _cell_ids(x0, y0)},
+                            geometry=shapely.box(x0, y0, x0 + cell_m, y0 + cell_m), crs=BNG)
+
+
+def _cell_ids(x0: np.ndarray, y0: np.ndarray) -> np.ndarray:
+    """``E{east}N{north}`` ids of cells whose lower-left corners are (x0, y0) BNG metres."""
+    return np.char.add(np.char.add("E", np.round(x0).astype(np.int64).astype(str)),
+                       np.char.add("N", np.round(y0).astype(np.int64).astype(str)))
+
+
+def cells_over(ground: shapely.Geometry, cell_m: float = CELL_M) -> gpd.GeoDataFrame:
+    """The fixed-grid cells (BNG, same ids as :func:`grid_cells`) that ``ground`` (BNG) touches.
+
+    Cells are aligned on multiples of ``cell_m``, so a pass's per-cell figures worked
+    out on these cells fit any POA grid of that cell size (ids match).
+    """
+    if not (10.0 <= cell_m <= 5000.0):
+        raise InputError("Grid cells must be between 10 m and 5 km across.")
+    if ground is None or shapely.is_empty(ground):
+        return gpd.GeoDataFrame({"cell": np.array([], dtype=str)}, geometry=[], crs=BNG)
+    minx, miny, maxx, maxy = shapely.bounds(ground)
+    if ((maxx - minx) / cell_m + 1) * ((maxy - miny) / cell_m + 1) > 4_000_000:
+        raise InputError("That ground would cover too many grid cells; use larger cells.")
+    ix = np.arange(math.floor(minx / cell_m), math.floor(maxx / cell_m) + 1)
+    iy = np.arange(math.floor(miny / cell_m), math.floor(maxy / cell_m) + 1)
+    gx, gy = np.meshgrid(ix, iy)
+    x0, y0 = gx.ravel() * cell_m, gy.ravel() * cell_m
+    boxes = shapely.box(x0, y0, x0 + cell_m, y0 + cell_m)
+    hit = shapely.intersects(boxes, ground)
+    return gpd.GeoDataFrame({"cell": _cell_ids(x0[hit], y0[hit])}, geometry=boxes[hit], crs=BNG)
 
 
 def _cell_distances(x0, y0, cell_m, cx, cy) -> tuple[np.ndarray, np.ndarray]:
@@ -435,6 +461,45 @@ def update_poa_grid(grid: PoaGrid, pod: np.ndarray | float) -> PoaGrid:
     """A new :class:`PoaGrid` after an unsuccessful pass with ``pod`` per cell."""
     poa, rest = update_poa_array(grid.cells["poa"].to_numpy(), grid.rest_of_world, pod)
     return grid.with_poa(poa, rest)
+
+
+def apply_passes(
+    prior: Mapping[str, float], pass_pods: Sequence[Mapping[str, float]]
+) -> tuple[dict[str, float], list[float], list[float]]:
+    """POA after a series of unsuccessful passes, each given as ``{cell id: POD}``.
+
+    The same as :func:`update_poa` once per pass, in order, but each step touches only
+    the cells that pass reached (sparse), so a case with many passes over a large grid
+    is brought up to date in milliseconds. Cells a pass names that are not in
+    ``prior`` (outside the grid: rest of the world) are ignored. Returns ``(new POA,
+    found, rest)``: ``found[i]`` = Σ POA·POD of pass ``i`` just before it was applied
+    (its probability of success), ``rest[i]`` the rest of the world just after.
+    """
+    p = _check_probabilities(prior)
+    ids = [k for k in p if k != REST_OF_WORLD]
+    index = {k: i for i, k in enumerate(ids)}
+    w = np.array([p[k] for k in ids], dtype=float)  # unnormalised weights
+    row = p[REST_OF_WORLD]
+    total = math.fsum(w) + row
+    found: list[float] = []
+    rest: list[float] = []
+    for n, pods in enumerate(pass_pods, 1):
+        sel = [(index[c], _pod(d, f"cell {c}")) for c, d in pods.items() if c in index]
+        if sel:
+            ix = np.fromiter((a for a, _ in sel), dtype=np.int64, count=len(sel))
+            d = np.fromiter((b for _, b in sel), dtype=float, count=len(sel))
+            lost = float(np.dot(w[ix], d))
+        else:
+            ix, d, lost = np.zeros(0, dtype=np.int64), np.zeros(0), 0.0
+        if total - lost <= 0.0:
+            raise InputError(_certain_message() + f" (pass {n} of {len(pass_pods)})")
+        found.append(lost / total)
+        w[ix] = w[ix] * (1.0 - d)
+        total -= lost
+        rest.append(row / total)
+    out = dict(zip(ids, (w / total).tolist(), strict=True))
+    out[REST_OF_WORLD] = row / total
+    return out, found, rest
 
 
 def _pod(v: Any, what: str) -> float:

@@ -148,3 +148,59 @@ def test_poa_permissions(store, coord, case):
     make_case(store, other, reference="CASE-B")
     with pytest.raises(PermissionDenied):
         store.poa_state(other, case.id)
+
+
+def test_late_track_recomputes_only_its_own_pass(store, store_url, coord, case, team):
+    from casefile import open_store
+
+    a = store.create_sector(coord, case.id, geometry=square(0, 0), name="A")
+    b = store.create_sector(coord, case.id, geometry=square(400, 0), name="B")
+    store.set_up_poa(coord, case.id, rings=RINGS)
+    to_searched(store, coord, a, team, assurance="high")
+    to_searched(store, coord, b, team, assurance="medium")
+    pa, pb = store.passes(coord, case.id)
+    # a freshly opened store (another app process) holds nothing in memory
+    fresh = open_store(store_url)
+    computed: list[int] = []
+    real = fresh._compute_pass_cell_pods
+
+    def counting(conn, p, cell_m):
+        computed.append(p.id)
+        return real(conn, p, cell_m)
+
+    fresh._compute_pass_cell_pods = counting
+    try:
+        fresh.upload_track(coord, case.id, ("late.gpx", across(200)), team_id=team.id,
+                           sector_id=a.id, searchers=4)
+        assert computed == [pa.id]  # B's per-cell POD came from the database
+        state = fresh.poa_state(coord, case.id)
+        assert state.applied == {p.id: p.version for p in fresh.passes(coord, case.id)}
+        # and the result is the prior with both passes' per-cell POD, by Bayes' rule
+        _grid, frame, pods = fresh.cell_pods(coord, case.id)
+        assert computed == [pa.id]
+        prior = PoaGrid.from_dict(state.prior, state.cell_m)
+        ends = list(frame["pass_id"])
+        by_hand = update_poa_grid(update_poa_grid(prior, pods[ends.index(pa.id)]),
+                                  pods[ends.index(pb.id)])
+        assert state.current == pytest.approx(by_hand.to_dict(), abs=1e-12)
+    finally:
+        fresh.close()
+
+
+def test_cell_pods_from_tracks_equal_the_grid_computation(store, coord, case, team):
+    from geo.crs import BNG
+    from geo.gaps import pass_cell_pod
+
+    sec = store.create_sector(coord, case.id, geometry=square(), name="Square")
+    store.set_up_poa(coord, case.id, rings=RINGS)
+    up = store.upload_track(coord, case.id, ("walk.gpx", across(130, x0=-100, x1=500)),
+                            team_id=team.id, sector_id=sec.id, searchers=2)
+    grid, _frame, pods = store.cell_pods(coord, case.id)
+    # the whole grid, cell by cell, with the track cut to the sector
+    inside = geoms_to_bng(up.track.geometry).intersection(geoms_to_bng(sec.geometry))
+    import geopandas as gpd
+
+    tracks = gpd.GeoDataFrame({"searchers": [2]}, geometry=[inside], crs=BNG)
+    want = pass_cell_pod(tracks, grid, up.pass_.sweep_width_m)
+    assert (want > 0).sum() >= 4
+    assert pods[0] == pytest.approx(want, abs=1e-12)

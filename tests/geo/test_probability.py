@@ -16,7 +16,9 @@ from geo.crs import lonlat_to_bng
 from geo.detection import load_search_data
 from geo.probability import (
     REST_OF_WORLD,
+    apply_passes,
     cell_pod,
+    cells_over,
     consensus_poa,
     consensus_split,
     describe_rings,
@@ -299,3 +301,45 @@ def test_grid_round_trips_through_its_dict():
     assert back.cells.geometry.geom_equals(grid.cells.geometry).all()
     with pytest.raises(geo.InputError, match="not on a 100 m grid"):
         geo.PoaGrid.from_dict({"E530150N180000": 0.5, REST_OF_WORLD: 0.5})
+
+
+# ---------------------------------------------------------------- many passes, sparse
+
+
+def test_apply_passes_equals_one_update_per_pass_in_order():
+    prior = {"a": 0.4, "b": 0.3, "c": 0.2, REST_OF_WORLD: 0.1}
+    passes = [{"a": 0.5}, {"a": 0.3, "b": 0.6}, {"c": 0.9, "outside": 0.8}, {}]
+    want, found, rest = dict(prior), [], []
+    for p in passes:
+        searched = [k for k in p if k in prior]
+        found.append(sum(want[k] * p[k] for k in searched))
+        want = geo.update_poa(want, searched, {k: p[k] for k in searched})
+        rest.append(want[REST_OF_WORLD])
+    got, got_found, got_rest = apply_passes(prior, passes)
+    assert got == pytest.approx(want, abs=1e-12)
+    assert got_found == pytest.approx(found, abs=1e-12)
+    assert got_rest == pytest.approx(rest, abs=1e-12)
+    # by hand, the first pass: found 0.2; a = 0.2 / 0.8
+    assert got_found[0] == pytest.approx(0.2) and got_rest[0] == pytest.approx(0.1 / 0.8)
+    assert math.fsum(got.values()) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_apply_passes_refuses_certainty_and_bad_pods():
+    with pytest.raises(geo.InputError, match="certainly"):
+        apply_passes({"a": 1.0, REST_OF_WORLD: 0.0}, [{"a": 1.0}])
+    with pytest.raises(geo.InputError, match="between 0 and 1"):
+        apply_passes({"a": 0.5, REST_OF_WORLD: 0.5}, [{"a": 1.5}])
+
+
+def test_cells_over_ground_carry_the_grid_ids():
+    x, y = (float(v) for v in lonlat_to_bng(LON, LAT))
+    grid = initial_poa(LAT, LON, {25: 200, 50: 400, 75: 600, 95: 800}, cell_m=100)
+    x, y = math.floor(x / 100) * 100, math.floor(y / 100) * 100  # a cell corner
+    ground = box(x - 90, y + 10, x + 190, y + 120)  # 3 × 2 cells
+    cells = cells_over(ground, 100)
+    # every cell touched by the ground, with the same id the POA grid gives it
+    want = set(grid.cells.loc[grid.cells.intersects(ground), "cell"])
+    assert set(cells["cell"]) == want and len(cells) == 6
+    same = grid.cells.set_index("cell").loc[list(cells["cell"])]
+    assert all(a.equals(b) for a, b in zip(same.geometry, cells.geometry, strict=True))
+    assert cells_over(box(0, 0, 0, 0).buffer(0), 100).empty
