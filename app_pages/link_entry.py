@@ -40,9 +40,10 @@ def client_key() -> str:
     """Who is knocking, for throttling: the first forwarded address, else the peer address."""
     try:
         forwarded = st.context.headers.get("X-Forwarded-For", "")
-        if forwarded:
+        if isinstance(forwarded, str) and forwarded:
             return forwarded.split(",")[0].strip()
-        return st.context.ip_address or "local"
+        address = st.context.ip_address
+        return address if isinstance(address, str) and address else "local"
     except Exception:
         return "local"
 
@@ -113,7 +114,7 @@ def restore_session() -> object | None:
         token = st.context.cookies.get(COOKIE)
     except Exception:
         return None
-    if not token:
+    if not isinstance(token, str) or not token:
         return None
     try:
         actor = store().open_session(token, client_key=client_key())

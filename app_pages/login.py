@@ -2,14 +2,22 @@
 
 The password field is masked, cleared after every attempt, never kept in
 session state, never put in the URL and never logged. A failed attempt gets
-one message whatever was wrong.
+one message whatever was wrong. Where an identity provider is configured
+(``[auth]`` in ``.streamlit/secrets.toml``) a button offers ``st.login`` too.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.session import SIGN_IN_FAILED, current_actor, sign_in
+from app_pages.session import (
+    OIDC_PROBLEM,
+    SIGN_IN_FAILED,
+    current_actor,
+    identity_logged_in,
+    oidc_providers,
+    sign_in,
+)
 
 st.title("Sign in")
 
@@ -21,6 +29,24 @@ st.caption(
     "For search coordinators. Families and search teams use the private link "
     "their coordinator sends them."
 )
+
+# Optional: the organisation's identity provider (only where one is configured).
+providers = oidc_providers()
+if providers:
+    problem = st.session_state.get(OIDC_PROBLEM)
+    if problem:
+        st.error(problem)
+    for provider in providers:
+        label = f"Sign in with {provider}" if provider else "Sign in with your organisation"
+        if st.button(label, type="primary", key=f"oidc_{provider or 'default'}"):
+            try:
+                st.login(provider)
+            except Exception as exc:  # e.g. Authlib missing: say so, keep passwords working
+                st.error(f"Sign-in with the identity provider is not available: {exc}")
+    if identity_logged_in() and problem:
+        if st.button("Sign out of the organisation's account"):
+            st.logout()
+    st.caption("Or with your Wayhome username and password:")
 
 with st.form("sign_in", clear_on_submit=True, enter_to_submit=True):
     username = st.text_input("Username", autocomplete="username")

@@ -7,6 +7,10 @@
   :class:`casefile.Actor` in this browser session's ``st.session_state``. The
   password never goes into session state, the URL or a log; only the actor the
   store hands back is kept. The store re-checks the actor on every call.
+* Optional: where ``.streamlit/secrets.toml`` has an ``[auth]`` section, a
+  coordinator may sign in with the organisation's identity provider
+  (``st.login``); the store maps the verified email to an existing coordinator
+  account and refuses every other identity (:mod:`casefile.oidc`).
 * :func:`current_case_id` / :func:`choose_case` — the case being worked on.
   Only the opaque numeric case id may appear in the URL (``?case=7``), never a
   name or reference.
@@ -21,6 +25,11 @@ import streamlit as st
 from casefile import Actor, Store, open_store
 
 ACTOR_KEY = "wayhome_actor"
+_OIDC_CHECKED = "_wayhome_oidc_checked"
+OIDC_PROBLEM = "wayhome_oidc_problem"
+#: an identity the provider vouched for but that is no coordinator here
+OIDC_REFUSED = ("Your organisation's account is not a Wayhome coordinator account. Ask the "
+                "person who runs Wayhome to add you, or sign in with your password.")
 CASE_KEY = "wayhome_case_id"
 _FAILED_KEY = "wayhome_failed_logins"
 
@@ -47,8 +56,58 @@ def current_actor() -> Actor | None:
         actor = restore_session()
         if isinstance(actor, Actor):
             st.session_state[ACTOR_KEY] = actor
+    if actor is None and not st.session_state.get(_OIDC_CHECKED):
+        actor = _identity_provider_actor()
     flush_cookie()
     return actor if isinstance(actor, Actor) else None
+
+
+# ------------------------------------------------------------------ optional OIDC sign-in
+
+
+def oidc_providers() -> list[str | None]:
+    """Identity providers configured for ``st.login`` (``[auth]`` in secrets); [] if none.
+
+    Never required: without an ``[auth]`` section coordinators sign in with a password.
+    """
+    from casefile.oidc import configured_providers
+
+    try:
+        auth = st.secrets.get("auth")
+    except Exception:  # no secrets file at all
+        return []
+    return configured_providers(auth)
+
+
+def identity_logged_in() -> bool:
+    """Has this browser signed in with the identity provider (``st.user``)?"""
+    if not oidc_providers():
+        return False
+    try:
+        return bool(st.user.get("is_logged_in"))
+    except Exception:
+        return False
+
+
+def _identity_provider_actor() -> Actor | None:
+    """The coordinator account the identity provider's identity maps to (checked once)."""
+    if not identity_logged_in():
+        return None
+    from app_pages.link_entry import client_key, remember_session
+    from casefile import TooManyAttempts
+
+    st.session_state[_OIDC_CHECKED] = True
+    try:
+        actor = store().sign_in_oidc(dict(st.user), client_key=client_key())
+    except TooManyAttempts as exc:
+        st.session_state[OIDC_PROBLEM] = str(exc)
+        return None
+    if actor is None:
+        st.session_state[OIDC_PROBLEM] = OIDC_REFUSED
+        return None
+    st.session_state[ACTOR_KEY] = actor
+    remember_session(actor)
+    return actor
 
 
 def sign_in(username: str, password: str) -> Actor | None:
@@ -82,11 +141,15 @@ def sign_out() -> None:
     from app_pages.link_entry import clear_cookie_next_run, forget_session
 
     forget_session()
+    logged_in_elsewhere = identity_logged_in()
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.query_params.clear()
     st.session_state["_wayhome_cookie_checked"] = True  # signed out: not back in by cookie
+    st.session_state[_OIDC_CHECKED] = True  # nor by the identity provider's cookie
     clear_cookie_next_run()
+    if logged_in_elsewhere:
+        st.logout()  # also forget the identity provider's sign-in in this browser
 
 
 def require_actor() -> Actor:

@@ -251,6 +251,36 @@ class LinksMixin:
             return None
         return actor
 
+    def sign_in_oidc(self, claims: Any, *, client_key: str | None = None) -> Actor | None:
+        """The coordinator an OpenID Connect identity maps to (:mod:`casefile.oidc`), else None.
+
+        Unknown, switched-off and non-coordinator accounts are refused (and counted
+        by the throttle like a wrong password); a sign-in is audited like one.
+        """
+        from casefile.oidc import oidc_username
+        from wayhome import settings
+
+        keys = [client_hash(client_key)]
+        self._throttle_check("oidc", keys)
+        name = oidc_username(claims, domains=settings.OIDC_EMAIL_DOMAINS)
+        row = None
+        if name is not None:
+            with self._reading() as conn:
+                row = conn.execute(sa.select(t.users).where(t.users.c.username == name)).first()
+        if row is None or not row.active or row.role != "coordinator" or (
+            row.expires_at is not None and row.expires_at <= utcnow()
+        ):
+            self._throttle_fail("oidc", keys)
+            return None
+        actor = Actor(user_id=row.id, display_name=row.display_name, role=row.role)
+        now = utcnow()
+        with self._writing() as conn:
+            conn.execute(t.users.update().where(t.users.c.id == row.id)
+                         .values(last_login_at=now))
+            self._audit(conn, actor, now, case_id=None, entity="user", entity_id=row.id,
+                        action="login", changes={"via_identity_provider": (None, True)})
+        return actor
+
     def start_session(self, actor: Actor) -> str:
         """A new opaque session token for a signed-in coordinator (valid ``SESSION_HOURS``).
 

@@ -61,6 +61,12 @@ THROTTLE_GLOBAL_PER_MIN : int
 PUBLIC_URL : str
     ``WAYHOME_PUBLIC_URL``; default ``http://localhost:8501``. The address people open
     the app at; ``wayhome link issue`` prints private links under it.
+OIDC_EMAIL_DOMAINS : tuple[str, ...]
+    ``WAYHOME_OIDC_EMAIL_DOMAINS``, comma-separated; default empty. Only used when an
+    identity provider is configured for ``st.login`` (an ``[auth]`` section in
+    ``.streamlit/secrets.toml``): a verified email in one of these domains signs in as
+    the coordinator account named by its local part (``jane.smith@met.police.uk`` ->
+    ``jane.smith``). Empty: nobody signs in that way (see ``casefile/oidc.py``).
 PURGE_AFTER_DAYS : float
     ``WAYHOME_PURGE_AFTER_DAYS``; default 30. A case closed this long ago has every
     personal value removed by ``wayhome purge --due`` (run it daily, e.g. from cron);
@@ -107,3 +113,8 @@ THROTTLE_PER_CLIENT: int = int(os.environ.get("WAYHOME_THROTTLE_PER_CLIENT", "10
 THROTTLE_GLOBAL_PER_MIN: int = int(os.environ.get("WAYHOME_THROTTLE_GLOBAL_PER_MIN", "300"))
 PURGE_AFTER_DAYS: float = float(os.environ.get("WAYHOME_PURGE_AFTER_DAYS", "30"))
 PUBLIC_URL: str = os.environ.get("WAYHOME_PUBLIC_URL", "http://localhost:8501")
+OIDC_EMAIL_DOMAINS: tuple[str, ...] = tuple(
+    d.strip().lower().lstrip("@")
+    for d in os.environ.get("WAYHOME_OIDC_EMAIL_DOMAINS", "").split(",")
+    if d.strip()
+)
