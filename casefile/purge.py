@@ -12,12 +12,15 @@ What goes (in one transaction, audited as ``case``/``purge`` by the actor):
 * sightings' reporters, contact details and descriptions (tips included);
 * teams' lead names and contact details; sector notes and free-text reasons;
   hazard notes; handover reasons and who acknowledged them; family-search notes;
+  GPS tracks' file names and reading notes;
 * every ``audit_detail`` row of the case (the personal before/after values and
   reasons) and every form key (``idempotency``) of the case.
 
 What stays: the reference, risk, times, the IPP, sightings' places, times and
 sources, every sector's outline, status, times, search type, assurance and what
-was not searched (as a shape), hazard shapes, handovers' units and times, and the
+was not searched (as a shape), GPS tracks' lines and times, passes (coverage and
+POD) and POA grids (no personal value: the child's age is never stored there),
+hazard shapes, handovers' units and times, and the
 append-only audit log (field names, non-personal values, who acted).
 
 On SQLite the purge turns ``secure_delete`` on and checkpoints the write-ahead
@@ -39,6 +42,7 @@ from casefile.permissions import Actor
 from casefile.timefmt import utcnow
 
 PURGED_NAME = "purged"
+PURGED_TRACK_NAME = "GPS track (file name purged)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +163,10 @@ class PurgeMixin:
                 .values(reason="", acknowledged_by=sa.case(
                     (t.handovers.c.acknowledged_by.is_not(None), "recorded (purged)"),
                     else_=None)))
+            # GPS tracks stay (where feet went) but lose their file names and the
+            # reader's notes (which quote the file's own column names)
+            run("tracks", t.tracks.update().where(t.tracks.c.case_id == case_id)
+                .values(file_name=PURGED_TRACK_NAME, notes=[]))
             run("audit_detail", t.audit_detail.delete().where(
                 t.audit_detail.c.case_id == case_id))
             run("idempotency", t.idempotency.delete().where(t.idempotency.c.case_id == case_id))

@@ -77,6 +77,8 @@ PERSONAL_FIELDS: dict[str, frozenset[str]] = {
     "handover": frozenset({"reason", "acknowledged_by"}),
     "link": frozenset({"label"}),
     "report": frozenset({"note"}),
+    # a GPS file's name often carries a person's name ("Robin walk.gpx")
+    "track": frozenset({"file_name"}),
 }
 #: entities whose values are never recorded at all (field names only)
 NAMES_ONLY_ENTITIES: frozenset[str] = frozenset({"user"})

@@ -273,6 +273,7 @@ class TracksMixin:
                     "length_m": (None, round(values["length_m"], 1)),
                     "n_points": (None, values["n_points"]),
                     "file_hash": (None, digest),
+                    "file_name": (None, name),  # personal: kept in audit detail only
                 },
             )
             tick(0.5, "Computing coverage and POD")

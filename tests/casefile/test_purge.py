@@ -11,7 +11,9 @@ from shapely.geometry import box
 
 from casefile import Actor, InvalidInput, LinkGone, PermissionDenied, utcnow
 from casefile import schema as t
+from geo.crs import geoms_to_bng
 from tests.casefile.conftest import make_case, sighting_kwargs
+from tests.casefile.test_tracks import gpx
 
 pytestmark = pytest.mark.db
 
@@ -34,6 +36,7 @@ PERSONAL = [
     "Check the sheds",  # sector notes
     "Garden locked by owner",  # what was not searched, and why
     "Owner asked us twice",  # overlap kept reason
+    "Robin towpath walk.gpx",  # a GPS track's file name carrying the child's name
 ]
 SQ = [box(-0.0995 + i * 0.002, 51.5135, -0.0988 + i * 0.002, 51.5140) for i in range(4)]
 
@@ -70,6 +73,12 @@ def _fill(store, coord):
                              not_searched_reason="Garden locked by owner")
     s2 = store.create_sector(coord, case.id, geometry=SQ[0].buffer(0.0001), name="S-b",
                              on_overlap="keep", reason="Owner asked us twice")
+    # a GPS track walked across S-a, and POA taking its pass in
+    store.set_up_poa(coord, case.id, rings=[500, 1000, 2000, 4000])
+    x0, y0, x1, y1 = geoms_to_bng(SQ[0]).bounds
+    store.upload_track(coord, case.id, ("Robin towpath walk.gpx", gpx(
+        [(x0 + 5, (y0 + y1) / 2), (x1 - 5, (y0 + y1) / 2)])), team_id=team.id,
+        sector_id=s1.id, searchers=2)
     h = store.create_handover(coord, case.id, from_unit="E23000001",
                               to_unit="city of london police",
                               reason="Passing to City for the Barbican", sector_ids=[s1.id])
@@ -107,6 +116,7 @@ def test_purge_leaves_no_personal_value_anywhere_and_keeps_searched_ground(store
     assert store.purges_due(system, now=later) == [(case.id, case.reference)]
     result = store.purge_case(system, case.id, force=True)
     assert result.rows["access_links"] == 3 and result.rows["audit_detail"] > 0
+    assert result.rows["tracks"] == 1
     after = _every_value(store)
     leaks = [v for v in PERSONAL if v in after]
     assert leaks == []
