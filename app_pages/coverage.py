@@ -117,41 +117,74 @@ def sector_table(table: pd.DataFrame) -> None:
     st.dataframe(show, hide_index=True, width="stretch")
 
 
+#: how each pass is placed in time on the plots (the timeline's ``at_basis``)
+WHEN_LABELS = {
+    "finished": "sector finished",
+    "track times": "the tracks' own GPS times (pass still open)",
+    "upload time": "upload time: the tracks carry no times (pass still open)",
+}
+
+
 def plots(case_id: int) -> None:
     line = db.coverage_timeline(actor, case_id)
     if line.empty:
         st.info("No passes yet: plots appear after the first upload or finished sector.")
         return
-    line = line.assign(at=pd.to_datetime(line["at"], utc=True).dt.tz_convert("Europe/London")
-                       .dt.tz_localize(None))
-    case_chart = alt.Chart(line).mark_line(point=True).encode(
-        x=alt.X("at:T", title="Time (London)", axis=alt.Axis(format="%d %b %H:%M")),
+    line = line.assign(
+        at=pd.to_datetime(line["at"], utc=True).dt.tz_convert("Europe/London")
+        .dt.tz_localize(None),
+        when=line["at_basis"].map(WHEN_LABELS),
+    )
+    x = alt.X("at:T", title="Time walked or finished (London)",
+              axis=alt.Axis(format="%d %b %H:%M"))
+    when = alt.Shape("when:N", title="Placed in time by",
+                     scale=alt.Scale(domain=list(WHEN_LABELS.values()),
+                                     range=["circle", "triangle-up", "cross"]))
+    timing = alt.Tooltip("when:N", title="Placed by")
+    case_base = alt.Chart(line).encode(
+        x=x,
         y=alt.Y("case_mean_pod:Q", title="Mean cumulative POD (area-weighted)",
                 axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("code:N", title="Sector"), alt.Tooltip("team:N", title="Team"),
                  alt.Tooltip("pod:Q", title="Pass POD", format=".0%"),
-                 alt.Tooltip("case_mean_pod:Q", title="Case", format=".0%")],
+                 alt.Tooltip("case_mean_pod:Q", title="Case", format=".0%"), timing],
+    )
+    case_chart = alt.layer(
+        case_base.mark_line(), case_base.mark_point(filled=True, size=70).encode(shape=when),
     ).properties(title="Case: how well the sectors have been searched", height=260)
-    team_chart = alt.Chart(line).mark_line(point=True).encode(
-        x=alt.X("at:T", title="Time (London)", axis=alt.Axis(format="%d %b %H:%M")),
-        y=alt.Y("team_effort_m:Q", title="Effort walked (m × searchers)"),
-        color=alt.Color("team:N", title="Team",
-                        scale=alt.Scale(scheme="tableau10")),
+    team_pod = alt.Chart(line).mark_line(point=True).encode(
+        x=x,
+        y=alt.Y("team_mean_pod:Q", title="Mean cumulative POD of its sectors",
+                axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("team:N", title="Team", scale=alt.Scale(scheme="tableau10")),
         strokeDash=alt.StrokeDash("team:N", title="Team"),
-        tooltip=["team:N", alt.Tooltip("team_effort_m:Q", format=",.0f")],
+        tooltip=["team:N", "code:N", alt.Tooltip("team_mean_pod:Q", format=".0%"), timing],
+    ).properties(title="Per team: POD of the sectors it searched", height=260)
+    team_chart = alt.Chart(line).mark_line(point=True).encode(
+        x=x,
+        y=alt.Y("team_effort_m:Q", title="Effort walked (m × searchers)"),
+        color=alt.Color("team:N", title="Team", scale=alt.Scale(scheme="tableau10")),
+        strokeDash=alt.StrokeDash("team:N", title="Team"),
+        tooltip=["team:N", alt.Tooltip("team_effort_m:Q", format=",.0f"), timing],
     ).properties(title="Per team: search effort over time", height=260)
     sector_chart = alt.Chart(line).mark_line(point=True, interpolate="step-after").encode(
-        x=alt.X("at:T", title="Time (London)", axis=alt.Axis(format="%d %b %H:%M")),
+        x=x,
         y=alt.Y("sector_cumulative_pod:Q", title="Cumulative POD",
                 axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("code:N", title="Sector"),
-        tooltip=["code:N", "team:N", alt.Tooltip("sector_cumulative_pod:Q", format=".0%")],
+        tooltip=["code:N", "team:N", alt.Tooltip("sector_cumulative_pod:Q", format=".0%"),
+                 timing],
     ).properties(title="POD per sector over time", height=260)
+    st.altair_chart(case_chart, width="stretch")
     c1, c2 = st.columns(2)
-    c1.altair_chart(case_chart, width="stretch")
+    c1.altair_chart(team_pod, width="stretch")
     c2.altair_chart(team_chart, width="stretch")
     st.altair_chart(sector_chart, width="stretch")
-    st.caption(DECISION_SUPPORT_NOTE)
+    counts = line["at_basis"].value_counts()
+    parts = [f"{n} pass(es) by {WHEN_LABELS[k]}" for k, n in counts.items()]
+    st.caption("Each pass is placed at its finish, or while still open at the latest GPS "
+               "time of its tracks; only tracks without times fall back to the upload time. "
+               + "; ".join(parts) + ". " + DECISION_SUPPORT_NOTE)
 
 
 def passes_tab(case_id: int, passes: list, sectors: list, teams: dict[int, str]) -> None:

@@ -665,40 +665,65 @@ class TracksMixin:
     def coverage_timeline(self, actor: Actor, case_id: int) -> pd.DataFrame:
         """Passes in time order with the case's running figures, for plots.
 
-        One row per pass with a time (end, else last update): ``at``, ``pass_id``,
-        ``sector_id``, ``code``, ``team_id``, ``team``, ``pod``, ``basis``,
-        ``effort_m``, ``sector_cumulative_pod`` (that sector after this pass),
-        ``case_mean_pod`` (area-weighted mean cumulative POD over all sectors of
-        the case after this pass) and ``team_effort_m`` (that team's running effort).
+        One row per pass: ``at`` is when it was walked — the finish for a closed
+        pass; for a pass still open, the latest end time of its tracks (their own
+        GPS times), else, for tracks without times, the upload time — and
+        ``at_basis`` says which (``"finished"``, ``"track times"``, ``"upload time"``).
+        Also ``pass_id``, ``sector_id``, ``code``, ``team_id``, ``team``, ``state``,
+        ``pod``, ``basis``, ``effort_m``, ``sector_cumulative_pod`` (that sector after
+        this pass), ``case_mean_pod`` (area-weighted mean cumulative POD over all
+        sectors of the case after this pass), ``team_effort_m`` (that team's
+        running effort) and ``team_mean_pod`` (area-weighted mean cumulative POD,
+        from that team's passes only, over the sectors that team has searched).
         """
         from geo.detection import cumulative_pod
 
         sectors = {x.id: x for x in self.sectors(actor, case_id)}  # type: ignore[attr-defined]
         teams = {x.id: x.name for x in self.teams(actor, case_id)}  # type: ignore[attr-defined]
         passes = self.passes(actor, case_id)
+        walked: dict[int, datetime] = {}
+        for tr in self.tracks(actor, case_id):
+            when = tr.end_at or tr.start_at
+            if tr.pass_id is not None and when is not None:
+                walked[tr.pass_id] = max(walked.get(tr.pass_id, when), when)
+
+        def when(p: Pass) -> tuple[datetime, str]:
+            if p.state == "closed" and p.ended_at is not None:
+                return p.ended_at, "finished"
+            if p.id in walked:
+                return walked[p.id], "track times"
+            return p.updated_at, "upload time"
+
+        timed = sorted(((when(p), p) for p in passes), key=lambda x: (x[0][0], x[1].id))
         total_area = sum(x.area_m2 for x in sectors.values()) or 1.0
-        order = sorted(passes, key=lambda p: (p.ended_at or p.updated_at, p.id))
         cum: dict[int, list[float]] = {}
+        team_cum: dict[Any, dict[int, list[float]]] = {}
         team_effort: dict[Any, float] = {}
         rows = []
-        for p in order:
+        for (at, at_basis), p in timed:
             cum.setdefault(p.sector_id, []).append(p.pod)
             sector_cum = cumulative_pod(cum[p.sector_id])
             mean = sum(cumulative_pod(v_) * sectors[k].area_m2 for k, v_ in cum.items()
                        if k in sectors) / total_area
             team_effort[p.team_id] = team_effort.get(p.team_id, 0.0) + p.effort_m
+            mine = team_cum.setdefault(p.team_id, {})
+            mine.setdefault(p.sector_id, []).append(p.pod)
+            mine_area = sum(sectors[k].area_m2 for k in mine if k in sectors) or 1.0
+            team_mean = sum(cumulative_pod(v_) * sectors[k].area_m2 for k, v_ in mine.items()
+                            if k in sectors) / mine_area
             sec = sectors.get(p.sector_id)
             rows.append({
-                "at": p.ended_at or p.updated_at, "pass_id": p.id, "sector_id": p.sector_id,
+                "at": at, "at_basis": at_basis, "pass_id": p.id, "sector_id": p.sector_id,
                 "code": sec.code if sec else "?", "team_id": p.team_id,
                 "team": teams.get(p.team_id, "no team") if p.team_id else "no team",
-                "pod": p.pod, "basis": p.basis, "effort_m": p.effort_m,
+                "state": p.state, "pod": p.pod, "basis": p.basis, "effort_m": p.effort_m,
                 "sector_cumulative_pod": sector_cum, "case_mean_pod": mean,
-                "team_effort_m": team_effort[p.team_id],
+                "team_effort_m": team_effort[p.team_id], "team_mean_pod": team_mean,
             })
         return pd.DataFrame(rows, columns=[
-            "at", "pass_id", "sector_id", "code", "team_id", "team", "pod", "basis",
-            "effort_m", "sector_cumulative_pod", "case_mean_pod", "team_effort_m"])
+            "at", "at_basis", "pass_id", "sector_id", "code", "team_id", "team", "state",
+            "pod", "basis", "effort_m", "sector_cumulative_pod", "case_mean_pod",
+            "team_effort_m", "team_mean_pod"])
 
 
 # ------------------------------------------------------------------ the figures

@@ -7,6 +7,7 @@ lines) and handed to the store in lon/lat, as a phone's GPX file would be.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -197,6 +198,9 @@ def test_cumulative_pod_over_passes(store, coord, case, team, sector):
     line = store.coverage_timeline(coord, case.id)
     assert list(line["pass_id"]) == [p.id for p in passes]
     assert line["sector_cumulative_pod"].iloc[-1] == pytest.approx(cov["cumulative_pod"])
+    # one team searched the one sector twice: its own figure is the sector's
+    assert line["team_mean_pod"].iloc[-1] == pytest.approx(cov["cumulative_pod"])
+    assert line["team_mean_pod"].iloc[0] == pytest.approx(passes[0].pod)
 
 
 def test_upload_is_idempotent_by_file_hash(store, coord, case, team, sector):
@@ -285,3 +289,33 @@ def test_refresh_coverage_writes_only_when_something_changed(store, coord, case,
     token = store.change_token(coord, case.id)
     assert store.refresh_coverage(coord, case.id) == 0
     assert store.change_token(coord, case.id) == token
+
+
+def test_timeline_places_open_passes_at_the_tracks_own_times(store, coord, case, team):
+    a = store.create_sector(coord, case.id, geometry=square(0, 0), name="A")
+    b = store.create_sector(coord, case.id, geometry=square(400, 0), name="B")
+    c = store.create_sector(coord, case.id, geometry=square(800, 0), name="C")
+    walked = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+    # A: being searched, the GPX has times (walked hours before it was uploaded)
+    up_a = store.upload_track(coord, case.id, ("a.gpx", across(200, start=walked)),
+                              team_id=team.id, sector_id=a.id)
+    # B: being searched, a path without timestamps
+    timeless = re.sub(rb"<time>[^<]*</time>", b"", across(100, x0=450, x1=750))
+    up_b = store.upload_track(coord, case.id, ("b.gpx", timeless), team_id=team.id,
+                              sector_id=b.id)
+    assert up_b.track.start_at is None
+    # C: finished (its pass is placed at the finish)
+    to_searched(store, coord, c, team)
+    line = store.coverage_timeline(coord, case.id).set_index("pass_id")
+    row_a = line.loc[up_a.pass_.id]
+    assert row_a["at_basis"] == "track times" and row_a["state"] == "open"
+    assert row_a["at"] == up_a.track.end_at
+    assert up_a.track.end_at == walked + timedelta(seconds=2 * (round(300 / 2)))
+    row_b = line.loc[up_b.pass_.id]
+    assert row_b["at_basis"] == "upload time"
+    assert row_b["at"] == store.passes(coord, case.id, sector_id=b.id)[0].updated_at
+    finished = store.passes(coord, case.id, sector_id=c.id)[0]
+    assert line.loc[finished.id, "at_basis"] == "finished"
+    assert line.loc[finished.id, "at"] == finished.ended_at
+    # in time order: A was walked first (1 March), before either upload or finish
+    assert line.index[0] == up_a.pass_.id
