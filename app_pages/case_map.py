@@ -19,7 +19,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -45,13 +44,13 @@ from casefile import (
     StoreError,
     format_london,
     format_london_full,
-    to_london,
 )
 from geo.errors import InputError
 from layers.basemap import clicked_point, place_layer
 from layers.escape import markdown_text
 from layers.legend import Legend, legend_html
 from layers.sightings import case_layers, sighting_legend_rows
+from layers.timeline import timeline_chart
 
 #: seconds between two checks of the case's change counter (per open view)
 POLL_SECONDS = 4
@@ -71,9 +70,10 @@ db = store()
 def case_base_map(base_url_path: str) -> RenderedMap:
     """The London base map plus the case legend, rendered once per process."""
     del base_url_path  # part of the cache key: london_map() reads the same option
-    m, _ = london_map()
+    # the sightings matter more than line styles here: the boundary legend starts folded
+    m, _ = london_map(legend_open=False)
     Legend(
-        legend_html([], extra=sighting_legend_rows()).replace("Legend", "Case", 1),
+        legend_html([], extra=sighting_legend_rows(), title="Case"),
         position="bottomright",
     ).add_to(m)
     return render_base(m)
@@ -86,7 +86,7 @@ def _live(case_id: int, show_dismissed: bool) -> dict[str, Any]:
     live = st.session_state.get(LIVE_KEY)
     if live is None or live["case_id"] != case_id or live["token"] != token:
         cf = db.load_case(actor, case_id)
-        chart = _timeline(cf)
+        chart = timeline_chart(cf.sightings, cf.case.reported_missing_at)
         live = {
             "case_id": case_id,
             "token": cf.token,
@@ -119,41 +119,6 @@ def _on_map_click() -> None:
     st.session_state[PICKED_KEY] = point
     st.session_state[WHERE_KEY] = point_text(point)
     st.session_state["_case_map_refresh_form"] = True
-
-
-def _timeline(cf: CaseFile) -> alt.Chart | None:
-    """Sightings by time seen (London wall clock) and source, coloured by status."""
-    if not cf.sightings:
-        return None
-    frame = pd.DataFrame(
-        {
-            # naive London wall-clock times: the chart shows them as they are
-            "Time seen": [to_london(s.seen_at).replace(tzinfo=None) for s in cf.sightings],
-            "When": [format_london_full(s.seen_at) for s in cf.sightings],
-            "Source": [s.source for s in cf.sightings],
-            "Status": [s.status for s in cf.sightings],
-            "Confidence": [s.confidence for s in cf.sightings],
-            "Borough": [s.borough or "—" for s in cf.sightings],
-            "Sighting": [s.id for s in cf.sightings],
-        }
-    )
-    return (
-        alt.Chart(frame, height=max(140, 34 * frame["Source"].nunique()))
-        .mark_point(size=110, filled=True, opacity=0.9)
-        .encode(
-            x=alt.X("Time seen:T", title="Time seen (London)", axis=alt.Axis(format="%H:%M")),
-            y=alt.Y("Source:N", title=None),
-            color=alt.Color(
-                "Status:N",
-                scale=alt.Scale(
-                    domain=["verified", "unverified", "dismissed"],
-                    range=["#1f5fbf", "#d35400", "#8a8f98"],
-                ),
-            ),
-            shape=alt.Shape("Status:N", legend=None),
-            tooltip=["Sighting", "When", "Source", "Status", "Confidence", "Borough"],
-        )
-    )
 
 
 def _sightings_table(cf: CaseFile) -> pd.DataFrame:
