@@ -40,7 +40,10 @@ def map_resources(base_url_path: str) -> MapResources:
     )
 
 
-def london_map() -> tuple[folium.Map, MapResources]:
-    """A fresh base map of London (identical on every run) and what it was built from."""
+def london_map(*, legend_open: bool = True) -> tuple[folium.Map, MapResources]:
+    """A fresh base map of London (identical on every run) and what it was built from.
+
+    ``legend_open=False`` folds the boundary legend (maps busy with markers).
+    """
     res = map_resources(st.get_option("server.baseUrlPath") or "")
-    return base_map(res.boundaries, res.assets, res.tiles), res
+    return base_map(res.boundaries, res.assets, res.tiles, legend_open=legend_open), res

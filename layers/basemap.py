@@ -140,8 +140,12 @@ def base_map(
     *,
     location: tuple[float, float] = LONDON_CENTRE,
     zoom: int = LONDON_ZOOM,
+    legend_open: bool = True,
 ) -> folium.Map:
     """The London map with boundary layers, a layer control and a legend.
+
+    ``legend_open=False`` starts the boundary legend folded (case maps, where
+    markers matter more than line styles).
 
     Deterministic: the same inputs give the same script, so the map stays
     mounted across reruns. Layers in ``boundaries.inline`` are drawn at once;
@@ -182,6 +186,8 @@ def base_map(
             vintages=boundaries.vintages,
             extra=[(PLACE_COLOUR, "Place you clicked or looked up")],
             credit=LEGEND_CREDIT,
+            title="Boundaries" if not legend_open else "Legend",
+            open_=legend_open,
         )
     ).add_to(m)
     folium.LayerControl(position="topright", collapsed=False).add_to(m)

@@ -56,13 +56,18 @@ def legend_html(
     vintages: Mapping[str, str] | None = None,
     extra: Iterable[tuple[str, str]] = (),
     credit: str = "",
+    *,
+    title: str = "Legend",
+    open_: bool = True,
 ) -> str:
     """HTML of the legend: one row per line style, with its data date.
 
     ``vintages`` maps a layer kind to the date of its boundaries (e.g.
     ``"2018"``); ``extra`` adds rows drawn as a dot, as ``(colour, text)``
     pairs with a ``#rrggbb`` colour; ``credit`` is a short data credit line.
-    All text is escaped here.
+    ``open_=False`` starts it folded (its title still shows: one click opens
+    it), for maps where the legend would hide what matters. All text is
+    escaped here.
     """
     vintages = vintages or {}
     rows = []
@@ -80,7 +85,7 @@ def legend_html(
         )
     credit_html = f'<div class="wayhome-credit">{safe_text(credit)}</div>' if credit else ""
     return (
-        '<details open><summary>Legend</summary>'
+        f'<details{" open" if open_ else ""}><summary>{safe_text(title)}</summary>'
         f'<ul>{"".join(rows)}</ul>{credit_html}</details>'
     )
 

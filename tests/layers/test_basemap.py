@@ -156,6 +156,20 @@ def test_legend_lists_styles_heaviest_first_with_dates(hostile_boundaries):
     assert "Open Government Licence v3.0" in legend
 
 
+def test_legend_can_start_folded_for_busy_maps(hostile_boundaries):
+    def legend_of(m):
+        return json.loads(re.search(r"div\.innerHTML = (\".*?\");\n", render(m)).group(1))
+
+    opened = legend_of(base_map(hostile_boundaries, asset_urls(), parse_tiles("none")))
+    assert opened.startswith("<details open><summary>Legend</summary>")
+    folded = legend_of(
+        base_map(hostile_boundaries, asset_urls(), parse_tiles("none"), legend_open=False)
+    )
+    assert folded.startswith("<details><summary>Boundaries</summary>")
+    assert "Police force area" in folded  # still all there, one click away
+    assert "<summary>&lt;b&gt;x&lt;/b&gt;</summary>" in legend_html([], title="<b>x</b>")
+
+
 def test_legend_rejects_unsafe_colours():
     with pytest.raises(ValueError):
         BoundaryStyle("x", "X", "x", "x", colour="red;background:url(x)", weight=1)
