@@ -27,6 +27,7 @@ from casefile import Actor, open_store
 from tests.browser.conftest import (
     AppServer,
     NetworkGuard,
+    map_frame_handle,
     screenshot,
     start_app,
     wait_for_app_run,
@@ -216,6 +217,15 @@ def test_a_sighting_and_found_reach_another_open_map_live(
     viewer = open_case_map(page, case_app)
     before = viewer.locator("path.wayhome-sighting").count()
     viewer.locator("#map_div").evaluate("() => { window.__probe = 42; }")
+    # the viewer pans and zooms away from where the map opened
+    leaflet = map_frame_handle(page)
+    leaflet.evaluate("() => window.map_div.setView([51.5081, -0.0759], 15, {animate: false})")
+    view_js = (
+        "() => { const c = window.map_div.getCenter();"
+        " return [c.lat.toFixed(4), c.lng.toFixed(4), window.map_div.getZoom()]; }"
+    )
+    panned = leaflet.evaluate(view_js)
+    assert panned == ["51.5081", "-0.0759", 15]
 
     # editor: another coordinator in another browser context
     context2, editor, guard2 = new_guarded_page(browser, browser_context_args)
@@ -236,6 +246,8 @@ def test_a_sighting_and_found_reach_another_open_map_live(
         # the viewer's map gains the marker without a reload and without remounting
         expect(viewer.locator("path.wayhome-sighting")).to_have_count(before + 1, timeout=15_000)
         assert viewer.locator("#map_div").evaluate("() => window.__probe") == 42
+        page.wait_for_timeout(5_000)  # and another poll after it: still where the viewer was
+        assert leaflet.evaluate(view_js) == panned, "the live update moved the viewer's map"
         screenshot(page, "case-map-viewer-live")
 
         # the editor marks the case found; the viewer is told to stand down
