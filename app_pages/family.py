@@ -67,6 +67,15 @@ def _watch() -> None:
     st.caption(f"Up to date · checks every {POLL_SECONDS} seconds")
 
 
+def _seen_own_change() -> None:
+    """After this page saved something: the poll need not rerun the page for it (a rerun
+    would wipe the thank-you message and could race the next form)."""
+    try:
+        st.session_state[POLL_KEY] = db.link_poll(actor, case_id)
+    except StoreError:
+        pass
+
+
 def _on_map() -> None:
     value = st.session_state.get(MAP_KEY) or {}
     feature = value.get("last_active_drawing") if isinstance(value, dict) else None
@@ -155,6 +164,7 @@ if sent:
             report = None
         if report is not None:
             st.session_state.pop(DRAWN_KEY, None)
+            _seen_own_change()
             st.success(f"Thank you — saved as area {report.sector_code}. The coordinator "
                        "will check it.")
     except (LinkGone, PermissionDenied):
@@ -185,6 +195,7 @@ if tip_sent:
             db.send_tip(actor, case_id, lat=found.lat, lon=found.lon, seen_at=seen,
                         text=text, contact=contact,
                         idempotency_key="tip-" + uuid.uuid4().hex)
+            _seen_own_change()
             st.success("Thank you — the coordinator has your tip.")
         except (LinkGone, PermissionDenied):
             gone_now()

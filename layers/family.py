@@ -85,7 +85,8 @@ def family_layer(areas: Sequence[Any], when: Sequence[str],
     group = folium.FeatureGroup(name=safe_text(name), control=False)
     for area, text in zip(areas, when, strict=True):
         colour, dash, opacity = FAMILY_STYLES.get(area.group, ("#999999", "2 6", 0.15))
-        style = {"color": colour, "weight": 3, "fillColor": colour, "fillOpacity": opacity,
+        style = {"color": colour, "weight": 3, "fillColor": colour,
+                 "fillOpacity": min(opacity, 0.15) if area.volunteer else opacity,
                  "dashArray": VOLUNTEER_DASH if area.volunteer else dash}
         folium.GeoJson(
             shapely.geometry.mapping(area.geometry),

@@ -159,6 +159,67 @@ def test_family_link_shows_only_shared_ground_on_a_phone(browser: Browser, linke
     again.context.close()
 
 
+def test_family_records_where_they_searched_and_sends_a_tip(browser: Browser, linked: Linked):
+    store = open_store(linked.store_url)
+    try:
+        token = store.issue_link(linked.coord, linked.case_id, role="family",
+                                 label="Dad's phone").token
+    finally:
+        store.close()
+    page = _phone(browser)
+    page.goto(f"{linked.server.url}/?link={token}")
+    wait_for_app_run(page)
+    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    frame.locator("#map_div.leaflet-container").wait_for(timeout=30_000)
+    frame.locator("#map_div").scroll_into_view_if_needed()
+    # "we searched here": draw the area with the polygon tool (taps on a phone)
+    frame.get_by_role("link", name="Draw a polygon").click()
+    for x, y in [(120, 250), (200, 250), (200, 320), (120, 320), (120, 250)]:
+        frame.locator("#map_div").click(position={"x": x, "y": y})
+        page.wait_for_timeout(200)
+    wait_for_app_run(page)
+    expect(page.get_by_text("Using the area you drew on the map.")).to_be_visible(
+        timeout=20_000)
+    page.get_by_label("Anything to add (optional)").fill("We walked the towpath twice")
+    page.get_by_role("button", name="Save where we searched").click()
+    wait_for_app_run(page)
+    done = page.get_by_text(re.compile(r"Thank you — saved as area S\d+"))
+    expect(done).to_be_visible(timeout=30_000)
+    code = re.search(r"area (S\d+)", done.inner_text()).group(1)
+    # the tip: a postcode, a time, what they saw, a way to reach them
+    page.get_by_label("Where? A postcode").fill("EC2Y 5AG")
+    page.get_by_label("What did you see or hear?").fill("Boy in a green jumper by the lake")
+    page.get_by_label("How can we reach you? (optional)").fill("07700 900999")
+    page.get_by_role("button", name="Send the tip").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text("Thank you — the coordinator has your tip.")).to_be_visible(
+        timeout=30_000)
+    # their own area shows at once, marked as theirs and unchecked; the tip never shows
+    page.reload()
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile(f"Area {code} .*not checked"))).to_be_visible(
+        timeout=30_000)
+    assert "green jumper by the lake" not in _all_text(page)
+    screenshot(page, "family-link-after-reporting")
+    page.context.close()
+    store = open_store(linked.store_url)
+    try:
+        queue = store.triage_queue(linked.coord, linked.case_id)
+        search = next(r for r in queue if r.kind == "search" and r.sector_code == code)
+        tip = next(r for r in queue if r.kind == "tip")
+        assert search.note == "We walked the towpath twice"
+        assert (tip.text, tip.contact) == ("Boy in a green jumper by the lake", "07700 900999")
+        sighting = store.get_sighting(linked.coord, tip.sighting_id)
+        assert (sighting.status, sighting.source) == ("unverified", "family")
+        sector = store.get_sector(linked.coord, search.sector_id)
+        assert (sector.origin, sector.status) == ("volunteer", "searched")
+        # part of every later duplicate check
+        over = store.check_overlaps(linked.coord, linked.case_id, sector.geometry)
+        assert code in {o.code for o in over}
+    finally:
+        store.close()
+
+
 def test_revoking_ends_an_open_family_page_and_revoked_links_say_so(
     browser: Browser, linked: Linked
 ):

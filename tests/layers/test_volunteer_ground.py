@@ -78,5 +78,6 @@ def test_family_map_draws_own_reports_distinctly_and_the_legend_says_so():
     assert FAMILY_STYLES["searched_today"][1] == ""
     assert f'"dashArray": "{VOLUNTEER_DASH}"' in html
     assert VOLUNTEER_DASH not in {dash for _, dash, _ in FAMILY_STYLES.values()}
+    assert '"fillOpacity": 0.15' in html and '"fillOpacity": 0.45' in html  # lighter fill
     legend = family_legend_html()
     assert "not checked" in legend and "Searched today" in legend
