@@ -7,8 +7,13 @@ SQLite store with the demo case, opens N signed-in case maps in headless
 Chromium (one browser context each), lets them sit idle, and reads the server
 process's CPU time from ``/proc``:
 
-    .venv/bin/python bench/idle_poll_bench.py            # 30 sessions, 60 s
+    .venv/bin/python bench/idle_poll_bench.py            # 30 sessions, 60 s, SQLite
     .venv/bin/python bench/idle_poll_bench.py 10 30      # 10 sessions, 30 s
+    .venv/bin/python bench/idle_poll_bench.py 30 60 --pg postgresql://postgres@127.0.0.1:5432/postgres
+
+With ``--pg`` it runs on SQLite and then on PostgreSQL + PostGIS (a scratch
+schema it creates and drops); the server's CPU is the app process's only, not
+PostgreSQL's.
 
 It also times how long one coordinator's saved sighting takes to appear on
 another open map. Prints figures; asserts nothing.
@@ -16,12 +21,15 @@ another open map. Prints figures; asserts nothing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -65,9 +73,36 @@ def open_case_map(context, url: str):
     return page
 
 
-def main(sessions: int = 30, idle_s: float = 60.0) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="wayhome-bench-"))
-    url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+@contextlib.contextmanager
+def scratch_store_url(pg: str | None):
+    """A fresh SQLite file, or a fresh schema on the PostgreSQL server ``pg``."""
+    if not pg:
+        workdir = Path(tempfile.mkdtemp(prefix="wayhome-bench-"))
+        yield f"sqlite:///{workdir / 'bench.sqlite3'}"
+        return
+    import sqlalchemy as sa
+
+    schema = f"wh_idle_bench_{uuid.uuid4().hex[:8]}"
+    base = "postgresql+psycopg://" + pg.strip().split("://", 1)[1].split("?", 1)[0]
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield base + "?options=" + quote(f"-csearch_path={schema},public")
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def main(sessions: int = 30, idle_s: float = 60.0, pg: str | None = None) -> None:
+    with scratch_store_url(pg) as url:
+        print(f"== {'PostgreSQL + PostGIS' if pg else 'SQLite'}")
+        run(url, sessions, idle_s)
+
+
+def run(url: str, sessions: int, idle_s: float) -> None:
     store = open_store(url)
     demo = load_demo(store, password=PASSWORD)
     server = start_app({"WAYHOME_DATABASE_URL": url, "WAYHOME_TILES": "none"})
@@ -130,5 +165,14 @@ def main(sessions: int = 30, idle_s: float = 60.0) -> None:
 
 
 if __name__ == "__main__":
-    args = [float(a) for a in sys.argv[1:3]]
-    main(int(args[0]) if args else 30, args[1] if len(args) > 1 else 60.0)
+    argv = sys.argv[1:]
+    pg_url = None
+    if "--pg" in argv:
+        i = argv.index("--pg")
+        pg_url = argv[i + 1]
+        del argv[i : i + 2]
+    args = [float(a) for a in argv[:2]]
+    n, seconds = (int(args[0]) if args else 30), (args[1] if len(args) > 1 else 60.0)
+    main(n, seconds)
+    if pg_url:
+        main(n, seconds, pg_url)

@@ -3,8 +3,8 @@
 Usage, from the repository root (the source folders are arguments; nothing in the
 repository depends on where they live)::
 
-    python data/boundaries/build.py --source ../shared/boundaries-src \
-        --postcodes ../shared/wave2-src
+    python data/boundaries/build.py --source PATH/TO/boundaries-src \
+        --postcodes PATH/TO/wave2-src
 
 Outputs (all committed, so users never need the sources), in ``data/boundaries/``:
 
