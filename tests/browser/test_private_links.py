@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from shapely.geometry import box
 
 from casefile import Actor, open_store, utcnow
+from casefile import schema as t
 from tests.browser.conftest import AppServer, screenshot, start_app, wait_for_app_run
 from tests.browser.stores import module_store_url
 
@@ -42,6 +43,9 @@ class Linked:
     revoked: str
     team: str
     coord: Actor
+    other_case_id: int
+    expired: str
+    partner: str
 
 
 def _seed(store_url: str) -> dict:
@@ -74,13 +78,30 @@ def _seed(store_url: str) -> dict:
                                      search_type="property")
         store.set_sector_status(coord, secret.id, "ready", version=secret.version)
         store.add_hazard(coord, case.id, kind="unsafe", geometry=SQ[4], note="Scene note")
+        # a second case, which no link of the first may show
+        other = store.create_case(
+            coord, reference="LINK-2", child_name="Jordan", age=9, risk="high",
+            reported_missing_at=utcnow() - timedelta(hours=3), ipp=(51.5137, -0.0990),
+            description="Blue raincoat", notes="n")
+        b_team = store.create_team(coord, other.id, name="Blue", org_type="met_bcu")
+        b_sector = store.create_sector(coord, other.id, geometry=SQ[2].buffer(0.001),
+                                       name="Other case ground")
+        store.assign_sector(coord, b_sector.id, b_team.id, version=b_sector.version)
+        expired = store.issue_link(coord, case.id, role="family", label="Expired phone")
+        with store.engine.begin() as conn:  # as if its end date had passed
+            past = utcnow() - timedelta(minutes=1)
+            conn.execute(t.access_links.update().where(t.access_links.c.id == expired.link.id)
+                         .values(expires_at=past))
         fam = store.issue_link(coord, case.id, role="family", label="Mum's phone")
         gone = store.issue_link(coord, case.id, role="family", label="Old phone")
         store.revoke_link(coord, gone.link.id)
         lead = store.issue_link(coord, case.id, role="team_lead", label="Red lead",
                                 team_id=team.id)
+        partner = store.issue_link(coord, case.id, role="partner", label="City desk",
+                                   unit="city of london police")
         return dict(case_id=case.id, family=fam.token, family_link_id=fam.link.id,
-                    revoked=gone.token, team=lead.token, coord=coord)
+                    revoked=gone.token, team=lead.token, coord=coord, other_case_id=other.id,
+                    expired=expired.token, partner=partner.token)
     finally:
         store.close()
 
@@ -235,12 +256,27 @@ def test_revoking_ends_an_open_family_page_and_revoked_links_say_so(
     # the page's 10-second poll notices, without a reload
     expect(page.get_by_text("This link no longer works")).to_be_visible(timeout=30_000)
     screenshot(page, "family-link-revoked-while-open")
-    for token in (linked.revoked, "not-a-real-token-" + "x" * 30):
+    for token in (linked.revoked, linked.expired, "not-a-real-token-" + "x" * 30):
         page.goto(f"{linked.server.url}/?link={token}")
         wait_for_app_run(page)
         expect(page.get_by_text("This link no longer works")).to_be_visible(timeout=30_000)
         assert "Robin" not in page.locator("body").inner_text()
     screenshot(page, "link-no-longer-works")
+    page.context.close()
+
+
+def test_a_link_shows_only_its_own_case_whatever_the_url_says(browser: Browser,
+                                                              linked: Linked):
+    page = _phone(browser)
+    for token, heading in ((linked.team, "Red: my sectors"),
+                           (linked.partner, "Handovers for City of London Police")):
+        page.goto(f"{linked.server.url}/?link={token}&case={linked.other_case_id}")
+        wait_for_app_run(page)
+        expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)
+        text = _all_text(page)
+        for other in ("Jordan", "Blue raincoat", "LINK-2", "Blue:"):
+            assert other not in text, (token[:4], other)
+    expect(page.get_by_text("Case LINK-1")).to_be_visible()
     page.context.close()
 
 
