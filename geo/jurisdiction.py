@@ -249,3 +249,28 @@ def cutting_areas(layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> gpd.G
         geometry=np.concatenate([clipped[keep_bcu], force_g[others]]),
         crs=BNG,
     )
+
+
+def unit_at(layer: str, lat: float, lon: float) -> str | None:
+    """Code of the unit of ``layer`` (e.g. "ward", "neighbourhood") under a lon/lat point.
+
+    For picking wards or neighbourhoods by clicking the map. None where the
+    layer has no unit (outside London); the smallest unit wins where sources
+    overlap along an edge.
+    """
+    from geo.boundaries import load_layer
+
+    gdf = load_layer(layer)
+    point = shapely.Point(*(float(v) for v in _lonlat_to_bng_point(lon, lat)))
+    hits = gdf.sindex.query(point, predicate="intersects")
+    if not len(hits):
+        return None
+    areas = shapely.area(gdf.geometry.to_numpy()[hits])
+    return str(gdf["code"].iloc[int(hits[int(np.argmin(areas))])])
+
+
+def _lonlat_to_bng_point(lon: float, lat: float) -> tuple[float, float]:
+    from geo.crs import lonlat_to_bng
+
+    x, y = lonlat_to_bng(float(lon), float(lat))
+    return float(x), float(y)

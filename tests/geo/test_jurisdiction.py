@@ -123,3 +123,17 @@ def test_cutting_areas_combine_bcus_and_forces_outside_them():
     assert_each_within_one(grid, cut, edge_m=0.002)
     tags = Jurisdictions(lay).tags(grid)
     assert not tags["straddles"].any()
+
+
+def test_unit_at_finds_the_ward_and_neighbourhood_under_a_point():
+    from geo.boundaries import load_layer
+    from geo.crs import geoms_to_lonlat
+    from geo.jurisdiction import unit_at
+
+    for layer in ("ward", "neighbourhood"):
+        gdf = load_layer(layer)
+        for k in (0, len(gdf) // 2, len(gdf) - 1):
+            inside = gdf.geometry.iloc[k].representative_point()
+            pt = geoms_to_lonlat(inside)
+            assert unit_at(layer, pt.y, pt.x) == str(gdf["code"].iloc[k])
+    assert unit_at("ward", 55.95, -3.19) is None  # Edinburgh
