@@ -35,7 +35,9 @@ PREVIEW_KEY = "tools_preview"
 AREA_KEY = "tools_drawn_area"
 MAP_KEY = "tools_map"
 FLASH_KEY = "tools_flash"
-UPLOAD_TYPES = ["geojson", "json", "kml", "kmz", "gpx", "zip", "gpkg"]
+UPLOAD_TYPES = ["geojson", "json", "kml", "kmz", "gpx", "zip", "gpkg",
+                "shp", "shx", "dbf", "prj", "cpg"]
+PICK_CLICK_KEY = "pick_by_click"
 MAX_PREVIEW_ROWS = 500
 
 actor = require_actor()
@@ -44,9 +46,37 @@ db = store()
 
 def _on_map() -> None:
     value = st.session_state.get(MAP_KEY) or {}
-    feature = value.get("last_active_drawing") if isinstance(value, dict) else None
+    if not isinstance(value, dict):
+        return
+    feature = value.get("last_active_drawing")
     if is_drawing(feature):
         st.session_state[AREA_KEY] = feature["geometry"]
+        return
+    click = value.get("last_clicked")
+    layer = st.session_state.get("pick_layer", "ward")
+    if st.session_state.get(PICK_CLICK_KEY) and isinstance(click, dict):
+        from geo.jurisdiction import unit_at
+
+        try:
+            code = unit_at(layer, float(click["lat"]), float(click["lng"]))
+        except (KeyError, TypeError, ValueError):
+            return
+        if code is None:
+            return
+        picked = list(st.session_state.get(f"pick_{layer}", []))
+        # a second click on a picked unit takes it off the list
+        picked = [c for c in picked if c != code] if code in picked else [*picked, code]
+        st.session_state[f"pick_{layer}"] = picked
+        _preview_units(layer, picked)
+
+
+def _preview_units(layer: str, codes: list[str]) -> None:
+    if not codes:
+        st.session_state.pop(PREVIEW_KEY, None)
+        return
+    shapes = unit_outlines(layer, codes)
+    _set_preview(layer, list(shapes.geometry), list(shapes["name"].astype(str)),
+                 [f"{len(shapes)} {layer}s as sectors"])
 
 
 def _set_preview(origin: str, geoms: list, names: list[str], notes: list[str]) -> None:
@@ -111,34 +141,36 @@ def grid_tool(case_id: int) -> None:
 def pick_tool() -> None:
     layer = st.radio("Ready-made areas", ["ward", "neighbourhood"], horizontal=True,
                      format_func={"ward": "wards (2018)",
-                                  "neighbourhood": "Met neighbourhoods"}.get)
+                                  "neighbourhood": "Met neighbourhoods"}.get, key="pick_layer")
+    st.toggle("Pick by clicking the map (click again to drop one)", key=PICK_CLICK_KEY)
     options = picklist(layer)
     codes = st.multiselect("Pick them", list(options), format_func=options.get,
                            key=f"pick_{layer}")
     if st.button("Preview the picked areas", disabled=not codes):
-        shapes = unit_outlines(layer, codes)
-        _set_preview(layer, list(shapes.geometry), list(shapes["name"].astype(str)),
-                     [f"{len(shapes)} {layer}s as sectors"])
+        _preview_units(layer, codes)
 
 
 def import_tool() -> None:
-    from geo.sector_files import read_sectors
+    from geo.sector_files import read_sector_files
 
-    upload = st.file_uploader(
-        "GeoJSON, KML/KMZ, GPX, zipped shapefile or GeoPackage (any coordinate system)",
-        type=UPLOAD_TYPES, key="tools_upload",
+    uploads = st.file_uploader(
+        "GeoJSON, KML/KMZ, GPX, GeoPackage, a zipped shapefile or a shapefile's .shp, .shx, "
+        ".dbf and .prj chosen together (any coordinate system)",
+        type=UPLOAD_TYPES, key="tools_upload", accept_multiple_files=True,
     )
-    if upload is None or not st.button("Preview the file"):
+    if not uploads or not st.button("Preview the file"):
         return
+    label = ", ".join(u.name for u in uploads[:4]) + (" …" if len(uploads) > 4 else "")
     try:
-        gdf = read_sectors((upload.name, upload.getvalue()))
+        with st.spinner(f"Reading {label}…"):
+            gdf = read_sector_files([(u.name, u.getvalue()) for u in uploads])
     except InputError as exc:
-        st.error(f"{upload.name}: {exc}")
+        st.error(str(exc))
         return
     names = [str(n) if n else f"Imported {i + 1}"
              for i, n in enumerate(gdf["name"] if "name" in gdf.columns else [""] * len(gdf))]
     _set_preview("imported", list(gdf.geometry), names,
-                 [*gdf.attrs.get("notes", []), f"{len(gdf):,} polygons read from {upload.name}"])
+                 [*gdf.attrs.get("notes", []), f"{len(gdf):,} polygons read from {label}"])
 
 
 def _save(case_id: int, preview: dict[str, Any], on_overlap: str | None, reason: str) -> None:
@@ -239,7 +271,9 @@ with map_col:
     groups.append(clear_drawings_layer())
     live_folium(sector_base_map(base_url_path()), key=MAP_KEY, center=case.ipp, zoom=13,
                 feature_group_to_add=feature_groups_script(groups),
-                returned_objects=["last_active_drawing"], height=520, on_change=_on_map)
+                returned_objects=["last_active_drawing", "last_clicked"]
+                if st.session_state.get(PICK_CLICK_KEY) else ["last_active_drawing"],
+                height=520, on_change=_on_map)
     if st.session_state.get(AREA_KEY):
         st.caption("Grid area drawn: choose “the polygon drawn on the map” and preview.")
 preview_panel(case.id)
