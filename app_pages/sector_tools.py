@@ -271,8 +271,8 @@ with map_col:
     groups.append(clear_drawings_layer())
     live_folium(sector_base_map(base_url_path()), key=MAP_KEY, center=case.ipp, zoom=13,
                 feature_group_to_add=feature_groups_script(groups),
-                returned_objects=["last_active_drawing", "last_clicked"]
-                if st.session_state.get(PICK_CLICK_KEY) else ["last_active_drawing"],
+                # fixed for the life of the map (the component reads it once)
+                returned_objects=["last_active_drawing", "last_clicked"],
                 height=520, on_change=_on_map)
     if st.session_state.get(AREA_KEY):
         st.caption("Grid area drawn: choose “the polygon drawn on the map” and preview.")
