@@ -33,12 +33,17 @@ def show_found_banner(case: Any) -> None:
     if not case.is_found:
         return
     when = format_london_full(case.status_changed_at)
+    # the last editor is the one who marked it found only if nothing changed since
+    who = (
+        f" by {markdown_text(case.updated_by_name)}"
+        if case.status_changed_at is not None and case.status_changed_at == case.updated_at
+        else ""
+    )
     with st.container(key="found_banner"):
         st.success(
             f"### {FOUND_HEADING}\n"
-            f"Case {markdown_text(case.reference)} was marked found at {when} "
-            f"by {markdown_text(case.updated_by_name)}. Stop searching and return to the "
-            "rendezvous point.",
+            f"Case {markdown_text(case.reference)} was marked found at {when}{who}. "
+            "Stop searching and return to the rendezvous point.",
             icon=":material/verified:",
         )
 
