@@ -10,7 +10,8 @@ What goes (in one transaction, audited as ``case``/``purge`` by the actor):
 * private links (and their principals' accounts and sessions), their labels;
 * the child's name (replaced by "purged"), age, home point, description, notes;
 * sightings' reporters, contact details and descriptions (tips included);
-* teams' lead names and contact details; sector notes and free-text reasons;
+* teams' lead names and contact details; sector names (they can be addresses;
+  the short ID replaces them), notes and free-text reasons;
   hazard notes; handover reasons and who acknowledged them; family-search notes;
   GPS tracks' file names and reading notes;
 * every ``audit_detail`` row of the case (the personal before/after values and
@@ -150,8 +151,10 @@ class PurgeMixin:
                 .values(reported_by="", reporter_contact="", description=""))
             run("teams", t.teams.update().where(t.teams.c.case_id == case_id)
                 .values(lead_name="", contact=""))
+            # a sector's name can be an address ("12 Acacia Avenue — family home"): it
+            # becomes the sector's short ID, which the searched-ground record keeps
             run("sectors", t.sectors.update().where(t.sectors.c.case_id == case_id).values(
-                notes="", not_searched_reason=sa.case(
+                name=t.sectors.c.code, notes="", not_searched_reason=sa.case(
                     (t.sectors.c.not_searched_reason != "", "recorded (purged)"), else_=""),
                 re_search_reason=sa.case(
                     (t.sectors.c.re_search_reason != "", "recorded (purged)"), else_=""),

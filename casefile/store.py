@@ -69,8 +69,9 @@ PERSONAL_FIELDS: dict[str, frozenset[str]] = {
     "case": frozenset({"child_name", "age", "home", "description", "notes"}),
     "sighting": frozenset({"reported_by", "reporter_contact", "description"}),
     "member": frozenset(),
+    # a sector's name can be an address (a home, a possible scene): purgeable
     "sector": frozenset(
-        {"notes", "outline", "not_searched", "not_searched_reason", "re_search_reason"}
+        {"name", "notes", "outline", "not_searched", "not_searched_reason", "re_search_reason"}
     ),
     "team": frozenset({"lead_name", "contact"}),
     "hazard": frozenset({"note", "outline"}),

@@ -34,6 +34,7 @@ PERSONAL = [
     "07700 900777",  # tip contact
     "We walked the towpath",  # family search note
     "Check the sheds",  # sector notes
+    "12 Acacia Avenue",  # a sector's name (an address)
     "Garden locked by owner",  # what was not searched, and why
     "Owner asked us twice",  # overlap kept reason
     "Robin towpath walk.gpx",  # a GPS track's file name carrying the child's name
@@ -63,7 +64,8 @@ def _fill(store, coord):
                              lead_name="Alex Leadperson", contact="07700 900456")
     store.add_hazard(coord, case.id, kind="unsafe", geometry=SQ[3],
                      note="Broken glass by the lock")
-    s1 = store.create_sector(coord, case.id, geometry=SQ[0], name="S-a", notes="Check the sheds")
+    s1 = store.create_sector(coord, case.id, geometry=SQ[0], name="12 Acacia Avenue",
+                             notes="Check the sheds")
     s1 = store.assign_sector(coord, s1.id, team.id, version=s1.version)
     lead = store.open_link(store.issue_link(coord, case.id, role="team_lead", label="Red lead",
                                             team_id=team.id).token).actor
