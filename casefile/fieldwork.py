@@ -5,7 +5,7 @@ The store methods live in :mod:`casefile.sectors`, :mod:`casefile.hazards`,
 :class:`casefile.Store`); this module holds what they share: the frozen records
 they hand back, the allowed values and the sector status table, and helpers that
 clean outlines (through :mod:`geo.shapes`), tag them with boroughs, BCUs and
-forces (through :mod:`geo.jurisdiction`) and write many audit records at once.
+forces (through :mod:`geo.jurisdiction`).
 
 Outlines come and go in lon/lat (EPSG:4326); areas and distances are m² / m in
 British National Grid (EPSG:27700).
@@ -27,7 +27,6 @@ from shapely.geometry.base import BaseGeometry
 
 from casefile import schema as t
 from casefile.errors import InvalidInput, StoreError
-from casefile.permissions import Actor
 from geo.errors import InputError
 
 # ------------------------------------------------------------------ vocabularies
@@ -468,61 +467,6 @@ def bump_now(conn: sa.Connection, case_id: int) -> int:
             sa.select(t.case_change.c.n).where(t.case_change.c.case_id == case_id)
         ).scalar_one()
     )
-
-
-def audit_many(
-    conn: sa.Connection,
-    actor: Actor,
-    at: datetime,
-    *,
-    case_id: int,
-    entity: str,
-    records: Sequence[tuple[int, str, Mapping[str, tuple[Any, Any]]]],
-    reason: str | None = None,
-) -> None:
-    """Many audit records (entity_id, action, changes) in two statements.
-
-    Same rules as ``Store._audit``: field names and non-personal before/after
-    values in ``audit_log``; personal values and the reason in ``audit_detail``.
-    """
-    from casefile import store as _store
-
-    if not records:
-        return
-    personal_names = _store.PERSONAL_FIELDS.get(entity, frozenset())
-    logs: list[dict[str, Any]] = []
-    details: list[dict[str, Any] | None] = []
-    for entity_id, action, changes in records:
-        public: dict[str, Any] = {}
-        personal: dict[str, Any] = {}
-        for name, (before, after) in changes.items():
-            pair = [_store._jsonable(before), _store._jsonable(after)]
-            (personal if name in personal_names else public)[name] = pair
-        logs.append(
-            {
-                "at": at,
-                "actor_id": actor.user_id,
-                "actor_name": actor.display_name,
-                "actor_role": actor.role,
-                "case_id": case_id,
-                "entity": entity,
-                "entity_id": entity_id,
-                "action": action,
-                "fields": sorted(changes),
-                "changes": public,
-            }
-        )
-        details.append(
-            {"case_id": case_id, "reason": reason or None, "personal": personal or None}
-            if personal or reason
-            else None
-        )
-    ids = conn.execute(
-        t.audit_log.insert().returning(t.audit_log.c.id, sort_by_parameter_order=True), logs
-    ).scalars().all()
-    rows = [dict(d, audit_id=i) for i, d in zip(ids, details, strict=True) if d is not None]
-    if rows:
-        conn.execute(t.audit_detail.insert(), rows)
 
 
 def require_row(

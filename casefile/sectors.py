@@ -85,6 +85,7 @@ class SectorsMixin(SectorIndexMixin):
     _reading: Any
     _authorize: Any
     _audit: Any
+    _audit_many: Any
     _replay: Any
     _remember: Any
     _idempotent: Any
@@ -298,15 +299,14 @@ class SectorsMixin(SectorIndexMixin):
                         "re-search" if i in deliberate else on_overlap,
                     )
                 records.append((sid, "create", changes))
-            fw.audit_many(
-                conn,
-                actor,
-                now,
-                case_id=case_id,
-                entity="sector",
-                records=records,
-                reason=reason if on_overlap == "keep" else None,
-            )
+            if records:  # every item may have been clipped to nothing
+                self._audit_many(
+                    conn,
+                    actor,
+                    now,
+                    [(case_id, "sector", sid, act, ch) for sid, act, ch in records],
+                    reason=reason if on_overlap == "keep" else None,
+                )
             for i in order:
                 self._remember(conn, clean[i]["key"], "sector", saved[i], case_id, actor, now)
             by_id = {sec.id: sec for sec in self._sectors_by_id(conn, list(saved.values()))}
