@@ -25,6 +25,7 @@ from playwright.sync_api import FrameLocator, Page, expect
 from casefile import open_store
 from tests.browser.conftest import (
     AppServer,
+    map_frame_handle,
     screenshot,
     start_app,
     wait_for_app_run,
@@ -258,3 +259,171 @@ def test_grid_is_previewed_then_saved_and_handover_acknowledged(
 
 def map_frame_path(page: Page, cls: str):
     return page.frame_locator('iframe[title="streamlit_folium.st_folium"]').locator(f"path.{cls}")
+
+
+# --------------------------------------------------------------------------- more journeys
+
+def to_pixels(page: Page, lonlat_points) -> list[tuple[int, int]]:
+    """Map-container pixels of lon/lat points, asked of Leaflet in the map's frame."""
+    leaflet = map_frame_handle(page)
+    return [tuple(round(v) for v in leaflet.evaluate(
+        "([lat, lon]) => { const p = window.map_div.latLngToContainerPoint([lat, lon]);"
+        " return [p.x, p.y]; }", [lat, lon])) for lon, lat in lonlat_points]
+
+
+def test_import_a_shapefile_chosen_as_parts_is_previewed_then_saved(
+    page: Page, sector_app: SectorApp, hermetic, tmp_path
+):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    # two 200 m squares in Croydon (far from the other tests' sectors), written in
+    # British National Grid with an ESRI-worded .prj, as a partner force's GIS does
+    frame = gpd.GeoDataFrame(
+        {"name": ["Park <b>A</b>", "Estate B"]},
+        geometry=[box(533_000, 165_000, 533_200, 165_200), box(533_400, 165_000, 533_600,
+                                                                165_200)],
+        crs=27700,
+    )
+    frame.to_file(tmp_path / "Partner sectors.shp", engine="pyogrio")
+    (tmp_path / "Partner sectors.prj").write_text(
+        'PROJCS["British_National_Grid",GEOGCS["GCS_OSGB_1936",DATUM["D_OSGB_1936",'
+        'SPHEROID["Airy_1830",6377563.396,299.3249646]],PRIMEM["Greenwich",0.0],'
+        'UNIT["Degree",0.0174532925199433]],PROJECTION["Transverse_Mercator"],'
+        'PARAMETER["False_Easting",400000.0],PARAMETER["False_Northing",-100000.0],'
+        'PARAMETER["Central_Meridian",-2.0],PARAMETER["Scale_Factor",0.9996012717],'
+        'PARAMETER["Latitude_Of_Origin",49.0],UNIT["Meter",1.0]]'
+    )
+    parts = sorted(str(p) for p in tmp_path.glob("Partner sectors.*"))
+    before = len(stored_sectors(sector_app))
+    sign_in(page, sector_app.url)
+    page.get_by_role("link", name="Make sectors").click()
+    wait_for_app_run(page)
+    wait_for_map(page)
+    page.get_by_role("tab", name="Import a file").click()
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(parts)
+    wait_for_app_run(page)
+    page.get_by_role("button", name="Preview the file").click()
+    wait_for_app_run(page)
+    box_ = page.locator(".st-key-tools_preview_box")
+    expect(box_).to_contain_text("Preview: 2 new sectors (not saved)", timeout=20_000)
+    expect(box_).to_contain_text("2 polygons read from")
+    expect(map_frame_path(page, "wayhome-candidate")).to_have_count(2, timeout=15_000)
+    assert len(stored_sectors(sector_app)) == before  # a preview saves nothing
+    screenshot(page, "make-sectors-import-preview")
+    page.get_by_role("button", name="Save these sectors").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile(r"Saved 2 sectors"))).to_be_visible(timeout=30_000)
+    new = stored_sectors(sector_app)[before:]
+    assert [s.name for s in new] == ["Park <b>A</b>", "Estate B"]
+    assert {s.origin for s in new} == {"imported"}
+    assert all(abs(s.area_m2 - 40_000) < 50 for s in new)  # within a metre on each side
+    hermetic.assert_clean()
+
+
+def test_status_actions_through_to_searched_with_a_part_drawn_as_not_searched(
+    page: Page, sector_app: SectorApp, hermetic
+):
+    from shapely.geometry import Point, box
+
+    from geo.crs import geoms_to_bng, geoms_to_lonlat
+
+    store = open_store(sector_app.store_url)
+    try:
+        coord = store.authenticate("demo.coordinator", PASSWORD)
+        case = store.get_case(coord, sector_app.case_id)
+        lat, lon = case.ipp
+        # a 400 m square 1.5 km east of the IPP, away from the drawn sectors
+        x, y = geoms_to_bng(Point(lon, lat)).coords[0]
+        square = geoms_to_lonlat(box(x + 1300, y - 200, x + 1700, y + 200))
+        sector = store.create_sector(coord, case.id, geometry=square, name="Status walk",
+                                     on_overlap="keep", reason="browser test layout")
+        if not any(t.name == "Team Walk" for t in store.teams(coord, case.id)):
+            store.create_team(coord, case.id, name="Team Walk", org_type="volunteer_group")
+    finally:
+        store.close()
+    sign_in(page, sector_app.url)
+    page.get_by_role("link", name="Sectors", exact=True).click()
+    wait_for_app_run(page)
+    frame = wait_for_map(page)
+    expect(frame.get_by_role("link", name="Draw a polygon")).to_be_visible(timeout=20_000)
+    page.get_by_label("Sector (or click one on the map)").click()
+    page.get_by_role("option", name=re.compile(f"^{sector.code} · Status walk")).click()
+    wait_for_app_run(page)
+    steps = (("Mark ready", f"{sector.code} is ready."),
+             ("Assign", f"{sector.code} assigned to Team Walk."),
+             ("Start searching", f"{sector.code} is in progress."))
+    for button, done in steps:
+        if button == "Assign":
+            form = page.locator("[data-testid='stForm']").filter(has_text="Assign to team")
+            form.get_by_label("Assign to team").click()
+            page.get_by_role("option", name="Team Walk").click()
+            form.get_by_text("keep (reason)").click()
+            form.get_by_label("Reason (needed to keep an overlap)").fill("test layout")
+        page.get_by_role("button", name=button, exact=True).click()
+        wait_for_app_run(page)
+        # the page reruns twice after an action: go on once it says what was done
+        expect(page.get_by_text(done)).to_be_visible(timeout=20_000)
+        wait_for_app_run(page)
+    # the part not searched, drawn inside the sector on the map
+    leaflet = map_frame_handle(page)
+    leaflet.evaluate("([lat, lon]) => window.map_div.setView([lat, lon], 16, {animate: false})",
+                     [square.centroid.y, square.centroid.x])
+    page.wait_for_timeout(500)
+    minx, miny, maxx, maxy = square.bounds
+    w, h = maxx - minx, maxy - miny
+    # the north-east corner: the legend folds over the south-west of the map
+    hole = [(minx + 0.6 * w, miny + 0.6 * h), (minx + 0.9 * w, miny + 0.6 * h),
+            (minx + 0.9 * w, miny + 0.9 * h), (minx + 0.6 * w, miny + 0.9 * h)]
+    page.get_by_text("the part of the chosen sector NOT searched", exact=True).click()
+    wait_for_app_run(page)
+    draw_polygon(frame, to_pixels(page, hole))
+    wait_for_app_run(page)
+    mark = page.locator(".st-key-mark_searched")
+    expect(mark.get_by_text("The part NOT searched is drawn on the map")).to_be_visible(
+        timeout=20_000)
+    mark.get_by_label("What was NOT searched inside it").fill("gardens <b>12</b>: locked")
+    mark.get_by_role("button", name="Mark searched").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text(f"{sector.code} marked searched.")).to_be_visible()
+    expect(frame.locator("path.wayhome-sector-not_searched")).to_have_count(1, timeout=15_000)
+    screenshot(page, "sectors-searched-with-part-not-searched")
+    done = next(s for s in stored_sectors(sector_app) if s.id == sector.id)
+    assert done.status == "searched" and done.not_searched is not None
+    assert done.not_searched_reason == "gardens <b>12</b>: locked"
+    assert 0.05 < done.not_searched.area / done.geometry.area < 0.15  # about 9 %
+    hermetic.assert_clean()
+
+
+def test_exports_one_sector_as_gpx_and_the_case_as_a_geopackage(
+    page: Page, sector_app: SectorApp, hermetic, tmp_path
+):
+    import gpxpy
+    import pyogrio
+
+    saved = stored_sectors(sector_app)
+    assert saved, "earlier tests saved sectors"
+    sign_in(page, sector_app.url)
+    page.get_by_role("link", name="Sectors", exact=True).click()
+    wait_for_app_run(page)
+    page.get_by_role("tab", name="Exports").click()
+    page.get_by_text("one sector", exact=True).click()
+    wait_for_app_run(page)
+    with page.expect_download(timeout=30_000) as info:
+        page.get_by_role("button", name=re.compile(r"Download 1 sector\(s\) as GPX")).click()
+    gpx = gpxpy.parse(open(info.value.path(), encoding="utf-8").read())
+    names = [t.name for t in gpx.tracks] + [r.name for r in gpx.routes]
+    assert names and names[0].startswith(saved[0].code)
+    page.get_by_text("Prepare the whole case as a GeoPackage (QGIS / ArcGIS)").click()
+    wait_for_app_run(page)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Download the case GeoPackage").click()
+    path = tmp_path / "case.gpkg"
+    info.value.save_as(path)
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    assert {"sectors", "sightings", "boundary_borough", "boundary_bcu",
+            "boundary_force"} <= layers
+    sec = pyogrio.read_dataframe(path, layer="sectors")
+    assert sorted(sec["id"]) == sorted(s.code for s in saved)
+    assert sec.crs.to_epsg() == 27700
+    hermetic.assert_clean()
