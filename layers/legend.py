@@ -17,7 +17,7 @@ from jinja2 import Template
 from layers.escape import safe_text
 from layers.styles import BoundaryStyle
 
-__all__ = ["LEGEND_CSS", "Legend", "legend_html"]
+__all__ = ["LEGEND_CSS", "MARKS", "Legend", "legend_html"]
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -40,6 +40,21 @@ html .leaflet-container { background: #f3f1ec; }
 """
 
 
+#: Shapes a legend row can show (SVG in a 36x14 box; ``{c}`` is a checked colour).
+MARKS: dict[str, str] = {
+    "dot": '<circle cx="18" cy="7" r="5" fill="{c}"/>',
+    "ring": '<circle cx="18" cy="7" r="5" fill="{c}" fill-opacity="0.15" '
+    'stroke="{c}" stroke-width="2.5"/>',
+    "dashed-ring": '<circle cx="18" cy="7" r="5" fill="#ffffff" stroke="{c}" '
+    'stroke-width="2" stroke-dasharray="3 2"/>',
+    "faint-dot": '<circle cx="18" cy="7" r="4" fill="{c}" fill-opacity="0.5" '
+    'stroke="{c}" stroke-opacity="0.7"/>',
+    "square": '<rect x="11" y="2" width="14" height="10" rx="2" fill="{c}" '
+    'stroke="#ffffff"/>',
+    "line": '<line x1="2" y1="7" x2="34" y2="7" stroke="{c}" stroke-width="3"/>',
+}
+
+
 def _swatch(style: BoundaryStyle) -> str:
     dash = f' stroke-dasharray="{style.dash}"' if style.dash else ""
     # colour and dash are validated in BoundaryStyle, the numbers are floats.
@@ -54,7 +69,7 @@ def _swatch(style: BoundaryStyle) -> str:
 def legend_html(
     styles: Iterable[BoundaryStyle],
     vintages: Mapping[str, str] | None = None,
-    extra: Iterable[tuple[str, str]] = (),
+    extra: Iterable[tuple[str, str] | tuple[str, str, str]] = (),
     credit: str = "",
     *,
     title: str = "Legend",
@@ -63,8 +78,10 @@ def legend_html(
     """HTML of the legend: one row per line style, with its data date.
 
     ``vintages`` maps a layer kind to the date of its boundaries (e.g.
-    ``"2018"``); ``extra`` adds rows drawn as a dot, as ``(colour, text)``
-    pairs with a ``#rrggbb`` colour; ``credit`` is a short data credit line.
+    ``"2018"``); ``extra`` adds rows drawn as a mark, as ``(colour, text)``
+    pairs with a ``#rrggbb`` colour, or ``(colour, text, mark)`` where
+    ``mark`` is one of :data:`MARKS` (default ``"dot"``) so a row can look like
+    the marker it explains; ``credit`` is a short data credit line.
     ``open_=False`` starts it folded (its title still shows: one click opens
     it), for maps where the legend would hide what matters. All text is
     escaped here.
@@ -75,12 +92,16 @@ def legend_html(
         when = vintages.get(style.kind)
         text = style.legend + (f" — {when}" if when else "")
         rows.append(f"<li>{_swatch(style)}<span>{safe_text(text)}</span></li>")
-    for colour, text in extra:
+    for row in extra:
+        colour, text = row[0], row[1]
+        mark = row[2] if len(row) > 2 else "dot"
         if not _COLOUR.match(colour):
             raise ValueError(f"colour must be #rrggbb, not {colour!r}")
+        if mark not in MARKS:
+            raise ValueError(f"mark must be one of {', '.join(MARKS)}, not {mark!r}")
         rows.append(
-            '<li><svg width="36" height="12" aria-hidden="true">'
-            f'<circle cx="18" cy="6" r="5" fill="{colour}"/></svg>'
+            '<li><svg width="36" height="14" aria-hidden="true">'
+            f"{MARKS[mark].format(c=colour)}</svg>"
             f"<span>{safe_text(text)}</span></li>"
         )
     credit_html = f'<div class="wayhome-credit">{safe_text(credit)}</div>' if credit else ""

@@ -331,14 +331,20 @@ def case_layers(
     ]
 
 
-def sighting_legend_rows() -> list[tuple[str, str]]:
-    """``(colour, text)`` rows for a map legend: one per marker kind on the case map."""
+def sighting_legend_rows() -> list[tuple[str, str, str]]:
+    """``(colour, text, mark)`` rows for a map legend, each drawn like its marker."""
+    marks = {"verified": "dot", "unverified": "dashed-ring", "dismissed": "faint-dot"}
     return [
         *[
-            (style.fill_colour if style.status == "verified" else style.colour, style.legend)
+            (
+                style.fill_colour if style.status == "verified" else style.colour,
+                style.legend,
+                marks.get(style.status, "dot"),
+            )
             for style in SIGHTING_STYLES.values()
         ],
-        (LKL_COLOUR, "Last-known location (latest verified sighting, else IPP)"),
-        (IPP_COLOUR, "Initial planning point (IPP)"),
-        (HOME_COLOUR, "Home"),
+        (PATH_STYLE["color"], "Verified path, in time order", "line"),
+        (LKL_COLOUR, "Last-known location (latest verified sighting, else IPP)", "ring"),
+        (IPP_COLOUR, "Initial planning point (IPP)", "square"),
+        (HOME_COLOUR, "Home", "square"),
     ]

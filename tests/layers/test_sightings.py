@@ -212,3 +212,20 @@ def test_escaping_does_not_mangle_ordinary_text():
     js = render_group(sightings_layer([s], now=NOW))
     assert "Sam O&#x27;Neill" in js
     assert "Red coat &amp; blue hat" in js
+
+
+def test_case_legend_rows_look_like_their_markers():
+    from layers.legend import legend_html
+    from layers.sightings import sighting_legend_rows
+
+    rows = sighting_legend_rows()
+    marks = {text.split(" (")[0]: mark for _, text, mark in rows}
+    assert marks["Verified sighting"] == "dot"
+    assert marks["Unverified sighting"] == "dashed-ring"  # hollow and dashed, as on the map
+    assert marks["Last-known location"] == "ring"
+    html = legend_html([], extra=rows, title="Case")
+    assert html.count("<li>") == len(rows)
+    assert 'stroke-dasharray="3 2"' in html
+    assert len(set(re.findall(r"<svg[^>]*>(.*?)</svg>", html))) == len(rows)
+    with pytest.raises(ValueError):
+        legend_html([], extra=[("#123456", "x", "<script>")])
