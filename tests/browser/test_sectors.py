@@ -356,6 +356,7 @@ def test_status_actions_through_to_searched_with_a_part_drawn_as_not_searched(
     for button, done in steps:
         if button == "Assign":
             form = page.locator("[data-testid='stForm']").filter(has_text="Assign to team")
+            expect(form).to_have_count(1)  # the form of the previous version is gone
             form.get_by_label("Assign to team").click()
             page.get_by_role("option", name="Team Walk").click()
             form.get_by_text("keep (reason)").click()
