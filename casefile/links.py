@@ -24,8 +24,11 @@ tokens are recorded (``sign_in_failures``: scope, SHA-256 of the client key, tim
 in the database, so the limit holds across server processes: at most
 ``THROTTLE_PER_CLIENT`` failures per client (and per username) within
 ``THROTTLE_WINDOW_MIN`` minutes, and ``THROTTLE_GLOBAL_PER_MIN`` from everyone
-per minute; beyond that every attempt is refused with :class:`TooManyAttempts`
-before the secret is even checked.
+per minute. Beyond that a password attempt is refused with :class:`TooManyAttempts`
+before the password is even checked (passwords can be guessed); a *link or session
+token* is looked up first and a right one always works (256 random bits cannot be
+guessed, and a flood of wrong tokens must not lock every family out) — only wrong
+ones are then refused with :class:`TooManyAttempts`.
 """
 
 from __future__ import annotations
@@ -233,6 +236,17 @@ class LinksMixin:
                 )
             )
 
+    def _refuse(self, scope: str, keys: list[str]) -> None:
+        """A wrong link or session token: refused with TooManyAttempts once this client (or
+        everyone) failed too often, else recorded as one more failure.
+
+        Tokens are 256 random bits, so a *right* token is checked first and always
+        works: a guessing run can slow the guessers down but never lock out the
+        families and team leads holding real links.
+        """
+        self._throttle_check(scope, keys)
+        self._throttle_fail(scope, keys)
+
     # ---------------------------------------------------------------- coordinator sign-in
 
     def sign_in(self, username: str, password: str, *, client_key: str | None = None
@@ -309,9 +323,8 @@ class LinksMixin:
     def open_session(self, token: str, *, client_key: str | None = None) -> Actor | None:
         """The coordinator of a live session token, else None (ended, expired, unknown)."""
         keys = [client_hash(client_key)]
-        self._throttle_check("session", keys)
         if not isinstance(token, str) or not 20 <= len(token) <= 100:
-            self._throttle_fail("session", keys)
+            self._refuse("session", keys)
             return None
         now = utcnow()
         with self._reading() as conn:
@@ -327,7 +340,7 @@ class LinksMixin:
                 )
             ).first()
         if row is None or not row.active or row.role in perm.LINK_ROLES:
-            self._throttle_fail("session", keys)
+            self._refuse("session", keys)
             return None
         return Actor(user_id=row.id, display_name=row.display_name, role=row.role)
 
@@ -540,9 +553,8 @@ class LinksMixin:
         a minute). Pages call it on every run, so revocation takes effect at once.
         """
         keys = [client_hash(client_key)]
-        self._throttle_check("link", keys)
         if not isinstance(token, str) or not 20 <= len(token) <= 100:
-            self._throttle_fail("link", keys)
+            self._refuse("link", keys)
             raise LinkGone()
         now = utcnow()
         with self._reading() as conn:
@@ -557,7 +569,7 @@ class LinksMixin:
             or row.expires_at <= now
             or not row.active
         ):
-            self._throttle_fail("link", keys)
+            self._refuse("link", keys)
             raise LinkGone()
         if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
             with self._writing() as conn:

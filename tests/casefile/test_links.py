@@ -139,16 +139,29 @@ def test_wrong_tokens_are_rate_limited_per_client_and_globally(store, coord, cas
     from wayhome import settings
 
     good = store.issue_link(coord, case.id, role="family", label="A")
+    bad = "wrong-token-" + "x" * 30
     monkeypatch.setattr(settings, "THROTTLE_PER_CLIENT", 3)
     for _ in range(3):
         with pytest.raises(LinkGone):
-            store.open_link("wrong-token-" + "x" * 30, client_key="10.0.0.1")
-    with pytest.raises(TooManyAttempts):  # even the right token: this client must wait
-        store.open_link(good.token, client_key="10.0.0.1")
-    assert store.open_link(good.token, client_key="10.0.0.2").case_id == case.id
+            store.open_link(bad, client_key="10.0.0.1")
+    with pytest.raises(TooManyAttempts):  # this client must wait before guessing again
+        store.open_link(bad, client_key="10.0.0.1")
+    with pytest.raises(LinkGone):  # another client may still be told the link is gone
+        store.open_link(bad, client_key="10.0.0.2")
     monkeypatch.setattr(settings, "THROTTLE_GLOBAL_PER_MIN", 3)
-    with pytest.raises(TooManyAttempts):  # everyone waits during a guessing run
-        store.open_link(good.token, client_key="10.0.0.3")
+    with pytest.raises(TooManyAttempts):  # everyone's guesses wait during a guessing run
+        store.open_link(bad, client_key="10.0.0.3")
+    # a right token (256 random bits: not guessable) always works, even from the guesser,
+    # so a flood of wrong tokens cannot lock the families out
+    for client in ("10.0.0.1", "10.0.0.3"):
+        assert store.open_link(good.token, client_key=client).case_id == case.id
+    monkeypatch.setattr(settings, "THROTTLE_GLOBAL_PER_MIN", 300)
+    token = store.start_session(coord)
+    for _ in range(3):
+        assert store.open_session(bad, client_key="10.0.0.4") is None
+    with pytest.raises(TooManyAttempts):
+        store.open_session(bad, client_key="10.0.0.4")
+    assert store.open_session(token, client_key="10.0.0.4") == coord
     # the client's address is not stored, only a hash of it
     assert "10.0.0.1" not in _all_text(store)
 
