@@ -120,8 +120,8 @@ def sector_table(table: pd.DataFrame) -> None:
 #: how each pass is placed in time on the plots (the timeline's ``at_basis``)
 WHEN_LABELS = {
     "finished": "sector finished",
-    "track times": "the tracks' own GPS times (pass still open)",
-    "upload time": "upload time: the tracks carry no times (pass still open)",
+    "track times": "GPS times (open)",
+    "upload time": "upload (no GPS times)",
 }
 
 
@@ -143,7 +143,7 @@ def plots(case_id: int) -> None:
     timing = alt.Tooltip("when:N", title="Placed by")
     case_base = alt.Chart(line).encode(
         x=x,
-        y=alt.Y("case_mean_pod:Q", title="Mean cumulative POD (area-weighted)",
+        y=alt.Y("case_mean_pod:Q", title="Mean POD",
                 axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("code:N", title="Sector"), alt.Tooltip("team:N", title="Team"),
                  alt.Tooltip("pod:Q", title="Pass POD", format=".0%"),
@@ -151,39 +151,46 @@ def plots(case_id: int) -> None:
     )
     case_chart = alt.layer(
         case_base.mark_line(), case_base.mark_point(filled=True, size=70).encode(shape=when),
-    ).properties(title="Case: how well the sectors have been searched", height=260)
+    ).properties(height=240)
     team_pod = alt.Chart(line).mark_line(point=True).encode(
         x=x,
-        y=alt.Y("team_mean_pod:Q", title="Mean cumulative POD of its sectors",
+        y=alt.Y("team_mean_pod:Q", title="Mean POD",
                 axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("team:N", title="Team", scale=alt.Scale(scheme="tableau10")),
         strokeDash=alt.StrokeDash("team:N", title="Team"),
         tooltip=["team:N", "code:N", alt.Tooltip("team_mean_pod:Q", format=".0%"), timing],
-    ).properties(title="Per team: POD of the sectors it searched", height=260)
+    ).properties(height=240)
     team_chart = alt.Chart(line).mark_line(point=True).encode(
         x=x,
-        y=alt.Y("team_effort_m:Q", title="Effort walked (m × searchers)"),
+        y=alt.Y("team_effort_m:Q", title="m × searchers"),
         color=alt.Color("team:N", title="Team", scale=alt.Scale(scheme="tableau10")),
         strokeDash=alt.StrokeDash("team:N", title="Team"),
         tooltip=["team:N", alt.Tooltip("team_effort_m:Q", format=",.0f"), timing],
-    ).properties(title="Per team: search effort over time", height=260)
+    ).properties(height=240)
     sector_chart = alt.Chart(line).mark_line(point=True, interpolate="step-after").encode(
         x=x,
-        y=alt.Y("sector_cumulative_pod:Q", title="Cumulative POD",
+        y=alt.Y("sector_cumulative_pod:Q", title="POD",
                 axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         color=alt.Color("code:N", title="Sector"),
         tooltip=["code:N", "team:N", alt.Tooltip("sector_cumulative_pod:Q", format=".0%"),
                  timing],
-    ).properties(title="POD per sector over time", height=260)
+    ).properties(height=240)
+    # titles as text above the charts: a Vega title is clipped beside a long axis title
+    st.markdown("**Case: how well the sectors have been searched** — mean cumulative POD "
+                "over all sectors, weighted by area")
     st.altair_chart(case_chart, width="stretch")
     c1, c2 = st.columns(2)
+    c1.markdown("**Per team: POD of the sectors it searched** — that team's passes only")
     c1.altair_chart(team_pod, width="stretch")
+    c2.markdown("**Per team: search effort over time** — track length × searchers abreast")
     c2.altair_chart(team_chart, width="stretch")
+    st.markdown("**POD per sector over time** — cumulative over its passes")
     st.altair_chart(sector_chart, width="stretch")
     counts = line["at_basis"].value_counts()
     parts = [f"{n} pass(es) by {WHEN_LABELS[k]}" for k, n in counts.items()]
-    st.caption("Each pass is placed at its finish, or while still open at the latest GPS "
-               "time of its tracks; only tracks without times fall back to the upload time. "
+    st.caption("Each pass is placed at its finish, or while the sector is still being "
+               "searched at the latest GPS time of its tracks; only tracks without times "
+               "fall back to the upload time. "
                + "; ".join(parts) + ". " + DECISION_SUPPORT_NOTE)
 
 
