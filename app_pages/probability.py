@@ -16,6 +16,8 @@ sweep widths are planning assumptions.
 
 from __future__ import annotations
 
+import zlib
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -33,6 +35,12 @@ from layers.coverage import coverage_legend_html, gaps_layer, poa_layer, pod_sec
 from layers.escape import markdown_text
 from layers.legend import Legend
 
+#: under every result on this page
+ASSUMPTIONS_NOTE = (
+    "Sectors overlap, so their POAs can add up to more than 100 %; the grid cells do not. "
+    "Ring distances are population averages for the age band; sweep widths and the "
+    "assurance-to-POD mapping are planning assumptions. " + DECISION_SUPPORT_NOTE
+)
 MAP_KEY = "poa_map"
 GAPS_KEY = "poa_gaps"
 PROPOSE_KEY = "poa_propose"
@@ -59,6 +67,15 @@ def setup_form(case, state) -> None:
 
     domains = load_search_data("ring_distances")["domains"]
     resetting = state is not None
+    sectors = db.sectors(actor, case.id)
+    codes = [s.code for s in sectors]
+    st.markdown("**Consensus split (Mattson)** — if you set POA up from planners' estimates: "
+                "each planner, alone, splits 100 % over the chosen sectors and the rest of the "
+                "world (no sector at 0 %); the planners are averaged.")
+    c1, c2 = st.columns([1, 3])
+    n_planners = int(c1.number_input("Planners", 1, 8, 1, key="poa_planners"))
+    regions = c2.multiselect("Sectors in the split (they must not overlap)", codes,
+                             default=codes, key="poa_regions")
     with st.form("poa_setup"):
         method = st.radio("How", ["rings", "consensus"], horizontal=True,
                           format_func={"rings": "Distance rings for the age band",
@@ -75,12 +92,13 @@ def setup_form(case, state) -> None:
                                                 strict=True))]
         st.caption("Consensus: one column per planner, percentages per sector and the rest "
                    "of the world; each column sums to 100 and no cell may be 0.")
-        sectors = db.sectors(actor, case.id)
-        base = pd.DataFrame({"region": [s.code for s in sectors] + ["rest_of_world"],
-                             "planner 1": [round(90 / max(len(sectors), 1), 1)] * len(sectors)
-                             + [10.0]})
-        split = st.data_editor(base, num_rows="fixed", key="poa_split", hide_index=True,
-                               disabled=["region"])
+        even = round(90 / max(len(regions), 1), 1)
+        base = pd.DataFrame({"region": [*regions, "rest_of_world"], **{
+            f"planner {k}": [even] * len(regions) + [round(100 - even * len(regions), 1)]
+            for k in range(1, n_planners + 1)}})
+        split = st.data_editor(
+            base, num_rows="fixed", hide_index=True, disabled=["region"],
+            key=f"poa_split_{n_planners}_{zlib.crc32(','.join(regions).encode())}")
         reason = st.text_input("Why reset" if resetting else "Note (optional)")
         go = st.form_submit_button("Reset POA" if resetting else "Set up POA", type="primary")
     if not go:
@@ -141,20 +159,68 @@ def ranked(case_id: int) -> pd.DataFrame:
         tooltip=["code:N", "when:N", alt.Tooltip("POA:Q", format=".2%")],
     ).properties(title="POA per sector before and after the passes", height=260)
     st.altair_chart(chart, width="stretch")
+    st.caption(ASSUMPTIONS_NOTE)
     return table
 
 
-def gaps_panel(case_id: int) -> tuple[float, object]:
-    from geo.gaps import unsearched_ground
+#: where to look for gaps (the area of interest)
+AOI_LABELS = {
+    "searched": "inside sectors searched at least once (patches missed)",
+    "sectors": "inside all the case's sectors",
+    "ring50": "within the 50 % ring around the last-known location",
+    "ring75": "within the 75 % ring",
+    "ring95": "within the 95 % ring",
+    "grid": "the whole POA grid",
+}
 
-    target = st.slider("Target POD (ground below it is a gap)", 0.1, 0.95, 0.6, 0.05)
+
+def gaps_panel(case_id: int, state, sectors: list, coverage: pd.DataFrame
+               ) -> tuple[float, object, bool]:
+    """The target POD and area-of-interest choice, and the gaps in it (BNG rows).
+
+    Returns ``(target, gaps, anything_searched)``.
+    """
+    import geopandas as gpd
+
+    from geo.gaps import area_of_interest, unsearched_ground
+
     grid, _, pods = db.cell_pods(actor, case_id)
+    searched_ids = set(coverage.loc[coverage["passes"] > 0, "sector_id"]) if len(
+        coverage) else set()
+    rings = state.params.get("rings_m", {}) if state.method == "rings" else {}
+    choices = [k for k in AOI_LABELS if not k.startswith("ring") or k[4:] in rings]
+    if not sectors:
+        choices = [k for k in choices if k not in ("searched", "sectors")]
+    default = "searched" if searched_ids else ("ring50" if "ring50" in choices else choices[0])
+    c1, c2 = st.columns([1, 2])
+    target = c1.slider("Target POD (ground below it is a gap)", 0.1, 0.95, 0.6, 0.05,
+                       key=f"{GAPS_KEY}_target")
+    where = c2.selectbox("Look for gaps", choices, index=choices.index(default),
+                         format_func=AOI_LABELS.get, key=f"{GAPS_KEY}_where")
     cum = 1 - np.prod(1 - pods, axis=0) if len(pods) else np.zeros(len(grid.cells))
-    aoi = shapely.union_all(grid.cells.geometry.to_numpy()[grid.cells["poa"].to_numpy() > 0])
-    gaps = unsearched_ground(grid, cum, target, aoi=aoi)
-    st.caption(f"{len(gaps)} gap(s), {gaps['area_m2'].sum() / 1e6:,.2f} km² below POD "
-               f"{target:.0%} inside the grid. {DECISION_SUPPORT_NOTE}")
-    return target, gaps
+    kw: dict = {}
+    if where in ("searched", "sectors"):
+        chosen = [x for x in sectors if where == "sectors" or x.id in searched_ids]
+        kw["regions"] = gpd.GeoSeries([x.geometry for x in chosen], crs="EPSG:4326")
+    elif where.startswith("ring"):
+        kw.update(centre=(state.origin_lat, state.origin_lon),
+                  radius_m=float(rings[where[4:]]))
+    gaps = unsearched_ground(grid, cum, target, aoi=area_of_interest(grid, **kw))
+    anything = bool(len(pods)) and bool((pods > 0).any())
+    area_km2 = gaps["area_m2"].sum() / 1e6
+    if where == "searched" and not searched_ids:
+        st.info("No sector has been searched yet, so there are no missed patches to show. "
+                "Choose another area to look for gaps in.")
+    elif not anything:
+        st.info(f"Nothing has been searched yet: all {area_km2:,.2f} km² "
+                f"{AOI_LABELS[where]} is a gap. It is shown as one area; once passes come in "
+                "only the ground still below the target POD remains.")
+    else:
+        st.caption(f"{len(gaps)} gap(s), {area_km2:,.2f} km² below POD {target:.0%} "
+                   f"{AOI_LABELS[where]}.")
+    st.caption("POD per cell comes from the tracks (C = W·L/A, W a planning assumption) or "
+               "the reported assurance (planning assumption). " + DECISION_SUPPORT_NOTE)
+    return target, gaps, anything
 
 
 def propose(case_id: int, gaps) -> None:
@@ -230,8 +296,12 @@ if moved is not None:
 sectors = db.sectors(actor, case.id)
 coverage = db.sector_coverage(actor, case.id)
 cov = coverage.set_index("sector_id").to_dict("index") if len(coverage) else {}
-target, gaps = gaps_panel(case.id)
+target, gaps, _searched = gaps_panel(case.id, state, sectors, coverage)
 view = (state.origin_lat, state.origin_lon)
+if sectors:  # between the last-known location and the sectors, so both are in sight
+    lon_lat = shapely.bounds(shapely.union_all([x.geometry for x in sectors]))
+    view = ((view[0] + (lon_lat[1] + lon_lat[3]) / 2) / 2,
+            (view[1] + (lon_lat[0] + lon_lat[2]) / 2) / 2)
 live_folium(coverage_map_base(base_url_path()), key=MAP_KEY, center=view, zoom=14,
             feature_group_to_add=[poa_layer(state.grid("current")),
                                   pod_sectors_layer(sectors, cov), gaps_layer(gaps, target)],
@@ -249,6 +319,8 @@ with tab_history:
             "When": format_london(h.at), "Sector": h.sector_code, "Pass POD": _pct(h.pod),
             "Σ POA·POD": _pct(h.found), "Rest of world after": _pct(h.rest_of_world),
         } for h in hist]), hide_index=True, width="stretch")
+        st.caption("Σ POA·POD is each pass's probability of success (POS) before it. "
+                   + ASSUMPTIONS_NOTE)
     else:
         st.info("No pass has been taken in yet: POA moves when a sector is finished.")
 with tab_setup:

@@ -1,5 +1,8 @@
 """Where nobody has searched well enough yet, and how much walking went over cleared ground.
 
+* :func:`area_of_interest` — where to look for gaps: the POA grid, limited to
+  the case's sectors (or those searched at least once) and/or a ring around the
+  last-known location, as the coordinator chooses.
 * :func:`unsearched_ground` — the area of interest minus the ground whose
   cumulative POD (all passes combined, cell by cell on the POA grid) has reached a
   target POD. On the map; new sectors can be proposed over it.
@@ -82,6 +85,44 @@ def unsearched_ground(
     order = np.argsort(-areas, kind="stable")
     return gpd.GeoDataFrame({"gap": np.arange(1, len(parts) + 1), "area_m2": areas[order]},
                             geometry=parts[order], crs=BNG)
+
+
+def area_of_interest(
+    grid: PoaGrid | gpd.GeoDataFrame,
+    *,
+    regions: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    centre: tuple[float, float] | None = None,
+    radius_m: float | None = None,
+) -> shapely.Geometry:
+    """The ground to look for gaps in (BNG polygon), as the coordinator chose it.
+
+    Always inside the POA grid (cells holding probability). ``regions`` (any CRS,
+    e.g. the case's sectors, or only those searched at least once) limit it to their
+    union; ``centre`` (lat, lon, WGS84) with ``radius_m`` to a disc (e.g. the 50 %
+    ring around the last-known location). Both may be given; an empty region list
+    gives empty ground. Before anything is searched the whole grid is one gap, so
+    a page should offer these choices rather than show it.
+    """
+    cells = _cells(grid)
+    geoms = cells.geometry.to_numpy()
+    if "poa" in cells.columns:
+        geoms = geoms[cells["poa"].to_numpy() > 0]
+    ground = shapely.coverage_union_all(geoms) if len(geoms) else shapely.Polygon()
+    if regions is not None:
+        if regions.crs is None:
+            raise InputError("The areas have no coordinate system.")
+        parts = shapely.make_valid(regions.to_crs(BNG).geometry.to_numpy())
+        ground = shapely.intersection(ground, shapely.union_all(parts) if len(parts)
+                                      else shapely.Polygon())
+    if centre is not None or radius_m is not None:
+        if centre is None or radius_m is None or not float(radius_m) > 0:
+            raise InputError("A ring needs a centre and a radius above 0 m.")
+        from geo.crs import lonlat_to_bng
+
+        x, y = (float(v) for v in lonlat_to_bng(centre[1], centre[0]))
+        disc = shapely.buffer(shapely.Point(x, y), float(radius_m), quad_segs=64)
+        ground = shapely.intersection(ground, disc)
+    return ground
 
 
 def effort_on_cleared_ground(
@@ -170,6 +211,7 @@ def cleared_effort_summary(per_track: pd.DataFrame, by: str | None = "team") -> 
 
 
 __all__ = [
+    "area_of_interest",
     "cleared_effort_summary",
     "cumulative_pod_array",
     "effort_on_cleared_ground",

@@ -180,15 +180,28 @@ def pod_sectors_layer(sectors: Sequence[Any], coverage: Mapping[int, Mapping[str
 
 
 def poa_classes(poa: np.ndarray, cell_m2: float, n: int = len(POA_COLOURS)) -> np.ndarray:
-    """Density class (0 = lowest … n-1) of each cell by quantiles of the cells with POA > 0;
-    -1 for cells with none."""
+    """Density class (0 = lowest … n-1) of each cell with POA > 0; -1 for cells with none.
+
+    Classes split the *probability*, not the cell count: cells sorted by density,
+    each class holds about 1/n of the POA. (Equal cell counts would put nearly all
+    the ground near the last-known location into the top class, because the outer
+    ring has most of the cells.) Cells of equal density share a class.
+    """
     dens = np.asarray(poa, float) / cell_m2
     out = np.full(len(dens), -1)
     pos = dens > 0
     if not pos.any():
         return out
-    edges = np.quantile(dens[pos], np.linspace(0, 1, n + 1)[1:-1])
-    out[pos] = np.searchsorted(edges, dens[pos], side="right")
+    d, p = dens[pos], np.asarray(poa, float)[pos]
+    order = np.argsort(d, kind="stable")
+    # share of the POA held by cells strictly less dense than each cell
+    below = np.cumsum(p[order]) - p[order]
+    first = np.searchsorted(d[order], d[order], side="left")  # ties: the first of equals
+    share = (below[first] / p.sum())
+    cls = np.minimum((share * n).astype(int), n - 1)
+    out_pos = np.empty(len(d), dtype=int)
+    out_pos[order] = cls
+    out[pos] = out_pos
     return out
 
 

@@ -101,3 +101,31 @@ def test_effort_on_already_cleared_ground(cells):
     assert case.attrs["tracks_without_time"] == 1
     with pytest.raises(geo.InputError):
         effort_on_cleared_ground(tracks, cells, pass_pods, ends[:1], 0.8)
+
+
+def test_area_of_interest_limits_gaps_before_anything_is_searched(cells):
+    from geo.crs import bng_to_lonlat
+    from geo.gaps import area_of_interest
+
+    cells = cells.assign(poa=0.02)
+    nothing = np.zeros(len(cells))
+    # the whole grid is one gap before any search...
+    whole = unsearched_ground(cells, nothing, 0.5, aoi=area_of_interest(cells))
+    assert list(whole["area_m2"]) == pytest.approx([250_000])
+    # ...inside two sectors (lon/lat, one half outside the grid) only their ground
+    sectors = gpd.GeoSeries([box(X + 100, Y + 100, X + 300, Y + 200),
+                             box(X + 400, Y + 400, X + 700, Y + 500)], crs=27700).to_crs(4326)
+    inside = unsearched_ground(cells, nothing, 0.5, aoi=area_of_interest(cells, regions=sectors))
+    assert sorted(inside["area_m2"]) == pytest.approx([10_000, 20_000], rel=1e-4)
+    # ...within a ring around a point
+    lon, lat = (float(v) for v in bng_to_lonlat(X + 250, Y + 250))
+    ring = area_of_interest(cells, centre=(lat, lon), radius_m=100)
+    assert ring.area == pytest.approx(math.pi * 100**2, rel=1e-3)
+    # no sectors searched yet: no ground at all
+    none = area_of_interest(cells, regions=gpd.GeoSeries([], crs=4326))
+    assert none.is_empty
+    # cells without probability are not part of it
+    cells.loc[cells.index[:5], "poa"] = 0.0
+    assert area_of_interest(cells).area == pytest.approx(200_000)
+    with pytest.raises(geo.InputError):
+        area_of_interest(cells, radius_m=100)

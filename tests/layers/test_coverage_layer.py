@@ -101,3 +101,21 @@ def test_empty_inputs_give_empty_groups():
     for group in (tracks_layer(empty), swept_layer(shapely.Polygon()),
                   pod_sectors_layer([], {}), gaps_layer(pd.DataFrame(), 0.5)):
         assert isinstance(group, folium.FeatureGroup)
+
+
+def test_poa_classes_split_the_probability_not_the_cell_count():
+    # rings: the outer annulus has most cells but only 20 % of the POA
+    grid = initial_poa(51.5074, -0.1278, {25: 300, 50: 1400, 75: 2900, 95: 5800})
+    poa = grid.cells["poa"].to_numpy()
+    cls = poa_classes(poa, grid.cell_m**2)
+    held = [poa[cls == k].sum() / poa.sum() for k in range(5)]
+    # every class holds some probability and none most of it
+    assert all(h > 0.05 for h in held) and max(held) < 0.45
+    # denser cells never sit in a lower class
+    dens_order = np.argsort(poa)
+    assert (np.diff(cls[dens_order]) >= 0).all()
+    # the cells around the last-known location are the top class, the outer ring the lowest
+    centre = int(np.argmax(poa))
+    assert cls[centre] == 4 and cls[int(np.argmin(np.where(poa > 0, poa, 1)))] == 0
+    # equal densities share a class; empty cells have none
+    assert list(poa_classes(np.array([0.0, 0.2, 0.2, 0.6]), 1.0)) == [-1, 0, 0, 2]
