@@ -37,6 +37,7 @@ from app_pages.sector_common import (
     units,
 )
 from app_pages.session import require_actor, show_store_error, store
+from app_pages.track_upload import sector_search_facts
 from casefile import (
     ASSURANCE_LEVELS,
     HAZARD_KINDS,
@@ -133,7 +134,7 @@ def _read_case(case_id: int) -> dict[str, Any]:
             "hazards": db.hazards(actor, case_id),
             "teams": teams,
             "names": team_names(teams),
-            "dup": db.duplication_figure(actor, case_id),
+            "dup": None,  # the duplication figure, worked out on the next full page run
             "script_for": None,
         }
         st.session_state[LIVE_KEY] = live
@@ -490,6 +491,9 @@ def sector_panel(sectors: list[Sector], names: dict[int, str], teams: list) -> N
         drawn = " (drawn on the map)" if s.not_searched is not None else ""
         facts.append(f"**Not searched{drawn}:** {markdown_text(s.not_searched_reason)}")
     facts.append(f"**Family sees it:** {'yes' if s.share_with_family else 'no'}")
+    searched = sector_search_facts(db, actor, s.case_id, s.id)  # POD, both numbers, swept
+    if searched:
+        facts.append(searched)
     for layer, title in (("borough", "Borough"), ("bcu", "BCU"), ("force", "Force")):
         rows = s.jurisdiction.get(layer) or []
         if rows:
@@ -825,6 +829,12 @@ except StoreError as exc:
     show_store_error(exc)
     st.stop()
 
+if live["dup"] is None:  # once per change of the case, never in the map's polls
+    try:
+        live["dup"] = db.duplication_figure(actor, case.id)
+    except StoreError as exc:
+        show_store_error(exc)
+        st.stop()
 dup = live["dup"]
 st.caption(
     f"Ground searched more than once: **{dup.repeated_m2 / 1e4:,.2f} ha** "
