@@ -62,6 +62,29 @@ def show_upload_result(up: TrackUpload) -> None:
     )
 
 
+def sector_search_facts(store: Store, actor: Actor, case_id: int, sector_id: int) -> str | None:
+    """One markdown line for a sector panel: cumulative POD over its passes, where the
+    last pass's POD came from (both PODs when a pass has tracks and a reported
+    assurance) and the swept ground. None before the sector's first pass."""
+    from geo.detection import cumulative_pod
+
+    try:
+        passes = store.passes(actor, case_id, sector_id=sector_id)
+    except StoreError:
+        return None
+    if not passes:
+        return None
+    last = passes[-1]
+    both = ""
+    if last.track_pod is not None and last.assurance_pod is not None:
+        both = (f"; from tracks {_pct(last.track_pod)}, from the reported assurance "
+                f"{_pct(last.assurance_pod)}")
+    swept = "" if last.swept_share is None else f" · swept ground {_pct(last.swept_share)}"
+    return (f"**How well searched:** POD {_pct(cumulative_pod([p.pod for p in passes]))} "
+            f"over {len(passes)} pass(es) (last from {last.basis}{both}){swept} — "
+            "planning assumptions, decision support, not a prediction")
+
+
 def track_upload_form(
     store: Store,
     actor: Actor,
