@@ -126,7 +126,7 @@ for sector in mine:
         st.caption(markdown_text(sector.name))
         if sector.status == "assigned" or sector.status == "suspended":
             if st.button(f"Start searching {sector.code}", key=f"start{sector.id}",
-                         type="primary", use_container_width=True):
+                         type="primary", width="stretch"):
                 _act(db.start_sector, actor, sector.id, version=sector.version)
         elif sector.status == "in_progress":
             st.caption("Started " + format_london(sector.started_at))
@@ -138,7 +138,7 @@ for sector in mine:
                                        key=f"m{sector.id}", max_chars=1000)
                 notes = st.text_area("Notes", key=f"n{sector.id}", max_chars=4000)
                 if st.form_submit_button(f"Finish {sector.code}", type="primary",
-                                         use_container_width=True):
+                                         width="stretch"):
                     _act(db.finish_sector, actor, sector.id, version=sector.version,
                          search_type=kind, assurance=how, not_searched_reason=missed,
                          notes=notes or None)
@@ -157,10 +157,10 @@ if mine:
         geometry=[s.geometry for s in mine], crs="EPSG:4326")
     c1, c2 = st.columns(2)
     c1.download_button("Download GPX (GPS)", to_gpx(frame), "my-sectors.gpx",
-                       "application/gpx+xml", use_container_width=True)
+                       "application/gpx+xml", width="stretch")
     c2.download_button("Download KML (phone maps)", to_kml(frame, title=f"{team} sectors"),
                        "my-sectors.kml", "application/vnd.google-earth.kml+xml",
-                       use_container_width=True)
+                       width="stretch")
 
 if mine:
     st.subheader("Upload a GPS track")

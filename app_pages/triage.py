@@ -52,7 +52,7 @@ for r in queue:
             continue
         c1, c2 = st.columns(2)
         for col, decision, label in ((c1, "accepted", "Accept"), (c2, "dismissed", "Dismiss")):
-            if col.button(label, key=f"{decision}{r.id}", use_container_width=True):
+            if col.button(label, key=f"{decision}{r.id}", width="stretch"):
                 try:
                     db.review_report(actor, r.id, decision, version=r.version)
                     st.rerun()
