@@ -124,5 +124,7 @@ live_folium(link_map("field"), key="partner_map",
             center=view_centre([u.sector.geometry for u in near]))
 for u in near:
     where = "inside" if u.inside else f"{u.distance_m:,.0f} m away"
+    unchecked = (" (family-reported, not checked)"
+                 if u.sector.origin == "volunteer" and u.sector.status == "searched" else "")
     st.markdown(f"- **{markdown_text(u.sector.code)}** · {markdown_text(u.sector.status_label)}"
-                f" · {where}")
+                f"{unchecked} · {where}")

@@ -200,6 +200,8 @@ def test_link_pages_show_hostile_text_as_text(browser: Browser, hostile, role,
         assert title is not None and title.text == f"{PAYLOADS[1][:120]} sectors"
     if role == "partner":
         expect(page.get_by_text("${top.__pwned=4}").first).to_be_visible()
+        # the family's searched ground is listed as theirs, unchecked
+        expect(page.get_by_text("(family-reported, not checked)")).to_be_visible()
     page.context.close()
 
 
