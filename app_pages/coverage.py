@@ -245,8 +245,11 @@ def wasted_effort(case_id: int, tracks: Any, teams: dict[int, str]) -> None:
     closed = (frame["state"] == "closed").to_numpy()
     tr = tracks.assign(team=tracks["team_id"].map(lambda t: teams.get(t, "no team")),
                        case="this case", id=tracks["track_id"])
+    # a track never counts as wasted on ground that its own pass cleared
+    row_of_pass = {pid: i for i, pid in enumerate(frame.loc[closed, "pass_id"])}
+    own = [row_of_pass.get(pid, -1) for pid in tr["pass_id"]]
     per = effort_on_cleared_ground(tr, grid, pods[closed], frame.loc[closed, "ended_at"],
-                                   target)
+                                   target, own_pass=own)
     for by, title in (("team", "Per team"), ("case", "Whole case")):
         summary = cleared_effort_summary(per, by)
         if summary.empty:

@@ -17,6 +17,8 @@ All in British National Grid (EPSG:27700). Decision support, not a prediction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -131,6 +133,7 @@ def effort_on_cleared_ground(
     pass_pods: np.ndarray,
     pass_ends: pd.Series | np.ndarray | list,
     target_pod: float,
+    own_pass: Sequence[int] | np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Share of each track walked over ground already cleared to ``target_pod``.
 
@@ -139,6 +142,10 @@ def effort_on_cleared_ground(
     array (passes × cells) of each earlier pass's POD per cell; ``pass_ends``: when
     each pass ended. A cell counts as cleared for a track when the passes that
     ended at or before the track's start reach ``target_pod`` there together.
+    ``own_pass`` (optional, one entry per track): the row of ``pass_pods`` that the
+    track itself is part of, or -1. That pass never counts as clearing ground
+    before the track, even when the pass was closed before a late upload of a
+    track walked afterwards: a track is not wasted on ground it cleared itself.
     Returns per track: the carried columns, ``length_m``, ``cleared_m`` and
     ``cleared_share`` (NaN for a track without a start time: unknown, not zero).
     """
@@ -153,27 +160,29 @@ def effort_on_cleared_ground(
         raise InputError("Every pass needs an end time.")
     if "start" not in tracks.columns:
         raise InputError("Tracks need a 'start' time to tell what was cleared before them.")
-    order = np.argsort(ends.asi8, kind="stable")
-    ends_sorted = ends.asi8[order]
-    # cleared[k, cell]: cleared after the first k passes (k = 0: nothing searched yet)
-    cum = np.vstack([np.zeros((1, len(cells))),
-                     1.0 - np.cumprod(1.0 - pods[order], axis=0)]) if len(ends) else \
-        np.zeros((1, len(cells)))
-    cleared = cum >= t - 1e-12
-
     starts = pd.DatetimeIndex(pd.to_datetime(tracks["start"], utc=True))
     known = ~starts.isna()
-    k_track = np.searchsorted(ends_sorted, starts.asi8, side="right")
+    n = len(tracks)
+    own = np.full(n, -1) if own_pass is None else np.asarray(own_pass, dtype=int)
+    if own.shape != (n,):
+        raise InputError("Give one own-pass entry per track (-1 where it has none).")
+    # before[track, pass]: the pass ended before the track started and is not its own
+    before = (ends.asi8[None, :] <= starts.asi8[:, None]) & known[:, None]
+    before &= np.arange(len(ends))[None, :] != own[:, None]
+    # log of the chance a cell was missed by each pass; a POD of 1 stays finite
+    log_miss = np.log(np.clip(1.0 - pods, 1e-300, 1.0))
 
     pieces, piece_track = _track_pieces(tracks)
-    n = len(tracks)
     length = np.bincount(piece_track, weights=shapely.length(pieces), minlength=n)
     cleared_m = np.zeros(n)
     if len(pieces):
         cgeo = cells.geometry.to_numpy()
         pi, ci = shapely.STRtree(cgeo).query(pieces, predicate="intersects")
         tr = piece_track[pi]
-        hit = cleared[k_track[tr], ci] & known[tr]
+        # cumulative POD of the earlier passes, per (piece, cell) pair: 1 − Π(1 − PODᵢ)
+        missed = np.exp((before[tr] * log_miss[:, ci].T).sum(axis=1)) if len(ends) else \
+            np.ones(len(pi))
+        hit = (1.0 - missed >= t - 1e-12) & known[tr]
         if hit.any():
             inside = shapely.length(shapely.intersection(pieces[pi[hit]], cgeo[ci[hit]]))
             cleared_m = np.bincount(tr[hit], weights=inside, minlength=n)

@@ -103,6 +103,36 @@ def test_effort_on_already_cleared_ground(cells):
         effort_on_cleared_ground(tracks, cells, pass_pods, ends[:1], 0.8)
 
 
+def test_a_late_track_is_not_wasted_on_ground_its_own_pass_cleared(cells):
+    t0 = pd.Timestamp("2024-05-01T10:00Z")
+    bottom = np.array([geom.bounds[1] == Y for geom in cells.geometry])
+    # pass 0 closed at 11:00 with POD 0.9 on the bottom row; pass 1 (13:00) elsewhere
+    pass_pods = np.vstack([np.where(bottom, 0.9, 0.0), np.where(bottom, 0.0, 0.9)])
+    ends = [t0 + pd.Timedelta(hours=1), t0 + pd.Timedelta(hours=3)]
+    line = LineString([(X + 150, Y + 50), (X + 250, Y + 50)])  # 100 m along the bottom row
+    # two tracks walked at 12:00 along the bottom row, uploaded after pass 0 closed:
+    # "own" is part of pass 0 (its effort is in that pass), "other" belongs to pass 1
+    tracks = gpd.GeoDataFrame(
+        {"id": ["own", "other"], "start": [t0 + pd.Timedelta(hours=2)] * 2},
+        geometry=[line] * 2, crs="EPSG:27700",
+    ).to_crs("EPSG:4326")
+    naive = effort_on_cleared_ground(tracks, cells, pass_pods, ends, 0.8).set_index("id")
+    assert naive.loc["own", "cleared_share"] == pytest.approx(1, abs=1e-6)
+    out = effort_on_cleared_ground(tracks, cells, pass_pods, ends, 0.8,
+                                   own_pass=[0, 1]).set_index("id")
+    assert out.loc["own", "cleared_share"] == 0  # it cleared that ground itself
+    assert out.loc["other", "cleared_share"] == pytest.approx(1, abs=1e-6)
+    # two earlier passes of 0.6 each reach 0.84 together: cleared at 0.8, not at 0.9
+    both = np.vstack([np.where(bottom, 0.6, 0.0)] * 2)
+    ends = [t0 + pd.Timedelta(minutes=60), t0 + pd.Timedelta(minutes=90)]  # both before 12:00
+    two = effort_on_cleared_ground(tracks.iloc[:1], cells, both, ends, 0.8)
+    assert two["cleared_share"].iloc[0] == pytest.approx(1, abs=1e-6)
+    assert effort_on_cleared_ground(tracks.iloc[:1], cells, both, ends, 0.9)[
+        "cleared_share"].iloc[0] == 0
+    with pytest.raises(geo.InputError, match="own-pass"):
+        effort_on_cleared_ground(tracks, cells, pass_pods, ends, 0.8, own_pass=[0])
+
+
 def test_area_of_interest_limits_gaps_before_anything_is_searched(cells):
     from geo.crs import bng_to_lonlat
     from geo.gaps import area_of_interest
