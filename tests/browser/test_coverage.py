@@ -159,7 +159,21 @@ def _type_into_cell(page: Page, grid, row: int, value: str) -> None:
     page.wait_for_timeout(800)
 
 
+def _ensure_poa(app: CoverageApp) -> None:
+    """This test resets POA, so it needs one to exist whichever test ran before it."""
+    from casefile import open_store
+
+    store = open_store(app.store_url)
+    try:
+        me = store.authenticate("demo.coordinator", PASSWORD)
+        if store.poa_state(me, app.case_id) is None:
+            store.set_up_poa(me, app.case_id, method="rings", age=12)
+    finally:
+        store.close()
+
+
 def test_consensus_split_typed_by_two_planners(page: Page, coverage_app: CoverageApp, hermetic):
+    _ensure_poa(coverage_app)
     sign_in(page, coverage_app.server.url)
     page.get_by_role("link", name="Where next", exact=True).click()
     wait_for_app_run(page)
