@@ -219,6 +219,8 @@ def test_a_sighting_and_found_reach_another_open_map_live(
     viewer.locator("#map_div").evaluate("() => { window.__probe = 42; }")
     # the viewer pans and zooms away from where the map opened
     leaflet = map_frame_handle(page)
+    # the map flies to the case when it opens; Leaflet ignores setView until that ends
+    leaflet.wait_for_function("() => window.map_div && !window.map_div._animatingZoom")
     leaflet.evaluate("() => window.map_div.setView([51.5081, -0.0759], 15, {animate: false})")
     view_js = (
         "() => { const c = window.map_div.getCenter();"
