@@ -16,6 +16,7 @@ are the sector and hazard layers rebuilt and swapped into the mounted map.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -68,6 +69,10 @@ SEEN_KEY = "sector_seen_drawings"  # hashes of drawings already taken
 SELECTED_KEY = "sector_selected"
 MODE_KEY = "sector_draw_mode"
 FLASH_KEY = "sector_flash"
+#: How long the last action's message stays up. The page reruns more than once after
+#: an action (the map hands back its state), so a message kept for one run only
+#: could vanish before anyone reads it.
+FLASH_SECONDS = 12.0
 REFRESH_KEY = "_sector_refresh_page"
 HOLE_KEY = "sector_not_searched_drawn"  # ground drawn as NOT searched, for the chosen sector
 OPENING_ZOOM = 14
@@ -463,17 +468,21 @@ def sector_panel(sectors: list[Sector], names: dict[int, str], teams: list) -> N
                 "or make a grid, pick wards or import a file on **Make sectors**.")
         return
     by_id = {s.id: s for s in sectors}
-    if st.session_state.get(SELECTED_KEY) not in by_id:
-        st.session_state[SELECTED_KEY] = sectors[0].id
+    ids = list(by_id)
+    chosen = st.session_state.get(SELECTED_KEY)
+    # The choice lives in its own session key, not as the widget's key: the option
+    # labels carry the status, and a label change makes Streamlit treat the box as a
+    # new widget, which would jump back to the first sector after every action.
     sid = st.selectbox(
         "Sector (or click one on the map)",
-        list(by_id),
-        key=SELECTED_KEY,
+        ids,
+        index=ids.index(chosen) if chosen in by_id else 0,
         format_func=lambda i: " · ".join(
             dict.fromkeys((by_id[i].code, by_id[i].name or by_id[i].code,
                            _label(by_id[i].status)))
         ),
     )
+    st.session_state[SELECTED_KEY] = sid
     s = by_id[sid]
     facts = [f"**Status:** {_label(s.status)}", f"**Area:** {s.area_m2:,.0f} m²"]
     if s.team_id is not None:
@@ -810,13 +819,28 @@ def duplication_tab(dup: Any) -> None:
                "ground recorded as not searched is left out.")
 
 
+def _take_flash() -> str | None:
+    """The last action's message while it is fresh (see :data:`FLASH_SECONDS`)."""
+    value = st.session_state.get(FLASH_KEY)
+    if value is None:
+        return None
+    if isinstance(value, str):  # just set by an action: start its clock
+        value = (value, time.monotonic())
+        st.session_state[FLASH_KEY] = value
+    text, since = value
+    if time.monotonic() - since > FLASH_SECONDS:
+        del st.session_state[FLASH_KEY]
+        return None
+    return text
+
+
 # ---------------------------------------------------------------------- page
 
 case = case_or_stop(actor, "Sectors")
 st.title(f"Sectors · {markdown_text(case.reference)}")
 # always one slot each, so a message never shifts the map (a shift would remount it)
 flash_slot, error_slot = st.empty(), st.empty()
-flash = st.session_state.pop(FLASH_KEY, None)
+flash = _take_flash()
 if flash:
     flash_slot.success(flash)
 error = st.session_state.pop("action_error", None)
