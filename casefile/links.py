@@ -404,20 +404,20 @@ class LinksMixin:
         with self._writing() as conn:
             s._require_case(conn, case_id)
             self._authorize(conn, actor, perm.LINK_MANAGE, case_id)
-            team_name = None
             if team_id is not None:
                 team = fw.require_row(conn, t.teams, team_id, "team")
                 if team.case_id != case_id:
                     raise InvalidInput("That team works on another case.")
-                team_name = team.name
             n = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(t.access_links)
                 .where(t.access_links.c.case_id == case_id)
             ).scalar_one()
-            # the principal's name appears in the audit log: never the personal label
+            # the principal's name appears in the append-only audit log: never the
+            # personal label, nor the team's name (a family's team names itself)
             who = {"team_lead": "Team lead", "family": "Family", "partner": "Partner unit"}[role]
-            extra = f" — {team_name}" if team_name else (f" — {target.name}" if target else "")
+            extra = f" — team {team_id}" if team_id is not None else (
+                f" — {target.name}" if target else "")
             display = f"{who} link {int(n) + 1}{extra}"[:120]
             user_id = conn.execute(
                 t.users.insert().values(

@@ -10,7 +10,8 @@ What goes (in one transaction, audited as ``case``/``purge`` by the actor):
 * private links (and their principals' accounts and sessions), their labels;
 * the child's name (replaced by "purged"), age, home point, description, notes;
 * sightings' reporters, contact details and descriptions (tips included);
-* teams' lead names and contact details; sector names (they can be addresses;
+* teams' names (a family searching as a team names itself; "Team <id>" replaces
+  them), lead names and contact details; sector names (they can be addresses;
   the short ID replaces them), notes and free-text reasons;
   hazard notes; handover reasons and who acknowledged them; family-search notes;
   GPS tracks' file names and reading notes;
@@ -150,7 +151,8 @@ class PurgeMixin:
             run("sightings", t.sightings.update().where(t.sightings.c.case_id == case_id)
                 .values(reported_by="", reporter_contact="", description=""))
             run("teams", t.teams.update().where(t.teams.c.case_id == case_id)
-                .values(lead_name="", contact=""))
+                .values(name=sa.literal("Team ") + sa.cast(t.teams.c.id, sa.String),
+                        lead_name="", contact=""))
             # a sector's name can be an address ("12 Acacia Avenue — family home"): it
             # becomes the sector's short ID, which the searched-ground record keeps
             run("sectors", t.sectors.update().where(t.sectors.c.case_id == case_id).values(

@@ -73,7 +73,8 @@ PERSONAL_FIELDS: dict[str, frozenset[str]] = {
     "sector": frozenset(
         {"name", "notes", "outline", "not_searched", "not_searched_reason", "re_search_reason"}
     ),
-    "team": frozenset({"lead_name", "contact"}),
+    # a team's name can be a family's ("Hughes family"): purgeable like its lead's name
+    "team": frozenset({"name", "lead_name", "contact"}),
     "hazard": frozenset({"note", "outline"}),
     "handover": frozenset({"reason", "acknowledged_by"}),
     "link": frozenset({"label"}),

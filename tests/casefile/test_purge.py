@@ -25,6 +25,7 @@ PERSONAL = [
     "07700 900123",  # a reporter's contact
     "Boy in green jumper by the river",  # a sighting's description
     "Alex Leadperson",  # team lead's name
+    "Hughes family",  # a team's name (a family searching as a team names itself)
     "07700 900456",  # team contact
     "Broken glass by the lock",  # hazard note
     "Passing to City for the Barbican",  # handover reason
@@ -60,7 +61,7 @@ def _every_value(store) -> str:
 def _fill(store, coord):
     case = make_case(store, coord)
     store.add_sighting(coord, case.id, **sighting_kwargs())
-    team = store.create_team(coord, case.id, name="Red", org_type="met_bcu",
+    team = store.create_team(coord, case.id, name="Hughes family", org_type="family",
                              lead_name="Alex Leadperson", contact="07700 900456")
     store.add_hazard(coord, case.id, kind="unsafe", geometry=SQ[3],
                      note="Broken glass by the lock")
