@@ -29,6 +29,8 @@ import streamlit.components.v1 as components
 
 from app_pages.session import store
 from casefile import LinkGone, LinkSession, StoreError, TooManyAttempts
+from casefile.links import client_address
+from wayhome import settings
 
 LINK_KEY = "wayhome_link_session"
 COOKIE = "wayhome_session"
@@ -37,15 +39,16 @@ _COOKIE_PENDING = "wayhome_cookie_pending"
 
 
 def client_key() -> str:
-    """Who is knocking, for throttling: the first forwarded address, else the peer address."""
+    """Who is knocking, for throttling (``casefile.links.client_address``): the peer's
+    address, or the forwarded one when ``TRUSTED_PROXY_HOPS`` proxies stand in front."""
     try:
         forwarded = st.context.headers.get("X-Forwarded-For", "")
-        if isinstance(forwarded, str) and forwarded:
-            return forwarded.split(",")[0].strip()
-        address = st.context.ip_address
-        return address if isinstance(address, str) and address else "local"
+        peer = st.context.ip_address
     except Exception:
         return "local"
+    return client_address(forwarded if isinstance(forwarded, str) else None,
+                          peer if isinstance(peer, str) else None,
+                          settings.TRUSTED_PROXY_HOPS)
 
 
 def current_link() -> LinkSession | None:

@@ -78,6 +78,24 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def client_address(forwarded_for: str | None, peer: str | None, trusted_hops: int) -> str:
+    """The address to throttle a request by.
+
+    Each reverse proxy appends the address it received the request from to
+    ``X-Forwarded-For``, so with ``trusted_hops`` proxies of our own the client is
+    the ``trusted_hops``-th entry from the right; anything further left was written
+    by the client and proves nothing. With no trusted proxy the header is ignored
+    and the connection's ``peer`` counts. "unknown" when neither is known.
+    """
+    if trusted_hops > 0 and forwarded_for:
+        hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+        if hops:
+            # fewer entries than proxies: a proxy was bypassed or mis-set; take the
+            # leftmost, which is the furthest any of them saw
+            return hops[-trusted_hops] if len(hops) >= trusted_hops else hops[0]
+    return peer.strip() if isinstance(peer, str) and peer.strip() else "unknown"
+
+
 def client_hash(client_key: str | None) -> str:
     """A stored stand-in for a client's address (the address itself is not kept)."""
     return hashlib.sha256(("wayhome-client:" + (client_key or "unknown")).encode()).hexdigest()

@@ -58,6 +58,12 @@ THROTTLE_PER_CLIENT : int
 THROTTLE_GLOBAL_PER_MIN : int
     ``WAYHOME_THROTTLE_GLOBAL_PER_MIN``; default 300. Failures from everyone within one
     minute before every further attempt waits (a distributed guessing run).
+TRUSTED_PROXY_HOPS : int
+    ``WAYHOME_TRUSTED_PROXY_HOPS``; default 0. How many reverse proxies of your own
+    stand in front of the app. With 0 the client's address (for throttling) is the
+    connection's peer and ``X-Forwarded-For`` is ignored, because anyone can send it.
+    With N, it is the N-th address from the right of ``X-Forwarded-For`` (the one
+    your outermost proxy saw); addresses further left are the client's own claims.
 PUBLIC_URL : str
     ``WAYHOME_PUBLIC_URL``; default ``http://localhost:8501``. The address people open
     the app at; ``wayhome link issue`` prints private links under it.
@@ -111,6 +117,7 @@ SESSION_HOURS: float = float(os.environ.get("WAYHOME_SESSION_HOURS", "10"))
 THROTTLE_WINDOW_MIN: float = float(os.environ.get("WAYHOME_THROTTLE_WINDOW_MIN", "15"))
 THROTTLE_PER_CLIENT: int = int(os.environ.get("WAYHOME_THROTTLE_PER_CLIENT", "10"))
 THROTTLE_GLOBAL_PER_MIN: int = int(os.environ.get("WAYHOME_THROTTLE_GLOBAL_PER_MIN", "300"))
+TRUSTED_PROXY_HOPS: int = max(0, int(os.environ.get("WAYHOME_TRUSTED_PROXY_HOPS", "0")))
 PURGE_AFTER_DAYS: float = float(os.environ.get("WAYHOME_PURGE_AFTER_DAYS", "30"))
 PUBLIC_URL: str = os.environ.get("WAYHOME_PUBLIC_URL", "http://localhost:8501")
 OIDC_EMAIL_DOMAINS: tuple[str, ...] = tuple(

@@ -18,7 +18,7 @@ from casefile import (
     utcnow,
 )
 from casefile import schema as t
-from casefile.links import hash_token
+from casefile.links import client_address, hash_token
 from tests.casefile.conftest import PASSWORD, make_case, make_coordinator
 
 pytestmark = pytest.mark.db
@@ -232,3 +232,39 @@ def test_command_line_issues_lists_and_revokes_links(store, store_url, coord, ca
         store.open_link(token)
     (rec,) = [r for r in store.audit_log(coord, case.id, entity="link") if r.action == "revoke"]
     assert rec.actor_role == "system" and rec.actor_name == "wayhome link revoke"
+
+
+@pytest.mark.parametrize(
+    ("forwarded", "peer", "hops", "expected"),
+    [
+        # no proxy of ours: the header is the client's own claim and is ignored
+        ("203.0.113.9", "198.51.100.7", 0, "198.51.100.7"),
+        (None, "198.51.100.7", 0, "198.51.100.7"),
+        # one proxy: the address it appended (rightmost), not the client's claims
+        ("6.6.6.6, 203.0.113.9", "10.0.0.2", 1, "203.0.113.9"),
+        ("203.0.113.9", "10.0.0.2", 1, "203.0.113.9"),
+        # two proxies (CDN, then nginx): second from the right
+        ("6.6.6.6, 203.0.113.9, 192.0.2.44", "10.0.0.2", 2, "203.0.113.9"),
+        # fewer entries than proxies: the leftmost any of them saw
+        ("203.0.113.9", "10.0.0.2", 2, "203.0.113.9"),
+        # a proxy configured but no header: the peer
+        ("", "10.0.0.2", 1, "10.0.0.2"),
+        (" , ", None, 1, "unknown"),
+        (None, None, 0, "unknown"),
+    ],
+)
+def test_client_address_trusts_only_its_own_proxies(forwarded, peer, hops, expected):
+    assert client_address(forwarded, peer, hops) == expected
+
+
+def test_a_spoofed_forwarded_for_does_not_dodge_throttling(store, coord, monkeypatch):
+    """Without a trusted proxy, varying X-Forwarded-For keeps the same client key."""
+    from wayhome import settings
+
+    monkeypatch.setattr(settings, "THROTTLE_PER_CLIENT", 3)
+    for n in range(3):
+        key = client_address(f"203.0.113.{n}", "198.51.100.7", 0)
+        assert store.sign_in("nobody.here", "wrong password", client_key=key) is None
+    with pytest.raises(TooManyAttempts):
+        store.sign_in("somebody.else", "wrong password",
+                      client_key=client_address("203.0.113.99", "198.51.100.7", 0))
