@@ -11,8 +11,9 @@ trigger that rerun within seconds. The token is never logged or shown.
 **Coordinator sessions.** After a password sign-in the store issues an opaque
 session token (only its hash is stored; valid ``SESSION_HOURS``). The page puts
 it in a cookie, ``wayhome_session`` — ``SameSite=Strict``, ``Secure`` over
-HTTPS, path ``/``, ``Max-Age`` the session's life — through a tiny same-origin
-component script (Streamlit has no server-side "set cookie"); later sessions read
+HTTPS, path ``/``, ``Max-Age`` the session's life — through a tiny fixed script
+run in the page (``st.html`` with JavaScript allowed; Streamlit has no
+server-side "set cookie"); later sessions read
 it with ``st.context.cookies``. A cookie rather than the URL keeps the token out
 of history, screenshots, shared links and Referer headers. It cannot be
 ``HttpOnly`` because script sets it; the app already treats every user string as
@@ -25,7 +26,6 @@ from __future__ import annotations
 import json
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from app_pages.session import store
 from casefile import LinkGone, LinkSession, StoreError, TooManyAttempts
@@ -165,9 +165,10 @@ def flush_cookie() -> None:
 
 def _set_cookie(value: str, max_age: int) -> None:
     # json.dumps gives a JS string literal; the token is base64url anyway
-    components.html(
+    # our own fixed script, run in the app's page (the value is a JSON string literal)
+    st.html(
         "<script>(function(){var s=location.protocol==='https:'?'; Secure':'';"
-        f"window.parent.document.cookie={json.dumps(COOKIE + '=')}+{json.dumps(value)}+"
+        f"document.cookie={json.dumps(COOKIE + '=')}+{json.dumps(value)}+"
         f"'; Path=/; Max-Age={int(max_age)}; SameSite=Strict'+s;}})();</script>",
-        height=0,
+        unsafe_allow_javascript=True,
     )

@@ -18,7 +18,6 @@ nothing pressed while it shows reaches the server.
 from __future__ import annotations
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from app_pages.link_entry import current_link, gone_now
 from app_pages.link_map import link_map
@@ -42,7 +41,7 @@ POLL_KEY = "team_counter"
 
 #: shows a banner in the app page while Streamlit's connection is not CONNECTED
 RECONNECT_BANNER = """<script>(function(){
-var d=window.parent.document;if(d.getElementById('wh-offline'))return;
+var d=document;if(d.getElementById('wh-offline'))return;
 var b=d.createElement('div');b.id='wh-offline';b.setAttribute('role','alert');
 b.textContent='Not saved \\u2014 reconnecting\\u2026 Keep this page open.';
 b.style.cssText='display:none;position:fixed;top:0;left:0;right:0;z-index:999999;'+
@@ -57,7 +56,7 @@ if link is None or link.role != "team_lead":
     gone_now()
 actor, case_id = link.actor, link.case_id
 db = store()
-components.html(RECONNECT_BANNER, height=0)
+st.html(RECONNECT_BANNER, unsafe_allow_javascript=True)  # our own fixed script
 
 
 @st.fragment(run_every=POLL_SECONDS)
