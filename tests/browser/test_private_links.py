@@ -22,6 +22,7 @@ from shapely.geometry import box
 from casefile import Actor, open_store, utcnow
 from casefile import schema as t
 from tests.browser.conftest import AppServer, screenshot, start_app, wait_for_app_run
+from tests.browser.drawing import draw_polygon
 from tests.browser.stores import module_store_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -180,12 +181,6 @@ def test_family_link_shows_only_shared_ground_on_a_phone(browser: Browser, linke
     again.context.close()
 
 
-@pytest.mark.xfail(
-    reason="drawing by pixel taps on the phone map sometimes does not close the polygon "
-    "in a fresh CI checkout (the draw never reaches the page); passes locally - under "
-    "investigation, so a failure here does not yet fail the run",
-    strict=False,
-)
 def test_family_records_where_they_searched_and_sends_a_tip(browser: Browser, linked: Linked):
     store = open_store(linked.store_url)
     try:
@@ -199,11 +194,9 @@ def test_family_records_where_they_searched_and_sends_a_tip(browser: Browser, li
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
     frame.locator("#map_div.leaflet-container").wait_for(timeout=30_000)
     frame.locator("#map_div").scroll_into_view_if_needed()
-    # "we searched here": draw the area with the polygon tool (taps on a phone)
-    frame.get_by_role("link", name="Draw a polygon").click()
-    for x, y in [(120, 250), (200, 250), (200, 320), (120, 320), (120, 250)]:
-        frame.locator("#map_div").click(position={"x": x, "y": y})
-        page.wait_for_timeout(200)
+    # "we searched here": draw the area with the polygon tool, once the map has
+    # flown to the case (zoom 15)
+    draw_polygon(page, [(120, 250), (200, 250), (200, 320), (120, 320)], zoom=15)
     wait_for_app_run(page)
     expect(page.get_by_text("Using the area you drew on the map.")).to_be_visible(
         timeout=20_000)

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import FrameLocator, Page, expect
+from playwright.sync_api import Page, expect
 
 from casefile import open_store
 from tests.browser.conftest import (
@@ -31,6 +31,7 @@ from tests.browser.conftest import (
     wait_for_app_run,
     wait_for_map,
 )
+from tests.browser.drawing import draw_polygon
 from wayhome.demo import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -108,15 +109,6 @@ def sign_in(page: Page, url: str) -> None:
     wait_for_app_run(page)
 
 
-def draw_polygon(frame: FrameLocator, points: list[tuple[int, int]]) -> None:
-    """Leaflet.draw's polygon tool: click each corner, then the first one again to close."""
-    frame.get_by_role("link", name="Draw a polygon").click()
-    canvas = frame.locator("#map_div")
-    for x, y in [*points, points[0]]:
-        canvas.click(position={"x": x, "y": y})
-        frame.locator("#map_div").page.wait_for_timeout(150)
-
-
 def test_draw_a_sector_then_an_overlapping_one(page: Page, sector_app: SectorApp, hermetic):
     sign_in(page, sector_app.url)
     page.get_by_role("link", name="Sectors", exact=True).click()
@@ -132,7 +124,7 @@ def test_draw_a_sector_then_an_overlapping_one(page: Page, sector_app: SectorApp
     screenshot(page, "sectors-empty")
 
     # 1. draw a sector: it is checked, no overlap, saved, listed
-    draw_polygon(frame, FIRST)
+    draw_polygon(page, FIRST)
     wait_for_app_run(page)
     panel = page.locator(".st-key-pending_drawing")
     expect(panel.get_by_text("No overlap with the case's other sectors.")).to_be_visible(
@@ -151,7 +143,7 @@ def test_draw_a_sector_then_an_overlapping_one(page: Page, sector_app: SectorApp
     screenshot(page, "sectors-first-saved")
 
     # 2. an overlapping sector: warned BEFORE saving, naming S1
-    draw_polygon(frame, SECOND)
+    draw_polygon(page, SECOND)
     wait_for_app_run(page)
     warning = page.get_by_text(re.compile(r"Overlap — not saved yet"))
     expect(warning).to_be_visible(timeout=20_000)
@@ -197,7 +189,7 @@ def test_cancel_drops_the_overlapping_drawing(page: Page, sector_app: SectorApp,
     wait_for_app_run(page)
     frame = wait_for_map(page)
     expect(frame.get_by_role("link", name="Draw a polygon")).to_be_visible(timeout=20_000)
-    draw_polygon(frame, [(300, 200), (400, 200), (400, 300), (300, 300)])
+    draw_polygon(page, [(300, 200), (400, 200), (400, 300), (300, 300)])
     wait_for_app_run(page)
     expect(page.get_by_text(re.compile(r"Overlap — not saved yet"))).to_be_visible(
         timeout=20_000
@@ -378,7 +370,7 @@ def test_status_actions_through_to_searched_with_a_part_drawn_as_not_searched(
             (minx + 0.9 * w, miny + 0.9 * h), (minx + 0.6 * w, miny + 0.9 * h)]
     page.get_by_text("the part of the chosen sector NOT searched", exact=True).click()
     wait_for_app_run(page)
-    draw_polygon(frame, to_pixels(page, hole))
+    draw_polygon(page, to_pixels(page, hole))
     wait_for_app_run(page)
     mark = page.locator(".st-key-mark_searched")
     expect(mark.get_by_text("The part NOT searched is drawn on the map")).to_be_visible(

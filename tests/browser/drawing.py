@@ -1,0 +1,75 @@
+"""Drawing on the map in a real browser, the way a person does, without racing Leaflet.
+
+A person waits for the map to stop moving before drawing and watches each corner
+appear. A test must do the same: a tap made while the map is still flying to
+the case lands somewhere else once the view settles, and a polygon is only sent
+to the page when Leaflet.draw closes it. So :func:`draw_polygon` waits for a
+still map, checks that every corner registered (Leaflet.draw's vertex markers),
+and closes the shape with the tool's own "Finish" button, then checks that it
+closed. When something does go wrong the assertion says which step.
+"""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import map_frame, map_frame_handle
+
+#: Leaflet.draw's markers on the corners of the shape being drawn
+VERTEX = ".leaflet-editing-icon"
+
+_VIEW_JS = """() => {
+  const m = window.map_div;
+  if (!m || !m._loaded || m._animatingZoom || (m._panAnim && m._panAnim._inProgress)) {
+    return null;
+  }
+  const c = m.getCenter();
+  return [c.lat.toFixed(6), c.lng.toFixed(6), m.getZoom()].join(",");
+}"""
+
+
+def wait_for_still_map(page: Page, *, zoom: int | None = None, timeout: float = 30_000) -> None:
+    """Wait until the map is loaded, not animating, and its view held for half a second.
+
+    ``zoom``: also wait for that zoom level (where the page moves the map on open).
+    """
+    leaflet = map_frame_handle(page)
+    deadline_steps = int(timeout / 250)
+    last = None
+    for _ in range(deadline_steps):
+        view = leaflet.evaluate(_VIEW_JS)
+        ok = view is not None and (zoom is None or view.endswith(f",{zoom}"))
+        if ok and view == last:
+            page.wait_for_timeout(250)
+            if leaflet.evaluate(_VIEW_JS) == view:
+                return
+        last = view if ok else None
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the map did not settle (last view {last!r}, wanted zoom {zoom})")
+
+
+def draw_polygon(page: Page, points: list[tuple[int, int]], *, zoom: int | None = None,
+                 tap_timeout: float = 10_000) -> None:
+    """Draw a polygon with Leaflet.draw's polygon tool: one click per corner, then Finish.
+
+    ``points`` are pixel positions inside the map (at least three).
+    """
+    assert len(points) >= 3, points
+    wait_for_still_map(page, zoom=zoom)
+    frame = map_frame(page)
+    frame.get_by_role("link", name="Draw a polygon").click()
+    finish = frame.locator(".leaflet-draw-actions a", has_text="Finish")
+    expect(finish).to_be_visible(timeout=tap_timeout)
+    canvas = frame.locator("#map_div")
+    vertices = frame.locator(VERTEX)
+    for n, (x, y) in enumerate(points, start=1):
+        canvas.click(position={"x": x, "y": y})
+        try:
+            expect(vertices).to_have_count(n, timeout=tap_timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"corner {n} at ({x}, {y}) did not register") from exc
+    finish.click()
+    try:
+        expect(vertices).to_have_count(0, timeout=tap_timeout)
+    except AssertionError as exc:
+        raise AssertionError("Leaflet.draw did not close the polygon on Finish") from exc
