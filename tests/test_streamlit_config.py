@@ -20,6 +20,7 @@ def test_xsrf_and_cors_protection_stay_on_and_uploads_are_capped():
     assert 1 <= server["maxUploadSize"] <= 50  # MB
     assert CONFIG["global"]["developmentMode"] is False  # it relaxes CORS headers
     assert CONFIG["client"]["showErrorDetails"] == "none"  # no tracebacks to the public
+    assert server["fileWatcherType"] == "none"  # a deployment never reloads on edits
     # deployment-specific: set through the environment, never fixed in the file
     for key in ("allowedHosts", "cookieSecret", "address", "baseUrlPath"):
         assert key not in server
