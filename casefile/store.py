@@ -17,7 +17,6 @@ or drawing handed back again by a rerun is saved once.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
@@ -35,6 +34,7 @@ from shapely import Point
 from casefile import permissions as perm
 from casefile import schema as t
 from casefile import validate as v
+from casefile.audit import NAMES_ONLY_ENTITIES, PERSONAL_FIELDS, AuditMixin, _json
 from casefile.engine import describe_url, make_engine, resolve_url, upgrade
 from casefile.errors import InvalidInput, NotFound, PermissionDenied, StaleVersion, StoreError
 from casefile.handovers import HandoversMixin
@@ -50,7 +50,6 @@ from casefile.permissions import Actor
 from casefile.probability import PoaMixin
 from casefile.purge import PurgeMixin
 from casefile.records import (
-    AuditRecord,
     Case,
     CaseFile,
     CaseSummary,
@@ -64,26 +63,10 @@ from casefile.timefmt import utcnow
 from casefile.tips import TipsMixin
 from casefile.tracks import TracksMixin
 
-#: fields whose values never enter the append-only audit log (purgeable side table only)
-PERSONAL_FIELDS: dict[str, frozenset[str]] = {
-    "case": frozenset({"child_name", "age", "home", "description", "notes"}),
-    "sighting": frozenset({"reported_by", "reporter_contact", "description"}),
-    "member": frozenset(),
-    # a sector's name can be an address (a home, a possible scene): purgeable
-    "sector": frozenset(
-        {"name", "notes", "outline", "not_searched", "not_searched_reason", "re_search_reason"}
-    ),
-    # a team's name can be a family's ("Hughes family"): purgeable like its lead's name
-    "team": frozenset({"name", "lead_name", "contact"}),
-    "hazard": frozenset({"note", "outline"}),
-    "handover": frozenset({"reason", "acknowledged_by"}),
-    "link": frozenset({"label"}),
-    "report": frozenset({"note"}),
-    # a GPS file's name often carries a person's name ("Robin walk.gpx")
-    "track": frozenset({"file_name"}),
-}
-#: entities whose values are never recorded at all (field names only)
-NAMES_ONLY_ENTITIES: frozenset[str] = frozenset({"user"})
+__all__ = [  # the store, and the helpers other store modules reach through ``_s()``
+    "MAX_LEN", "NAMES_ONLY_ENTITIES", "PERSONAL_FIELDS", "NewSighting", "Store", "_RetryIdempotent",
+    "_check_actor_shape", "_check_version", "_json", "open_store",
+]
 
 #: text length caps (characters)
 MAX_LEN: dict[str, int] = {
@@ -144,14 +127,6 @@ def _risk_grades() -> tuple[str, ...]:
     return settings.RISK_GRADES
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
 def tag_points(lats: Sequence[float], lons: Sequence[float]) -> list[dict[str, str | None]]:
     """Borough / BCU / force / ward for each point (None where outside every area)."""
     from geo import locate_many
@@ -174,7 +149,7 @@ def tag_points(lats: Sequence[float], lons: Sequence[float]) -> list[dict[str, s
 
 class Store(
     LinksMixin, TracksMixin, PoaMixin, SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin,
-    TipsMixin, PurgeMixin
+    TipsMixin, PurgeMixin, AuditMixin
 ):
     """Cases, sightings, accounts and audit over one database. Thread-safe; share one.
 
@@ -272,84 +247,6 @@ class Store(
             .where(t.case_change.c.case_id == case_id)
             .values(n=t.case_change.c.n + 1)
         )
-
-    def _audit(
-        self,
-        conn: sa.Connection,
-        actor: Actor,
-        at: datetime,
-        *,
-        case_id: int | None,
-        entity: str,
-        entity_id: int | None,
-        action: str,
-        changes: Mapping[str, tuple[Any, Any]],
-        reason: str | None = None,
-    ) -> None:
-        self._audit_many(
-            conn, actor, at, [(case_id, entity, entity_id, action, changes)], reason=reason
-        )
-
-    def _audit_many(
-        self,
-        conn: sa.Connection,
-        actor: Actor,
-        at: datetime,
-        entries: Sequence[tuple[int | None, str, int | None, str, Mapping[str, tuple[Any, Any]]]],
-        *,
-        reason: str | None = None,
-    ) -> None:
-        """Append audit records: (case_id, entity, entity_id, action, {field: (before, after)}).
-
-        Field names go to the append-only ``audit_log`` with the before/after of
-        non-personal fields; personal before/after and the reason go to
-        ``audit_detail`` (keyed by case, so a purge can remove them).
-        """
-        rows: list[dict[str, Any]] = []
-        details: list[dict[str, Any] | None] = []
-        for case_id, entity, entity_id, action, changes in entries:
-            personal_names = PERSONAL_FIELDS.get(entity, frozenset())
-            public: dict[str, Any] = {}
-            personal: dict[str, Any] = {}
-            if entity not in NAMES_ONLY_ENTITIES:
-                for name, (before, after) in changes.items():
-                    pair = [_jsonable(before), _jsonable(after)]
-                    (personal if name in personal_names else public)[name] = pair
-            rows.append(
-                {
-                    "at": at,
-                    "actor_id": actor.user_id,
-                    "actor_name": actor.display_name,
-                    "actor_role": actor.role,
-                    "case_id": case_id,
-                    "entity": entity,
-                    "entity_id": entity_id,
-                    "action": action,
-                    "fields": sorted(changes),
-                    "changes": public,
-                }
-            )
-            details.append(
-                {"case_id": case_id, "reason": reason or None, "personal": personal or None}
-                if personal or reason
-                else None
-            )
-        if len(rows) == 1:
-            ids = [conn.execute(t.audit_log.insert(), rows[0]).inserted_primary_key[0]]
-        else:
-            ids = list(
-                conn.execute(
-                    t.audit_log.insert().returning(t.audit_log.c.id, sort_by_parameter_order=True),
-                    rows,
-                ).scalars()
-            )
-        detail_rows = [
-            {"audit_id": audit_id, **detail}
-            for audit_id, detail in zip(ids, details, strict=True)
-            if detail is not None
-        ]
-        if detail_rows:
-            conn.execute(t.audit_detail.insert(), detail_rows)
 
     def _replay(
         self, conn: sa.Connection, key: str | None, entity: str, actor: Actor
@@ -1139,65 +1036,6 @@ class Store(
             return LastKnown(case.ipp_lat, case.ipp_lon, None, "ipp", None)
         return LastKnown(row.lat, row.lon, row.seen_at, "sighting", row.id)
 
-    # ------------------------------------------------------------------ audit
-
-    def audit_log(
-        self,
-        actor: Actor,
-        case_id: int,
-        *,
-        entity: str | None = None,
-        entity_id: int | None = None,
-        person_id: int | None = None,
-        limit: int = 500,
-        before_id: int | None = None,
-    ) -> list[AuditRecord]:
-        """The case's audit records, newest first (coordinators of the case only).
-
-        Filter by ``entity`` ("case", "sighting", "member"…), ``entity_id`` and
-        ``person_id`` (the acting user's id); page with ``before_id``.
-        """
-        _check_actor_shape(actor, perm.AUDIT_READ)
-        limit = max(1, min(int(limit), 5000))
-        with self._reading() as conn:
-            self._authorize(conn, actor, perm.AUDIT_READ, case_id)
-            q = (
-                sa.select(t.audit_log, t.audit_detail.c.reason, t.audit_detail.c.personal)
-                .select_from(
-                    t.audit_log.outerjoin(
-                        t.audit_detail, t.audit_detail.c.audit_id == t.audit_log.c.id
-                    )
-                )
-                .where(t.audit_log.c.case_id == case_id)
-            )
-            if entity is not None:
-                q = q.where(t.audit_log.c.entity == entity)
-            if entity_id is not None:
-                q = q.where(t.audit_log.c.entity_id == entity_id)
-            if person_id is not None:
-                q = q.where(t.audit_log.c.actor_id == person_id)
-            if before_id is not None:
-                q = q.where(t.audit_log.c.id < before_id)
-            rows = conn.execute(q.order_by(t.audit_log.c.id.desc()).limit(limit)).all()
-        return [
-            AuditRecord(
-                id=r.id,
-                at=r.at,
-                actor_id=r.actor_id,
-                actor_name=r.actor_name,
-                actor_role=r.actor_role,
-                case_id=r.case_id,
-                entity=r.entity,
-                entity_id=r.entity_id,
-                action=r.action,
-                fields=tuple(_json(r.fields) or ()),
-                changes=_json(r.changes) or {},
-                reason=r.reason,
-                personal=_json(r.personal),
-            )
-            for r in rows
-        ]
-
     # ------------------------------------------------------------------ operations
 
     def backup(self, dest_dir: str | Path) -> Path:
@@ -1458,12 +1296,6 @@ def _sighting_values(s: Sighting) -> dict[str, Any]:
         "reporter_contact": s.reporter_contact,
         "description": s.description,
     }
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        return json.loads(value)
-    return value
 
 
 def _user(row: Any) -> User:
