@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.link_entry import link_pages
+from app_pages.link_entry import link_pages, phone_layout
 from app_pages.session import current_actor
 
 # A local file: Material or emoji icons would make the browser fetch the favicon
@@ -31,6 +31,7 @@ st.set_page_config(
 # the store on every run (app_pages/link_entry.py), its own page and nothing else.
 link_nav = link_pages()
 if link_nav is not None:
+    phone_layout()
     st.navigation(link_nav, position="hidden").run()
     st.stop()
 actor = current_actor()

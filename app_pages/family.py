@@ -32,7 +32,8 @@ from casefile import (
 )
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text
-from layers.family import family_layer, view_centre
+from layers.family import family_layer
+from layers.view import view_centre, view_zoom
 
 POLL_SECONDS = 10
 MAP_KEY = "family_map"
@@ -107,14 +108,16 @@ st.markdown(
 )
 
 layer = family_layer(view.areas, [_when(a) for a in view.areas], view.hazards, view.last_known)
+# open on the shared ground and the hazard areas (places to keep away from)
+ground = [a.geometry for a in view.areas] + [h.geometry for h in view.hazards]
 live_folium(
     link_map("family"),
     key=MAP_KEY,
     feature_group_to_add=[layer, clear_drawings_layer()],
     returned_objects=["last_active_drawing"],
     height=380,
-    center=view_centre([a.geometry for a in view.areas], view.last_known),
-    zoom=15,
+    center=view_centre(ground, view.last_known),
+    zoom=view_zoom(ground, height_px=380),
     on_change=_on_map,
 )
 st.caption("Tap “Key” on the map for what the colours and lines mean. Tap an area for when "

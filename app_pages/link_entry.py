@@ -85,6 +85,19 @@ def link_pages() -> list[st.Page] | None:
     return [st.Page(script, title=title, url_path="link", default=True)]
 
 
+#: link pages are read on phones: less empty space above the title, so the map and
+#: the first card are on the first screen (a style-only block takes no room)
+PHONE_STYLE = (
+    "<style>[data-testid='stMainBlockContainer']{padding-top:2.75rem;"
+    "padding-bottom:3rem}</style>"
+)
+
+
+def phone_layout() -> None:
+    """Tighten the page for a phone (private-link pages only)."""
+    st.html(PHONE_STYLE)
+
+
 def _gone_page() -> st.Page:
     return st.Page(_gone, title="Link not working", url_path="link", default=True)
 

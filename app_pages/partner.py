@@ -17,8 +17,8 @@ from app_pages.live_map import live_folium
 from app_pages.session import store
 from casefile import LinkGone, PermissionDenied, StoreError, format_london
 from layers.escape import markdown_text
-from layers.family import view_centre
 from layers.sectors import sectors_layer
+from layers.view import view_centre, view_zoom
 
 POLL_KEY = "partner_counter"
 
@@ -120,7 +120,8 @@ outline = _unit_outline(unit.layer, unit.code)
 live_folium(link_map("field"), key="partner_map",
             feature_group_to_add=[_unit_layer(outline, unit.name),
                                   sectors_layer([u.sector for u in near], {})],
-            returned_objects=[], height=420, zoom=14,
+            returned_objects=[], height=420,
+            zoom=view_zoom([u.sector.geometry for u in near], height_px=420, default=14),
             center=view_centre([u.sector.geometry for u in near]))
 for u in near:
     where = "inside" if u.inside else f"{u.distance_m:,.0f} m away"

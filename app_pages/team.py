@@ -33,8 +33,8 @@ from casefile import (
     format_london,
 )
 from layers.escape import markdown_text
-from layers.family import view_centre
 from layers.sectors import hazards_layer, sectors_layer
+from layers.view import view_centre, view_zoom
 
 POLL_SECONDS = 10
 POLL_KEY = "team_counter"
@@ -96,7 +96,8 @@ with st.expander("Who we are looking for", expanded=True):
 
 groups = [hazards_layer(hazards), sectors_layer(mine, {})]
 live_folium(link_map("field"), key="team_map", feature_group_to_add=groups,
-            returned_objects=[], height=360, zoom=15,
+            returned_objects=[], height=360,
+            zoom=view_zoom([s.geometry for s in mine], height_px=360),
             center=view_centre([s.geometry for s in mine], brief.ipp))
 if seen:
     with st.expander(f"Sightings shared with teams ({len(seen)})"):

@@ -110,13 +110,3 @@ def family_layer(areas: Sequence[Any], when: Sequence[str],
             tooltip=folium.Tooltip("Last known location"),
         ).add_to(group)
     return group
-
-
-def view_centre(geoms: Sequence[Any], fallback: tuple[float, float] | None = None
-                ) -> tuple[float, float] | None:
-    """(lat, lon) of the middle of the shapes' bounding box (lon/lat), else ``fallback``."""
-    geoms = [g for g in geoms if g is not None and not g.is_empty]
-    if not geoms:
-        return fallback
-    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
-    return (float(miny + maxy) / 2.0, float(minx + maxx) / 2.0)

@@ -21,8 +21,9 @@ from shapely.geometry import box
 
 from casefile import Actor, open_store, utcnow
 from casefile import schema as t
+from layers.view import view_zoom
 from tests.browser.conftest import AppServer, screenshot, start_app, wait_for_app_run
-from tests.browser.drawing import draw_polygon
+from tests.browser.drawing import draw_polygon, wait_for_still_map
 from tests.browser.stores import module_store_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -30,6 +31,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "a long enough password"
 SQ = [box(-0.0995 + i * 0.002, 51.5135, -0.0988 + i * 0.002, 51.5140) for i in range(5)]
+#: the family map opens fitted to the shared ground (S1-S3) and the hazard area
+FAMILY_ZOOM = view_zoom([*SQ[:3], SQ[4]], height_px=380)
 SECRETS = ["Robin", "Green school jumper", "Sam Passer-by", "07700 900123", "12 Secret Road",
            "Acacia Avenue", "Lead Person", "Scene note"]
 
@@ -144,8 +147,15 @@ def test_family_link_shows_only_shared_ground_on_a_phone(browser: Browser, linke
     expect(page.get_by_text("means a team has walked")).to_be_visible()
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
     frame.locator("#map_div.leaflet-container").wait_for(timeout=30_000)
-    page.wait_for_timeout(1500)
+    wait_for_still_map(page, zoom=FAMILY_ZOOM)
     screenshot(page, "family-link-phone")
+    # the map opened on the shared ground and the hazard area, and they fill it
+    box_ = frame.locator("#map_div").bounding_box()
+    shapes = [p.bounding_box() for p in frame.locator("path.leaflet-interactive").all()]
+    assert len(shapes) == 4, shapes  # S1-S3 and the hazard area; not S4
+    left, right = min(s["x"] for s in shapes), max(s["x"] + s["width"] for s in shapes)
+    assert box_["x"] <= left and right <= box_["x"] + box_["width"]
+    assert right - left > 0.4 * box_["width"], (left, right, box_)
     # the phone map: one folded key, no boundary layer control; the ground fills the map
     legend = frame.locator("[data-testid='wayhome-legend']")
     expect(legend).to_have_count(1)
@@ -195,8 +205,8 @@ def test_family_records_where_they_searched_and_sends_a_tip(browser: Browser, li
     frame.locator("#map_div.leaflet-container").wait_for(timeout=30_000)
     frame.locator("#map_div").scroll_into_view_if_needed()
     # "we searched here": draw the area with the polygon tool, once the map has
-    # flown to the case (zoom 15)
-    draw_polygon(page, [(120, 250), (200, 250), (200, 320), (120, 320)], zoom=15)
+    # flown to the shared ground and zoomed to fit it
+    draw_polygon(page, [(120, 250), (200, 250), (200, 320), (120, 320)], zoom=FAMILY_ZOOM)
     wait_for_app_run(page)
     expect(page.get_by_text("Using the area you drew on the map.")).to_be_visible(
         timeout=20_000)
@@ -220,6 +230,7 @@ def test_family_records_where_they_searched_and_sends_a_tip(browser: Browser, li
     expect(page.get_by_text(re.compile(f"Area {code} .*not checked"))).to_be_visible(
         timeout=30_000)
     assert "green jumper by the lake" not in _all_text(page)
+    wait_for_still_map(page)
     screenshot(page, "family-link-after-reporting")
     page.context.close()
     store = open_store(linked.store_url)
@@ -286,6 +297,11 @@ def test_team_lead_link_shows_its_sectors_as_cards(browser: Browser, linked: Lin
     expect(page.get_by_role("heading", name="Red: my sectors")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Who we are looking for")).to_be_visible()
     expect(page.get_by_role("button", name="Finish S2")).to_be_visible()
+    # the map with the team's sectors, between who to look for and the cards
+    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    expect(frame.locator("#map_div.leaflet-container")).to_be_visible(timeout=30_000)
+    expect(frame.locator("path.wayhome-sector")).not_to_have_count(0)
+    wait_for_still_map(page)
     screenshot(page, "team-link-phone", full_page=True)
     body = page.locator("body").inner_text()
     assert "Market" not in body and "12 Secret Road" not in body  # not their sectors
@@ -349,6 +365,17 @@ def test_team_lead_sees_not_saved_reconnecting_when_the_connection_drops(browser
         page.context.close()
 
 
+def _wait_for_cookie(page: Page, name: str, *, present: bool = True,
+                     timeout_s: float = 20.0) -> dict | None:
+    """The cookie ``name`` once it is there (or None once it is gone, ``present=False``)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = next((c for c in page.context.cookies() if c["name"] == name), None)
+        if (found is not None) == present or time.monotonic() > deadline:
+            return found
+        page.wait_for_timeout(250)
+
+
 def test_coordinator_sign_in_survives_a_reload_and_sign_out_ends_it(browser: Browser,
                                                                     linked: Linked):
     context = browser.new_context()
@@ -361,10 +388,8 @@ def test_coordinator_sign_in_survives_a_reload_and_sign_out_ends_it(browser: Bro
     wait_for_app_run(page)
     cases = page.get_by_role("heading", name="Cases", exact=True)
     expect(cases).to_be_visible(timeout=30_000)  # a coordinator's page
-    page.wait_for_timeout(1000)  # the cookie is set by the next run's script
-    cookies = {c["name"]: c for c in context.cookies()}
-    assert "wayhome_session" in cookies, cookies.keys()
-    cookie = cookies["wayhome_session"]
+    cookie = _wait_for_cookie(page, "wayhome_session")  # set by a script in the page
+    assert cookie is not None, [c["name"] for c in context.cookies()]
     assert cookie["sameSite"] == "Strict"
     assert 9 * 3600 < cookie["expires"] - time.time() <= 10 * 3600 + 60  # a working day
     assert cookie["value"] not in page.url
@@ -379,7 +404,7 @@ def test_coordinator_sign_in_survives_a_reload_and_sign_out_ends_it(browser: Bro
     other.close()
     page.goto(linked.server.url + "/sign-out")
     wait_for_app_run(page)
-    page.wait_for_timeout(1000)
+    assert _wait_for_cookie(page, "wayhome_session", present=False) is None
     page.goto(linked.server.url + "/sign-in")
     wait_for_app_run(page)
     expect(page.get_by_role("textbox", name="Username")).to_be_visible(timeout=30_000)
