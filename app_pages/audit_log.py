@@ -48,8 +48,22 @@ except StoreError as exc:
     show_store_error(exc)
     st.stop()
 
+# a team lead link acts under a neutral name ("Team lead link 3 — team 2": team names
+# can be personal and the log is append-only); while the link exists, name its team
+try:
+    link_teams = {k.user_id: k.team_name for k in db.links(actor, case_id) if k.team_name}
+except StoreError:
+    link_teams = {}
+
+
+def _who(actor_id: int | None, name: str) -> str:
+    team = link_teams.get(actor_id) if actor_id is not None else None
+    return f"{name} ({team})" if team else name
+
+
 entities = sorted({r.entity for r in everything})
-people = {r.actor_id: f"{r.actor_name} ({r.actor_role})" for r in everything}
+people = {r.actor_id: f"{_who(r.actor_id, r.actor_name)} ({r.actor_role})"
+          for r in everything}
 entity = c2.selectbox("What changed", ["everything", *entities])
 person = c3.selectbox(
     "Who",
@@ -84,7 +98,7 @@ st.dataframe(
         [
             {
                 "When (London)": format_london_full(r.at),
-                "Who": r.actor_name,
+                "Who": _who(r.actor_id, r.actor_name),
                 "Role": r.actor_role,
                 "What": r.entity,
                 "#": r.entity_id,

@@ -108,6 +108,8 @@ class PrivateLink:
     id: int
     case_id: int
     role: str
+    #: the link's own account: the audit log's ``actor_id`` for what the link did
+    user_id: int
     team_id: int | None
     team_name: str | None
     unit: Unit | None
@@ -965,6 +967,7 @@ def _links(conn: sa.Connection, where: Any) -> list[PrivateLink]:
             id=r.id,
             case_id=r.case_id,
             role=r.role,
+            user_id=r.user_id,
             team_id=r.team_id,
             team_name=r.team_name,
             unit=Unit(r.unit_layer, r.unit_code, r.unit_name) if r.unit_code else None,

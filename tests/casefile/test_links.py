@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from shapely.geometry import box
 
 from casefile import (
     LINK_GONE,
@@ -206,6 +207,23 @@ def test_every_link_write_is_audited_with_its_actor(store, coord, case, team):
     assert by[("report", "create")].actor_role == "family"
     assert by[("sighting", "create")].actor_name == fam.actor.display_name
     assert by[("link", "issue")].actor_id == coord.user_id
+
+
+def test_a_team_lead_link_acts_under_a_neutral_name_its_manager_can_resolve(store, coord, case,
+                                                                          team):
+    """The append-only log never holds a team's name; the link list maps the actor back."""
+    issued = store.issue_link(coord, case.id, role="team_lead", label="Red lead",
+                              team_id=team.id)
+    lead = store.open_link(issued.token).actor
+    sector = store.create_sector(coord, case.id, geometry=box(-0.0995, 51.5135, -0.0988, 51.514))
+    sector = store.assign_sector(coord, sector.id, team.id, version=sector.version)
+    store.start_sector(lead, sector.id, version=sector.version)
+    (rec,) = [r for r in store.audit_log(coord, case.id, entity="sector")
+              if r.action != "create" and r.actor_role == "team_lead"]
+    assert rec.actor_id == lead.user_id
+    assert "Red" not in rec.actor_name and f"team {team.id}" in rec.actor_name
+    (link,) = [k for k in store.links(coord, case.id) if k.user_id == rec.actor_id]
+    assert (link.team_id, link.team_name) == (team.id, "Red")
 
 
 def test_command_line_issues_lists_and_revokes_links(store, store_url, coord, case, team):
