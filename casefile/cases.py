@@ -22,7 +22,8 @@ from shapely import Point
 from casefile import permissions as perm
 from casefile import schema as t
 from casefile import validate as v
-from casefile.errors import InvalidInput, NotFound, PermissionDenied, StoreError
+from casefile import versioned as vr
+from casefile.errors import InvalidInput, NotFound, PermissionDenied
 from casefile.permissions import Actor
 from casefile.records import Case, CaseFile, CaseSummary
 from casefile.sightings import _sighting, _sightings_query
@@ -175,22 +176,13 @@ class CasesMixin:
         reason = v.text("reason", reason, s.MAX_LEN["reason"]) or None
         now = utcnow()
         with self._writing() as conn:
+            # versioned.open_row's steps, by hand: the row is the case (no case_id), and
+            # a missing case keeps the message every case lookup gives
             row = _require_case(conn, case_id, lock=True)
             self._authorize(conn, actor, perm.CASE_UPDATE, case_id)
             s._check_version("case", case_id, row, version)
             current = _case(row)
-            before = {
-                "reference": current.reference,
-                "child_name": current.child_name,
-                "age": current.age,
-                "risk": current.risk,
-                "reported_missing_at": current.reported_missing_at,
-                "home": current.home,
-                "ipp": current.ipp,
-                "status": current.status,
-                "description": current.description,
-                "notes": current.notes,
-            }
+            before = {k: getattr(current, k) for k in CASE_FIELDS}
             diff = {k: (before[k], val) for k, val in clean.items() if before[k] != val}
             if not diff:
                 return current
@@ -206,31 +198,9 @@ class CasesMixin:
             values = _case_columns({k: after for k, (_, after) in diff.items()})
             if "status" in diff:
                 values["status_changed_at"] = now
-            result = conn.execute(
-                t.cases.update()
-                .where(t.cases.c.id == case_id, t.cases.c.version == version)
-                .values(
-                    **values,
-                    updated_at=now,
-                    updated_by_id=actor.user_id,
-                    updated_by_name=actor.display_name,
-                    version=version + 1,
-                )
-            )
-            if result.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
-                raise StoreError("The case changed while saving; reload and try again.")
-            self._bump(conn, case_id)
-            self._audit(
-                conn,
-                actor,
-                now,
-                case_id=case_id,
-                entity="case",
-                entity_id=case_id,
-                action="update",
-                changes=diff,
-                reason=reason,
-            )
+            vr.save_row(self, conn, actor, now, table=t.cases, row=row, case_id=case_id,
+                        values=values, entity="case", action="update", changes=diff,
+                        what="case", reason=reason)
             return _case(_require_case(conn, case_id))
 
     def add_case_member(

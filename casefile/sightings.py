@@ -25,7 +25,8 @@ from shapely import Point
 from casefile import permissions as perm
 from casefile import schema as t
 from casefile import validate as v
-from casefile.errors import InvalidInput, NotFound, StoreError
+from casefile import versioned as vr
+from casefile.errors import InvalidInput, NotFound
 from casefile.permissions import Actor
 from casefile.records import LastKnown, Sighting
 from casefile.timefmt import utcnow
@@ -284,9 +285,8 @@ class SightingsMixin:
             tag = tag_points([clean["location"][0]], [clean["location"][1]])[0]
         now = utcnow()
         with self._writing() as conn:
-            row = _require_sighting(conn, sighting_id, lock=True)
-            self._authorize(conn, actor, perm.SIGHTING_WRITE, row.case_id)
-            s._check_version("sighting", sighting_id, row, version)
+            row = vr.open_row(self, conn, actor, t.sightings, sighting_id, what="sighting",
+                              permission=perm.SIGHTING_WRITE, version=version)
             current = _sighting(row)
             before = _sighting_values(current)
             diff = {k: (before[k], val) for k, val in clean.items() if before[k] != val}
@@ -295,31 +295,9 @@ class SightingsMixin:
             values = _sighting_columns({k: after for k, (_, after) in diff.items()})
             if "location" in diff and tag is not None:
                 values.update(tag)
-            result = conn.execute(
-                t.sightings.update()
-                .where(t.sightings.c.id == sighting_id, t.sightings.c.version == version)
-                .values(
-                    **values,
-                    updated_at=now,
-                    updated_by_id=actor.user_id,
-                    updated_by_name=actor.display_name,
-                    version=version + 1,
-                )
-            )
-            if result.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
-                raise StoreError("The sighting changed while saving; reload and try again.")
-            self._bump(conn, row.case_id)
-            self._audit(
-                conn,
-                actor,
-                now,
-                case_id=row.case_id,
-                entity="sighting",
-                entity_id=sighting_id,
-                action="update",
-                changes=diff,
-                reason=reason,
-            )
+            vr.save_row(self, conn, actor, now, table=t.sightings, row=row, values=values,
+                        entity="sighting", action="update", changes=diff, what="sighting",
+                        reason=reason)
             return _sighting(_require_sighting(conn, sighting_id))
 
     def delete_sighting(
@@ -331,9 +309,8 @@ class SightingsMixin:
         reason = v.text("reason", reason, s.MAX_LEN["reason"]) or None
         now = utcnow()
         with self._writing() as conn:
-            row = _require_sighting(conn, sighting_id, lock=True)
-            self._authorize(conn, actor, perm.SIGHTING_WRITE, row.case_id)
-            s._check_version("sighting", sighting_id, row, version)
+            row = vr.open_row(self, conn, actor, t.sightings, sighting_id, what="sighting",
+                              permission=perm.SIGHTING_WRITE, version=version)
             before = _sighting_values(_sighting(row))
             conn.execute(
                 t.sightings.delete().where(
@@ -402,13 +379,10 @@ def _sightings_select() -> sa.Select:
     return sa.select(*[c for c in t.sightings.c if c.name != "geom"])
 
 
-def _require_sighting(conn: sa.Connection, sighting_id: Any, *, lock: bool = False) -> Any:
+def _require_sighting(conn: sa.Connection, sighting_id: Any) -> Any:
     if isinstance(sighting_id, bool) or not isinstance(sighting_id, int):
         raise NotFound("No sighting was chosen.")
-    q = _sightings_select().where(t.sightings.c.id == sighting_id)
-    if lock:
-        q = q.with_for_update()
-    row = conn.execute(q).first()
+    row = conn.execute(_sightings_select().where(t.sightings.c.id == sighting_id)).first()
     if row is None:
         raise NotFound("This sighting does not exist (it may have been deleted).")
     return row

@@ -1,4 +1,4 @@
-"""Versioned records of a case: the one way sectors, teams, hazard areas and handovers change.
+"""Versioned records: the one way cases, sightings, sectors, teams, hazards and handovers change.
 
 Every change to one of these rows follows the same steps, in one transaction:
 lock the row, check the actor may act on its case, check the form was loaded at
@@ -7,8 +7,11 @@ who/when, move the case's change counter (so every open view redraws), and
 append an audit record. :func:`open_row` and :func:`save_row` are those steps;
 :func:`new_row_stamps` and :func:`record_new` do the same for a new row. The
 store methods in :mod:`casefile.sectors`, :mod:`casefile.teams`,
-:mod:`casefile.hazards` and :mod:`casefile.handovers` use them, so the rules
-live in one place.
+:mod:`casefile.hazards`, :mod:`casefile.handovers` and :mod:`casefile.sightings`
+use them, so the rules live in one place. A case row is its own case (it has no
+``case_id``): :meth:`~casefile.cases.CasesMixin.update_case` locks and checks it
+with the case lookup every store method shares, then saves it with
+:func:`save_row` (``case_id=``).
 """
 
 from __future__ import annotations
@@ -94,13 +97,18 @@ def save_row(
     what: str,
     reason: str | None = None,
     bump: bool = True,
+    case_id: int | None = None,
 ) -> None:
     """Write ``values`` to a row opened by :func:`open_row`: version + 1, counter, audit.
 
     ``changes`` (field -> (before, after)) goes to the audit log as
     ``entity``/``action``. ``bump=False`` when the caller already moved the
     case's change counter (sector writes move it first, to serialise them).
+    ``case_id`` names the case when the row has no ``case_id`` column because
+    it is the case itself (default: ``row.case_id``).
     """
+    if case_id is None:
+        case_id = row.case_id
     result = conn.execute(
         table.update()
         .where(table.c.id == row.id, table.c.version == row.version)
@@ -115,12 +123,12 @@ def save_row(
     if result.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
         raise StoreError(f"The {what} changed while saving; reload and try again.")
     if bump:
-        store._bump(conn, row.case_id)
+        store._bump(conn, case_id)
     store._audit(
         conn,
         actor,
         now,
-        case_id=row.case_id,
+        case_id=case_id,
         entity=entity,
         entity_id=row.id,
         action=action,
