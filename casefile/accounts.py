@@ -10,6 +10,8 @@ name only, never by value (``user`` is a names-only entity of the audit log).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -76,21 +78,8 @@ class AccountsMixin:
                     version=1,
                 )
             ).inserted_primary_key[0]
-            self._audit(
-                conn,
-                actor,
-                now,
-                case_id=None,
-                entity="user",
-                entity_id=user_id,
-                action="create",
-                changes={
-                    "username": (None, 1),
-                    "display_name": (None, 1),
-                    "role": (None, 1),
-                    "password": (None, 1),
-                },
-            )
+            fields = ("username", "display_name", "role", "password")
+            _audit_account(self, conn, actor, now, user_id, "create", fields)
             return _user(conn.execute(sa.select(t.users).where(t.users.c.id == user_id)).one())
 
     def set_password(self, actor: Actor, username: str, password: str) -> None:
@@ -116,16 +105,7 @@ class AccountsMixin:
                     version=t.users.c.version + 1,
                 )
             )
-            self._audit(
-                conn,
-                actor,
-                now,
-                case_id=None,
-                entity="user",
-                entity_id=row.id,
-                action="set_password",
-                changes={"password": (None, 1)},
-            )
+            _audit_account(self, conn, actor, now, row.id, "set_password", ("password",))
 
     def get_user(self, actor: Actor, username: str) -> User:
         """An account by username (command line, or the user themself)."""
@@ -159,17 +139,30 @@ class AccountsMixin:
             values["password_hash"] = hash_password(password)
         with self._writing() as conn:
             conn.execute(t.users.update().where(t.users.c.id == row.id).values(**values))
-            self._audit(
-                conn,
-                actor,
-                now,
-                case_id=None,
-                entity="user",
-                entity_id=row.id,
-                action="login",
-                changes={},
-            )
+            _audit_account(self, conn, actor, now, row.id, "login", ())
         return actor
+
+
+def _audit_account(
+    store: Any,
+    conn: sa.Connection,
+    actor: Actor,
+    now: datetime,
+    user_id: int,
+    action: str,
+    fields: Iterable[str],
+) -> None:
+    """Audit a change to an account: no case, and field names only (never values)."""
+    store._audit(
+        conn,
+        actor,
+        now,
+        case_id=None,
+        entity="user",
+        entity_id=user_id,
+        action=action,
+        changes={name: (None, 1) for name in fields},
+    )
 
 
 def _check_password(password: Any) -> None:

@@ -118,14 +118,7 @@ class CasesMixin:
             values = _case_columns(clean)
             case_id = conn.execute(
                 t.cases.insert().values(
-                    **values,
-                    status_changed_at=now,
-                    created_at=now,
-                    created_by_id=actor.user_id,
-                    updated_at=now,
-                    updated_by_id=actor.user_id,
-                    updated_by_name=actor.display_name,
-                    version=1,
+                    **values, status_changed_at=now, **vr.new_row_stamps(actor, now)
                 )
             ).inserted_primary_key[0]
             conn.execute(t.case_change.insert().values(case_id=case_id, n=1))
@@ -254,13 +247,9 @@ class CasesMixin:
         s = _s()
         s._check_actor_shape(actor, perm.CASE_MEMBERS)
         with self._reading() as conn:
-            case_id = conn.execute(
-                sa.select(t.cases.c.id).where(t.cases.c.reference == reference)
-            ).scalar()
-            if case_id is None:
-                raise NotFound(f"There is no case {reference!r}.")
-            self._authorize(conn, actor, perm.CASE_MEMBERS, int(case_id))
-            return int(case_id)
+            case_id = _case_id_by_reference(conn, reference)
+            self._authorize(conn, actor, perm.CASE_MEMBERS, case_id)
+            return case_id
 
     def list_cases(self, actor: Actor) -> list[CaseSummary]:
         """The cases this actor is on, most recently changed first."""
@@ -298,13 +287,9 @@ class CasesMixin:
         s = _s()
         s._check_actor_shape(actor, perm.CASE_READ)
         with self._reading() as conn:
-            row = conn.execute(
-                sa.select(t.cases.c.id).where(t.cases.c.reference == reference)
-            ).first()
-            if row is None:
-                raise NotFound(f"There is no case {reference!r}.")
-            self._authorize(conn, actor, perm.CASE_READ, row.id)
-            return _case(_require_case(conn, row.id))
+            case_id = _case_id_by_reference(conn, reference)
+            self._authorize(conn, actor, perm.CASE_READ, case_id)
+            return _case(_require_case(conn, case_id))
 
     def load_case(self, actor: Actor, case_id: int) -> CaseFile:
         """A case, all its sightings in time order and its change token, read consistently."""
@@ -348,6 +333,15 @@ def _require_case(conn: sa.Connection, case_id: Any, *, lock: bool = False) -> A
     if row is None:
         raise NotFound("This case does not exist.")
     return row
+
+
+def _case_id_by_reference(conn: sa.Connection, reference: str) -> int:
+    case_id = conn.execute(
+        sa.select(t.cases.c.id).where(t.cases.c.reference == reference)
+    ).scalar()
+    if case_id is None:
+        raise NotFound(f"There is no case {reference!r}.")
+    return int(case_id)
 
 
 _TOKEN_QUERY: sa.Select | None = None

@@ -189,12 +189,7 @@ class SightingsMixin:
                     "case_id": case_id,
                     **_sighting_columns(cleaned[i]),
                     **tags[i],
-                    "created_at": now,
-                    "created_by_id": actor.user_id,
-                    "updated_at": now,
-                    "updated_by_id": actor.user_id,
-                    "updated_by_name": actor.display_name,
-                    "version": 1,
+                    **vr.new_row_stamps(actor, now),
                 }
                 for i in fresh
             ]
