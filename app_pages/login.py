@@ -15,6 +15,7 @@ from app_pages.session import (
     SIGN_IN_FAILED,
     current_actor,
     identity_logged_in,
+    identity_provider_missing,
     oidc_providers,
     sign_in,
 )
@@ -39,10 +40,15 @@ if providers:
     for provider in providers:
         label = f"Sign in with {provider}" if provider else "Sign in with your organisation"
         if st.button(label, type="primary", key=f"oidc_{provider or 'default'}"):
-            try:
-                st.login(provider)
-            except Exception as exc:  # e.g. Authlib missing: say so, keep passwords working
-                st.error(f"Sign-in with the identity provider is not available: {exc}")
+            # e.g. Authlib or its HTTP client missing: say so, keep passwords working
+            unavailable = identity_provider_missing()
+            if unavailable is None:
+                try:
+                    st.login(provider)
+                except Exception as exc:
+                    unavailable = str(exc)
+            if unavailable:
+                st.error(f"Sign-in with the identity provider is not available: {unavailable}")
     if identity_logged_in() and problem:
         if st.button("Sign out of the organisation's account"):
             st.logout()

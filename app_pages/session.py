@@ -30,6 +30,8 @@ OIDC_PROBLEM = "wayhome_oidc_problem"
 #: an identity the provider vouched for but that is no coordinator here
 OIDC_REFUSED = ("Your organisation's account is not a Wayhome coordinator account. Ask the "
                 "person who runs Wayhome to add you, or sign in with your password.")
+#: the same, short enough for a toast on the page the provider returns to
+OIDC_REFUSED_NOTE = "Not signed in: that account is not a Wayhome coordinator. See Sign in."
 CASE_KEY = "wayhome_case_id"
 _FAILED_KEY = "wayhome_failed_logins"
 
@@ -79,6 +81,27 @@ def oidc_providers() -> list[str | None]:
     return configured_providers(auth)
 
 
+def identity_provider_missing() -> str | None:
+    """What this server lacks for ``st.login`` to finish, or None if nothing.
+
+    ``st.login`` checks only that Authlib is installed, but Streamlit's Starlette
+    server hands the code exchange to Authlib's Starlette client, which needs an
+    HTTP client package (httpx) too. Without it the browser would end on a bare
+    "Internal Server Error" page after the click; asked first, the sign-in page can
+    say so and keep passwords working.
+    """
+    import importlib
+    import importlib.util
+
+    try:
+        if importlib.util.find_spec("streamlit.web.server.starlette") is None:
+            return None  # another server: st.login's own check is the whole story
+        importlib.import_module("authlib.integrations.starlette_client")
+    except ImportError as exc:
+        return f"this server is missing the {exc.name or 'Authlib'} package"
+    return None
+
+
 def identity_logged_in() -> bool:
     """Has this browser signed in with the identity provider (``st.user``)?"""
     if not oidc_providers():
@@ -100,10 +123,14 @@ def _identity_provider_actor() -> Actor | None:
     try:
         actor = store().sign_in_oidc(dict(st.user), client_key=client_key())
     except TooManyAttempts as exc:
-        st.session_state[OIDC_PROBLEM] = str(exc)
-        return None
-    if actor is None:
-        st.session_state[OIDC_PROBLEM] = OIDC_REFUSED
+        actor, problem, note = None, str(exc), str(exc)
+    else:
+        problem, note = (OIDC_REFUSED, OIDC_REFUSED_NOTE) if actor is None else (None, None)
+    if problem is not None:
+        # The provider sends the browser back to the app's home page (the public map),
+        # not to Sign in: say it there too, or the refusal would go unseen.
+        st.session_state[OIDC_PROBLEM] = problem
+        st.toast(note, duration="long")
         return None
     st.session_state[ACTOR_KEY] = actor
     remember_session(actor)
@@ -137,8 +164,15 @@ def sign_in(username: str, password: str) -> Actor | None:
 
 
 def sign_out() -> None:
-    """Forget everything this session held (actor, chosen case, forms, cached case)."""
-    from app_pages.link_entry import clear_cookie_next_run, forget_session
+    """Forget everything this session held (actor, chosen case, forms, cached case).
+
+    After an identity-provider sign-in this also ends Streamlit's identity cookie
+    (``st.logout``) and stops the run there: the browser then loads the app afresh,
+    signed out. Without that stop, the caller's ``st.rerun()`` would drop the
+    logout before it reached the browser, and the identity cookie would sign the
+    person straight back in at the next page load.
+    """
+    from app_pages.link_entry import clear_cookie_next_run, flush_cookie, forget_session
 
     forget_session()
     logged_in_elsewhere = identity_logged_in()
@@ -149,7 +183,9 @@ def sign_out() -> None:
     st.session_state[_OIDC_CHECKED] = True  # nor by the identity provider's cookie
     clear_cookie_next_run()
     if logged_in_elsewhere:
+        flush_cookie()  # clear Wayhome's cookie in this run: there is no next one
         st.logout()  # also forget the identity provider's sign-in in this browser
+        st.stop()  # a rerun now would discard the logout redirect
 
 
 def require_actor() -> Actor:

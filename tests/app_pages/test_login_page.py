@@ -41,3 +41,29 @@ def test_with_a_provider_configured_a_button_offers_it_beside_the_password_form(
     assert not at.exception
     assert _labels(at) == ["Sign in with entra", "Sign in"]
     assert {t.label for t in at.text_input} == {"Username", "Password"}
+
+
+def test_a_server_missing_the_sign_in_packages_says_so_instead_of_failing(monkeypatch):
+    # Authlib's Starlette client (it needs httpx) cannot be imported: the click must not
+    # send the browser to a server error; the page says why and passwords still work.
+    import sys
+
+    for name in [m for m in sys.modules if m.startswith(("authlib.integrations.starlette_client",
+                                                         "authlib.integrations.httpx_client"))]:
+        monkeypatch.delitem(sys.modules, name)  # imported afresh below, without httpx
+    monkeypatch.setitem(sys.modules, "httpx", None)
+    monkeypatch.setitem(sys.modules, "httpx2", None)
+    at = AppTest.from_file(LOGIN, default_timeout=60)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "not a real secret",
+        "entra": {"client_id": "id", "client_secret": "secret",
+                  "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"},
+    }
+    at.run()
+    at.button(key="oidc_entra").click().run()
+    assert not at.exception
+    (error,) = [e.value for e in at.error]
+    assert error.startswith("Sign-in with the identity provider is not available: ")
+    assert error.endswith("this server is missing the httpx package")
+    assert {t.label for t in at.text_input} == {"Username", "Password"}
