@@ -149,15 +149,17 @@ def start_app(
     script: str = "dashboard.py",
     args: tuple[str, ...] = (),
     timeout: float = 90.0,
+    port: int | None = None,
 ) -> AppServer:
     """Start ``streamlit run <script>`` headless on a free port; wait until healthy.
 
     ``env`` is added to this process's environment after the test defaults
     (``WAYHOME_TILES=none`` and a fresh ``WAYHOME_SQLITE_PATH``), so a test can
     override either. The server's output goes to ``test-artifacts/`` for
-    post-mortems.
+    post-mortems. ``port`` fixes the port (default: a free one), for a test that must
+    know the app's address before it starts.
     """
-    port = free_port()
+    port = port or free_port()
     workdir = Path(tempfile.mkdtemp(prefix="wayhome-app-"))
     full_env = {
         **os.environ,
