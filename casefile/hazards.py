@@ -133,16 +133,14 @@ class HazardsMixin:
         with self._writing() as conn:
             row = vr.open_row(self, conn, actor, t.hazards, hazard_id, what="hazard area",
                               permission=perm.HAZARD_WRITE, version=version)
-            conn.execute(t.hazards.delete().where(t.hazards.c.id == hazard_id))
-            self._bump(conn, row.case_id)
-            self._audit(
+            vr.remove_row(
+                self,
                 conn,
                 actor,
                 now,
-                case_id=row.case_id,
+                table=t.hazards,
+                row=row,
                 entity="hazard",
-                entity_id=hazard_id,
-                action="delete",
                 changes={
                     "kind": (row.kind, None),
                     "note": (row.note, None),

@@ -772,16 +772,16 @@ class SectorsMixin(SectorIndexMixin):
                     f"Sector {row.code} is {fw.STATUS_LABELS[row.status]}: only draft or ready "
                     "sectors can be deleted (suspend it instead)."
                 )
-            fw.bump_now(conn, row.case_id)
-            conn.execute(t.sectors.delete().where(t.sectors.c.id == sector_id))
-            self._audit(
+            fw.bump_now(conn, row.case_id)  # first, as every sector write (serialises them)
+            vr.remove_row(
+                self,
                 conn,
                 actor,
                 now,
-                case_id=row.case_id,
+                table=t.sectors,
+                row=row,
                 entity="sector",
-                entity_id=sector_id,
-                action="delete",
+                bump=False,
                 changes={
                     "code": (row.code, None),
                     "name": (row.name, None),

@@ -307,23 +307,9 @@ class SightingsMixin:
             row = vr.open_row(self, conn, actor, t.sightings, sighting_id, what="sighting",
                               permission=perm.SIGHTING_WRITE, version=version)
             before = _sighting_values(_sighting(row))
-            conn.execute(
-                t.sightings.delete().where(
-                    t.sightings.c.id == sighting_id, t.sightings.c.version == version
-                )
-            )
-            self._bump(conn, row.case_id)
-            self._audit(
-                conn,
-                actor,
-                now,
-                case_id=row.case_id,
-                entity="sighting",
-                entity_id=sighting_id,
-                action="delete",
-                changes={k: (before[k], None) for k in SIGHTING_FIELDS},
-                reason=reason,
-            )
+            vr.remove_row(self, conn, actor, now, table=t.sightings, row=row,
+                          entity="sighting", reason=reason,
+                          changes={k: (before[k], None) for k in SIGHTING_FIELDS})
 
     def get_sighting(self, actor: Actor, sighting_id: int) -> Sighting:
         """One sighting."""

@@ -4,7 +4,8 @@ Every change to one of these rows follows the same steps, in one transaction:
 lock the row, check the actor may act on its case, check the form was loaded at
 the row's current ``version``, write the new values with ``version + 1`` and
 who/when, move the case's change counter (so every open view redraws), and
-append an audit record. :func:`open_row` and :func:`save_row` are those steps;
+append an audit record. :func:`open_row` and :func:`save_row` are those steps
+(:func:`remove_row` for a deletion);
 :func:`new_row_stamps` and :func:`record_new` do the same for a new row. The
 store methods in :mod:`casefile.sectors`, :mod:`casefile.teams`,
 :mod:`casefile.hazards`, :mod:`casefile.handovers` and :mod:`casefile.sightings`
@@ -132,6 +133,40 @@ def save_row(
         entity=entity,
         entity_id=row.id,
         action=action,
+        changes=changes,
+        reason=reason,
+    )
+
+
+def remove_row(
+    store: Any,
+    conn: sa.Connection,
+    actor: Actor,
+    now: datetime,
+    *,
+    table: sa.Table,
+    row: Any,
+    entity: str,
+    changes: Mapping[str, tuple[Any, Any]],
+    reason: str | None = None,
+    bump: bool = True,
+) -> None:
+    """Delete a row opened by :func:`open_row`, move the counter and audit what it was.
+
+    ``changes`` (field -> (before, None)) is what the audit log keeps of the row.
+    ``bump=False`` when the caller already moved the case's change counter.
+    """
+    conn.execute(table.delete().where(table.c.id == row.id, table.c.version == row.version))
+    if bump:
+        store._bump(conn, row.case_id)
+    store._audit(
+        conn,
+        actor,
+        now,
+        case_id=row.case_id,
+        entity=entity,
+        entity_id=row.id,
+        action="delete",
         changes=changes,
         reason=reason,
     )
