@@ -61,7 +61,8 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 #: the app itself does not have (a rerun lands between two clicks). Like
 #: streamlit-folium's own suite, a failed browser test gets a second and third try;
 #: every try runs the same assertions, and a test that fails all three fails the run.
-BROWSER_RERUNS = 2
+#: ``WAYHOME_TEST_BROWSER_RERUNS=0`` turns the retries off, to hunt a flaky test.
+BROWSER_RERUNS = int(os.environ.get("WAYHOME_TEST_BROWSER_RERUNS", "2"))
 
 
 def pytest_collection_modifyitems(config, items):
