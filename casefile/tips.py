@@ -35,6 +35,7 @@ from casefile import fieldwork as fw
 from casefile import permissions as perm
 from casefile import schema as t
 from casefile import validate as v
+from casefile import versioned as vr
 from casefile.errors import InvalidInput, PermissionDenied
 from casefile.permissions import Actor
 from casefile.timefmt import to_london, utcnow
@@ -274,12 +275,7 @@ class TipsMixin:
                     case_id=case_id,
                     **s._sighting_columns(clean),
                     **tags,
-                    created_at=now,
-                    created_by_id=actor.user_id,
-                    updated_at=now,
-                    updated_by_id=actor.user_id,
-                    updated_by_name=actor.display_name,
-                    version=1,
+                    **vr.new_row_stamps(actor, now),
                 )
             ).inserted_primary_key[0]
             report_id = conn.execute(
@@ -390,12 +386,7 @@ class TipsMixin:
                     **fw.box_values(lonlat[0], bng[0]),
                     **tags,
                     change_n=n,
-                    created_at=now,
-                    created_by_id=actor.user_id,
-                    updated_at=now,
-                    updated_by_id=actor.user_id,
-                    updated_by_name=actor.display_name,
-                    version=1,
+                    **vr.new_row_stamps(actor, now),
                 )
             ).inserted_primary_key[0]
             report_id = conn.execute(
