@@ -65,19 +65,9 @@ class AccountsMixin:
             self._authorize(conn, actor, perm.USER_ADMIN)
             if conn.execute(sa.select(t.users.c.id).where(t.users.c.username == username)).first():
                 raise InvalidInput(f"There is already an account called {username!r}.")
-            user_id = conn.execute(
-                t.users.insert().values(
-                    username=username,
-                    display_name=display_name,
-                    password_hash=hashed,
-                    role=role,
-                    active=True,
-                    created_at=now,
-                    updated_at=now,
-                    updated_by_name=actor.display_name,
-                    version=1,
-                )
-            ).inserted_primary_key[0]
+            user_id = insert_account(conn, actor, now, username=username,
+                                     display_name=display_name, password_hash=hashed,
+                                     role=role)
             fields = ("username", "display_name", "role", "password")
             _audit_account(self, conn, actor, now, user_id, "create", fields)
             return _user(conn.execute(sa.select(t.users).where(t.users.c.id == user_id)).one())
@@ -169,6 +159,26 @@ def _check_password(password: Any) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters.")
     v.text("password", password, _s().MAX_LEN["password"])
+
+
+def insert_account(conn: sa.Connection, actor: Actor, now: datetime, *, username: str,
+                   display_name: str, password_hash: str, role: str,
+                   expires_at: datetime | None = None) -> int:
+    """Insert an active account (a coordinator's, or a private link's own) and return its id."""
+    return int(conn.execute(
+        t.users.insert().values(
+            username=username,
+            display_name=display_name,
+            password_hash=password_hash,
+            role=role,
+            active=True,
+            created_at=now,
+            updated_at=now,
+            updated_by_name=actor.display_name,
+            version=1,
+            expires_at=expires_at,
+        )
+    ).inserted_primary_key[0])
 
 
 def _user(row: Any) -> User:

@@ -45,6 +45,7 @@ from casefile import fieldwork as fw
 from casefile import permissions as perm
 from casefile import schema as t
 from casefile import validate as v
+from casefile.accounts import insert_account
 from casefile.errors import InvalidInput, NotFound, PermissionDenied, StoreError
 from casefile.fieldwork import Handover, Hazard, Sector, Unit
 from casefile.permissions import Actor
@@ -439,20 +440,9 @@ class LinksMixin:
             extra = f" — team {team_id}" if team_id is not None else (
                 f" — {target.name}" if target else "")
             display = f"{who} link {int(n) + 1}{extra}"[:120]
-            user_id = conn.execute(
-                t.users.insert().values(
-                    username=f"link.{secrets.token_hex(12)}",
-                    display_name=display,
-                    password_hash=NO_PASSWORD,
-                    role=role,
-                    active=True,
-                    created_at=now,
-                    updated_at=now,
-                    updated_by_name=actor.display_name,
-                    version=1,
-                    expires_at=expires,
-                )
-            ).inserted_primary_key[0]
+            user_id = insert_account(conn, actor, now, username=f"link.{secrets.token_hex(12)}",
+                                     display_name=display, password_hash=NO_PASSWORD,
+                                     role=role, expires_at=expires)
             conn.execute(
                 t.case_member.insert().values(
                     case_id=case_id,

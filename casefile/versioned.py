@@ -123,19 +123,7 @@ def save_row(
     )
     if result.rowcount != 1:  # pragma: no cover - the row lock makes this unreachable
         raise StoreError(f"The {what} changed while saving; reload and try again.")
-    if bump:
-        store._bump(conn, case_id)
-    store._audit(
-        conn,
-        actor,
-        now,
-        case_id=case_id,
-        entity=entity,
-        entity_id=row.id,
-        action=action,
-        changes=changes,
-        reason=reason,
-    )
+    _record(store, conn, actor, now, case_id, entity, row.id, action, changes, reason, bump)
 
 
 def remove_row(
@@ -157,19 +145,7 @@ def remove_row(
     ``bump=False`` when the caller already moved the case's change counter.
     """
     conn.execute(table.delete().where(table.c.id == row.id, table.c.version == row.version))
-    if bump:
-        store._bump(conn, row.case_id)
-    store._audit(
-        conn,
-        actor,
-        now,
-        case_id=row.case_id,
-        entity=entity,
-        entity_id=row.id,
-        action="delete",
-        changes=changes,
-        reason=reason,
-    )
+    _record(store, conn, actor, now, row.case_id, entity, row.id, "delete", changes, reason, bump)
 
 
 def record_new(
@@ -194,15 +170,25 @@ def record_new(
         )
     ).inserted_primary_key[0]
     store._remember(conn, key, entity, row_id, case_id, actor, now)
-    store._bump(conn, case_id)
-    store._audit(
-        conn,
-        actor,
-        now,
-        case_id=case_id,
-        entity=entity,
-        entity_id=row_id,
-        action="create",
-        changes=changes,
-    )
+    _record(store, conn, actor, now, case_id, entity, row_id, "create", changes)
     return int(row_id)
+
+
+def _record(
+    store: Any,
+    conn: sa.Connection,
+    actor: Actor,
+    now: datetime,
+    case_id: int,
+    entity: str,
+    entity_id: int,
+    action: str,
+    changes: Mapping[str, tuple[Any, Any]],
+    reason: str | None = None,
+    bump: bool = True,
+) -> None:
+    """The last two steps of every change: move the case's counter, append the audit record."""
+    if bump:
+        store._bump(conn, case_id)
+    store._audit(conn, actor, now, case_id=case_id, entity=entity, entity_id=entity_id,
+                 action=action, changes=changes, reason=reason)

@@ -21,6 +21,14 @@ def _labels(at: AppTest) -> list[str]:
     return [b.label for b in at.button]
 
 
+#: an ``[auth]`` secrets section with one named provider (never contacted here)
+ENTRA = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "not a real secret",
+    "entra": {"client_id": "id", "client_secret": "secret",
+              "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"},
+}
+
 def test_without_an_auth_section_only_the_password_form_shows():
     at = AppTest.from_file(LOGIN, default_timeout=60)
     at.run()
@@ -31,12 +39,7 @@ def test_without_an_auth_section_only_the_password_form_shows():
 
 def test_with_a_provider_configured_a_button_offers_it_beside_the_password_form():
     at = AppTest.from_file(LOGIN, default_timeout=60)
-    at.secrets["auth"] = {
-        "redirect_uri": "http://localhost:8501/oauth2callback",
-        "cookie_secret": "not a real secret",
-        "entra": {"client_id": "id", "client_secret": "secret",
-                  "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"},
-    }
+    at.secrets["auth"] = ENTRA
     at.run()
     assert not at.exception
     assert _labels(at) == ["Sign in with entra", "Sign in"]
@@ -54,12 +57,7 @@ def test_a_server_missing_the_sign_in_packages_says_so_instead_of_failing(monkey
     monkeypatch.setitem(sys.modules, "httpx", None)
     monkeypatch.setitem(sys.modules, "httpx2", None)
     at = AppTest.from_file(LOGIN, default_timeout=60)
-    at.secrets["auth"] = {
-        "redirect_uri": "http://localhost:8501/oauth2callback",
-        "cookie_secret": "not a real secret",
-        "entra": {"client_id": "id", "client_secret": "secret",
-                  "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"},
-    }
+    at.secrets["auth"] = ENTRA
     at.run()
     at.button(key="oidc_entra").click().run()
     assert not at.exception
