@@ -28,7 +28,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from functools import cache
-from typing import NewType, overload
+from typing import NewType, TypeVar, overload
 
 import numpy as np
 import shapely
@@ -43,6 +43,8 @@ LonLatGeometry = NewType("LonLatGeometry", BaseGeometry)
 
 BngGeometry = NewType("BngGeometry", BaseGeometry)
 """A shapely geometry in British National Grid metres (EPSG:27700)."""
+
+_Branded = TypeVar("_Branded", LonLatGeometry, BngGeometry)
 
 
 @cache
@@ -66,9 +68,12 @@ def bng_to_lonlat(x: np.ndarray | float, y: np.ndarray | float) -> tuple[np.ndar
     return np.asarray(lon), np.asarray(lat)
 
 
-def _reproject(src: str, dst: str) -> Callable[[np.ndarray], np.ndarray]:
+def _reproject(geoms: BaseGeometry | np.ndarray, src: str, dst: str,
+               brand: Callable[[BaseGeometry], _Branded]) -> _Branded | np.ndarray:
+    """Move every vertex from ``src`` to ``dst``; one geometry gets ``dst``'s brand."""
     t = _transformer(src, dst)
-    return lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
+    out = shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return brand(out) if isinstance(out, BaseGeometry) else out
 
 
 @overload
@@ -78,10 +83,10 @@ def geoms_to_bng(geoms: np.ndarray) -> np.ndarray: ...
 def geoms_to_bng(geoms: LonLatGeometry | np.ndarray) -> BngGeometry | np.ndarray:
     """Shapely geometries in lon/lat to British National Grid (vectorised).
 
-    One geometry (branded :data:`LonLatGeometry`) or an object array of them.
+    One geometry (a :data:`LonLatGeometry`, returned as a :data:`BngGeometry`) or an
+    object array of them (returned as an array: arrays carry no brand).
     """
-    out = shapely.transform(geoms, _reproject(WGS84, BNG))
-    return BngGeometry(out) if isinstance(out, BaseGeometry) else out
+    return _reproject(geoms, WGS84, BNG, BngGeometry)
 
 
 @overload
@@ -89,9 +94,5 @@ def geoms_to_lonlat(geoms: BngGeometry) -> LonLatGeometry: ...
 @overload
 def geoms_to_lonlat(geoms: np.ndarray) -> np.ndarray: ...
 def geoms_to_lonlat(geoms: BngGeometry | np.ndarray) -> LonLatGeometry | np.ndarray:
-    """Shapely geometries in British National Grid to lon/lat (vectorised).
-
-    One geometry (branded :data:`BngGeometry`) or an object array of them.
-    """
-    out = shapely.transform(geoms, _reproject(BNG, WGS84))
-    return LonLatGeometry(out) if isinstance(out, BaseGeometry) else out
+    """The inverse of :func:`geoms_to_bng`: BNG shapes back to lon/lat for the map and files."""
+    return _reproject(geoms, BNG, WGS84, LonLatGeometry)
