@@ -119,8 +119,8 @@ def parse_grid_reference(text: str) -> tuple[float, float]:
         e0, n0 = _square_origin(match.group(1))
         x = e0 + int(digits[:half]) * size + size / 2
         y = n0 + int(digits[half:]) * size + size / 2
-    lon, lat = bng_to_lonlat(x, y)
-    lat, lon = float(lat), float(lon)
+    lons, lats = bng_to_lonlat(x, y)
+    lat, lon = float(lats), float(lons)
     check_point_in_uk(lat, lon)
     return lat, lon
 

@@ -22,8 +22,9 @@ import math
 import re
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, Literal, TypedDict, Unpack, cast
 
 import geopandas as gpd
 import gpxpy
@@ -33,7 +34,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import BNG, WGS84, geoms_to_bng
+from geo.crs import BNG, WGS84, LonLatGeometry, geoms_to_bng
 from geo.errors import InputError
 
 #: Columns a team may show outside the coordinators' view. Anything else
@@ -54,9 +55,9 @@ def xml_safe(text: object) -> str:
     return _XML_BAD.sub("", "" if text is None else str(text))
 
 
-def _lonlat(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame:
+def _lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if frame.crs is None:
-        frame = frame.set_crs(WGS84)
+        return frame.set_crs(WGS84)
     return frame.to_crs(WGS84) if not frame.crs.equals(WGS84) else frame
 
 
@@ -140,7 +141,7 @@ def to_gpx(sectors: gpd.GeoDataFrame, *, kind: str = "track") -> str:
 _KML_NS = "http://www.opengis.net/kml/2.2"
 
 
-def _coords(ring: list[tuple[float, float]]) -> str:
+def _coords(ring: Sequence[tuple[float, ...]]) -> str:
     return " ".join(f"{lon:.8f},{lat:.8f}" for lon, lat in ring)
 
 
@@ -211,7 +212,8 @@ def _jsonable(value: object) -> object:
         return value
     if isinstance(value, BaseGeometry):
         return value.wkt
-    if pd.isna(value):  # pd.NA, NaT
+    # pd.isna takes any object at run time; pandas-stubs list only known types
+    if pd.isna(cast(Any, value)):  # pd.NA, NaT
         return None
     return str(value)
 
@@ -258,7 +260,7 @@ def _gpkg_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def case_area(*frames: gpd.GeoDataFrame | None, margin_m: float = AREA_MARGIN_M
-              ) -> BaseGeometry:
+              ) -> LonLatGeometry:
     """The ground a case covers: the box around its sectors and sightings, widened
     by ``margin_m``; lon/lat. Used to clip boundaries for an export."""
     boxes = []
@@ -270,7 +272,7 @@ def case_area(*frames: gpd.GeoDataFrame | None, margin_m: float = AREA_MARGIN_M
     if not boxes:
         raise InputError("The case has no sectors or sightings to export.")
     area = shapely.envelope(shapely.union_all(boxes)).buffer(margin_m, join_style="mitre")
-    return gpd.GeoSeries([area], crs=BNG).to_crs(WGS84).iloc[0]
+    return LonLatGeometry(gpd.GeoSeries([area], crs=BNG).to_crs(WGS84).iloc[0])
 
 
 def write_case_gpkg(
@@ -280,7 +282,7 @@ def write_case_gpkg(
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
     sightings: gpd.GeoDataFrame | None = None,
     teams: pd.DataFrame | None = None,
-    area: BaseGeometry | None = None,
+    area: LonLatGeometry | None = None,
     crs: str = BNG,
 ) -> None:
     """Write a whole case as one GeoPackage with several layers.
@@ -302,7 +304,7 @@ def write_case_gpkg(
 
     def write(frame: pd.DataFrame, layer: str) -> None:
         frame = _gpkg_ready(frame)
-        mode = "a" if path.exists() else "w"
+        mode: Literal["a", "w"] = "a" if path.exists() else "w"
         if isinstance(frame, gpd.GeoDataFrame):
             frame = frame.set_crs(WGS84) if frame.crs is None else frame
             frame = frame.to_crs(crs)
@@ -312,7 +314,8 @@ def write_case_gpkg(
     write(sectors, "sectors")
     for name, layer in (boundaries or {}).items():
         b = layer.set_crs(WGS84) if layer.crs is None else layer
-        clipped = gpd.clip(b.to_crs(BNG), area_bng)
+        # geopandas clips by any polygonal geometry; its stubs name the two classes
+        clipped = gpd.clip(b.to_crs(BNG), cast(shapely.Polygon | shapely.MultiPolygon, area_bng))
         write(clipped, f"boundary_{re.sub(r'[^a-z0-9_]+', '_', name.lower())}")
     if sightings is not None and len(sightings):
         keep = [c for c in sightings.columns if not SIGHTING_PRIVATE.search(str(c))]
@@ -331,9 +334,19 @@ def _write_table(frame: pd.DataFrame, path: Path, layer: str, mode: str) -> None
     pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", append=mode == "a")
 
 
-def case_gpkg_bytes(sectors: gpd.GeoDataFrame, **kwargs: object) -> bytes:
+class CaseLayers(TypedDict, total=False):
+    """The optional layers and settings of :func:`write_case_gpkg`, by keyword."""
+
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None
+    sightings: gpd.GeoDataFrame | None
+    teams: pd.DataFrame | None
+    area: LonLatGeometry | None
+    crs: str
+
+
+def case_gpkg_bytes(sectors: gpd.GeoDataFrame, **kwargs: Unpack[CaseLayers]) -> bytes:
     """:func:`write_case_gpkg` into memory, for a download button."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "case.gpkg"
-        write_case_gpkg(path, sectors, **kwargs)  # type: ignore[arg-type]
+        write_case_gpkg(path, sectors, **kwargs)
         return path.read_bytes()

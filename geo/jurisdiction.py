@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import BNG, geoms_to_bng
+from geo.crs import BNG, LonLatGeometry, geoms_to_bng
 from geo.shapes import geoms_bng, make_partition, polygonal_part, repair, subdivide
 
 #: Layers a sector is tagged with, in the names :func:`geo.load_layer` knows.
@@ -75,7 +75,7 @@ def _default_layer(name: str) -> _Layer:
     return _prepare(load_layer(name))
 
 
-def _as_bng(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[BaseGeometry] | BaseGeometry
+def _as_bng(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[LonLatGeometry] | LonLatGeometry
             ) -> tuple[np.ndarray, np.ndarray]:
     """(BNG geometries, sector labels) from a frame in any CRS or lon/lat shapes."""
     if isinstance(sectors, BaseGeometry):
@@ -106,8 +106,8 @@ class Jurisdictions:
     def names(self) -> list[str]:
         return list(self._layers)
 
-    def shares(self, sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[BaseGeometry]
-               | BaseGeometry) -> pd.DataFrame:
+    def shares(self, sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[LonLatGeometry]
+               | LonLatGeometry) -> pd.DataFrame:
         """Long table: one row per sector, layer and unit the sector touches.
 
         Columns ``sector`` (the sector's ``id``, else its index), ``layer``,
@@ -161,8 +161,8 @@ class Jurisdictions:
         frame = frame.sort_values(["_pos", "area_m2"], ascending=[True, False], kind="stable")
         return frame.drop(columns="_pos").reset_index(drop=True)
 
-    def tags(self, sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[BaseGeometry]
-             | BaseGeometry) -> pd.DataFrame:
+    def tags(self, sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[LonLatGeometry]
+             | LonLatGeometry) -> pd.DataFrame:
         """One row per sector (same order): where it lies and whether it straddles.
 
         For each layer ``L``: ``L`` (code of the unit holding most of the sector,
@@ -179,9 +179,9 @@ class Jurisdictions:
             shares: list[dict[str, float]] = [{} for _ in range(len(geoms))]
             for p, code, share in zip(pos, rows["code"], rows["share"], strict=True):
                 shares[p][code] = float(share)
-            main = [max(s, key=s.get) if s else OUTSIDE for s in shares]
+            main = [max(s, key=s.__getitem__) if s else OUTSIDE for s in shares]
             out[name] = main
-            out[f"{name}_shares"] = shares
+            out[f"{name}_shares"] = pd.Series(shares, index=out.index, dtype=object)
             big = rows[(rows["code"] != OUTSIDE) & (rows["share"] > STRADDLE_SHARE)
                        & (rows["area_m2"] > STRADDLE_M2)]
             counts = np.bincount(big["sector"].to_numpy(dtype=int), minlength=len(geoms))
@@ -194,8 +194,8 @@ class Jurisdictions:
         return out
 
 
-def jurisdiction_shares(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[BaseGeometry]
-                        | BaseGeometry,
+def jurisdiction_shares(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[LonLatGeometry]
+                        | LonLatGeometry,
                         layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> pd.DataFrame:
     """Shares of each sector's area per borough, BCU and force (long table).
 
@@ -205,8 +205,8 @@ def jurisdiction_shares(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[Bas
     return Jurisdictions(layers).shares(sectors)
 
 
-def jurisdiction_tags(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[BaseGeometry]
-                      | BaseGeometry,
+def jurisdiction_tags(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[LonLatGeometry]
+                      | LonLatGeometry,
                       layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> pd.DataFrame:
     """Per-sector main unit, shares and straddle flags; see :meth:`Jurisdictions.tags`."""
     return Jurisdictions(layers).tags(sectors)

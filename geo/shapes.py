@@ -13,14 +13,14 @@ National Grid (EPSG:27700) metres.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import BNG, geoms_to_bng, geoms_to_lonlat
+from geo.crs import BNG, BngGeometry, LonLatGeometry, geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
 from geo.uk import in_uk
 
@@ -130,7 +130,7 @@ def clean_shapes(
     labels = list(labels)
     notes: list[str] = []
 
-    def refuse(mask: np.ndarray, problem: str, advice: str = "") -> None:
+    def refuse(mask: np.ndarray | np.bool_, problem: str, advice: str = "") -> None:
         bad = np.flatnonzero(mask)
         if len(bad):
             shown = ", ".join(repr(labels[i]) for i in bad[:5])
@@ -184,17 +184,19 @@ def clean_shapes(
 
 
 def clean_shape(geom: BaseGeometry | None, *, what: str = "shape"
-                ) -> tuple[BaseGeometry, list[str]]:
+                ) -> tuple[LonLatGeometry, list[str]]:
     """Validate and repair one lon/lat shape (e.g. drawn on the map).
 
     Returns the (Multi)Polygon in EPSG:4326 and notes; raises :class:`InputError`.
+    The input is any geometry; it comes back branded lon/lat once it has passed
+    the checks (in the UK, degrees not metres).
     """
     lonlat, _, notes = clean_shapes([geom], [what], what=what)
-    return lonlat[0], notes
+    return LonLatGeometry(lonlat[0]), notes
 
 
-def shape_from_geojson(geometry: dict | str, *, what: str = "drawn shape"
-                       ) -> tuple[BaseGeometry, list[str]]:
+def shape_from_geojson(geometry: dict[str, Any] | str, *, what: str = "drawn shape"
+                       ) -> tuple[LonLatGeometry, list[str]]:
     """A GeoJSON geometry (as the map's draw tool returns it) to a clean lon/lat polygon."""
     import json
 
@@ -206,7 +208,7 @@ def shape_from_geojson(geometry: dict | str, *, what: str = "drawn shape"
     return clean_shape(geom, what=what)
 
 
-def circle(lat: float, lon: float, radius_m: float) -> shapely.Polygon:
+def circle(lat: float, lon: float, radius_m: float) -> LonLatGeometry:
     """A circle of ``radius_m`` metres round (lat, lon), measured in British National Grid.
 
     Returned in lon/lat (EPSG:4326). Used for "a ring round the last-known
@@ -214,8 +216,8 @@ def circle(lat: float, lon: float, radius_m: float) -> shapely.Polygon:
     """
     if not np.isfinite(radius_m) or radius_m <= 0:
         raise InputError("The radius must be a positive number of metres.")
-    centre = geoms_to_bng(shapely.Point(float(lon), float(lat)))
-    return geoms_to_lonlat(shapely.buffer(centre, float(radius_m), quad_segs=32))
+    centre = geoms_to_bng(LonLatGeometry(shapely.Point(float(lon), float(lat))))
+    return geoms_to_lonlat(BngGeometry(shapely.buffer(centre, float(radius_m), quad_segs=32)))
 
 
 def geoms_bng(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
@@ -225,19 +227,19 @@ def geoms_bng(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
     """
     geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
     if geoms.crs is None:
-        geoms = geoms.set_crs(4326)
-    if not geoms.crs.equals(BNG):
+        geoms = geoms.set_crs(4326).to_crs(BNG)
+    elif not geoms.crs.equals(BNG):
         geoms = geoms.to_crs(BNG)
     return np.array(geoms.values, dtype=object)  # a copy: callers may repair in place
 
 
 def clip_to_remainder(
-    candidate: BaseGeometry,
+    candidate: LonLatGeometry,
     sectors: gpd.GeoDataFrame | gpd.GeoSeries | SectorIndex,
     *,
     min_part_m2: float = 10.0,
     sliver_m: float = 0.5,
-) -> BaseGeometry:
+) -> LonLatGeometry:
     """The part of ``candidate`` not already covered by ``sectors``.
 
     ``candidate`` is a lon/lat (Multi)Polygon; ``sectors`` a GeoDataFrame in any
@@ -250,9 +252,9 @@ def clip_to_remainder(
     from geo.overlap import SectorIndex
 
     index = sectors if isinstance(sectors, SectorIndex) else SectorIndex(sectors)
-    cand = shapely.make_valid(geoms_to_bng(candidate))
+    cand = BngGeometry(shapely.make_valid(geoms_to_bng(candidate)))
     hits = index.query(cand)
-    rest = cand
+    rest: BaseGeometry = cand
     if len(hits):
         rest = shapely.difference(cand, shapely.union_all(index.geoms[hits]))
         # open by ``sliver_m``: strips thinner than 2 × sliver_m along a neighbour's
@@ -264,8 +266,10 @@ def clip_to_remainder(
     parts = parts[shapely.area(parts) >= min_part_m2] if len(parts) else parts
     if len(parts) == 0:
         raise InputError("Nothing is left: the whole shape is already covered by other sectors.")
-    out = parts[0] if len(parts) == 1 else shapely.multipolygons(parts)
-    return geoms_to_lonlat(out)
+    # one array of parts without ``indices`` makes one MultiPolygon; shapely's stubs
+    # also allow an array back
+    out = parts[0] if len(parts) == 1 else cast(BaseGeometry, shapely.multipolygons(parts))
+    return geoms_to_lonlat(BngGeometry(out))
 
 
 def subdivide(geoms: np.ndarray, tile_m: float) -> tuple[np.ndarray, np.ndarray]:

@@ -6,9 +6,22 @@ scripting against ``geo``. Each assert states the rule it checks in its message.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:  # for annotations only: importing geo.testing loads none of them
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    from shapely.geometry.base import BaseGeometry
+
+    from geo.probability import PoaGrid
+
+    #: shapes in any CRS as a frame, or already in BNG as an array or a list
+    Shapes: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray | Sequence[BaseGeometry]
 # --- sectors and grids ------------------------------------------------------------------
 
-def _bng(geoms):  # lazily imported so ``geo.testing`` stays light
+def _bng(geoms: Shapes) -> np.ndarray:  # lazily imported so ``geo.testing`` stays light
     import geopandas as gpd
     import numpy as np
 
@@ -19,7 +32,7 @@ def _bng(geoms):  # lazily imported so ``geo.testing`` stays light
     return np.asarray(geoms, dtype=object)
 
 
-def assert_no_overlaps(cells, *, tol_m2: float = 1e-3) -> None:
+def assert_no_overlaps(cells: Shapes, *, tol_m2: float = 1e-3) -> None:
     """No two cells/sectors share ground (pairs from an STRtree, areas in BNG m²).
 
     ``cells``: a GeoDataFrame/GeoSeries in any CRS, or shapes already in BNG.
@@ -38,7 +51,8 @@ def assert_no_overlaps(cells, *, tol_m2: float = 1e-3) -> None:
     )
 
 
-def assert_covers_exactly(cells, area_bng, *, rel: float = 1e-6, edge_m: float = 0.0) -> None:
+def assert_covers_exactly(cells: Shapes, area_bng: BaseGeometry, *, rel: float = 1e-6,
+                          edge_m: float = 0.0) -> None:
     """The union of the cells is the area: the ground in one but not the other is
     under ``rel`` of the area plus ``edge_m`` times its perimeter. ``area_bng`` is
     a shapely shape in EPSG:27700. Use ``edge_m`` of a few mm for cells that made
@@ -55,8 +69,8 @@ def assert_covers_exactly(cells, area_bng, *, rel: float = 1e-6, edge_m: float =
     )
 
 
-def assert_each_within_one(cells, areas, *, tol_share: float = 1e-6, edge_m: float = 0.0
-                           ) -> None:
+def assert_each_within_one(cells: Shapes, areas: Shapes, *, tol_share: float = 1e-6,
+                           edge_m: float = 0.0) -> None:
     """Every cell lies in exactly one of ``areas`` (no cell straddles two): the
     ground of a cell outside its largest area is at most ``tol_share`` of the cell
     plus ``edge_m`` times its perimeter (see :func:`assert_covers_exactly`)."""
@@ -77,7 +91,7 @@ def assert_each_within_one(cells, areas, *, tol_share: float = 1e-6, edge_m: flo
     )
 
 
-def assert_shares_sum_to_one(shares, *, tol: float = 1e-9) -> None:
+def assert_shares_sum_to_one(shares: pd.DataFrame, *, tol: float = 1e-9) -> None:
     """Per sector and layer, the jurisdiction shares sum to 1 (outside included)."""
     sums = shares.groupby(["sector", "layer"])["share"].sum()
     off = sums[(sums - 1).abs() > tol]
@@ -86,7 +100,7 @@ def assert_shares_sum_to_one(shares, *, tol: float = 1e-9) -> None:
 
 # --- search science ---------------------------------------------------------------------
 
-def assert_poa_sums_to_one(poa, *, tol: float = 1e-9) -> None:
+def assert_poa_sums_to_one(poa: Mapping[str, float] | PoaGrid, *, tol: float = 1e-9) -> None:
     """POA is a probability distribution: every value in [0, 1] and the total 1.
 
     ``poa``: a dict (segment ids and ``"rest_of_world"``) or a
@@ -105,7 +119,7 @@ def assert_poa_sums_to_one(poa, *, tol: float = 1e-9) -> None:
     )
 
 
-def assert_coverage_consistent(table, *, tol: float = 1e-9) -> None:
+def assert_coverage_consistent(table: pd.DataFrame, *, tol: float = 1e-9) -> None:
     """A :func:`geo.track_coverage` table obeys its own rules: POD = 1 − e^(−C) in each
     row, effort and swept ground not negative, swept share within [0, 1]."""
     import numpy as np
@@ -122,7 +136,8 @@ def assert_coverage_consistent(table, *, tol: float = 1e-9) -> None:
 
 # --- boundary layers ----------------------------------------------------------------------
 
-def assert_lines_within(shown, full, distance_m: float) -> None:
+def assert_lines_within(shown: np.ndarray | Sequence[BaseGeometry],
+                        full: np.ndarray | Sequence[BaseGeometry], distance_m: float) -> None:
     """Each drawn line lies within ``distance_m`` of its full-resolution line, both ways.
 
     ``shown`` and ``full``: equal-length arrays of BNG geometries (lines, or polygons
@@ -132,7 +147,7 @@ def assert_lines_within(shown, full, distance_m: float) -> None:
     import numpy as np
     import shapely
 
-    def lines(g):
+    def lines(g: np.ndarray | Sequence[BaseGeometry]) -> np.ndarray:
         g = np.asarray(g, dtype=object)
         poly = np.isin(shapely.get_type_id(g), (3, 6))
         g = g.copy()
@@ -149,7 +164,7 @@ def assert_lines_within(shown, full, distance_m: float) -> None:
     )
 
 
-def assert_no_gaps(geoms, *, tol_m2: float = 1.0) -> None:
+def assert_no_gaps(geoms: Shapes, *, tol_m2: float = 1.0) -> None:
     """The union of ``geoms`` (BNG) has no holes larger than ``tol_m2``: areas meant to
     tile a region leave no ground that belongs to none of them."""
     import shapely

@@ -58,7 +58,7 @@ GAP_STYLE: dict[str, Any] = {"color": "#D55E00", "weight": 2, "dashArray": "6 4"
 _ROUND = 6
 
 
-def _geojson(geom: Any) -> dict[str, Any]:
+def _geojson(geom: Any) -> dict[str, Any] | None:
     return mapping(shapely.set_precision(geom, 10**-_ROUND)) if geom is not None else None
 
 
@@ -138,7 +138,7 @@ def pod_sectors_layer(sectors: Sequence[Any], coverage: Mapping[int, Mapping[str
     "swept_share"}`` (``casefile.Store.sector_coverage`` rows).
     """
     group = folium.FeatureGroup(name=name)
-    features = []
+    features: list[dict[str, Any]] = []
     for s in sectors:
         c = coverage.get(s.id, {})
         cum = float(c.get("cumulative_pod", 0.0) or 0.0)

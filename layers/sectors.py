@@ -342,10 +342,9 @@ def sector_details(
         rows.append(("Search type", str(sector.search_type)))
     if getattr(sector, "assurance", None):
         rows.append(("Assurance", str(sector.assurance)))
-    if getattr(sector, "not_searched", None) is not None or getattr(
-        sector, "not_searched_reason", ""
-    ):
-        rows.append(("Not searched", getattr(sector, "not_searched_reason", "") or "part"))
+    reason = getattr(sector, "not_searched_reason", "")
+    if getattr(sector, "not_searched", None) is not None or reason:
+        rows.append(("Not searched", reason or "part"))
     area = getattr(sector, "area_m2", None)
     if area is not None:
         rows.append(("Area", f"{float(area):,.0f} m² ({float(area) / 1e4:,.2f} ha)"))
@@ -528,10 +527,11 @@ def sectors_layer(
             },
         })
     # the part of a searched sector left unsearched, drawn on top of the sector
-    holes = [s for s in sectors if getattr(s, "not_searched", None) is not None]
-    hole_geoms = _rounded([s.not_searched for s in holes])
-    hole_points = _label_points([s.not_searched for s in holes])
-    for s, geom, lp in zip(holes, hole_geoms, hole_points, strict=True):
+    # (sector, the part left unsearched): only sectors from the store carry it
+    holes = [(s, g) for s in sectors if (g := getattr(s, "not_searched", None)) is not None]
+    hole_geoms = _rounded([g for _, g in holes])
+    hole_points = _label_points([g for _, g in holes])
+    for (s, _), geom, lp in zip(holes, hole_geoms, hole_points, strict=True):
         reason = getattr(s, "not_searched_reason", "") or ""
         features.append({
             "type": "Feature",

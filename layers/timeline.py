@@ -66,7 +66,7 @@ def timeline_frame(sightings: Sequence[Any]) -> pd.DataFrame:
 
 def timeline_chart(
     sightings: Sequence[Any], reported_missing_at: datetime | None = None
-) -> alt.LayerChart | None:
+) -> alt.LayerChart | alt.FacetChart | None:
     """Sightings by time seen (x, London) and source (y), status by colour and shape.
 
     None when there are no sightings. ``reported_missing_at`` (aware) adds a
@@ -83,17 +83,16 @@ def timeline_chart(
     statuses = [s for s in STATUS_COLOURS if s in set(frame["Status"])] + sorted(
         set(frame["Status"]) - set(STATUS_COLOURS)
     )
-    status_scale = {"domain": statuses}
     colour = alt.Color(
         "Status:N",
         scale=alt.Scale(
-            **status_scale, range=[STATUS_COLOURS.get(s, "#444444") for s in statuses]
+            domain=statuses, range=[STATUS_COLOURS.get(s, "#444444") for s in statuses]
         ),
         legend=alt.Legend(title="Status", orient="top"),
     )
     shape = alt.Shape(
         "Status:N",
-        scale=alt.Scale(**status_scale, range=[STATUS_SHAPES.get(s, "square") for s in statuses]),
+        scale=alt.Scale(domain=statuses, range=[STATUS_SHAPES.get(s, "square") for s in statuses]),
         legend=alt.Legend(title="Status", orient="top"),
     )
     x = alt.X(
