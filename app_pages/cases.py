@@ -30,7 +30,7 @@ from app_pages.session import (
 from casefile import CASE_STATUSES, Case, StaleVersion, StoreError, format_london_full, to_london
 from geo.errors import InputError
 from layers.escape import markdown_text
-from wayhome import settings
+from vocab import settings
 
 actor = require_actor()
 db = store()

@@ -16,7 +16,7 @@ import streamlit as st
 from layers.assets import AssetUrls, asset_urls, install_assets
 from layers.basemap import MapTiles, base_map, parse_tiles
 from layers.boundaries import BoundarySet, load_boundary_set
-from wayhome import settings
+from vocab import settings
 
 #: The app's static folder: ``static/`` beside ``dashboard.py``, served at ``/app/static/``.
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"

@@ -30,6 +30,7 @@ from geo.probability import DECISION_SUPPORT_NOTE
 from layers.coverage import coverage_legend_html, pod_sectors_layer, swept_layer, tracks_layer
 from layers.escape import markdown_text
 from layers.legend import Legend
+from vocab import london_time
 
 MAP_KEY = "coverage_map"
 TARGET_KEY = "coverage_target_pod"
@@ -131,7 +132,7 @@ def plots(case_id: int) -> None:
         st.info("No passes yet: plots appear after the first upload or finished sector.")
         return
     line = line.assign(
-        at=pd.to_datetime(line["at"], utc=True).dt.tz_convert("Europe/London")
+        at=pd.to_datetime(line["at"], utc=True).dt.tz_convert(london_time.LONDON_NAME)
         .dt.tz_localize(None),
         when=line["at_basis"].map(WHEN_LABELS),
     )

@@ -30,7 +30,7 @@ import streamlit as st
 from app_pages.session import store
 from casefile import LinkGone, LinkSession, StoreError, TooManyAttempts
 from casefile.links import client_address
-from wayhome import settings
+from vocab import settings
 
 LINK_KEY = "wayhome_link_session"
 COOKIE = "wayhome_session"
@@ -143,8 +143,6 @@ def restore_session() -> object | None:
 
 def remember_session(actor: object) -> None:
     """Issue a session token for ``actor`` and set the cookie (shown once to the browser)."""
-    from wayhome import settings
-
     try:
         token = store().start_session(actor)  # type: ignore[arg-type]
     except StoreError:

@@ -60,7 +60,9 @@ from geo.overlap import find_overlaps
 from geo.shapes import shape_from_geojson
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text
-from layers.sectors import SECTOR_STYLES, candidate_layer, hazards_layer, sectors_layer
+from layers.sectors import candidate_layer, hazards_layer, sectors_layer
+from vocab import sector_statuses
+from vocab.search import HAZARD_LABELS, ORG_LABELS
 
 MAP_KEY = "sector_map"
 LIVE_KEY = "sector_map_live"
@@ -78,19 +80,13 @@ HOLE_KEY = "sector_not_searched_drawn"  # ground drawn as NOT searched, for the 
 OPENING_ZOOM = 14
 MODES = {"sector": "a search sector", "hazard": "a hazard / no-go area",
          "not_searched": "the part of the chosen sector NOT searched"}
-HAZARD_LABELS = {"unsafe": "Unsafe", "do_not_search": "Do not search",
-                 "preserve_scene": "Preserve the scene"}
-ORG_LABELS = {"met_bcu": "Met BCU", "city_of_london_police": "City of London Police",
-              "other_force": "Another force", "volunteer_group": "Volunteer group",
-              "family": "Family"}
 
 actor = require_actor()
 db = store()
 
 
 def _label(status: str) -> str:
-    style = SECTOR_STYLES.get(status)
-    return style.label if style else status
+    return sector_statuses.label(status)
 
 
 # ---------------------------------------------------------------------- the map

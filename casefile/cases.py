@@ -30,6 +30,7 @@ from casefile.sightings import _sighting, _sightings_query
 from casefile.timefmt import utcnow
 from casefile.versioned import retrying as _retrying
 from casefile.versioned import store_module as _s
+from vocab import settings
 
 #: a case's fields: what create and update take (``home`` and ``ipp`` are (lat, lon))
 CASE_FIELDS: tuple[str, ...] = (
@@ -45,8 +46,6 @@ CASE_FIELDS: tuple[str, ...] = (
     "notes",
 )
 def _risk_grades() -> tuple[str, ...]:
-    from wayhome import settings
-
     return settings.RISK_GRADES
 
 

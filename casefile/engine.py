@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from casefile.errors import StoreError
+from vocab import settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: milliseconds a SQLite connection waits for another writer before giving up
@@ -31,8 +32,6 @@ _MIGRATE_LOCK_KEY = 0x57415948  # "WAYH"
 def resolve_url(url: str | None = None) -> str:
     """The SQLAlchemy URL for ``url`` (default: settings' DATABASE_URL / SQLite file)."""
     if url is None:
-        from wayhome import settings
-
         url = settings.DATABASE_URL or ""
         if not url:
             return f"sqlite:///{Path(settings.SQLITE_PATH).expanduser().resolve()}"

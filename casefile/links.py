@@ -51,11 +51,13 @@ from casefile.fieldwork import Handover, Hazard, Sector, Unit
 from casefile.permissions import Actor
 from casefile.records import Sighting
 from casefile.timefmt import utcnow
+from vocab import roles, settings
+from vocab import search as search_vocab
 
 #: the one answer to a revoked, expired or unknown link (it says nothing more)
 LINK_GONE = "This link no longer works. Ask the coordinator who sent it for a new one."
 #: what team leads may be shown of sightings: none, verified ones, or all but dismissed
-TEAM_SIGHTINGS: tuple[str, ...] = ("none", "verified", "all")
+TEAM_SIGHTINGS: tuple[str, ...] = search_vocab.TEAM_SIGHTINGS
 MAX_LABEL = 120
 #: a link principal's password hash: not an argon2 hash, so no password ever verifies
 NO_PASSWORD = "!private-link"  # noqa: S105
@@ -128,9 +130,7 @@ class PrivateLink:
 
     @property
     def role_label(self) -> str:
-        return {"team_lead": "Team lead", "family": "Family", "partner": "Partner unit"}.get(
-            self.role, self.role
-        )
+        return roles.label(self.role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +209,6 @@ class LinksMixin:
     # ---------------------------------------------------------------- throttling
 
     def _throttle_check(self, scope: str, keys: list[str]) -> None:
-        from wayhome import settings
-
         now = utcnow()
         since = now - timedelta(minutes=settings.THROTTLE_WINDOW_MIN)
         with self._reading() as conn:
@@ -241,8 +239,6 @@ class LinksMixin:
                     )
 
     def _throttle_fail(self, scope: str, keys: list[str]) -> None:
-        from wayhome import settings
-
         now = utcnow()
         with self._writing() as conn:
             conn.execute(
@@ -293,8 +289,6 @@ class LinksMixin:
         by the throttle like a wrong password); a sign-in is audited like one.
         """
         from casefile.oidc import oidc_username
-        from wayhome import settings
-
         keys = [client_hash(client_key)]
         self._throttle_check("oidc", keys)
         name = oidc_username(claims, domains=settings.OIDC_EMAIL_DOMAINS)
@@ -321,8 +315,6 @@ class LinksMixin:
 
         Only its SHA-256 is stored; the caller keeps the token (a cookie).
         """
-        from wayhome import settings
-
         _s()._check_actor_shape(actor, None)
         if actor.role in perm.LINK_ROLES or actor.role == "system":
             raise PermissionDenied("Only coordinator accounts keep a sign-in session.")
@@ -394,8 +386,6 @@ class LinksMixin:
         phone"; personal, purged with the case). ``days`` defaults to ``LINK_DAYS``.
         """
         from casefile.handovers import resolve_unit
-        from wayhome import settings
-
         s = _s()
         s._check_actor_shape(actor, perm.LINK_MANAGE)
         role = v.choice("role", role, perm.LINK_ROLES)
@@ -436,7 +426,7 @@ class LinksMixin:
             ).scalar_one()
             # the principal's name appears in the append-only audit log: never the
             # personal label, nor the team's name (a family's team names itself)
-            who = {"team_lead": "Team lead", "family": "Family", "partner": "Partner unit"}[role]
+            who = roles.label(role)
             extra = f" — team {team_id}" if team_id is not None else (
                 f" — {target.name}" if target else "")
             display = f"{who} link {int(n) + 1}{extra}"[:120]

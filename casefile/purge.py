@@ -42,6 +42,7 @@ from casefile import schema as t
 from casefile.errors import InvalidInput
 from casefile.permissions import Actor
 from casefile.timefmt import utcnow
+from vocab import settings
 
 PURGED_NAME = "purged"
 PURGED_TRACK_NAME = "GPS track (file name purged)"
@@ -63,8 +64,6 @@ def _s() -> Any:
 
 def purge_due_at(status: str, status_changed_at: datetime | None) -> datetime | None:
     """When a case with this status becomes due for purging (None: not scheduled)."""
-    from wayhome import settings
-
     if status != "closed" or status_changed_at is None:
         return None
     return status_changed_at + timedelta(days=settings.PURGE_AFTER_DAYS)
@@ -82,8 +81,6 @@ class PurgeMixin:
 
     def purges_due(self, actor: Actor, *, now: datetime | None = None) -> list[tuple[int, str]]:
         """(case id, reference) of closed cases whose purge is due and not yet done."""
-        from wayhome import settings
-
         s = _s()
         s._check_actor_shape(actor, perm.CASE_PURGE)
         now = now or utcnow()

@@ -67,6 +67,7 @@ from casefile.teams import TeamsMixin
 from casefile.timefmt import utcnow
 from casefile.tips import TipsMixin
 from casefile.tracks import TracksMixin
+from vocab.limits import MAX_LEN
 
 __all__ = [  # the store, and the helpers other store modules reach through ``_s()``
     "CASE_FIELDS", "MAX_LEN", "NAMES_ONLY_ENTITIES", "PERSONAL_FIELDS", "SIGHTING_FIELDS",
@@ -75,18 +76,6 @@ __all__ = [  # the store, and the helpers other store modules reach through ``_s
     "_sightings_query", "_token_query", "open_store", "tag_points",
 ]
 
-#: text length caps (characters)
-MAX_LEN: dict[str, int] = {
-    "reference": 40,
-    "child_name": 80,
-    "description": 4000,
-    "notes": 10_000,
-    "reported_by": 120,
-    "reporter_contact": 200,
-    "reason": 1000,
-    "display_name": 120,
-    "password": 1024,
-}
 
 
 class Store(
@@ -331,7 +320,7 @@ def _check_actor_shape(actor: Any, permission: str | None) -> None:
         raise PermissionDenied("No one is signed in: every change needs an actor.")
     if not isinstance(actor, Actor):
         raise PermissionDenied("The actor must be a casefile.Actor.")
-    if actor.role not in perm.ROLES:
+    if actor.role not in perm.ROLE_PERMISSIONS:
         raise PermissionDenied(f"Unknown role {actor.role!r}.")
     if actor.role == "system":
         if actor.user_id is not None:

@@ -52,6 +52,7 @@ from casefile.permissions import Actor
 from casefile.sectors import _s
 from casefile.timefmt import utcnow
 from geo.errors import InputError
+from vocab import sector_statuses
 
 #: (done 0-1, what is happening) — e.g. ``st.progress``'s value and text
 ProgressFn = Callable[[float, str], None]
@@ -61,7 +62,7 @@ MAX_SPACING_M = 1000.0
 MAX_TRIM_M = 5000.0
 MAX_FILE_NAME = 200
 #: sector statuses whose current "searched" record new tracks join
-_RECORDED = ("searched", "needs_re_search")
+_RECORDED = tuple(sorted(sector_statuses.with_progress("searched")))
 
 
 # ------------------------------------------------------------------ records

@@ -47,9 +47,11 @@ import shapely
 
 from geo.crs import BNG, lonlat_to_bng
 from geo.errors import InputError
+from vocab import settings
+from vocab.boundary_layers import LAYER_NAMES
 
 #: Layer names accepted by :func:`load_layer`, :func:`display_layer` and friends.
-LAYERS: tuple[str, ...] = ("borough", "bcu", "force", "ward", "neighbourhood")
+LAYERS: tuple[str, ...] = LAYER_NAMES
 
 #: Columns of :func:`locate_many` (and keys of :func:`locate`), in this order.
 LOCATE_COLUMNS: tuple[str, ...] = ("borough", "borough_code", "bcu", "force", "ward")
@@ -64,8 +66,6 @@ _QUERY_LOCK = threading.Lock()
 
 
 def _boundaries_dir() -> Path:
-    from wayhome import settings
-
     return Path(settings.BOUNDARIES_DIR)
 
 

@@ -21,13 +21,11 @@ from typing import Any
 import numpy as np
 
 from geo.errors import InputError
-
-ASSURANCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
+from vocab import settings
+from vocab.search import ASSURANCE_LEVELS as ASSURANCE_LEVELS  # part of geo.detection's API
 
 
 def _data_dir() -> Path:
-    from wayhome import settings
-
     return settings.SEARCH_SCIENCE_DIR
 
 

@@ -35,9 +35,10 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import BNG, LonLatGeometry, geoms_to_bng
 from geo.shapes import geoms_bng, make_partition, polygonal_part, repair, subdivide
+from vocab.boundary_layers import SECTOR_LAYERS
 
 #: Layers a sector is tagged with, in the names :func:`geo.load_layer` knows.
-LAYERS: tuple[str, ...] = ("borough", "bcu", "force")
+LAYERS: tuple[str, ...] = SECTOR_LAYERS
 #: Name and code of the share of a sector that lies in no polygon of a layer.
 OUTSIDE: str = "outside"
 #: A sector straddles a boundary only if each side holds more than this share ...

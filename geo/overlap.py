@@ -24,6 +24,7 @@ import shapely
 
 from geo.crs import BngGeometry, LonLatGeometry, geoms_to_bng, geoms_to_lonlat
 from geo.shapes import geoms_bng, polygonal_part
+from vocab import sector_statuses
 
 #: Overlaps smaller than this (m²) are boundary noise, not ground searched twice.
 MIN_OVERLAP_M2: float = 1.0
@@ -109,7 +110,7 @@ def find_overlaps(candidate: LonLatGeometry, sectors: gpd.GeoDataFrame | SectorI
 # --- case-level duplication figure -------------------------------------------------
 
 #: Statuses whose ground counts as searched for the duplication figure.
-SEARCHED_STATUSES: frozenset[str] = frozenset({"searched", "needs_re_search"})
+SEARCHED_STATUSES: frozenset[str] = sector_statuses.with_progress("searched")
 #: Statuses that mark a sector as deliberately due to be searched again.
 RE_SEARCH_STATUSES: frozenset[str] = frozenset({"needs_re_search"})
 

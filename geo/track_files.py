@@ -17,7 +17,7 @@ Cleaning, each counted in ``gdf.attrs["notes"]``:
   other impossible jumps split the segment there, so the stretch is not counted
   as search effort. A step is impossible when it is longer than
   ``MAX_FOOT_SPEED_MS × seconds + GPS_JITTER_M`` (or, without times, longer than
-  ``MAX_UNTIMED_STEP_M``): see :mod:`wayhome.settings`, planning assumptions;
+  ``MAX_UNTIMED_STEP_M``): see :mod:`vocab.settings`, planning assumptions;
 * segments left with fewer than two points, or no length, are dropped.
 
 :func:`trim_track_ends` removes the first and last stretch of each segment for
@@ -45,6 +45,7 @@ from geo._sources import Source, read_source, suffix
 from geo.crs import BNG, WGS84, lonlat_to_bng
 from geo.errors import InputError
 from geo.uk import in_uk
+from vocab import settings
 
 #: Largest share of unreadable points dropped with a note; above it the file is refused.
 MAX_BAD_SHARE: float = 0.05
@@ -412,8 +413,6 @@ def _to_dt(s: pd.Series, utc: bool) -> pd.Series:
 
 
 def _clean(name: str, read: _Read) -> gpd.GeoDataFrame:
-    from wayhome import settings
-
     notes = list(read.notes)
     segs = read.segments
     seg_id = np.concatenate([np.full(len(s.lon), i) for i, s in enumerate(segs)])

@@ -6,7 +6,7 @@ remounts the map (blank flash, lost pan and zoom). Everything that changes
 from run to run (the looked-up place, later sectors and sightings) goes into
 ``feature_group_to_add`` instead; see :func:`place_layer`.
 
-Tiles come from ``wayhome.settings.TILES``: ``openstreetmap`` (default),
+Tiles come from ``vocab.settings.TILES``: ``openstreetmap`` (default),
 ``none`` (a plain background; every overlay still shows, so the map works on a
 network that blocks tile servers), or a URL template.
 """

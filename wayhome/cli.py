@@ -31,6 +31,7 @@ from typing import TextIO
 
 from casefile import Actor, StoreError, open_store
 from casefile.engine import current_revision, describe_url, head_revision
+from vocab import settings
 
 
 def _read_password(args: argparse.Namespace, stdin: TextIO, *, confirm: bool = True) -> str:
@@ -67,7 +68,6 @@ def _cmd_db_current(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from wayhome import settings
     from wayhome.demo import load_demo
 
     password = None
@@ -124,8 +124,6 @@ def _cmd_user_password(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> 
 
 
 def _cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
-    from wayhome import settings
-
     store = open_store(args.database_url, migrate=False)
     try:
         target = store.backup(args.dest or settings.BACKUP_DIR)
@@ -137,8 +135,6 @@ def _cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
 
 def _cmd_link(args: argparse.Namespace, out: TextIO) -> int:
     from casefile import format_london_full
-    from wayhome import settings
-
     system = Actor.system(f"wayhome link {args.link_command}")
     store = open_store(args.database_url)
     try:
