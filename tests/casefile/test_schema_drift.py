@@ -13,14 +13,8 @@ create, and the database must work again after redoing them all.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
@@ -28,7 +22,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from shapely.geometry import box
 
-from casefile import open_store, utcnow
+from casefile import open_store
 from casefile import schema as t
 from casefile.engine import (
     current_revision,
@@ -39,13 +33,8 @@ from casefile.engine import (
     upgrade,
 )
 from casefile.types import Geom
-from tests.casefile.conftest import (
-    IS_PG,
-    make_case,
-    make_coordinator,
-    pg_admin_url,
-    sighting_kwargs,
-)
+from tests.browser.stores import module_store_url
+from tests.casefile.conftest import IS_PG, make_case, make_coordinator, sighting_kwargs
 
 pytestmark = pytest.mark.db
 
@@ -62,29 +51,17 @@ _OWN_PG_TABLES = """
 """
 
 
-@contextmanager
-def _fresh_database(tmp: Path) -> Iterator[str]:
-    """The URL of an empty database of the configured backend, removed afterwards."""
-    if not IS_PG:
-        yield f"sqlite:///{tmp / f'fresh-{uuid.uuid4().hex[:6]}.sqlite3'}"
-        return
-    schema = f"wh_drift_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(pg_admin_url())
-    with admin.begin() as conn:
-        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield pg_admin_url() + "?options=" + quote(f"-csearch_path={schema},public")
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+def _own_tables(conn: sa.Connection) -> set[str]:
+    """The tables of the database (on PostgreSQL: of its current schema, none of PostGIS)."""
+    if conn.dialect.name == "postgresql":
+        return set(conn.exec_driver_sql(_OWN_PG_TABLES).scalars())
+    return set(sa.inspect(conn).get_table_names())
 
 
 @pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sa.Engine]:
+def migrated() -> Iterator[sa.Engine]:
     """A fresh database migrated to head (read only: shared by this module's tests)."""
-    with _fresh_database(tmp_path_factory.mktemp("drift")) as url:
+    with module_store_url("drift") as url:
         engine = make_engine(url)
         upgrade(engine)
         yield engine
@@ -102,12 +79,10 @@ def _flat(diff: list[Any]) -> list[tuple]:
 def schema_diff(engine: sa.Engine, metadata: sa.MetaData = t.metadata) -> list[tuple]:
     """What autogenerate would change to turn the database into ``metadata`` ([] = none)."""
     with engine.connect() as conn:
-        own: set[str] | None = None
-        if conn.dialect.name == "postgresql":
-            own = set(conn.exec_driver_sql(_OWN_PG_TABLES).scalars())
+        own = _own_tables(conn)
 
         def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-            return type_ != "table" or own is None or name in own
+            return type_ != "table" or name in own
 
         context = MigrationContext.configure(
             conn,
@@ -210,8 +185,9 @@ def test_the_comparison_sees_each_kind_of_drift(migrated, change, expected):
 
 
 def _counts(engine: sa.Engine) -> dict[str, int]:
-    present = set(sa.inspect(engine).get_table_names()) & set(t.metadata.tables)
+    """Rows per table of schema.py that the database has."""
     with engine.connect() as conn:
+        present = _own_tables(conn) & set(t.metadata.tables)
         return {
             name: conn.execute(
                 sa.select(sa.func.count()).select_from(t.metadata.tables[name])
@@ -220,8 +196,8 @@ def _counts(engine: sa.Engine) -> dict[str, int]:
         }
 
 
-def test_every_migration_undoes_and_redoes(tmp_path):
-    with _fresh_database(tmp_path) as url:
+def test_every_migration_undoes_and_redoes():
+    with module_store_url("undo") as url:
         store = open_store(url)
         coord = make_coordinator(store)
         case = make_case(store, coord)
@@ -251,7 +227,7 @@ def test_every_migration_undoes_and_redoes(tmp_path):
         again = open_store(url)
         try:
             coord = make_coordinator(again)
-            case = make_case(again, coord, reported_missing_at=utcnow() - timedelta(hours=1))
+            case = make_case(again, coord)
             assert [c.reference for c in again.list_cases(coord)] == [case.reference]
         finally:
             again.close()
