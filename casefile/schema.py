@@ -1,7 +1,10 @@
 """The store's tables (SQLAlchemy Core), shared by both backends.
 
-The migrations in ``casefile/migrations`` create exactly these tables; the store
-queries through them. Design notes for later migrations:
+The migrations in ``casefile/migrations`` create exactly these tables (checked on
+both backends by ``tests/casefile/test_schema_drift.py``); the store queries
+through them. A change here needs its migration, and the other way round.
+
+Design notes for later migrations:
 
 * Every case-scoped table carries ``case_id`` so that a case purge and the
   per-case change counter (``case_change``) can reach every row of a case.
@@ -184,8 +187,9 @@ idempotency = sa.Table(
 
 # ---------------------------------------------------------------- sectors, teams, handovers
 # (migration 0002). Sector and hazard outlines are (Multi)Polygons in lon/lat with
-# their bounding box in ``minx``/``miny``/``maxx``/``maxy`` (degrees) so SQLite can
-# narrow by box; PostGIS also has a GiST index on ``geom``.
+# their bounding box in ``minx``/``miny``/``maxx``/``maxy`` (degrees) so either
+# backend can narrow by box. No GiST index on ``geom`` (migration 0006 dropped them):
+# no query filters by geometry in SQL; add one together with the query that uses it.
 
 teams = sa.Table(
     "teams",
