@@ -95,7 +95,7 @@ def test_migration_0007_keeps_every_row_and_its_downgrade_drops_the_checks(store
     tables = (t.users, t.case_member, t.cases, t.sightings, t.sectors, t.teams, t.access_links,
               t.audit_log)
     before = {tb.name: count_rows(store, tb) for tb in tables}
-    down = "0005"
+    down = "0006"
     cfg = _alembic(store)
     try:
         with store.engine.connect() as conn:

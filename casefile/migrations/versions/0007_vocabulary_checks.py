@@ -11,7 +11,7 @@ SQLite cannot add a constraint to a table: batch mode re-creates each table
 not cascade into its children).
 
 Revision ID: 0007
-Revises: 0005 (renumber to 0006 when the migration before it lands)
+Revises: 0006
 Create Date: 2026-03-05
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
