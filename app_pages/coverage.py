@@ -20,12 +20,16 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from app_pages.common import london_map
-from app_pages.live_map import RenderedMap, live_folium, render_base
-from app_pages.sector_common import base_url_path, case_or_stop
-from app_pages.session import require_actor, show_store_error, store
-from app_pages.track_upload import show_upload_result, track_upload_form
+from app_pages.widgets.common import london_map
+from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
+from app_pages.widgets.sector_common import base_url_path, case_or_stop
+from app_pages.widgets.session import require_actor, show_store_error, store
+from app_pages.widgets.track_upload import show_upload_result, track_upload_form
 from casefile import StoreError, format_london
+from geo.coverage import QUAD_SEGS
+from geo.crs import geoms_to_bng, geoms_to_lonlat
+from geo.detection import assurance_pods, sweep_width, sweep_widths
+from geo.gaps import cleared_effort_summary, effort_on_cleared_ground
 from geo.probability import DECISION_SUPPORT_NOTE
 from layers.coverage import coverage_legend_html, pod_sectors_layer, swept_layer, tracks_layer
 from layers.escape import markdown_text
@@ -50,8 +54,6 @@ def coverage_base_map(base_url_path: str) -> RenderedMap:
 
 def planning_assumptions() -> None:
     """The figures behind the numbers, with their status (published or assumed)."""
-    from geo.detection import assurance_pods, sweep_widths
-
     with st.expander("Planning assumptions behind these numbers"):
         rows = [{"Ground type": x["label"], "Sweep width W (m)": x["sweep_width_m"],
                  "Status": x["status"]} for x in sweep_widths().values()]
@@ -69,10 +71,6 @@ def _pct(x: Any) -> str:
 
 def swept_union(tracks: Any, passes: list) -> Any:
     """Swept ground of every track (lon/lat): buffered by its pass's W/2 (default W)."""
-    from geo.coverage import QUAD_SEGS
-    from geo.crs import geoms_to_bng, geoms_to_lonlat
-    from geo.detection import sweep_width
-
     if len(tracks) == 0:
         return shapely.Polygon()
     width = {p.id: p.sweep_width_m for p in passes}
@@ -195,8 +193,6 @@ def plots(case_id: int) -> None:
 
 
 def passes_tab(case_id: int, passes: list, sectors: list, teams: dict[int, str]) -> None:
-    from geo.detection import sweep_widths
-
     if not passes:
         st.info("No passes yet.")
         return
@@ -230,8 +226,6 @@ def passes_tab(case_id: int, passes: list, sectors: list, teams: dict[int, str])
 
 
 def wasted_effort(case_id: int, tracks: Any, teams: dict[int, str]) -> None:
-    from geo.gaps import cleared_effort_summary, effort_on_cleared_ground
-
     target = st.slider("Ground counts as cleared from POD", 0.1, 0.95, 0.6, 0.05,
                        key=TARGET_KEY, format="%.2f")
     if len(tracks) == 0:

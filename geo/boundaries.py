@@ -47,6 +47,7 @@ import shapely
 
 from geo.crs import BNG, lonlat_to_bng
 from geo.errors import InputError
+from wayhome import settings
 
 #: Layer names accepted by :func:`load_layer`, :func:`display_layer` and friends.
 LAYERS: tuple[str, ...] = ("borough", "bcu", "force", "ward", "neighbourhood")
@@ -64,8 +65,6 @@ _QUERY_LOCK = threading.Lock()
 
 
 def _boundaries_dir() -> Path:
-    from wayhome import settings
-
     return Path(settings.BOUNDARIES_DIR)
 
 

@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo.crs import BNG
-from geo.detection import check_sweep_width, pod_array
+from geo.crs import BNG, WGS84, geoms_to_bng
+from geo.detection import check_sweep_width, pod_array, sweep_width
 from geo.errors import InputError
 
 #: Vertices per piece when tracks are cut up for the spatial index (short pieces
@@ -94,20 +96,47 @@ def track_coverage(
 
 
 def swept_ground(
-    tracks: gpd.GeoDataFrame, sweep_width_m: float, clip: shapely.Geometry | None = None
+    tracks: gpd.GeoDataFrame,
+    sweep_width_m: float | Sequence[float] | np.ndarray,
+    clip: shapely.Geometry | None = None,
 ) -> shapely.Geometry:
     """The ground within ``W/2`` of any track (BNG polygon), optionally clipped (BNG).
 
     For the map of where feet went; walking a line twice adds nothing.
+    ``sweep_width_m`` is one W (m) for every track, or one W per row of ``tracks``
+    (each pass its own W, see :func:`pass_sweep_widths`): each track is then
+    buffered whole by its own W/2 (round caps and joins) and the buffers united.
     """
-    w = check_sweep_width(sweep_width_m)
-    pieces, _ = _track_pieces(tracks)
-    if not len(pieces):
+    if np.ndim(sweep_width_m) == 0:
+        w = check_sweep_width(sweep_width_m)
+        pieces, _ = _track_pieces(tracks)
+        if not len(pieces):
+            return shapely.Polygon()
+        if clip is not None:
+            pieces = pieces[shapely.dwithin(pieces, clip, w / 2)]
+        ground = shapely.buffer(shapely.multilinestrings(pieces), w / 2, quad_segs=QUAD_SEGS)
+        return ground if clip is None else shapely.intersection(ground, clip)
+    widths = np.asarray(sweep_width_m, dtype=float)
+    if widths.shape != (len(tracks),):
+        raise InputError("Give one sweep width per track.")
+    for w in np.unique(widths):
+        check_sweep_width(w)
+    if len(tracks) == 0:
         return shapely.Polygon()
-    if clip is not None:
-        pieces = pieces[shapely.dwithin(pieces, clip, w / 2)]
-    ground = shapely.buffer(shapely.multilinestrings(pieces), w / 2, quad_segs=QUAD_SEGS)
+    if tracks.crs is None:
+        raise InputError("The tracks have no coordinate system; cannot measure them.")
+    lines = (geoms_to_bng(tracks.geometry.to_numpy()) if tracks.crs.equals(WGS84)
+             else tracks.to_crs(BNG).geometry.to_numpy())
+    ground = shapely.union_all(shapely.buffer(lines, widths / 2, quad_segs=QUAD_SEGS))
     return ground if clip is None else shapely.intersection(ground, clip)
+
+
+def pass_sweep_widths(pass_ids: Iterable[Any], widths: Mapping[int, float]) -> np.ndarray:
+    """Sweep width W (m) for each track from its pass's W; the default W where a track
+    has no pass (or one not in ``widths``), see :func:`geo.detection.sweep_width`."""
+    default = sweep_width()
+    return np.array([widths.get(pid, default) if pid is not None and pid == pid else default
+                     for pid in pass_ids], dtype=float)
 
 
 def not_searched_split(

@@ -20,13 +20,12 @@ from typing import Any
 import numpy as np
 
 from geo.errors import InputError
+from wayhome import settings
 
 ASSURANCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
 
 
 def _data_dir():
-    from wayhome import settings
-
     return settings.SEARCH_SCIENCE_DIR
 
 

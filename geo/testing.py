@@ -6,14 +6,18 @@ scripting against ``geo``. Each assert states the rule it checks in its message.
 
 from __future__ import annotations
 
+import math
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo.probability import PoaGrid
+from geo.shapes import geoms_bng
+
 # --- sectors and grids ------------------------------------------------------------------
 
-def _bng(geoms):  # lazily imported so ``geo.testing`` stays light
-    import geopandas as gpd
-    import numpy as np
-
-    from geo.shapes import geoms_bng
-
+def _bng(geoms):
     if isinstance(geoms, gpd.GeoDataFrame | gpd.GeoSeries):
         return geoms_bng(geoms)
     return np.asarray(geoms, dtype=object)
@@ -24,9 +28,6 @@ def assert_no_overlaps(cells, *, tol_m2: float = 1e-3) -> None:
 
     ``cells``: a GeoDataFrame/GeoSeries in any CRS, or shapes already in BNG.
     """
-    import numpy as np
-    import shapely
-
     geoms = _bng(cells)
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     pair = left < right
@@ -44,7 +45,6 @@ def assert_covers_exactly(cells, area_bng, *, rel: float = 1e-6, edge_m: float =
     a shapely shape in EPSG:27700. Use ``edge_m`` of a few mm for cells that made
     a lon/lat round trip: without the OSTN15 grid PROJ's Helmert there and back
     moves points by about 1 mm."""
-    import shapely
 
     union = shapely.union_all(_bng(cells))
     diff = shapely.symmetric_difference(union, area_bng).area
@@ -60,8 +60,6 @@ def assert_each_within_one(cells, areas, *, tol_share: float = 1e-6, edge_m: flo
     """Every cell lies in exactly one of ``areas`` (no cell straddles two): the
     ground of a cell outside its largest area is at most ``tol_share`` of the cell
     plus ``edge_m`` times its perimeter (see :func:`assert_covers_exactly`)."""
-    import numpy as np
-    import shapely
 
     g, a = _bng(cells), _bng(areas)
     c, k = shapely.STRtree(a).query(g, predicate="intersects")
@@ -92,10 +90,6 @@ def assert_poa_sums_to_one(poa, *, tol: float = 1e-9) -> None:
     ``poa``: a dict (segment ids and ``"rest_of_world"``) or a
     :class:`geo.probability.PoaGrid`.
     """
-    import math
-
-    from geo.probability import PoaGrid
-
     values = list(poa.to_dict().values()) if isinstance(poa, PoaGrid) else list(poa.values())
     bad = [v for v in values if not 0.0 <= float(v) <= 1.0]
     assert not bad, f"{len(bad)} POA values outside [0, 1], e.g. {bad[0]!r}"
@@ -108,7 +102,6 @@ def assert_poa_sums_to_one(poa, *, tol: float = 1e-9) -> None:
 def assert_coverage_consistent(table, *, tol: float = 1e-9) -> None:
     """A :func:`geo.track_coverage` table obeys its own rules: POD = 1 − e^(−C) in each
     row, effort and swept ground not negative, swept share within [0, 1]."""
-    import numpy as np
 
     c = table["coverage"].to_numpy(float)
     pod = table["pod"].to_numpy(float)
@@ -129,9 +122,6 @@ def assert_lines_within(shown, full, distance_m: float) -> None:
     whose boundaries are compared). Equivalent to Hausdorff distance <= ``distance_m``,
     tested with buffers (whose chords make it, if anything, stricter).
     """
-    import numpy as np
-    import shapely
-
     def lines(g):
         g = np.asarray(g, dtype=object)
         poly = np.isin(shapely.get_type_id(g), (3, 6))
@@ -152,7 +142,6 @@ def assert_lines_within(shown, full, distance_m: float) -> None:
 def assert_no_gaps(geoms, *, tol_m2: float = 1.0) -> None:
     """The union of ``geoms`` (BNG) has no holes larger than ``tol_m2``: areas meant to
     tile a region leave no ground that belongs to none of them."""
-    import shapely
 
     union = shapely.union_all(_bng(geoms))
     holes = [

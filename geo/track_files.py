@@ -43,6 +43,7 @@ from geo._sources import Source, read_source, suffix
 from geo.crs import BNG, WGS84, lonlat_to_bng
 from geo.errors import InputError
 from geo.uk import in_uk
+from wayhome import settings
 
 #: Largest share of unreadable points dropped with a note; above it the file is refused.
 MAX_BAD_SHARE: float = 0.05
@@ -410,8 +411,6 @@ def _to_dt(s: pd.Series, utc: bool) -> pd.Series:
 
 
 def _clean(name: str, read: _Read) -> gpd.GeoDataFrame:
-    from wayhome import settings
-
     notes = list(read.notes)
     segs = read.segments
     seg_id = np.concatenate([np.full(len(s.lon), i) for i, s in enumerate(segs)])
