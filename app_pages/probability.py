@@ -31,7 +31,7 @@ from app_pages.widgets.sector_common import base_url_path, case_or_stop
 from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import NewSector, OverlapWarning, StoreError, format_london
 from geo.crs import geoms_to_lonlat
-from geo.detection import load_search_data
+from geo.detection import cumulative_pod_array, load_search_data
 from geo.gaps import area_of_interest, unsearched_ground
 from geo.grid import make_grid
 from geo.probability import DECISION_SUPPORT_NOTE
@@ -197,7 +197,7 @@ def gaps_panel(case_id: int, state, sectors: list, coverage: pd.DataFrame
                        key=f"{GAPS_KEY}_target")
     where = c2.selectbox("Look for gaps", choices, index=choices.index(default),
                          format_func=AOI_LABELS.get, key=f"{GAPS_KEY}_where")
-    cum = 1 - np.prod(1 - pods, axis=0) if len(pods) else np.zeros(len(grid.cells))
+    cum = cumulative_pod_array(pods, axis=0) if len(pods) else np.zeros(len(grid.cells))
     kw: dict = {}
     if where in ("searched", "sectors"):
         chosen = [x for x in sectors if where == "sectors" or x.id in searched_ids]

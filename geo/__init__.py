@@ -78,6 +78,9 @@ from geo.errors import (
     InputError as InputError,
 )
 from geo.exports import (
+    case_export_layers as case_export_layers,
+)
+from geo.exports import (
     case_gpkg_bytes as case_gpkg_bytes,
 )
 from geo.exports import (
@@ -127,6 +130,9 @@ from geo.overlap import (
 )
 from geo.overlap import (
     find_overlaps as find_overlaps,
+)
+from geo.overlap import (
+    hazard_overlaps as hazard_overlaps,
 )
 from geo.postcodes import (
     lookup_postcode as lookup_postcode,
@@ -198,6 +204,7 @@ __all__ = [
     "PoaGrid",
     "SectorIndex",
     "assurance_pod",
+    "case_export_layers",
     "case_gpkg_bytes",
     "cell_pod",
     "clean_shape",
@@ -217,6 +224,7 @@ __all__ = [
     "effort_on_cleared_ground",
     "find_overlaps",
     "find_place",
+    "hazard_overlaps",
     "initial_poa",
     "jurisdiction_shares",
     "layer_attribution",
