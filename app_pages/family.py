@@ -15,11 +15,11 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from app_pages.link_entry import current_link, gone_now
-from app_pages.link_map import link_map
-from app_pages.live_map import live_folium
-from app_pages.sector_common import drawing_key
-from app_pages.session import store
+from app_pages.widgets.link_entry import current_link, gone_now
+from app_pages.widgets.link_map import link_map
+from app_pages.widgets.live_map import live_folium
+from app_pages.widgets.sector_common import drawing_key
+from app_pages.widgets.session import store
 from casefile import (
     FAMILY_GROUP_LABELS,
     SEARCHED_MEANS,

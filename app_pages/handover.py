@@ -15,10 +15,10 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from app_pages.forms import form_key, london_moment, london_now, renew_form_key
-from app_pages.live_map import feature_groups_script, live_folium
-from app_pages.sector_common import base_url_path, case_or_stop, sector_base_map, units
-from app_pages.session import require_actor, show_store_error, store
+from app_pages.widgets.forms import form_key, london_moment, london_now, renew_form_key
+from app_pages.widgets.live_map import feature_groups_script, live_folium
+from app_pages.widgets.sector_common import base_url_path, case_or_stop, sector_base_map, units
+from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import StoreError, format_london_full
 from geo.errors import InputError
 from layers.escape import markdown_text

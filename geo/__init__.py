@@ -33,7 +33,15 @@ from geo.detection import (
     sweep_widths,
 )
 from geo.errors import InputError
-from geo.exports import case_gpkg_bytes, pick_sectors, to_geojson, to_gpx, to_kml, write_case_gpkg
+from geo.exports import (
+    case_export_layers,
+    case_gpkg_bytes,
+    pick_sectors,
+    to_geojson,
+    to_gpx,
+    to_kml,
+    write_case_gpkg,
+)
 from geo.gaps import (
     cleared_effort_summary,
     effort_on_cleared_ground,
@@ -41,8 +49,8 @@ from geo.gaps import (
     unsearched_ground,
 )
 from geo.grid import make_grid
-from geo.jurisdiction import Jurisdictions, cutting_areas, jurisdiction_shares, jurisdiction_tags
-from geo.overlap import SectorIndex, duplication, find_overlaps
+from geo.jurisdiction import Jurisdictions, cutting_areas, jurisdiction_shares
+from geo.overlap import SectorIndex, duplication, find_overlaps, hazard_overlaps
 from geo.postcodes import lookup_postcode
 from geo.probability import (
     PoaGrid,
@@ -70,6 +78,7 @@ __all__ = [
     "PoaGrid",
     "SectorIndex",
     "assurance_pod",
+    "case_export_layers",
     "case_gpkg_bytes",
     "cell_pod",
     "clean_shape",
@@ -89,9 +98,9 @@ __all__ = [
     "effort_on_cleared_ground",
     "find_overlaps",
     "find_place",
+    "hazard_overlaps",
     "initial_poa",
     "jurisdiction_shares",
-    "jurisdiction_tags",
     "layer_attribution",
     "layer_vintage",
     "load_layer",

@@ -34,6 +34,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.boundaries import load_layer
 from geo.crs import BNG, WGS84, LonLatGeometry, geoms_to_bng
 from geo.errors import InputError
 
@@ -46,6 +47,16 @@ SIGHTING_PRIVATE = re.compile(r"phone|email|contact|report(?:er|ed)|address|mobi
 #: Distance (m) the case area is widened by around sectors and sightings to clip
 #: boundaries when no area is given.
 AREA_MARGIN_M: float = 2_000.0
+
+#: Sighting fields in the case export, in this order (plus the point, lon/lat).
+SIGHTING_FIELDS: tuple[str, ...] = ("id", "seen_at", "status", "confidence", "source",
+                                    "description", "borough", "bcu", "force")
+#: Team fields in the case export (never contact details), in this order.
+TEAM_FIELDS: tuple[str, ...] = ("id", "name", "organisation", "org_type", "lead", "size")
+#: Fields left out of an export shared beyond the coordinators: free text that can
+#: name a witness, a relative or a home, and the name of a team's lead.
+SHARED_LEAVES_OUT: frozenset[str] = frozenset({"source", "description", "lead"})
+
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -350,3 +361,59 @@ def case_gpkg_bytes(sectors: gpd.GeoDataFrame, **kwargs: Unpack[CaseLayers]) -> 
         path = Path(tmp) / "case.gpkg"
         write_case_gpkg(path, sectors, **kwargs)
         return path.read_bytes()
+
+
+# --- what goes into a case export ------------------------------------------------------
+
+#: Boundary layers in the case GeoPackage.
+EXPORT_BOUNDARIES: tuple[str, ...] = ("borough", "bcu", "force", "ward")
+
+
+def _field(record: Any, name: str) -> Any:
+    """A field of a plain record: a mapping's key or an object's attribute."""
+    return record[name] if isinstance(record, Mapping) else getattr(record, name)
+
+
+def case_export_layers(
+    sightings: Iterable[Any],
+    teams: Iterable[Any],
+    *,
+    coordinator: bool,
+    org_labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The sightings and teams of a case export: which personal data goes in.
+
+    ``sightings``: records (mappings or objects) with the :data:`SIGHTING_FIELDS`
+    and ``lon``/``lat``; ``teams``: records with ``id``, ``name``, ``org_type``,
+    ``lead_name`` and ``size`` (``organisation`` is ``org_labels[org_type]``).
+    ``coordinator=True`` is the coordinators' own export: every field above, never a
+    team's contact details. ``coordinator=False`` is an export shared beyond them
+    (a partner force, a volunteer group): the :data:`SHARED_LEAVES_OUT` fields go
+    too. Returns ``{"sightings": GeoDataFrame (lon/lat), "teams": DataFrame}``,
+    the keyword arguments :func:`write_case_gpkg` takes.
+    """
+    keep_s = [f for f in SIGHTING_FIELDS if coordinator or f not in SHARED_LEAVES_OUT]
+    keep_t = [f for f in TEAM_FIELDS if coordinator or f not in SHARED_LEAVES_OUT]
+    rows, labels = list(sightings), org_labels or {}
+    points = gpd.GeoDataFrame(
+        {f: [_field(x, f) for x in rows] for f in keep_s},
+        geometry=gpd.points_from_xy([_field(x, "lon") for x in rows],
+                                    [_field(x, "lat") for x in rows]),
+        crs=WGS84,
+    )
+    crew = list(teams)
+    source = {
+        "id": lambda t: _field(t, "id"),
+        "name": lambda t: _field(t, "name"),
+        "organisation": lambda t: labels.get(_field(t, "org_type"), _field(t, "org_type")),
+        "org_type": lambda t: _field(t, "org_type"),
+        "lead": lambda t: _field(t, "lead_name"),
+        "size": lambda t: _field(t, "size"),
+    }
+    team_table = pd.DataFrame({f: [source[f](t) for t in crew] for f in keep_t})
+    return {"sightings": points, "teams": team_table}
+
+
+def export_boundaries(names: Iterable[str] = EXPORT_BOUNDARIES) -> dict[str, gpd.GeoDataFrame]:
+    """The boundary layers of a case export (lon/lat), clipped later by :func:`write_case_gpkg`."""
+    return {name: load_layer(name) for name in names}

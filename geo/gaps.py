@@ -28,7 +28,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.coverage import _track_pieces, track_coverage
-from geo.crs import BNG, BngGeometry
+from geo.crs import BNG, BngGeometry, lonlat_to_bng
 from geo.detection import cumulative_pod_array
 from geo.errors import InputError
 from geo.probability import PoaGrid
@@ -123,8 +123,6 @@ def area_of_interest(
     if centre is not None or radius_m is not None:
         if centre is None or radius_m is None or not float(radius_m) > 0:
             raise InputError("A ring needs a centre and a radius above 0 m.")
-        from geo.crs import lonlat_to_bng
-
         x, y = (float(v) for v in lonlat_to_bng(centre[1], centre[0]))
         disc = shapely.buffer(shapely.Point(x, y), float(radius_m), quad_segs=64)
         ground = shapely.intersection(ground, disc)

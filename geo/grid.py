@@ -28,14 +28,8 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import WGS84, geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
 from geo.jurisdiction import STRADDLE_M2
-from geo.shapes import (
-    clean_shape,
-    geoms_bng,
-    make_partition,
-    polygonal_part,
-    repair,
-    subdivide,
-)
+from geo.polygons import geoms_bng, polygonal_part
+from geo.shapes import clean_shape, make_partition, repair, subdivide
 
 #: Smallest and largest cell size a coordinator may ask for, in metres.
 MIN_CELL_M: float = 10.0

@@ -33,8 +33,10 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import BNG, LonLatGeometry, geoms_to_bng
-from geo.shapes import geoms_bng, make_partition, polygonal_part, repair, subdivide
+from geo.boundaries import load_layer
+from geo.crs import BNG, LonLatGeometry, geoms_to_bng, lonlat_to_bng
+from geo.polygons import geoms_bng, polygonal_part
+from geo.shapes import make_partition, repair, subdivide
 from vocab.boundary_layers import SECTOR_LAYERS
 
 #: Layers a sector is tagged with, in the names :func:`geo.load_layer` knows.
@@ -71,8 +73,6 @@ def _prepare(gdf: gpd.GeoDataFrame) -> _Layer:
 
 @cache
 def _default_layer(name: str) -> _Layer:
-    from geo.boundaries import load_layer
-
     return _prepare(load_layer(name))
 
 
@@ -206,13 +206,6 @@ def jurisdiction_shares(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[Lon
     return Jurisdictions(layers).shares(sectors)
 
 
-def jurisdiction_tags(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[LonLatGeometry]
-                      | LonLatGeometry,
-                      layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> pd.DataFrame:
-    """Per-sector main unit, shares and straddle flags; see :meth:`Jurisdictions.tags`."""
-    return Jurisdictions(layers).tags(sectors)
-
-
 def cutting_areas(layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> gpd.GeoDataFrame:
     """BCUs inside the Met plus every other force, as one layer to cut grids by.
 
@@ -225,8 +218,6 @@ def cutting_areas(layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> gpd.G
     ``name``, ``layer``; EPSG:27700.
     """
     if layers is None:
-        from geo.boundaries import load_layer
-
         bcu, force = load_layer("bcu"), load_layer("force")
     else:
         bcu, force = layers["bcu"], layers["force"]
@@ -259,8 +250,6 @@ def unit_at(layer: str, lat: float, lon: float) -> str | None:
     layer has no unit (outside London); the smallest unit wins where sources
     overlap along an edge.
     """
-    from geo.boundaries import load_layer
-
     gdf = load_layer(layer)
     point = shapely.Point(*(float(v) for v in _lonlat_to_bng_point(lon, lat)))
     hits = gdf.sindex.query(point, predicate="intersects")
@@ -271,7 +260,5 @@ def unit_at(layer: str, lat: float, lon: float) -> str | None:
 
 
 def _lonlat_to_bng_point(lon: float, lat: float) -> tuple[float, float]:
-    from geo.crs import lonlat_to_bng
-
     x, y = lonlat_to_bng(float(lon), float(lat))
     return float(x), float(y)

@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 
 from geo.crs import BngGeometry, LonLatGeometry, geoms_to_bng, geoms_to_lonlat
-from geo.shapes import geoms_bng, polygonal_part
+from geo.polygons import geoms_bng, polygonal_part
 from vocab import sector_statuses
 
 #: Overlaps smaller than this (m²) are boundary noise, not ground searched twice.
@@ -105,6 +105,28 @@ def find_overlaps(candidate: LonLatGeometry, sectors: gpd.GeoDataFrame | SectorI
     """
     index = sectors if isinstance(sectors, SectorIndex) else SectorIndex(sectors)
     return index.overlaps(candidate)
+
+
+def hazard_overlaps(candidate: LonLatGeometry, hazards: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Which hazard / no-go areas a lon/lat candidate sector covers, and by how much.
+
+    ``hazards``: the case's hazard areas as a GeoDataFrame (any CRS; other columns
+    such as ``kind`` and ``note`` are carried through). Returns the covered rows,
+    largest overlap first, with ``overlap_m2`` (m², EPSG:27700) and ``share`` (0–1 of
+    the candidate's area) added. The same measure as :func:`find_overlaps`: teams
+    must be told before a sector sends them onto unsafe ground.
+    """
+    extra = ["overlap_m2", "share"]
+    if len(hazards) == 0:
+        return pd.DataFrame(columns=[*hazards.columns.drop([hazards.geometry.name],
+                                                            errors="ignore"), *extra])
+    rows = gpd.GeoDataFrame({"id": np.arange(len(hazards))},
+                            geometry=hazards.geometry.to_numpy(), crs=hazards.crs)
+    found = find_overlaps(candidate, rows)
+    picked = pd.DataFrame(hazards.drop(columns=hazards.geometry.name)).iloc[
+        found["id"].to_numpy(dtype=int)].reset_index(drop=True)
+    return picked.assign(overlap_m2=found["overlap_m2"].to_numpy(),
+                         share=found["share"].to_numpy())
 
 
 # --- case-level duplication figure -------------------------------------------------

@@ -34,7 +34,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geo._sources import MAX_BYTES, Source, read_source, suffix
-from geo.crs import BNG, WGS84
+from geo.crs import BNG, WGS84, lonlat_to_bng
 from geo.errors import InputError
 from geo.shapes import clean_shapes
 
@@ -246,8 +246,6 @@ def _read_layers(name: str, data: bytes, fmt: str) -> tuple[list[_Raw], list[str
 def _gpx_areas(frame: gpd.GeoDataFrame, closed_only: bool
                ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """GPX routes (always) and tracks (when they close on themselves) as polygons."""
-    from geo.crs import lonlat_to_bng
-
     lines, owner = shapely.get_parts(frame.geometry.values, return_index=True)
     if closed_only and len(lines):
         first = shapely.get_coordinates(shapely.get_point(lines, 0))

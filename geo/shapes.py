@@ -13,19 +13,21 @@ National Grid (EPSG:27700) metres.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import BNG, BngGeometry, LonLatGeometry, geoms_to_bng, geoms_to_lonlat
+from geo.crs import BngGeometry, LonLatGeometry, geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
-from geo.uk import in_uk
+from geo.overlap import SectorIndex
 
-if TYPE_CHECKING:
-    from geo.overlap import SectorIndex
+# geoms_bng and polygonal_part live in geo.polygons; re-exported for the store's callers
+from geo.polygons import geoms_bng as geoms_bng
+from geo.polygons import polygonal_part as polygonal_part
+from geo.uk import in_uk
 
 #: Smallest sector, m². Anything smaller is a slip of the mouse or a collapsed ring.
 MIN_AREA_M2: float = 1.0
@@ -34,43 +36,6 @@ MIN_AREA_M2: float = 1.0
 MAX_AREA_M2: float = 2_000e6
 #: Most vertices in one shape. Hand-drawn and GPS sectors have hundreds.
 MAX_VERTICES_PER_SHAPE: int = 200_000
-
-_POLYGON = 3
-_MULTIPOLYGON = 6
-
-
-def polygonal_part(geoms: np.ndarray) -> np.ndarray:
-    """Keep only the polygonal parts of each geometry (vectorised).
-
-    Polygons pass through; MultiPolygons stay whole; GeometryCollections (as
-    ``make_valid`` may return) keep their polygons as one (Multi)Polygon; lines
-    and points become ``None``.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    out = np.full(len(geoms), None, dtype=object)
-    types = shapely.get_type_id(geoms)
-    simple = (types == _POLYGON) | (types == _MULTIPOLYGON)
-    out[simple] = geoms[simple]
-    rest = np.flatnonzero(~simple & (types >= 0))
-    if len(rest):
-        parts, idx = shapely.get_parts(geoms[rest], return_index=True)
-        # one more level: a collection may hold MultiPolygons
-        sub, sub_idx = shapely.get_parts(parts, return_index=True)
-        owner = idx[sub_idx]
-        keep = shapely.get_type_id(sub) == _POLYGON
-        sub, owner = sub[keep], owner[keep]
-        if len(sub):
-            rows, inverse = np.unique(owner, return_inverse=True)
-            order = np.argsort(inverse, kind="stable")
-            sub, inverse = sub[order], inverse[order]
-            merged = shapely.multipolygons(sub, indices=inverse)
-            counts = np.bincount(inverse, minlength=len(rows))
-            first = sub[np.searchsorted(inverse, np.arange(len(rows)))]
-            merged = np.where(counts == 1, first, merged)
-            out[rest[rows]] = merged
-    out[shapely.is_empty(out) & ~shapely.is_missing(out)] = None
-    return out
-
 
 def repair(geoms: np.ndarray) -> np.ndarray:
     """Make invalid (Multi)Polygons valid, keeping only their polygonal part (vectorised).
@@ -220,19 +185,6 @@ def circle(lat: float, lon: float, radius_m: float) -> LonLatGeometry:
     return geoms_to_lonlat(BngGeometry(shapely.buffer(centre, float(radius_m), quad_segs=32)))
 
 
-def geoms_bng(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
-    """Geometries of a GeoDataFrame/GeoSeries as a British National Grid array.
-
-    A frame without a CRS is taken to be lon/lat (EPSG:4326).
-    """
-    geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
-    if geoms.crs is None:
-        geoms = geoms.set_crs(4326).to_crs(BNG)
-    elif not geoms.crs.equals(BNG):
-        geoms = geoms.to_crs(BNG)
-    return np.array(geoms.values, dtype=object)  # a copy: callers may repair in place
-
-
 def clip_to_remainder(
     candidate: LonLatGeometry,
     sectors: gpd.GeoDataFrame | gpd.GeoSeries | SectorIndex,
@@ -249,8 +201,6 @@ def clip_to_remainder(
     (left where the same edge was drawn a little apart) are dropped. Returns a
     lon/lat (Multi)Polygon; raises :class:`InputError` when nothing is left.
     """
-    from geo.overlap import SectorIndex
-
     index = sectors if isinstance(sectors, SectorIndex) else SectorIndex(sectors)
     cand = BngGeometry(shapely.make_valid(geoms_to_bng(candidate)))
     hits = index.query(cand)

@@ -6,27 +6,25 @@ scripting against ``geo``. Each assert states the rule it checks in its message.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
-if TYPE_CHECKING:  # for annotations only: importing geo.testing loads none of them
-    import geopandas as gpd
-    import numpy as np
-    import pandas as pd
-    from shapely.geometry.base import BaseGeometry
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
 
-    from geo.probability import PoaGrid
+from geo.polygons import geoms_bng
+from geo.probability import PoaGrid
 
-    #: shapes in any CRS as a frame, or already in BNG as an array or a list
-    Shapes: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray | Sequence[BaseGeometry]
+#: shapes in any CRS as a frame, or already in BNG as an array or a list
+Shapes: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray | Sequence[BaseGeometry]
+
 # --- sectors and grids ------------------------------------------------------------------
 
-def _bng(geoms: Shapes) -> np.ndarray:  # lazily imported so ``geo.testing`` stays light
-    import geopandas as gpd
-    import numpy as np
-
-    from geo.shapes import geoms_bng
-
+def _bng(geoms: Shapes) -> np.ndarray:
     if isinstance(geoms, gpd.GeoDataFrame | gpd.GeoSeries):
         return geoms_bng(geoms)
     return np.asarray(geoms, dtype=object)
@@ -37,9 +35,6 @@ def assert_no_overlaps(cells: Shapes, *, tol_m2: float = 1e-3) -> None:
 
     ``cells``: a GeoDataFrame/GeoSeries in any CRS, or shapes already in BNG.
     """
-    import numpy as np
-    import shapely
-
     geoms = _bng(cells)
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     pair = left < right
@@ -58,7 +53,6 @@ def assert_covers_exactly(cells: Shapes, area_bng: BaseGeometry, *, rel: float =
     a shapely shape in EPSG:27700. Use ``edge_m`` of a few mm for cells that made
     a lon/lat round trip: without the OSTN15 grid PROJ's Helmert there and back
     moves points by about 1 mm."""
-    import shapely
 
     union = shapely.union_all(_bng(cells))
     diff = shapely.symmetric_difference(union, area_bng).area
@@ -74,8 +68,6 @@ def assert_each_within_one(cells: Shapes, areas: Shapes, *, tol_share: float = 1
     """Every cell lies in exactly one of ``areas`` (no cell straddles two): the
     ground of a cell outside its largest area is at most ``tol_share`` of the cell
     plus ``edge_m`` times its perimeter (see :func:`assert_covers_exactly`)."""
-    import numpy as np
-    import shapely
 
     g, a = _bng(cells), _bng(areas)
     c, k = shapely.STRtree(a).query(g, predicate="intersects")
@@ -106,10 +98,6 @@ def assert_poa_sums_to_one(poa: Mapping[str, float] | PoaGrid, *, tol: float = 1
     ``poa``: a dict (segment ids and ``"rest_of_world"``) or a
     :class:`geo.probability.PoaGrid`.
     """
-    import math
-
-    from geo.probability import PoaGrid
-
     values = list(poa.to_dict().values()) if isinstance(poa, PoaGrid) else list(poa.values())
     bad = [v for v in values if not 0.0 <= float(v) <= 1.0]
     assert not bad, f"{len(bad)} POA values outside [0, 1], e.g. {bad[0]!r}"
@@ -122,7 +110,6 @@ def assert_poa_sums_to_one(poa: Mapping[str, float] | PoaGrid, *, tol: float = 1
 def assert_coverage_consistent(table: pd.DataFrame, *, tol: float = 1e-9) -> None:
     """A :func:`geo.track_coverage` table obeys its own rules: POD = 1 − e^(−C) in each
     row, effort and swept ground not negative, swept share within [0, 1]."""
-    import numpy as np
 
     c = table["coverage"].to_numpy(float)
     pod = table["pod"].to_numpy(float)
@@ -144,9 +131,6 @@ def assert_lines_within(shown: np.ndarray | Sequence[BaseGeometry],
     whose boundaries are compared). Equivalent to Hausdorff distance <= ``distance_m``,
     tested with buffers (whose chords make it, if anything, stricter).
     """
-    import numpy as np
-    import shapely
-
     def lines(g: np.ndarray | Sequence[BaseGeometry]) -> np.ndarray:
         g = np.asarray(g, dtype=object)
         poly = np.isin(shapely.get_type_id(g), (3, 6))
@@ -167,7 +151,6 @@ def assert_lines_within(shown: np.ndarray | Sequence[BaseGeometry],
 def assert_no_gaps(geoms: Shapes, *, tol_m2: float = 1.0) -> None:
     """The union of ``geoms`` (BNG) has no holes larger than ``tol_m2``: areas meant to
     tile a region leave no ground that belongs to none of them."""
-    import shapely
 
     union = shapely.union_all(_bng(geoms))
     holes = [

@@ -27,6 +27,7 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 
+from geo.crs import geoms_to_lonlat
 from layers.escape import escape_properties, safe_text
 
 __all__ = [
@@ -63,8 +64,6 @@ def _geojson(geom: Any) -> dict[str, Any] | None:
 
 
 def _lonlat(geom_bng: Any) -> Any:
-    from geo.crs import geoms_to_lonlat
-
     return geoms_to_lonlat(geom_bng)
 
 

@@ -19,7 +19,7 @@ from layers.boundaries import BoundarySet, load_boundary_set
 from vocab import settings
 
 #: The app's static folder: ``static/`` beside ``dashboard.py``, served at ``/app/static/``.
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
 
 @dataclass(frozen=True)
