@@ -546,14 +546,14 @@ def recentre_on_sighting(
     ix = np.arange(math.floor((x - rad) / cell), math.floor((x + rad) / cell) + 1)
     iy = np.arange(math.floor((y - rad) / cell), math.floor((y + rad) / cell) + 1)
     kx, ky = (v.ravel() for v in np.meshgrid(ix, iy))
+    boxes = shapely.box(kx * cell, ky * cell, (kx + 1) * cell, (ky + 1) * cell)
+    disc = _disc_area_in_cells(boxes, kx * cell, ky * cell, cell, x, y, rad)
+    disc = disc / disc.sum()  # shares of the (polygonal) disc, summing to 1
     held = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(gx, gy, strict=True))}
     mind, _ = _cell_distances(kx * cell, ky * cell, cell, cx, cy)
     keep = np.array([(int(a), int(b)) in held for a, b in zip(kx, ky, strict=True)], bool)
     keep |= mind < MAX_RADIUS_M
-    kx, ky = kx[keep], ky[keep]
-    boxes = shapely.box(kx * cell, ky * cell, (kx + 1) * cell, (ky + 1) * cell)
-    disc = _disc_area_in_cells(boxes, kx * cell, ky * cell, cell, x, y, rad) / (math.pi * rad**2)
-    hit = disc > 0
+    hit = keep & (disc > 0)
     kx, ky, disc, boxes = kx[hit], ky[hit], disc[hit], boxes[hit]
     new_ix = [i for i, (a, b) in enumerate(zip(kx, ky, strict=True))
               if (int(a), int(b)) not in held]
@@ -576,7 +576,6 @@ def recentre_on_sighting(
     np.add.at(add, rows, disc)
     poa = (1.0 - w) * p + w * add
     rest = (1.0 - w) * float(grid.rest_of_world) + w * outside
-    rest = max(0.0, 1.0 - float(poa.sum())) if abs(poa.sum() + rest - 1.0) < 1e-9 else rest
     return PoaGrid(cells, 0.0, cell).with_poa(poa, rest)
 
 
@@ -586,54 +585,46 @@ def recentre_on_sighting(
 def stale_share(
     before_search: PoaGrid,
     after_search: PoaGrid,
-    now: PoaGrid,
     sectors: gpd.GeoDataFrame,
     hours: float,
     model: MotionModel | None = None,
     *,
     centre: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
-    """Per searched sector, how much probability has flowed back in since it was searched.
+    """Per searched sector, how much of what its search ruled out has flowed back since.
 
     ``before_search`` / ``after_search``: the POA just before and just after the pass
-    that searched ``sectors`` (any CRS, column ``id``); ``now``: today's POA,
-    ``hours`` after that pass. Columns: ``id``, ``removed`` (the POA the search took
-    out), ``retained`` (what was left in the sector after the search and is still
-    there under the motion model alone), ``poa_now``, ``flowed_back`` (= ``poa_now −
-    retained``, at least 0) and ``regained`` (= ``flowed_back / removed``). Under a
-    stationary model nothing flows: ``retained`` is the after-search POA. Searches of
-    other ground since then also raise ``poa_now`` a little (Bayes' rule renormalises).
+    that searched ``sectors`` (any CRS, column ``id``), ``hours`` ago. The search took
+    ``removed`` = POA before − POA after out of each sector. Motion moves both grids on
+    alike, so the search's effect still standing is ``still_ruled_out`` = (moved
+    before − moved after) in the sector; the rest has ``flowed_back``, and ``stale`` =
+    ``flowed_back / removed`` (0 just after the search, towards 1 as the child could
+    have walked back in). Under a stationary model nothing flows back: ``stale`` is 0.
+    Searches elsewhere since do not change it (the motion step is linear).
     """
     m = MotionModel() if model is None else model
+    c = _grid_centre(after_search, centre)
     ids = sectors["id"].to_numpy()
-    before = _sector_sums(before_search, sectors)
-    after = _sector_sums(after_search, sectors)
-    now_sum = _sector_sums(now, sectors)
-    retained = np.empty(len(ids))
-    cx_cy = _grid_centre(after_search, centre)
-    shares = _sector_shares(after_search, sectors)
-    p_after = after_search.cells["poa"].to_numpy(float)
-    for k in range(len(ids)):
-        inside = p_after * shares[k]
-        if m.is_stationary or hours <= 0:
-            retained[k] = float(inside.sum())
-            continue
-        only = after_search.with_poa(inside, 1.0 - float(inside.sum()))
-        moved = advance_poa(only, hours, m, centre=cx_cy)
-        retained[k] = float(_sector_sums(moved, sectors.iloc[[k]])[0])
-    removed = np.clip(before - after, 0.0, None)
-    flowed = np.clip(now_sum - retained, 0.0, None)
-    regained = np.divide(flowed, removed, out=np.zeros_like(flowed), where=removed > 0)
-    return pd.DataFrame({"id": ids, "removed": removed, "retained": retained,
-                         "poa_now": now_sum, "flowed_back": flowed, "regained": regained})
+    removed = np.clip(_sector_sums(before_search, sectors) - _sector_sums(after_search, sectors),
+                      0.0, None)
+    if m.is_stationary or hours <= 0:
+        still = removed
+    else:
+        moved_before = advance_poa(before_search, hours, m, centre=c)
+        moved_after = advance_poa(after_search, hours, m, centre=c)
+        still = _sector_sums(moved_before, sectors) - _sector_sums(moved_after, sectors)
+    flowed = np.clip(removed - still, 0.0, removed)
+    stale = np.divide(flowed, removed, out=np.zeros_like(flowed), where=removed > 0)
+    return pd.DataFrame({"id": ids, "removed": removed, "still_ruled_out": removed - flowed,
+                         "flowed_back": flowed, "stale": stale})
 
 
 def search_again(table: pd.DataFrame, threshold: float = STALE_THRESHOLD) -> pd.Series:
-    """``True`` for sectors whose ground has regained at least ``threshold`` of what
-    their search ruled out (a suggestion to the coordinator, never a status change)."""
+    """``True`` for sectors where at least ``threshold`` of what their search ruled out has
+    flowed back (:func:`stale_share`): a suggestion to the coordinator, never a status change."""
     if not 0.0 < float(threshold) <= 1.0:
         raise InputError("The stale-ground threshold is a share between 0 and 1.")
-    flags: pd.Series = (table["removed"] > 0) & (table["regained"] >= float(threshold))
+    flags: pd.Series = (table["removed"] > 0) & (table["stale"] >= float(threshold))
     return flags
 
 
