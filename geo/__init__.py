@@ -50,6 +50,16 @@ from geo.gaps import (
 )
 from geo.grid import make_grid
 from geo.jurisdiction import Jurisdictions, cutting_areas, jurisdiction_shares
+from geo.motion import (
+    MotionModel,
+    MotionReport,
+    advance_poa,
+    advance_poa_report,
+    recentre_on_sighting,
+    search_again,
+    stale_share,
+    thames_barrier,
+)
 from geo.overlap import SectorIndex, duplication, find_overlaps, hazard_overlaps
 from geo.postcodes import lookup_postcode
 from geo.probability import (
@@ -75,8 +85,12 @@ from geo.track_files import read_tracks, trim_track_ends
 __all__ = [
     "InputError",
     "Jurisdictions",
+    "MotionModel",
+    "MotionReport",
     "PoaGrid",
     "SectorIndex",
+    "advance_poa",
+    "advance_poa_report",
     "assurance_pod",
     "case_export_layers",
     "case_gpkg_bytes",
@@ -120,11 +134,15 @@ __all__ = [
     "rank_sectors",
     "read_sectors",
     "read_tracks",
+    "recentre_on_sighting",
+    "search_again",
     "sector_poa",
     "shape_from_geojson",
+    "stale_share",
     "sweep_width",
     "sweep_widths",
     "swept_ground",
+    "thames_barrier",
     "to_geojson",
     "to_gpx",
     "to_kml",
