@@ -16,11 +16,14 @@ No Streamlit and no folium here: pages call the store, ``layers`` draws.
 from __future__ import annotations
 
 from casefile.errors import (
+    LINK_GONE,
     InvalidInput,
+    LinkGone,
     NotFound,
     PermissionDenied,
     StaleVersion,
     StoreError,
+    TooManyAttempts,
 )
 from casefile.fieldwork import (
     ASSURANCE_LEVELS,
@@ -42,14 +45,11 @@ from casefile.fieldwork import (
 )
 from casefile.handovers import resolve_unit
 from casefile.links import (
-    LINK_GONE,
     CaseBrief,
     IssuedLink,
-    LinkGone,
     LinkSession,
     PrivateLink,
     Sharing,
-    TooManyAttempts,
 )
 from casefile.permissions import ROLE_PERMISSIONS, Actor
 from casefile.probability import POA_METHODS, PoaState, PoaUpdate

@@ -46,14 +46,19 @@ from casefile import permissions as perm
 from casefile import schema as t
 from casefile import validate as v
 from casefile.accounts import insert_account
-from casefile.errors import InvalidInput, NotFound, PermissionDenied, StoreError
+from casefile.errors import (
+    InvalidInput,
+    LinkGone,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+)
 from casefile.fieldwork import Handover, Hazard, Sector, Unit
 from casefile.permissions import Actor
 from casefile.records import Sighting
 from casefile.timefmt import utcnow
 
 #: the one answer to a revoked, expired or unknown link (it says nothing more)
-LINK_GONE = "This link no longer works. Ask the coordinator who sent it for a new one."
 #: what team leads may be shown of sightings: none, verified ones, or all but dismissed
 TEAM_SIGHTINGS: tuple[str, ...] = ("none", "verified", "all")
 MAX_LABEL = 120
@@ -61,17 +66,6 @@ MAX_LABEL = 120
 NO_PASSWORD = "!private-link"  # noqa: S105
 #: last-used time is written at most this often per link (not on every page run)
 LAST_USED_EVERY = timedelta(minutes=1)
-
-
-class LinkGone(PermissionDenied):
-    """The link is revoked, expired or unknown (one message for all three)."""
-
-    def __init__(self) -> None:
-        super().__init__(LINK_GONE)
-
-
-class TooManyAttempts(StoreError):
-    """Too many failed attempts recently; nothing was checked."""
 
 
 def hash_token(token: str) -> str:

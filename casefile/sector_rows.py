@@ -30,7 +30,7 @@ def _decode(values: Sequence[Any]) -> np.ndarray:
     return shapely.from_wkb(np.array([bytes(x) for x in values], dtype=object))
 
 
-def _geom(value: Any) -> BaseGeometry:
+def geom_of(value: Any) -> BaseGeometry:
     if isinstance(value, BaseGeometry):
         return value
     return shapely.from_wkb(bytes(value))
@@ -151,12 +151,12 @@ def _sector(row: Any) -> Sector:
         searched_by_team_id=row.searched_by_team_id,
         search_type=row.search_type,
         assurance=row.assurance,
-        not_searched=_geom(row.not_searched_geom) if row.not_searched_geom is not None else None,
+        not_searched=geom_of(row.not_searched_geom) if row.not_searched_geom is not None else None,
         not_searched_reason=row.not_searched_reason,
         re_search=bool(row.re_search),
         re_search_reason=row.re_search_reason,
         overlap_kept_reason=row.overlap_kept_reason,
-        geometry=_geom(row.geom),
+        geometry=geom_of(row.geom),
         area_m2=float(row.area_m2),
         bounds=(row.minx, row.miny, row.maxx, row.maxy),
         borough_code=row.borough_code,

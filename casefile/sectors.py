@@ -50,19 +50,26 @@ from casefile.sector_rows import (
     _code_number,
     _decode,
     _for_reader,
-    _geom,
     _overlap_summary,
     _polygonal,
     _sector,
     _statuses,
+    geom_of,
 )
 from casefile.timefmt import utcnow
 from casefile.versioned import retrying as _retrying
 from casefile.versioned import store_module as _s
 
 __all__ = [  # the row helpers other store modules import from here
-    "SectorsMixin", "_code_number", "_decode", "_geom", "_ground_bng", "_retrying", "_s",
-    "_sector", "_statuses",
+    "SectorsMixin",
+    "_code_number",
+    "_decode",
+    "_ground_bng",
+    "_retrying",
+    "_s",
+    "_sector",
+    "_statuses",
+    "geom_of",
 ]
 
 #: rows per INSERT batch (and progress step) of a bulk create
@@ -647,7 +654,7 @@ class SectorsMixin(SectorIndexMixin):
                 if found_list and on_overlap == "clip":
                     values.update(_clipped_values(index, ground[0], row.id, found_list))
                     diff["outline"] = (
-                        fw.outline_text(_geom(row.geom)), fw.outline_text(values["geom"])
+                        fw.outline_text(geom_of(row.geom)), fw.outline_text(values["geom"])
                     )
             return values, diff, "assign"
 
@@ -731,7 +738,7 @@ class SectorsMixin(SectorIndexMixin):
                 "not_searched_geom": None,
             }
             if hole is not None:
-                inside = shapely.intersection(hole, _geom(row.geom))
+                inside = shapely.intersection(hole, geom_of(row.geom))
                 part = _polygonal(inside)
                 if part is None:
                     raise InvalidInput("The part not searched must lie inside the sector.")
@@ -786,7 +793,7 @@ class SectorsMixin(SectorIndexMixin):
                     "code": (row.code, None),
                     "name": (row.name, None),
                     "status": (row.status, None),
-                    "outline": (fw.outline_text(_geom(row.geom)), None),
+                    "outline": (fw.outline_text(geom_of(row.geom)), None),
                 },
                 reason=reason,
             )

@@ -29,8 +29,6 @@ re-exported here under their old names.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -39,15 +37,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casefile import permissions as perm
+from casefile import access, audit, hazards
 from casefile import schema as t
 from casefile.accounts import AccountsMixin
-from casefile.audit import NAMES_ONLY_ENTITIES, PERSONAL_FIELDS, AuditMixin, _json
-from casefile.cases import CASE_FIELDS, CasesMixin, _require_case, _token_query
-from casefile.engine import describe_url, make_engine, resolve_url, upgrade
-from casefile.errors import InvalidInput, PermissionDenied, StaleVersion, StoreError
+from casefile.audit_records import NAMES_ONLY_ENTITIES, PERSONAL_FIELDS, Change, append_records
+from casefile.audit_records import from_json as _json
+from casefile.cases import CASE_FIELDS, CasesMixin, _token_query
+from casefile.database import Database
+from casefile.engine import describe_url
+from casefile.errors import InvalidInput, RetryIdempotent, StoreError
 from casefile.handovers import HandoversMixin
-from casefile.hazards import HazardsMixin
 from casefile.links import LinksMixin
 from casefile.permissions import Actor
 from casefile.probability import PoaMixin
@@ -64,9 +63,9 @@ from casefile.sightings import (
     tag_points,
 )
 from casefile.teams import TeamsMixin
-from casefile.timefmt import utcnow
 from casefile.tips import TipsMixin
 from casefile.tracks import TracksMixin
+from casefile.unit_of_work import check_version, operation
 
 __all__ = [  # the store, and the helpers other store modules reach through ``_s()``
     "CASE_FIELDS", "MAX_LEN", "NAMES_ONLY_ENTITIES", "PERSONAL_FIELDS", "SIGHTING_FIELDS",
@@ -89,57 +88,22 @@ MAX_LEN: dict[str, int] = {
 }
 
 
-class Store(
-    LinksMixin, TracksMixin, PoaMixin, SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin,
-    TipsMixin, PurgeMixin, CasesMixin, SightingsMixin, AccountsMixin, AuditMixin
-):
-    """Cases, sightings, accounts and audit over one database. Thread-safe; share one.
+class _LegacyPlumbing:
+    """Transitional: what the mixins not yet turned into operations still call."""
 
-    Every operation comes from a mixin (one module each, see the module docstring);
-    the class itself holds the connections and the plumbing they share. LinksMixin
-    comes first: it narrows team leads' and partner units' writes to their own team
-    or unit before the general method runs.
-    """
-
-    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
-        self.url = resolve_url(url)
-        self.engine = make_engine(self.url)
-        self.backend = "postgis" if self.engine.dialect.name == "postgresql" else "sqlite"
-        self._write_engine = self.engine.execution_options(wayhome_write=True)
-        if self.backend == "postgis":
-            self._poll_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        else:
-            self._poll_engine = self.engine.execution_options(wayhome_nobegin=True)
-        if migrate:
-            try:
-                upgrade(self.engine)
-            except sa.exc.DBAPIError as exc:
-                self.engine.dispose()
-                raise StoreError(
-                    f"Cannot open or prepare the database at {describe_url(self.url)}: "
-                    f"{str(exc.orig).strip().splitlines()[0]}"
-                ) from exc
-
-    def __repr__(self) -> str:
-        return f"Store({describe_url(self.url)!r})"
-
-    def close(self) -> None:
-        """Close every pooled connection."""
-        self.engine.dispose()
-
-    # ------------------------------------------------------------------ plumbing
+    db: Database
 
     @contextmanager
     def _writing(self) -> Iterator[sa.Connection]:
         try:
-            with self._write_engine.begin() as conn:
+            with self.db.write_engine.begin() as conn:
                 yield conn
         except sa.exc.IntegrityError as exc:
             raise _integrity_message(exc) from exc
 
     @contextmanager
     def _reading(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as conn, conn.begin():
+        with self.db.engine.connect() as conn, conn.begin():
             yield conn
 
     def _authorize(
@@ -149,39 +113,31 @@ class Store(
         permission: str,
         case_id: int | None = None,
     ) -> None:
-        """The one permission check: role map, then the actor's account, then the case."""
-        _check_actor_shape(actor, permission)
+        access.check_actor_shape(actor, permission)
         assert actor is not None
-        if actor.role == "system":
-            if case_id is not None and permission not in perm.SYSTEM_CASE_PERMISSIONS:
-                raise PermissionDenied("The command line cannot do that on a case.")
-            return
-        query = (
-            sa.select(
-                t.users.c.active, t.users.c.role, t.case_member.c.role, t.users.c.expires_at
-            )
-            .select_from(
-                t.users.outerjoin(
-                    t.case_member,
-                    sa.and_(
-                        t.case_member.c.user_id == t.users.c.id,
-                        t.case_member.c.case_id == (case_id if case_id is not None else -1),
-                    ),
-                )
-            )
-            .where(t.users.c.id == actor.user_id)
-        )
-        row = conn.execute(query).first()
-        if row is None or not row[0] or (row[3] is not None and row[3] <= utcnow()):
-            raise PermissionDenied(perm.no_access_message(actor.role))
-        if row[1] != actor.role:
-            raise PermissionDenied(f"This account is not a {actor.role.replace('_', ' ')}.")
-        if case_id is not None and row[2] != actor.role:
-            _require_case(conn, case_id)
-            raise PermissionDenied(
-                f"{actor.display_name} is not on this case as a {actor.role.replace('_', ' ')}. "
-                "Ask a coordinator of the case to add you."
-            )
+        access.authorize(conn, actor, permission, case_id)
+
+    def _audit(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        at: datetime,
+        *,
+        case_id: int | None,
+        entity: str,
+        entity_id: int | None,
+        action: str,
+        changes: Any,
+        reason: str | None = None,
+    ) -> None:
+        change = Change(case_id, entity, entity_id, action, changes, reason)
+        append_records(conn, actor, at, [change])
+
+    def _audit_many(
+        self, conn: sa.Connection, actor: Actor, at: datetime, entries: Sequence[Any], *,
+        reason: str | None = None,
+    ) -> None:
+        append_records(conn, actor, at, [Change(*e, reason=reason) for e in entries])
 
     def _bump(self, conn: sa.Connection, case_id: int) -> None:
         conn.execute(
@@ -267,86 +223,86 @@ class Store(
                 raise _RetryIdempotent() from exc
             raise
 
-    # ------------------------------------------------------------------ operations
+
+
+class Store(
+    LinksMixin, TracksMixin, PoaMixin, SectorsMixin, TeamsMixin, HandoversMixin,
+    TipsMixin, PurgeMixin, CasesMixin, SightingsMixin, AccountsMixin, _LegacyPlumbing
+):
+    """Cases, sightings, accounts and audit over one database. Thread-safe; share one.
+
+    Every operation comes from a mixin (one module each, see the module docstring);
+    the class itself holds the connections and the plumbing they share. LinksMixin
+    comes first: it narrows team leads' and partner units' writes to their own team
+    or unit before the general method runs.
+    """
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        self.db = Database(url, migrate=migrate)
+
+    @property
+    def url(self) -> str:
+        """The SQLAlchemy URL of the database (password included: never log it)."""
+        return self.db.url
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The database's engine (for tests and the command line's schema commands)."""
+        return self.db.engine
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgis"``."""
+        return self.db.backend
+
+    @property
+    def _write_engine(self) -> sa.Engine:
+        return self.db.write_engine
+
+    @property
+    def _poll_engine(self) -> sa.Engine:
+        return self.db.poll_engine
+
+    def __repr__(self) -> str:
+        return f"Store({describe_url(self.url)!r})"
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.db.close()
 
     def backup(self, dest_dir: str | Path) -> Path:
-        """A consistent copy of the whole store in ``dest_dir`` (timestamped file).
+        """A consistent copy of the whole store in ``dest_dir`` (see Database.backup)."""
+        return self.db.backup(dest_dir)
 
-        SQLite: the online backup API (safe while the app runs). PostgreSQL:
-        ``pg_dump --format=custom`` (restore with ``pg_restore``).
-        """
-        dest = Path(dest_dir)
-        dest.mkdir(parents=True, exist_ok=True)
-        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-        if self.backend == "sqlite":
-            import sqlite3
+    # ------------------------------------------------------------------ operations
+    # One line per operation: the function (in the module named for what it acts
+    # on) becomes a method; see casefile.unit_of_work.operation.
 
-            src_path = sa.engine.make_url(self.url).database
-            target = dest / f"wayhome-{stamp}.sqlite3"
-            src = sqlite3.connect(str(src_path))
-            try:
-                dst = sqlite3.connect(str(target))
-                try:
-                    src.backup(dst)
-                finally:
-                    dst.close()
-            finally:
-                src.close()
-            return target
-        pg_dump = shutil.which("pg_dump")
-        if pg_dump is None:
-            raise StoreError(
-                "pg_dump is not installed on this machine; install the PostgreSQL client "
-                "tools (e.g. postgresql-client) or back the database up on its server."
-            )
-        target = dest / f"wayhome-{stamp}.dump"
-        libpq_url = sa.engine.make_url(self.url).set(drivername="postgresql")
-        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            [
-                pg_dump,
-                "--format=custom",
-                f"--file={target}",
-                f"--dbname={libpq_url.render_as_string(hide_password=False)}",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            target.unlink(missing_ok=True)
-            raise StoreError(f"pg_dump failed: {done.stderr.strip()[:500]}")
-        return target
+    # audit log
+    audit_log = operation(audit.audit_log)
+
+    # hazard areas
+    add_hazard = operation(hazards.add_hazard)
+    update_hazard = operation(hazards.update_hazard)
+    remove_hazard = operation(hazards.remove_hazard)
+    hazards = operation(hazards.hazards)
+
+    # cases, sightings, accounts, teams, purge
+
+    # sectors, sector index, handovers, tips
+
+    # tracks, passes, probability, links
 
 
-class _RetryIdempotent(StoreError):
-    """Internal: a concurrent save with the same key won; read what it saved."""
+_RetryIdempotent = RetryIdempotent
 
 
 # ---------------------------------------------------------------------- helpers
 
 
-def _check_actor_shape(actor: Any, permission: str | None) -> None:
-    """No actor, a malformed one, or a role without the permission: refuse before any I/O."""
-    if actor is None:
-        raise PermissionDenied("No one is signed in: every change needs an actor.")
-    if not isinstance(actor, Actor):
-        raise PermissionDenied("The actor must be a casefile.Actor.")
-    if actor.role not in perm.ROLES:
-        raise PermissionDenied(f"Unknown role {actor.role!r}.")
-    if actor.role == "system":
-        if actor.user_id is not None:
-            raise PermissionDenied("The command-line actor has no user id.")
-    elif not isinstance(actor.user_id, int) or isinstance(actor.user_id, bool):
-        raise PermissionDenied("The actor has no user id.")
-    if permission is not None and not perm.role_allows(actor.role, permission):
-        raise PermissionDenied(f"A {actor.role.replace('_', ' ')} may not do this ({permission}).")
-
-
-def _check_version(entity: str, entity_id: int, row: Any, version: Any) -> None:
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise InvalidInput("The version the form was loaded at is missing; reload the page.")
-    if row.version != version:
-        raise StaleVersion(entity, entity_id, row.updated_by_name, row.updated_at, row.version)
+_check_actor_shape = access.check_actor_shape
+_check_version = check_version
+_require_case = access.require_case
 
 
 def _integrity_message(exc: sa.exc.IntegrityError) -> StoreError:

@@ -622,7 +622,7 @@ def _track_outline(track: Any) -> BaseGeometry:
 
 
 def _report(conn: sa.Connection, report_id: int) -> Report:
-    from casefile.sectors import _geom
+    from casefile.sectors import geom_of
 
     row = conn.execute(
         sa.select(
@@ -667,7 +667,7 @@ def _report(conn: sa.Connection, report_id: int) -> Report:
         seen_at=row.seen_at,
         text=row.text or "",
         contact=row.contact or "",
-        geometry=_geom(row.sector_geom) if row.sector_geom is not None else None,
+        geometry=geom_of(row.sector_geom) if row.sector_geom is not None else None,
         reviewed_at=row.reviewed_at,
         reviewed_by_name=row.reviewed_by_name,
         version=row.version,
