@@ -95,7 +95,7 @@ def test_revoked_expired_and_unknown_links_get_one_message(store, coord, case, m
     bs = store.open_link(b.token)
     later = utcnow() + timedelta(days=1, minutes=1)
     monkeypatch.setattr("casefile.links.utcnow", lambda: later)
-    monkeypatch.setattr("casefile.store.utcnow", lambda: later)
+    monkeypatch.setattr("casefile.access.utcnow", lambda: later)
     with pytest.raises(LinkGone):
         store.open_link(b.token)
     with pytest.raises(PermissionDenied, match="no longer works"):
