@@ -112,8 +112,7 @@ class UnitOfWork:
         self.case_row: Any = None
         #: the counter value this unit writes for its case (rows record it as change_n)
         self.change_n: int | None = None
-        #: the private link behind a link actor (a team lead's team, a partner's unit)
-        self.link: Any = None
+        self._link: Any = None
         self._changes: list[Change] = []
         self._written: set[str] = set()
         self._bumped: dict[int, int] = {}
@@ -129,8 +128,6 @@ class UnitOfWork:
         self.conn.info["wayhome_unit"] = self
         self.conn.begin()
         try:
-            if self.actor.role in LINK_ROLES:
-                self.link = access.link_row(self.conn, self.actor)
             if self._first_case is not None:
                 self.enter_case(self._first_case)
         except BaseException:
@@ -199,13 +196,20 @@ class UnitOfWork:
             return self.case_row
         assert self.permission is not None
         access.authorize(self.conn, self.actor, self.permission, case_id)
-        if self.link is not None and self.link.case_id != case_id:  # pragma: no cover
-            raise PermissionDenied("This link is for another case.")
         self.case_row = access.require_case(self.conn, case_id)
         self.case_id = case_id
         if self.mode == "write":
             self.change_n = self._bump(case_id)
         return self.case_row
+
+    @property
+    def link(self) -> Any:
+        """The working private link behind a link actor (its team, unit and case), read
+        on first use; None for coordinators and the command line. Raises
+        :class:`~casefile.errors.LinkGone` when the link no longer works."""
+        if self._link is None and self.actor.role in LINK_ROLES:
+            self._link = access.link_row(self.conn, self.actor)
+        return self._link
 
     def _bump(self, case_id: int) -> int:
         """Move the case's change counter (taking its row lock) and return the new value."""

@@ -18,6 +18,7 @@ from casefile import (
     open_store,
     utcnow,
 )
+from casefile import access
 from casefile import permissions as perm
 from casefile import schema as t
 from tests.casefile.conftest import make_case, make_coordinator
@@ -58,7 +59,7 @@ def test_team_round_trip_and_contacts_for_coordinators_only(store, coord, case, 
     lead = _team_lead(store, case.id)
     with pytest.raises(PermissionDenied):  # team leads have no team permissions yet
         store.teams(lead, case.id)
-    monkeypatch.setitem(perm.ROLE_PERMISSIONS, "team_lead", frozenset({perm.TEAM_READ}))
+    monkeypatch.setitem(access.SCOPES, "team_lead", {perm.TEAM_READ: "case"})
     (seen,) = store.teams(lead, case.id)
     assert seen.contact is None and seen.name == HOSTILE
     assert store.get_team(lead, team.id).contact is None
