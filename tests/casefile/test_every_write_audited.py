@@ -15,9 +15,8 @@ import pytest
 import sqlalchemy as sa
 from shapely.geometry import box
 
-from casefile import Actor, NewSector, Store, utcnow
+from casefile import Actor, NewSector, Store, unit_of_work, utcnow
 from casefile import schema as t
-from casefile import unit_of_work
 from casefile.unit_of_work import operation
 from geo.crs import geoms_to_lonlat
 from tests.casefile.conftest import PASSWORD, make_case, make_coordinator, sighting_kwargs
@@ -82,9 +81,12 @@ def _world(store: Store) -> dict:
     }
 
 
-def _calls(store: Store, w: dict) -> dict:
-    """One valid call per write operation (each would succeed with a working audit)."""
-    c, case = w["coord"], w["case"]
+def _calls(store: Store, w: dict, actor: Actor | None = None) -> dict:
+    """One valid call per write operation (each would succeed with a working audit).
+
+    ``actor`` replaces the coordinator in the calls a coordinator makes (the role test).
+    """
+    c, case = actor or w.get("coord"), w.get("case")
     now = utcnow()
     return {
         "create_user": lambda: store.create_user(w["system"], "new.person", "New Person",
