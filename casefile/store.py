@@ -38,6 +38,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from casefile import access, audit, hazards
+from casefile import probability, tracks
 from casefile import schema as t
 from casefile.accounts import AccountsMixin
 from casefile.audit_records import NAMES_ONLY_ENTITIES, PERSONAL_FIELDS, Change, append_records
@@ -49,7 +50,6 @@ from casefile.errors import InvalidInput, RetryIdempotent, StoreError
 from casefile.handovers import HandoversMixin
 from casefile.links import LinksMixin
 from casefile.permissions import Actor
-from casefile.probability import PoaMixin
 from casefile.purge import PurgeMixin
 from casefile.sectors import SectorsMixin
 from casefile.sightings import (
@@ -64,7 +64,6 @@ from casefile.sightings import (
 )
 from casefile.teams import TeamsMixin
 from casefile.tips import TipsMixin
-from casefile.tracks import TracksMixin
 from casefile.unit_of_work import check_version, operation
 
 __all__ = [  # the store, and the helpers other store modules reach through ``_s()``
@@ -226,7 +225,7 @@ class _LegacyPlumbing:
 
 
 class Store(
-    LinksMixin, TracksMixin, PoaMixin, SectorsMixin, TeamsMixin, HandoversMixin,
+    LinksMixin, SectorsMixin, TeamsMixin, HandoversMixin,
     TipsMixin, PurgeMixin, CasesMixin, SightingsMixin, AccountsMixin, _LegacyPlumbing
 ):
     """Cases, sightings, accounts and audit over one database. Thread-safe; share one.
@@ -292,6 +291,21 @@ class Store(
     # sectors, sector index, handovers, tips
 
     # tracks, passes, probability, links
+    upload_track = operation(tracks.upload_track)
+    refresh_coverage = operation(tracks.refresh_coverage)
+    set_pass_sweep = operation(tracks.set_pass_sweep)
+    delete_track = operation(tracks.delete_track)
+    passes = operation(tracks.passes)
+    tracks_frame = operation(tracks.tracks_frame)
+    sector_coverage = operation(tracks.sector_coverage)
+    coverage_timeline = operation(tracks.coverage_timeline)
+    set_up_poa = operation(probability.set_up_poa)
+    poa_state = operation(probability.poa_state)
+    poa_history = operation(probability.poa_history)
+    poa_origin_moved = operation(probability.poa_origin_moved)
+    sector_poa_table = operation(probability.sector_poa_table)
+    cell_pods = operation(probability.cell_pods)
+    tracks = operation(tracks.tracks)  # last: it rebinds the module's name in this class
 
 
 _RetryIdempotent = RetryIdempotent
