@@ -63,7 +63,8 @@ from casefile.records import (
     Sighting,
     User,
 )
-from casefile.store import PERSONAL_FIELDS, NewSighting, Store, open_store
+from casefile.sightings import NewSighting
+from casefile.store import PERSONAL_FIELDS, Store, open_store
 from casefile.timefmt import format_london, format_london_full, from_london, to_london, utcnow
 from casefile.tips import (
     FAMILY_GROUP_LABELS,

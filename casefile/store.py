@@ -38,12 +38,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from casefile import access, audit, hazards
+from casefile import accounts, cases, sightings
 from casefile import probability, tracks
 from casefile import schema as t
-from casefile.accounts import AccountsMixin
 from casefile.audit_records import NAMES_ONLY_ENTITIES, PERSONAL_FIELDS, Change, append_records
 from casefile.audit_records import from_json as _json
-from casefile.cases import CASE_FIELDS, CasesMixin, _token_query
+from casefile.cases import CASE_FIELDS
+from casefile.cases import token_query as _token_query
 from casefile.database import Database
 from casefile.engine import describe_url
 from casefile.errors import InvalidInput, RetryIdempotent, StoreError
@@ -51,17 +52,13 @@ from casefile.handovers import HandoversMixin
 from casefile.links import LinksMixin
 from casefile.permissions import Actor
 from casefile.purge import PurgeMixin
+from casefile.records import MAX_LEN
 from casefile.sectors import SectorsMixin
-from casefile.sightings import (
-    SIGHTING_FIELDS,
-    NewSighting,
-    SightingsMixin,
-    _clean_sighting,
-    _sighting,
-    _sighting_columns,
-    _sightings_query,
-    tag_points,
-)
+from casefile.sightings import SIGHTING_FIELDS, NewSighting, tag_points
+from casefile.sightings import clean_sighting as _clean_sighting
+from casefile.sightings import sighting_columns as _sighting_columns
+from casefile.sightings import sighting_record as _sighting
+from casefile.sightings import sightings_query as _sightings_query
 from casefile.teams import TeamsMixin
 from casefile.tips import TipsMixin
 from casefile.unit_of_work import check_version, operation
@@ -72,20 +69,6 @@ __all__ = [  # the store, and the helpers other store modules reach through ``_s
     "_clean_sighting", "_json", "_require_case", "_sighting", "_sighting_columns",
     "_sightings_query", "_token_query", "open_store", "tag_points",
 ]
-
-#: text length caps (characters)
-MAX_LEN: dict[str, int] = {
-    "reference": 40,
-    "child_name": 80,
-    "description": 4000,
-    "notes": 10_000,
-    "reported_by": 120,
-    "reporter_contact": 200,
-    "reason": 1000,
-    "display_name": 120,
-    "password": 1024,
-}
-
 
 class _LegacyPlumbing:
     """Transitional: what the mixins not yet turned into operations still call."""
@@ -226,7 +209,7 @@ class _LegacyPlumbing:
 
 class Store(
     LinksMixin, SectorsMixin, TeamsMixin, HandoversMixin,
-    TipsMixin, PurgeMixin, CasesMixin, SightingsMixin, AccountsMixin, _LegacyPlumbing
+    TipsMixin, PurgeMixin, _LegacyPlumbing
 ):
     """Cases, sightings, accounts and audit over one database. Thread-safe; share one.
 
@@ -287,6 +270,27 @@ class Store(
     hazards = operation(hazards.hazards)
 
     # cases, sightings, accounts, teams, purge
+    create_user = operation(accounts.create_user)
+    set_password = operation(accounts.set_password)
+    get_user = operation(accounts.get_user)
+    authenticate = operation(accounts.authenticate)
+    create_case = operation(cases.create_case)
+    update_case = operation(cases.update_case)
+    add_case_member = operation(cases.add_case_member)
+    case_id_for = operation(cases.case_id_for)
+    list_cases = operation(cases.list_cases)
+    get_case = operation(cases.get_case)
+    find_case = operation(cases.find_case)
+    load_case = operation(cases.load_case)
+    change_token = operation(cases.change_token)
+    add_sighting = operation(sightings.add_sighting)
+    add_sightings = operation(sightings.add_sightings)
+    update_sighting = operation(sightings.update_sighting)
+    delete_sighting = operation(sightings.delete_sighting)
+    get_sighting = operation(sightings.get_sighting)
+    path = operation(sightings.path)
+    last_known_location = operation(sightings.last_known_location)
+    sightings = operation(sightings.sightings)  # last: the name is the module's until here
 
     # sectors, sector index, handovers, tips
 
