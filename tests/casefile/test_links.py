@@ -187,7 +187,7 @@ def test_coordinator_session_survives_reload_until_it_ends_or_expires(store, coo
     assert store.open_session(token) == coord
     assert store.open_session("nope" * 10) is None
     later = utcnow() + timedelta(hours=10, minutes=1)
-    monkeypatch.setattr("casefile.links.utcnow", lambda: later)
+    monkeypatch.setattr("casefile.unit_of_work.utcnow", lambda: later)  # the store's clock
     assert store.open_session(token) is None  # a working day, then the password again
     monkeypatch.undo()
     token2 = store.start_session(coord)
