@@ -38,8 +38,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from casefile import access, audit, hazards
+from casefile import handovers, sector_index, sectors, tips
 from casefile import accounts, cases, sightings
-from casefile import links, probability, sessions, tracks
+from casefile import probability, tracks
 from casefile import schema as t
 from casefile.audit_records import NAMES_ONLY_ENTITIES, PERSONAL_FIELDS, Change, append_records
 from casefile.audit_records import from_json as _json
@@ -48,18 +49,16 @@ from casefile.cases import token_query as _token_query
 from casefile.database import Database
 from casefile.engine import describe_url
 from casefile.errors import InvalidInput, RetryIdempotent, StoreError
-from casefile.handovers import HandoversMixin
+from casefile.links import LinksMixin
 from casefile.permissions import Actor
 from casefile.purge import PurgeMixin
 from casefile.records import MAX_LEN
-from casefile.sectors import SectorsMixin
 from casefile.sightings import SIGHTING_FIELDS, NewSighting, tag_points
 from casefile.sightings import clean_sighting as _clean_sighting
 from casefile.sightings import sighting_columns as _sighting_columns
 from casefile.sightings import sighting_record as _sighting
 from casefile.sightings import sightings_query as _sightings_query
 from casefile.teams import TeamsMixin
-from casefile.tips import TipsMixin
 from casefile.unit_of_work import check_version, operation
 
 __all__ = [  # the store, and the helpers other store modules reach through ``_s()``
@@ -207,8 +206,7 @@ class _LegacyPlumbing:
 
 
 class Store(
-    SectorsMixin, TeamsMixin, HandoversMixin,
-    TipsMixin, PurgeMixin, _LegacyPlumbing
+    LinksMixin, TeamsMixin, PurgeMixin, _LegacyPlumbing
 ):
     """Cases, sightings, accounts and audit over one database. Thread-safe; share one.
 
@@ -292,6 +290,31 @@ class Store(
     sightings = operation(sightings.sightings)  # last: the name is the module's until here
 
     # sectors, sector index, handovers, tips
+    create_sector = operation(sectors.create_sector)
+    create_sectors = operation(sectors.create_sectors)
+    get_sector = operation(sectors.get_sector)
+    find_sector = operation(sectors.find_sector)
+    sectors_frame = operation(sectors.sectors_frame)
+    duplication_figure = operation(sectors.duplication_figure)
+    update_sector = operation(sectors.update_sector)
+    set_sector_status = operation(sectors.set_sector_status)
+    assign_sector = operation(sectors.assign_sector)
+    start_sector = operation(sectors.start_sector)
+    finish_sector = operation(sectors.finish_sector)
+    delete_sector = operation(sectors.delete_sector)
+    check_overlaps = operation(sector_index.check_overlaps)
+    sectors = operation(sectors.sectors)  # last: the name is the module's until here
+    create_handover = operation(handovers.create_handover)
+    acknowledge_handover = operation(handovers.acknowledge_handover)
+    get_handover = operation(handovers.get_handover)
+    sectors_near_unit = operation(handovers.sectors_near_unit)
+    handovers = operation(handovers.handovers)  # last: the name is the module's until here
+    family_view = operation(tips.family_view)
+    send_tip = operation(tips.send_tip)
+    report_family_search = operation(tips.report_family_search)
+    triage_queue = operation(tips.triage_queue)
+    review_report = operation(tips.review_report)
+    my_reports = operation(tips.my_reports)
 
     # tracks, passes, probability, links
     upload_track = operation(tracks.upload_track)
@@ -309,26 +332,6 @@ class Store(
     sector_poa_table = operation(probability.sector_poa_table)
     cell_pods = operation(probability.cell_pods)
     tracks = operation(tracks.tracks)  # last: it rebinds the module's name in this class
-    sign_in = operation(sessions.sign_in)
-    sign_in_oidc = operation(sessions.sign_in_oidc)
-    start_session = operation(sessions.start_session)
-    open_session = operation(sessions.open_session)
-    end_session = operation(sessions.end_session)
-    issue_link = operation(links.issue_link)
-    team_id_for = operation(links.team_id_for)
-    revoke_link = operation(links.revoke_link)
-    open_link = operation(links.open_link)
-    link_poll = operation(links.link_poll)
-    sharing = operation(links.sharing)
-    set_sharing = operation(links.set_sharing)
-    case_brief = operation(links.case_brief)
-    team_sectors = operation(links.team_sectors)
-    team_name = operation(links.team_name)
-    shared_sightings = operation(links.shared_sightings)
-    partner_handovers = operation(links.partner_handovers)
-    partner_sectors = operation(links.partner_sectors)
-    team_hazards = operation(links.team_hazards)
-    links = operation(links.links)  # last: it rebinds the module's name in this class
 
 
 _RetryIdempotent = RetryIdempotent
