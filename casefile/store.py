@@ -40,7 +40,7 @@ import sqlalchemy as sa
 from casefile import access, audit, hazards
 from casefile import handovers, sector_index, sectors, tips
 from casefile import accounts, cases, sightings
-from casefile import probability, tracks
+from casefile import links, probability, sessions, tracks
 from casefile import schema as t
 from casefile.audit_records import NAMES_ONLY_ENTITIES, PERSONAL_FIELDS, Change, append_records
 from casefile.audit_records import from_json as _json
@@ -49,7 +49,6 @@ from casefile.cases import token_query as _token_query
 from casefile.database import Database
 from casefile.engine import describe_url
 from casefile.errors import InvalidInput, RetryIdempotent, StoreError
-from casefile.links import LinksMixin
 from casefile.permissions import Actor
 from casefile.purge import PurgeMixin
 from casefile.records import MAX_LEN
@@ -206,7 +205,7 @@ class _LegacyPlumbing:
 
 
 class Store(
-    LinksMixin, TeamsMixin, PurgeMixin, _LegacyPlumbing
+    TeamsMixin, PurgeMixin, _LegacyPlumbing
 ):
     """Cases, sightings, accounts and audit over one database. Thread-safe; share one.
 
@@ -332,6 +331,26 @@ class Store(
     sector_poa_table = operation(probability.sector_poa_table)
     cell_pods = operation(probability.cell_pods)
     tracks = operation(tracks.tracks)  # last: it rebinds the module's name in this class
+    sign_in = operation(sessions.sign_in)
+    sign_in_oidc = operation(sessions.sign_in_oidc)
+    start_session = operation(sessions.start_session)
+    open_session = operation(sessions.open_session)
+    end_session = operation(sessions.end_session)
+    issue_link = operation(links.issue_link)
+    team_id_for = operation(links.team_id_for)
+    revoke_link = operation(links.revoke_link)
+    open_link = operation(links.open_link)
+    link_poll = operation(links.link_poll)
+    sharing = operation(links.sharing)
+    set_sharing = operation(links.set_sharing)
+    case_brief = operation(links.case_brief)
+    team_sectors = operation(links.team_sectors)
+    team_name = operation(links.team_name)
+    shared_sightings = operation(links.shared_sightings)
+    partner_handovers = operation(links.partner_handovers)
+    partner_sectors = operation(links.partner_sectors)
+    team_hazards = operation(links.team_hazards)
+    links = operation(links.links)  # last: it rebinds the module's name in this class
 
 
 _RetryIdempotent = RetryIdempotent
