@@ -37,10 +37,24 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casefile import access, audit, hazards
-from casefile import handovers, sector_index, sectors, tips
-from casefile import accounts, cases, sightings
-from casefile import links, probability, sessions, tracks
+from casefile import (
+    access,
+    accounts,
+    audit,
+    cases,
+    handovers,
+    hazards,
+    links,
+    probability,
+    purge,
+    sector_index,
+    sectors,
+    sessions,
+    sightings,
+    teams,
+    tips,
+    tracks,
+)
 from casefile import schema as t
 from casefile.audit_records import NAMES_ONLY_ENTITIES, PERSONAL_FIELDS, Change, append_records
 from casefile.audit_records import from_json as _json
@@ -50,14 +64,12 @@ from casefile.database import Database
 from casefile.engine import describe_url
 from casefile.errors import InvalidInput, RetryIdempotent, StoreError
 from casefile.permissions import Actor
-from casefile.purge import PurgeMixin
 from casefile.records import MAX_LEN
 from casefile.sightings import SIGHTING_FIELDS, NewSighting, tag_points
 from casefile.sightings import clean_sighting as _clean_sighting
 from casefile.sightings import sighting_columns as _sighting_columns
 from casefile.sightings import sighting_record as _sighting
 from casefile.sightings import sightings_query as _sightings_query
-from casefile.teams import TeamsMixin
 from casefile.unit_of_work import check_version, operation
 
 __all__ = [  # the store, and the helpers other store modules reach through ``_s()``
@@ -204,9 +216,7 @@ class _LegacyPlumbing:
 
 
 
-class Store(
-    TeamsMixin, PurgeMixin, _LegacyPlumbing
-):
+class Store(_LegacyPlumbing):
     """Cases, sightings, accounts and audit over one database. Thread-safe; share one.
 
     Every operation comes from a mixin (one module each, see the module docstring);
@@ -286,6 +296,12 @@ class Store(
     get_sighting = operation(sightings.get_sighting)
     path = operation(sightings.path)
     last_known_location = operation(sightings.last_known_location)
+    create_team = operation(teams.create_team)
+    update_team = operation(teams.update_team)
+    get_team = operation(teams.get_team)
+    purges_due = operation(purge.purges_due)
+    purge_case = operation(purge.purge_case)
+    teams = operation(teams.teams)  # last: the name is the module's until here
     sightings = operation(sightings.sightings)  # last: the name is the module's until here
 
     # sectors, sector index, handovers, tips

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from shapely.geometry import box
 
-from casefile import Actor, NewSector, Store, unit_of_work, utcnow
+from casefile import Actor, NewSector, NewSighting, Store, unit_of_work, utcnow
 from casefile import schema as t
 from casefile.unit_of_work import operation
 from geo.crs import geoms_to_lonlat
@@ -92,12 +92,14 @@ def _calls(store: Store, w: dict, actor: Actor | None = None) -> dict:
         "create_user": lambda: store.create_user(w["system"], "new.person", "New Person",
                                                  PASSWORD),
         "set_password": lambda: store.set_password(w["system"], "coord.a", PASSWORD + "!"),
+        "authenticate": lambda: store.authenticate("coord.a", PASSWORD),
         "create_case": lambda: make_case(store, c, "CASE-NEW"),
         "update_case": lambda: store.update_case(c, case.id, version=case.version,
                                                  notes="new note"),
         "add_case_member": lambda: store.add_case_member(c, case.id, "coord.b"),
         "add_sighting": lambda: store.add_sighting(c, case.id, **sighting_kwargs()),
-        "add_sightings": lambda: store.add_sightings(c, case.id, [sighting_kwargs()]),
+        "add_sightings": lambda: store.add_sightings(
+            c, case.id, [NewSighting(**sighting_kwargs())]),
         "update_sighting": lambda: store.update_sighting(
             c, w["sighting"].id, version=w["sighting"].version, description="red coat"),
         "delete_sighting": lambda: store.delete_sighting(

@@ -15,10 +15,10 @@ from casefile import (
     InvalidInput,
     PermissionDenied,
     StaleVersion,
+    access,
     open_store,
     utcnow,
 )
-from casefile import access
 from casefile import permissions as perm
 from casefile import schema as t
 from tests.casefile.conftest import make_case, make_coordinator
