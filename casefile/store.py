@@ -58,25 +58,15 @@ from casefile import (
 from casefile import schema as t
 from casefile.audit_records import NAMES_ONLY_ENTITIES, PERSONAL_FIELDS, Change, append_records
 from casefile.audit_records import from_json as _json
-from casefile.cases import CASE_FIELDS
-from casefile.cases import token_query as _token_query
 from casefile.database import Database
 from casefile.engine import describe_url
 from casefile.errors import InvalidInput, RetryIdempotent, StoreError
 from casefile.permissions import Actor
-from casefile.records import MAX_LEN
-from casefile.sightings import SIGHTING_FIELDS, NewSighting, tag_points
-from casefile.sightings import clean_sighting as _clean_sighting
-from casefile.sightings import sighting_columns as _sighting_columns
-from casefile.sightings import sighting_record as _sighting
-from casefile.sightings import sightings_query as _sightings_query
 from casefile.unit_of_work import check_version, operation
 
 __all__ = [  # the store, and the helpers other store modules reach through ``_s()``
-    "CASE_FIELDS", "MAX_LEN", "NAMES_ONLY_ENTITIES", "PERSONAL_FIELDS", "SIGHTING_FIELDS",
-    "NewSighting", "Store", "_RetryIdempotent", "_check_actor_shape", "_check_version",
-    "_clean_sighting", "_json", "_require_case", "_sighting", "_sighting_columns",
-    "_sightings_query", "_token_query", "open_store", "tag_points",
+    "NAMES_ONLY_ENTITIES", "PERSONAL_FIELDS", "Store", "_RetryIdempotent",
+    "_check_actor_shape", "_check_version", "_json", "_require_case", "open_store",
 ]
 
 class _LegacyPlumbing:
