@@ -15,6 +15,7 @@ No Streamlit and no folium here: pages call the store, ``layers`` draws.
 
 from __future__ import annotations
 
+from casefile.audit_records import PERSONAL_FIELDS
 from casefile.errors import (
     LINK_GONE,
     InvalidInput,
@@ -64,7 +65,7 @@ from casefile.records import (
     User,
 )
 from casefile.sightings import NewSighting
-from casefile.store import PERSONAL_FIELDS, Store, open_store
+from casefile.store import Store, open_store
 from casefile.timefmt import format_london, format_london_full, from_london, to_london, utcnow
 from casefile.tips import (
     FAMILY_GROUP_LABELS,

@@ -265,7 +265,7 @@ class UnitOfWork:
             raise NotFound(f"This {what} does not exist (it may have been deleted).")
         if row.case_id != self.case_id:
             raise PermissionDenied(f"This {what} belongs to another case.")
-        if self.scope is not None:
+        if self.scope in access.ROW_SCOPES:
             access.check_row(self.scope, self.link, table, row, what)
         if version is not _NOT_GIVEN:
             check_version(what, row_id, row, version)

@@ -21,6 +21,7 @@ from casefile.unit_of_work import operation
 from geo.crs import geoms_to_lonlat
 from tests.casefile.conftest import PASSWORD, make_case, make_coordinator, sighting_kwargs
 from tests.casefile.test_tracks import across, square
+from wayhome import settings
 
 pytestmark = pytest.mark.db
 
@@ -37,6 +38,12 @@ def write_operations() -> set[str]:
         name for name, attr in vars(Store).items()
         if isinstance(attr, operation) and attr.writes
     }
+
+
+@pytest.fixture(autouse=True)
+def _identity_provider_domain(monkeypatch):
+    """Sign-in through an identity provider is on for these tests (one allowed domain)."""
+    monkeypatch.setattr(settings, "OIDC_EMAIL_DOMAINS", ("met.police.uk",))
 
 
 def _world(store: Store) -> dict:
@@ -135,7 +142,10 @@ def _calls(store: Store, w: dict, actor: Actor | None = None) -> dict:
             w["partner"], w["handover"].id, by_name="Insp. City",
             version=w["handover"].version),
         "issue_link": lambda: store.issue_link(c, case.id, role="family", label="Dad"),
-        "revoke_link": lambda: store.revoke_link(c, w["lead_link"].link_id),
+        "revoke_link": lambda: store.revoke_link(c, w["lead_link"].link.id),
+        "sign_in": lambda: store.sign_in("coord.a", PASSWORD, client_key="10.0.0.9"),
+        "sign_in_oidc": lambda: store.sign_in_oidc(
+            {"email": "coord.a@met.police.uk", "email_verified": True}, client_key="10.0.0.9"),
         "set_sharing": lambda: store.set_sharing(
             c, case.id, version=store.sharing(c, case.id).version, family_lkl=True),
         "send_tip": lambda: store.send_tip(w["family"], case.id, lat=51.5, lon=-0.12,

@@ -92,7 +92,7 @@ def _worker(url, actor_tuple, sector_ids, team_ids, versions, barrier, results, 
             )
             out["writes"] += 1
         store.close()
-    except Exception:  # noqa: BLE001 - everything that escapes is a failure to report
+    except Exception:
         out["errors"].append(traceback.format_exc())
     results.put(out)
 
