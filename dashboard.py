@@ -9,8 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages.link_entry import link_pages, phone_layout
-from app_pages.session import current_actor
+from app_pages.widgets.link_entry import link_pages, phone_layout
+from app_pages.widgets.session import current_actor
 
 # A local file: Material or emoji icons would make the browser fetch the favicon
 # from a font CDN, which locked-down networks block.
@@ -28,7 +28,7 @@ st.set_page_config(
 # store re-checks the actor on every call, so these page lists are convenience,
 # not the security boundary.
 # A private link (?link=<opaque token>) opens only its case and role: checked with
-# the store on every run (app_pages/link_entry.py), its own page and nothing else.
+# the store on every run (app_pages/widgets/link_entry.py), its own page and nothing else.
 link_nav = link_pages()
 if link_nav is not None:
     phone_layout()

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import geo
-from app_pages.common import london_map
+from app_pages.widgets.common import london_map
 from geo.coordinates import Place, find_place
 from layers.basemap import clicked_point, place_layer
 from layers.escape import markdown_text

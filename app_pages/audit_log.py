@@ -13,8 +13,14 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app_pages.case_status import live_found_banner
-from app_pages.session import choose_case, current_case_id, require_actor, show_store_error, store
+from app_pages.widgets.case_status import live_found_banner
+from app_pages.widgets.session import (
+    choose_case,
+    current_case_id,
+    require_actor,
+    show_store_error,
+    store,
+)
 from casefile import StoreError, format_london_full
 
 actor = require_actor()

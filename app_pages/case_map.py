@@ -22,9 +22,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages.case_status import show_found_banner
-from app_pages.common import london_map
-from app_pages.forms import (
+from app_pages.widgets.case_status import show_found_banner
+from app_pages.widgets.common import london_map
+from app_pages.widgets.forms import (
     form_key,
     london_moment,
     london_now,
@@ -32,8 +32,8 @@ from app_pages.forms import (
     point_text,
     renew_form_key,
 )
-from app_pages.live_map import RenderedMap, feature_groups_script, live_folium, render_base
-from app_pages.session import current_case_id, require_actor, show_store_error, store
+from app_pages.widgets.live_map import RenderedMap, feature_groups_script, live_folium, render_base
+from app_pages.widgets.session import current_case_id, require_actor, show_store_error, store
 from casefile import (
     SIGHTING_CONFIDENCES,
     SIGHTING_SOURCES,

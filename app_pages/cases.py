@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages.case_status import live_found_banner
-from app_pages.forms import (
+from app_pages.widgets.case_status import live_found_banner
+from app_pages.widgets.forms import (
     form_key,
     london_moment,
     london_now,
@@ -20,7 +20,7 @@ from app_pages.forms import (
     point_text,
     renew_form_key,
 )
-from app_pages.session import (
+from app_pages.widgets.session import (
     choose_case,
     current_case_id,
     require_actor,
@@ -30,7 +30,7 @@ from app_pages.session import (
 from casefile import CASE_STATUSES, Case, StaleVersion, StoreError, format_london_full, to_london
 from geo.errors import InputError
 from layers.escape import markdown_text
-from wayhome import settings
+from vocab import settings
 
 actor = require_actor()
 db = store()

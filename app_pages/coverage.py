@@ -20,20 +20,27 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from app_pages.common import london_map
-from app_pages.live_map import RenderedMap, live_folium, render_base
-from app_pages.sector_common import base_url_path, case_or_stop
-from app_pages.session import require_actor, show_store_error, store
-from app_pages.track_upload import show_upload_result, track_upload_form
+from app_pages.widgets.common import london_map
+from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
+from app_pages.widgets.sector_common import base_url_path, case_or_stop
+from app_pages.widgets.session import require_actor, show_store_error, store
+from app_pages.widgets.track_upload import show_upload_result, track_upload_form
 from casefile import StoreError, format_london
+from geo.coverage import pass_sweep_widths, swept_ground
+from geo.crs import geoms_to_lonlat
+from geo.detection import assurance_pods, sweep_widths
+from geo.errors import InputError
+from geo.gaps import cleared_effort_summary, effort_on_cleared_ground
 from geo.probability import DECISION_SUPPORT_NOTE
 from layers.coverage import coverage_legend_html, pod_sectors_layer, swept_layer, tracks_layer
 from layers.escape import markdown_text
 from layers.legend import Legend
+from vocab import london_time
 
 MAP_KEY = "coverage_map"
 TARGET_KEY = "coverage_target_pod"
 LAST_UPLOAD_KEY = "coverage_last_upload"
+DELETED_KEY = "coverage_track_deleted"
 
 actor = require_actor()
 db = store()
@@ -50,8 +57,6 @@ def coverage_base_map(base_url_path: str) -> RenderedMap:
 
 def planning_assumptions() -> None:
     """The figures behind the numbers, with their status (published or assumed)."""
-    from geo.detection import assurance_pods, sweep_widths
-
     with st.expander("Planning assumptions behind these numbers"):
         rows = [{"Ground type": x["label"], "Sweep width W (m)": x["sweep_width_m"],
                  "Status": x["status"]} for x in sweep_widths().values()]
@@ -69,17 +74,8 @@ def _pct(x: Any) -> str:
 
 def swept_union(tracks: Any, passes: list) -> Any:
     """Swept ground of every track (lon/lat): buffered by its pass's W/2 (default W)."""
-    from geo.coverage import QUAD_SEGS
-    from geo.crs import geoms_to_bng, geoms_to_lonlat
-    from geo.detection import sweep_width
-
-    if len(tracks) == 0:
-        return shapely.Polygon()
-    width = {p.id: p.sweep_width_m for p in passes}
-    w = np.array([width.get(pid, sweep_width()) if pid == pid and pid is not None
-                  else sweep_width() for pid in tracks["pass_id"]], dtype=float)
-    lines = geoms_to_bng(tracks.geometry.to_numpy())
-    return geoms_to_lonlat(shapely.union_all(shapely.buffer(lines, w / 2, quad_segs=QUAD_SEGS)))
+    widths = pass_sweep_widths(tracks["pass_id"], {p.id: p.sweep_width_m for p in passes})
+    return geoms_to_lonlat(swept_ground(tracks, widths))
 
 
 def coverage_map(case_id: int, sectors: list, table: pd.DataFrame, tracks: Any,
@@ -131,7 +127,7 @@ def plots(case_id: int) -> None:
         st.info("No passes yet: plots appear after the first upload or finished sector.")
         return
     line = line.assign(
-        at=pd.to_datetime(line["at"], utc=True).dt.tz_convert("Europe/London")
+        at=pd.to_datetime(line["at"], utc=True).dt.tz_convert(london_time.LONDON_NAME)
         .dt.tz_localize(None),
         when=line["at_basis"].map(WHEN_LABELS),
     )
@@ -195,8 +191,6 @@ def plots(case_id: int) -> None:
 
 
 def passes_tab(case_id: int, passes: list, sectors: list, teams: dict[int, str]) -> None:
-    from geo.detection import sweep_widths
-
     if not passes:
         st.info("No passes yet.")
         return
@@ -230,8 +224,6 @@ def passes_tab(case_id: int, passes: list, sectors: list, teams: dict[int, str])
 
 
 def wasted_effort(case_id: int, tracks: Any, teams: dict[int, str]) -> None:
-    from geo.gaps import cleared_effort_summary, effort_on_cleared_ground
-
     target = st.slider("Ground counts as cleared from POD", 0.1, 0.95, 0.6, 0.05,
                        key=TARGET_KEY, format="%.2f")
     if len(tracks) == 0:
@@ -272,6 +264,45 @@ def wasted_effort(case_id: int, tracks: Any, teams: dict[int, str]) -> None:
                "POD before the track started. " + DECISION_SUPPORT_NOTE)
 
 
+def delete_track_form(case_id: int, teams: dict[int, str], sectors: list) -> None:
+    """Remove a track uploaded by mistake (e.g. one that starts at a volunteer's home).
+
+    Coordinators only (this page is theirs, and the store checks again); the reason
+    is required and kept in the audit log; the track's pass and the POA are recomputed.
+    """
+    try:
+        items = db.tracks(actor, case_id)
+    except StoreError as exc:
+        show_store_error(exc)
+        return
+    if not items:
+        st.info("No tracks yet.")
+        return
+    codes = {s.id: s.code for s in sectors}
+    labels = {
+        t.id: " · ".join((
+            f"Track {t.id}", t.file_name or "no file name",
+            teams.get(t.team_id, "no team") if t.team_id else "no team",
+            codes.get(t.sector_id, "no sector") if t.sector_id else "no sector",
+            f"{t.length_m:,.0f} m", f"uploaded {format_london(t.created_at)}",
+        ))
+        for t in items
+    }
+    with st.form("delete_track"):
+        st.markdown("**Delete a track uploaded by mistake** (its pass and the POA are "
+                    "recomputed; the audit log keeps the reason)")
+        track_id = st.selectbox("Track", list(labels), format_func=labels.get)
+        reason = st.text_input("Why delete it (required)", max_chars=500)
+        if st.form_submit_button("Delete the track"):
+            try:
+                db.delete_track(actor, int(track_id), reason=reason)
+            except (StoreError, InputError) as exc:
+                show_store_error(exc)
+            else:
+                st.session_state[DELETED_KEY] = f"Track {track_id} deleted."
+                st.rerun()
+
+
 # ---------------------------------------------------------------------- the page
 
 case = case_or_stop(actor, "Coverage and POD")
@@ -291,8 +322,8 @@ planning_assumptions()
 coverage_map(case.id, sectors, table, tracks, passes)
 st.caption(f"{len(tracks)} track(s) · {len(passes)} pass(es) · sectors labelled with their "
            "cumulative POD; colour is never the only cue.")
-tab_sectors, tab_upload, tab_plots, tab_passes, tab_waste = st.tabs(
-    ["POD per sector", "Upload a track", "Plots", "Passes", "Effort on cleared ground"])
+tab_sectors, tab_upload, tab_tracks, tab_plots, tab_passes, tab_waste = st.tabs(
+    ["POD per sector", "Upload a track", "Tracks", "Plots", "Passes", "Effort on cleared ground"])
 with tab_sectors:
     sector_table(table)
 with tab_upload:
@@ -303,6 +334,11 @@ with tab_upload:
     if uploaded is not None:
         st.session_state[LAST_UPLOAD_KEY] = uploaded
         st.rerun()  # the map, the table and the plots take the new pass in
+with tab_tracks:
+    deleted = st.session_state.pop(DELETED_KEY, None)
+    if deleted:
+        st.success(deleted)
+    delete_track_form(case.id, teams, sectors)
 with tab_plots:
     plots(case.id)
 with tab_passes:

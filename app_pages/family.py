@@ -15,12 +15,13 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from app_pages.link_entry import current_link, gone_now
-from app_pages.link_map import link_map
-from app_pages.live_map import live_folium
-from app_pages.sector_common import drawing_key
-from app_pages.session import store
+from app_pages.widgets.link_entry import current_link, gone_now
+from app_pages.widgets.link_map import link_map
+from app_pages.widgets.live_map import live_folium
+from app_pages.widgets.sector_common import drawing_key
+from app_pages.widgets.session import store
 from casefile import (
+    FAMILY_GROUP_LABELS,
     SEARCHED_MEANS,
     LinkGone,
     PermissionDenied,
@@ -98,8 +99,7 @@ if view.status == "found":
     st.success("Found — the search has stood down.")
 _watch()
 
-groups = {g: [a for a in view.areas if a.group == g]
-          for g in ("searched_today", "in_progress", "planned", "searched_earlier")}
+groups = {g: [a for a in view.areas if a.group == g] for g in FAMILY_GROUP_LABELS}
 # one short line, not three big numbers: on a phone the map should be on the first screen
 st.markdown(
     f"**Searched today:** {len(groups['searched_today'])} · "
@@ -125,8 +125,7 @@ st.caption("Tap “Key” on the map for what the colours and lines mean. Tap an
            "(top left of the map).")
 st.caption(SEARCHED_MEANS)
 
-for key, label in [("searched_today", "Searched today"), ("in_progress", "Being searched now"),
-                   ("planned", "Planned"), ("searched_earlier", "Searched before today")]:
+for key, label in FAMILY_GROUP_LABELS.items():
     st.subheader(label)
     if not groups[key]:
         st.caption("None yet." if key != "searched_earlier" else "None.")

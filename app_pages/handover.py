@@ -15,19 +15,20 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from app_pages.forms import form_key, london_moment, london_now, renew_form_key
-from app_pages.live_map import feature_groups_script, live_folium
-from app_pages.sector_common import base_url_path, case_or_stop, sector_base_map, units
-from app_pages.session import require_actor, show_store_error, store
+from app_pages.widgets.forms import form_key, london_moment, london_now, renew_form_key
+from app_pages.widgets.live_map import feature_groups_script, live_folium
+from app_pages.widgets.sector_common import base_url_path, case_or_stop, sector_base_map, units
+from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import StoreError, format_london_full
 from geo.errors import InputError
 from layers.escape import markdown_text
-from layers.sectors import SECTOR_STYLES, sectors_layer
+from layers.sectors import sectors_layer
+from vocab import sector_statuses
 
 GROUPS = {
-    "searched": ("searched", "needs_re_search"),
-    "in progress": ("in_progress",),
-    "planned": ("draft", "ready", "assigned", "suspended"),
+    "searched": tuple(sector_statuses.with_progress("searched")),
+    "in progress": tuple(sector_statuses.with_progress("in_progress")),
+    "planned": tuple(sector_statuses.with_progress("planned")),
 }
 
 actor = require_actor()
@@ -77,8 +78,7 @@ with list_col:
         st.dataframe(pd.DataFrame([
             {
                 "ID": u.sector.code,
-                "Status": SECTOR_STYLES[u.sector.status].label
-                if u.sector.status in SECTOR_STYLES else u.sector.status,
+                "Status": sector_statuses.label(u.sector.status),
                 "Team": teams.get(u.sector.team_id, "") if u.sector.team_id else "",
                 "Where": "inside" if u.inside else f"{u.distance_m:,.0f} m away",
                 "Share in unit": f"{u.share_in_unit:.0%}",

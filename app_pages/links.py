@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.sector_common import case_or_stop, units
-from app_pages.session import require_actor, show_store_error, store
+from app_pages.widgets.sector_common import case_or_stop, units
+from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import StoreError, format_london
 from casefile.links import TEAM_SIGHTINGS
 from layers.escape import markdown_text
-from wayhome import settings
+from vocab import roles, settings
 
 NEW_KEY = "links_new_url"
 
@@ -40,8 +40,7 @@ if new_url:
 with st.form("issue_link", clear_on_submit=True):
     st.subheader("New link")
     role = st.radio("For", ["family", "team_lead", "partner"], horizontal=True,
-                    format_func={"family": "Family", "team_lead": "Team lead",
-                                 "partner": "Partner unit"}.get)
+                    format_func=roles.label)
     label = st.text_input("Whose link is it? (e.g. Mum's phone)", max_chars=120)
     team_id = st.selectbox("Team (team lead links)", [None] + [t.id for t in teams],
                            format_func=lambda i: "—" if i is None else

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.session import (
+from app_pages.widgets.session import (
     OIDC_PROBLEM,
     SIGN_IN_FAILED,
     current_actor,

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.link_entry import current_link, gone_now
-from app_pages.link_map import link_map
-from app_pages.live_map import live_folium
-from app_pages.session import store
+from app_pages.widgets.link_entry import current_link, gone_now
+from app_pages.widgets.link_map import link_map
+from app_pages.widgets.live_map import live_folium
+from app_pages.widgets.session import store
 from casefile import LinkGone, PermissionDenied, StoreError, format_london
-from layers.escape import markdown_text
+from geo.boundaries import unit_outlines
+from layers.escape import markdown_text, safe_text
 from layers.sectors import sectors_layer
 from layers.view import view_centre, view_zoom
 
@@ -28,8 +29,6 @@ def _unit_outline(layer: str, code: str) -> dict | None:
     """The unit's own outline as GeoJSON (lon/lat, simplified to about 10 m), or None."""
     import shapely
 
-    from geo.boundaries import unit_outlines
-
     found = unit_outlines(layer, [code])
     if found.empty:
         return None
@@ -38,8 +37,6 @@ def _unit_outline(layer: str, code: str) -> dict | None:
 
 def _unit_layer(outline: dict | None, name: str):
     import folium
-
-    from layers.escape import safe_text
 
     group = folium.FeatureGroup(name="Your area", control=False)
     if outline is not None:

@@ -24,12 +24,16 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from app_pages.common import london_map
-from app_pages.forms import form_key, renew_form_key
-from app_pages.live_map import RenderedMap, live_folium, render_base
-from app_pages.sector_common import base_url_path, case_or_stop
-from app_pages.session import require_actor, show_store_error, store
+from app_pages.widgets.common import london_map
+from app_pages.widgets.forms import form_key, renew_form_key
+from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
+from app_pages.widgets.sector_common import base_url_path, case_or_stop
+from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import NewSector, OverlapWarning, StoreError, format_london
+from geo.crs import geoms_to_lonlat
+from geo.detection import cumulative_pod_array, load_search_data
+from geo.gaps import area_of_interest, unsearched_ground
+from geo.grid import make_grid
 from geo.probability import DECISION_SUPPORT_NOTE
 from layers.coverage import coverage_legend_html, gaps_layer, poa_layer, pod_sectors_layer
 from layers.escape import markdown_text
@@ -63,8 +67,6 @@ def _pct(x: float) -> str:
 
 
 def setup_form(case, state) -> None:
-    from geo.detection import load_search_data
-
     domains = load_search_data("ring_distances")["domains"]
     resetting = state is not None
     sectors = db.sectors(actor, case.id)
@@ -182,8 +184,6 @@ def gaps_panel(case_id: int, state, sectors: list, coverage: pd.DataFrame
     """
     import geopandas as gpd
 
-    from geo.gaps import area_of_interest, unsearched_ground
-
     grid, _, pods = db.cell_pods(actor, case_id)
     searched_ids = set(coverage.loc[coverage["passes"] > 0, "sector_id"]) if len(
         coverage) else set()
@@ -197,7 +197,7 @@ def gaps_panel(case_id: int, state, sectors: list, coverage: pd.DataFrame
                        key=f"{GAPS_KEY}_target")
     where = c2.selectbox("Look for gaps", choices, index=choices.index(default),
                          format_func=AOI_LABELS.get, key=f"{GAPS_KEY}_where")
-    cum = 1 - np.prod(1 - pods, axis=0) if len(pods) else np.zeros(len(grid.cells))
+    cum = cumulative_pod_array(pods, axis=0) if len(pods) else np.zeros(len(grid.cells))
     kw: dict = {}
     if where in ("searched", "sectors"):
         chosen = [x for x in sectors if where == "sectors" or x.id in searched_ids]
@@ -224,9 +224,6 @@ def gaps_panel(case_id: int, state, sectors: list, coverage: pd.DataFrame
 
 
 def propose(case_id: int, gaps) -> None:
-    from geo.crs import geoms_to_lonlat
-    from geo.grid import make_grid
-
     c1, c2 = st.columns(2)
     cell = c1.number_input("Proposed sector size (m)", 100, 2000, 400, step=50)
     largest = c2.number_input("From the largest gaps (how many)", 1, 50, 3)

@@ -14,19 +14,22 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages.forms import form_key, renew_form_key
-from app_pages.live_map import feature_groups_script, live_folium
-from app_pages.sector_common import (
+from app_pages.widgets.forms import form_key, renew_form_key
+from app_pages.widgets.live_map import feature_groups_script, live_folium
+from app_pages.widgets.sector_common import (
     base_url_path,
     case_or_stop,
     picklist,
     sector_base_map,
 )
-from app_pages.session import require_actor, show_store_error, store
+from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import NewSector, OverlapWarning, StoreError
 from geo.boundaries import unit_outlines
 from geo.errors import InputError
-from geo.shapes import circle
+from geo.grid import make_grid
+from geo.jurisdiction import cutting_areas, unit_at
+from geo.sector_files import read_sector_files
+from geo.shapes import circle, shape_from_geojson
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text
 from layers.sectors import preview_layer, sectors_layer
@@ -55,8 +58,6 @@ def _on_map() -> None:
     click = value.get("last_clicked")
     layer = st.session_state.get("pick_layer", "ward")
     if st.session_state.get(PICK_CLICK_KEY) and isinstance(click, dict):
-        from geo.jurisdiction import unit_at
-
         try:
             code = unit_at(layer, float(click["lat"]), float(click["lng"]))
         except (KeyError, TypeError, ValueError):
@@ -87,10 +88,6 @@ def _set_preview(origin: str, geoms: list, names: list[str], notes: list[str]) -
 
 
 def grid_tool(case_id: int) -> None:
-    from geo.grid import make_grid
-    from geo.jurisdiction import cutting_areas
-    from geo.shapes import shape_from_geojson
-
     with st.form("grid"):
         c1, c2 = st.columns(2)
         shape = c1.radio("Cells", ["square", "hex"], horizontal=True,
@@ -151,8 +148,6 @@ def pick_tool() -> None:
 
 
 def import_tool() -> None:
-    from geo.sector_files import read_sector_files
-
     uploads = st.file_uploader(
         "GeoJSON, KML/KMZ, GPX, GeoPackage, a zipped shapefile or a shapefile's .shp, .shx, "
         ".dbf and .prj chosen together (any coordinate system)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.session import sign_out
+from app_pages.widgets.session import sign_out
 
 sign_out()
 st.rerun()

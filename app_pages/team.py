@@ -3,7 +3,7 @@
 Each card shows the sector's ID, status and what to do next: **Start** (assigned →
 in progress) and **Finish** (search type, assurance, what was not searched and why,
 notes). Downloads of the team's sectors as GPX (handheld GPS) and KML (phones), and
-an upload of the team's GPS tracks (``app_pages.track_upload``; the store accepts a
+an upload of the team's GPS tracks (``app_pages.widgets.track_upload``; the store accepts a
 team lead's tracks for its own team and that team's sectors only).
 Above them: who to look for (the child's description for searchers), the case
 map with the team's sectors and every hazard area, and sightings only as far as
@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.link_entry import current_link, gone_now
-from app_pages.link_map import link_map
-from app_pages.live_map import live_folium
-from app_pages.session import store
-from app_pages.track_upload import track_upload_form
+from app_pages.widgets.link_entry import current_link, gone_now
+from app_pages.widgets.link_map import link_map
+from app_pages.widgets.live_map import live_folium
+from app_pages.widgets.session import store
+from app_pages.widgets.track_upload import track_upload_form
 from casefile import (
     ASSURANCE_LEVELS,
     SEARCH_TYPES,

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.sector_common import case_or_stop
-from app_pages.session import require_actor, show_store_error, store
+from app_pages.widgets.sector_common import case_or_stop
+from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import StoreError, format_london
 from layers.escape import markdown_text
 

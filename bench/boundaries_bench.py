@@ -34,7 +34,7 @@ from geo.boundaries import (  # noqa: E402
     load_layer,
     locate_many,
 )
-from wayhome import settings  # noqa: E402
+from vocab import settings  # noqa: E402
 
 FIRST_LOAD = ("borough", "bcu", "force")
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 from layers.assets import asset_urls  # noqa: E402
 from layers.basemap import base_map, parse_tiles  # noqa: E402
 from layers.boundaries import load_boundary_set  # noqa: E402
-from wayhome import settings  # noqa: E402
+from vocab import settings  # noqa: E402
 
 TARGET = 1_000_000
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import shapely
 
-from app_pages.live_map import feature_groups_script
+from app_pages.widgets.live_map import feature_groups_script
 from geo.grid import make_grid
 from layers.sectors import CANVAS_FROM, SECTOR_STYLES, sectors_layer
 

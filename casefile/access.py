@@ -1,9 +1,12 @@
-"""Who may touch what: the role rules the unit of work consults, in one table.
+"""Who may touch what: the role rules the unit of work consults.
+
+The rules are one table, :data:`vocab.roles.ROLE_REGISTRY` (a role's
+permissions and the scope of each); this module applies it.
 
 Two questions, asked in this order by :class:`~casefile.unit_of_work.UnitOfWork`:
 
 1. **May this role do this at all, and on how much of a case?** The role's
-   permissions and, for each, its *scope* (:data:`SCOPES`):
+   permissions and, for each, its *scope* (``vocab.roles.ROLE_REGISTRY``, read live):
 
    ``case``        anything of a case the actor is a member of (coordinators);
    ``own_team``    only the records of the private link's own team (team leads);
@@ -33,27 +36,7 @@ from casefile import schema as t
 from casefile.errors import LinkGone, NotFound, PermissionDenied
 from casefile.permissions import Actor
 from casefile.timefmt import utcnow
-
-#: scope of a permission for a role where it is narrower than the whole case
-_NARROW: Final[dict[tuple[str, str], str]] = {
-    ("team_lead", perm.TEAM_SECTORS): "own_team",
-    ("team_lead", perm.SECTOR_PROGRESS): "own_team",
-    ("team_lead", perm.TRACK_UPLOAD): "own_team",
-    ("team_lead", perm.SIGHTING_READ_SHARED): "shared",
-    ("family", perm.FAMILY_VIEW): "shared",
-    ("family", perm.FAMILY_REPORT): "own_reports",
-    ("partner", perm.PARTNER_VIEW): "own_unit",
-    ("partner", perm.HANDOVER_ACK): "own_unit",
-}
-
-#: role -> permission -> scope: everything a role may do, and on how much of a case
-SCOPES: Final[dict[str, dict[str, str]]] = {
-    role: {
-        permission: "any" if role == "system" else _NARROW.get((role, permission), "case")
-        for permission in sorted(permissions)
-    }
-    for role, permissions in perm.ROLE_PERMISSIONS.items()
-}
+from vocab import roles
 
 #: the scopes :func:`check_row` enforces on a row, by the column that decides them
 ROW_SCOPES: Final[dict[str, str]] = {"own_team": "team_id", "own_unit": "to_code"}
@@ -61,7 +44,7 @@ ROW_SCOPES: Final[dict[str, str]] = {"own_team": "team_id", "own_unit": "to_code
 
 def scope_of(role: str, permission: str) -> str | None:
     """The scope ``role`` holds ``permission`` with, or None when it does not hold it."""
-    return SCOPES.get(role, {}).get(permission)
+    return roles.scope_of(role, permission)
 
 
 def check_actor_shape(actor: Any, permission: str | None) -> None:
@@ -70,7 +53,7 @@ def check_actor_shape(actor: Any, permission: str | None) -> None:
         raise PermissionDenied("No one is signed in: every change needs an actor.")
     if not isinstance(actor, Actor):
         raise PermissionDenied("The actor must be a casefile.Actor.")
-    if actor.role not in perm.ROLES:
+    if actor.role not in roles.ROLE_REGISTRY:
         raise PermissionDenied(f"Unknown role {actor.role!r}.")
     if actor.role == "system":
         if actor.user_id is not None:
@@ -100,7 +83,7 @@ def authorize(
     """The one membership check: the actor's account, then its role on the case."""
     check_actor_shape(actor, permission)
     if actor.role == "system":
-        if case_id is not None and permission not in perm.SYSTEM_CASE_PERMISSIONS:
+        if case_id is not None and permission not in roles.system_case_permissions():
             raise PermissionDenied("The command line cannot do that on a case.")
         return
     query = (

@@ -29,7 +29,7 @@ from casefile.permissions import Actor
 from casefile.records import MAX_LEN, Case, CaseFile, CaseSummary
 from casefile.sightings import sighting_record, sightings_query
 from casefile.unit_of_work import UnitOfWork, check_version, writes
-from wayhome import settings
+from vocab import settings
 
 #: a case's fields: what create and update take (``home`` and ``ipp`` are (lat, lon))
 CASE_FIELDS: tuple[str, ...] = (

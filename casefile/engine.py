@@ -9,6 +9,7 @@ for the single write lock instead of failing half-way through.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from casefile.errors import StoreError
+from vocab import settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: milliseconds a SQLite connection waits for another writer before giving up
@@ -31,8 +33,6 @@ _MIGRATE_LOCK_KEY = 0x57415948  # "WAYH"
 def resolve_url(url: str | None = None) -> str:
     """The SQLAlchemy URL for ``url`` (default: settings' DATABASE_URL / SQLite file)."""
     if url is None:
-        from wayhome import settings
-
         url = settings.DATABASE_URL or ""
         if not url:
             return f"sqlite:///{Path(settings.SQLITE_PATH).expanduser().resolve()}"
@@ -111,6 +111,12 @@ def head_revision() -> str:
     return head
 
 
+def migration_revisions() -> list[str]:
+    """Every migration shipped with this code, oldest first."""
+    script = ScriptDirectory.from_config(_alembic_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]
+
+
 def version_table_schema(conn: sa.Connection) -> str | None:
     """Where the schema version lives: PostgreSQL's current schema (first on search_path).
 
@@ -129,10 +135,8 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn, opts=opts).get_current_revision()
 
 
-def upgrade(engine: Engine) -> str:
-    """Bring the schema to the newest migration; safe when several processes start at once."""
-    if current_revision(engine) == head_revision():
-        return head_revision()
+def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
+    """Run one Alembic command on a write connection, serialised across processes."""
     cfg = _alembic_config()
     write = engine.execution_options(wayhome_write=True)
     with write.connect() as conn:
@@ -141,10 +145,27 @@ def upgrade(engine: Engine) -> str:
             with conn.begin():
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATE_LOCK_KEY})
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+                step(cfg)
         else:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            step(cfg)
             if conn.in_transaction():
                 conn.commit()
+
+
+def upgrade(engine: Engine) -> str:
+    """Bring the schema to the newest migration; safe when several processes start at once."""
+    if current_revision(engine) == head_revision():
+        return head_revision()
+    _migrate(engine, lambda cfg: command.upgrade(cfg, "head"))
     return head_revision()
+
+
+def downgrade(engine: Engine, revision: str) -> str | None:
+    """Take the schema back to ``revision`` ("base": no tables at all).
+
+    For operators undoing a release, and for the test that every migration can be
+    undone and redone; it drops whatever the undone migrations created, data included.
+    """
+    _migrate(engine, lambda cfg: command.downgrade(cfg, revision))
+    return current_revision(engine)

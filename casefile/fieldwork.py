@@ -32,80 +32,47 @@ from geo.crs import BNG
 from geo.errors import InputError
 from geo.jurisdiction import Jurisdictions
 from geo.shapes import clean_shapes
+from vocab import sector_statuses
+from vocab.boundary_layers import UNIT_LAYERS
+from vocab.limits import MAX_BULK, MAX_LEN
+from vocab.search import (
+    ASSURANCE_LEVELS,
+    HAZARD_KINDS,
+    NOT_SEARCHED_REASONS,
+    PRIVATE_SEARCH_TYPES,
+    SEARCH_TYPES,
+    SECTOR_ORIGINS,
+    TEAM_ORG_TYPES,
+    VOLUNTEER_ORIGIN,
+)
+
+__all__ = [
+    "ASSURANCE_LEVELS", "DEFAULT_PRIORITY", "HAZARD_KINDS", "MAX_BULK", "MAX_LEN",
+    "NOT_SEARCHED_REASONS", "OVERLAP_CHECKED_STATUSES", "OVERLAP_CHOICES", "PRIORITY_RANGE",
+    "PRIVATE_SEARCH_TYPES", "SEARCH_TYPES", "SECTOR_ORIGINS", "SECTOR_STATUSES",
+    "SECTOR_TRANSITIONS", "STATUS_LABELS", "TEAM_ORG_TYPES", "UNIT_LAYERS", "VOLUNTEER_ORIGIN",
+    "Handover", "Hazard", "NewSector", "Overlap", "OverlapWarning", "Sector", "Team", "Unit",
+    "UnitSector", "box_values", "clean_outlines", "flag", "jurisdiction_rows",
+    "outline_text", "require_row", "wkb_column",
+]
 
 # ------------------------------------------------------------------ vocabularies
+# The vocabularies live in the bottom floor (``vocab``); these names stay here for
+# the modules and pages that import them from the store.
 
-SECTOR_STATUSES: tuple[str, ...] = (
-    "draft",
-    "ready",
-    "assigned",
-    "in_progress",
-    "searched",
-    "suspended",
-    "needs_re_search",
-)
+SECTOR_STATUSES: tuple[str, ...] = sector_statuses.names()
 #: status -> statuses it may move to (anything else is refused with a message)
-SECTOR_TRANSITIONS: dict[str, frozenset[str]] = {
-    "draft": frozenset({"ready", "assigned"}),
-    "ready": frozenset({"draft", "assigned", "suspended"}),
-    "assigned": frozenset({"assigned", "ready", "in_progress", "suspended"}),
-    "in_progress": frozenset({"searched", "suspended"}),
-    "suspended": frozenset({"ready", "assigned", "in_progress"}),
-    "searched": frozenset({"needs_re_search"}),
-    "needs_re_search": frozenset({"ready", "assigned"}),
-}
+SECTOR_TRANSITIONS: dict[str, frozenset[str]] = sector_statuses.transitions()
 #: words a coordinator sees for each status
-STATUS_LABELS: dict[str, str] = {
-    "draft": "draft",
-    "ready": "ready",
-    "assigned": "assigned",
-    "in_progress": "in progress",
-    "searched": "searched",
-    "suspended": "suspended",
-    "needs_re_search": "needs re-search",
-}
+STATUS_LABELS: dict[str, str] = {s.name: s.label for s in sector_statuses.STATUSES.values()}
 #: statuses a new, imported or re-assigned sector is checked against for overlaps:
 #: all of them — planned (draft, ready), assigned, in progress, searched, paused and
 #: due again. Planned sectors drawn over each other are how agencies end up in the
 #: same streets.
 OVERLAP_CHECKED_STATUSES: frozenset[str] = frozenset(SECTOR_STATUSES)
-SECTOR_ORIGINS: tuple[str, ...] = ("drawn", "grid", "ward", "neighbourhood", "imported", "proposed")
-#: origin of ground a family or volunteer reported searching (casefile.tips): unverified
-VOLUNTEER_ORIGIN = "volunteer"
-SEARCH_TYPES: tuple[str, ...] = ("hasty", "thorough", "specialist", "property")
-#: search types whose sectors are not shared with the family unless asked (homes, scenes)
-PRIVATE_SEARCH_TYPES: frozenset[str] = frozenset({"specialist", "property"})
-ASSURANCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
-#: why part of a sector was not searched (or "other" with a description)
-NOT_SEARCHED_REASONS: tuple[str, ...] = ("access refused", "locked", "unsafe", "other")
 PRIORITY_RANGE: tuple[int, int] = (1, 5)  # 1 = search first
 DEFAULT_PRIORITY = 3
 OVERLAP_CHOICES: tuple[str, ...] = ("keep", "clip")
-TEAM_ORG_TYPES: tuple[str, ...] = (
-    "met_bcu",
-    "city_of_london_police",
-    "other_force",
-    "volunteer_group",
-    "family",
-)
-HAZARD_KINDS: tuple[str, ...] = ("unsafe", "do_not_search", "preserve_scene")
-#: the boundary layers a handover unit may come from
-UNIT_LAYERS: tuple[str, ...] = ("bcu", "force")
-
-#: text length caps (characters)
-MAX_LEN: dict[str, int] = {
-    "name": 200,
-    "notes": 10_000,
-    "reason": 1000,
-    "team_name": 120,
-    "lead_name": 120,
-    "contact": 2000,
-    "note": 4000,
-    "by_name": 120,
-    "unit": 120,
-}
-#: most sectors in one import or grid
-MAX_BULK = 100_000
 
 
 # ------------------------------------------------------------------ records
@@ -163,7 +130,7 @@ class Sector:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        return sector_statuses.label(self.status)
 
     def share_in(self, code: str) -> float:
         """Share (0-1) of the sector's area in the borough, BCU or force ``code``."""
@@ -224,7 +191,7 @@ class Overlap:
 
         when = f" at {format_london(self.at)}" if self.at is not None else ""
         return (
-            f"{label} ({STATUS_LABELS.get(self.status, self.status)}{who}{when}): "
+            f"{label} ({sector_statuses.label(self.status)}{who}{when}): "
             f"{self.overlap_m2:,.0f} m², {self.share:.0%} of the new sector"
         )
 

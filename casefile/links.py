@@ -52,7 +52,7 @@ from casefile.sessions import client_address, client_hash, gatekeeper, hash_toke
 from casefile.sightings import sighting_record, sightings_query
 from casefile.timefmt import utcnow
 from casefile.unit_of_work import UnitOfWork, writes
-from wayhome import settings
+from vocab import roles, settings
 
 #: what team leads may be shown of sightings: none, verified ones, or all but dismissed
 TEAM_SIGHTINGS: Final[tuple[str, ...]] = ("none", "verified", "all")
@@ -89,9 +89,7 @@ class PrivateLink:
 
     @property
     def role_label(self) -> str:
-        return {"team_lead": "Team lead", "family": "Family", "partner": "Partner unit"}.get(
-            self.role, self.role
-        )
+        return roles.label(self.role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +205,7 @@ def issue_link(
         ).scalar_one()
         # the principal's name appears in the append-only audit log: never the
         # personal label, nor the team's name (a family's team names itself)
-        who = {"team_lead": "Team lead", "family": "Family", "partner": "Partner unit"}[role]
+        who = roles.label(role)
         extra = f" — team {team_id}" if team_id is not None else (
             f" — {target.name}" if target else "")
         display = f"{who} link {int(n) + 1}{extra}"[:120]

@@ -42,9 +42,10 @@ from geo.detection import (
 from geo.errors import InputError
 from geo.gaps import pass_cell_pod
 from geo.probability import apply_passes, cell_pod, cells_over
+from vocab import sector_statuses
 
 #: sector statuses whose current "searched" record new tracks join
-RECORDED: Final[tuple[str, ...]] = ("searched", "needs_re_search")
+RECORDED: Final[tuple[str, ...]] = tuple(sorted(sector_statuses.with_progress("searched")))
 #: the per-process cache of per-cell PODs in ``Database.caches``, and its size cap
 CELL_POD_CACHE: Final[str] = "pass_cell_pods"
 _CELL_POD_CACHE_MAX: Final[int] = 5000

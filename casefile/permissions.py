@@ -1,9 +1,10 @@
-"""Who may do what: actors, roles and the one role -> permission map.
+"""Who may do what: actors, and the role -> permission map read from :mod:`vocab.roles`.
 
 Every store call takes an :class:`Actor`. The store checks it in two steps, in
 one place (``Store._authorize``):
 
-1. the actor's role must hold the permission (:data:`ROLE_PERMISSIONS`), and
+1. the actor's role must hold the permission (:func:`role_allows`, from the role
+   registry :data:`vocab.roles.ROLE_REGISTRY`), and
 2. for anything about a case, the actor must hold that role *on that case*
    (a ``case_member`` row; later also a team or a private link), so a
    coordinator of case A can do nothing to case B.
@@ -12,126 +13,118 @@ Team leads, families and partner units act through private links
 (:mod:`casefile.links`): each link is a principal of its own (a ``users`` row
 that cannot sign in, with an expiry) holding its role on one case only, so the
 same two steps apply to them; link-aware methods then narrow a team lead to its
-team and a partner to its unit.
+team and a partner to its unit (the scopes in :mod:`vocab.roles`).
+
+The permission names, :data:`ROLES`, :data:`LINK_ROLES`, :data:`ACCOUNT_ROLES`
+and :data:`SYSTEM_CASE_PERMISSIONS` are re-exported from the registry for the
+modules that import them from here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from vocab import roles as _roles
+from vocab.roles import (
+    AUDIT_READ,
+    CASE_BRIEF,
+    CASE_CREATE,
+    CASE_MEMBERS,
+    CASE_PURGE,
+    CASE_READ,
+    CASE_UPDATE,
+    FAMILY_REPORT,
+    FAMILY_VIEW,
+    HANDOVER_ACK,
+    HANDOVER_READ,
+    HANDOVER_WRITE,
+    HAZARD_READ,
+    HAZARD_WRITE,
+    LINK_MANAGE,
+    LINK_POLL,
+    PARTNER_VIEW,
+    POA_READ,
+    POA_WRITE,
+    SECTOR_PROGRESS,
+    SECTOR_READ,
+    SECTOR_READ_SHARED,
+    SECTOR_WRITE,
+    SIGHTING_READ,
+    SIGHTING_READ_SHARED,
+    SIGHTING_WRITE,
+    TEAM_CONTACTS,
+    TEAM_READ,
+    TEAM_SECTORS,
+    TEAM_WRITE,
+    TRACK_READ,
+    TRACK_UPLOAD,
+    TRIAGE,
+    USER_ADMIN,
+)
+
+__all__ = [
+    "ACCOUNT_ROLES", "AUDIT_READ", "CASE_BRIEF", "CASE_CREATE", "CASE_MEMBERS", "CASE_PURGE",
+    "CASE_READ", "CASE_UPDATE", "FAMILY_REPORT", "FAMILY_VIEW", "HANDOVER_ACK", "HANDOVER_READ",
+    "HANDOVER_WRITE", "HAZARD_READ", "HAZARD_WRITE", "LINK_MANAGE", "LINK_POLL", "LINK_ROLES",
+    "PARTNER_VIEW", "POA_READ", "POA_WRITE", "ROLES", "ROLE_PERMISSIONS", "SECTOR_PROGRESS",
+    "SECTOR_READ", "SECTOR_READ_SHARED", "SECTOR_WRITE", "SIGHTING_READ", "SIGHTING_READ_SHARED",
+    "SIGHTING_WRITE", "SYSTEM_CASE_PERMISSIONS", "TEAM_CONTACTS", "TEAM_READ", "TEAM_SECTORS",
+    "TEAM_WRITE", "TRACK_READ", "TRACK_UPLOAD", "TRIAGE", "USER_ADMIN", "Actor", "Role",
+    "no_access_message", "role_allows",
+]
+
 Role = Literal["system", "coordinator", "team_lead", "family", "partner"]
 
-ROLES: Final[tuple[str, ...]] = ("system", "coordinator", "team_lead", "family", "partner")
-
-#: Roles a user account (username + password) can hold. Team leads, families
-#: and partner units will act through private links (a later migration).
-ACCOUNT_ROLES: Final[tuple[str, ...]] = ("coordinator",)
-
-#: Permissions. "case.*" and "sighting.*", "audit.read" are checked against a case.
-CASE_CREATE = "case.create"
-CASE_READ = "case.read"
-CASE_UPDATE = "case.update"
-CASE_MEMBERS = "case.members"
-SIGHTING_READ = "sighting.read"
-SIGHTING_WRITE = "sighting.write"
-AUDIT_READ = "audit.read"
-USER_ADMIN = "user.admin"
-# sectors, hazard areas, teams and handovers (checked against a case)
-SECTOR_READ = "sector.read"  # every sector of the case, every field
-SECTOR_READ_SHARED = "sector.read_shared"  # only sectors shared with the family, no notes
-SECTOR_WRITE = "sector.write"  # create, import, edit, assign, change status, delete
-SECTOR_PROGRESS = "sector.progress"  # start and finish searching a sector
-HAZARD_READ = "hazard.read"
-HAZARD_WRITE = "hazard.write"
-TEAM_READ = "team.read"
-TEAM_WRITE = "team.write"
-TEAM_CONTACTS = "team.contacts"  # see teams' contact details
-HANDOVER_READ = "handover.read"
-HANDOVER_WRITE = "handover.write"
-HANDOVER_ACK = "handover.ack"  # acknowledge a handover on the receiving unit's behalf
-# private links (casefile.links, casefile.tips, casefile.purge)
-LINK_MANAGE = "link.manage"  # issue, list and revoke a case's private links
-LINK_POLL = "link.poll"  # the link's own case change counter (live views)
-CASE_BRIEF = "case.brief"  # reference and status; for searchers also the child's description
-TEAM_SECTORS = "sector.read_team"  # the link's own team's sectors, with hazard areas
-SIGHTING_READ_SHARED = "sighting.read_shared"  # sightings as far as the coordinator shares
-FAMILY_VIEW = "family.view"  # searched / being searched / planned ground shared with family
-FAMILY_REPORT = "family.report"  # send a tip; record "we searched here"
-TRIAGE = "triage"  # read and close the queue of tips and family searches
-PARTNER_VIEW = "partner.view"  # handovers and sectors of the link's own unit
-CASE_PURGE = "case.purge"  # remove every personal value of a closed case
-# GPS tracks, passes and probability of area (casefile.tracks, casefile.probability)
-TRACK_READ = "track.read"  # every track and pass of the case, coverage and POD
-TRACK_UPLOAD = "track.upload"  # upload a GPS track (team leads: for their own team only)
-POA_READ = "poa.read"  # probability of area, its history and the ranked sectors
-POA_WRITE = "poa.write"  # set up or reset POA, change a pass's sweep width
-
-ROLE_PERMISSIONS: Final[dict[str, frozenset[str]]] = {
-    # the command line run by whoever operates the server: accounts only
-    "system": frozenset({USER_ADMIN, CASE_MEMBERS, LINK_MANAGE, CASE_PURGE}),
-    "coordinator": frozenset(
-        {
-            CASE_CREATE,
-            CASE_READ,
-            CASE_UPDATE,
-            CASE_MEMBERS,
-            SIGHTING_READ,
-            SIGHTING_WRITE,
-            AUDIT_READ,
-            SECTOR_READ,
-            SECTOR_READ_SHARED,
-            SECTOR_WRITE,
-            SECTOR_PROGRESS,
-            HAZARD_READ,
-            HAZARD_WRITE,
-            TEAM_READ,
-            TEAM_WRITE,
-            TEAM_CONTACTS,
-            HANDOVER_READ,
-            HANDOVER_WRITE,
-            HANDOVER_ACK,
-            LINK_MANAGE,
-            TRIAGE,
-            CASE_BRIEF,
-            FAMILY_VIEW,
-            TRACK_READ,
-            TRACK_UPLOAD,
-            POA_READ,
-            POA_WRITE,
-        }
-    ),
-    # Private-link roles. Their reads are narrowed to the link's team or unit by the
-    # link-aware methods (casefile.links): a team lead gets no case-wide sector,
-    # sighting or team reads, a family reads only the family view, a partner unit
-    # reads only what concerns its own unit.
-    "team_lead": frozenset(
-        {
-            LINK_POLL,
-            CASE_BRIEF,
-            TEAM_SECTORS,
-            SECTOR_PROGRESS,
-            HAZARD_READ,
-            SIGHTING_READ_SHARED,
-            TRACK_UPLOAD,  # narrowed to the link's own team by casefile.tracks
-        }
-    ),
-    "family": frozenset({LINK_POLL, CASE_BRIEF, FAMILY_VIEW, FAMILY_REPORT}),
-    "partner": frozenset({LINK_POLL, CASE_BRIEF, PARTNER_VIEW, HANDOVER_ACK}),
-}
-
+#: every role name (as registered when the store was imported)
+ROLES: Final[tuple[str, ...]] = _roles.names()
+#: roles a user account (username + password) can hold
+ACCOUNT_ROLES: Final[tuple[str, ...]] = _roles.account_roles()
 #: roles that act through a private link (never a password)
-LINK_ROLES: Final[tuple[str, ...]] = ("team_lead", "family", "partner")
+LINK_ROLES: Final[tuple[str, ...]] = _roles.link_roles()
+#: permissions the system actor holds on every case without membership
+SYSTEM_CASE_PERMISSIONS: Final[frozenset[str]] = _roles.system_case_permissions()
 
-#: Permissions the system actor holds on every case without membership.
-SYSTEM_CASE_PERMISSIONS: Final[frozenset[str]] = frozenset(
-    {CASE_MEMBERS, LINK_MANAGE, CASE_PURGE}
-)
+
+class _RolePermissions(MutableMapping[str, frozenset[str]]):
+    """Role -> permissions, read from the registry at each look-up.
+
+    A key set here (a test narrowing or widening one role) stands in for the
+    registry's entry until it is deleted again.
+    """
+
+    def __init__(self) -> None:
+        self._override: dict[str, frozenset[str]] = {}
+
+    def __getitem__(self, role: str) -> frozenset[str]:
+        if role in self._override:
+            return self._override[role]
+        if role not in _roles.ROLE_REGISTRY:
+            raise KeyError(role)
+        return _roles.permissions_of(role)
+
+    def __setitem__(self, role: str, permissions: frozenset[str]) -> None:
+        self._override[role] = frozenset(permissions)
+
+    def __delitem__(self, role: str) -> None:
+        del self._override[role]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from _roles.ROLE_REGISTRY
+        yield from (r for r in self._override if r not in _roles.ROLE_REGISTRY)
+
+    def __len__(self) -> int:
+        return len(set(_roles.ROLE_REGISTRY) | set(self._override))
+
+
+#: role -> the permissions it holds (derived from :data:`vocab.roles.ROLE_REGISTRY`)
+ROLE_PERMISSIONS: Final[MutableMapping[str, frozenset[str]]] = _RolePermissions()
 
 
 def no_access_message(role: str) -> str:
     """What a switched-off, expired or unknown principal is told."""
-    if role in LINK_ROLES:
+    if role in _roles.link_roles():
         return "This link no longer works. Ask the coordinator who sent it for a new one."
     return "This account does not exist or is switched off."
 

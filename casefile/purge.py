@@ -45,7 +45,7 @@ from casefile.errors import InvalidInput
 from casefile.permissions import Actor
 from casefile.timefmt import utcnow
 from casefile.unit_of_work import UnitOfWork, writes
-from wayhome import settings
+from vocab import settings
 
 PURGED_NAME = "purged"
 PURGED_TRACK_NAME = "GPS track (file name purged)"

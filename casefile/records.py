@@ -12,19 +12,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-#: text length caps (characters) of cases, sightings and accounts; sector, team and
-#: hazard texts have theirs in :data:`casefile.fieldwork.MAX_LEN`
-MAX_LEN: dict[str, int] = {
-    "reference": 40,
-    "child_name": 80,
-    "description": 4000,
-    "notes": 10_000,
-    "reported_by": 120,
-    "reporter_contact": 200,
-    "reason": 1000,
-    "display_name": 120,
-    "password": 1024,
-}
+from vocab.limits import MAX_LEN as MAX_LEN  # the caps of every record, one home
 
 
 @dataclass(frozen=True, slots=True)

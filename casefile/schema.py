@@ -1,7 +1,10 @@
 """The store's tables (SQLAlchemy Core), shared by both backends.
 
-The migrations in ``casefile/migrations`` create exactly these tables; the store
-queries through them. Design notes for later migrations:
+The migrations in ``casefile/migrations`` create exactly these tables (checked on
+both backends by ``tests/casefile/test_schema_drift.py``); the store queries
+through them. A change here needs its migration, and the other way round.
+
+Design notes for later migrations:
 
 * Every case-scoped table carries ``case_id`` so that a case purge and the
   per-case change counter (``case_change``) can reach every row of a case.
@@ -24,16 +27,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from casefile.types import Geom, UTCDateTime
+from vocab import roles, sector_statuses
+from vocab import search as sv
+from vocab.boundary_layers import UNIT_LAYERS
 
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 users = sa.Table(
     "users",
@@ -182,8 +187,9 @@ idempotency = sa.Table(
 
 # ---------------------------------------------------------------- sectors, teams, handovers
 # (migration 0002). Sector and hazard outlines are (Multi)Polygons in lon/lat with
-# their bounding box in ``minx``/``miny``/``maxx``/``maxy`` (degrees) so SQLite can
-# narrow by box; PostGIS also has a GiST index on ``geom``.
+# their bounding box in ``minx``/``miny``/``maxx``/``maxy`` (degrees) so either
+# backend can narrow by box. No GiST index on ``geom`` (migration 0006 dropped them):
+# no query filters by geometry in SQL; add one together with the query that uses it.
 
 teams = sa.Table(
     "teams",
@@ -596,3 +602,74 @@ ALL_TABLES: tuple[sa.Table, ...] = (
     cases,
     users,
 )
+
+
+# ---------------------------------------------------------------- vocabulary CHECKs
+# Every column that holds a word from a registry (``vocab``) is held to it by a
+# CHECK constraint named ``ck_<table>_<column>`` (migration 0007). Adding a word to
+# a registry therefore also needs a migration that widens the constraint;
+# tests/casefile/test_vocabulary_checks.py compares the migrated database with
+# :func:`vocabulary_columns` and fails until it exists.
+
+
+def vocabulary_columns() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(table, column) -> the values it may hold, read from the registries *now*.
+
+    Nullable columns (``sectors.search_type``, ``access_links.unit_layer``, …) may
+    also be NULL: a CHECK passes on NULL.
+    """
+    return {
+        ("users", "role"): roles.names(),
+        ("case_member", "role"): roles.names(),
+        ("access_links", "role"): roles.link_roles(),
+        ("access_links", "unit_layer"): UNIT_LAYERS,
+        ("cases", "status"): sv.CASE_STATUSES,
+        ("sightings", "source"): sv.SIGHTING_SOURCES,
+        ("sightings", "confidence"): sv.SIGHTING_CONFIDENCES,
+        ("sightings", "status"): sv.SIGHTING_STATUSES,
+        ("teams", "org_type"): sv.TEAM_ORG_TYPES,
+        ("sectors", "origin"): sv.STORED_SECTOR_ORIGINS,
+        ("sectors", "status"): sector_statuses.names(),
+        ("sectors", "search_type"): sv.SEARCH_TYPES,
+        ("sectors", "assurance"): sv.ASSURANCE_LEVELS,
+        ("hazards", "kind"): sv.HAZARD_KINDS,
+        ("handovers", "from_layer"): UNIT_LAYERS,
+        ("handovers", "to_layer"): UNIT_LAYERS,
+        ("case_sharing", "team_sightings"): sv.TEAM_SIGHTINGS,
+        ("volunteer_reports", "kind"): sv.REPORT_KINDS,
+        ("volunteer_reports", "status"): sv.REPORT_STATUSES,
+        ("passes", "state"): sv.PASS_STATES,
+        ("passes", "search_type"): sv.SEARCH_TYPES,
+        ("passes", "assurance"): sv.ASSURANCE_LEVELS,
+    }
+
+
+def vocabulary_check(column: str, values: tuple[str, ...]) -> sa.CheckConstraint:
+    """``column IN (values…)``, named ``column`` (``ck_<table>_<column>`` once attached)."""
+    return sa.CheckConstraint(
+        sa.column(column).in_(list(values)), name=column, info={"vocabulary": True}
+    )
+
+
+def _add_vocabulary_checks(md: sa.MetaData) -> None:
+    for (table, column), values in vocabulary_columns().items():
+        md.tables[table].append_constraint(vocabulary_check(column, values))
+
+
+def build_metadata() -> sa.MetaData:
+    """A fresh copy of every table, its CHECK constraints built from the registries now.
+
+    The module's :data:`metadata` took the registries as they were at import; a
+    test that adds a status or a role to a registry calls this and
+    ``create_all`` to get tables that accept it.
+    """
+    fresh = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    for table in metadata.sorted_tables:
+        copy = table.to_metadata(fresh)
+        for constraint in [c for c in copy.constraints if c.info.get("vocabulary")]:
+            copy.constraints.discard(constraint)
+    _add_vocabulary_checks(fresh)
+    return fresh
+
+
+_add_vocabulary_checks(metadata)

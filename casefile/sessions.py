@@ -41,7 +41,7 @@ from casefile.oidc import oidc_username
 from casefile.permissions import Actor
 from casefile.timefmt import utcnow
 from casefile.unit_of_work import UnitOfWork, writes
-from wayhome import settings
+from vocab import settings
 
 
 def hash_token(token: str) -> str:

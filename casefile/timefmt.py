@@ -1,4 +1,4 @@
-"""Times: stored in UTC, shown in Europe/London.
+"""Times: stored in UTC, shown in Europe/London (zone and formats: :mod:`vocab.london_time`).
 
 Every time the store accepts must carry a time zone; pages that read a date and
 a time from a widget (naive, London wall-clock) convert with :func:`from_london`.
@@ -7,9 +7,14 @@ a time from a widget (naive, London wall-clock) convert with :func:`from_london`
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
+from vocab import london_time
+from vocab.london_time import LONDON
+
+__all__ = [
+    "CLOCK_SKEW", "LONDON", "format_london", "format_london_full", "from_london", "to_london",
+    "utcnow",
+]
 
 
 def utcnow() -> datetime:
@@ -52,7 +57,7 @@ def format_london(dt: datetime | None, now: datetime | None = None) -> str:
         return ""
     local = to_london(dt)
     today = to_london(now or utcnow()).date()
-    hm = local.strftime("%H:%M")
+    hm = local.strftime(london_time.CLOCK)
     if local.date() == today:
         return hm
     day = f"{local:%a} {local.day} {local:%b}"
@@ -65,7 +70,7 @@ def format_london_full(dt: datetime | None) -> str:
     """An unambiguous London time for logs and exports: ``2026-03-03 14:05 GMT``."""
     if dt is None:
         return ""
-    return to_london(dt).strftime("%Y-%m-%d %H:%M %Z")
+    return to_london(dt).strftime(london_time.LOG)
 
 
 #: how far in the future a reported time may be (clocks on phones drift)

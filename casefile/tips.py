@@ -51,6 +51,7 @@ from casefile.unit_of_work import UnitOfWork, writes
 from geo import read_tracks
 from geo.crs import geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
+from vocab import sector_statuses
 
 #: half-width swept either side of a family's GPS track, m (a walker looking around)
 TRACK_SWEEP_M = 10.0
@@ -58,12 +59,9 @@ MAX_TIP_TEXT = 2000
 MAX_CONTACT = 200
 MAX_NOTE = 1000
 #: family-view groups, in the order the page shows them
-FAMILY_GROUPS: tuple[str, ...] = ("searched_today", "in_progress", "planned", "searched_earlier")
+FAMILY_GROUPS: tuple[str, ...] = tuple(sector_statuses.FAMILY_GROUPS)
 FAMILY_GROUP_LABELS: dict[str, str] = {
-    "searched_today": "Searched today",
-    "in_progress": "Being searched now",
-    "planned": "Planned",
-    "searched_earlier": "Searched before today",
+    g.key: g.label for g in sector_statuses.FAMILY_GROUPS.values()
 }
 #: one line on what "searched" means, shown to families
 SEARCHED_MEANS = (
@@ -86,7 +84,7 @@ class FamilyArea:
 
     @property
     def label(self) -> str:
-        return FAMILY_GROUP_LABELS[self.group]
+        return sector_statuses.FAMILY_GROUPS[self.group].label
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,13 +172,10 @@ def family_view(db: Database, actor: Actor, case_id: int) -> FamilyView:
         _, ground_bng_ = ground_bng([r for r, _ in shown])
         ground = geoms_to_lonlat(ground_bng_)
         for (r, (status, since, searched_at)), g in zip(shown, ground, strict=True):
-            if status == "searched":
-                day = to_london(searched_at or since).date()
-                group = "searched_today" if day == today else "searched_earlier"
-            elif status == "in_progress":
-                group = "in_progress"
-            else:
-                group = "planned"
+            day = to_london(searched_at or since).date()
+            group = sector_statuses.family_group(status, searched_today=day == today)
+            if group is None:
+                continue
             areas.append(
                 FamilyArea(
                     code=r.code,
@@ -192,7 +187,8 @@ def family_view(db: Database, actor: Actor, case_id: int) -> FamilyView:
                     area_m2=float(r.area_m2),
                 )
             )
-    areas.sort(key=lambda a: (FAMILY_GROUPS.index(a.group), a.code))
+    order = list(sector_statuses.FAMILY_GROUPS)
+    areas.sort(key=lambda a: (order.index(a.group), a.code))
     hz = tuple(
         FamilyHazard(kind=h.kind, geometry=g)
         for h, g in zip(hazards, decode([h.geom for h in hazards]), strict=True)
@@ -477,8 +473,7 @@ def my_reports(db: Database, actor: Actor, case_id: int) -> list[Report]:
 
 
 #: statuses a family sees (draft, suspended and deleted ground is not shown)
-FAMILY_STATUSES: tuple[str, ...] = ("ready", "assigned", "in_progress", "searched",
-                                    "needs_re_search")
+FAMILY_STATUSES: tuple[str, ...] = sector_statuses.family_statuses()
 
 
 def _as_of_delay(conn: sa.Connection, rows: list[Any], cutoff: datetime
@@ -496,7 +491,7 @@ def _as_of_delay(conn: sa.Connection, rows: list[Any], cutoff: datetime
     recent: dict[int, Any] = {}
     for r in rows:
         if r.status_changed_at <= cutoff or r.origin == fw.VOLUNTEER_ORIGIN:
-            if r.status in FAMILY_STATUSES:
+            if r.status in sector_statuses.family_statuses():
                 out.append((r, (r.status, r.status_changed_at, r.searched_at)))
         else:
             recent[int(r.id)] = r
@@ -520,7 +515,7 @@ def _as_of_delay(conn: sa.Connection, rows: list[Any], cutoff: datetime
             before[int(h.entity_id)] = (str(pair[1]), h.at, searched)
         for sid, r in recent.items():
             then = before.get(sid)
-            if then is not None and then[0] in FAMILY_STATUSES:
+            if then is not None and then[0] in sector_statuses.family_statuses():
                 out.append((r, then))
     return out
 

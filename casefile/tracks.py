@@ -59,7 +59,8 @@ from casefile.permissions import Actor
 from casefile.sector_rows import code_number, sector_record
 from casefile.unit_of_work import UnitOfWork, writes
 from geo._sources import read_source
-from geo.crs import BNG
+from geo.coverage import swept_ground
+from geo.crs import BNG, geoms_to_bng
 from geo.detection import cumulative_pod
 from geo.errors import InputError
 from geo.track_files import read_tracks, trim_track_ends
@@ -548,23 +549,19 @@ def _team_names(conn: sa.Connection, case_id: int) -> dict[int, str]:
 def _swept_per_sector(sectors: Sequence[Any], tracks: Sequence[Track],
                       width: dict[int, float]) -> dict[int, float]:
     """Swept m² per sector: union of its tracks buffered by each pass's W/2, in the sector."""
-    from geo.coverage import QUAD_SEGS
-    from geo.crs import geoms_to_bng
-
-    by_sector: dict[int, list[BaseGeometry]] = {}
+    by_sector: dict[int, list[Track]] = {}
     for tr in tracks:
         if tr.sector_id is None or tr.pass_id not in width:
             continue
-        line = geoms_to_bng(tr.geometry)
-        by_sector.setdefault(tr.sector_id, []).append(
-            shapely.buffer(line, width[tr.pass_id] / 2, quad_segs=QUAD_SEGS))
+        by_sector.setdefault(tr.sector_id, []).append(tr)
     out: dict[int, float] = {}
     for sec in sectors:
-        parts = by_sector.get(sec.id)
-        if parts:
-            ground = shapely.union_all(np.array(parts, dtype=object))
-            out[sec.id] = float(shapely.area(shapely.intersection(
-                ground, geoms_to_bng(shapely.make_valid(sec.geometry)))))
+        mine = by_sector.get(sec.id)
+        if mine:
+            lines = gpd.GeoDataFrame(geometry=[tr.geometry for tr in mine], crs="EPSG:4326")
+            out[sec.id] = float(shapely.area(swept_ground(
+                lines, [width[tr.pass_id] for tr in mine],
+                clip=geoms_to_bng(shapely.make_valid(sec.geometry)))))
     return out
 
 

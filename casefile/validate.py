@@ -18,22 +18,15 @@ from casefile.errors import InvalidInput
 from casefile.timefmt import CLOCK_SKEW, format_london_full, utcnow
 from geo.errors import InputError
 from geo.uk import check_point_in_uk
+from vocab.search import (  # noqa: F401 (re-exported: the store and pages read them here)
+    CASE_STATUSES,
+    SIGHTING_CONFIDENCES,
+    SIGHTING_SOURCES,
+    SIGHTING_STATUSES,
+)
 
 #: no sighting or report is older than this (catches "0202" typed for "2026")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-
-CASE_STATUSES: tuple[str, ...] = ("open", "found", "closed")
-SIGHTING_SOURCES: tuple[str, ...] = (
-    "police",
-    "family",
-    "public",
-    "CCTV",
-    "school",
-    "transport",
-    "other",
-)
-SIGHTING_CONFIDENCES: tuple[str, ...] = ("high", "medium", "low")
-SIGHTING_STATUSES: tuple[str, ...] = ("unverified", "verified", "dismissed")
 
 #: the labels coordinators see in messages
 LABELS: dict[str, str] = {

@@ -4,96 +4,135 @@ No Streamlit, no database, no folium here. Lon/lat (EPSG:4326) at the edges;
 every metric computation (areas, buffers, distances, grids) happens in British
 National Grid (EPSG:27700), see :mod:`geo.crs`.
 
-The public names below are imported lazily so that ``import geo`` stays cheap
-(the boundary layers load only when first asked for).
+The public names are imported here and listed in ``__all__`` (which makes them
+explicit re-exports), so ``geo.X`` has a type. Importing them loads no data: the
+boundary layers and the postcode table are read only when first asked for.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from geo.boundaries import (
+    display_edges,
+    display_layer,
+    layer_attribution,
+    layer_vintage,
+    load_layer,
+    locate,
+    locate_many,
+)
+from geo.coordinates import find_place, parse_grid_reference, parse_lat_lon
+from geo.coverage import not_searched_split, swept_ground, track_coverage
+from geo.detection import (
+    assurance_pod,
+    coverage_for_pod,
+    cumulative_pod,
+    cumulative_pod_array,
+    pass_pod,
+    pod,
+    sweep_width,
+    sweep_widths,
+)
+from geo.errors import InputError
+from geo.exports import (
+    case_export_layers,
+    case_gpkg_bytes,
+    pick_sectors,
+    to_geojson,
+    to_gpx,
+    to_kml,
+    write_case_gpkg,
+)
+from geo.gaps import (
+    cleared_effort_summary,
+    effort_on_cleared_ground,
+    pass_cell_pod,
+    unsearched_ground,
+)
+from geo.grid import make_grid
+from geo.jurisdiction import Jurisdictions, cutting_areas, jurisdiction_shares
+from geo.overlap import SectorIndex, duplication, find_overlaps, hazard_overlaps
+from geo.postcodes import lookup_postcode
+from geo.probability import (
+    PoaGrid,
+    cell_pod,
+    consensus_poa,
+    consensus_split,
+    describe_rings,
+    distance_rings,
+    initial_poa,
+    override_rings,
+    pos,
+    rank_sectors,
+    sector_poa,
+    update_poa,
+    update_poa_array,
+    update_poa_grid,
+)
+from geo.sector_files import read_sectors
+from geo.shapes import clean_shape, clip_to_remainder, shape_from_geojson
+from geo.track_files import read_tracks, trim_track_ends
 
-# public name -> module that defines it
-_EXPORTS: dict[str, str] = {
-    # errors and validation
-    "InputError": "geo.errors",
-    # boundaries and "who is responsible here?"
-    "locate": "geo.boundaries",
-    "locate_many": "geo.boundaries",
-    "load_layer": "geo.boundaries",
-    "display_layer": "geo.boundaries",
-    "display_edges": "geo.boundaries",
-    "layer_vintage": "geo.boundaries",
-    "layer_attribution": "geo.boundaries",
-    "lookup_postcode": "geo.postcodes",
-    "find_place": "geo.coordinates",
-    "parse_lat_lon": "geo.coordinates",
-    "parse_grid_reference": "geo.coordinates",
-    # sectors
-    "read_sectors": "geo.sector_files",
-    "make_grid": "geo.grid",
-    "find_overlaps": "geo.overlap",
-    "SectorIndex": "geo.overlap",
-    "duplication": "geo.overlap",
-    "clean_shape": "geo.shapes",
-    "shape_from_geojson": "geo.shapes",
-    "clip_to_remainder": "geo.shapes",
-    "Jurisdictions": "geo.jurisdiction",
-    "jurisdiction_shares": "geo.jurisdiction",
-    "jurisdiction_tags": "geo.jurisdiction",
-    "cutting_areas": "geo.jurisdiction",
-    "to_gpx": "geo.exports",
-    "to_kml": "geo.exports",
-    "to_geojson": "geo.exports",
-    "write_case_gpkg": "geo.exports",
-    "case_gpkg_bytes": "geo.exports",
-    "pick_sectors": "geo.exports",
-    # search science
-    "read_tracks": "geo.track_files",
-    "pod": "geo.detection",
-    "cumulative_pod": "geo.detection",
-    "track_coverage": "geo.coverage",
-    "distance_rings": "geo.probability",
-    "update_poa": "geo.probability",
-    "trim_track_ends": "geo.track_files",
-    "cumulative_pod_array": "geo.detection",
-    "coverage_for_pod": "geo.detection",
-    "assurance_pod": "geo.detection",
-    "pass_pod": "geo.detection",
-    "sweep_width": "geo.detection",
-    "sweep_widths": "geo.detection",
-    "swept_ground": "geo.coverage",
-    "not_searched_split": "geo.coverage",
-    "describe_rings": "geo.probability",
-    "override_rings": "geo.probability",
-    "PoaGrid": "geo.probability",
-    "initial_poa": "geo.probability",
-    "consensus_split": "geo.probability",
-    "consensus_poa": "geo.probability",
-    "update_poa_array": "geo.probability",
-    "update_poa_grid": "geo.probability",
-    "cell_pod": "geo.probability",
-    "pos": "geo.probability",
-    "sector_poa": "geo.probability",
-    "rank_sectors": "geo.probability",
-    "pass_cell_pod": "geo.gaps",
-    "unsearched_ground": "geo.gaps",
-    "effort_on_cleared_ground": "geo.gaps",
-    "cleared_effort_summary": "geo.gaps",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'geo' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__ = [
+    "InputError",
+    "Jurisdictions",
+    "PoaGrid",
+    "SectorIndex",
+    "assurance_pod",
+    "case_export_layers",
+    "case_gpkg_bytes",
+    "cell_pod",
+    "clean_shape",
+    "cleared_effort_summary",
+    "clip_to_remainder",
+    "consensus_poa",
+    "consensus_split",
+    "coverage_for_pod",
+    "cumulative_pod",
+    "cumulative_pod_array",
+    "cutting_areas",
+    "describe_rings",
+    "display_edges",
+    "display_layer",
+    "distance_rings",
+    "duplication",
+    "effort_on_cleared_ground",
+    "find_overlaps",
+    "find_place",
+    "hazard_overlaps",
+    "initial_poa",
+    "jurisdiction_shares",
+    "layer_attribution",
+    "layer_vintage",
+    "load_layer",
+    "locate",
+    "locate_many",
+    "lookup_postcode",
+    "make_grid",
+    "not_searched_split",
+    "override_rings",
+    "parse_grid_reference",
+    "parse_lat_lon",
+    "pass_cell_pod",
+    "pass_pod",
+    "pick_sectors",
+    "pod",
+    "pos",
+    "rank_sectors",
+    "read_sectors",
+    "read_tracks",
+    "sector_poa",
+    "shape_from_geojson",
+    "sweep_width",
+    "sweep_widths",
+    "swept_ground",
+    "to_geojson",
+    "to_gpx",
+    "to_kml",
+    "track_coverage",
+    "trim_track_ends",
+    "unsearched_ground",
+    "update_poa",
+    "update_poa_array",
+    "update_poa_grid",
+    "write_case_gpkg",
+]

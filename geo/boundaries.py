@@ -38,7 +38,7 @@ import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -47,9 +47,11 @@ import shapely
 
 from geo.crs import BNG, lonlat_to_bng
 from geo.errors import InputError
+from vocab import settings
+from vocab.boundary_layers import LAYER_NAMES
 
 #: Layer names accepted by :func:`load_layer`, :func:`display_layer` and friends.
-LAYERS: tuple[str, ...] = ("borough", "bcu", "force", "ward", "neighbourhood")
+LAYERS: tuple[str, ...] = LAYER_NAMES
 
 #: Columns of :func:`locate_many` (and keys of :func:`locate`), in this order.
 LOCATE_COLUMNS: tuple[str, ...] = ("borough", "borough_code", "bcu", "force", "ward")
@@ -64,8 +66,6 @@ _QUERY_LOCK = threading.Lock()
 
 
 def _boundaries_dir() -> Path:
-    from wayhome import settings
-
     return Path(settings.BOUNDARIES_DIR)
 
 
@@ -79,7 +79,9 @@ def _check_name(name: str) -> str:
 
 @cache
 def _metadata() -> dict[str, Any]:
-    return json.loads((_boundaries_dir() / "layers.json").read_text(encoding="utf-8"))
+    meta: dict[str, Any] = json.loads(
+        (_boundaries_dir() / "layers.json").read_text(encoding="utf-8"))
+    return meta
 
 
 @cache
@@ -116,7 +118,8 @@ def unit_outlines(name: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
 
 def display_path(name: str) -> Path:
     """Path of the display GeoJSON file of layer ``name`` (for serving it as a file)."""
-    return _boundaries_dir() / _metadata()["layers"][_check_name(name)]["display_file"]
+    path: Path = _boundaries_dir() / _metadata()["layers"][_check_name(name)]["display_file"]
+    return path
 
 
 @cache
@@ -136,7 +139,8 @@ def display_layer(name: str) -> dict[str, Any]:
     Coordinates have 5 decimals (~1 m); lines are within 5 m of full resolution.
     A fresh dict is returned on every call, so it may be modified.
     """
-    return json.loads(_display_text(_check_name(name)))
+    collection: dict[str, Any] = json.loads(_display_text(_check_name(name)))
+    return collection
 
 
 def _line_parts(geom: Any) -> Any:
@@ -194,7 +198,8 @@ def display_edges(name: str) -> dict[str, Any]:
     """
     if _check_name(name) not in ("bcu", "force"):
         raise InputError(f"{name!r} is not an outline layer: use 'bcu' or 'force'.")
-    return json.loads(_display_edges_text(name))
+    collection: dict[str, Any] = json.loads(_display_edges_text(name))
+    return collection
 
 
 def layer_info(name: str) -> dict[str, Any]:
@@ -332,7 +337,8 @@ def locate_many(lats: Sequence[float] | np.ndarray, lons: Sequence[float] | np.n
     lon = _as_coords(lons, "longitude")
     _check_coords(lat, lon)
     x, y = lonlat_to_bng(lon, lat)
-    points = shapely.points(x, y)
+    # arrays of coordinates make an array of points; the stubs also allow one Point
+    points = cast(np.ndarray, shapely.points(x, y))
     points[~(np.isfinite(x) & np.isfinite(y))] = None  # far outside the grid: no answer
 
     wards = load_layer("ward")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from geo.crs import bng_to_lonlat
 from geo.errors import InputError
+from geo.postcodes import lookup_postcode
 from geo.uk import check_point_in_uk
 
 __all__ = ["Place", "find_place", "parse_grid_reference", "parse_lat_lon"]
@@ -119,8 +120,8 @@ def parse_grid_reference(text: str) -> tuple[float, float]:
         e0, n0 = _square_origin(match.group(1))
         x = e0 + int(digits[:half]) * size + size / 2
         y = n0 + int(digits[half:]) * size + size / 2
-    lon, lat = bng_to_lonlat(x, y)
-    lat, lon = float(lat), float(lon)
+    lons, lats = bng_to_lonlat(x, y)
+    lat, lon = float(lats), float(lons)
     check_point_in_uk(lat, lon)
     return lat, lon
 
@@ -184,8 +185,6 @@ def find_place(text: str) -> Place:
 
 
 def _postcode_place(raw: str) -> Place:
-    from geo import lookup_postcode  # lazy: loads the postcode table only when asked
-
     try:
         result = lookup_postcode(raw)
     except InputError as exc:

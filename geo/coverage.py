@@ -23,15 +23,18 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
-from geo.crs import BNG
-from geo.detection import check_sweep_width, pod_array
+from geo.crs import BNG, WGS84, BngGeometry, geoms_to_bng
+from geo.detection import check_sweep_width, pod_array, sweep_width
 from geo.errors import InputError
 
 #: Vertices per piece when tracks are cut up for the spatial index (short pieces
@@ -68,7 +71,7 @@ def track_coverage(
     searchers = _searchers(tracks)[piece_track] if len(pieces) else np.zeros(0)
 
     n = len(sec)
-    effort = np.zeros(n)
+    effort: np.ndarray = np.zeros(n)
     swept_m2 = np.zeros(n) if swept else np.full(n, np.nan)
     if len(pieces):
         tree = shapely.STRtree(sec)
@@ -94,20 +97,49 @@ def track_coverage(
 
 
 def swept_ground(
-    tracks: gpd.GeoDataFrame, sweep_width_m: float, clip: shapely.Geometry | None = None
-) -> shapely.Geometry:
+    tracks: gpd.GeoDataFrame,
+    sweep_width_m: float | Sequence[float] | np.ndarray,
+    clip: BngGeometry | None = None,
+) -> BngGeometry:
     """The ground within ``W/2`` of any track (BNG polygon), optionally clipped (BNG).
 
     For the map of where feet went; walking a line twice adds nothing.
+    ``sweep_width_m`` is one W (m) for every track, or one W per row of ``tracks``
+    (each pass its own W, see :func:`pass_sweep_widths`): each track is then
+    buffered whole by its own W/2 (round caps and joins) and the buffers united.
     """
-    w = check_sweep_width(sweep_width_m)
-    pieces, _ = _track_pieces(tracks)
-    if not len(pieces):
-        return shapely.Polygon()
-    if clip is not None:
-        pieces = pieces[shapely.dwithin(pieces, clip, w / 2)]
-    ground = shapely.buffer(shapely.multilinestrings(pieces), w / 2, quad_segs=QUAD_SEGS)
-    return ground if clip is None else shapely.intersection(ground, clip)
+    if np.ndim(sweep_width_m) == 0:
+        w = check_sweep_width(float(cast(float, sweep_width_m)))
+        pieces, _ = _track_pieces(tracks)
+        if not len(pieces):
+            return BngGeometry(shapely.Polygon())
+        if clip is not None:
+            pieces = pieces[shapely.dwithin(pieces, clip, w / 2)]
+        # one array without ``indices`` makes one MultiLineString; the stubs also allow an array
+        lines = cast(BaseGeometry, shapely.multilinestrings(pieces))
+        ground = shapely.buffer(lines, w / 2, quad_segs=QUAD_SEGS)
+        return BngGeometry(ground if clip is None else shapely.intersection(ground, clip))
+    widths = np.asarray(sweep_width_m, dtype=float)
+    if widths.shape != (len(tracks),):
+        raise InputError("Give one sweep width per track.")
+    for each in np.unique(widths):
+        check_sweep_width(float(each))
+    if len(tracks) == 0:
+        return BngGeometry(shapely.Polygon())
+    if tracks.crs is None:
+        raise InputError("The tracks have no coordinate system; cannot measure them.")
+    bng_lines = (geoms_to_bng(tracks.geometry.to_numpy()) if tracks.crs.equals(WGS84)
+                 else tracks.to_crs(BNG).geometry.to_numpy())
+    united = shapely.union_all(shapely.buffer(bng_lines, widths / 2, quad_segs=QUAD_SEGS))
+    return BngGeometry(united if clip is None else shapely.intersection(united, clip))
+
+
+def pass_sweep_widths(pass_ids: Iterable[Any], widths: Mapping[int, float]) -> np.ndarray:
+    """Sweep width W (m) for each track from its pass's W; the default W where a track
+    has no pass (or one not in ``widths``), see :func:`geo.detection.sweep_width`."""
+    default = sweep_width()
+    return np.array([widths.get(pid, default) if pid is not None and pid == pid else default
+                     for pid in pass_ids], dtype=float)
 
 
 def not_searched_split(
@@ -122,6 +154,7 @@ def not_searched_split(
     probability within it) is ``pod × searched_share``.
     """
     ids, sec = _sectors_bng(sectors)
+    holes: BaseGeometry
     if not_searched is None or len(not_searched) == 0:
         holes = shapely.Polygon()
     else:
@@ -220,17 +253,16 @@ def _swept_area(pieces: np.ndarray, sec: np.ndarray, pi: np.ndarray, si: np.ndar
     # line faster than the union of many short ones.
     multi = shapely.line_merge(shapely.multilinestrings(pieces[pi], indices=np.repeat(
         np.arange(len(groups)), np.diff(np.r_[start, len(si)]))))
-    out[groups] = _in_threads(
-        lambda m, g: shapely.area(
+    def swept_in(m: np.ndarray, g: np.ndarray) -> np.ndarray:
+        return shapely.area(
             shapely.intersection(shapely.buffer(m, w / 2, quad_segs=QUAD_SEGS), g)
-        ),
-        multi,
-        sec[groups],
-    )
+        )
+
+    out[groups] = _in_threads(swept_in, multi, sec[groups])
     return out
 
 
-def _in_threads(fn, *arrays: np.ndarray) -> np.ndarray:
+def _in_threads(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
     """Apply a vectorised shapely ``fn`` to chunks of equal-length arrays on every core.
 
     Shapely releases the GIL inside its vectorised functions, so threads run the

@@ -5,19 +5,46 @@
 computed. Without the OSTN15 grid file PROJ uses a Helmert transformation that is
 accurate to about 2 m, which is far finer than any search sector; the warning
 pyproj raises about it is silenced here on purpose.
+
+``LonLatGeometry`` and ``BngGeometry`` say which of the two a single shapely
+geometry is in. They are ``typing.NewType`` brands over shapely's
+``BaseGeometry``, not ``Annotated`` aliases: mypy ignores ``Annotated`` metadata,
+so an annotated alias would only be a comment, whereas a brand is checked. A
+function that takes ``BngGeometry`` refuses a ``LonLatGeometry`` or an unbranded
+geometry, so passing degrees where metres are expected fails the type check
+instead of giving an area of 1e-8. Both are still ``BaseGeometry`` (every shapely
+function accepts them) and cost nothing at run time (the brand is the identity
+function). A value gets its brand where its CRS becomes known: from
+:func:`geoms_to_bng` / :func:`geoms_to_lonlat`, from validation
+(:func:`geo.shapes.clean_shape`), or by calling the brand on the result of a
+shapely operation on branded inputs (shapely's own types return plain
+``BaseGeometry``). Arrays of geometries stay ``np.ndarray``: a brand cannot ride
+on array elements, so array functions say their CRS in the name (``*_bng``) and
+docstring.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from functools import cache
+from typing import NewType, TypeVar, overload
 
 import numpy as np
 import shapely
 from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
 
 WGS84 = "EPSG:4326"
 BNG = "EPSG:27700"
+
+LonLatGeometry = NewType("LonLatGeometry", BaseGeometry)
+"""A shapely geometry in lon/lat degrees (EPSG:4326, x = longitude)."""
+
+BngGeometry = NewType("BngGeometry", BaseGeometry)
+"""A shapely geometry in British National Grid metres (EPSG:27700)."""
+
+_Branded = TypeVar("_Branded", LonLatGeometry, BngGeometry)
 
 
 @cache
@@ -41,13 +68,31 @@ def bng_to_lonlat(x: np.ndarray | float, y: np.ndarray | float) -> tuple[np.ndar
     return np.asarray(lon), np.asarray(lat)
 
 
-def geoms_to_bng(geoms: np.ndarray | shapely.Geometry) -> np.ndarray | shapely.Geometry:
-    """Shapely geometries in lon/lat to British National Grid (vectorised)."""
-    t = _transformer(WGS84, BNG)
-    return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+def _reproject(geoms: BaseGeometry | np.ndarray, src: str, dst: str,
+               brand: Callable[[BaseGeometry], _Branded]) -> _Branded | np.ndarray:
+    """Move every vertex from ``src`` to ``dst``; one geometry gets ``dst``'s brand."""
+    t = _transformer(src, dst)
+    out = shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return brand(out) if isinstance(out, BaseGeometry) else out
 
 
-def geoms_to_lonlat(geoms: np.ndarray | shapely.Geometry) -> np.ndarray | shapely.Geometry:
-    """Shapely geometries in British National Grid to lon/lat (vectorised)."""
-    t = _transformer(BNG, WGS84)
-    return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+@overload
+def geoms_to_bng(geoms: LonLatGeometry) -> BngGeometry: ...
+@overload
+def geoms_to_bng(geoms: np.ndarray) -> np.ndarray: ...
+def geoms_to_bng(geoms: LonLatGeometry | np.ndarray) -> BngGeometry | np.ndarray:
+    """Shapely geometries in lon/lat to British National Grid (vectorised).
+
+    One geometry (a :data:`LonLatGeometry`, returned as a :data:`BngGeometry`) or an
+    object array of them (returned as an array: arrays carry no brand).
+    """
+    return _reproject(geoms, WGS84, BNG, BngGeometry)
+
+
+@overload
+def geoms_to_lonlat(geoms: BngGeometry) -> LonLatGeometry: ...
+@overload
+def geoms_to_lonlat(geoms: np.ndarray) -> np.ndarray: ...
+def geoms_to_lonlat(geoms: BngGeometry | np.ndarray) -> LonLatGeometry | np.ndarray:
+    """The inverse of :func:`geoms_to_bng`: BNG shapes back to lon/lat for the map and files."""
+    return _reproject(geoms, BNG, WGS84, LonLatGeometry)

@@ -15,18 +15,17 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from geo.errors import InputError
+from vocab import settings
+from vocab.search import ASSURANCE_LEVELS as ASSURANCE_LEVELS  # part of geo.detection's API
 
-ASSURANCE_LEVELS: tuple[str, ...] = ("high", "medium", "low")
 
-
-def _data_dir():
-    from wayhome import settings
-
+def _data_dir() -> Path:
     return settings.SEARCH_SCIENCE_DIR
 
 
@@ -35,7 +34,8 @@ def load_search_data(name: str) -> dict[str, Any]:
     """One JSON file of ``data/search_science`` (``name`` without ``.json``), parsed."""
     path = _data_dir() / f"{name}.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
     except FileNotFoundError:
         raise InputError(f"The search-science data file {path.name!r} is missing.") from None
 
@@ -64,7 +64,8 @@ def pod(coverage: float) -> float:
 def pod_array(coverage: np.ndarray) -> np.ndarray:
     """Vectorised :func:`pod` for arrays of coverage (no validation beyond NaN → 0)."""
     c = np.nan_to_num(np.asarray(coverage, dtype=float), nan=0.0)
-    return -np.expm1(-np.maximum(c, 0.0))
+    out: np.ndarray = -np.expm1(-np.maximum(c, 0.0))
+    return out
 
 
 def coverage_for_pod(target_pod: float) -> float:
@@ -89,7 +90,8 @@ def cumulative_pod_array(pods: np.ndarray, axis: int = 0) -> np.ndarray:
     p = np.asarray(pods, dtype=float)
     if p.size and (np.nanmin(p) < 0 or np.nanmax(p) > 1):
         raise InputError("Every POD must be between 0 and 1.")
-    return 1.0 - np.prod(1.0 - np.nan_to_num(p, nan=0.0), axis=axis)
+    out: np.ndarray = 1.0 - np.prod(1.0 - np.nan_to_num(p, nan=0.0), axis=axis)
+    return out
 
 
 def assurance_pods() -> dict[str, float]:

@@ -22,8 +22,9 @@ import math
 import re
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, Literal, TypedDict, Unpack, cast
 
 import geopandas as gpd
 import gpxpy
@@ -33,7 +34,8 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import BNG, WGS84, geoms_to_bng
+from geo.boundaries import load_layer
+from geo.crs import BNG, WGS84, LonLatGeometry, geoms_to_bng
 from geo.errors import InputError
 
 #: Columns a team may show outside the coordinators' view. Anything else
@@ -46,6 +48,16 @@ SIGHTING_PRIVATE = re.compile(r"phone|email|contact|report(?:er|ed)|address|mobi
 #: boundaries when no area is given.
 AREA_MARGIN_M: float = 2_000.0
 
+#: Sighting fields in the case export, in this order (plus the point, lon/lat).
+SIGHTING_FIELDS: tuple[str, ...] = ("id", "seen_at", "status", "confidence", "source",
+                                    "description", "borough", "bcu", "force")
+#: Team fields in the case export (never contact details), in this order.
+TEAM_FIELDS: tuple[str, ...] = ("id", "name", "organisation", "org_type", "lead", "size")
+#: Fields left out of an export shared beyond the coordinators: free text that can
+#: name a witness, a relative or a home, and the name of a team's lead.
+SHARED_LEAVES_OUT: frozenset[str] = frozenset({"source", "description", "lead"})
+
+
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -54,9 +66,9 @@ def xml_safe(text: object) -> str:
     return _XML_BAD.sub("", "" if text is None else str(text))
 
 
-def _lonlat(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame:
+def _lonlat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if frame.crs is None:
-        frame = frame.set_crs(WGS84)
+        return frame.set_crs(WGS84)
     return frame.to_crs(WGS84) if not frame.crs.equals(WGS84) else frame
 
 
@@ -140,7 +152,7 @@ def to_gpx(sectors: gpd.GeoDataFrame, *, kind: str = "track") -> str:
 _KML_NS = "http://www.opengis.net/kml/2.2"
 
 
-def _coords(ring: list[tuple[float, float]]) -> str:
+def _coords(ring: Sequence[tuple[float, ...]]) -> str:
     return " ".join(f"{lon:.8f},{lat:.8f}" for lon, lat in ring)
 
 
@@ -211,7 +223,8 @@ def _jsonable(value: object) -> object:
         return value
     if isinstance(value, BaseGeometry):
         return value.wkt
-    if pd.isna(value):  # pd.NA, NaT
+    # pd.isna takes any object at run time; pandas-stubs list only known types
+    if pd.isna(cast(Any, value)):  # pd.NA, NaT
         return None
     return str(value)
 
@@ -258,7 +271,7 @@ def _gpkg_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def case_area(*frames: gpd.GeoDataFrame | None, margin_m: float = AREA_MARGIN_M
-              ) -> BaseGeometry:
+              ) -> LonLatGeometry:
     """The ground a case covers: the box around its sectors and sightings, widened
     by ``margin_m``; lon/lat. Used to clip boundaries for an export."""
     boxes = []
@@ -270,7 +283,7 @@ def case_area(*frames: gpd.GeoDataFrame | None, margin_m: float = AREA_MARGIN_M
     if not boxes:
         raise InputError("The case has no sectors or sightings to export.")
     area = shapely.envelope(shapely.union_all(boxes)).buffer(margin_m, join_style="mitre")
-    return gpd.GeoSeries([area], crs=BNG).to_crs(WGS84).iloc[0]
+    return LonLatGeometry(gpd.GeoSeries([area], crs=BNG).to_crs(WGS84).iloc[0])
 
 
 def write_case_gpkg(
@@ -280,7 +293,7 @@ def write_case_gpkg(
     boundaries: Mapping[str, gpd.GeoDataFrame] | None = None,
     sightings: gpd.GeoDataFrame | None = None,
     teams: pd.DataFrame | None = None,
-    area: BaseGeometry | None = None,
+    area: LonLatGeometry | None = None,
     crs: str = BNG,
 ) -> None:
     """Write a whole case as one GeoPackage with several layers.
@@ -302,7 +315,7 @@ def write_case_gpkg(
 
     def write(frame: pd.DataFrame, layer: str) -> None:
         frame = _gpkg_ready(frame)
-        mode = "a" if path.exists() else "w"
+        mode: Literal["a", "w"] = "a" if path.exists() else "w"
         if isinstance(frame, gpd.GeoDataFrame):
             frame = frame.set_crs(WGS84) if frame.crs is None else frame
             frame = frame.to_crs(crs)
@@ -312,7 +325,8 @@ def write_case_gpkg(
     write(sectors, "sectors")
     for name, layer in (boundaries or {}).items():
         b = layer.set_crs(WGS84) if layer.crs is None else layer
-        clipped = gpd.clip(b.to_crs(BNG), area_bng)
+        # geopandas clips by any polygonal geometry; its stubs name the two classes
+        clipped = gpd.clip(b.to_crs(BNG), cast(shapely.Polygon | shapely.MultiPolygon, area_bng))
         write(clipped, f"boundary_{re.sub(r'[^a-z0-9_]+', '_', name.lower())}")
     if sightings is not None and len(sightings):
         keep = [c for c in sightings.columns if not SIGHTING_PRIVATE.search(str(c))]
@@ -331,9 +345,75 @@ def _write_table(frame: pd.DataFrame, path: Path, layer: str, mode: str) -> None
     pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", append=mode == "a")
 
 
-def case_gpkg_bytes(sectors: gpd.GeoDataFrame, **kwargs: object) -> bytes:
+class CaseLayers(TypedDict, total=False):
+    """The optional layers and settings of :func:`write_case_gpkg`, by keyword."""
+
+    boundaries: Mapping[str, gpd.GeoDataFrame] | None
+    sightings: gpd.GeoDataFrame | None
+    teams: pd.DataFrame | None
+    area: LonLatGeometry | None
+    crs: str
+
+
+def case_gpkg_bytes(sectors: gpd.GeoDataFrame, **kwargs: Unpack[CaseLayers]) -> bytes:
     """:func:`write_case_gpkg` into memory, for a download button."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "case.gpkg"
-        write_case_gpkg(path, sectors, **kwargs)  # type: ignore[arg-type]
+        write_case_gpkg(path, sectors, **kwargs)
         return path.read_bytes()
+
+
+# --- what goes into a case export ------------------------------------------------------
+
+#: Boundary layers in the case GeoPackage.
+EXPORT_BOUNDARIES: tuple[str, ...] = ("borough", "bcu", "force", "ward")
+
+
+def _field(record: Any, name: str) -> Any:
+    """A field of a plain record: a mapping's key or an object's attribute."""
+    return record[name] if isinstance(record, Mapping) else getattr(record, name)
+
+
+def case_export_layers(
+    sightings: Iterable[Any],
+    teams: Iterable[Any],
+    *,
+    coordinator: bool,
+    org_labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The sightings and teams of a case export: which personal data goes in.
+
+    ``sightings``: records (mappings or objects) with the :data:`SIGHTING_FIELDS`
+    and ``lon``/``lat``; ``teams``: records with ``id``, ``name``, ``org_type``,
+    ``lead_name`` and ``size`` (``organisation`` is ``org_labels[org_type]``).
+    ``coordinator=True`` is the coordinators' own export: every field above, never a
+    team's contact details. ``coordinator=False`` is an export shared beyond them
+    (a partner force, a volunteer group): the :data:`SHARED_LEAVES_OUT` fields go
+    too. Returns ``{"sightings": GeoDataFrame (lon/lat), "teams": DataFrame}``,
+    the keyword arguments :func:`write_case_gpkg` takes.
+    """
+    keep_s = [f for f in SIGHTING_FIELDS if coordinator or f not in SHARED_LEAVES_OUT]
+    keep_t = [f for f in TEAM_FIELDS if coordinator or f not in SHARED_LEAVES_OUT]
+    rows, labels = list(sightings), org_labels or {}
+    points = gpd.GeoDataFrame(
+        {f: [_field(x, f) for x in rows] for f in keep_s},
+        geometry=gpd.points_from_xy([_field(x, "lon") for x in rows],
+                                    [_field(x, "lat") for x in rows]),
+        crs=WGS84,
+    )
+    crew = list(teams)
+    source = {
+        "id": lambda t: _field(t, "id"),
+        "name": lambda t: _field(t, "name"),
+        "organisation": lambda t: labels.get(_field(t, "org_type"), _field(t, "org_type")),
+        "org_type": lambda t: _field(t, "org_type"),
+        "lead": lambda t: _field(t, "lead_name"),
+        "size": lambda t: _field(t, "size"),
+    }
+    team_table = pd.DataFrame({f: [source[f](t) for t in crew] for f in keep_t})
+    return {"sightings": points, "teams": team_table}
+
+
+def export_boundaries(names: Iterable[str] = EXPORT_BOUNDARIES) -> dict[str, gpd.GeoDataFrame]:
+    """The boundary layers of a case export (lon/lat), clipped later by :func:`write_case_gpkg`."""
+    return {name: load_layer(name) for name in names}

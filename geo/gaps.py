@@ -17,15 +17,18 @@ All in British National Grid (EPSG:27700). Decision support, not a prediction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Hashable, Sequence
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geo.coverage import _track_pieces, track_coverage
-from geo.crs import BNG
+from geo.crs import BNG, BngGeometry, lonlat_to_bng
 from geo.detection import cumulative_pod_array
 from geo.errors import InputError
 from geo.probability import PoaGrid
@@ -61,7 +64,7 @@ def unsearched_ground(
     grid: PoaGrid | gpd.GeoDataFrame,
     cumulative_pod: np.ndarray,
     target_pod: float,
-    aoi: shapely.Geometry | None = None,
+    aoi: BngGeometry | None = None,
 ) -> gpd.GeoDataFrame:
     """Ground not yet searched to ``target_pod``: one row per separate gap (BNG).
 
@@ -75,6 +78,7 @@ def unsearched_ground(
     if cum.shape != (len(cells),):
         raise InputError("Give one cumulative POD per grid cell.")
     below = cells.geometry.to_numpy()[~(cum >= t - 1e-12)]
+    ground: BaseGeometry
     if len(below) == 0:
         ground = shapely.Polygon()
     else:
@@ -95,7 +99,7 @@ def area_of_interest(
     regions: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     centre: tuple[float, float] | None = None,
     radius_m: float | None = None,
-) -> shapely.Geometry:
+) -> BngGeometry:
     """The ground to look for gaps in (BNG polygon), as the coordinator chose it.
 
     Always inside the POA grid (cells holding probability). ``regions`` (any CRS,
@@ -109,7 +113,7 @@ def area_of_interest(
     geoms = cells.geometry.to_numpy()
     if "poa" in cells.columns:
         geoms = geoms[cells["poa"].to_numpy() > 0]
-    ground = shapely.coverage_union_all(geoms) if len(geoms) else shapely.Polygon()
+    ground: BaseGeometry = shapely.coverage_union_all(geoms) if len(geoms) else shapely.Polygon()
     if regions is not None:
         if regions.crs is None:
             raise InputError("The areas have no coordinate system.")
@@ -119,19 +123,17 @@ def area_of_interest(
     if centre is not None or radius_m is not None:
         if centre is None or radius_m is None or not float(radius_m) > 0:
             raise InputError("A ring needs a centre and a radius above 0 m.")
-        from geo.crs import lonlat_to_bng
-
         x, y = (float(v) for v in lonlat_to_bng(centre[1], centre[0]))
         disc = shapely.buffer(shapely.Point(x, y), float(radius_m), quad_segs=64)
         ground = shapely.intersection(ground, disc)
-    return ground
+    return BngGeometry(ground)
 
 
 def effort_on_cleared_ground(
     tracks: gpd.GeoDataFrame,
     grid: PoaGrid | gpd.GeoDataFrame,
     pass_pods: np.ndarray,
-    pass_ends: pd.Series | np.ndarray | list,
+    pass_ends: pd.Series | np.ndarray | Sequence[dt.datetime | str],
     target_pod: float,
     own_pass: Sequence[int] | np.ndarray | None = None,
 ) -> pd.DataFrame:
@@ -161,7 +163,8 @@ def effort_on_cleared_ground(
     if "start" not in tracks.columns:
         raise InputError("Tracks need a 'start' time to tell what was cleared before them.")
     starts = pd.DatetimeIndex(pd.to_datetime(tracks["start"], utc=True))
-    known = ~starts.isna()
+    # an ndarray at run time; pandas-stubs type Index.notna as an Index
+    known = cast(np.ndarray, starts.notna())
     n = len(tracks)
     own = np.full(n, -1) if own_pass is None else np.asarray(own_pass, dtype=int)
     if own.shape != (n,):
@@ -174,7 +177,7 @@ def effort_on_cleared_ground(
 
     pieces, piece_track = _track_pieces(tracks)
     length = np.bincount(piece_track, weights=shapely.length(pieces), minlength=n)
-    cleared_m = np.zeros(n)
+    cleared_m: np.ndarray = np.zeros(n)
     if len(pieces):
         cgeo = cells.geometry.to_numpy()
         pi, ci = shapely.STRtree(cgeo).query(pieces, predicate="intersects")
@@ -202,6 +205,7 @@ def cleared_effort_summary(per_track: pd.DataFrame, by: str | None = "team") -> 
     total when ``by`` is None. Tracks without a start time are left out (and counted)."""
     known = per_track["cleared_m"].notna()
     df = per_track.loc[known]
+    groups: dict[Hashable, pd.DataFrame]
     if by is None:
         groups = {"all": df}
     else:

@@ -18,6 +18,7 @@ query pairs). Output is lon/lat (EPSG:4326) with the area in m².
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -27,14 +28,8 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import WGS84, geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
 from geo.jurisdiction import STRADDLE_M2
-from geo.shapes import (
-    clean_shape,
-    geoms_bng,
-    make_partition,
-    polygonal_part,
-    repair,
-    subdivide,
-)
+from geo.polygons import geoms_bng, polygonal_part
+from geo.shapes import clean_shape, make_partition, repair, subdivide
 
 #: Smallest and largest cell size a coordinator may ask for, in metres.
 MIN_CELL_M: float = 10.0
@@ -103,7 +98,8 @@ def _hex_lattice(bounds: tuple[float, ...], width: float) -> tuple[np.ndarray, n
     ring[:, 6] = ring[:, 0]  # close exactly
     col = (gx - ix[0]).ravel()
     row = (iy[0] - gy).ravel()
-    return shapely.polygons(ring), col, row
+    # an (n, 7, 2) array of rings makes an array of polygons; the stubs also allow one
+    return cast(np.ndarray, shapely.polygons(ring)), col, row
 
 
 def _check_count(n: int) -> None:
@@ -131,8 +127,9 @@ def _dissolve_by(pieces: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.nd
         sel = multi[group]
         parts, idx = shapely.get_parts(pieces[sel], return_index=True)
         _, inv = np.unique(group[sel][idx], return_inverse=True)
-        joined = shapely.make_valid(shapely.multipolygons(parts, indices=inv), method="structure",
-                                    keep_collapsed=False)
+        # with ``indices`` shapely returns an array; its stubs also allow one geometry
+        multis = cast(np.ndarray, shapely.multipolygons(parts, indices=inv))
+        joined = shapely.make_valid(multis, method="structure", keep_collapsed=False)
         out[multi] = polygonal_part(shapely.simplify(joined, 0))
     return out, ukey
 
@@ -307,8 +304,9 @@ def make_grid(
                  else np.asarray(cut_by.index).astype(str))
         names = cut_by["name"].astype(str).to_numpy() if "name" in cut_by else codes
         has = unit >= 0
-        out["area_code"] = np.where(has, codes[np.where(has, unit, 0)], None)
-        out["area_name"] = np.where(has, names[np.where(has, unit, 0)], None)
+        none = np.array(None, dtype=object)
+        out["area_code"] = np.where(has, codes[np.where(has, unit, 0)], none)
+        out["area_name"] = np.where(has, names[np.where(has, unit, 0)], none)
     out.attrs["cell_m"] = cell_m
     out.attrs["shape"] = shape
     return out

@@ -33,11 +33,14 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import BNG, geoms_to_bng
-from geo.shapes import geoms_bng, make_partition, polygonal_part, repair, subdivide
+from geo.boundaries import load_layer
+from geo.crs import BNG, LonLatGeometry, geoms_to_bng, lonlat_to_bng
+from geo.polygons import geoms_bng, polygonal_part
+from geo.shapes import make_partition, repair, subdivide
+from vocab.boundary_layers import SECTOR_LAYERS
 
 #: Layers a sector is tagged with, in the names :func:`geo.load_layer` knows.
-LAYERS: tuple[str, ...] = ("borough", "bcu", "force")
+LAYERS: tuple[str, ...] = SECTOR_LAYERS
 #: Name and code of the share of a sector that lies in no polygon of a layer.
 OUTSIDE: str = "outside"
 #: A sector straddles a boundary only if each side holds more than this share ...
@@ -70,12 +73,10 @@ def _prepare(gdf: gpd.GeoDataFrame) -> _Layer:
 
 @cache
 def _default_layer(name: str) -> _Layer:
-    from geo.boundaries import load_layer
-
     return _prepare(load_layer(name))
 
 
-def _as_bng(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[BaseGeometry] | BaseGeometry
+def _as_bng(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[LonLatGeometry] | LonLatGeometry
             ) -> tuple[np.ndarray, np.ndarray]:
     """(BNG geometries, sector labels) from a frame in any CRS or lon/lat shapes."""
     if isinstance(sectors, BaseGeometry):
@@ -106,8 +107,8 @@ class Jurisdictions:
     def names(self) -> list[str]:
         return list(self._layers)
 
-    def shares(self, sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[BaseGeometry]
-               | BaseGeometry) -> pd.DataFrame:
+    def shares(self, sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[LonLatGeometry]
+               | LonLatGeometry) -> pd.DataFrame:
         """Long table: one row per sector, layer and unit the sector touches.
 
         Columns ``sector`` (the sector's ``id``, else its index), ``layer``,
@@ -161,8 +162,8 @@ class Jurisdictions:
         frame = frame.sort_values(["_pos", "area_m2"], ascending=[True, False], kind="stable")
         return frame.drop(columns="_pos").reset_index(drop=True)
 
-    def tags(self, sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[BaseGeometry]
-             | BaseGeometry) -> pd.DataFrame:
+    def tags(self, sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[LonLatGeometry]
+             | LonLatGeometry) -> pd.DataFrame:
         """One row per sector (same order): where it lies and whether it straddles.
 
         For each layer ``L``: ``L`` (code of the unit holding most of the sector,
@@ -179,9 +180,9 @@ class Jurisdictions:
             shares: list[dict[str, float]] = [{} for _ in range(len(geoms))]
             for p, code, share in zip(pos, rows["code"], rows["share"], strict=True):
                 shares[p][code] = float(share)
-            main = [max(s, key=s.get) if s else OUTSIDE for s in shares]
+            main = [max(s, key=s.__getitem__) if s else OUTSIDE for s in shares]
             out[name] = main
-            out[f"{name}_shares"] = shares
+            out[f"{name}_shares"] = pd.Series(shares, index=out.index, dtype=object)
             big = rows[(rows["code"] != OUTSIDE) & (rows["share"] > STRADDLE_SHARE)
                        & (rows["area_m2"] > STRADDLE_M2)]
             counts = np.bincount(big["sector"].to_numpy(dtype=int), minlength=len(geoms))
@@ -194,8 +195,8 @@ class Jurisdictions:
         return out
 
 
-def jurisdiction_shares(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[BaseGeometry]
-                        | BaseGeometry,
+def jurisdiction_shares(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[LonLatGeometry]
+                        | LonLatGeometry,
                         layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> pd.DataFrame:
     """Shares of each sector's area per borough, BCU and force (long table).
 
@@ -203,13 +204,6 @@ def jurisdiction_shares(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[Bas
     CRS (no CRS means lon/lat), a list of lon/lat shapes, or one lon/lat shape.
     """
     return Jurisdictions(layers).shares(sectors)
-
-
-def jurisdiction_tags(sectors: gpd.GeoDataFrame | gpd.GeoSeries | Sequence[BaseGeometry]
-                      | BaseGeometry,
-                      layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> pd.DataFrame:
-    """Per-sector main unit, shares and straddle flags; see :meth:`Jurisdictions.tags`."""
-    return Jurisdictions(layers).tags(sectors)
 
 
 def cutting_areas(layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> gpd.GeoDataFrame:
@@ -224,8 +218,6 @@ def cutting_areas(layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> gpd.G
     ``name``, ``layer``; EPSG:27700.
     """
     if layers is None:
-        from geo.boundaries import load_layer
-
         bcu, force = load_layer("bcu"), load_layer("force")
     else:
         bcu, force = layers["bcu"], layers["force"]
@@ -258,8 +250,6 @@ def unit_at(layer: str, lat: float, lon: float) -> str | None:
     layer has no unit (outside London); the smallest unit wins where sources
     overlap along an edge.
     """
-    from geo.boundaries import load_layer
-
     gdf = load_layer(layer)
     point = shapely.Point(*(float(v) for v in _lonlat_to_bng_point(lon, lat)))
     hits = gdf.sindex.query(point, predicate="intersects")
@@ -270,7 +260,5 @@ def unit_at(layer: str, lat: float, lon: float) -> str | None:
 
 
 def _lonlat_to_bng_point(lon: float, lat: float) -> tuple[float, float]:
-    from geo.crs import lonlat_to_bng
-
     x, y = lonlat_to_bng(float(lon), float(lat))
     return float(x), float(y)

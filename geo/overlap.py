@@ -21,10 +21,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry.base import BaseGeometry
 
-from geo.crs import geoms_to_bng, geoms_to_lonlat
-from geo.shapes import geoms_bng, polygonal_part
+from geo.crs import BngGeometry, LonLatGeometry, geoms_to_bng, geoms_to_lonlat
+from geo.polygons import geoms_bng, polygonal_part
+from vocab import sector_statuses
 
 #: Overlaps smaller than this (m²) are boundary noise, not ground searched twice.
 MIN_OVERLAP_M2: float = 1.0
@@ -56,18 +56,20 @@ class SectorIndex:
     def __len__(self) -> int:
         return len(self.geoms)
 
-    def query(self, candidate_bng: BaseGeometry) -> np.ndarray:
+    def query(self, candidate_bng: BngGeometry) -> np.ndarray:
         """Positions of the sectors whose outline intersects a BNG geometry."""
         return self.tree.query(candidate_bng, predicate="intersects")
 
-    def overlaps_bng(self, candidate_bng: BaseGeometry, *, min_m2: float = MIN_OVERLAP_M2
+    def overlaps_bng(self, candidate_bng: BngGeometry, *, min_m2: float = MIN_OVERLAP_M2
                      ) -> pd.DataFrame:
         """Like :meth:`overlaps` for a candidate already in EPSG:27700."""
-        cand = candidate_bng if candidate_bng.is_valid else shapely.make_valid(candidate_bng)
+        cand = (candidate_bng if candidate_bng.is_valid
+                else BngGeometry(shapely.make_valid(candidate_bng)))
         hits = self.query(cand)
         return measure_overlaps(self.ids[hits], self.geoms[hits], cand, min_m2=min_m2)
 
-    def overlaps(self, candidate: BaseGeometry, *, min_m2: float = MIN_OVERLAP_M2) -> pd.DataFrame:
+    def overlaps(self, candidate: LonLatGeometry, *, min_m2: float = MIN_OVERLAP_M2
+                 ) -> pd.DataFrame:
         """Sectors a lon/lat candidate overlaps: columns ``id``, ``overlap_m2``, ``share``.
 
         ``share`` is the overlapped fraction (0–1) of the candidate's own area.
@@ -77,7 +79,7 @@ class SectorIndex:
         return self.overlaps_bng(geoms_to_bng(candidate), min_m2=min_m2)
 
 
-def measure_overlaps(ids: np.ndarray, geoms: np.ndarray, candidate_bng: BaseGeometry, *,
+def measure_overlaps(ids: np.ndarray, geoms: np.ndarray, candidate_bng: BngGeometry, *,
                      min_m2: float = MIN_OVERLAP_M2) -> pd.DataFrame:
     """The overlap table (``id``, ``overlap_m2``, ``share``) of a valid BNG candidate with
     the BNG outlines ``geoms`` (already narrowed by a spatial index), largest first."""
@@ -92,7 +94,8 @@ def measure_overlaps(ids: np.ndarray, geoms: np.ndarray, candidate_bng: BaseGeom
     return out.sort_values("overlap_m2", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def find_overlaps(candidate: BaseGeometry, sectors: gpd.GeoDataFrame | SectorIndex) -> pd.DataFrame:
+def find_overlaps(candidate: LonLatGeometry, sectors: gpd.GeoDataFrame | SectorIndex
+                  ) -> pd.DataFrame:
     """Which existing sectors a lon/lat candidate overlaps, and by how much.
 
     Returns a DataFrame with ``id``, ``overlap_m2`` (m², EPSG:27700) and
@@ -104,10 +107,32 @@ def find_overlaps(candidate: BaseGeometry, sectors: gpd.GeoDataFrame | SectorInd
     return index.overlaps(candidate)
 
 
+def hazard_overlaps(candidate: LonLatGeometry, hazards: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Which hazard / no-go areas a lon/lat candidate sector covers, and by how much.
+
+    ``hazards``: the case's hazard areas as a GeoDataFrame (any CRS; other columns
+    such as ``kind`` and ``note`` are carried through). Returns the covered rows,
+    largest overlap first, with ``overlap_m2`` (m², EPSG:27700) and ``share`` (0–1 of
+    the candidate's area) added. The same measure as :func:`find_overlaps`: teams
+    must be told before a sector sends them onto unsafe ground.
+    """
+    extra = ["overlap_m2", "share"]
+    if len(hazards) == 0:
+        return pd.DataFrame(columns=[*hazards.columns.drop([hazards.geometry.name],
+                                                            errors="ignore"), *extra])
+    rows = gpd.GeoDataFrame({"id": np.arange(len(hazards))},
+                            geometry=hazards.geometry.to_numpy(), crs=hazards.crs)
+    found = find_overlaps(candidate, rows)
+    picked = pd.DataFrame(hazards.drop(columns=hazards.geometry.name)).iloc[
+        found["id"].to_numpy(dtype=int)].reset_index(drop=True)
+    return picked.assign(overlap_m2=found["overlap_m2"].to_numpy(),
+                         share=found["share"].to_numpy())
+
+
 # --- case-level duplication figure -------------------------------------------------
 
 #: Statuses whose ground counts as searched for the duplication figure.
-SEARCHED_STATUSES: frozenset[str] = frozenset({"searched", "needs_re_search"})
+SEARCHED_STATUSES: frozenset[str] = sector_statuses.with_progress("searched")
 #: Statuses that mark a sector as deliberately due to be searched again.
 RE_SEARCH_STATUSES: frozenset[str] = frozenset({"needs_re_search"})
 
@@ -127,8 +152,8 @@ class Duplication:
     repeated_m2: float
     deliberate_m2: float
     accidental_m2: float
-    deliberate: BaseGeometry
-    accidental: BaseGeometry
+    deliberate: LonLatGeometry
+    accidental: LonLatGeometry
 
     @property
     def repeated_share(self) -> float:
@@ -165,7 +190,7 @@ def duplication(
     bad = ~shapely.is_valid(geoms)
     if bad.any():
         geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
-    empty = shapely.from_wkt("POLYGON EMPTY")
+    empty = LonLatGeometry(shapely.from_wkt("POLYGON EMPTY"))  # empty in any CRS
     if len(geoms) == 0:
         return Duplication(0.0, 0.0, 0.0, 0.0, empty, empty)
     searched = float(shapely.union_all(geoms).area)
@@ -188,6 +213,6 @@ def duplication(
         repeated_m2=rep_m2,
         deliberate_m2=del_m2,
         accidental_m2=max(rep_m2 - del_m2, 0.0),
-        deliberate=geoms_to_lonlat(deliberate),
-        accidental=geoms_to_lonlat(accidental),
+        deliberate=geoms_to_lonlat(BngGeometry(deliberate)),
+        accidental=geoms_to_lonlat(BngGeometry(accidental)),
     )

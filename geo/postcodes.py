@@ -20,6 +20,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from vocab import settings
+
 #: A full UK postcode written without spaces: outward code (area letters, district)
 #: and inward code (sector digit, unit letters). Also the special "GIR 0AA".
 _POSTCODE = re.compile(r"(?:[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}|GIR0AA)")
@@ -51,8 +53,6 @@ class PostcodeResult:
 
 
 def _postcodes_file() -> Path:
-    from wayhome import settings
-
     return Path(settings.POSTCODES_FILE)
 
 

@@ -132,7 +132,8 @@ def distance_rings(age_years: float, domain: str = "urban") -> dict[int, float]:
     Urban 13–17: UK Grampian 12–14 figures interpolated log-linearly (the 25 % ring
     extrapolated). See ``data/search_science``.
     """
-    return describe_rings(age_years, domain)["rings"]
+    rings: dict[int, float] = describe_rings(age_years, domain)["rings"]
+    return rings
 
 
 def override_rings(d25_m: float, d50_m: float, d75_m: float, d95_m: float) -> dict[int, float]:
@@ -253,7 +254,8 @@ def cells_over(ground: shapely.Geometry, cell_m: float = CELL_M) -> gpd.GeoDataF
     return gpd.GeoDataFrame({"cell": _cell_ids(x0[hit], y0[hit])}, geometry=boxes[hit], crs=BNG)
 
 
-def _cell_distances(x0, y0, cell_m, cx, cy) -> tuple[np.ndarray, np.ndarray]:
+def _cell_distances(x0: np.ndarray, y0: np.ndarray, cell_m: float, cx: float, cy: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Nearest and farthest distance from (cx, cy) to each square [x0, x0+cell]×[y0, y0+cell]."""
     x1, y1 = x0 + cell_m, y0 + cell_m
     dx = np.maximum.reduce([x0 - cx, np.zeros_like(x0), cx - x1])
@@ -263,7 +265,8 @@ def _cell_distances(x0, y0, cell_m, cx, cy) -> tuple[np.ndarray, np.ndarray]:
     return np.hypot(dx, dy), np.hypot(fx, fy)
 
 
-def _disc_area_in_cells(cells: np.ndarray, x0, y0, cell_m, cx, cy, r) -> np.ndarray:
+def _disc_area_in_cells(cells: np.ndarray, x0: np.ndarray, y0: np.ndarray, cell_m: float,
+                        cx: float, cy: float, r: float) -> np.ndarray:
     """Area (m²) of each square cell inside the disc of radius r around (cx, cy)."""
     mind, maxd = _cell_distances(x0, y0, cell_m, cx, cy)
     out = np.where(maxd <= r, cell_m * cell_m, 0.0)
@@ -519,7 +522,8 @@ def _certain_message() -> str:
 
 def pos(poa: np.ndarray | float, pod: np.ndarray | float) -> np.ndarray | float:
     """Probability of success of searching a segment: ``POS = POA × POD``."""
-    return np.asarray(poa, float) * np.asarray(pod, float)
+    out: np.ndarray = np.asarray(poa, float) * np.asarray(pod, float)
+    return out
 
 
 def cell_pod(grid: PoaGrid | gpd.GeoDataFrame, ground: shapely.Geometry, pod: float) -> np.ndarray:

@@ -34,7 +34,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geo._sources import MAX_BYTES, Source, read_source, suffix
-from geo.crs import BNG, WGS84
+from geo.crs import BNG, WGS84, lonlat_to_bng
 from geo.errors import InputError
 from geo.shapes import clean_shapes
 
@@ -246,8 +246,6 @@ def _read_layers(name: str, data: bytes, fmt: str) -> tuple[list[_Raw], list[str
 def _gpx_areas(frame: gpd.GeoDataFrame, closed_only: bool
                ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """GPX routes (always) and tracks (when they close on themselves) as polygons."""
-    from geo.crs import lonlat_to_bng
-
     lines, owner = shapely.get_parts(frame.geometry.values, return_index=True)
     if closed_only and len(lines):
         first = shapely.get_coordinates(shapely.get_point(lines, 0))
@@ -480,7 +478,8 @@ def _looks_like(bounds: np.ndarray) -> str | None:
 
 def _to_lonlat(raw: _Raw, geoms: gpd.GeoSeries, label: str) -> tuple[gpd.GeoSeries, list[str]]:
     """Reproject one layer to EPSG:4326, inferring or correcting its CRS as needed."""
-    crs, notes = (None, [])
+    crs: str | CRS | None = None
+    notes: list[str] = []
     if raw.declared:
         crs, notes = _normalise_crs(raw.frame.crs, label)
         if raw.prj and (crs is None or not isinstance(crs, str)):
@@ -585,12 +584,13 @@ def _finish(name: str, raws: list[_Raw], notes: list[str]) -> gpd.GeoDataFrame:
     if n_vertices > MAX_VERTICES:
         raise InputError(f"{label} has {n_vertices:,} corner points; at most {MAX_VERTICES:,} "
                          "can be imported. Simplify the shapes or split the file.")
-    names = [n if n is not None else f"{stem} {i + 1}" for i, n in enumerate(names)]
-    polys, _, shape_notes = clean_shapes(all_geoms, names, what="sector")
+    labels = [n if n is not None else f"{stem} {i + 1}" for i, n in enumerate(names)]
+    polys, _, shape_notes = clean_shapes(all_geoms, labels, what="sector")
     for kind, n in skipped.items():
         notes.append(f"{n} {kind}{'s' if n > 1 else ''} in {label} were skipped: a sector is an "
                      "area (closed outline).")
-    out = gpd.GeoDataFrame({"name": names, "description": descs}, geometry=list(polys), crs=WGS84)
+    out = gpd.GeoDataFrame({"name": labels, "description": descs}, geometry=list(polys),
+                           crs=WGS84)
     out.attrs["notes"] = list(dict.fromkeys(notes + shape_notes))
     return out
 

@@ -13,19 +13,21 @@ National Grid (EPSG:27700) metres.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.crs import BNG, geoms_to_bng, geoms_to_lonlat
+from geo.crs import BngGeometry, LonLatGeometry, geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
-from geo.uk import in_uk
+from geo.overlap import SectorIndex
 
-if TYPE_CHECKING:
-    from geo.overlap import SectorIndex
+# geoms_bng and polygonal_part live in geo.polygons; re-exported for the store's callers
+from geo.polygons import geoms_bng as geoms_bng
+from geo.polygons import polygonal_part as polygonal_part
+from geo.uk import in_uk
 
 #: Smallest sector, m². Anything smaller is a slip of the mouse or a collapsed ring.
 MIN_AREA_M2: float = 1.0
@@ -34,43 +36,6 @@ MIN_AREA_M2: float = 1.0
 MAX_AREA_M2: float = 2_000e6
 #: Most vertices in one shape. Hand-drawn and GPS sectors have hundreds.
 MAX_VERTICES_PER_SHAPE: int = 200_000
-
-_POLYGON = 3
-_MULTIPOLYGON = 6
-
-
-def polygonal_part(geoms: np.ndarray) -> np.ndarray:
-    """Keep only the polygonal parts of each geometry (vectorised).
-
-    Polygons pass through; MultiPolygons stay whole; GeometryCollections (as
-    ``make_valid`` may return) keep their polygons as one (Multi)Polygon; lines
-    and points become ``None``.
-    """
-    geoms = np.asarray(geoms, dtype=object)
-    out = np.full(len(geoms), None, dtype=object)
-    types = shapely.get_type_id(geoms)
-    simple = (types == _POLYGON) | (types == _MULTIPOLYGON)
-    out[simple] = geoms[simple]
-    rest = np.flatnonzero(~simple & (types >= 0))
-    if len(rest):
-        parts, idx = shapely.get_parts(geoms[rest], return_index=True)
-        # one more level: a collection may hold MultiPolygons
-        sub, sub_idx = shapely.get_parts(parts, return_index=True)
-        owner = idx[sub_idx]
-        keep = shapely.get_type_id(sub) == _POLYGON
-        sub, owner = sub[keep], owner[keep]
-        if len(sub):
-            rows, inverse = np.unique(owner, return_inverse=True)
-            order = np.argsort(inverse, kind="stable")
-            sub, inverse = sub[order], inverse[order]
-            merged = shapely.multipolygons(sub, indices=inverse)
-            counts = np.bincount(inverse, minlength=len(rows))
-            first = sub[np.searchsorted(inverse, np.arange(len(rows)))]
-            merged = np.where(counts == 1, first, merged)
-            out[rest[rows]] = merged
-    out[shapely.is_empty(out) & ~shapely.is_missing(out)] = None
-    return out
-
 
 def repair(geoms: np.ndarray) -> np.ndarray:
     """Make invalid (Multi)Polygons valid, keeping only their polygonal part (vectorised).
@@ -130,7 +95,7 @@ def clean_shapes(
     labels = list(labels)
     notes: list[str] = []
 
-    def refuse(mask: np.ndarray, problem: str, advice: str = "") -> None:
+    def refuse(mask: np.ndarray | np.bool_, problem: str, advice: str = "") -> None:
         bad = np.flatnonzero(mask)
         if len(bad):
             shown = ", ".join(repr(labels[i]) for i in bad[:5])
@@ -184,17 +149,19 @@ def clean_shapes(
 
 
 def clean_shape(geom: BaseGeometry | None, *, what: str = "shape"
-                ) -> tuple[BaseGeometry, list[str]]:
+                ) -> tuple[LonLatGeometry, list[str]]:
     """Validate and repair one lon/lat shape (e.g. drawn on the map).
 
     Returns the (Multi)Polygon in EPSG:4326 and notes; raises :class:`InputError`.
+    The input is any geometry; it comes back branded lon/lat once it has passed
+    the checks (in the UK, degrees not metres).
     """
     lonlat, _, notes = clean_shapes([geom], [what], what=what)
-    return lonlat[0], notes
+    return LonLatGeometry(lonlat[0]), notes
 
 
-def shape_from_geojson(geometry: dict | str, *, what: str = "drawn shape"
-                       ) -> tuple[BaseGeometry, list[str]]:
+def shape_from_geojson(geometry: dict[str, Any] | str, *, what: str = "drawn shape"
+                       ) -> tuple[LonLatGeometry, list[str]]:
     """A GeoJSON geometry (as the map's draw tool returns it) to a clean lon/lat polygon."""
     import json
 
@@ -206,7 +173,7 @@ def shape_from_geojson(geometry: dict | str, *, what: str = "drawn shape"
     return clean_shape(geom, what=what)
 
 
-def circle(lat: float, lon: float, radius_m: float) -> shapely.Polygon:
+def circle(lat: float, lon: float, radius_m: float) -> LonLatGeometry:
     """A circle of ``radius_m`` metres round (lat, lon), measured in British National Grid.
 
     Returned in lon/lat (EPSG:4326). Used for "a ring round the last-known
@@ -214,30 +181,17 @@ def circle(lat: float, lon: float, radius_m: float) -> shapely.Polygon:
     """
     if not np.isfinite(radius_m) or radius_m <= 0:
         raise InputError("The radius must be a positive number of metres.")
-    centre = geoms_to_bng(shapely.Point(float(lon), float(lat)))
-    return geoms_to_lonlat(shapely.buffer(centre, float(radius_m), quad_segs=32))
-
-
-def geoms_bng(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
-    """Geometries of a GeoDataFrame/GeoSeries as a British National Grid array.
-
-    A frame without a CRS is taken to be lon/lat (EPSG:4326).
-    """
-    geoms = frame.geometry if isinstance(frame, gpd.GeoDataFrame) else frame
-    if geoms.crs is None:
-        geoms = geoms.set_crs(4326)
-    if not geoms.crs.equals(BNG):
-        geoms = geoms.to_crs(BNG)
-    return np.array(geoms.values, dtype=object)  # a copy: callers may repair in place
+    centre = geoms_to_bng(LonLatGeometry(shapely.Point(float(lon), float(lat))))
+    return geoms_to_lonlat(BngGeometry(shapely.buffer(centre, float(radius_m), quad_segs=32)))
 
 
 def clip_to_remainder(
-    candidate: BaseGeometry,
+    candidate: LonLatGeometry,
     sectors: gpd.GeoDataFrame | gpd.GeoSeries | SectorIndex,
     *,
     min_part_m2: float = 10.0,
     sliver_m: float = 0.5,
-) -> BaseGeometry:
+) -> LonLatGeometry:
     """The part of ``candidate`` not already covered by ``sectors``.
 
     ``candidate`` is a lon/lat (Multi)Polygon; ``sectors`` a GeoDataFrame in any
@@ -247,12 +201,10 @@ def clip_to_remainder(
     (left where the same edge was drawn a little apart) are dropped. Returns a
     lon/lat (Multi)Polygon; raises :class:`InputError` when nothing is left.
     """
-    from geo.overlap import SectorIndex
-
     index = sectors if isinstance(sectors, SectorIndex) else SectorIndex(sectors)
-    cand = shapely.make_valid(geoms_to_bng(candidate))
+    cand = BngGeometry(shapely.make_valid(geoms_to_bng(candidate)))
     hits = index.query(cand)
-    rest = cand
+    rest: BaseGeometry = cand
     if len(hits):
         rest = shapely.difference(cand, shapely.union_all(index.geoms[hits]))
         # open by ``sliver_m``: strips thinner than 2 × sliver_m along a neighbour's
@@ -264,8 +216,10 @@ def clip_to_remainder(
     parts = parts[shapely.area(parts) >= min_part_m2] if len(parts) else parts
     if len(parts) == 0:
         raise InputError("Nothing is left: the whole shape is already covered by other sectors.")
-    out = parts[0] if len(parts) == 1 else shapely.multipolygons(parts)
-    return geoms_to_lonlat(out)
+    # one array of parts without ``indices`` makes one MultiPolygon; shapely's stubs
+    # also allow an array back
+    out = parts[0] if len(parts) == 1 else cast(BaseGeometry, shapely.multipolygons(parts))
+    return geoms_to_lonlat(BngGeometry(out))
 
 
 def subdivide(geoms: np.ndarray, tile_m: float) -> tuple[np.ndarray, np.ndarray]:

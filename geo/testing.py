@@ -6,27 +6,35 @@ scripting against ``geo``. Each assert states the rule it checks in its message.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+from typing import TypeAlias
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo.polygons import geoms_bng
+from geo.probability import PoaGrid
+
+#: shapes in any CRS as a frame, or already in BNG as an array or a list
+Shapes: TypeAlias = gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray | Sequence[BaseGeometry]
+
 # --- sectors and grids ------------------------------------------------------------------
 
-def _bng(geoms):  # lazily imported so ``geo.testing`` stays light
-    import geopandas as gpd
-    import numpy as np
-
-    from geo.shapes import geoms_bng
-
+def _bng(geoms: Shapes) -> np.ndarray:
     if isinstance(geoms, gpd.GeoDataFrame | gpd.GeoSeries):
         return geoms_bng(geoms)
     return np.asarray(geoms, dtype=object)
 
 
-def assert_no_overlaps(cells, *, tol_m2: float = 1e-3) -> None:
+def assert_no_overlaps(cells: Shapes, *, tol_m2: float = 1e-3) -> None:
     """No two cells/sectors share ground (pairs from an STRtree, areas in BNG m²).
 
     ``cells``: a GeoDataFrame/GeoSeries in any CRS, or shapes already in BNG.
     """
-    import numpy as np
-    import shapely
-
     geoms = _bng(cells)
     left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
     pair = left < right
@@ -38,13 +46,13 @@ def assert_no_overlaps(cells, *, tol_m2: float = 1e-3) -> None:
     )
 
 
-def assert_covers_exactly(cells, area_bng, *, rel: float = 1e-6, edge_m: float = 0.0) -> None:
+def assert_covers_exactly(cells: Shapes, area_bng: BaseGeometry, *, rel: float = 1e-6,
+                          edge_m: float = 0.0) -> None:
     """The union of the cells is the area: the ground in one but not the other is
     under ``rel`` of the area plus ``edge_m`` times its perimeter. ``area_bng`` is
     a shapely shape in EPSG:27700. Use ``edge_m`` of a few mm for cells that made
     a lon/lat round trip: without the OSTN15 grid PROJ's Helmert there and back
     moves points by about 1 mm."""
-    import shapely
 
     union = shapely.union_all(_bng(cells))
     diff = shapely.symmetric_difference(union, area_bng).area
@@ -55,13 +63,11 @@ def assert_covers_exactly(cells, area_bng, *, rel: float = 1e-6, edge_m: float =
     )
 
 
-def assert_each_within_one(cells, areas, *, tol_share: float = 1e-6, edge_m: float = 0.0
-                           ) -> None:
+def assert_each_within_one(cells: Shapes, areas: Shapes, *, tol_share: float = 1e-6,
+                           edge_m: float = 0.0) -> None:
     """Every cell lies in exactly one of ``areas`` (no cell straddles two): the
     ground of a cell outside its largest area is at most ``tol_share`` of the cell
     plus ``edge_m`` times its perimeter (see :func:`assert_covers_exactly`)."""
-    import numpy as np
-    import shapely
 
     g, a = _bng(cells), _bng(areas)
     c, k = shapely.STRtree(a).query(g, predicate="intersects")
@@ -77,7 +83,7 @@ def assert_each_within_one(cells, areas, *, tol_share: float = 1e-6, edge_m: flo
     )
 
 
-def assert_shares_sum_to_one(shares, *, tol: float = 1e-9) -> None:
+def assert_shares_sum_to_one(shares: pd.DataFrame, *, tol: float = 1e-9) -> None:
     """Per sector and layer, the jurisdiction shares sum to 1 (outside included)."""
     sums = shares.groupby(["sector", "layer"])["share"].sum()
     off = sums[(sums - 1).abs() > tol]
@@ -86,16 +92,12 @@ def assert_shares_sum_to_one(shares, *, tol: float = 1e-9) -> None:
 
 # --- search science ---------------------------------------------------------------------
 
-def assert_poa_sums_to_one(poa, *, tol: float = 1e-9) -> None:
+def assert_poa_sums_to_one(poa: Mapping[str, float] | PoaGrid, *, tol: float = 1e-9) -> None:
     """POA is a probability distribution: every value in [0, 1] and the total 1.
 
     ``poa``: a dict (segment ids and ``"rest_of_world"``) or a
     :class:`geo.probability.PoaGrid`.
     """
-    import math
-
-    from geo.probability import PoaGrid
-
     values = list(poa.to_dict().values()) if isinstance(poa, PoaGrid) else list(poa.values())
     bad = [v for v in values if not 0.0 <= float(v) <= 1.0]
     assert not bad, f"{len(bad)} POA values outside [0, 1], e.g. {bad[0]!r}"
@@ -105,10 +107,9 @@ def assert_poa_sums_to_one(poa, *, tol: float = 1e-9) -> None:
     )
 
 
-def assert_coverage_consistent(table, *, tol: float = 1e-9) -> None:
+def assert_coverage_consistent(table: pd.DataFrame, *, tol: float = 1e-9) -> None:
     """A :func:`geo.track_coverage` table obeys its own rules: POD = 1 − e^(−C) in each
     row, effort and swept ground not negative, swept share within [0, 1]."""
-    import numpy as np
 
     c = table["coverage"].to_numpy(float)
     pod = table["pod"].to_numpy(float)
@@ -122,17 +123,15 @@ def assert_coverage_consistent(table, *, tol: float = 1e-9) -> None:
 
 # --- boundary layers ----------------------------------------------------------------------
 
-def assert_lines_within(shown, full, distance_m: float) -> None:
+def assert_lines_within(shown: np.ndarray | Sequence[BaseGeometry],
+                        full: np.ndarray | Sequence[BaseGeometry], distance_m: float) -> None:
     """Each drawn line lies within ``distance_m`` of its full-resolution line, both ways.
 
     ``shown`` and ``full``: equal-length arrays of BNG geometries (lines, or polygons
     whose boundaries are compared). Equivalent to Hausdorff distance <= ``distance_m``,
     tested with buffers (whose chords make it, if anything, stricter).
     """
-    import numpy as np
-    import shapely
-
-    def lines(g):
+    def lines(g: np.ndarray | Sequence[BaseGeometry]) -> np.ndarray:
         g = np.asarray(g, dtype=object)
         poly = np.isin(shapely.get_type_id(g), (3, 6))
         g = g.copy()
@@ -149,10 +148,9 @@ def assert_lines_within(shown, full, distance_m: float) -> None:
     )
 
 
-def assert_no_gaps(geoms, *, tol_m2: float = 1.0) -> None:
+def assert_no_gaps(geoms: Shapes, *, tol_m2: float = 1.0) -> None:
     """The union of ``geoms`` (BNG) has no holes larger than ``tol_m2``: areas meant to
     tile a region leave no ground that belongs to none of them."""
-    import shapely
 
     union = shapely.union_all(_bng(geoms))
     holes = [

@@ -17,7 +17,7 @@ Cleaning, each counted in ``gdf.attrs["notes"]``:
   other impossible jumps split the segment there, so the stretch is not counted
   as search effort. A step is impossible when it is longer than
   ``MAX_FOOT_SPEED_MS × seconds + GPS_JITTER_M`` (or, without times, longer than
-  ``MAX_UNTIMED_STEP_M``): see :mod:`wayhome.settings`, planning assumptions;
+  ``MAX_UNTIMED_STEP_M``): see :mod:`vocab.settings`, planning assumptions;
 * segments left with fewer than two points, or no length, are dropped.
 
 :func:`trim_track_ends` removes the first and last stretch of each segment for
@@ -31,7 +31,9 @@ import io
 import itertools
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal, Protocol, cast
 from xml.etree import ElementTree as ET
 
 import geopandas as gpd
@@ -43,6 +45,7 @@ from geo._sources import Source, read_source, suffix
 from geo.crs import BNG, WGS84, lonlat_to_bng
 from geo.errors import InputError
 from geo.uk import in_uk
+from vocab import settings
 
 #: Largest share of unreadable points dropped with a note; above it the file is refused.
 MAX_BAD_SHARE: float = 0.05
@@ -360,7 +363,7 @@ def _read_csv(name: str, data: bytes) -> _Read:
 
 
 def _parse_times(
-    texts: list[str | None],
+    texts: Sequence[str | None],
     naive: str,
     name: str = "",
     notes: list[str] | None = None,
@@ -376,7 +379,7 @@ def _parse_times(
         return pd.DatetimeIndex([pd.NaT] * len(s), tz="UTC"), 0
     num = pd.to_numeric(s, errors="coerce")
     if num[given].notna().all():  # epoch numbers
-        unit = "ms" if num[given].abs().median() > 1e11 else "s"
+        unit: Literal["ms", "s"] = "ms" if num[given].abs().median() > 1e11 else "s"
         t = pd.to_datetime(num, unit=unit, utc=True, errors="coerce")
     else:
         str_s = s.astype("string")
@@ -410,8 +413,6 @@ def _to_dt(s: pd.Series, utc: bool) -> pd.Series:
 
 
 def _clean(name: str, read: _Read) -> gpd.GeoDataFrame:
-    from wayhome import settings
-
     notes = list(read.notes)
     segs = read.segments
     seg_id = np.concatenate([np.full(len(s.lon), i) for i, s in enumerate(segs)])
@@ -496,7 +497,9 @@ def _clean(name: str, read: _Read) -> gpd.GeoDataFrame:
     pt_keep = good[piece]
     piece_k, lon_k, lat_k, time_k = piece[pt_keep], lon[pt_keep], lat[pt_keep], time[pt_keep]
     _, new_piece = np.unique(piece_k, return_inverse=True)
-    geoms = shapely.linestrings(np.column_stack([lon_k, lat_k]), indices=new_piece)
+    # with ``indices`` shapely returns an array; its stubs also allow one LineString
+    geoms = cast(np.ndarray,
+                 shapely.linestrings(np.column_stack([lon_k, lat_k]), indices=new_piece))
     first = np.r_[True, new_piece[1:] != new_piece[:-1]]
     src_seg = seg_id[pt_keep][first]
     g = pd.Series(time_k, dtype="datetime64[ns, UTC]").groupby(new_piece)
@@ -521,17 +524,28 @@ def _clean(name: str, read: _Read) -> gpd.GeoDataFrame:
     return out[COLUMNS]
 
 
-def _impossible(x0, y0, t0, x1, y1, t1, settings) -> np.ndarray:
+class _FootLimits(Protocol):
+    """The planning assumptions of :mod:`wayhome.settings` that judge a step."""
+
+    MAX_FOOT_SPEED_MS: float  # metres per second on foot
+    GPS_JITTER_M: float  # metres a standing receiver wanders
+    MAX_UNTIMED_STEP_M: float  # metres between two points without times
+
+
+def _impossible(x0: np.ndarray, y0: np.ndarray, t0: np.ndarray, x1: np.ndarray,
+                y1: np.ndarray, t1: np.ndarray, settings: _FootLimits) -> np.ndarray:
     """Is each step (x0,y0,t0) → (x1,y1,t1) beyond a plausible foot speed?"""
     d = np.hypot(x1 - x0, y1 - y0)
     dt = t1 - t0
     timed = np.isfinite(dt)
     limit = np.where(timed, settings.MAX_FOOT_SPEED_MS * np.maximum(np.nan_to_num(dt), 0.0)
                      + settings.GPS_JITTER_M, settings.MAX_UNTIMED_STEP_M)
-    return d > limit
+    beyond: np.ndarray = d > limit
+    return beyond
 
 
-def _spikes(seg, x, y, t, settings) -> np.ndarray:
+def _spikes(seg: np.ndarray, x: np.ndarray, y: np.ndarray, t: np.ndarray,
+            settings: _FootLimits) -> np.ndarray:
     """Points that jump impossibly away and straight back (the neighbours agree)."""
     n = len(x)
     spike = np.zeros(n, bool)

@@ -24,7 +24,8 @@ def in_uk(lon: np.ndarray | float, lat: np.ndarray | float) -> np.ndarray:
     lat = np.asarray(lat, dtype=float)
     x0, y0, x1, y1 = UK_BOUNDS
     finite = np.isfinite(lon) & np.isfinite(lat)
-    return finite & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+    inside: np.ndarray = finite & (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+    return inside
 
 
 def check_point_in_uk(lat: float, lon: float) -> None:

@@ -6,7 +6,7 @@ remounts the map (blank flash, lost pan and zoom). Everything that changes
 from run to run (the looked-up place, later sectors and sightings) goes into
 ``feature_group_to_add`` instead; see :func:`place_layer`.
 
-Tiles come from ``wayhome.settings.TILES``: ``openstreetmap`` (default),
+Tiles come from ``vocab.settings.TILES``: ``openstreetmap`` (default),
 ``none`` (a plain background; every overlay still shows, so the map works on a
 network that blocks tile servers), or a URL template.
 """
@@ -16,9 +16,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import cast
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from layers.assets import AssetUrls
@@ -159,7 +160,8 @@ def base_map(
         tiles=None,
         control_scale=True,
     )
-    m.get_root().header.add_child(Element(LEGEND_CSS), name="wayhome_css")
+    # a map's root is its Figure; branca types get_root() as any Element
+    cast(Figure, m.get_root()).header.add_child(Element(LEGEND_CSS), name="wayhome_css")
     if tiles is not None:
         folium.TileLayer(
             tiles=tiles.url,

@@ -23,6 +23,7 @@ import folium
 from folium.map import Layer
 from jinja2 import Template
 
+from geo import boundaries as gb
 from layers.assets import VENDOR_DIR, static_url
 from layers.escape import escape_feature_collection, safe_text
 from layers.styles import BOUNDARY_STYLES, BoundaryStyle
@@ -243,8 +244,6 @@ def load_boundary_set(static_dir: Path, base_url_path: str = "") -> BoundarySet:
     once each (:func:`geo.boundaries.display_edges`): a line between two BCUs
     names both.
     """
-    from geo import boundaries as gb  # lazy: importing geo loads no data until asked
-
     inline = {kind: gb.display_layer(kind) for kind in ("borough", "force")}
     # BCU lines are dashed: each stretch must be drawn once, or two copies of the
     # line between neighbouring BCUs fall out of step and look solid.

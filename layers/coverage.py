@@ -27,6 +27,7 @@ import numpy as np
 import shapely
 from shapely.geometry import mapping
 
+from geo.crs import geoms_to_lonlat
 from layers.escape import escape_properties, safe_text
 
 __all__ = [
@@ -58,13 +59,11 @@ GAP_STYLE: dict[str, Any] = {"color": "#D55E00", "weight": 2, "dashArray": "6 4"
 _ROUND = 6
 
 
-def _geojson(geom: Any) -> dict[str, Any]:
+def _geojson(geom: Any) -> dict[str, Any] | None:
     return mapping(shapely.set_precision(geom, 10**-_ROUND)) if geom is not None else None
 
 
 def _lonlat(geom_bng: Any) -> Any:
-    from geo.crs import geoms_to_lonlat
-
     return geoms_to_lonlat(geom_bng)
 
 
@@ -138,7 +137,7 @@ def pod_sectors_layer(sectors: Sequence[Any], coverage: Mapping[int, Mapping[str
     "swept_share"}`` (``casefile.Store.sector_coverage`` rows).
     """
     group = folium.FeatureGroup(name=name)
-    features = []
+    features: list[dict[str, Any]] = []
     for s in sectors:
         c = coverage.get(s.id, {})
         cum = float(c.get("cumulative_pod", 0.0) or 0.0)

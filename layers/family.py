@@ -16,19 +16,28 @@ import folium
 import shapely
 
 from layers.escape import safe_text
+from vocab import sector_statuses
+from vocab.search import HAZARD_REGISTRY
 
-#: group -> (fill colour, outline dash pattern, fill opacity)
-FAMILY_STYLES: dict[str, tuple[str, str, float]] = {
-    "searched_today": ("#009E73", "", 0.45),  # bluish green, solid
-    "searched_earlier": ("#56B4E9", "", 0.30),  # sky blue, solid
-    "in_progress": ("#E69F00", "8 4", 0.40),  # orange, dashed
-    "planned": ("#999999", "2 6", 0.15),  # grey, dotted, faint
-}
-HAZARD_WORDS: dict[str, str] = {
-    "unsafe": "Unsafe — please keep away",
-    "do_not_search": "Please do not search here",
-    "preserve_scene": "Police area — please keep away",
-}
+#: the family map's groups in the key's order
+_KEY_ORDER: tuple[str, ...] = ("searched_today", "searched_earlier", "in_progress", "planned")
+
+
+def family_styles() -> dict[str, tuple[str, str, float]]:
+    """Group -> (fill colour, outline dash pattern, fill opacity), from the registry now.
+
+    The groups and their look live in :data:`vocab.sector_statuses.FAMILY_GROUPS`
+    (Okabe-Ito colours: searched today bluish green, before today sky blue, being
+    searched orange and dashed, planned grey, dotted and faint).
+    """
+    groups = sector_statuses.FAMILY_GROUPS
+    order = [g for g in _KEY_ORDER if g in groups] + [g for g in groups if g not in _KEY_ORDER]
+    return {g: (groups[g].colour, groups[g].dash, groups[g].fill_opacity) for g in order}
+
+
+#: group -> (fill colour, outline dash pattern, fill opacity), as registered at import
+FAMILY_STYLES: dict[str, tuple[str, str, float]] = family_styles()
+HAZARD_WORDS: dict[str, str] = {h.name: h.family_words for h in HAZARD_REGISTRY.values()}
 
 
 #: dash pattern of family- or volunteer-reported ground (not checked by a coordinator)
@@ -46,15 +55,10 @@ def _swatch(colour: str, dash: str, fill_opacity: float) -> str:
 
 def family_legend_html(*, open_: bool = False) -> str:
     """The family map's legend in plain words, folded by default (a tap opens it)."""
-    words = {
-        "searched_today": "Searched today",
-        "searched_earlier": "Searched before today",
-        "in_progress": "Being searched now (dashes)",
-        "planned": "Planned (faint dots)",
-    }
+    groups = sector_statuses.FAMILY_GROUPS
     rows = [
-        f"<li>{_swatch(c, d, max(o, 0.15))}<span>{safe_text(words[g])}</span></li>"
-        for g, (c, d, o) in FAMILY_STYLES.items()
+        f"<li>{_swatch(c, d, max(o, 0.15))}<span>{safe_text(groups[g].legend)}</span></li>"
+        for g, (c, d, o) in family_styles().items()
     ]
     rows.append(f"<li>{_swatch('#009E73', VOLUNTEER_DASH, 0.15)}<span>"
                 f"{safe_text('Searched by family or volunteers (dash-dot) — not checked')}"
@@ -83,8 +87,9 @@ def family_layer(areas: Sequence[Any], when: Sequence[str],
                  *, name: str = "Search progress") -> folium.FeatureGroup:
     """Areas (``casefile.FamilyArea``) with their time text, hazard areas and the shared LKL."""
     group = folium.FeatureGroup(name=safe_text(name), control=False)
+    styles = family_styles()
     for area, text in zip(areas, when, strict=True):
-        colour, dash, opacity = FAMILY_STYLES.get(area.group, ("#999999", "2 6", 0.15))
+        colour, dash, opacity = styles.get(area.group, ("#999999", "2 6", 0.15))
         style = {"color": colour, "weight": 3, "fillColor": colour,
                  "fillOpacity": min(opacity, 0.15) if area.volunteer else opacity,
                  "dashArray": VOLUNTEER_DASH if area.volunteer else dash}

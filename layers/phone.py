@@ -18,8 +18,10 @@ No database, no Streamlit.
 
 from __future__ import annotations
 
+from typing import cast
+
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 
 from layers.assets import AssetUrls, DrawUrls
 from layers.basemap import LONDON_CENTRE, MapTiles, WayhomeMap
@@ -51,8 +53,10 @@ def phone_map(
     """The compact map: tiles, scale, one folded legend (already escaped), optional drawing."""
     m = WayhomeMap(assets, location=list(location), zoom_start=zoom, tiles=None,
                    control_scale=True)
-    m.get_root().header.add_child(Element(LEGEND_CSS), name="wayhome_css")
-    m.get_root().header.add_child(Element(PHONE_CSS), name="wayhome_phone_css")
+    # a map's root is its Figure; branca types get_root() as any Element
+    root = cast(Figure, m.get_root())
+    root.header.add_child(Element(LEGEND_CSS), name="wayhome_css")
+    root.header.add_child(Element(PHONE_CSS), name="wayhome_phone_css")
     if tiles is not None:
         folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.name,
                          max_zoom=tiles.max_zoom, control=False).add_to(m)

@@ -36,7 +36,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import folium
 import numpy as np
@@ -47,6 +46,9 @@ from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
 from layers.escape import safe_text
+from vocab import london_time, sector_statuses
+from vocab.london_time import LONDON
+from vocab.search import HAZARD_LABELS, VOLUNTEER_ORIGIN
 
 __all__ = [
     "CANDIDATE_STYLE",
@@ -65,10 +67,11 @@ __all__ = [
     "sector_label",
     "sector_legend_html",
     "sector_popup",
+    "sector_styles",
     "sectors_layer",
+    "status_style",
 ]
 
-LONDON = ZoneInfo("Europe/London")
 
 #: Labels (ID + status) appear from this zoom on (about 1.5 km across a phone screen).
 LABEL_ZOOM = 14
@@ -146,22 +149,23 @@ class SectorStyle:
 # Okabe & Ito (2008), "Color Universal Design": black #000000, orange #E69F00,
 # sky blue #56B4E9, bluish green #009E73, yellow #F0E442, blue #0072B2,
 # vermilion #D55E00, reddish purple #CC79A7; plus a neutral grey for drafts.
-# Vermilion is kept for hazards and overlap warnings.
-SECTOR_STYLES: dict[str, SectorStyle] = {
-    s.status: s
-    for s in (
-        SectorStyle("draft", "draft", "#7a7a7a", "2 5", 2, 0.04, "dotted outline, almost no fill"),
-        SectorStyle("ready", "ready", "#56b4e9", "10 5", 2.5, 0.10, "long dashes, light fill"),
-        SectorStyle("assigned", "assigned", "#0072b2", "", 2.5, 0.18, "solid outline"),
-        SectorStyle("in_progress", "in progress", "#e69f00", "", 4, 0.30,
-                    "heavy solid outline, medium fill"),
-        SectorStyle("searched", "searched", "#009e73", "", 2, 0.45, "thin outline, strong fill"),
-        SectorStyle("suspended", "suspended", "#000000", "3 3", 2.5, 0.08,
-                    "short black dashes"),
-        SectorStyle("needs_re_search", "needs re-search", "#cc79a7", "12 4 3 4", 3.5, 0.25,
-                    "dash-dot outline"),
-    )
-}
+# Vermilion is kept for hazards and overlap warnings. The status colours and
+# patterns live in the status registry (vocab.sector_statuses).
+
+
+def status_style(entry: sector_statuses.SectorStatus) -> SectorStyle:
+    """The map style of one registered sector status."""
+    return SectorStyle(entry.name, entry.label, entry.colour, entry.dash, entry.weight,
+                       entry.fill_opacity, entry.pattern)
+
+
+def sector_styles() -> dict[str, SectorStyle]:
+    """Status -> style, from the status registry as it is now (legend order)."""
+    return {name: status_style(entry) for name, entry in sector_statuses.STATUSES.items()}
+
+
+#: the styles of the statuses registered when this module was imported
+SECTOR_STYLES: dict[str, SectorStyle] = sector_styles()
 #: Searched ground reported by a family or volunteers ("we searched here", origin
 #: "volunteer"): not checked by a coordinator, so it looks unlike team-searched ground —
 #: fine dotted outline and a light fill — and its label and details say so.
@@ -198,11 +202,6 @@ HAZARD_STYLE: dict[str, Any] = {
     "fillColor": "#d55e00",
     "fillOpacity": 0.35,
     "className": "wayhome-hazard",
-}
-HAZARD_LABELS: dict[str, str] = {
-    "unsafe": "Unsafe",
-    "do_not_search": "Do not search",
-    "preserve_scene": "Preserve the scene",
 }
 #: A drawn or imported shape not yet saved.
 CANDIDATE_STYLE: dict[str, Any] = {
@@ -249,12 +248,13 @@ _HATCH_SVG = (
 
 
 def _style_of(status: str) -> SectorStyle:
-    return SECTOR_STYLES.get(str(status), UNKNOWN_STYLE)
+    entry = sector_statuses.get(str(status))
+    return status_style(entry) if entry is not None else UNKNOWN_STYLE
 
 
 def _sector_style(sector: Any) -> SectorStyle:
     """The sector's status style, or :data:`VOLUNTEER_STYLE` for unchecked family searches."""
-    if getattr(sector, "origin", None) == "volunteer" and str(sector.status) == "searched":
+    if getattr(sector, "origin", None) == VOLUNTEER_ORIGIN and str(sector.status) == "searched":
         return VOLUNTEER_STYLE
     return _style_of(sector.status)
 
@@ -264,7 +264,7 @@ def _london(value: datetime | None) -> str:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(LONDON).strftime("%a %d %b %H:%M")
+    return value.astimezone(LONDON).strftime(london_time.DAY_CLOCK)
 
 
 def _rounded(geoms: Sequence[BaseGeometry]) -> list[dict[str, Any] | None]:
@@ -342,10 +342,9 @@ def sector_details(
         rows.append(("Search type", str(sector.search_type)))
     if getattr(sector, "assurance", None):
         rows.append(("Assurance", str(sector.assurance)))
-    if getattr(sector, "not_searched", None) is not None or getattr(
-        sector, "not_searched_reason", ""
-    ):
-        rows.append(("Not searched", getattr(sector, "not_searched_reason", "") or "part"))
+    reason = getattr(sector, "not_searched_reason", "")
+    if getattr(sector, "not_searched", None) is not None or reason:
+        rows.append(("Not searched", reason or "part"))
     area = getattr(sector, "area_m2", None)
     if area is not None:
         rows.append(("Area", f"{float(area):,.0f} m² ({float(area) / 1e4:,.2f} ha)"))
@@ -528,10 +527,11 @@ def sectors_layer(
             },
         })
     # the part of a searched sector left unsearched, drawn on top of the sector
-    holes = [s for s in sectors if getattr(s, "not_searched", None) is not None]
-    hole_geoms = _rounded([s.not_searched for s in holes])
-    hole_points = _label_points([s.not_searched for s in holes])
-    for s, geom, lp in zip(holes, hole_geoms, hole_points, strict=True):
+    # (sector, the part left unsearched): only sectors from the store carry it
+    holes = [(s, g) for s in sectors if (g := getattr(s, "not_searched", None)) is not None]
+    hole_geoms = _rounded([g for _, g in holes])
+    hole_points = _label_points([g for _, g in holes])
+    for (s, _), geom, lp in zip(holes, hole_geoms, hole_points, strict=True):
         reason = getattr(s, "not_searched_reason", "") or ""
         features.append({
             "type": "Feature",
@@ -548,7 +548,7 @@ def sectors_layer(
                 "d": [[safe_text("Why"), safe_text(reason)]] if reason else [],
             },
         })
-    styles = {key: st.leaflet() for key, st in SECTOR_STYLES.items()}
+    styles = {key: st.leaflet() for key, st in sector_styles().items()}
     styles[VOLUNTEER_STYLE.status] = VOLUNTEER_STYLE.leaflet()
     styles[NOT_SEARCHED_STYLE.status] = {
         **NOT_SEARCHED_STYLE.leaflet(), "fillColor": "#ffffff", "fillOpacity": 0.75}
@@ -668,7 +668,7 @@ def sector_legend_html(*, open_: bool = True) -> str:
     ``open_=False`` starts it folded (a click on "Sectors" opens it).
     """
     rows = []
-    for style in (*SECTOR_STYLES.values(), VOLUNTEER_STYLE):
+    for style in (*sector_styles().values(), VOLUNTEER_STYLE):
         text = f"{style.label} — {style.pattern}"
         rows.append(
             f"<li>{_swatch(style.colour, style.dash, style.weight, style.fill_opacity)}"

@@ -30,11 +30,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import folium
 
 from layers.escape import safe_text
+from vocab import london_time
+from vocab.london_time import LONDON
 
 __all__ = [
     "HOME_COLOUR",
@@ -53,7 +54,6 @@ __all__ = [
     "verified_path",
 ]
 
-LONDON = ZoneInfo("Europe/London")
 
 
 class SightingLike(Protocol):
@@ -168,7 +168,7 @@ def time_label(dt: datetime | None, now: datetime | None = None) -> str:
         return ""
     local = _london(dt)
     today = _london(now or datetime.now(UTC)).date()
-    hm = local.strftime("%H:%M")
+    hm = local.strftime(london_time.CLOCK)
     if local.date() == today:
         return hm
     label = f"{local:%a} {local.day} {local:%b} {hm}"
@@ -178,7 +178,7 @@ def time_label(dt: datetime | None, now: datetime | None = None) -> str:
 
 
 def _full_time(dt: datetime) -> str:
-    return _london(dt).strftime("%a %d %b %Y, %H:%M %Z")
+    return _london(dt).strftime(london_time.FULL)
 
 
 def _area_line(s: SightingLike) -> str:

@@ -1,5 +1,7 @@
-"""Line styles of the boundary layers: one place, shared by the map and its legend.
+"""Line styles of the boundary layers, shared by the map and its legend.
 
+The styles themselves (colour, weight, dash, names) live in the boundary-layer
+registry :mod:`vocab.boundary_layers`; here they become Leaflet path options.
 The hierarchy is read from the line weight: police force areas are drawn
 heaviest, Met Basic Command Units (BCUs) medium, boroughs thin and wards faint,
 so a coordinator can tell at a glance whose ground a sector falls on.
@@ -10,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from vocab.boundary_layers import BOUNDARY_LAYERS, DRAWN_LAYERS, BoundaryLayer
 
 __all__ = ["BOUNDARY_STYLES", "PLACE_COLOUR", "BoundaryStyle"]
 
@@ -60,54 +64,32 @@ class BoundaryStyle:
         return opts
 
 
-FORCE = BoundaryStyle(
-    kind="force",
-    title="Police force areas",
-    legend="Police force area (heaviest line)",
-    feature_label="Police force",
-    colour="#1d2951",
-    weight=4.5,
-    opacity=0.85,
-)
-BCU = BoundaryStyle(
-    kind="bcu",
-    title="Met Basic Command Units",
-    legend="Met Basic Command Unit (medium dashed line)",
-    feature_label="BCU",
-    colour="#8e3b8a",
-    weight=2.5,
-    opacity=0.9,
-    dash="9 5",
-)
-BOROUGH = BoundaryStyle(
-    kind="borough",
-    title="London boroughs",
-    legend="Borough (thin line)",
-    feature_label="Borough",
-    colour="#2f5d7c",
-    weight=1.2,
-    opacity=0.9,
-    fill=True,
-    fill_opacity=0.04,
-)
-WARD = BoundaryStyle(
-    kind="ward",
-    title="Wards (2018)",
-    legend="Ward, 2018 boundaries (faint line)",
-    feature_label="Ward",
-    colour="#6b7785",
-    weight=0.8,
-    opacity=0.7,
-    dash="2 3",
-    fill=True,
-    fill_opacity=0.0,
-)
+def _from_registry(layer: BoundaryLayer) -> BoundaryStyle:
+    """The drawing of a boundary layer of :mod:`vocab.boundary_layers`."""
+    line = layer.style
+    assert line is not None, f"{layer.name} is not drawn"
+    return BoundaryStyle(
+        kind=layer.name,
+        title=layer.title,
+        legend=layer.legend,
+        feature_label=layer.feature_label,
+        colour=line.colour,
+        weight=line.weight,
+        opacity=line.opacity,
+        dash=line.dash,
+        fill=line.fill,
+        fill_opacity=line.fill_opacity,
+    )
 
-#: Drawing order on the map: first is lowest. Outlines go above the filled
-#: boroughs so that hovering a BCU or force line still finds that line.
+
+#: Drawing order on the map: first is lowest (the registry's order of drawn layers).
 BOUNDARY_STYLES: dict[str, BoundaryStyle] = {
-    s.kind: s for s in (BOROUGH, BCU, FORCE, WARD)
+    name: _from_registry(BOUNDARY_LAYERS[name]) for name in DRAWN_LAYERS
 }
+FORCE = BOUNDARY_STYLES["force"]
+BCU = BOUNDARY_STYLES["bcu"]
+BOROUGH = BOUNDARY_STYLES["borough"]
+WARD = BOUNDARY_STYLES["ward"]
 
 #: Colour of the "who is responsible here?" marker's circle.
 PLACE_COLOUR = "#c0392b"

@@ -17,14 +17,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import altair as alt
 import pandas as pd
 
+from vocab import london_time
+from vocab.london_time import LONDON
+
 __all__ = ["STATUS_COLOURS", "STATUS_SHAPES", "timeline_chart", "timeline_frame"]
 
-LONDON = ZoneInfo("Europe/London")
 
 #: status -> colour, the same as the markers on the case map (layers/sightings.py)
 STATUS_COLOURS: dict[str, str] = {
@@ -53,7 +54,7 @@ def timeline_frame(sightings: Sequence[Any]) -> pd.DataFrame:
         {
             "Time seen": [_wall_clock(s.seen_at) for s in sightings],
             "When": [
-                s.seen_at.astimezone(LONDON).strftime("%a %d %b %Y, %H:%M %Z") for s in sightings
+                s.seen_at.astimezone(LONDON).strftime(london_time.FULL) for s in sightings
             ],
             "Source": [str(s.source) for s in sightings],
             "Status": [str(s.status) for s in sightings],
@@ -66,7 +67,7 @@ def timeline_frame(sightings: Sequence[Any]) -> pd.DataFrame:
 
 def timeline_chart(
     sightings: Sequence[Any], reported_missing_at: datetime | None = None
-) -> alt.LayerChart | None:
+) -> alt.LayerChart | alt.FacetChart | None:
     """Sightings by time seen (x, London) and source (y), status by colour and shape.
 
     None when there are no sightings. ``reported_missing_at`` (aware) adds a
@@ -79,21 +80,20 @@ def timeline_chart(
     if reported_missing_at is not None:
         times.append(_wall_clock(reported_missing_at))
     one_day = min(times).date() == max(times).date()
-    axis_format = "%H:%M" if one_day else "%a %d %b %H:%M"
+    axis_format = london_time.AXIS_ONE_DAY if one_day else london_time.AXIS_DAYS
     statuses = [s for s in STATUS_COLOURS if s in set(frame["Status"])] + sorted(
         set(frame["Status"]) - set(STATUS_COLOURS)
     )
-    status_scale = {"domain": statuses}
     colour = alt.Color(
         "Status:N",
         scale=alt.Scale(
-            **status_scale, range=[STATUS_COLOURS.get(s, "#444444") for s in statuses]
+            domain=statuses, range=[STATUS_COLOURS.get(s, "#444444") for s in statuses]
         ),
         legend=alt.Legend(title="Status", orient="top"),
     )
     shape = alt.Shape(
         "Status:N",
-        scale=alt.Scale(**status_scale, range=[STATUS_SHAPES.get(s, "square") for s in statuses]),
+        scale=alt.Scale(domain=statuses, range=[STATUS_SHAPES.get(s, "square") for s in statuses]),
         legend=alt.Legend(title="Status", orient="top"),
     )
     x = alt.X(
@@ -120,7 +120,7 @@ def timeline_chart(
         {
             "Time seen": [_wall_clock(reported_missing_at)],
             "What": ["Reported missing"],
-            "When": [reported_missing_at.astimezone(LONDON).strftime("%a %d %b %Y, %H:%M %Z")],
+            "When": [reported_missing_at.astimezone(LONDON).strftime(london_time.FULL)],
         }
     )
     rule = (

@@ -29,8 +29,10 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from casefile import Actor, StoreError, open_store
+from casefile import Actor, StoreError, format_london_full, open_store
 from casefile.engine import current_revision, describe_url, head_revision
+from vocab import settings
+from wayhome.demo import load_demo
 
 
 def _read_password(args: argparse.Namespace, stdin: TextIO, *, confirm: bool = True) -> str:
@@ -67,9 +69,6 @@ def _cmd_db_current(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
-    from wayhome import settings
-    from wayhome.demo import load_demo
-
     password = None
     if args.password_stdin:
         password = _read_password(args, stdin, confirm=False)
@@ -124,8 +123,6 @@ def _cmd_user_password(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> 
 
 
 def _cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
-    from wayhome import settings
-
     store = open_store(args.database_url, migrate=False)
     try:
         target = store.backup(args.dest or settings.BACKUP_DIR)
@@ -136,9 +133,6 @@ def _cmd_backup(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_link(args: argparse.Namespace, out: TextIO) -> int:
-    from casefile import format_london_full
-    from wayhome import settings
-
     system = Actor.system(f"wayhome link {args.link_command}")
     store = open_store(args.database_url)
     try:

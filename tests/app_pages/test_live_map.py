@@ -8,7 +8,7 @@ import folium
 import pytest
 import streamlit_folium as sf
 
-from app_pages.live_map import feature_groups_script, live_folium, render_base
+from app_pages.widgets.live_map import feature_groups_script, live_folium, render_base
 from layers.assets import asset_urls
 from layers.basemap import base_map, parse_tiles
 from layers.boundaries import BoundarySet

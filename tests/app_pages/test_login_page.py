@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from vocab import settings
+
 LOGIN = str(Path(__file__).resolve().parents[2] / "app_pages" / "login.py")
 
 
 @pytest.fixture(autouse=True)
 def _own_store(tmp_path, monkeypatch):
-    from wayhome import settings
-
     monkeypatch.setattr(settings, "DATABASE_URL", f"sqlite:///{tmp_path / 'w.sqlite3'}")
 
 

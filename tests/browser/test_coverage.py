@@ -267,3 +267,57 @@ def test_gaps_proposed_as_sectors_meet_the_overlap_check(page: Page, coverage_ap
         timeout=30_000)
     assert count() > 2
     hermetic.assert_clean()
+
+
+def test_delete_a_wrongly_uploaded_track(page: Page, coverage_app: CoverageApp, hermetic):
+    """A track that starts at a volunteer's home goes, with its reason; the others stay."""
+    store = open_store(coverage_app.store_url)
+    try:
+        actor = store.authenticate("demo.coordinator", PASSWORD)
+        team = store.teams(actor, coverage_app.case_id)[0]
+        x, y = (float(v) for v in lonlat_to_bng(*_ipp(store, actor, coverage_app.case_id)))
+        wrong = store.upload_track(
+            actor, coverage_app.case_id,
+            ("from-home.gpx", gpx([(x - 900, y - 900), (x - 700, y - 900)],
+                                  start=datetime(2026, 3, 1, 9, 0, tzinfo=UTC))),
+            team_id=team.id).track
+        before = {t.id for t in store.tracks(actor, coverage_app.case_id)}
+    finally:
+        store.close()
+    sign_in(page, coverage_app.server.url)
+    page.get_by_role("link", name="Coverage", exact=True).click()
+    wait_for_app_run(page)
+    page.get_by_role("tab", name="Tracks").click()
+    panel = page.get_by_role("tabpanel", name="Tracks")
+    box = panel.locator("input[aria-label='Track']")
+    box.click()
+    box.fill("from-home")
+    page.get_by_role("option", name=re.compile("from-home.gpx")).click()
+    panel.get_by_role("button", name="Delete the track").click()
+    wait_for_app_run(page)
+    # no reason: refused, nothing deleted
+    store = open_store(coverage_app.store_url)
+    try:
+        assert {t.id for t in store.tracks(actor, coverage_app.case_id)} == before
+    finally:
+        store.close()
+    panel.get_by_label("Why delete it (required)").fill("starts at a volunteer's home")
+    panel.get_by_role("button", name="Delete the track").click()
+    wait_for_app_run(page)
+    page.get_by_role("tab", name="Tracks").click()
+    expect(page.get_by_text(f"Track {wrong.id} deleted.")).to_be_visible(timeout=20_000)
+    store = open_store(coverage_app.store_url)
+    try:
+        assert {t.id for t in store.tracks(actor, coverage_app.case_id)} == before - {wrong.id}
+        audit = store.audit_log(actor, coverage_app.case_id, entity="track",
+                                entity_id=wrong.id)
+        assert [r.reason for r in audit if r.action == "delete"] == [
+            "starts at a volunteer's home"]
+    finally:
+        store.close()
+    hermetic.assert_clean()
+
+
+def _ipp(store, actor, case_id: int) -> tuple[float, float]:
+    case = store.get_case(actor, case_id)
+    return case.ipp_lon, case.ipp_lat

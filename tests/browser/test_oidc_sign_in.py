@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from app_pages.session import OIDC_REFUSED, OIDC_REFUSED_NOTE
+from app_pages.widgets.session import OIDC_REFUSED, OIDC_REFUSED_NOTE
 from casefile import Actor, open_store, utcnow
 from casefile import schema as t
 from tests.browser.conftest import (

@@ -21,6 +21,7 @@ from casefile import (
 from casefile import schema as t
 from casefile.links import client_address, hash_token
 from tests.casefile.conftest import PASSWORD, make_case, make_coordinator
+from vocab import settings
 
 pytestmark = pytest.mark.db
 
@@ -137,8 +138,6 @@ def test_link_arguments_are_checked(store, coord, case, team):
 
 
 def test_wrong_tokens_are_rate_limited_per_client_and_globally(store, coord, case, monkeypatch):
-    from wayhome import settings
-
     good = store.issue_link(coord, case.id, role="family", label="A")
     bad = "wrong-token-" + "x" * 30
     monkeypatch.setattr(settings, "THROTTLE_PER_CLIENT", 3)
@@ -168,8 +167,6 @@ def test_wrong_tokens_are_rate_limited_per_client_and_globally(store, coord, cas
 
 
 def test_wrong_passwords_are_rate_limited_per_client_and_per_username(store, coord, monkeypatch):
-    from wayhome import settings
-
     monkeypatch.setattr(settings, "THROTTLE_PER_CLIENT", 3)
     assert store.sign_in("coord.a", PASSWORD, client_key="c1") == coord
     for _ in range(3):
@@ -277,8 +274,6 @@ def test_client_address_trusts_only_its_own_proxies(forwarded, peer, hops, expec
 
 def test_a_spoofed_forwarded_for_does_not_dodge_throttling(store, coord, monkeypatch):
     """Without a trusted proxy, varying X-Forwarded-For keeps the same client key."""
-    from wayhome import settings
-
     monkeypatch.setattr(settings, "THROTTLE_PER_CLIENT", 3)
     for n in range(3):
         key = client_address(f"203.0.113.{n}", "198.51.100.7", 0)

@@ -9,6 +9,7 @@ from casefile import TooManyAttempts
 from casefile import schema as t
 from casefile.oidc import oidc_username, parse_domains
 from tests.casefile.conftest import make_case, make_coordinator
+from vocab import settings
 
 DOMAINS = ("met.police.uk", "cityoflondon.police.uk")
 
@@ -44,8 +45,6 @@ def test_no_configured_domain_means_nobody_signs_in_that_way():
 
 @pytest.mark.db
 def test_store_signs_in_known_coordinators_and_refuses_the_rest(store, monkeypatch):
-    from wayhome import settings
-
     monkeypatch.setattr(settings, "OIDC_EMAIL_DOMAINS", DOMAINS)
     monkeypatch.setattr(settings, "THROTTLE_PER_CLIENT", 5)
     jane = make_coordinator(store, "jane.smith", "Jane Smith")

@@ -15,7 +15,6 @@ from casefile import (
     InvalidInput,
     PermissionDenied,
     StaleVersion,
-    access,
     open_store,
     utcnow,
 )
@@ -59,7 +58,7 @@ def test_team_round_trip_and_contacts_for_coordinators_only(store, coord, case, 
     lead = _team_lead(store, case.id)
     with pytest.raises(PermissionDenied):  # team leads have no team permissions yet
         store.teams(lead, case.id)
-    monkeypatch.setitem(access.SCOPES, "team_lead", {perm.TEAM_READ: "case"})
+    monkeypatch.setitem(perm.ROLE_PERMISSIONS, "team_lead", frozenset({perm.TEAM_READ}))
     (seen,) = store.teams(lead, case.id)
     assert seen.contact is None and seen.name == HOSTILE
     assert store.get_team(lead, team.id).contact is None

@@ -21,7 +21,7 @@ from geo.boundaries import (
 )
 from geo.crs import geoms_to_bng
 from geo.testing import assert_lines_within, assert_no_gaps, assert_no_overlaps
-from wayhome import settings
+from vocab import settings
 
 BOROUGH_CODES = [f"E090000{i:02d}" for i in range(1, 34)]
 MAX_DISPLAY_ERROR_M = 5.0

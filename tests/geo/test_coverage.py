@@ -10,7 +10,7 @@ import pytest
 from shapely import LineString, box
 
 import geo
-from geo.coverage import QUAD_SEGS, not_searched_split, swept_ground
+from geo.coverage import QUAD_SEGS, not_searched_split, pass_sweep_widths, swept_ground
 from geo.testing import assert_coverage_consistent
 
 E0, N0 = 530_000.0, 180_000.0  # central London, BNG metres
@@ -138,3 +138,36 @@ def test_swept_ground_can_be_skipped_when_only_pod_is_needed():
     fast = geo.track_coverage(_tracks([line]), _sector(), 20, swept=False)
     assert fast["pod"].iloc[0] == full["pod"].iloc[0]
     assert math.isnan(fast["swept_m2"].iloc[0])
+
+
+def test_swept_ground_with_one_width_per_track_known_answer():
+    # two parallel lines far apart, W = 10 m and 30 m: two capsules of known area
+    a = LineString([(E0, N0), (E0 + 200, N0)])
+    b = LineString([(E0, N0 + 500), (E0 + 200, N0 + 500)])
+    g = swept_ground(_tracks([a, b]), [10.0, 30.0])
+    want = 200 * 10 + _disc_area(5) + 200 * 30 + _disc_area(15)
+    assert g.area == pytest.approx(want, rel=1e-9)
+
+
+def test_swept_ground_per_track_widths_match_one_width_and_clip():
+    line = LineString([(E0 + 50, N0 + 200), (E0 + 350, N0 + 200)])
+    sector = _sector().geometry[0]
+    same = swept_ground(_tracks([line, line]), [20.0, 20.0], clip=sector)
+    assert same.area == pytest.approx(swept_ground(_tracks([line]), 20, clip=sector).area,
+                                      rel=1e-6)
+    # lon/lat tracks are measured in BNG all the same
+    ll = swept_ground(_tracks([line]).to_crs("EPSG:4326"), [20.0])
+    assert ll.area == pytest.approx(swept_ground(_tracks([line]), [20.0]).area, rel=1e-6)
+
+
+def test_swept_ground_refuses_a_bad_width_list():
+    line = LineString([(E0, N0), (E0 + 10, N0)])
+    with pytest.raises(geo.InputError):
+        swept_ground(_tracks([line]), [10.0, 20.0])
+    with pytest.raises(geo.InputError):
+        swept_ground(_tracks([line]), [0.0])
+
+
+def test_pass_sweep_widths_fall_back_to_the_default():
+    w = pass_sweep_widths([1, 2.0, None, float("nan"), 9], {1: 10.0, 2: 25.0})
+    assert w.tolist() == [10.0, 25.0, *[geo.sweep_width()] * 3]

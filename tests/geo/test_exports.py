@@ -196,3 +196,46 @@ def test_kml_is_readable_by_elementtree_with_names_exact():
     names = [el.text for el in ET.parse(io.StringIO(text)).getroot().iterfind(
         ".//k:Placemark/k:name", ns)]
     assert names == HOSTILE
+
+
+def _records():
+    sightings = [{"id": 1, "seen_at": "2026-03-01T10:00Z", "status": "confirmed",
+                  "confidence": "high", "source": "neighbour at no. 12",
+                  "description": "red coat", "borough": "E09000033", "bcu": "CW",
+                  "force": "MPS", "lon": -0.14, "lat": 51.5}]
+    teams = [{"id": 7, "name": "Alpha", "org_type": "volunteer_group", "lead_name": "Sam",
+              "size": 6, "contact": "07700 900000"}]
+    return sightings, teams
+
+
+def test_case_export_layers_coordinator_export_keeps_all_but_contact():
+    sightings, teams = _records()
+    out = geo.case_export_layers(sightings, teams, coordinator=True,
+                                 org_labels={"volunteer_group": "Volunteer group"})
+    assert list(out["sightings"].columns) == [
+        "id", "seen_at", "status", "confidence", "source", "description", "borough", "bcu",
+        "force", "geometry"]
+    assert out["sightings"].crs == "EPSG:4326"
+    assert out["sightings"].geometry.iloc[0].x == -0.14
+    assert out["teams"].to_dict("records") == [
+        {"id": 7, "name": "Alpha", "organisation": "Volunteer group",
+         "org_type": "volunteer_group", "lead": "Sam", "size": 6}]
+
+
+def test_case_export_layers_shared_export_leaves_personal_text_out():
+    sightings, teams = _records()
+    out = geo.case_export_layers(sightings, teams, coordinator=False)
+    assert {"source", "description"}.isdisjoint(out["sightings"].columns)
+    assert "lead" not in out["teams"].columns and "contact" not in out["teams"].columns
+    assert out["teams"]["organisation"].tolist() == ["volunteer_group"]
+    text = json.dumps(out["teams"].to_dict("records")) + out["sightings"].to_json()
+    assert "Sam" not in text and "neighbour" not in text and "red coat" not in text
+
+
+def test_case_export_layers_take_objects_too():
+    from types import SimpleNamespace
+
+    sightings, teams = _records()
+    out = geo.case_export_layers([SimpleNamespace(**x) for x in sightings],
+                                 [SimpleNamespace(**t) for t in teams], coordinator=True)
+    assert out["teams"]["lead"].tolist() == ["Sam"]

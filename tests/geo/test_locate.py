@@ -12,6 +12,7 @@ import shapely
 import geo
 from geo.boundaries import LOCATE_COLUMNS, load_layer, locate_many
 from geo.crs import bng_to_lonlat, lonlat_to_bng
+from vocab import settings
 
 # One landmark well inside each authority: (name, lat, lon, borough code).
 LANDMARKS = [
@@ -233,8 +234,6 @@ def test_locate_many_empty_and_mismatched():
 
 def test_postcodes_land_in_their_own_borough():
     """Cross-check against OS Code-Point Open: 2,000 random London postcodes."""
-    from wayhome import settings
-
     pc = pd.read_csv(settings.POSTCODES_FILE)
     sample = pc.sample(2000, random_state=20240601)
     got = locate_many(sample["lat"].to_numpy(), sample["lon"].to_numpy())

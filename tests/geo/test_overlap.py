@@ -140,3 +140,18 @@ def test_duplication_ignores_planned_sectors_and_counts_ground_once_when_mixed()
 def test_duplication_of_no_searched_sectors_is_zero():
     d = duplication(frame([sq(0), sq(0)], status=["draft", "assigned"]))
     assert (d.repeated_m2, d.searched_m2, d.repeated_share) == (0, 0, 0)
+
+
+def test_hazard_overlaps_measures_what_a_new_sector_covers():
+    x0, y0 = 530_000.0, 180_000.0
+    hazards = gpd.GeoDataFrame(
+        {"kind": ["unsafe", "preserve_scene"], "note": ["railway", ""]},
+        geometry=[box(x0, y0, x0 + 100, y0 + 100), box(x0 + 1000, y0, x0 + 1100, y0 + 100)],
+        crs=BNG,
+    ).to_crs("EPSG:4326")
+    sector = geoms_to_lonlat(box(x0 + 50, y0, x0 + 250, y0 + 100))  # 20,000 m², half on one
+    found = geo.hazard_overlaps(sector, hazards)
+    assert found["kind"].tolist() == ["unsafe"] and found["note"].tolist() == ["railway"]
+    assert found["overlap_m2"].iloc[0] == pytest.approx(5_000, rel=1e-3)
+    assert found["share"].iloc[0] == pytest.approx(0.25, rel=1e-3)
+    assert geo.hazard_overlaps(sector, hazards.iloc[:0]).empty

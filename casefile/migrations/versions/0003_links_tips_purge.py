@@ -157,5 +157,7 @@ def downgrade() -> None:
         "access_links",
     ):
         op.drop_table(table)
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("expires_at")
+    # Not batch mode: on SQLite that copies ``users`` into a new table and drops the
+    # old one, and with foreign keys on the drop cascades to every case membership.
+    # SQLite (3.35+) drops the column in place.
+    op.drop_column("users", "expires_at")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import map_resources
-from app_pages.live_map import RenderedMap, render_base
+from app_pages.widgets.common import map_resources
+from app_pages.widgets.live_map import RenderedMap, render_base
 from layers.assets import draw_urls
 from layers.family import family_legend_html
 from layers.phone import phone_map

@@ -21,11 +21,12 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.case_status import live_found_banner
-from app_pages.common import london_map
-from app_pages.live_map import RenderedMap, render_base
-from app_pages.session import current_case_id, show_store_error, store
+from app_pages.widgets.case_status import live_found_banner
+from app_pages.widgets.common import london_map
+from app_pages.widgets.live_map import RenderedMap, render_base
+from app_pages.widgets.session import current_case_id, show_store_error, store
 from casefile import Actor, Case, StoreError, Team
+from geo.boundaries import load_layer
 from layers.assets import draw_urls
 from layers.draw import SectorDraw
 from layers.legend import Legend
@@ -88,8 +89,6 @@ def team_names(teams: list[Team]) -> dict[int, str]:
 @st.cache_data(show_spinner=False)
 def units() -> dict[str, dict[str, str]]:
     """BCUs and police forces a handover or filter can name: layer -> {code: name}."""
-    from geo.boundaries import load_layer
-
     out: dict[str, dict[str, str]] = {}
     for layer in ("bcu", "force"):
         gdf = load_layer(layer)
@@ -101,8 +100,6 @@ def units() -> dict[str, dict[str, str]]:
 @st.cache_data(show_spinner=False)
 def picklist(layer: str) -> dict[str, str]:
     """Boroughs, BCUs, wards or neighbourhoods by code -> "name (borough)" for a pick list."""
-    from geo.boundaries import load_layer
-
     gdf = load_layer(layer)
     names = gdf["name"].astype(str)
     if "borough" in gdf.columns:

@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.session import current_actor, store
+from app_pages.widgets.session import current_actor, store
 from casefile import StoreError, format_london_full
 from layers.escape import markdown_text
 

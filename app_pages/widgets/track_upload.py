@@ -13,8 +13,9 @@ from typing import Any
 
 import streamlit as st
 
-from app_pages.session import show_store_error
+from app_pages.widgets.session import show_store_error
 from casefile import Actor, Store, StoreError, TrackUpload
+from geo.detection import cumulative_pod, sweep_widths
 from layers.escape import markdown_text
 
 UPLOAD_TYPES = ["gpx", "kml", "kmz", "csv"]
@@ -23,8 +24,6 @@ BIG_BYTES = 200_000
 
 
 def _sweep_labels() -> dict[str, str]:
-    from geo.detection import sweep_widths
-
     return {k: f"{x['label']} — W {x['sweep_width_m']:g} m ({x['status']})"
             for k, x in sweep_widths().items()}
 
@@ -66,8 +65,6 @@ def sector_search_facts(store: Store, actor: Actor, case_id: int, sector_id: int
     """One markdown line for a sector panel: cumulative POD over its passes, where the
     last pass's POD came from (both PODs when a pass has tracks and a reported
     assurance) and the swept ground. None before the sector's first pass."""
-    from geo.detection import cumulative_pod
-
     try:
         passes = store.passes(actor, case_id, sector_id=sector_id)
     except StoreError:

@@ -16,10 +16,10 @@ import streamlit as st
 from layers.assets import AssetUrls, asset_urls, install_assets
 from layers.basemap import MapTiles, base_map, parse_tiles
 from layers.boundaries import BoundarySet, load_boundary_set
-from wayhome import settings
+from vocab import settings
 
 #: The app's static folder: ``static/`` beside ``dashboard.py``, served at ``/app/static/``.
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,16 @@ import time
 
 import streamlit as st
 
-from casefile import Actor, Store, open_store
+from app_pages.widgets.connection import client_key, store
+from app_pages.widgets.cookies import (
+    clear_cookie_next_run,
+    flush_cookie,
+    forget_session,
+    remember_session,
+    restore_session,
+)
+from casefile import Actor, TooManyAttempts
+from casefile.oidc import configured_providers
 
 ACTOR_KEY = "wayhome_actor"
 _OIDC_CHECKED = "_wayhome_oidc_checked"
@@ -41,16 +50,8 @@ SIGN_IN_FAILED = "That username and password did not match an active account."
 FREE_ATTEMPTS = 3
 
 
-@st.cache_resource(show_spinner="Opening the case store…")
-def store() -> Store:
-    """The process-wide store (schema upgraded on first use)."""
-    return open_store()
-
-
 def current_actor() -> Actor | None:
     """The signed-in actor of this browser session, or None."""
-    from app_pages.link_entry import flush_cookie, restore_session
-
     actor = st.session_state.get(ACTOR_KEY)
     if actor is None and not st.session_state.get("_wayhome_cookie_checked"):
         # a reload: the sign-in survives for a working day through the session cookie
@@ -72,8 +73,6 @@ def oidc_providers() -> list[str | None]:
 
     Never required: without an ``[auth]`` section coordinators sign in with a password.
     """
-    from casefile.oidc import configured_providers
-
     try:
         auth = st.secrets.get("auth")
     except Exception:  # no secrets file at all
@@ -116,9 +115,6 @@ def _identity_provider_actor() -> Actor | None:
     """The coordinator account the identity provider's identity maps to (checked once)."""
     if not identity_logged_in():
         return None
-    from app_pages.link_entry import client_key, remember_session
-    from casefile import TooManyAttempts
-
     st.session_state[_OIDC_CHECKED] = True
     try:
         actor = store().sign_in_oidc(dict(st.user), client_key=client_key())
@@ -146,9 +142,6 @@ def sign_in(username: str, password: str) -> Actor | None:
     failures = int(st.session_state.get(_FAILED_KEY, 0))
     if failures >= FREE_ATTEMPTS:
         time.sleep(min(5.0, 0.5 * (failures - FREE_ATTEMPTS + 1)))
-    from app_pages.link_entry import client_key, remember_session
-    from casefile import TooManyAttempts
-
     try:
         actor = store().sign_in(username or "", password or "", client_key=client_key())
     except TooManyAttempts as exc:
@@ -172,8 +165,6 @@ def sign_out() -> None:
     logout before it reached the browser, and the identity cookie would sign the
     person straight back in at the next page load.
     """
-    from app_pages.link_entry import clear_cookie_next_run, flush_cookie, forget_session
-
     forget_session()
     logged_in_elsewhere = identity_logged_in()
     for key in list(st.session_state.keys()):

@@ -84,6 +84,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from vocab.search import DEFAULT_RISK_GRADES
+
 REPO_ROOT: Path = Path(__file__).resolve().parent.parent
 
 DATABASE_URL: str = os.environ.get("WAYHOME_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
@@ -106,7 +108,7 @@ GPS_JITTER_M: float = float(os.environ.get("WAYHOME_GPS_JITTER_M", "25"))
 MAX_UNTIMED_STEP_M: float = float(os.environ.get("WAYHOME_MAX_UNTIMED_STEP_M", "500"))
 RISK_GRADES: tuple[str, ...] = tuple(
     g.strip()
-    for g in os.environ.get("WAYHOME_RISK_GRADES", "high,medium,low,no apparent risk").split(",")
+    for g in os.environ.get("WAYHOME_RISK_GRADES", ",".join(DEFAULT_RISK_GRADES)).split(",")
     if g.strip()
 )
 BACKUP_DIR: Path = Path(os.environ.get("WAYHOME_BACKUP_DIR", "backups"))

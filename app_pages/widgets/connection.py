@@ -1,0 +1,32 @@
+"""How a page reaches the store, and who is knocking (for the store's throttles).
+
+The lowest of the widgets: the session, the cookie and the private-link entry all
+build on it, and it builds on none of them.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from casefile import Store, open_store
+from casefile.links import client_address
+from vocab import settings
+
+
+@st.cache_resource(show_spinner="Opening the case store…")
+def store() -> Store:
+    """The process-wide store (schema upgraded on first use)."""
+    return open_store()
+
+
+def client_key() -> str:
+    """Who is knocking, for throttling (``casefile.links.client_address``): the peer's
+    address, or the forwarded one when ``TRUSTED_PROXY_HOPS`` proxies stand in front."""
+    try:
+        forwarded = st.context.headers.get("X-Forwarded-For", "")
+        peer = st.context.ip_address
+    except Exception:
+        return "local"
+    return client_address(forwarded if isinstance(forwarded, str) else None,
+                          peer if isinstance(peer, str) else None,
+                          settings.TRUSTED_PROXY_HOPS)
