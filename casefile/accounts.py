@@ -35,7 +35,7 @@ from casefile.unit_of_work import UnitOfWork, writes
 
 @writes
 def create_user(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     username: str,
     display_name: str,
@@ -65,7 +65,7 @@ def create_user(
 
 
 @writes
-def set_password(db: Database, actor: Actor, username: str, password: str) -> None:
+def set_password(db: Database, /, actor: Actor, username: str, password: str) -> None:
     """Replace an account's password (command line only)."""
     unit = UnitOfWork(db, actor, perm.USER_ADMIN)
     check_password(password)
@@ -90,7 +90,7 @@ def set_password(db: Database, actor: Actor, username: str, password: str) -> No
         record_account(uow, row.id, "set_password", ("password",))
 
 
-def get_user(db: Database, actor: Actor, username: str) -> User:
+def get_user(db: Database, /, actor: Actor, username: str) -> User:
     """An account by username (command line, or the user themself)."""
     with UnitOfWork(db, actor, None, mode="read") as uow:
         row = uow.conn.execute(
@@ -104,7 +104,7 @@ def get_user(db: Database, actor: Actor, username: str) -> User:
 
 
 @writes
-def authenticate(db: Database, username: str, password: str) -> Actor | None:
+def authenticate(db: Database, /, username: str, password: str) -> Actor | None:
     """The actor for a correct username and password, else None (same time either way).
 
     The password is checked between two short units, never inside one (argon2 is

@@ -20,7 +20,7 @@ __all__ = ["NAMES_ONLY_ENTITIES", "PERSONAL_FIELDS", "audit_log"]
 
 
 def audit_log(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     *,

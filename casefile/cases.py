@@ -48,7 +48,7 @@ CASE_FIELDS: tuple[str, ...] = (
 
 @writes
 def create_case(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     *,
     reference: str,
@@ -128,7 +128,7 @@ def create_case(
 
 @writes
 def update_case(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     *,
@@ -177,7 +177,7 @@ def update_case(
 
 @writes
 def add_case_member(
-    db: Database, actor: Actor, case_id: int, username: str, *, role: str = "coordinator"
+    db: Database, /, actor: Actor, case_id: int, username: str, *, role: str = "coordinator"
 ) -> None:
     """Let another account act on this case (a coordinator of it, or the command line)."""
     unit = UnitOfWork(db, actor, perm.CASE_MEMBERS)
@@ -211,7 +211,7 @@ def add_case_member(
         uow.record("member", user.id, "add", {"role": (None, role)})
 
 
-def case_id_for(db: Database, actor: Actor, reference: str) -> int:
+def case_id_for(db: Database, /, actor: Actor, reference: str) -> int:
     """The id of the case with this reference (for the command line and links)."""
     with UnitOfWork(db, actor, perm.CASE_MEMBERS, mode="read") as uow:
         case_id = case_id_by_reference(uow.conn, reference)
@@ -219,7 +219,7 @@ def case_id_for(db: Database, actor: Actor, reference: str) -> int:
         return case_id
 
 
-def list_cases(db: Database, actor: Actor) -> list[CaseSummary]:
+def list_cases(db: Database, /, actor: Actor) -> list[CaseSummary]:
     """The cases this actor is on, most recently changed first."""
     with UnitOfWork(db, actor, perm.CASE_READ, mode="read") as uow:
         access.authorize(uow.conn, actor, perm.CASE_READ)
@@ -241,19 +241,19 @@ def list_cases(db: Database, actor: Actor) -> list[CaseSummary]:
     return [CaseSummary(*r) for r in rows]
 
 
-def get_case(db: Database, actor: Actor, case_id: int) -> Case:
+def get_case(db: Database, /, actor: Actor, case_id: int) -> Case:
     """One case (without sightings)."""
     with UnitOfWork(db, actor, perm.CASE_READ, case_id=case_id, mode="read") as uow:
         return case_record(uow.case_row)
 
 
-def find_case(db: Database, actor: Actor, reference: str) -> Case:
+def find_case(db: Database, /, actor: Actor, reference: str) -> Case:
     """A case by its reference (must be on it)."""
     with UnitOfWork(db, actor, perm.CASE_READ, mode="read") as uow:
         return case_record(uow.enter_case(case_id_by_reference(uow.conn, reference)))
 
 
-def load_case(db: Database, actor: Actor, case_id: int) -> CaseFile:
+def load_case(db: Database, /, actor: Actor, case_id: int) -> CaseFile:
     """A case, all its sightings in time order and its change token, read consistently."""
     with UnitOfWork(db, actor, perm.SIGHTING_READ, case_id=case_id, mode="read") as uow:
         case = case_record(uow.case_row)
@@ -264,7 +264,7 @@ def load_case(db: Database, actor: Actor, case_id: int) -> CaseFile:
     return CaseFile(case=case, sightings=tuple(sighting_record(r) for r in rows), token=int(token))
 
 
-def change_token(db: Database, actor: Actor, case_id: int) -> int:
+def change_token(db: Database, /, actor: Actor, case_id: int) -> int:
     """The case's change counter: one indexed query; any write to the case moves it.
 
     Also re-checks that the actor is still on the case and their account is on,

@@ -79,7 +79,7 @@ def unit_area(layer: str, code: str, within_m: float) -> tuple[BaseGeometry, Bas
 
 @writes
 def create_handover(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     *,
@@ -145,7 +145,7 @@ def create_handover(
 
 @writes
 def acknowledge_handover(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     handover_id: int,
     *,
@@ -192,7 +192,7 @@ def acknowledge_handover(
         return load_handover(uow.conn, handover_id)
 
 
-def get_handover(db: Database, actor: Actor, handover_id: int) -> Handover:
+def get_handover(db: Database, /, actor: Actor, handover_id: int) -> Handover:
     """One handover with its attached sectors."""
     with UnitOfWork(db, actor, perm.HANDOVER_READ, mode="read") as uow:
         row = uow.open(t.handovers, handover_id, what="handover")
@@ -200,7 +200,7 @@ def get_handover(db: Database, actor: Actor, handover_id: int) -> Handover:
 
 
 def handovers(
-    db: Database, actor: Actor, case_id: int, *, unit: str | Unit | None = None
+    db: Database, /, actor: Actor, case_id: int, *, unit: str | Unit | None = None
 ) -> list[Handover]:
     """The case's handovers, newest first; ``unit``: only those to or from it."""
     work = UnitOfWork(db, actor, perm.HANDOVER_READ, mode="read")
@@ -226,7 +226,7 @@ def handovers_of_case(
 
 
 def sectors_near_unit(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     unit: str | Unit,

@@ -26,7 +26,7 @@ from casefile.unit_of_work import UnitOfWork, writes
 
 @writes
 def add_hazard(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     *,
@@ -62,7 +62,7 @@ def add_hazard(
 
 @writes
 def update_hazard(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     hazard_id: int,
     *,
@@ -103,7 +103,7 @@ def update_hazard(
 
 @writes
 def remove_hazard(
-    db: Database, actor: Actor, hazard_id: int, *, version: int, reason: str | None = None
+    db: Database, /, actor: Actor, hazard_id: int, *, version: int, reason: str | None = None
 ) -> None:
     """Take a hazard area off the map (the audit log keeps what it was)."""
     unit = UnitOfWork(db, actor, perm.HAZARD_WRITE)
@@ -123,7 +123,7 @@ def remove_hazard(
         )
 
 
-def hazards(db: Database, actor: Actor, case_id: int) -> list[Hazard]:
+def hazards(db: Database, /, actor: Actor, case_id: int) -> list[Hazard]:
     """The case's hazard and no-go areas, oldest first."""
     with UnitOfWork(db, actor, perm.HAZARD_READ, case_id=case_id, mode="read") as uow:
         return hazards_of_case(uow.conn, case_id)

@@ -153,7 +153,7 @@ class CaseBrief:
 
 @writes
 def issue_link(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     *,
@@ -253,7 +253,7 @@ def issue_link(
     return IssuedLink(link=link, token=token)
 
 
-def team_id_for(db: Database, actor: Actor, case_id: int, name: str) -> int:
+def team_id_for(db: Database, /, actor: Actor, case_id: int, name: str) -> int:
     """The id of the case's team called ``name`` (for issuing a team lead's link)."""
     with UnitOfWork(db, actor, perm.LINK_MANAGE, case_id=case_id, mode="read") as uow:
         found = uow.conn.execute(
@@ -264,14 +264,14 @@ def team_id_for(db: Database, actor: Actor, case_id: int, name: str) -> int:
     return int(found)
 
 
-def links(db: Database, actor: Actor, case_id: int) -> list[PrivateLink]:
+def links(db: Database, /, actor: Actor, case_id: int) -> list[PrivateLink]:
     """The case's private links, newest first (coordinators of the case)."""
     with UnitOfWork(db, actor, perm.LINK_MANAGE, case_id=case_id, mode="read") as uow:
         return links_where(uow.conn, t.access_links.c.case_id == case_id)
 
 
 @writes
-def revoke_link(db: Database, actor: Actor, link_id: int, *, reason: str | None = None
+def revoke_link(db: Database, /, actor: Actor, link_id: int, *, reason: str | None = None
                 ) -> PrivateLink:
     """Stop a link now: pages open on it fail at their next refresh. Repeating is harmless."""
     unit = UnitOfWork(db, actor, perm.LINK_MANAGE)
@@ -301,7 +301,7 @@ def revoke_link(db: Database, actor: Actor, link_id: int, *, reason: str | None 
 # ---------------------------------------------------------------------- opening a link
 
 
-def open_link(db: Database, token: str, *, client_key: str | None = None) -> LinkSession:
+def open_link(db: Database, /, token: str, *, client_key: str | None = None) -> LinkSession:
     """The session a private link's token opens, checked now.
 
     Raises :class:`LinkGone` (revoked, expired or unknown — one message) or
@@ -334,7 +334,7 @@ def open_link(db: Database, token: str, *, client_key: str | None = None) -> Lin
     return link_session_record(row)
 
 
-def link_poll(db: Database, actor: Actor, case_id: int) -> int:
+def link_poll(db: Database, /, actor: Actor, case_id: int) -> int:
     """The case's change counter for a link's live view; raises :class:`LinkGone`
     once the link is revoked or expired (the view then shows so)."""
     unit = UnitOfWork(db, actor, perm.LINK_POLL, case_id=case_id, mode="read")
@@ -352,7 +352,7 @@ def link_poll(db: Database, actor: Actor, case_id: int) -> int:
 # ---------------------------------------------------------------------- sharing settings
 
 
-def sharing(db: Database, actor: Actor, case_id: int) -> Sharing:
+def sharing(db: Database, /, actor: Actor, case_id: int) -> Sharing:
     """The case's sharing settings (defaults when never set)."""
     with UnitOfWork(db, actor, perm.LINK_MANAGE, case_id=case_id, mode="read") as uow:
         return sharing_of(uow.conn, case_id)
@@ -360,7 +360,7 @@ def sharing(db: Database, actor: Actor, case_id: int) -> Sharing:
 
 @writes
 def set_sharing(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     *,
@@ -413,7 +413,7 @@ def set_sharing(
 # ---------------------------------------------------------------------- what a link reads
 
 
-def case_brief(db: Database, actor: Actor, case_id: int) -> CaseBrief:
+def case_brief(db: Database, /, actor: Actor, case_id: int) -> CaseBrief:
     """Reference and status (every role); searchers also get the child's first name or
     alias, age, description for searchers, time missing and the IPP."""
     with UnitOfWork(db, actor, perm.CASE_BRIEF, case_id=case_id, mode="read") as uow:
@@ -436,7 +436,7 @@ def case_brief(db: Database, actor: Actor, case_id: int) -> CaseBrief:
     return brief
 
 
-def team_sectors(db: Database, actor: Actor, case_id: int) -> list[Sector]:
+def team_sectors(db: Database, /, actor: Actor, case_id: int) -> list[Sector]:
     """A team lead's own team's sectors (assigned to it, or searched by it), by ID."""
     with UnitOfWork(db, actor, perm.TEAM_SECTORS, case_id=case_id, mode="read") as uow:
         link = uow.link
@@ -458,7 +458,7 @@ def team_sectors(db: Database, actor: Actor, case_id: int) -> list[Sector]:
     return out
 
 
-def team_name(db: Database, actor: Actor) -> str:
+def team_name(db: Database, /, actor: Actor) -> str:
     """The name of a team lead link's team."""
     with UnitOfWork(db, actor, None, mode="read") as uow:
         link = uow.link
@@ -469,7 +469,7 @@ def team_name(db: Database, actor: Actor) -> str:
         return str(fw.require_row(uow.conn, t.teams, link.team_id, "team").name)
 
 
-def shared_sightings(db: Database, actor: Actor, case_id: int) -> list[Sighting]:
+def shared_sightings(db: Database, /, actor: Actor, case_id: int) -> list[Sighting]:
     """Sightings as far as the coordinator shares them with team leads, without who
     reported them or how to reach them."""
     with UnitOfWork(db, actor, perm.SIGHTING_READ_SHARED, case_id=case_id, mode="read") as uow:
@@ -485,7 +485,7 @@ def shared_sightings(db: Database, actor: Actor, case_id: int) -> list[Sighting]
     ]
 
 
-def partner_handovers(db: Database, actor: Actor, case_id: int) -> list[Handover]:
+def partner_handovers(db: Database, /, actor: Actor, case_id: int) -> list[Handover]:
     """Handovers to or from the partner link's own unit, newest first."""
     with UnitOfWork(db, actor, perm.PARTNER_VIEW, case_id=case_id, mode="read") as uow:
         unit = _partner_unit(uow, case_id)
@@ -500,7 +500,7 @@ def partner_handovers(db: Database, actor: Actor, case_id: int) -> list[Handover
         return [load_handover(uow.conn, i) for i in ids]
 
 
-def partner_sectors(db: Database, actor: Actor, case_id: int, *,
+def partner_sectors(db: Database, /, actor: Actor, case_id: int, *,
                     within_m: float = 1000.0) -> list[UnitSector]:
     """Sectors in and within ``within_m`` m of the partner link's unit (the handover view).
 
@@ -527,7 +527,7 @@ def partner_sectors(db: Database, actor: Actor, case_id: int, *,
     ]
 
 
-def team_hazards(db: Database, actor: Actor, case_id: int) -> list[Hazard]:
+def team_hazards(db: Database, /, actor: Actor, case_id: int) -> list[Hazard]:
     """Hazard and no-go areas for a team lead (same as :func:`casefile.hazards.hazards`)."""
     return hazard_ops.hazards(db, actor, case_id)
 

@@ -119,7 +119,7 @@ class PoaUpdate:
 
 @writes
 def set_up_poa(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     *,
@@ -240,14 +240,14 @@ def set_up_poa(
 # ------------------------------------------------------------------ reading
 
 
-def poa_state(db: Database, actor: Actor, case_id: int) -> PoaState | None:
+def poa_state(db: Database, /, actor: Actor, case_id: int) -> PoaState | None:
     """The case's active POA (None until a coordinator sets it up)."""
     with UnitOfWork(db, actor, perm.POA_READ, case_id=case_id, mode="read") as uow:
         row = ps.active_poa_row(uow.conn, case_id)
         return None if row is None else _state(row)
 
 
-def poa_history(db: Database, actor: Actor, case_id: int) -> list[PoaUpdate]:
+def poa_history(db: Database, /, actor: Actor, case_id: int) -> list[PoaUpdate]:
     """Every pass taken into this case's POA grids, oldest first."""
     with UnitOfWork(db, actor, perm.POA_READ, case_id=case_id, mode="read") as uow:
         rows = uow.conn.execute(sa.select(t.poa_updates).where(
@@ -256,7 +256,7 @@ def poa_history(db: Database, actor: Actor, case_id: int) -> list[PoaUpdate]:
                       r.at) for r in rows]
 
 
-def poa_origin_moved(db: Database, actor: Actor, case_id: int) -> LastKnown | None:
+def poa_origin_moved(db: Database, /, actor: Actor, case_id: int) -> LastKnown | None:
     """The new last-known location if it has moved since POA was set up, else None.
 
     Returns a :class:`casefile.LastKnown`; the coordinator may reset POA there.
@@ -273,7 +273,7 @@ def poa_origin_moved(db: Database, actor: Actor, case_id: int) -> LastKnown | No
     return None
 
 
-def sector_poa_table(db: Database, actor: Actor, case_id: int) -> pd.DataFrame:
+def sector_poa_table(db: Database, /, actor: Actor, case_id: int) -> pd.DataFrame:
     """POA of every sector before any pass (prior) and now, ranked by density now.
 
     Columns: ``code``, ``sector_id``, ``name``, ``status``, ``poa_prior``,
@@ -302,7 +302,7 @@ def sector_poa_table(db: Database, actor: Actor, case_id: int) -> pd.DataFrame:
     return now.rename(columns={"id": "code"})[cols]
 
 
-def cell_pods(db: Database, actor: Actor, case_id: int
+def cell_pods(db: Database, /, actor: Actor, case_id: int
               ) -> tuple[PoaGrid, pd.DataFrame, np.ndarray]:
     """Every pass's POD in every cell of the active POA grid (for gaps and waste).
 

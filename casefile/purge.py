@@ -66,7 +66,7 @@ def purge_due_at(status: str, status_changed_at: datetime | None) -> datetime | 
     return status_changed_at + timedelta(days=settings.PURGE_AFTER_DAYS)
 
 
-def purges_due(db: Database, actor: Actor, *, now: datetime | None = None
+def purges_due(db: Database, /, actor: Actor, *, now: datetime | None = None
                ) -> list[tuple[int, str]]:
     """(case id, reference) of closed cases whose purge is due and not yet done."""
     unit = UnitOfWork(db, actor, perm.CASE_PURGE, mode="read")
@@ -86,7 +86,7 @@ def purges_due(db: Database, actor: Actor, *, now: datetime | None = None
 
 
 @writes
-def purge_case(db: Database, actor: Actor, case_id: int, *, force: bool = False) -> PurgeResult:
+def purge_case(db: Database, /, actor: Actor, case_id: int, *, force: bool = False) -> PurgeResult:
     """Remove every personal value of a closed case (see the module docstring).
 
     Refused unless the case is closed and its purge is due, or ``force`` (the

@@ -313,7 +313,7 @@ def overlaps_with_stored(
 
 
 def check_overlaps(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     polygon: Any,

@@ -85,7 +85,7 @@ MakeFn = Callable[[UnitOfWork, Any], tuple[dict[str, Any], dict[str, Any], str]]
 
 @writes
 def create_sector(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     *,
@@ -125,7 +125,7 @@ def create_sector(
 
 @writes
 def create_sectors(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     items: Sequence[NewSector],
@@ -295,7 +295,7 @@ def read_permission(actor: Actor) -> str:
     )
 
 
-def get_sector(db: Database, actor: Actor, sector_id: int) -> Sector:
+def get_sector(db: Database, /, actor: Actor, sector_id: int) -> Sector:
     """One sector (family readers: only if shared, without notes or teams)."""
     permission = read_permission(actor)
     with UnitOfWork(db, actor, permission, mode="read") as uow:
@@ -303,7 +303,7 @@ def get_sector(db: Database, actor: Actor, sector_id: int) -> Sector:
     return for_reader(sector, permission, missing_ok=False)  # type: ignore[return-value]
 
 
-def find_sector(db: Database, actor: Actor, case_id: int, code: str) -> Sector:
+def find_sector(db: Database, /, actor: Actor, case_id: int, code: str) -> Sector:
     """A sector by its short ID within the case ("S12")."""
     permission = read_permission(actor)
     with UnitOfWork(db, actor, permission, case_id=case_id, mode="read") as uow:
@@ -319,7 +319,7 @@ def find_sector(db: Database, actor: Actor, case_id: int, code: str) -> Sector:
 
 
 def sectors(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     *,
@@ -377,7 +377,7 @@ def sectors_of_case(
     return [y for x in out if (y := for_reader(x, permission)) is not None]
 
 
-def sectors_frame(db: Database, actor: Actor, case_id: int, **filters: Any) -> gpd.GeoDataFrame:
+def sectors_frame(db: Database, /, actor: Actor, case_id: int, **filters: Any) -> gpd.GeoDataFrame:
     """The sectors as a lon/lat GeoDataFrame for maps and exports.
 
     Columns: ``id`` (the short ID, as :mod:`geo.exports` names features),
@@ -424,7 +424,7 @@ def sectors_frame(db: Database, actor: Actor, case_id: int, **filters: Any) -> g
     )
 
 
-def duplication_figure(db: Database, actor: Actor, case_id: int) -> Duplication:
+def duplication_figure(db: Database, /, actor: Actor, case_id: int) -> Duplication:
     """Ground of the case searched more than once (:class:`geo.overlap.Duplication`).
 
     Area of the union (m², BNG) searched twice or more, split into deliberate
@@ -498,7 +498,7 @@ def _team_case(conn: sa.Connection, team_id: Any) -> int:
 
 @writes
 def update_sector(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     sector_id: int,
     *,
@@ -528,7 +528,7 @@ def update_sector(
 
 @writes
 def set_sector_status(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     sector_id: int,
     status: str,
@@ -570,7 +570,7 @@ def set_sector_status(
 
 @writes
 def assign_sector(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     sector_id: int,
     team_id: int,
@@ -633,7 +633,7 @@ def assign_sector(
 
 @writes
 def start_sector(
-    db: Database, actor: Actor, sector_id: int, *, version: int, at: datetime | None = None
+    db: Database, /, actor: Actor, sector_id: int, *, version: int, at: datetime | None = None
 ) -> Sector:
     """The assigned team has started searching (``at`` defaults to now).
 
@@ -657,7 +657,7 @@ def start_sector(
 
 @writes
 def finish_sector(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     sector_id: int,
     *,
@@ -756,7 +756,7 @@ def finish_sector(
 
 @writes
 def delete_sector(
-    db: Database, actor: Actor, sector_id: int, *, version: int, reason: str | None = None
+    db: Database, /, actor: Actor, sector_id: int, *, version: int, reason: str | None = None
 ) -> None:
     """Remove a sector drawn by mistake (draft or ready only); its ID is never reused."""
     unit = UnitOfWork(db, actor, perm.SECTOR_WRITE)

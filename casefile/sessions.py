@@ -145,7 +145,7 @@ def refuse(db: Database, scope: str, keys: list[str]) -> None:
 
 
 @writes
-def sign_in(db: Database, username: str, password: str, *, client_key: str | None = None
+def sign_in(db: Database, /, username: str, password: str, *, client_key: str | None = None
             ) -> Actor | None:
     """:func:`casefile.accounts.authenticate` behind the throttle (per client, per
     username, global).
@@ -164,7 +164,7 @@ def sign_in(db: Database, username: str, password: str, *, client_key: str | Non
 
 
 @writes
-def sign_in_oidc(db: Database, claims: Any, *, client_key: str | None = None) -> Actor | None:
+def sign_in_oidc(db: Database, /, claims: Any, *, client_key: str | None = None) -> Actor | None:
     """The coordinator an OpenID Connect identity maps to (:mod:`casefile.oidc`), else None.
 
     Unknown, switched-off and non-coordinator accounts are refused (and counted
@@ -196,7 +196,7 @@ def sign_in_oidc(db: Database, claims: Any, *, client_key: str | None = None) ->
 # ---------------------------------------------------------------------- sessions
 
 
-def start_session(db: Database, actor: Actor) -> str:
+def start_session(db: Database, /, actor: Actor) -> str:
     """A new opaque session token for a signed-in coordinator (valid ``SESSION_HOURS``).
 
     Only its SHA-256 is stored; the caller keeps the token (a cookie).
@@ -220,7 +220,7 @@ def start_session(db: Database, actor: Actor) -> str:
     return token
 
 
-def open_session(db: Database, token: str, *, client_key: str | None = None) -> Actor | None:
+def open_session(db: Database, /, token: str, *, client_key: str | None = None) -> Actor | None:
     """The coordinator of a live session token, else None (ended, expired, unknown)."""
     keys = [client_hash(client_key)]
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
@@ -242,7 +242,7 @@ def open_session(db: Database, token: str, *, client_key: str | None = None) -> 
     return Actor(user_id=row.id, display_name=row.display_name, role=row.role)
 
 
-def end_session(db: Database, token: str) -> None:
+def end_session(db: Database, /, token: str) -> None:
     """Sign out: the session token stops working at once."""
     if not isinstance(token, str) or not token:
         return

@@ -82,7 +82,7 @@ def tag_points(lats: Sequence[float], lons: Sequence[float]) -> list[dict[str, s
 
 @writes
 def add_sighting(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     *,
@@ -123,7 +123,7 @@ def add_sighting(
 
 @writes
 def add_sightings(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     items: Sequence[NewSighting],
@@ -228,7 +228,7 @@ def add_sightings(
 
 @writes
 def update_sighting(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     sighting_id: int,
     *,
@@ -269,7 +269,7 @@ def update_sighting(
 
 @writes
 def delete_sighting(
-    db: Database, actor: Actor, sighting_id: int, *, version: int, reason: str | None = None
+    db: Database, /, actor: Actor, sighting_id: int, *, version: int, reason: str | None = None
 ) -> None:
     """Remove a sighting entered by mistake (a wrong one is better *dismissed*)."""
     unit = UnitOfWork(db, actor, perm.SIGHTING_WRITE)
@@ -281,7 +281,7 @@ def delete_sighting(
                    changes={k: (before[k], None) for k in SIGHTING_FIELDS})
 
 
-def get_sighting(db: Database, actor: Actor, sighting_id: int) -> Sighting:
+def get_sighting(db: Database, /, actor: Actor, sighting_id: int) -> Sighting:
     """One sighting."""
     with UnitOfWork(db, actor, perm.SIGHTING_READ, mode="read") as uow:
         row = require_sighting(uow.conn, sighting_id)
@@ -290,7 +290,7 @@ def get_sighting(db: Database, actor: Actor, sighting_id: int) -> Sighting:
 
 
 def sightings(
-    db: Database, actor: Actor, case_id: int, *, status: str | None = None
+    db: Database, /, actor: Actor, case_id: int, *, status: str | None = None
 ) -> list[Sighting]:
     """The case's sightings in time seen order, optionally of one status."""
     unit = UnitOfWork(db, actor, perm.SIGHTING_READ, mode="read")
@@ -302,12 +302,12 @@ def sightings(
     return [sighting_record(r) for r in rows]
 
 
-def path(db: Database, actor: Actor, case_id: int) -> list[Sighting]:
+def path(db: Database, /, actor: Actor, case_id: int) -> list[Sighting]:
     """Verified sightings in time order: the route the child is known to have taken."""
     return sightings(db, actor, case_id, status="verified")
 
 
-def last_known_location(db: Database, actor: Actor, case_id: int) -> LastKnown:
+def last_known_location(db: Database, /, actor: Actor, case_id: int) -> LastKnown:
     """The latest verified sighting (by time seen), else the case's IPP."""
     with UnitOfWork(db, actor, perm.SIGHTING_READ, case_id=case_id, mode="read") as uow:
         return last_known_location_of(uow.conn, case_id)

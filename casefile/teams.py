@@ -27,7 +27,7 @@ TEAM_FIELDS: tuple[str, ...] = ("name", "org_type", "lead_name", "size", "contac
 
 @writes
 def create_team(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     *,
@@ -66,7 +66,7 @@ def create_team(
 
 @writes
 def update_team(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     team_id: int,
     *,
@@ -98,7 +98,7 @@ def update_team(
         return team_record(fw.require_row(uow.conn, t.teams, team_id, "team"), True)
 
 
-def get_team(db: Database, actor: Actor, team_id: int) -> Team:
+def get_team(db: Database, /, actor: Actor, team_id: int) -> Team:
     """One team; ``contact`` is None unless the actor may see contact details."""
     with UnitOfWork(db, actor, perm.TEAM_READ, mode="read") as uow:
         row = fw.require_row(uow.conn, t.teams, team_id, "team")
@@ -106,7 +106,7 @@ def get_team(db: Database, actor: Actor, team_id: int) -> Team:
         return team_record(row, uow.allows(perm.TEAM_CONTACTS))
 
 
-def teams(db: Database, actor: Actor, case_id: int) -> list[Team]:
+def teams(db: Database, /, actor: Actor, case_id: int) -> list[Team]:
     """The case's teams by name; ``contact`` is None unless the actor may see contacts."""
     with UnitOfWork(db, actor, perm.TEAM_READ, case_id=case_id, mode="read") as uow:
         rows = uow.conn.execute(

@@ -132,7 +132,7 @@ class Report:
 # ---------------------------------------------------------------- the family view
 
 
-def family_view(db: Database, actor: Actor, case_id: int) -> FamilyView:
+def family_view(db: Database, /, actor: Actor, case_id: int) -> FamilyView:
     """What a family link shows (see the module docstring)."""
     now = utcnow()
     with UnitOfWork(db, actor, perm.FAMILY_VIEW, case_id=case_id, mode="read") as uow:
@@ -208,7 +208,7 @@ def family_view(db: Database, actor: Actor, case_id: int) -> FamilyView:
 
 @writes
 def send_tip(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     *,
@@ -257,7 +257,7 @@ def send_tip(
 
 @writes
 def report_family_search(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     *,
@@ -375,7 +375,7 @@ def _insert_report(
 
 
 def triage_queue(
-    db: Database, actor: Actor, case_id: int, *, include_reviewed: bool = False
+    db: Database, /, actor: Actor, case_id: int, *, include_reviewed: bool = False
 ) -> list[Report]:
     """Tips and family searches of the case, newest first (new ones only by default)."""
     with UnitOfWork(db, actor, perm.TRIAGE, case_id=case_id, mode="read") as uow:
@@ -388,7 +388,7 @@ def triage_queue(
 
 @writes
 def review_report(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     report_id: int,
     decision: str,
@@ -456,7 +456,7 @@ def review_report(
         return report_of(conn, report_id)
 
 
-def my_reports(db: Database, actor: Actor, case_id: int) -> list[Report]:
+def my_reports(db: Database, /, actor: Actor, case_id: int) -> list[Report]:
     """What this family link itself sent (so a family sees its tip was received)."""
     with UnitOfWork(db, actor, perm.FAMILY_REPORT, case_id=case_id, mode="read") as uow:
         if uow.link.case_id != case_id:  # pragma: no cover - entering the case refuses it

@@ -118,7 +118,7 @@ class TrackUpload:
 
 @writes
 def upload_track(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     case_id: int,
     source: Any,
@@ -284,7 +284,7 @@ def _pass_for_upload(uow: UnitOfWork, sector: Any, team_id: int,
 
 
 @writes
-def refresh_coverage(db: Database, actor: Actor, case_id: int) -> int:
+def refresh_coverage(db: Database, /, actor: Actor, case_id: int) -> int:
     """Bring passes up to date with the sectors' "searched" records; update POA.
 
     Sectors finished without their pass (records older than finishing in one
@@ -311,7 +311,7 @@ def refresh_coverage(db: Database, actor: Actor, case_id: int) -> int:
 
 @writes
 def set_pass_sweep(
-    db: Database,
+    db: Database, /,
     actor: Actor,
     pass_id: int,
     *,
@@ -344,7 +344,7 @@ def set_pass_sweep(
 
 
 @writes
-def delete_track(db: Database, actor: Actor, track_id: int, *, reason: str) -> None:
+def delete_track(db: Database, /, actor: Actor, track_id: int, *, reason: str) -> None:
     """Remove a track uploaded by mistake (coordinators); its pass is recomputed."""
     unit = UnitOfWork(db, actor, perm.POA_WRITE)
     reason = v.text("reason", reason, fw.MAX_LEN["reason"], required=True)
@@ -362,21 +362,21 @@ def delete_track(db: Database, actor: Actor, track_id: int, *, reason: str) -> N
 # ------------------------------------------------------------------ reading
 
 
-def tracks(db: Database, actor: Actor, case_id: int, *, team_id: int | None = None,
+def tracks(db: Database, /, actor: Actor, case_id: int, *, team_id: int | None = None,
            sector_id: int | None = None) -> list[Track]:
     """The case's tracks, oldest upload first, optionally of one team or sector."""
     with UnitOfWork(db, actor, perm.TRACK_READ, case_id=case_id, mode="read") as uow:
         return tracks_of_case(uow.conn, case_id, team_id=team_id, sector_id=sector_id)
 
 
-def passes(db: Database, actor: Actor, case_id: int, *,
+def passes(db: Database, /, actor: Actor, case_id: int, *,
            sector_id: int | None = None) -> list[Pass]:
     """The case's passes in the order they were made."""
     with UnitOfWork(db, actor, perm.TRACK_READ, case_id=case_id, mode="read") as uow:
         return passes_of_case(uow.conn, case_id, sector_id=sector_id)
 
 
-def tracks_frame(db: Database, actor: Actor, case_id: int) -> gpd.GeoDataFrame:
+def tracks_frame(db: Database, /, actor: Actor, case_id: int) -> gpd.GeoDataFrame:
     """Tracks as a lon/lat GeoDataFrame: ``track_id``, ``team_id``, ``team``,
     ``sector_id``, ``pass_id``, ``searchers``, ``start``, ``end``, ``length_m``,
     ``file_name`` (for maps and :mod:`geo.gaps`)."""
@@ -401,7 +401,7 @@ def tracks_frame(db: Database, actor: Actor, case_id: int) -> gpd.GeoDataFrame:
     )
 
 
-def sector_coverage(db: Database, actor: Actor, case_id: int) -> pd.DataFrame:
+def sector_coverage(db: Database, /, actor: Actor, case_id: int) -> pd.DataFrame:
     """One row per sector of the case: its passes and how well it has been searched.
 
     Columns ``sector_id``, ``code``, ``name``, ``status``, ``passes``,
@@ -445,7 +445,7 @@ def sector_coverage(db: Database, actor: Actor, case_id: int) -> pd.DataFrame:
         "swept_share", "area_m2"])
 
 
-def coverage_timeline(db: Database, actor: Actor, case_id: int) -> pd.DataFrame:
+def coverage_timeline(db: Database, /, actor: Actor, case_id: int) -> pd.DataFrame:
     """Passes in time order with the case's running figures, for plots.
 
     One row per pass: ``at`` is when it was walked — the finish for a closed

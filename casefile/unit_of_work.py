@@ -21,7 +21,8 @@ time and the case, and keeps the store's rules by construction:
   rolls back, so the counter only moves when something was recorded.
 
 Operations are plain functions taking the :class:`~casefile.database.Database`
-first; :class:`operation` turns one into a method of the thin
+first, positional-only (``def fn(db: Database, /, actor: Actor, ...)``);
+:class:`operation` turns one into a method of the thin
 :class:`~casefile.store.Store` front, which retries a transaction the database
 aborted for a deadlock or a serialization failure (idempotency keys make the
 retry safe) and turns any other database error into a plain
@@ -525,9 +526,11 @@ def _database_message(exc: sa.exc.DBAPIError) -> str:
 
 
 class operation(Generic[P, R]):
-    """A store operation ``fn(db, ...)`` as a method of the front: ``front.fn(...)``.
+    """A store operation ``fn(db, /, ...)`` as a method of the front: ``front.fn(...)``.
 
-    The front must have a ``db`` attribute. Calls run through :func:`run`.
+    The front must have a ``db`` attribute. Calls run through :func:`run`. ``db`` is
+    positional-only in every operation, so an operation taking ``**changes`` types
+    cleanly (no ``db`` keyword can clash) and the method keeps the real signature.
     """
 
     def __init__(self, fn: Callable[Concatenate[Database, P], R]) -> None:
