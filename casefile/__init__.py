@@ -75,7 +75,7 @@ from casefile.tips import (
     Report,
 )
 from casefile.tracks import Pass, Track, TrackUpload
-from casefile.validate import (
+from vocab.search import (
     CASE_STATUSES,
     SIGHTING_CONFIDENCES,
     SIGHTING_SOURCES,

@@ -30,6 +30,7 @@ from casefile.records import MAX_LEN, Case, CaseFile, CaseSummary
 from casefile.sightings import sighting_record, sightings_query
 from casefile.unit_of_work import UnitOfWork, check_version, writes
 from vocab import settings
+from vocab.search import CASE_STATUSES
 
 #: a case's fields: what create and update take (``home`` and ``ipp`` are (lat, lon))
 CASE_FIELDS: tuple[str, ...] = (
@@ -329,7 +330,7 @@ def clean_case(raw: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         "reported_missing_at": lambda x: v.moment("reported_missing_at", x),
         "home": lambda x: v.point("home", x, required=False),
         "ipp": lambda x: v.point("ipp", x),
-        "status": lambda x: v.choice("status", x, v.CASE_STATUSES),
+        "status": lambda x: v.choice("status", x, CASE_STATUSES),
         "description": lambda x: v.text("description", x, cap["description"]),
         "notes": lambda x: v.text("notes", x, cap["notes"]),
     }

@@ -30,6 +30,7 @@ from casefile.permissions import Actor
 from casefile.records import MAX_LEN, LastKnown, Sighting
 from casefile.unit_of_work import UnitOfWork, writes
 from geo import locate_many
+from vocab.search import SIGHTING_CONFIDENCES, SIGHTING_SOURCES, SIGHTING_STATUSES
 
 #: a sighting's fields (``location`` is (lat, lon)): what add and update take
 SIGHTING_FIELDS: tuple[str, ...] = (
@@ -295,7 +296,7 @@ def sightings(
     """The case's sightings in time seen order, optionally of one status."""
     unit = UnitOfWork(db, actor, perm.SIGHTING_READ, mode="read")
     if status is not None:
-        v.choice("status", status, v.SIGHTING_STATUSES)
+        v.choice("status", status, SIGHTING_STATUSES)
     with unit as uow:
         uow.enter_case(case_id)
         rows = uow.conn.execute(sightings_query(case_id, status)).all()
@@ -359,9 +360,9 @@ def clean_sighting(raw: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
     checks = {
         "location": lambda x: v.point("location", x),
         "seen_at": lambda x: v.moment("seen_at", x),
-        "source": lambda x: v.choice("source", x, v.SIGHTING_SOURCES),
-        "confidence": lambda x: v.choice("confidence", x, v.SIGHTING_CONFIDENCES),
-        "status": lambda x: v.choice("status", x, v.SIGHTING_STATUSES),
+        "source": lambda x: v.choice("source", x, SIGHTING_SOURCES),
+        "confidence": lambda x: v.choice("confidence", x, SIGHTING_CONFIDENCES),
+        "status": lambda x: v.choice("status", x, SIGHTING_STATUSES),
         "reported_by": lambda x: v.text("reported_by", x, cap["reported_by"]),
         "reporter_contact": lambda x: v.text("reporter_contact", x, cap["reporter_contact"]),
         "description": lambda x: v.text("description", x, cap["description"]),
