@@ -163,8 +163,8 @@ def insert_account(conn: sa.Connection, actor: Actor, now: datetime, *, username
             updated_by_name=actor.display_name,
             version=1,
             expires_at=expires_at,
-        )
-    ).inserted_primary_key[0])
+        ).returning(t.users.c.id)
+    ).scalar_one())
 
 
 def user_record(row: Any) -> User:

@@ -95,7 +95,7 @@ def append_records(
             else None
         )
     if len(rows) == 1:
-        ids = [conn.execute(t.audit_log.insert(), rows[0]).inserted_primary_key[0]]
+        ids = [conn.execute(t.audit_log.insert().returning(t.audit_log.c.id), rows[0]).scalar_one()]
     else:
         ids = list(
             conn.execute(

@@ -101,8 +101,8 @@ def create_case(
             conn.execute(
                 t.cases.insert().values(
                     **case_columns(clean), status_changed_at=uow.now, **uow.new_row_stamps()
-                )
-            ).inserted_primary_key[0]
+                ).returning(t.cases.c.id)
+            ).scalar_one()
         )
         # the counter starts at 0: the unit moves it to 1 at commit, with the record
         conn.execute(t.case_change.insert().values(case_id=case_id, n=0))

@@ -237,8 +237,8 @@ def issue_link(
                 created_by_name=actor.display_name,
                 expires_at=expires,
                 version=1,
-            )
-        ).inserted_primary_key[0])
+            ).returning(t.access_links.c.id)
+        ).scalar_one())
         uow.record(
             "link", link_id, "issue",
             {

@@ -187,7 +187,9 @@ def insert_pass(uow: UnitOfWork, sector: Any, *, state: str, team_id: int | None
     }
     if record:
         values.update(record_values(sector))
-    pass_id = int(uow.conn.execute(t.passes.insert().values(**values)).inserted_primary_key[0])
+    pass_id = int(uow.conn.execute(
+        t.passes.insert().values(**values).returning(t.passes.c.id)
+    ).scalar_one())
     uow.record("pass", pass_id, "open" if state == "open" else "record",
                {"sector_id": (None, sector.id), "state": (None, state),
                 "sweep_width_m": (None, sweep[1])},

@@ -220,7 +220,7 @@ def set_up_poa(
             prior=prior, current=prior, rest_of_world=float(grid.rest_of_world),
             applied={}, created_at=now, created_by_id=actor.user_id,
             created_by_name=actor.display_name, updated_at=now, version=1,
-        )).inserted_primary_key[0])
+        ).returning(t.poa_states.c.id)).scalar_one())
         uow.record(
             "poa", poa_id, "reset" if old is not None else "set_up",
             {

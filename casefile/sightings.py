@@ -181,7 +181,9 @@ def add_sightings(
         ]
         new_ids: list[int] = []
         if len(rows_in) == 1:
-            new_ids = [conn.execute(t.sightings.insert(), rows_in[0]).inserted_primary_key[0]]
+            new_ids = [conn.execute(
+                t.sightings.insert().returning(t.sightings.c.id), rows_in[0]
+            ).scalar_one()]
         elif rows_in:
             new_ids = list(
                 conn.execute(

@@ -363,8 +363,8 @@ def _insert_report(
                 created_at=uow.now,
                 created_by_id=uow.actor.user_id,
                 version=1,
-            )
-        ).inserted_primary_key[0]
+            ).returning(t.volunteer_reports.c.id)
+        ).scalar_one()
     )
     uow.remember(key, "report", report_id)
     uow.record("report", report_id, "create", changes)

@@ -208,8 +208,8 @@ def upload_track(
                 created_by_id=actor.user_id,
                 created_by_name=actor.display_name,
                 **values,
-            )
-        ).inserted_primary_key[0]
+            ).returning(t.tracks.c.id)
+        ).scalar_one()
         uow.record(
             "track", track_id, "upload",
             {

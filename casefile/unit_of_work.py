@@ -292,8 +292,8 @@ class UnitOfWork:
             self.conn.execute(
                 table.insert().values(
                     case_id=case_id, **values, **(stamps or self.new_row_stamps())
-                )
-            ).inserted_primary_key[0]
+                ).returning(table.c.id)
+            ).scalar_one()
         )
         self.remember(key, entity, row_id, case_id)
         self.record(entity, row_id, "create", changes, case_id=case_id)
