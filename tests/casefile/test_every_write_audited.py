@@ -21,7 +21,7 @@ from casefile.unit_of_work import operation
 from geo.crs import geoms_to_lonlat
 from tests.casefile.conftest import PASSWORD, make_case, make_coordinator, sighting_kwargs
 from tests.casefile.test_tracks import across, square
-from wayhome import settings
+from vocab import settings
 
 pytestmark = pytest.mark.db
 
