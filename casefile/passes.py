@@ -31,7 +31,7 @@ from casefile.audit_records import from_json
 from casefile.errors import InvalidInput
 from casefile.unit_of_work import UnitOfWork
 from geo.coverage import not_searched_split, track_coverage
-from geo.crs import BNG, WGS84, geoms_to_bng
+from geo.crs import BNG, WGS84, BngGeometry, LonLatGeometry, geoms_to_bng
 from geo.detection import (
     check_sweep_width,
     load_search_data,
@@ -333,12 +333,14 @@ def pass_figures(
     return out
 
 
-def pass_ground_bng(sector_ll: BaseGeometry, not_searched_ll: BaseGeometry | None
-                    ) -> BaseGeometry:
-    """The ground a pass searched (BNG): the sector minus what was not searched."""
-    ground = geoms_to_bng(shapely.make_valid(sector_ll))
+def pass_ground_bng(sector_ll: LonLatGeometry, not_searched_ll: LonLatGeometry | None
+                    ) -> BngGeometry:
+    """The ground a pass searched (BNG) from the stored lon/lat outlines: the sector minus
+    what was not searched."""
+    ground = geoms_to_bng(LonLatGeometry(shapely.make_valid(sector_ll)))
     if not_searched_ll is not None and not shapely.is_empty(not_searched_ll):
-        ground = shapely.difference(ground, geoms_to_bng(shapely.make_valid(not_searched_ll)))
+        not_searched = geoms_to_bng(LonLatGeometry(shapely.make_valid(not_searched_ll)))
+        ground = BngGeometry(shapely.difference(ground, not_searched))
     return ground
 
 
@@ -485,7 +487,7 @@ def passes_cell_pods(uow: UnitOfWork, passes: Sequence[Any], cell_m: float,
 def compute_pass_cell_pods(conn: sa.Connection, p: Any, cell_m: float) -> dict[str, float]:
     """Work out one pass's per-cell POD from its sector, record and tracks."""
     sector = fw.require_row(conn, t.sectors, p.sector_id, "sector")
-    tracks = []
+    tracks: Sequence[sa.Row[Any, Any]] = []
     if p.basis == "tracks":
         tracks = conn.execute(sa.select(t.tracks.c.geom, t.tracks.c.searchers)
                               .where(t.tracks.c.pass_id == p.id)).all()

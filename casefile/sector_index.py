@@ -36,7 +36,7 @@ from casefile.fieldwork import Overlap
 from casefile.permissions import Actor
 from casefile.sector_rows import decode
 from casefile.unit_of_work import UnitOfWork
-from geo.crs import BNG, geoms_to_bng, geoms_to_lonlat
+from geo.crs import BNG, BngGeometry, geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
 from geo.overlap import SectorIndex, measure_overlaps
 from geo.shapes import clip_to_remainder
@@ -145,9 +145,10 @@ class CaseIndex:
         keep = self.live[hit]
         return cand[keep], hit[keep]
 
-    def overlaps_bng(self, candidate_bng: BaseGeometry) -> pd.DataFrame:
+    def overlaps_bng(self, candidate_bng: BngGeometry) -> pd.DataFrame:
         """``id``, ``overlap_m2``, ``share`` of the live sectors a BNG candidate overlaps."""
-        cand = candidate_bng if candidate_bng.is_valid else shapely.make_valid(candidate_bng)
+        cand = (candidate_bng if candidate_bng.is_valid
+                else BngGeometry(shapely.make_valid(candidate_bng)))
         hits = self.query(cand)
         return measure_overlaps(self.ids[hits], self.geoms[hits], cand)
 
@@ -173,7 +174,9 @@ def ground_bng(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
 CACHE_NAME = "sector_index"
 
 
-def index_rows(conn: sa.Connection, backend: str, case_id: int, since: int | None) -> list[Any]:
+def index_rows(
+    conn: sa.Connection, backend: str, case_id: int, since: int | None
+) -> Sequence[sa.Row[Any, Any, Any]]:
     """Sector rows (id, raw WKB outlines) of the case, only those written after ``since``."""
     q = sa.select(
         t.sectors.c.id,
@@ -402,10 +405,11 @@ def clip_items(
 
 
 def clipped_values(
-    index: CaseIndex, ground: BaseGeometry, found: Sequence[Overlap]
+    index: CaseIndex, ground: BngGeometry, found: Sequence[Overlap]
 ) -> dict[str, Any]:
-    """New outline columns for a stored sector clipped against the sectors it overlaps."""
-    parts = index.ground_of([o.sector_id for o in found])
+    """New outline columns for a stored sector (its BNG ground) clipped against the stored
+    sectors it overlaps."""
+    parts = index.ground_of([o.sector_id for o in found if o.sector_id is not None])
     others = gpd.GeoDataFrame({"id": np.arange(len(parts))}, geometry=list(parts), crs=BNG)
     try:
         lonlat = clip_to_remainder(geoms_to_lonlat(ground), others)

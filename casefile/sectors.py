@@ -185,7 +185,7 @@ def create_sectors(
                 saved[i] = existing
         todo = [i for i in range(total) if i not in saved]
         if not todo:  # every item was saved before: nothing new, the counter stays
-            return sectors_by_id(conn, [saved[i] for i in range(total)])
+            return list(sectors_by_id(conn, [saved[i] for i in range(total)]))
         tick(0, "checking overlaps")
         index = unit_index(uow)
         pos = np.array(todo)

@@ -216,7 +216,10 @@ def add_sightings(
                 {k: (None, cleaned[i][k]) for k in SIGHTING_FIELDS},
                 reason=reason,
             )
-        ids = [by_index[i] if i in by_index else replayed[keys[i]] for i in range(len(keys))]
+        ids = [
+            replayed[key] if key is not None and key in replayed else by_index[i]
+            for i, key in enumerate(keys)
+        ]
         rows = {
             r.id: r
             for r in conn.execute(

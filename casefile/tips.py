@@ -20,6 +20,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -476,7 +477,7 @@ def my_reports(db: Database, /, actor: Actor, case_id: int) -> list[Report]:
 FAMILY_STATUSES: tuple[str, ...] = sector_statuses.family_statuses()
 
 
-def _as_of_delay(conn: sa.Connection, rows: list[Any], cutoff: datetime
+def _as_of_delay(conn: sa.Connection, rows: Sequence[Any], cutoff: datetime
                  ) -> list[tuple[Any, tuple[str, datetime, datetime | None]]]:
     """Each sector as the family may see it: (row, (status, since, searched_at)).
 

@@ -36,7 +36,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import geopandas as gpd
 import numpy as np
@@ -60,7 +60,7 @@ from casefile.sector_rows import code_number, sector_record
 from casefile.unit_of_work import UnitOfWork, writes
 from geo._sources import read_source
 from geo.coverage import swept_ground
-from geo.crs import BNG, geoms_to_bng
+from geo.crs import BNG, LonLatGeometry, geoms_to_bng
 from geo.detection import cumulative_pod
 from geo.errors import InputError
 from geo.track_files import read_tracks, trim_track_ends
@@ -126,7 +126,7 @@ def upload_track(
     team_id: int,
     sector_id: int | None = None,
     searchers: int = 1,
-    spacing_m: float | None = None,
+    spacing_m: float | str | None = None,
     trim_m: float = 0.0,
     sweep_type: str | None = None,
     progress: ProgressFn | None = None,
@@ -134,7 +134,8 @@ def upload_track(
     """Read, clean, store one GPS track and recompute its sector's pass and the POA.
 
     ``source``: a path or ``(file name, bytes)``. ``searchers``: people walking
-    abreast on this line (1–200); ``spacing_m`` their spacing (recorded);
+    abreast on this line (1–200); ``spacing_m`` their spacing in metres (recorded;
+    None or a blank form field: not recorded);
     ``trim_m``: metres cut off both ends of every segment before storing
     (privacy near a home). ``sweep_type``: ground type for W when this upload
     opens a new pass (default: :func:`geo.sweep_width`'s default). Team leads
@@ -391,8 +392,8 @@ def tracks_frame(db: Database, /, actor: Actor, case_id: int) -> gpd.GeoDataFram
             "sector_id": [x.sector_id for x in items],
             "pass_id": [x.pass_id for x in items],
             "searchers": [x.searchers for x in items],
-            "start": pd.to_datetime([x.start_at for x in items], utc=True),
-            "end": pd.to_datetime([x.end_at for x in items], utc=True),
+            "start": _utc_times([x.start_at for x in items]),
+            "end": _utc_times([x.end_at for x in items]),
             "length_m": [x.length_m for x in items],
             "file_name": [x.file_name for x in items],
         },
@@ -466,9 +467,9 @@ def coverage_timeline(db: Database, /, actor: Actor, case_id: int) -> pd.DataFra
         tracks = tracks_of_case(uow.conn, case_id)
     walked: dict[int, datetime] = {}
     for tr in tracks:
-        when = tr.end_at or tr.start_at
-        if tr.pass_id is not None and when is not None:
-            walked[tr.pass_id] = max(walked.get(tr.pass_id, when), when)
+        last = tr.end_at or tr.start_at
+        if tr.pass_id is not None and last is not None:
+            walked[tr.pass_id] = max(walked.get(tr.pass_id, last), last)
 
     def when(p: Pass) -> tuple[datetime, str]:
         if p.state == "closed" and p.ended_at is not None:
@@ -549,19 +550,19 @@ def _team_names(conn: sa.Connection, case_id: int) -> dict[int, str]:
 def _swept_per_sector(sectors: Sequence[Any], tracks: Sequence[Track],
                       width: dict[int, float]) -> dict[int, float]:
     """Swept m² per sector: union of its tracks buffered by each pass's W/2, in the sector."""
-    by_sector: dict[int, list[Track]] = {}
+    by_sector: dict[int, list[tuple[Track, float]]] = {}  # sector -> (track, its pass's W)
     for tr in tracks:
-        if tr.sector_id is None or tr.pass_id not in width:
+        if tr.sector_id is None or tr.pass_id is None or tr.pass_id not in width:
             continue
-        by_sector.setdefault(tr.sector_id, []).append(tr)
+        by_sector.setdefault(tr.sector_id, []).append((tr, width[tr.pass_id]))
     out: dict[int, float] = {}
     for sec in sectors:
         mine = by_sector.get(sec.id)
         if mine:
-            lines = gpd.GeoDataFrame(geometry=[tr.geometry for tr in mine], crs="EPSG:4326")
+            lines = gpd.GeoDataFrame(geometry=[tr.geometry for tr, _ in mine], crs="EPSG:4326")
             out[sec.id] = float(shapely.area(swept_ground(
-                lines, [width[tr.pass_id] for tr in mine],
-                clip=geoms_to_bng(shapely.make_valid(sec.geometry)))))
+                lines, [w for _, w in mine],
+                clip=geoms_to_bng(LonLatGeometry(shapely.make_valid(sec.geometry))))))
     return out
 
 
@@ -590,6 +591,12 @@ def _number(field: str, value: Any, lo: float, hi: float) -> float:
     if not (lo <= x <= hi):
         raise InvalidInput(f"{field.replace('_', ' ')} must be between {lo:g} and {hi:g}.")
     return x
+
+
+def _utc_times(times: Sequence[datetime | None]) -> pd.DatetimeIndex:
+    """Times as a UTC index, NaT where a time is missing (a track file without times)."""
+    # pandas-stubs leave None out of to_datetime's list argument; pandas reads it as NaT
+    return pd.to_datetime(cast("Sequence[datetime]", times), utc=True)
 
 
 def _nan(x: float | None) -> float:
