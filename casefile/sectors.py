@@ -185,7 +185,8 @@ def create_sectors(
                 saved[i] = existing
         todo = [i for i in range(total) if i not in saved]
         if not todo:  # every item was saved before: nothing new, the counter stays
-            return list(sectors_by_id(conn, [saved[i] for i in range(total)]))
+            again = {sec.id: sec for sec in sectors_by_id(conn, list(saved.values()))}
+            return [again.get(saved[i]) for i in range(total)]  # None where deleted since
         tick(0, "checking overlaps")
         index = unit_index(uow)
         pos = np.array(todo)
