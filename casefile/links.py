@@ -47,7 +47,7 @@ from casefile.fieldwork import Handover, Hazard, Sector, Unit, UnitSector
 from casefile.handovers import load_handover, resolve_unit, sectors_near
 from casefile.permissions import Actor
 from casefile.records import Sighting
-from casefile.sector_rows import code_number, sector_record
+from casefile.sector_rows import code_number, pared_down, sector_record
 from casefile.sessions import client_address, client_hash, gatekeeper, hash_token, refuse
 from casefile.sightings import sighting_record, sightings_query
 from casefile.timefmt import utcnow
@@ -509,22 +509,7 @@ def partner_sectors(db: Database, /, actor: Actor, case_id: int, *,
     with UnitOfWork(db, actor, perm.PARTNER_VIEW, case_id=case_id, mode="read") as uow:
         unit = _partner_unit(uow, case_id)
         found = sectors_near(db, uow.conn, case_id, unit, float(within_m))
-    return [
-        replace(
-            u,
-            sector=replace(
-                u.sector,
-                notes="",
-                team_id=None,
-                searched_by_team_id=None,
-                not_searched_reason="",
-                re_search_reason="",
-                overlap_kept_reason="",
-                updated_by_name="",
-            ),
-        )
-        for u in found
-    ]
+    return [replace(u, sector=pared_down(u.sector)) for u in found]
 
 
 def team_hazards(db: Database, /, actor: Actor, case_id: int) -> list[Hazard]:

@@ -191,6 +191,11 @@ def for_reader(sector: Sector, permission: str, *, missing_ok: bool = True) -> S
         if missing_ok:
             return None
         raise NotFound("This sector does not exist (it may have been deleted).")
+    return pared_down(sector)
+
+
+def pared_down(sector: Sector) -> Sector:
+    """A sector without its notes, teams, reasons and editor: what outsiders may see."""
     return replace(
         sector,
         notes="",
