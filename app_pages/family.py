@@ -31,6 +31,7 @@ from casefile import (
     to_london,
     utcnow,
 )
+from geo import lookup_postcode
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text
 from layers.family import family_layer
@@ -184,8 +185,6 @@ with st.form("family_tip", clear_on_submit=True):
     contact = st.text_input("How can we reach you? (optional)", max_chars=200)
     tip_sent = st.form_submit_button("Send the tip", type="primary")
 if tip_sent:
-    from geo import lookup_postcode
-
     found = lookup_postcode(postcode or "")
     if found.status != "found":
         st.error(found.message)

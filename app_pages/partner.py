@@ -9,6 +9,8 @@ link's own unit (``Store.partner_handovers``, ``Store.partner_sectors``,
 
 from __future__ import annotations
 
+import folium
+import shapely
 import streamlit as st
 
 from app_pages.widgets.link_entry import current_link, gone_now
@@ -27,8 +29,6 @@ POLL_KEY = "partner_counter"
 @st.cache_data(show_spinner=False, max_entries=64)
 def _unit_outline(layer: str, code: str) -> dict | None:
     """The unit's own outline as GeoJSON (lon/lat, simplified to about 10 m), or None."""
-    import shapely
-
     found = unit_outlines(layer, [code])
     if found.empty:
         return None
@@ -36,8 +36,6 @@ def _unit_outline(layer: str, code: str) -> dict | None:
 
 
 def _unit_layer(outline: dict | None, name: str):
-    import folium
-
     group = folium.FeatureGroup(name="Your area", control=False)
     if outline is not None:
         folium.GeoJson(

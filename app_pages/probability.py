@@ -19,6 +19,7 @@ from __future__ import annotations
 import zlib
 
 import altair as alt
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -182,8 +183,6 @@ def gaps_panel(case_id: int, state, sectors: list, coverage: pd.DataFrame
 
     Returns ``(target, gaps, anything_searched)``.
     """
-    import geopandas as gpd
-
     grid, _, pods = db.cell_pods(actor, case_id)
     searched_ids = set(coverage.loc[coverage["passes"] > 0, "sector_id"]) if len(
         coverage) else set()

@@ -17,6 +17,7 @@ nothing pressed while it shows reaches the server.
 
 from __future__ import annotations
 
+import geopandas as gpd
 import streamlit as st
 
 from app_pages.widgets.link_entry import current_link, gone_now
@@ -32,6 +33,7 @@ from casefile import (
     StoreError,
     format_london,
 )
+from geo.exports import to_gpx, to_kml
 from layers.escape import markdown_text
 from layers.sectors import hazards_layer, sectors_layer
 from layers.view import view_centre, view_zoom
@@ -147,10 +149,6 @@ for sector in mine:
                        f"assurance {sector.assurance}")
 
 if mine:
-    import geopandas as gpd
-
-    from geo.exports import to_gpx, to_kml
-
     frame = gpd.GeoDataFrame(
         {"id": [s.code for s in mine], "name": [s.name for s in mine],
          "status": [s.status for s in mine]},

@@ -15,12 +15,16 @@ No Streamlit and no folium here: pages call the store, ``layers`` draws.
 
 from __future__ import annotations
 
+from casefile.audit_records import PERSONAL_FIELDS
 from casefile.errors import (
+    LINK_GONE,
     InvalidInput,
+    LinkGone,
     NotFound,
     PermissionDenied,
     StaleVersion,
     StoreError,
+    TooManyAttempts,
 )
 from casefile.fieldwork import (
     ASSURANCE_LEVELS,
@@ -42,14 +46,11 @@ from casefile.fieldwork import (
 )
 from casefile.handovers import resolve_unit
 from casefile.links import (
-    LINK_GONE,
     CaseBrief,
     IssuedLink,
-    LinkGone,
     LinkSession,
     PrivateLink,
     Sharing,
-    TooManyAttempts,
 )
 from casefile.permissions import ROLE_PERMISSIONS, Actor
 from casefile.probability import POA_METHODS, PoaState, PoaUpdate
@@ -63,7 +64,8 @@ from casefile.records import (
     Sighting,
     User,
 )
-from casefile.store import PERSONAL_FIELDS, NewSighting, Store, open_store
+from casefile.sightings import NewSighting
+from casefile.store import Store, open_store
 from casefile.timefmt import format_london, format_london_full, from_london, to_london, utcnow
 from casefile.tips import (
     FAMILY_GROUP_LABELS,
@@ -73,7 +75,7 @@ from casefile.tips import (
     Report,
 )
 from casefile.tracks import Pass, Track, TrackUpload
-from casefile.validate import (
+from vocab.search import (
     CASE_STATUSES,
     SIGHTING_CONFIDENCES,
     SIGHTING_SOURCES,

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from casefile.timefmt import format_london
 from geo.errors import InputError
+
+#: what every revoked, expired or unknown private link says
+LINK_GONE = "This link no longer works. Ask the coordinator who sent it for a new one."
 
 
 class StoreError(Exception):
@@ -22,6 +26,21 @@ class InvalidInput(StoreError, InputError):
 
 class PermissionDenied(StoreError):
     """The actor may not do this (wrong role, not on this case, or no actor at all)."""
+
+
+class LinkGone(PermissionDenied):
+    """The link is revoked, expired or unknown (one message for all three)."""
+
+    def __init__(self) -> None:
+        super().__init__(LINK_GONE)
+
+
+class TooManyAttempts(StoreError):
+    """Too many failed attempts recently; nothing was checked."""
+
+
+class RetryIdempotent(StoreError):
+    """A concurrent save with the same form key won; the operation runs again to read it."""
 
 
 class NotFound(StoreError):
@@ -43,8 +62,6 @@ class StaleVersion(StoreError):
         changed_at: datetime,
         current_version: int,
     ) -> None:
-        from casefile.timefmt import format_london
-
         self.entity = entity
         self.entity_id = entity_id
         self.changed_by = changed_by

@@ -1,11 +1,10 @@
 """Search sectors, teams, hazard areas and handovers: records, vocabularies, shared plumbing.
 
-The store methods live in :mod:`casefile.sectors`, :mod:`casefile.hazards`,
-:mod:`casefile.teams` and :mod:`casefile.handovers` (mixed into
-:class:`casefile.Store`); this module holds what they share: the frozen records
-they hand back, the allowed values and the sector status table, and helpers that
-clean outlines (through :mod:`geo.shapes`), tag them with boroughs, BCUs and
-forces (through :mod:`geo.jurisdiction`).
+The operations live in :mod:`casefile.sectors`, :mod:`casefile.hazards`,
+:mod:`casefile.teams` and :mod:`casefile.handovers`; this module holds what they
+share: the frozen records they hand back, the allowed values and the sector
+status table, and helpers that clean outlines (through :mod:`geo.shapes`), tag
+them with boroughs, BCUs and forces (through :mod:`geo.jurisdiction`).
 
 Outlines come and go in lon/lat (EPSG:4326); areas and distances are m² / m in
 British National Grid (EPSG:27700).
@@ -20,14 +19,19 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
 import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 
-from casefile import schema as t
-from casefile.errors import InvalidInput, StoreError
+from casefile.errors import InvalidInput, NotFound, StoreError
+from casefile.timefmt import format_london
+from geo.boundaries import load_layer
+from geo.crs import BNG
 from geo.errors import InputError
+from geo.jurisdiction import Jurisdictions
+from geo.shapes import clean_shapes
 from vocab import sector_statuses
 from vocab.boundary_layers import UNIT_LAYERS
 from vocab.limits import MAX_BULK, MAX_LEN
@@ -48,7 +52,7 @@ __all__ = [
     "PRIVATE_SEARCH_TYPES", "SEARCH_TYPES", "SECTOR_ORIGINS", "SECTOR_STATUSES",
     "SECTOR_TRANSITIONS", "STATUS_LABELS", "TEAM_ORG_TYPES", "UNIT_LAYERS", "VOLUNTEER_ORIGIN",
     "Handover", "Hazard", "NewSector", "Overlap", "OverlapWarning", "Sector", "Team", "Unit",
-    "UnitSector", "box_values", "bump_now", "clean_outlines", "flag", "jurisdiction_rows",
+    "UnitSector", "box_values", "clean_outlines", "flag", "jurisdiction_rows",
     "outline_text", "require_row", "wkb_column",
 ]
 
@@ -181,8 +185,6 @@ class Overlap:
 
     def describe(self) -> str:
         who = f" by {self.team_name}" if self.team_name else ""
-        from casefile.timefmt import format_london
-
         label = self.code
         if label is None:
             label = f"item {(self.batch_index or 0) + 1} of this import"
@@ -315,8 +317,6 @@ def clean_outlines(
     Raises :class:`InvalidInput` with geo's message (empty, not an area, outside
     the UK, too big, crossing edges that cannot be repaired).
     """
-    from geo.shapes import clean_shapes
-
     shapes: list[Any] = []
     for geom, label in zip(geoms, labels, strict=True):
         if isinstance(geom, dict | str):
@@ -348,8 +348,6 @@ def box_values(lonlat: BaseGeometry, bng: BaseGeometry) -> dict[str, float]:
 
 @cache
 def _unit_names(layer: str) -> dict[str, str]:
-    from geo.boundaries import load_layer
-
     gdf = load_layer(layer)
     return dict(zip(gdf["code"].astype(str), gdf["name"].astype(str), strict=True))
 
@@ -366,11 +364,6 @@ def jurisdiction_rows(bng: np.ndarray) -> list[dict[str, Any]]:
     Uses :class:`geo.jurisdiction.Jurisdictions` (the real boundary layers,
     prepared once per process).
     """
-    import geopandas as gpd
-
-    from geo.crs import BNG
-    from geo.jurisdiction import Jurisdictions
-
     if len(bng) == 0:
         return []
     tags = Jurisdictions().tags(gpd.GeoSeries(np.asarray(bng, dtype=object), crs=BNG))
@@ -413,35 +406,13 @@ def wkb_column(col: sa.ColumnElement, backend: str) -> sa.ColumnElement:
     return sa.type_coerce(col, sa.LargeBinary).label(col.name)
 
 
-# ------------------------------------------------------------------ write plumbing
-
-
-def bump_now(conn: sa.Connection, case_id: int) -> int:
-    """Bump the case's change counter first thing and return its new value.
-
-    Taking the counter's row lock at the start serialises sector writes of one
-    case (PostgreSQL; SQLite writes are serial anyway), so an overlap check run
-    inside the write sees every committed sector and nothing can slip in before
-    the save. Rows written in the transaction record the value (``change_n``).
-    """
-    conn.execute(
-        t.case_change.update()
-        .where(t.case_change.c.case_id == case_id)
-        .values(n=t.case_change.c.n + 1)
-    )
-    return int(
-        conn.execute(
-            sa.select(t.case_change.c.n).where(t.case_change.c.case_id == case_id)
-        ).scalar_one()
-    )
+# ------------------------------------------------------------------ row plumbing
 
 
 def require_row(
     conn: sa.Connection, table: sa.Table, row_id: Any, what: str, *, lock: bool = False
 ) -> Any:
     """The row ``row_id`` of ``table`` or :class:`NotFound` naming ``what``."""
-    from casefile.errors import NotFound
-
     if isinstance(row_id, bool) or not isinstance(row_id, int):
         raise NotFound(f"No {what} was chosen.")
     q = sa.select(table).where(table.c.id == row_id)

@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from casefile.validate import _USERNAME_RE
+from casefile import validate as v
+from casefile.errors import InvalidInput
 
 __all__ = ["configured_providers", "oidc_username", "parse_domains"]
 
@@ -65,5 +66,7 @@ def oidc_username(claims: Mapping[str, Any], *, domains: Iterable[str]) -> str |
     local, domain = email.strip().rsplit("@", 1)
     if domain.lower() not in allowed:
         return None
-    name = local.lower()
-    return name if _USERNAME_RE.match(name) else None
+    try:
+        return v.username(local.lower())
+    except InvalidInput:
+        return None

@@ -22,7 +22,7 @@ modules that import them from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -87,39 +87,24 @@ LINK_ROLES: Final[tuple[str, ...]] = _roles.link_roles()
 SYSTEM_CASE_PERMISSIONS: Final[frozenset[str]] = _roles.system_case_permissions()
 
 
-class _RolePermissions(MutableMapping[str, frozenset[str]]):
-    """Role -> permissions, read from the registry at each look-up.
-
-    A key set here (a test narrowing or widening one role) stands in for the
-    registry's entry until it is deleted again.
-    """
-
-    def __init__(self) -> None:
-        self._override: dict[str, frozenset[str]] = {}
+class _RolePermissions(Mapping[str, frozenset[str]]):
+    """Role -> permissions, read from the registry at each look-up (read-only: the
+    one place to change what a role may do is :data:`vocab.roles.ROLE_REGISTRY`)."""
 
     def __getitem__(self, role: str) -> frozenset[str]:
-        if role in self._override:
-            return self._override[role]
         if role not in _roles.ROLE_REGISTRY:
             raise KeyError(role)
         return _roles.permissions_of(role)
 
-    def __setitem__(self, role: str, permissions: frozenset[str]) -> None:
-        self._override[role] = frozenset(permissions)
-
-    def __delitem__(self, role: str) -> None:
-        del self._override[role]
-
     def __iter__(self) -> Iterator[str]:
-        yield from _roles.ROLE_REGISTRY
-        yield from (r for r in self._override if r not in _roles.ROLE_REGISTRY)
+        return iter(_roles.ROLE_REGISTRY)
 
     def __len__(self) -> int:
-        return len(set(_roles.ROLE_REGISTRY) | set(self._override))
+        return len(_roles.ROLE_REGISTRY)
 
 
 #: role -> the permissions it holds (derived from :data:`vocab.roles.ROLE_REGISTRY`)
-ROLE_PERMISSIONS: Final[MutableMapping[str, frozenset[str]]] = _RolePermissions()
+ROLE_PERMISSIONS: Final[Mapping[str, frozenset[str]]] = _RolePermissions()
 
 
 def no_access_message(role: str) -> str:

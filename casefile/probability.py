@@ -1,6 +1,6 @@
 """Probability of area (POA) per case: set-up, updates after every pass, resets, history.
 
-Mixed into :class:`casefile.Store`. A case has at most one *active* POA state:
+Operations of the :class:`casefile.Store` front. A case has at most one *active* POA state:
 
 * the **prior**, set up by a coordinator on a fixed grid of square cells
   (:func:`geo.initial_poa`, 100 m by default) either from distance rings around the
@@ -36,18 +36,32 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 import sqlalchemy as sa
 
 from casefile import fieldwork as fw
+from casefile import passes as ps
 from casefile import permissions as perm
 from casefile import schema as t
 from casefile import validate as v
+from casefile.audit_records import from_json
+from casefile.database import Database
 from casefile.errors import InvalidInput
+from casefile.passes import pass_cell_pods
 from casefile.permissions import Actor
-from casefile.sectors import _s
-from casefile.timefmt import utcnow
+from casefile.records import LastKnown
+from casefile.sector_rows import code_number, sector_record
+from casefile.unit_of_work import UnitOfWork, writes
+from geo.crs import lonlat_to_bng
 from geo.errors import InputError
+from geo.probability import (
+    PoaGrid,
+    consensus_poa,
+    consensus_split,
+    describe_rings,
+    initial_poa,
+    override_rings,
+    sector_poa,
+)
 
 POA_METHODS: tuple[str, ...] = ("rings", "consensus")
 #: a last-known location further than this (m) from the POA's origin counts as moved
@@ -82,10 +96,8 @@ class PoaState:
     updated_at: datetime
     version: int
 
-    def grid(self, which: str = "current") -> Any:
+    def grid(self, which: str = "current") -> PoaGrid:
         """The :class:`geo.PoaGrid` of the prior (``"prior"``) or the current POA."""
-        from geo.probability import PoaGrid
-
         return PoaGrid.from_dict(self.prior if which == "prior" else self.current, self.cell_m)
 
 
@@ -102,425 +114,239 @@ class PoaUpdate:
     at: datetime
 
 
-class PoaMixin:
-    """POA operations of :class:`casefile.Store`."""
+# ------------------------------------------------------------------ setting up
 
-    backend: str
-    _writing: Any
-    _reading: Any
-    _authorize: Any
-    _audit: Any
 
-    # ---------------------------------------------------------------- setting up
+@writes
+def set_up_poa(
+    db: Database, /,
+    actor: Actor,
+    case_id: int,
+    *,
+    method: str = "rings",
+    age: float | None = None,
+    domain: str = "urban",
+    rings: Sequence[float] | Mapping[int, float] | None = None,
+    consensus: Sequence[Mapping[str, float]] | None = None,
+    cell_m: float = 100.0,
+    radius_m: float | None = None,
+    reason: str | None = None,
+) -> PoaState:
+    """Set up (or reset) the case's POA and apply every closed pass to it.
 
-    def set_up_poa(
-        self,
-        actor: Actor,
-        case_id: int,
-        *,
-        method: str = "rings",
-        age: float | None = None,
-        domain: str = "urban",
-        rings: Sequence[float] | Mapping[int, float] | None = None,
-        consensus: Sequence[Mapping[str, float]] | None = None,
-        cell_m: float = 100.0,
-        radius_m: float | None = None,
-        reason: str | None = None,
-    ) -> PoaState:
-        """Set up (or reset) the case's POA and apply every closed pass to it.
-
-        ``method="rings"``: rings around the last-known location (latest verified
-        sighting, else the IPP) for ``age`` (default: the case's age) in ``domain``,
-        or the coordinator's own ``rings`` (25/50/75/95 % distances in metres).
-        ``method="consensus"``: ``consensus`` is a list of planners' splits, each
-        ``{sector code: percent, …, "rest_of_world": percent}`` summing to 100 with
-        no 0 (Mattson), over sectors that do not overlap. A case that already has
-        POA is **reset**: a ``reason`` is required and the old state is kept,
-        inactive. Audited.
-        """
-        from geo.probability import (
-            consensus_poa,
-            consensus_split,
-            describe_rings,
-            initial_poa,
-            override_rings,
-        )
-
-        s = _s()
-        s._check_actor_shape(actor, perm.POA_WRITE)
-        method = v.choice("method", method, POA_METHODS)
-        reason = v.text("reason", reason, fw.MAX_LEN["reason"]) or None
-        try:
-            cell = float(cell_m)
-        except (TypeError, ValueError):
-            raise InvalidInput("The grid cell size must be a number of metres.") from None
-        if not (25.0 <= cell <= 1000.0):
-            raise InvalidInput("Grid cells must be between 25 m and 1,000 m across.")
-        now = utcnow()
-        with self._writing() as conn:
-            case = s._require_case(conn, case_id, lock=True)
-            self._authorize(conn, actor, perm.POA_WRITE, case_id)
-            old = _active_row(conn, case_id)
-            if old is not None and not reason:
-                raise InvalidInput(
-                    "This case already has POA: say why it is being reset (a reason is needed)."
-                )
-            origin = _last_known(conn, case)
-            try:
-                if method == "rings":
-                    if rings is not None:
-                        vals = [rings[q] for q in (25, 50, 75, 95)] if isinstance(
-                            rings, Mapping) else list(rings)
-                        if len(vals) != 4:
-                            raise InvalidInput("Give four ring distances (25, 50, 75, 95 %).")
-                        chosen = override_rings(*vals)
-                        params: dict[str, Any] = {
-                            "rings_m": {str(k): x for k, x in chosen.items()},
-                            "source": "the coordinator's own distances for this case",
-                            "basis": "coordinator override", "domain": domain,
-                        }
-                    else:
-                        a = case.age if age is None else age
-                        if a is None:
-                            raise InvalidInput("Give the child's age (or your own ring distances).")
-                        info = describe_rings(float(a), domain)
-                        chosen = info["rings"]
-                        params = {
-                            "rings_m": {str(k): x for k, x in chosen.items()},
-                            "source": info["source"], "basis": info["basis"],
-                            "category": info["category"], "label": info["label"],
-                            "domain": domain,
-                        }
-                    grid = initial_poa(origin["lat"], origin["lon"], chosen,
-                                       radius_m=radius_m, cell_m=cell)
-                else:
-                    if not consensus:
-                        raise InvalidInput("Enter at least one planner's split.")
-                    split = consensus_split(list(consensus))
-                    codes = [k for k in split if k != "rest_of_world"]
-                    rows = conn.execute(
-                        sa.select(t.sectors.c.code, t.sectors.c.geom).where(
-                            t.sectors.c.case_id == case_id, t.sectors.c.code.in_(codes))
-                    ).all()
-                    missing = set(codes) - {r.code for r in rows}
-                    if missing:
-                        raise InvalidInput(
-                            f"No sector {', '.join(sorted(missing))} in this case.")
-                    regions = gpd.GeoDataFrame({"id": [r.code for r in rows]},
-                                               geometry=[r.geom for r in rows], crs="EPSG:4326")
-                    grid = consensus_poa(regions, split, cell_m=cell)
-                    params = {"split": split, "planners": len(consensus),
-                              "basis": "consensus (Mattson)"}
-            except InputError as exc:
-                raise InvalidInput(str(exc)) from None
-            if old is not None:
-                conn.execute(t.poa_states.update().where(t.poa_states.c.id == old.id).values(
-                    active=False, replaced_at=now, updated_at=now, version=old.version + 1))
-            fw.bump_now(conn, case_id)
-            prior = grid.to_dict()
-            poa_id = conn.execute(t.poa_states.insert().values(
-                case_id=case_id, active=True, method=method, origin_kind=origin["kind"],
-                origin_lat=origin["lat"], origin_lon=origin["lon"],
-                origin_sighting_id=origin["sighting_id"], params=params, cell_m=cell,
-                prior=prior, current=prior, rest_of_world=float(grid.rest_of_world),
-                applied={}, created_at=now, created_by_id=actor.user_id,
-                created_by_name=actor.display_name, updated_at=now, version=1,
-            )).inserted_primary_key[0]
-            self._audit(
-                conn, actor, now, case_id=case_id, entity="poa", entity_id=poa_id,
-                action="reset" if old is not None else "set_up",
-                changes={
-                    "method": (old.method if old is not None else None, method),
-                    "origin": (_origin_text(old) if old is not None else None,
-                               f"{origin['kind']} {origin['lat']:.5f},{origin['lon']:.5f}"),
-                    "cell_m": (old.cell_m if old is not None else None, cell),
-                    "rings_m": (None, params.get("rings_m")),
-                    "rest_of_world": (None, round(float(grid.rest_of_world), 6)),
-                },
-                reason=reason,
+    ``method="rings"``: rings around the last-known location (latest verified
+    sighting, else the IPP) for ``age`` (default: the case's age) in ``domain``,
+    or the coordinator's own ``rings`` (25/50/75/95 % distances in metres).
+    ``method="consensus"``: ``consensus`` is a list of planners' splits, each
+    ``{sector code: percent, …, "rest_of_world": percent}`` summing to 100 with
+    no 0 (Mattson), over sectors that do not overlap. A case that already has
+    POA is **reset**: a ``reason`` is required and the old state is kept,
+    inactive. Audited.
+    """
+    unit = UnitOfWork(db, actor, perm.POA_WRITE)
+    method = v.choice("method", method, POA_METHODS)
+    reason = v.text("reason", reason, fw.MAX_LEN["reason"]) or None
+    try:
+        cell = float(cell_m)
+    except (TypeError, ValueError):
+        raise InvalidInput("The grid cell size must be a number of metres.") from None
+    if not (25.0 <= cell <= 1000.0):
+        raise InvalidInput("Grid cells must be between 25 m and 1,000 m across.")
+    with unit as uow:
+        conn = uow.conn
+        case = uow.enter_case(case_id)
+        old = ps.active_poa_row(conn, case_id)
+        if old is not None and not reason:
+            raise InvalidInput(
+                "This case already has POA: say why it is being reset (a reason is needed)."
             )
-            self._refresh_poa(conn, case_id, actor, now)
-            return _state(fw.require_row(conn, t.poa_states, poa_id, "POA"))
-
-    # ---------------------------------------------------------------- updating
-
-    def _poa_behind(self, conn: sa.Connection, case_id: int) -> bool:
-        row = _active_row(conn, case_id)
-        if row is None:
-            return False
-        return _applied(row) != _closed_versions(conn, case_id)
-
-    def _refresh_poa(self, conn: sa.Connection, case_id: int, actor: Actor,
-                     now: datetime) -> bool:
-        """Bring the active POA up to date with the closed passes (in the caller's
-        transaction). Returns True when it changed.
-
-        The current grid is rebuilt from the prior with every closed pass's per-cell
-        POD (:func:`geo.probability.apply_passes`, sparse). Those PODs are kept per
-        pass version (``pass_cell_pods``), so only passes that changed since they were
-        last worked out (a late track, a new sweep width) are computed again.
-        """
-        from geo.probability import apply_passes
-
-        row = _active_row(conn, case_id)
-        if row is None:
-            return False
-        wanted = _closed_versions(conn, case_id)
-        before = _applied(row)
-        if wanted == before:
-            return False
-        passes = conn.execute(
-            sa.select(t.passes, t.sectors.c.code)
-            .join(t.sectors, t.sectors.c.id == t.passes.c.sector_id)
-            .where(t.passes.c.case_id == case_id, t.passes.c.state == "closed")
-            .order_by(t.passes.c.ended_at, t.passes.c.id)
-        ).all()
-        pods = self._passes_cell_pods(conn, passes, float(row.cell_m), write=True)
+        origin = _last_known(conn, case)
         try:
-            current, found, rest = apply_passes(_s()._json(row.prior), pods)
+            if method == "rings":
+                if rings is not None:
+                    vals = [rings[q] for q in (25, 50, 75, 95)] if isinstance(
+                        rings, Mapping) else list(rings)
+                    if len(vals) != 4:
+                        raise InvalidInput("Give four ring distances (25, 50, 75, 95 %).")
+                    chosen = override_rings(*vals)
+                    params: dict[str, Any] = {
+                        "rings_m": {str(k): x for k, x in chosen.items()},
+                        "source": "the coordinator's own distances for this case",
+                        "basis": "coordinator override", "domain": domain,
+                    }
+                else:
+                    a = case.age if age is None else age
+                    if a is None:
+                        raise InvalidInput("Give the child's age (or your own ring distances).")
+                    info = describe_rings(float(a), domain)
+                    chosen = info["rings"]
+                    params = {
+                        "rings_m": {str(k): x for k, x in chosen.items()},
+                        "source": info["source"], "basis": info["basis"],
+                        "category": info["category"], "label": info["label"],
+                        "domain": domain,
+                    }
+                grid = initial_poa(origin.lat, origin.lon, chosen,
+                                   radius_m=radius_m, cell_m=cell)
+            else:
+                if not consensus:
+                    raise InvalidInput("Enter at least one planner's split.")
+                split = consensus_split(list(consensus))
+                codes = [k for k in split if k != "rest_of_world"]
+                rows = conn.execute(
+                    sa.select(t.sectors.c.code, t.sectors.c.geom).where(
+                        t.sectors.c.case_id == case_id, t.sectors.c.code.in_(codes))
+                ).all()
+                missing = set(codes) - {r.code for r in rows}
+                if missing:
+                    raise InvalidInput(
+                        f"No sector {', '.join(sorted(missing))} in this case.")
+                regions = gpd.GeoDataFrame({"id": [r.code for r in rows]},
+                                           geometry=[r.geom for r in rows], crs="EPSG:4326")
+                grid = consensus_poa(regions, split, cell_m=cell)
+                params = {"split": split, "planners": len(consensus),
+                          "basis": "consensus (Mattson)"}
         except InputError as exc:
             raise InvalidInput(str(exc)) from None
-        updates = [
-            {"case_id": case_id, "poa_id": row.id, "pass_id": p.id, "sector_code": p.code,
-             "pod": float(p.pod), "found": found[i], "rest_of_world": rest[i], "at": now}
-            for i, p in enumerate(passes) if before.get(p.id) != p.version
-        ]
-        if updates:
-            conn.execute(t.poa_updates.insert(), updates)
-        row_after = float(current["rest_of_world"])
-        conn.execute(t.poa_states.update().where(t.poa_states.c.id == row.id).values(
-            current=current, rest_of_world=row_after,
-            applied={str(k): x for k, x in wanted.items()}, updated_at=now,
-            version=row.version + 1))
-        self._audit(conn, actor, now, case_id=case_id, entity="poa", entity_id=row.id,
-                    action="update",
-                    changes={"passes": (len(before), len(wanted)),
-                             "rest_of_world": (round(float(row.rest_of_world), 6),
-                                               round(row_after, 6))})
-        return True
+        now = uow.now
+        if old is not None:
+            conn.execute(t.poa_states.update().where(t.poa_states.c.id == old.id).values(
+                active=False, replaced_at=now, updated_at=now, version=old.version + 1))
+        prior = grid.to_dict()
+        poa_id = int(conn.execute(t.poa_states.insert().values(
+            case_id=case_id, active=True, method=method, origin_kind=origin.kind,
+            origin_lat=origin.lat, origin_lon=origin.lon,
+            origin_sighting_id=origin.sighting_id, params=params, cell_m=cell,
+            prior=prior, current=prior, rest_of_world=float(grid.rest_of_world),
+            applied={}, created_at=now, created_by_id=actor.user_id,
+            created_by_name=actor.display_name, updated_at=now, version=1,
+        ).returning(t.poa_states.c.id)).scalar_one())
+        uow.record(
+            "poa", poa_id, "reset" if old is not None else "set_up",
+            {
+                "method": (old.method if old is not None else None, method),
+                "origin": (_origin_text(old) if old is not None else None,
+                           f"{origin.kind} {origin.lat:.5f},{origin.lon:.5f}"),
+                "cell_m": (old.cell_m if old is not None else None, cell),
+                "rings_m": (None, params.get("rings_m")),
+                "rest_of_world": (None, round(float(grid.rest_of_world), 6)),
+            },
+            reason=reason,
+        )
+        ps.refresh_poa(uow, case_id)
+        return _state(fw.require_row(conn, t.poa_states, poa_id, "POA"))
 
-    def _passes_cell_pods(self, conn: sa.Connection, passes: Sequence[Any], cell_m: float,
-                          *, write: bool) -> list[dict[str, float]]:
-        """``{cell id: POD}`` of each pass on the ``cell_m`` grid, oldest work reused.
 
-        Looked up in memory, then in ``pass_cell_pods`` (same pass version and cell
-        size); computed only when missing or out of date, and then kept (stored when
-        ``write``: the caller holds a write transaction).
-        """
-        cache = self.__dict__.setdefault("_cell_pod_cache", {})
-        out: list[dict[str, float] | None] = []
-        missing: list[int] = []
-        for i, p in enumerate(passes):
-            got = cache.get((p.id, p.version, cell_m))
-            out.append(got)
-            if got is None:
-                missing.append(i)
-        if missing:
-            ids = [passes[i].id for i in missing]
-            stored = {
-                r.pass_id: r for r in conn.execute(
-                    sa.select(t.pass_cell_pods).where(t.pass_cell_pods.c.pass_id.in_(ids),
-                                                      t.pass_cell_pods.c.cell_m == cell_m))
-            }
-            for i in missing:
-                p = passes[i]
-                r = stored.get(p.id)
-                if r is not None and r.pass_version == p.version:
-                    got = {str(k): float(x) for k, x in (_s()._json(r.cells) or {}).items()}
-                else:
-                    got = self._compute_pass_cell_pods(conn, p, cell_m)
-                    if write:
-                        conn.execute(t.pass_cell_pods.delete().where(
-                            t.pass_cell_pods.c.pass_id == p.id,
-                            t.pass_cell_pods.c.cell_m == cell_m))
-                        conn.execute(t.pass_cell_pods.insert().values(
-                            pass_id=p.id, cell_m=cell_m, case_id=p.case_id,
-                            pass_version=p.version, cells=got))
-                if len(cache) > 5000:
-                    cache.clear()
-                cache[(p.id, p.version, cell_m)] = got
-                out[i] = got
-        return [x or {} for x in out]
+# ------------------------------------------------------------------ reading
 
-    def _compute_pass_cell_pods(self, conn: sa.Connection, p: Any, cell_m: float
-                                ) -> dict[str, float]:
-        sector = fw.require_row(conn, t.sectors, p.sector_id, "sector")
-        tracks = []
-        if p.basis == "tracks":
-            tracks = conn.execute(sa.select(t.tracks.c.geom, t.tracks.c.searchers)
-                                  .where(t.tracks.c.pass_id == p.id)).all()
-        return pass_cell_pods(cell_m, sector.geom, p.not_searched_geom, p.basis,
-                              [r.geom for r in tracks], [r.searchers for r in tracks],
-                              p.sweep_width_m, p.pod_searched)
 
-    # ---------------------------------------------------------------- reading
+def poa_state(db: Database, /, actor: Actor, case_id: int) -> PoaState | None:
+    """The case's active POA (None until a coordinator sets it up)."""
+    with UnitOfWork(db, actor, perm.POA_READ, case_id=case_id, mode="read") as uow:
+        row = ps.active_poa_row(uow.conn, case_id)
+        return None if row is None else _state(row)
 
-    def poa_state(self, actor: Actor, case_id: int) -> PoaState | None:
-        """The case's active POA (None until a coordinator sets it up)."""
-        s = _s()
-        s._check_actor_shape(actor, perm.POA_READ)
-        with self._reading() as conn:
-            self._authorize(conn, actor, perm.POA_READ, case_id)
-            s._require_case(conn, case_id)
-            row = _active_row(conn, case_id)
-            return None if row is None else _state(row)
 
-    def poa_history(self, actor: Actor, case_id: int) -> list[PoaUpdate]:
-        """Every pass taken into this case's POA grids, oldest first."""
-        s = _s()
-        s._check_actor_shape(actor, perm.POA_READ)
-        with self._reading() as conn:
-            self._authorize(conn, actor, perm.POA_READ, case_id)
-            rows = conn.execute(sa.select(t.poa_updates).where(
-                t.poa_updates.c.case_id == case_id).order_by(t.poa_updates.c.id)).all()
-        return [PoaUpdate(r.poa_id, r.pass_id, r.sector_code, r.pod, r.found, r.rest_of_world,
-                          r.at) for r in rows]
+def poa_history(db: Database, /, actor: Actor, case_id: int) -> list[PoaUpdate]:
+    """Every pass taken into this case's POA grids, oldest first."""
+    with UnitOfWork(db, actor, perm.POA_READ, case_id=case_id, mode="read") as uow:
+        rows = uow.conn.execute(sa.select(t.poa_updates).where(
+            t.poa_updates.c.case_id == case_id).order_by(t.poa_updates.c.id)).all()
+    return [PoaUpdate(r.poa_id, r.pass_id, r.sector_code, r.pod, r.found, r.rest_of_world,
+                      r.at) for r in rows]
 
-    def poa_origin_moved(self, actor: Actor, case_id: int) -> Any | None:
-        """The new last-known location if it has moved since POA was set up, else None.
 
-        Returns a :class:`casefile.LastKnown`; the coordinator may reset POA there.
-        """
-        state = self.poa_state(actor, case_id)
-        if state is None:
+def poa_origin_moved(db: Database, /, actor: Actor, case_id: int) -> LastKnown | None:
+    """The new last-known location if it has moved since POA was set up, else None.
+
+    Returns a :class:`casefile.LastKnown`; the coordinator may reset POA there.
+    """
+    with UnitOfWork(db, actor, perm.POA_READ, case_id=case_id, mode="read") as uow:
+        row = ps.active_poa_row(uow.conn, case_id)
+        if row is None:
             return None
-        lk = self.last_known_location(actor, case_id)  # type: ignore[attr-defined]
-        from geo.crs import lonlat_to_bng
+        lk = _last_known(uow.conn, uow.case_row)
+    x0, y0 = lonlat_to_bng(row.origin_lon, row.origin_lat)
+    x1, y1 = lonlat_to_bng(lk.lon, lk.lat)
+    if math.hypot(float(x1) - float(x0), float(y1) - float(y0)) > MOVED_M:
+        return lk
+    return None
 
-        x0, y0 = lonlat_to_bng(state.origin_lon, state.origin_lat)
-        x1, y1 = lonlat_to_bng(lk.lon, lk.lat)
-        if math.hypot(float(x1) - float(x0), float(y1) - float(y0)) > MOVED_M:
-            return lk
-        return None
 
-    def sector_poa_table(self, actor: Actor, case_id: int) -> pd.DataFrame:
-        """POA of every sector before any pass (prior) and now, ranked by density now.
+def sector_poa_table(db: Database, /, actor: Actor, case_id: int) -> pd.DataFrame:
+    """POA of every sector before any pass (prior) and now, ranked by density now.
 
-        Columns: ``code``, ``sector_id``, ``name``, ``status``, ``poa_prior``,
-        ``poa``, ``area_m2``, ``density_per_km2``, ``rank`` (1 = search next). Sectors
-        overlap, so their POAs may add up to more than 1. Empty without POA.
-        """
-        from geo.probability import sector_poa
+    Columns: ``code``, ``sector_id``, ``name``, ``status``, ``poa_prior``,
+    ``poa``, ``area_m2``, ``density_per_km2``, ``rank`` (1 = search next). Sectors
+    overlap, so their POAs may add up to more than 1. Empty without POA.
+    """
+    with UnitOfWork(db, actor, perm.POA_READ, case_id=case_id, mode="read") as uow:
+        row = ps.active_poa_row(uow.conn, case_id)
+        state = None if row is None else _state(row)
+        rows = uow.conn.execute(
+            sa.select(t.sectors).where(t.sectors.c.case_id == case_id)).all()
+    sectors = sorted((sector_record(r) for r in rows), key=lambda x: code_number(x.code))
+    cols = ["code", "sector_id", "name", "status", "poa_prior", "poa", "area_m2",
+            "density_per_km2", "rank"]
+    if state is None or not sectors:
+        return pd.DataFrame(columns=cols)
+    frame = gpd.GeoDataFrame({"id": [x.code for x in sectors]},
+                             geometry=[x.geometry for x in sectors], crs="EPSG:4326")
+    now = sector_poa(state.grid("current"), frame)
+    before = sector_poa(state.grid("prior"), frame).set_index("id")["poa"]
+    info = {x.code: x for x in sectors}
+    now["poa_prior"] = now["id"].map(before)
+    now["sector_id"] = now["id"].map(lambda c: info[c].id)
+    now["name"] = now["id"].map(lambda c: info[c].name)
+    now["status"] = now["id"].map(lambda c: info[c].status)
+    return now.rename(columns={"id": "code"})[cols]
 
-        state = self.poa_state(actor, case_id)
-        sectors = self.sectors(actor, case_id)  # type: ignore[attr-defined]
-        cols = ["code", "sector_id", "name", "status", "poa_prior", "poa", "area_m2",
-                "density_per_km2", "rank"]
-        if state is None or not sectors:
-            return pd.DataFrame(columns=cols)
-        frame = gpd.GeoDataFrame({"id": [x.code for x in sectors]},
-                                 geometry=[x.geometry for x in sectors], crs="EPSG:4326")
-        now = sector_poa(state.grid("current"), frame)
-        before = sector_poa(state.grid("prior"), frame).set_index("id")["poa"]
-        info = {x.code: x for x in sectors}
-        now["poa_prior"] = now["id"].map(before)
-        now["sector_id"] = now["id"].map(lambda c: info[c].id)
-        now["name"] = now["id"].map(lambda c: info[c].name)
-        now["status"] = now["id"].map(lambda c: info[c].status)
-        return now.rename(columns={"id": "code"})[cols]
 
-    def cell_pods(self, actor: Actor, case_id: int) -> tuple[Any, pd.DataFrame, np.ndarray]:
-        """Every pass's POD in every cell of the active POA grid (for gaps and waste).
+def cell_pods(db: Database, /, actor: Actor, case_id: int
+              ) -> tuple[PoaGrid, pd.DataFrame, np.ndarray]:
+    """Every pass's POD in every cell of the active POA grid (for gaps and waste).
 
-        Returns ``(grid, passes, pods)``: the current :class:`geo.PoaGrid`, a frame of
-        the passes (``pass_id``, ``sector_id``, ``team_id``, ``state``, ``ended_at``)
-        and an array passes × cells. Open passes count too (feet went there).
-        Raises :class:`InvalidInput` when the case has no POA yet.
-        """
-        state = self.poa_state(actor, case_id)
-        if state is None:
+    Returns ``(grid, passes, pods)``: the current :class:`geo.PoaGrid`, a frame of
+    the passes (``pass_id``, ``sector_id``, ``team_id``, ``state``, ``ended_at``)
+    and an array passes × cells. Open passes count too (feet went there).
+    Raises :class:`InvalidInput` when the case has no POA yet.
+    """
+    with UnitOfWork(db, actor, perm.POA_READ, case_id=case_id, mode="read") as uow:
+        row = ps.active_poa_row(uow.conn, case_id)
+        if row is None:
             raise InvalidInput("Set up the probability of area first: it lays down the grid.")
-        grid = state.grid("current")
-        index = {c: i for i, c in enumerate(grid.cells["cell"])}
-        with self._reading() as conn:
-            rows = conn.execute(sa.select(t.passes).where(t.passes.c.case_id == case_id)
+        grid = _state(row).grid("current")
+        rows = uow.conn.execute(sa.select(t.passes).where(t.passes.c.case_id == case_id)
                                 .order_by(t.passes.c.id)).all()
-            sparse = self._passes_cell_pods(conn, rows, grid.cell_m, write=False)
-        pods = np.zeros((len(rows), len(grid.cells)))
-        for i, cells in enumerate(sparse):
-            for c, d in cells.items():
-                j = index.get(c)
-                if j is not None:
-                    pods[i, j] = d
-        frame = pd.DataFrame({
-            "pass_id": [p.id for p in rows], "sector_id": [p.sector_id for p in rows],
-            "team_id": [p.team_id for p in rows], "state": [p.state for p in rows],
-            "ended_at": pd.to_datetime([p.ended_at or p.updated_at for p in rows], utc=True),
-        })
-        return grid, frame, pods
+        sparse = ps.passes_cell_pods(uow, rows, grid.cell_m, write=False)
+    index = {c: i for i, c in enumerate(grid.cells["cell"])}
+    pods = np.zeros((len(rows), len(grid.cells)))
+    for i, cells in enumerate(sparse):
+        for c, d in cells.items():
+            j = index.get(c)
+            if j is not None:
+                pods[i, j] = d
+    frame = pd.DataFrame({
+        "pass_id": [p.id for p in rows], "sector_id": [p.sector_id for p in rows],
+        "team_id": [p.team_id for p in rows], "state": [p.state for p in rows],
+        "ended_at": pd.to_datetime([p.ended_at or p.updated_at for p in rows], utc=True),
+    })
+    return grid, frame, pods
 
 
 # ------------------------------------------------------------------ helpers
 
 
-def pass_cell_pods(cell_m: float, sector_ll: Any, not_searched_ll: Any, basis: str,
-                   tracks_ll: Sequence[Any], searchers: Sequence[int], sweep_width_m: float,
-                   pod_searched: float) -> dict[str, float]:
-    """POD of one pass in each cell of the fixed ``cell_m`` grid it reached (BNG).
-
-    ``{cell id: POD}`` with only the cells where POD > 0 (every other cell: 0). From
-    tracks: effort coverage per cell of the track length inside the ground searched
-    (the sector minus what was not searched). From assurance: the pass's POD spread
-    over the ground searched (:func:`geo.cell_pod`). Otherwise nothing.
-    """
-    from casefile.tracks import pass_ground_bng
-    from geo.crs import BNG, geoms_to_bng
-    from geo.gaps import pass_cell_pod
-    from geo.probability import cell_pod, cells_over
-
-    if basis not in ("tracks", "assurance"):
-        return {}
-    ground = pass_ground_bng(sector_ll, not_searched_ll)
-    cells = cells_over(ground, cell_m)
-    if cells.empty:
-        return {}
-    if basis == "tracks":
-        if not tracks_ll:
-            return {}
-        lines = shapely.intersection(
-            geoms_to_bng(np.array(list(tracks_ll), dtype=object)), ground)
-        frame = gpd.GeoDataFrame({"searchers": list(searchers)}, geometry=list(lines), crs=BNG)
-        frame = frame[~frame.geometry.is_empty]
-        if frame.empty:
-            return {}
-        pods = pass_cell_pod(frame, cells, sweep_width_m)
-    else:
-        pods = cell_pod(cells, ground, float(pod_searched))
-    keep = pods > 0
-    return dict(zip(cells["cell"].to_numpy()[keep].tolist(), pods[keep].astype(float).tolist(),
-                    strict=True))
-
-
-def _active_row(conn: sa.Connection, case_id: int) -> Any:
-    return conn.execute(
-        sa.select(t.poa_states).where(t.poa_states.c.case_id == case_id,
-                                      t.poa_states.c.active.is_(True))
-        .order_by(t.poa_states.c.id.desc())
-    ).first()
-
-
-def _applied(row: Any) -> dict[int, int]:
-    return {int(k): int(x) for k, x in (_s()._json(row.applied) or {}).items()}
-
-
-def _closed_versions(conn: sa.Connection, case_id: int) -> dict[int, int]:
-    return {int(r.id): int(r.version) for r in conn.execute(
-        sa.select(t.passes.c.id, t.passes.c.version).where(
-            t.passes.c.case_id == case_id, t.passes.c.state == "closed"))}
-
-
-def _last_known(conn: sa.Connection, case: Any) -> dict[str, Any]:
-    """The latest verified sighting by time seen, else the IPP (as LastKnown's rule)."""
+def _last_known(conn: sa.Connection, case: Any) -> LastKnown:
+    """The latest verified sighting by time seen, else the IPP (LastKnown's rule)."""
     row = conn.execute(
-        sa.select(t.sightings.c.id, t.sightings.c.lat, t.sightings.c.lon)
+        sa.select(t.sightings.c.id, t.sightings.c.lat, t.sightings.c.lon, t.sightings.c.seen_at)
         .where(t.sightings.c.case_id == case.id, t.sightings.c.status == "verified")
         .order_by(t.sightings.c.seen_at.desc(), t.sightings.c.id.desc()).limit(1)
     ).first()
     if row is None:
-        return {"kind": "ipp", "lat": float(case.ipp_lat), "lon": float(case.ipp_lon),
-                "sighting_id": None}
-    return {"kind": "sighting", "lat": float(row.lat), "lon": float(row.lon),
-            "sighting_id": int(row.id)}
+        return LastKnown(float(case.ipp_lat), float(case.ipp_lon), None, "ipp", None)
+    return LastKnown(float(row.lat), float(row.lon), row.seen_at, "sighting", int(row.id))
 
 
 def _origin_text(row: Any) -> str:
@@ -528,16 +354,16 @@ def _origin_text(row: Any) -> str:
 
 
 def _state(row: Any) -> PoaState:
-    j = _s()._json
+    j = from_json
     return PoaState(
         id=row.id, case_id=row.case_id, active=bool(row.active), method=row.method,
         origin_kind=row.origin_kind, origin_lat=row.origin_lat, origin_lon=row.origin_lon,
         origin_sighting_id=row.origin_sighting_id, params=dict(j(row.params) or {}),
         cell_m=float(row.cell_m), prior=dict(j(row.prior)), current=dict(j(row.current)),
-        rest_of_world=float(row.rest_of_world), applied=_applied(row),
+        rest_of_world=float(row.rest_of_world), applied=ps.applied_versions(row),
         created_at=row.created_at, created_by_name=row.created_by_name,
         replaced_at=row.replaced_at, updated_at=row.updated_at, version=row.version,
     )
 
 
-__all__ = ["POA_METHODS", "PoaMixin", "PoaState", "PoaUpdate", "pass_cell_pods"]
+__all__ = ["POA_METHODS", "PoaState", "PoaUpdate", "pass_cell_pods"]

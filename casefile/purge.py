@@ -1,6 +1,6 @@
 """Case purge: remove every personal value of a closed case, keep the searched-ground record.
 
-Mixed into :class:`casefile.Store`. Closing a case (status "closed") schedules its
+Closing a case (status "closed") schedules its
 purge: it is *due* ``PURGE_AFTER_DAYS`` after the status last changed (reopening
 the case cancels it, because the status changes again). ``wayhome purge --due``
 runs every due purge; ``wayhome purge --case REF`` runs one now.
@@ -37,11 +37,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from casefile import access
 from casefile import permissions as perm
 from casefile import schema as t
+from casefile.database import Database
 from casefile.errors import InvalidInput
 from casefile.permissions import Actor
 from casefile.timefmt import utcnow
+from casefile.unit_of_work import UnitOfWork, writes
 from vocab import settings
 
 PURGED_NAME = "purged"
@@ -56,12 +59,6 @@ class PurgeResult:
     rows: dict[str, int]  # table -> rows cleared or removed
 
 
-def _s() -> Any:
-    from casefile import store
-
-    return store
-
-
 def purge_due_at(status: str, status_changed_at: datetime | None) -> datetime | None:
     """When a case with this status becomes due for purging (None: not scheduled)."""
     if status != "closed" or status_changed_at is None:
@@ -69,115 +66,106 @@ def purge_due_at(status: str, status_changed_at: datetime | None) -> datetime | 
     return status_changed_at + timedelta(days=settings.PURGE_AFTER_DAYS)
 
 
-class PurgeMixin:
-    """Case purge operations of :class:`casefile.Store`."""
-
-    backend: str
-    _writing: Any
-    _reading: Any
-    _authorize: Any
-    _audit: Any
-    _bump: Any
-
-    def purges_due(self, actor: Actor, *, now: datetime | None = None) -> list[tuple[int, str]]:
-        """(case id, reference) of closed cases whose purge is due and not yet done."""
-        s = _s()
-        s._check_actor_shape(actor, perm.CASE_PURGE)
-        now = now or utcnow()
-        with self._reading() as conn:
-            self._authorize(conn, actor, perm.CASE_PURGE)
-            rows = conn.execute(
-                sa.select(t.cases.c.id, t.cases.c.reference)
-                .where(
-                    t.cases.c.status == "closed",
-                    t.cases.c.purged_at.is_(None),
-                    t.cases.c.status_changed_at
-                    <= now - timedelta(days=settings.PURGE_AFTER_DAYS),
-                )
-                .order_by(t.cases.c.id)
-            ).all()
-        return [(int(r.id), str(r.reference)) for r in rows]
-
-    def purge_case(self, actor: Actor, case_id: int, *, force: bool = False) -> PurgeResult:
-        """Remove every personal value of a closed case (see the module docstring).
-
-        Refused unless the case is closed and its purge is due, or ``force`` (the
-        command line, on an operator's decision) for a closed case.
-        """
-        s = _s()
-        s._check_actor_shape(actor, perm.CASE_PURGE)
-        now = utcnow()
-        with self._writing() as conn:
-            if self.backend == "sqlite":
-                conn.exec_driver_sql("PRAGMA secure_delete = ON")
-            case = s._require_case(conn, case_id, lock=True)
-            self._authorize(conn, actor, perm.CASE_PURGE, case_id)
-            if case.status != "closed":
-                raise InvalidInput("Only a closed case can be purged; close it first.")
-            due = purge_due_at(case.status, case.status_changed_at)
-            if not force and (due is None or due > now):
-                raise InvalidInput("This case's purge is not due yet.")
-            counts: dict[str, int] = {}
-
-            def run(name: str, stmt: Any) -> None:
-                counts[name] = counts.get(name, 0) + int(conn.execute(stmt).rowcount or 0)
-
-            principals = sa.select(t.access_links.c.user_id).where(
-                t.access_links.c.case_id == case_id
+def purges_due(db: Database, /, actor: Actor, *, now: datetime | None = None
+               ) -> list[tuple[int, str]]:
+    """(case id, reference) of closed cases whose purge is due and not yet done."""
+    unit = UnitOfWork(db, actor, perm.CASE_PURGE, mode="read")
+    now = now or utcnow()
+    with unit as uow:
+        access.authorize(uow.conn, actor, perm.CASE_PURGE)
+        rows = uow.conn.execute(
+            sa.select(t.cases.c.id, t.cases.c.reference)
+            .where(
+                t.cases.c.status == "closed",
+                t.cases.c.purged_at.is_(None),
+                t.cases.c.status_changed_at <= now - timedelta(days=settings.PURGE_AFTER_DAYS),
             )
-            user_ids = [int(x) for x in conn.execute(principals).scalars()]
-            run("volunteer_reports", t.volunteer_reports.update()
-                .where(t.volunteer_reports.c.case_id == case_id)
-                .values(note="", link_id=None))
-            run("access_links", t.access_links.delete().where(t.access_links.c.case_id == case_id))
-            if user_ids:
-                run("login_sessions", t.login_sessions.delete()
-                    .where(t.login_sessions.c.user_id.in_(user_ids)))
-                run("case_member", t.case_member.delete().where(
-                    t.case_member.c.user_id.in_(user_ids)))
-                # the principals' display names stay in the audit log; they never held
-                # the label. Their rows are switched off for good.
-                run("users", t.users.update().where(t.users.c.id.in_(user_ids))
-                    .values(active=False, expires_at=now, updated_at=now,
-                            updated_by_name=actor.display_name))
-            run("cases", t.cases.update().where(t.cases.c.id == case_id).values(
-                child_name=PURGED_NAME, age=None, home_geom=None, home_lat=None, home_lon=None,
-                description="", notes="", purged_at=now, updated_at=now,
-                updated_by_id=actor.user_id, updated_by_name=actor.display_name,
-                version=t.cases.c.version + 1))
-            run("sightings", t.sightings.update().where(t.sightings.c.case_id == case_id)
-                .values(reported_by="", reporter_contact="", description=""))
-            run("teams", t.teams.update().where(t.teams.c.case_id == case_id)
-                .values(name=sa.literal("Team ") + sa.cast(t.teams.c.id, sa.String),
-                        lead_name="", contact=""))
-            # a sector's name can be an address ("12 Acacia Avenue — family home"): it
-            # becomes the sector's short ID, which the searched-ground record keeps
-            run("sectors", t.sectors.update().where(t.sectors.c.case_id == case_id).values(
-                name=t.sectors.c.code, notes="", not_searched_reason=sa.case(
-                    (t.sectors.c.not_searched_reason != "", "recorded (purged)"), else_=""),
-                re_search_reason=sa.case(
-                    (t.sectors.c.re_search_reason != "", "recorded (purged)"), else_=""),
-                overlap_kept_reason=sa.case(
-                    (t.sectors.c.overlap_kept_reason != "", "recorded (purged)"), else_="")))
-            run("hazards", t.hazards.update().where(t.hazards.c.case_id == case_id)
-                .values(note=""))
-            run("handovers", t.handovers.update().where(t.handovers.c.case_id == case_id)
-                .values(reason="", acknowledged_by=sa.case(
-                    (t.handovers.c.acknowledged_by.is_not(None), "recorded (purged)"),
-                    else_=None)))
-            # GPS tracks stay (where feet went) but lose their file names and the
-            # reader's notes (which quote the file's own column names)
-            run("tracks", t.tracks.update().where(t.tracks.c.case_id == case_id)
-                .values(file_name=PURGED_TRACK_NAME, notes=[]))
-            run("audit_detail", t.audit_detail.delete().where(
-                t.audit_detail.c.case_id == case_id))
-            run("idempotency", t.idempotency.delete().where(t.idempotency.c.case_id == case_id))
-            self._bump(conn, case_id)
-            self._audit(conn, actor, now, case_id=case_id, entity="case", entity_id=case_id,
-                        action="purge", changes={"purged": (None, sorted(counts))})
-            result = PurgeResult(case_id=case_id, reference=case.reference, purged_at=now,
-                                 rows=counts)
-        if self.backend == "sqlite":
-            with self.engine.connect() as conn:  # type: ignore[attr-defined]
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        return result
+            .order_by(t.cases.c.id)
+        ).all()
+    return [(int(r.id), str(r.reference)) for r in rows]
+
+
+@writes
+def purge_case(db: Database, /, actor: Actor, case_id: int, *, force: bool = False) -> PurgeResult:
+    """Remove every personal value of a closed case (see the module docstring).
+
+    Refused unless the case is closed and its purge is due, or ``force`` (the
+    command line, on an operator's decision) for a closed case.
+    """
+    unit = UnitOfWork(db, actor, perm.CASE_PURGE)
+    with unit as uow:
+        conn = uow.conn
+        now = uow.now
+        if db.backend == "sqlite":
+            conn.exec_driver_sql("PRAGMA secure_delete = ON")
+        uow.enter_case(case_id)
+        case = access.require_case(conn, case_id, lock=True)
+        if case.status != "closed":
+            raise InvalidInput("Only a closed case can be purged; close it first.")
+        due = purge_due_at(case.status, case.status_changed_at)
+        if not force and (due is None or due > now):
+            raise InvalidInput("This case's purge is not due yet.")
+        counts: dict[str, int] = {}
+
+        def run(name: str, stmt: Any) -> None:
+            counts[name] = counts.get(name, 0) + int(conn.execute(stmt).rowcount or 0)
+
+        principals = sa.select(t.access_links.c.user_id).where(
+            t.access_links.c.case_id == case_id
+        )
+        user_ids = [int(x) for x in conn.execute(principals).scalars()]
+        run("volunteer_reports", t.volunteer_reports.update()
+            .where(t.volunteer_reports.c.case_id == case_id)
+            .values(note="", link_id=None))
+        run("access_links", t.access_links.delete().where(t.access_links.c.case_id == case_id))
+        if user_ids:
+            run("login_sessions", t.login_sessions.delete()
+                .where(t.login_sessions.c.user_id.in_(user_ids)))
+            run("case_member", t.case_member.delete().where(
+                t.case_member.c.user_id.in_(user_ids)))
+            # the principals' display names stay in the audit log; they never held
+            # the label. Their rows are switched off for good.
+            run("users", t.users.update().where(t.users.c.id.in_(user_ids))
+                .values(active=False, expires_at=now, updated_at=now,
+                        updated_by_name=actor.display_name))
+        run("cases", t.cases.update().where(t.cases.c.id == case_id).values(
+            child_name=PURGED_NAME, age=None, home_geom=None, home_lat=None, home_lon=None,
+            description="", notes="", purged_at=now, updated_at=now,
+            updated_by_id=actor.user_id, updated_by_name=actor.display_name,
+            version=t.cases.c.version + 1))
+        run("sightings", t.sightings.update().where(t.sightings.c.case_id == case_id)
+            .values(reported_by="", reporter_contact="", description=""))
+        run("teams", t.teams.update().where(t.teams.c.case_id == case_id)
+            .values(name=sa.literal("Team ") + sa.cast(t.teams.c.id, sa.String),
+                    lead_name="", contact=""))
+        # a sector's name can be an address ("12 Acacia Avenue — family home"): it
+        # becomes the sector's short ID, which the searched-ground record keeps
+        run("sectors", t.sectors.update().where(t.sectors.c.case_id == case_id).values(
+            name=t.sectors.c.code, notes="", not_searched_reason=sa.case(
+                (t.sectors.c.not_searched_reason != "", "recorded (purged)"), else_=""),
+            re_search_reason=sa.case(
+                (t.sectors.c.re_search_reason != "", "recorded (purged)"), else_=""),
+            overlap_kept_reason=sa.case(
+                (t.sectors.c.overlap_kept_reason != "", "recorded (purged)"), else_="")))
+        run("hazards", t.hazards.update().where(t.hazards.c.case_id == case_id)
+            .values(note=""))
+        run("handovers", t.handovers.update().where(t.handovers.c.case_id == case_id)
+            .values(reason="", acknowledged_by=sa.case(
+                (t.handovers.c.acknowledged_by.is_not(None), "recorded (purged)"),
+                else_=None)))
+        # GPS tracks stay (where feet went) but lose their file names and the
+        # reader's notes (which quote the file's own column names)
+        run("tracks", t.tracks.update().where(t.tracks.c.case_id == case_id)
+            .values(file_name=PURGED_TRACK_NAME, notes=[]))
+        run("audit_detail", t.audit_detail.delete().where(
+            t.audit_detail.c.case_id == case_id))
+        run("idempotency", t.idempotency.delete().where(t.idempotency.c.case_id == case_id))
+        # one record for the whole purge: what it cleared, table by table
+        uow.record("case", case_id, "purge", {"purged": (None, sorted(counts))})
+        result = PurgeResult(case_id=case_id, reference=case.reference, purged_at=now,
+                             rows=counts)
+    if db.backend == "sqlite":
+        # after the commit, so removed values do not linger in the write-ahead log
+        with UnitOfWork(db, actor, perm.CASE_PURGE, mode="read") as checkpoint:
+            checkpoint.conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return result

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from vocab.limits import MAX_LEN as MAX_LEN  # the caps of every record, one home
+
 
 @dataclass(frozen=True, slots=True)
 class User:

@@ -616,7 +616,10 @@ def vocabulary_columns() -> dict[tuple[str, str], tuple[str, ...]]:
     """(table, column) -> the values it may hold, read from the registries *now*.
 
     Nullable columns (``sectors.search_type``, ``access_links.unit_layer``, …) may
-    also be NULL: a CHECK passes on NULL.
+    also be NULL: a CHECK passes on NULL. Two word columns are deliberately left
+    unchecked: ``cases.risk`` (a force sets its own grades, ``WAYHOME_RISK_GRADES``,
+    and a case keeps the grade it was given) and ``audit_log.actor_role`` (the
+    append-only history outlives any change of roles).
     """
     return {
         ("users", "role"): roles.names(),
@@ -641,6 +644,10 @@ def vocabulary_columns() -> dict[tuple[str, str], tuple[str, ...]]:
         ("passes", "state"): sv.PASS_STATES,
         ("passes", "search_type"): sv.SEARCH_TYPES,
         ("passes", "assurance"): sv.ASSURANCE_LEVELS,
+        ("passes", "basis"): sv.PASS_BASES,
+        ("poa_states", "method"): sv.POA_METHODS,
+        ("poa_states", "origin_kind"): sv.POA_ORIGIN_KINDS,
+        ("sign_in_failures", "scope"): sv.SIGN_IN_KINDS,
     }
 
 

@@ -17,7 +17,6 @@ EPSG:27700; outlines come in and go out lon/lat.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -31,11 +30,16 @@ from shapely.geometry.base import BaseGeometry
 from casefile import fieldwork as fw
 from casefile import permissions as perm
 from casefile import schema as t
+from casefile.database import Database
 from casefile.errors import InvalidInput
 from casefile.fieldwork import Overlap
 from casefile.permissions import Actor
-from casefile.sector_rows import _decode
-from casefile.versioned import store_module as _s
+from casefile.sector_rows import decode
+from casefile.unit_of_work import UnitOfWork
+from geo.crs import BNG, BngGeometry, geoms_to_bng, geoms_to_lonlat
+from geo.errors import InputError
+from geo.overlap import SectorIndex, measure_overlaps
+from geo.shapes import clip_to_remainder
 
 #: the second tree is folded into the big one when it holds more than this share of
 #: the case's sectors (or more than COMPACT_MIN entries, whichever is larger)
@@ -141,11 +145,10 @@ class CaseIndex:
         keep = self.live[hit]
         return cand[keep], hit[keep]
 
-    def overlaps_bng(self, candidate_bng: BaseGeometry) -> pd.DataFrame:
+    def overlaps_bng(self, candidate_bng: BngGeometry) -> pd.DataFrame:
         """``id``, ``overlap_m2``, ``share`` of the live sectors a BNG candidate overlaps."""
-        from geo.overlap import measure_overlaps
-
-        cand = candidate_bng if candidate_bng.is_valid else shapely.make_valid(candidate_bng)
+        cand = (candidate_bng if candidate_bng.is_valid
+                else BngGeometry(shapely.make_valid(candidate_bng)))
         hits = self.query(cand)
         return measure_overlaps(self.ids[hits], self.geoms[hits], cand)
 
@@ -154,187 +157,195 @@ class CaseIndex:
         return self.geoms[[self._pos[int(i)] for i in sector_ids]]
 
 
-def _ground_bng(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+def ground_bng(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
     """(ids, BNG ground) for sector rows of raw WKB: searched ground leaves out what was not."""
-    from geo.crs import geoms_to_bng
-
     ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=len(rows))
     if not len(rows):
         return ids, np.empty(0, dtype=object)
-    geoms = _decode([r.geom for r in rows])
+    geoms = decode([r.geom for r in rows])
     holes = [i for i, r in enumerate(rows) if r.not_searched_geom is not None]
     if holes:
-        cut = _decode([rows[i].not_searched_geom for i in holes])
+        cut = decode([rows[i].not_searched_geom for i in holes])
         geoms[holes] = shapely.difference(geoms[holes], cut)
     return ids, geoms_to_bng(geoms)
 
 
-class SectorIndexMixin:
-    """The per-process overlap index of :class:`casefile.Store` and the overlap checks."""
+#: the name of the per-case indexes in :attr:`Database.caches`
+CACHE_NAME = "sector_index"
 
-    backend: str
-    _reading: Any
-    _authorize: Any
 
-    def _sector_cache(self) -> tuple[dict[int, CaseIndex], threading.Lock]:
-        state = self.__dict__.get("_sector_cache_state")
-        if state is None:
-            state = self.__dict__.setdefault("_sector_cache_state", ({}, threading.Lock()))
-        return state
+def index_rows(
+    conn: sa.Connection, backend: str, case_id: int, since: int | None
+) -> Sequence[sa.Row[Any, Any, Any]]:
+    """Sector rows (id, raw WKB outlines) of the case, only those written after ``since``."""
+    q = sa.select(
+        t.sectors.c.id,
+        fw.wkb_column(t.sectors.c.geom, backend),
+        fw.wkb_column(t.sectors.c.not_searched_geom, backend),
+    ).where(t.sectors.c.case_id == case_id)
+    if since is not None:
+        q = q.where(t.sectors.c.change_n > since)
+    return conn.execute(q).all()
 
-    def _index_rows(self, conn: sa.Connection, case_id: int, since: int | None) -> list[Any]:
-        q = sa.select(
-            t.sectors.c.id,
-            fw.wkb_column(t.sectors.c.geom, self.backend),
-            fw.wkb_column(t.sectors.c.not_searched_geom, self.backend),
-        ).where(t.sectors.c.case_id == case_id)
-        if since is not None:
-            q = q.where(t.sectors.c.change_n > since)
-        return conn.execute(q).all()
 
-    def _case_index(self, conn: sa.Connection, case_id: int, token: int) -> CaseIndex:
-        """The case's index as of ``token`` (committed state), refreshed by what changed."""
-        cache, lock = self._sector_cache()
-        with lock:
-            entry = cache.get(case_id)
-            if entry is not None and entry.token >= token:
-                return entry
-            if entry is None:
-                ids, geoms = _ground_bng(self._index_rows(conn, case_id, None))
-                fresh = CaseIndex.build(token, ids, geoms)
-            else:
-                changed = self._index_rows(conn, case_id, entry.token)
-                count = conn.execute(
-                    sa.select(sa.func.count()).where(t.sectors.c.case_id == case_id)
-                ).scalar_one()
-                ids, geoms = _ground_bng(changed)
-                known = sum(1 for i in ids.tolist() if i in entry._pos)
-                case_ids = None
-                if len(entry) + len(ids) - known != count:  # some were deleted
-                    case_ids = np.asarray(conn.execute(
-                        sa.select(t.sectors.c.id).where(t.sectors.c.case_id == case_id)
-                    ).scalars().all(), dtype=np.int64)
-                if not len(ids) and case_ids is None:
-                    fresh = entry.with_token(token)  # the case moved, no sector did
-                else:
-                    fresh = entry.refreshed(token, ids, geoms, case_ids)
-            cache[case_id] = fresh
-            return fresh
+def case_index(
+    db: Database, conn: sa.Connection, case_id: int, *, token: int | None = None
+) -> CaseIndex:
+    """The case's warm index as of change counter ``token`` (committed state).
 
-    def _overlap_details(
-        self, conn: sa.Connection, found: pd.DataFrame
-    ) -> list[Overlap]:
-        """Overlap records (status, team, time) for a geo overlap table (id, overlap_m2, share)."""
-        if found.empty:
-            return []
-        ids = [int(i) for i in found["id"]]
-        rows = {
-            r.id: r
-            for r in conn.execute(
-                sa.select(
-                    t.sectors.c.id,
-                    t.sectors.c.code,
-                    t.sectors.c.name,
-                    t.sectors.c.status,
-                    t.sectors.c.team_id,
-                    t.teams.c.name.label("team_name"),
-                    t.sectors.c.searched_at,
-                    t.sectors.c.started_at,
-                    t.sectors.c.assigned_at,
-                    t.sectors.c.created_at,
-                )
-                .select_from(t.sectors.outerjoin(t.teams, t.teams.c.id == t.sectors.c.team_id))
-                .where(t.sectors.c.id.in_(ids))
-            ).all()
-        }
-        out: list[Overlap] = []
-        for sid, m2, share in zip(ids, found["overlap_m2"], found["share"], strict=True):
-            r = rows.get(sid)
-            if r is None or r.status not in fw.OVERLAP_CHECKED_STATUSES:
-                continue
-            at = {
-                "searched": r.searched_at,
-                "needs_re_search": r.searched_at,
-                "in_progress": r.started_at,
-                "assigned": r.assigned_at,
-            }.get(r.status) or r.created_at
-            out.append(
-                Overlap(
-                    sector_id=r.id,
-                    code=r.code,
-                    name=r.name,
-                    status=r.status,
-                    team_id=r.team_id,
-                    team_name=r.team_name,
-                    at=at,
-                    overlap_m2=float(m2),
-                    share=float(share),
-                )
-            )
-        return out
-
-    def _overlaps_with_stored(
-        self,
-        conn: sa.Connection,
-        index: CaseIndex,
-        cands_bng: np.ndarray,
-        exclude: Iterable[int] = (),
-    ) -> dict[int, list[Overlap]]:
-        """Overlaps of each candidate (BNG) with the stored sectors: position -> list."""
-        if not len(index) or not len(cands_bng):
-            return {}
-        exclude = set(exclude)
-        # the trees narrow to candidates whose interiors may meet a sector; geo measures
-        cand, hit = index.query_many(cands_bng)
-        keep = ~shapely.touches(cands_bng[cand], index.geoms[hit])
-        out: dict[int, list[Overlap]] = {}
-        for i in np.unique(cand[keep]):
-            found = index.overlaps_bng(cands_bng[i])
-            if exclude:
-                found = found[~found["id"].isin(list(exclude))]
-            got = self._overlap_details(conn, found)
-            if got:
-                out[int(i)] = got
-        return out
-
-    def check_overlaps(
-        self,
-        actor: Actor,
-        case_id: int,
-        polygon: Any,
-        exclude_id: int | None = None,
-    ) -> list[Overlap]:
-        """Which sectors of the case a lon/lat outline overlaps, largest overlap first.
-
-        ``polygon``: shapely (Multi)Polygon in lon/lat or a GeoJSON geometry.
-        ``exclude_id``: a sector to leave out (the one being re-assigned or edited).
-        Every status counts (planned, assigned, in progress, searched, suspended,
-        needs re-search); searched ground excludes what was recorded as not
-        searched. Raises :class:`InvalidInput` for a bad outline.
-        """
-        _s()._check_actor_shape(actor, perm.SECTOR_READ)
-        _, bng, _ = fw.clean_outlines([polygon], ["The new sector"])
-        with self._reading() as conn:
-            self._authorize(conn, actor, perm.SECTOR_READ, case_id)
-            _s()._require_case(conn, case_id)
-            token = conn.execute(
+    ``token`` defaults to the counter ``conn`` sees. A writing unit has moved the
+    counter already: it asks with ``token=uow.change_n - 1`` (see :func:`unit_index`),
+    so what it writes is read again by the next check. The index is kept in
+    ``db.caches`` and refreshed by the rows written since it was built.
+    """
+    if token is None:
+        token = int(
+            conn.execute(
                 sa.select(t.case_change.c.n).where(t.case_change.c.case_id == case_id)
             ).scalar_one()
-            index = self._case_index(conn, case_id, int(token))
-            exclude = () if exclude_id is None else (exclude_id,)
-            return self._overlaps_with_stored(conn, index, bng, exclude).get(0, [])
+        )
+    with db.cache_lock:
+        cache: dict[int, CaseIndex] = db.caches.setdefault(CACHE_NAME, {})
+        entry = cache.get(case_id)
+        if entry is not None and entry.token >= token:
+            return entry
+        if entry is None:
+            ids, geoms = ground_bng(index_rows(conn, db.backend, case_id, None))
+            fresh = CaseIndex.build(token, ids, geoms)
+        else:
+            changed = index_rows(conn, db.backend, case_id, entry.token)
+            count = conn.execute(
+                sa.select(sa.func.count()).where(t.sectors.c.case_id == case_id)
+            ).scalar_one()
+            ids, geoms = ground_bng(changed)
+            known = sum(1 for i in ids.tolist() if i in entry._pos)
+            case_ids = None
+            if len(entry) + len(ids) - known != count:  # some were deleted
+                case_ids = np.asarray(conn.execute(
+                    sa.select(t.sectors.c.id).where(t.sectors.c.case_id == case_id)
+                ).scalars().all(), dtype=np.int64)
+            if not len(ids) and case_ids is None:
+                fresh = entry.with_token(token)  # the case moved, no sector did
+            else:
+                fresh = entry.refreshed(token, ids, geoms, case_ids)
+        cache[case_id] = fresh
+        return fresh
+
+
+def unit_index(uow: UnitOfWork) -> CaseIndex:
+    """The warm index of the unit's case: as committed before this write (a writing
+    unit), or as the unit reads it (a read)."""
+    assert uow.case_id is not None, "enter the case first"
+    token = None if uow.change_n is None else uow.change_n - 1
+    return case_index(uow.db, uow.conn, uow.case_id, token=token)
+
+
+def overlap_details(conn: sa.Connection, found: pd.DataFrame) -> list[Overlap]:
+    """Overlap records (status, team, time) for a geo overlap table (id, overlap_m2, share)."""
+    if found.empty:
+        return []
+    ids = [int(i) for i in found["id"]]
+    rows = {
+        r.id: r
+        for r in conn.execute(
+            sa.select(
+                t.sectors.c.id,
+                t.sectors.c.code,
+                t.sectors.c.name,
+                t.sectors.c.status,
+                t.sectors.c.team_id,
+                t.teams.c.name.label("team_name"),
+                t.sectors.c.searched_at,
+                t.sectors.c.started_at,
+                t.sectors.c.assigned_at,
+                t.sectors.c.created_at,
+            )
+            .select_from(t.sectors.outerjoin(t.teams, t.teams.c.id == t.sectors.c.team_id))
+            .where(t.sectors.c.id.in_(ids))
+        ).all()
+    }
+    out: list[Overlap] = []
+    for sid, m2, share in zip(ids, found["overlap_m2"], found["share"], strict=True):
+        r = rows.get(sid)
+        if r is None or r.status not in fw.OVERLAP_CHECKED_STATUSES:
+            continue
+        at = {
+            "searched": r.searched_at,
+            "needs_re_search": r.searched_at,
+            "in_progress": r.started_at,
+            "assigned": r.assigned_at,
+        }.get(r.status) or r.created_at
+        out.append(
+            Overlap(
+                sector_id=r.id,
+                code=r.code,
+                name=r.name,
+                status=r.status,
+                team_id=r.team_id,
+                team_name=r.team_name,
+                at=at,
+                overlap_m2=float(m2),
+                share=float(share),
+            )
+        )
+    return out
+
+
+def overlaps_with_stored(
+    conn: sa.Connection,
+    index: CaseIndex,
+    cands_bng: np.ndarray,
+    exclude: Iterable[int] = (),
+) -> dict[int, list[Overlap]]:
+    """Overlaps of each candidate (BNG) with the stored sectors: position -> list."""
+    if not len(index) or not len(cands_bng):
+        return {}
+    exclude = set(exclude)
+    # the trees narrow to candidates whose interiors may meet a sector; geo measures
+    cand, hit = index.query_many(cands_bng)
+    keep = ~shapely.touches(cands_bng[cand], index.geoms[hit])
+    out: dict[int, list[Overlap]] = {}
+    for i in np.unique(cand[keep]):
+        found = index.overlaps_bng(cands_bng[i])
+        if exclude:
+            found = found[~found["id"].isin(list(exclude))]
+        got = overlap_details(conn, found)
+        if got:
+            out[int(i)] = got
+    return out
+
+
+def check_overlaps(
+    db: Database, /,
+    actor: Actor,
+    case_id: int,
+    polygon: Any,
+    exclude_id: int | None = None,
+) -> list[Overlap]:
+    """Which sectors of the case a lon/lat outline overlaps, largest overlap first.
+
+    ``polygon``: shapely (Multi)Polygon in lon/lat or a GeoJSON geometry.
+    ``exclude_id``: a sector to leave out (the one being re-assigned or edited).
+    Every status counts (planned, assigned, in progress, searched, suspended,
+    needs re-search); searched ground excludes what was recorded as not
+    searched. Raises :class:`InvalidInput` for a bad outline.
+    """
+    unit = UnitOfWork(db, actor, perm.SECTOR_READ, mode="read")
+    _, bng, _ = fw.clean_outlines([polygon], ["The new sector"])
+    with unit as uow:
+        uow.enter_case(case_id)
+        index = unit_index(uow)
+        exclude = () if exclude_id is None else (exclude_id,)
+        return overlaps_with_stored(uow.conn, index, bng, exclude).get(0, [])
 
 
 # ------------------------------------------------------------------ new items and clipping
 
 
-def _overlaps_within(
+def overlaps_within(
     bng: np.ndarray, pos: np.ndarray, clean: Sequence[Mapping[str, Any]]
 ) -> dict[int, list[Overlap]]:
     """Overlaps between the new items themselves (an import drawn over itself)."""
-    from geo.crs import BNG
-    from geo.overlap import SectorIndex
-
     if len(pos) < 2:
         return {}
     cands = bng[pos]
@@ -363,7 +374,7 @@ def _overlaps_within(
     return out
 
 
-def _clip_items(
+def clip_items(
     lonlat: np.ndarray,
     bng: np.ndarray,
     index: CaseIndex,
@@ -375,10 +386,6 @@ def _clip_items(
     Earlier items of the same import are cut first, so later ones are cut by
     their clipped outlines. Returns the items left with nothing.
     """
-    from geo.crs import BNG, geoms_to_bng
-    from geo.errors import InputError
-    from geo.shapes import clip_to_remainder
-
     dropped: set[int] = set()
     for i in sorted(pending):
         stored = [o.sector_id for o in pending[i] if o.sector_id is not None]
@@ -397,18 +404,15 @@ def _clip_items(
     return dropped
 
 
-def _clipped_values(
-    index: CaseIndex, ground_bng: BaseGeometry, own_id: int, found: Sequence[Overlap]
+def clipped_values(
+    index: CaseIndex, ground: BngGeometry, found: Sequence[Overlap]
 ) -> dict[str, Any]:
-    """New outline columns for a stored sector clipped against the sectors it overlaps."""
-    from geo.crs import BNG, geoms_to_bng, geoms_to_lonlat
-    from geo.errors import InputError
-    from geo.shapes import clip_to_remainder
-
-    parts = index.ground_of([o.sector_id for o in found])
+    """New outline columns for a stored sector (its BNG ground) clipped against the stored
+    sectors it overlaps."""
+    parts = index.ground_of([o.sector_id for o in found if o.sector_id is not None])
     others = gpd.GeoDataFrame({"id": np.arange(len(parts))}, geometry=list(parts), crs=BNG)
     try:
-        lonlat = clip_to_remainder(geoms_to_lonlat(ground_bng), others)
+        lonlat = clip_to_remainder(geoms_to_lonlat(ground), others)
     except InputError as exc:
         raise InvalidInput(str(exc)) from None
     bng = geoms_to_bng(lonlat)

@@ -14,58 +14,65 @@ from typing import Any
 
 import numpy as np
 import shapely
+import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 
 from casefile import fieldwork as fw
 from casefile import permissions as perm
+from casefile import schema as t
 from casefile import validate as v
 from casefile.errors import InvalidInput, NotFound
 from casefile.fieldwork import NewSector, Overlap, Sector
+from geo.shapes import polygonal_part
 
 
-def _decode(values: Sequence[Any]) -> np.ndarray:
+def decode(values: Sequence[Any]) -> np.ndarray:
     """Shapely geometries from raw WKB (vectorised) or as already decoded."""
     if values and isinstance(values[0], BaseGeometry):
         return np.array(values, dtype=object)
     return shapely.from_wkb(np.array([bytes(x) for x in values], dtype=object))
 
 
-def _geom(value: Any) -> BaseGeometry:
+def geom_of(value: Any) -> BaseGeometry:
+    """A stored outline (raw WKB or already decoded) as shapely, lon/lat."""
     if isinstance(value, BaseGeometry):
         return value
     return shapely.from_wkb(bytes(value))
 
 
-def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
-    from geo.shapes import polygonal_part
-
+def polygonal(geom: BaseGeometry) -> BaseGeometry | None:
+    """The areal part of ``geom`` (any CRS), or None when it has no area."""
     part = polygonal_part(np.array([geom], dtype=object))[0]
     if part is None or part.is_empty or part.area == 0:
         return None
     return part
 
 
-def _code_number(code: str) -> int:
+def code_number(code: str) -> int:
+    """The number of a sector's short ID ("S12" -> 12; 0 when there is none), to sort by."""
     try:
         return int(code[1:])
     except ValueError:
         return 0
 
 
-def _statuses(status: str | Iterable[str] | None) -> list[str] | None:
+def statuses(status: str | Iterable[str] | None) -> list[str] | None:
+    """A status filter (one status or several) checked against the vocabulary."""
     if status is None:
         return None
     items = [status] if isinstance(status, str) else list(status)
     return [v.choice("status", x, fw.SECTOR_STATUSES) for x in items]
 
 
-def _audit_value(value: Any) -> Any:
+def audit_value(value: Any) -> Any:
+    """A column value as the audit log keeps it (outlines as WKT)."""
     if isinstance(value, BaseGeometry):
         return fw.outline_text(value)
     return value
 
 
-def _overlap_summary(overlaps: Sequence[Overlap]) -> list[dict[str, Any]]:
+def overlap_summary(overlaps: Sequence[Overlap]) -> list[dict[str, Any]]:
+    """Overlaps as the audit log keeps them (code, status, m² and share, rounded)."""
     return [
         {
             "code": o.code if o.code is not None else f"new #{(o.batch_index or 0) + 1}",
@@ -77,7 +84,8 @@ def _overlap_summary(overlaps: Sequence[Overlap]) -> list[dict[str, Any]]:
     ]
 
 
-def _check_transition(row: Any, new: str) -> None:
+def check_transition(row: Any, new: str) -> None:
+    """Refuse a status change the lifecycle does not allow, naming what it allows."""
     allowed = fw.SECTOR_TRANSITIONS.get(row.status, frozenset())
     if new not in allowed:
         options = ", ".join(fw.STATUS_LABELS[x] for x in fw.SECTOR_STATUSES if x in allowed)
@@ -87,7 +95,8 @@ def _check_transition(row: Any, new: str) -> None:
         )
 
 
-def _clean_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
+def clean_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The editable sector fields given, checked (name, priority, notes, sharing, origin)."""
     checks: dict[str, Callable[[Any], Any]] = {
         "name": lambda x: v.text("name", x, fw.MAX_LEN["name"]),
         "priority": lambda x: v.integer("priority", x, *fw.PRIORITY_RANGE),
@@ -98,11 +107,12 @@ def _clean_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {k: checks[k](x) for k, x in raw.items()}
 
 
-def _clean_new_sector(item: Any, i: int, total: int) -> dict[str, Any]:
+def clean_new_sector(item: Any, i: int, total: int) -> dict[str, Any]:
+    """The fields of item ``i`` of ``total`` new sectors, checked (not its outline)."""
     if not isinstance(item, NewSector):
         raise InvalidInput("Each sector to save must be a casefile.NewSector.")
     try:
-        out = _clean_fields(
+        out = clean_fields(
             {
                 "name": item.name,
                 "priority": item.priority,
@@ -129,7 +139,8 @@ def _clean_new_sector(item: Any, i: int, total: int) -> dict[str, Any]:
     return out
 
 
-def _sector(row: Any) -> Sector:
+def sector_record(row: Any) -> Sector:
+    """A :class:`Sector` from its stored row."""
     juris = row.jurisdiction
     if isinstance(juris, str):
         juris = json.loads(juris)
@@ -151,12 +162,12 @@ def _sector(row: Any) -> Sector:
         searched_by_team_id=row.searched_by_team_id,
         search_type=row.search_type,
         assurance=row.assurance,
-        not_searched=_geom(row.not_searched_geom) if row.not_searched_geom is not None else None,
+        not_searched=geom_of(row.not_searched_geom) if row.not_searched_geom is not None else None,
         not_searched_reason=row.not_searched_reason,
         re_search=bool(row.re_search),
         re_search_reason=row.re_search_reason,
         overlap_kept_reason=row.overlap_kept_reason,
-        geometry=_geom(row.geom),
+        geometry=geom_of(row.geom),
         area_m2=float(row.area_m2),
         bounds=(row.minx, row.miny, row.maxx, row.maxy),
         borough_code=row.borough_code,
@@ -172,7 +183,7 @@ def _sector(row: Any) -> Sector:
     )
 
 
-def _for_reader(sector: Sector, permission: str, *, missing_ok: bool = True) -> Sector | None:
+def for_reader(sector: Sector, permission: str, *, missing_ok: bool = True) -> Sector | None:
     """What a reader with ``permission`` may see of a sector (family: shared ones, pared down)."""
     if permission == perm.SECTOR_READ:
         return sector
@@ -180,6 +191,11 @@ def _for_reader(sector: Sector, permission: str, *, missing_ok: bool = True) -> 
         if missing_ok:
             return None
         raise NotFound("This sector does not exist (it may have been deleted).")
+    return pared_down(sector)
+
+
+def pared_down(sector: Sector) -> Sector:
+    """A sector without its notes, teams, reasons and editor: what outsiders may see."""
     return replace(
         sector,
         notes="",
@@ -190,3 +206,38 @@ def _for_reader(sector: Sector, permission: str, *, missing_ok: bool = True) -> 
         overlap_kept_reason="",
         updated_by_name="",
     )
+
+
+def sectors_by_id(conn: sa.Connection, ids: Sequence[int]) -> list[Sector]:
+    """The sectors ``ids`` in that order (ids that are gone are left out)."""
+    if not ids:
+        return []
+    rows: list[Any] = []
+    for start in range(0, len(ids), 5000):
+        rows.extend(
+            conn.execute(
+                sa.select(t.sectors).where(t.sectors.c.id.in_(list(ids[start : start + 5000])))
+            ).all()
+        )
+    by_id = {r.id: sector_record(r) for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def take_codes(conn: sa.Connection, case_id: int, count: int) -> int:
+    """Reserve ``count`` short IDs of the case; returns the first number ("S<n>").
+
+    IDs are never reused, even after a deletion. The per-case counter is
+    bookkeeping: the sector rows that take the IDs are what gets audited.
+    """
+    counter = conn.execute(
+        sa.select(t.sector_counter.c.next_n).where(t.sector_counter.c.case_id == case_id)
+    ).scalar()
+    if counter is None:
+        conn.execute(t.sector_counter.insert().values(case_id=case_id, next_n=1))
+        counter = 1
+    conn.execute(
+        t.sector_counter.update()
+        .where(t.sector_counter.c.case_id == case_id)
+        .values(next_n=int(counter) + count)
+    )
+    return int(counter)

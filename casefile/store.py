@@ -1,350 +1,200 @@
-"""The store: one :class:`Store` over SQLite or PostGIS, and the rules every write keeps.
+r"""The store's front: one :class:`Store` that pages and the command line call.
 
-One :class:`Store` over one SQLAlchemy engine. Every public method takes the
-acting :class:`~casefile.permissions.Actor` first and checks it, whatever page
-calls. Every write is one transaction that
+Every operation is a plain function in the module named for what it acts on —
+:mod:`casefile.cases`, :mod:`casefile.sightings`, :mod:`casefile.accounts`,
+:mod:`casefile.sectors`, :mod:`casefile.teams`, :mod:`casefile.hazards`,
+:mod:`casefile.handovers`, :mod:`casefile.links`, :mod:`casefile.sessions`,
+:mod:`casefile.tips`, :mod:`casefile.tracks`, :mod:`casefile.probability`,
+:mod:`casefile.purge`, :mod:`casefile.audit` — taking the
+:class:`~casefile.database.Database` first, positional-only. Each runs in one
+:class:`~casefile.unit_of_work.UnitOfWork`, which keeps the rules every write
+keeps, by construction rather than by convention:
 
-* checks the actor's role and case membership,
-* refuses a stale ``version`` (:class:`StaleVersion`: who changed it, when),
-* writes the entity,
-* bumps the case's change counter (``case_change.n``) that live views poll,
-* appends an audit record (field names; non-personal before/after values; the
-  personal ones and the reason go to the purgeable ``audit_detail``),
+* the actor's role (from the one role table, :mod:`casefile.access`) and case
+  membership, and a team lead's or partner unit's row scope;
+* no stale ``version`` (:class:`~casefile.errors.StaleVersion`: who changed it, when);
+* the case's change counter (``case_change.n``, which live views poll) moved
+  first, in the same transaction;
+* an audit record per change (field names; non-personal before/after values;
+  the personal ones and the reason go to the purgeable ``audit_detail``),
 
-or writes nothing at all. Creating calls take an ``idempotency_key`` so a form
-or drawing handed back again by a rerun is saved once.
-
-This module holds what those rules share: the connection and transaction
-plumbing, the permission check, the idempotency keys, the version check and the
-text caps, plus backup and :func:`open_store`. The operations come from one
-mixin module each: :mod:`casefile.cases`, :mod:`casefile.sightings`,
-:mod:`casefile.accounts`, :mod:`casefile.audit`, :mod:`casefile.sectors`,
-:mod:`casefile.teams`, :mod:`casefile.hazards`, :mod:`casefile.handovers`,
-:mod:`casefile.links`, :mod:`casefile.tips`, :mod:`casefile.tracks`,
-:mod:`casefile.probability` and :mod:`casefile.purge`. Those modules reach the
-shared helpers here at call time (``versioned.store_module()``, ``_s()``),
-because this module imports them; the helpers they define themselves are
-re-exported here under their old names.
+or nothing written at all. Creating calls take an ``idempotency_key`` so a form
+or drawing handed back again by a rerun is saved once. This module only lists
+the operations (:class:`~casefile.unit_of_work.operation` makes each a method
+that retries a deadlocked transaction and turns database errors into plain
+:class:`~casefile.errors.StoreError`\ s); no store module imports it.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
 
-from casefile import permissions as perm
-from casefile import schema as t
-from casefile.accounts import AccountsMixin
-from casefile.audit import NAMES_ONLY_ENTITIES, PERSONAL_FIELDS, AuditMixin, _json
-from casefile.cases import CASE_FIELDS, CasesMixin, _require_case, _token_query
-from casefile.engine import describe_url, make_engine, resolve_url, upgrade
-from casefile.errors import InvalidInput, PermissionDenied, StaleVersion, StoreError
-from casefile.handovers import HandoversMixin
-from casefile.hazards import HazardsMixin
-from casefile.links import LinksMixin
-from casefile.permissions import Actor
-from casefile.probability import PoaMixin
-from casefile.purge import PurgeMixin
-from casefile.sectors import SectorsMixin
-from casefile.sightings import (
-    SIGHTING_FIELDS,
-    NewSighting,
-    SightingsMixin,
-    _clean_sighting,
-    _sighting,
-    _sighting_columns,
-    _sightings_query,
-    tag_points,
-)
-from casefile.teams import TeamsMixin
-from casefile.timefmt import utcnow
-from casefile.tips import TipsMixin
-from casefile.tracks import TracksMixin
-from vocab.limits import MAX_LEN
+from casefile import accounts as accounts_ops
+from casefile import audit as audit_ops
+from casefile import cases as cases_ops
+from casefile import handovers as handovers_ops
+from casefile import hazards as hazards_ops
+from casefile import links as links_ops
+from casefile import probability as probability_ops
+from casefile import purge as purge_ops
+from casefile import sector_index as sector_index_ops
+from casefile import sectors as sectors_ops
+from casefile import sessions as sessions_ops
+from casefile import sightings as sightings_ops
+from casefile import teams as teams_ops
+from casefile import tips as tips_ops
+from casefile import tracks as tracks_ops
+from casefile.database import Database
+from casefile.engine import describe_url
+from casefile.unit_of_work import operation
 
-__all__ = [  # the store, and the helpers other store modules reach through ``_s()``
-    "CASE_FIELDS", "MAX_LEN", "NAMES_ONLY_ENTITIES", "PERSONAL_FIELDS", "SIGHTING_FIELDS",
-    "NewSighting", "Store", "_RetryIdempotent", "_check_actor_shape", "_check_version",
-    "_clean_sighting", "_json", "_require_case", "_sighting", "_sighting_columns",
-    "_sightings_query", "_token_query", "open_store", "tag_points",
-]
+__all__ = ["Store", "open_store"]
 
 
+class Store:
+    """Cases, sightings, sectors, tracks, links and the audit log over one database.
 
-class Store(
-    LinksMixin, TracksMixin, PoaMixin, SectorsMixin, HazardsMixin, TeamsMixin, HandoversMixin,
-    TipsMixin, PurgeMixin, CasesMixin, SightingsMixin, AccountsMixin, AuditMixin
-):
-    """Cases, sightings, accounts and audit over one database. Thread-safe; share one.
-
-    Every operation comes from a mixin (one module each, see the module docstring);
-    the class itself holds the connections and the plumbing they share. LinksMixin
-    comes first: it narrows team leads' and partner units' writes to their own team
-    or unit before the general method runs.
+    Thread-safe; share one per process. Every method takes the acting
+    :class:`~casefile.permissions.Actor` first (sign-in and link opening take
+    the secret instead) and is checked by the store, whatever page calls.
     """
 
     def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
-        self.url = resolve_url(url)
-        self.engine = make_engine(self.url)
-        self.backend = "postgis" if self.engine.dialect.name == "postgresql" else "sqlite"
-        self._write_engine = self.engine.execution_options(wayhome_write=True)
-        if self.backend == "postgis":
-            self._poll_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        else:
-            self._poll_engine = self.engine.execution_options(wayhome_nobegin=True)
-        if migrate:
-            try:
-                upgrade(self.engine)
-            except sa.exc.DBAPIError as exc:
-                self.engine.dispose()
-                raise StoreError(
-                    f"Cannot open or prepare the database at {describe_url(self.url)}: "
-                    f"{str(exc.orig).strip().splitlines()[0]}"
-                ) from exc
+        self.db = Database(url, migrate=migrate)
+
+    @property
+    def url(self) -> str:
+        """The SQLAlchemy URL of the database (password included: never log it)."""
+        return self.db.url
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The database's engine (for tests and the command line's schema commands)."""
+        return self.db.engine
+
+    @property
+    def backend(self) -> str:
+        """``"sqlite"`` or ``"postgis"``."""
+        return self.db.backend
 
     def __repr__(self) -> str:
         return f"Store({describe_url(self.url)!r})"
 
     def close(self) -> None:
         """Close every pooled connection."""
-        self.engine.dispose()
-
-    # ------------------------------------------------------------------ plumbing
-
-    @contextmanager
-    def _writing(self) -> Iterator[sa.Connection]:
-        try:
-            with self._write_engine.begin() as conn:
-                yield conn
-        except sa.exc.IntegrityError as exc:
-            raise _integrity_message(exc) from exc
-
-    @contextmanager
-    def _reading(self) -> Iterator[sa.Connection]:
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
-
-    def _authorize(
-        self,
-        conn: sa.Connection,
-        actor: Actor | None,
-        permission: str,
-        case_id: int | None = None,
-    ) -> None:
-        """The one permission check: role map, then the actor's account, then the case."""
-        _check_actor_shape(actor, permission)
-        assert actor is not None
-        if actor.role == "system":
-            if case_id is not None and permission not in perm.SYSTEM_CASE_PERMISSIONS:
-                raise PermissionDenied("The command line cannot do that on a case.")
-            return
-        query = (
-            sa.select(
-                t.users.c.active, t.users.c.role, t.case_member.c.role, t.users.c.expires_at
-            )
-            .select_from(
-                t.users.outerjoin(
-                    t.case_member,
-                    sa.and_(
-                        t.case_member.c.user_id == t.users.c.id,
-                        t.case_member.c.case_id == (case_id if case_id is not None else -1),
-                    ),
-                )
-            )
-            .where(t.users.c.id == actor.user_id)
-        )
-        row = conn.execute(query).first()
-        if row is None or not row[0] or (row[3] is not None and row[3] <= utcnow()):
-            raise PermissionDenied(perm.no_access_message(actor.role))
-        if row[1] != actor.role:
-            raise PermissionDenied(f"This account is not a {actor.role.replace('_', ' ')}.")
-        if case_id is not None and row[2] != actor.role:
-            _require_case(conn, case_id)
-            raise PermissionDenied(
-                f"{actor.display_name} is not on this case as a {actor.role.replace('_', ' ')}. "
-                "Ask a coordinator of the case to add you."
-            )
-
-    def _bump(self, conn: sa.Connection, case_id: int) -> None:
-        conn.execute(
-            t.case_change.update()
-            .where(t.case_change.c.case_id == case_id)
-            .values(n=t.case_change.c.n + 1)
-        )
-
-    def _replay(
-        self, conn: sa.Connection, key: str | None, entity: str, actor: Actor
-    ) -> int | None:
-        """The id already saved under ``key``, if this form was submitted before."""
-        if key is None:
-            return None
-        row = conn.execute(
-            sa.select(
-                t.idempotency.c.entity, t.idempotency.c.entity_id, t.idempotency.c.actor_id
-            ).where(t.idempotency.c.key == key)
-        ).first()
-        if row is None:
-            return None
-        if row.entity != entity or row.actor_id != actor.user_id:
-            raise InvalidInput("This form was already used for something else; reload the page.")
-        return int(row.entity_id)
-
-    def _replay_many(
-        self, conn: sa.Connection, keys: Sequence[str | None], entity: str, actor: Actor
-    ) -> dict[str, int]:
-        """{key: id} for the keys already saved (forms handed back again)."""
-        wanted = sorted({k for k in keys if k is not None})
-        if not wanted:
-            return {}
-        found: dict[str, int] = {}
-        for row in conn.execute(
-            sa.select(
-                t.idempotency.c.key,
-                t.idempotency.c.entity,
-                t.idempotency.c.entity_id,
-                t.idempotency.c.actor_id,
-            ).where(t.idempotency.c.key.in_(wanted))
-        ):
-            if row.entity != entity or row.actor_id != actor.user_id:
-                raise InvalidInput(
-                    "This form was already used for something else; reload the page."
-                )
-            found[row.key] = int(row.entity_id)
-        if len(set(keys) - {None}) != sum(k is not None for k in keys):
-            raise InvalidInput("Two items of one save carry the same form key.")
-        return found
-
-    def _remember(
-        self,
-        conn: sa.Connection,
-        key: str | None,
-        entity: str,
-        entity_id: int,
-        case_id: int | None,
-        actor: Actor,
-        at: datetime,
-    ) -> None:
-        if key is not None:
-            conn.execute(
-                t.idempotency.insert().values(
-                    key=key,
-                    entity=entity,
-                    entity_id=entity_id,
-                    case_id=case_id,
-                    actor_id=actor.user_id,
-                    created_at=at,
-                )
-            )
-
-    @contextmanager
-    def _idempotent(self) -> Iterator[None]:
-        """Turn a lost race on an idempotency key (two reruns at once) into a retry."""
-        try:
-            yield
-        except StoreError as exc:
-            if (
-                isinstance(exc.__cause__, sa.exc.IntegrityError)
-                and "idempotency" in str(exc.__cause__.orig).lower()
-            ):
-                raise _RetryIdempotent() from exc
-            raise
-
-    # ------------------------------------------------------------------ operations
+        self.db.close()
 
     def backup(self, dest_dir: str | Path) -> Path:
-        """A consistent copy of the whole store in ``dest_dir`` (timestamped file).
+        """A consistent copy of the whole store in ``dest_dir`` (see Database.backup)."""
+        return self.db.backup(dest_dir)
 
-        SQLite: the online backup API (safe while the app runs). PostgreSQL:
-        ``pg_dump --format=custom`` (restore with ``pg_restore``).
-        """
-        dest = Path(dest_dir)
-        dest.mkdir(parents=True, exist_ok=True)
-        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-        if self.backend == "sqlite":
-            import sqlite3
+    # ------------------------------------------------------------------ operations
+    # One line per operation: the function (in the module named for what it acts
+    # on) becomes a method; see casefile.unit_of_work.operation.
 
-            src_path = sa.engine.make_url(self.url).database
-            target = dest / f"wayhome-{stamp}.sqlite3"
-            src = sqlite3.connect(str(src_path))
-            try:
-                dst = sqlite3.connect(str(target))
-                try:
-                    src.backup(dst)
-                finally:
-                    dst.close()
-            finally:
-                src.close()
-            return target
-        pg_dump = shutil.which("pg_dump")
-        if pg_dump is None:
-            raise StoreError(
-                "pg_dump is not installed on this machine; install the PostgreSQL client "
-                "tools (e.g. postgresql-client) or back the database up on its server."
-            )
-        target = dest / f"wayhome-{stamp}.dump"
-        libpq_url = sa.engine.make_url(self.url).set(drivername="postgresql")
-        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            [
-                pg_dump,
-                "--format=custom",
-                f"--file={target}",
-                f"--dbname={libpq_url.render_as_string(hide_password=False)}",
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            target.unlink(missing_ok=True)
-            raise StoreError(f"pg_dump failed: {done.stderr.strip()[:500]}")
-        return target
+    # audit log
+    audit_log = operation(audit_ops.audit_log)
 
+    # hazard areas
+    add_hazard = operation(hazards_ops.add_hazard)
+    update_hazard = operation(hazards_ops.update_hazard)
+    remove_hazard = operation(hazards_ops.remove_hazard)
+    hazards = operation(hazards_ops.hazards)
 
-class _RetryIdempotent(StoreError):
-    """Internal: a concurrent save with the same key won; read what it saved."""
+    # cases, sightings, accounts, teams, purge
+    create_user = operation(accounts_ops.create_user)
+    set_password = operation(accounts_ops.set_password)
+    get_user = operation(accounts_ops.get_user)
+    authenticate = operation(accounts_ops.authenticate)
+    create_case = operation(cases_ops.create_case)
+    update_case = operation(cases_ops.update_case)
+    add_case_member = operation(cases_ops.add_case_member)
+    case_id_for = operation(cases_ops.case_id_for)
+    list_cases = operation(cases_ops.list_cases)
+    get_case = operation(cases_ops.get_case)
+    find_case = operation(cases_ops.find_case)
+    load_case = operation(cases_ops.load_case)
+    change_token = operation(cases_ops.change_token)
+    add_sighting = operation(sightings_ops.add_sighting)
+    add_sightings = operation(sightings_ops.add_sightings)
+    update_sighting = operation(sightings_ops.update_sighting)
+    delete_sighting = operation(sightings_ops.delete_sighting)
+    get_sighting = operation(sightings_ops.get_sighting)
+    path = operation(sightings_ops.path)
+    last_known_location = operation(sightings_ops.last_known_location)
+    create_team = operation(teams_ops.create_team)
+    update_team = operation(teams_ops.update_team)
+    get_team = operation(teams_ops.get_team)
+    purges_due = operation(purge_ops.purges_due)
+    purge_case = operation(purge_ops.purge_case)
+    teams = operation(teams_ops.teams)
+    sightings = operation(sightings_ops.sightings)
 
+    # sectors, sector index, handovers, tips
+    create_sector = operation(sectors_ops.create_sector)
+    create_sectors = operation(sectors_ops.create_sectors)
+    get_sector = operation(sectors_ops.get_sector)
+    find_sector = operation(sectors_ops.find_sector)
+    sectors_frame = operation(sectors_ops.sectors_frame)
+    duplication_figure = operation(sectors_ops.duplication_figure)
+    update_sector = operation(sectors_ops.update_sector)
+    set_sector_status = operation(sectors_ops.set_sector_status)
+    assign_sector = operation(sectors_ops.assign_sector)
+    start_sector = operation(sectors_ops.start_sector)
+    finish_sector = operation(sectors_ops.finish_sector)
+    delete_sector = operation(sectors_ops.delete_sector)
+    check_overlaps = operation(sector_index_ops.check_overlaps)
+    sectors = operation(sectors_ops.sectors)
+    create_handover = operation(handovers_ops.create_handover)
+    acknowledge_handover = operation(handovers_ops.acknowledge_handover)
+    get_handover = operation(handovers_ops.get_handover)
+    sectors_near_unit = operation(handovers_ops.sectors_near_unit)
+    handovers = operation(handovers_ops.handovers)
+    family_view = operation(tips_ops.family_view)
+    send_tip = operation(tips_ops.send_tip)
+    report_family_search = operation(tips_ops.report_family_search)
+    triage_queue = operation(tips_ops.triage_queue)
+    review_report = operation(tips_ops.review_report)
+    my_reports = operation(tips_ops.my_reports)
 
-# ---------------------------------------------------------------------- helpers
-
-
-def _check_actor_shape(actor: Any, permission: str | None) -> None:
-    """No actor, a malformed one, or a role without the permission: refuse before any I/O."""
-    if actor is None:
-        raise PermissionDenied("No one is signed in: every change needs an actor.")
-    if not isinstance(actor, Actor):
-        raise PermissionDenied("The actor must be a casefile.Actor.")
-    if actor.role not in perm.ROLE_PERMISSIONS:
-        raise PermissionDenied(f"Unknown role {actor.role!r}.")
-    if actor.role == "system":
-        if actor.user_id is not None:
-            raise PermissionDenied("The command-line actor has no user id.")
-    elif not isinstance(actor.user_id, int) or isinstance(actor.user_id, bool):
-        raise PermissionDenied("The actor has no user id.")
-    if permission is not None and not perm.role_allows(actor.role, permission):
-        raise PermissionDenied(f"A {actor.role.replace('_', ' ')} may not do this ({permission}).")
-
-
-def _check_version(entity: str, entity_id: int, row: Any, version: Any) -> None:
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise InvalidInput("The version the form was loaded at is missing; reload the page.")
-    if row.version != version:
-        raise StaleVersion(entity, entity_id, row.updated_by_name, row.updated_at, row.version)
-
-
-def _integrity_message(exc: sa.exc.IntegrityError) -> StoreError:
-    text = str(exc.orig).lower()
-    if "idempotency" in text:
-        return StoreError("This form is being saved twice at once; reload the page.")
-    if "reference" in text:
-        return InvalidInput("A case with this reference already exists.")
-    return StoreError("The change conflicts with what is stored; reload and try again.")
+    # tracks, passes, probability, links
+    upload_track = operation(tracks_ops.upload_track)
+    refresh_coverage = operation(tracks_ops.refresh_coverage)
+    set_pass_sweep = operation(tracks_ops.set_pass_sweep)
+    delete_track = operation(tracks_ops.delete_track)
+    passes = operation(tracks_ops.passes)
+    tracks_frame = operation(tracks_ops.tracks_frame)
+    sector_coverage = operation(tracks_ops.sector_coverage)
+    coverage_timeline = operation(tracks_ops.coverage_timeline)
+    set_up_poa = operation(probability_ops.set_up_poa)
+    poa_state = operation(probability_ops.poa_state)
+    poa_history = operation(probability_ops.poa_history)
+    poa_origin_moved = operation(probability_ops.poa_origin_moved)
+    sector_poa_table = operation(probability_ops.sector_poa_table)
+    cell_pods = operation(probability_ops.cell_pods)
+    tracks = operation(tracks_ops.tracks)
+    sign_in = operation(sessions_ops.sign_in)
+    sign_in_oidc = operation(sessions_ops.sign_in_oidc)
+    start_session = operation(sessions_ops.start_session)
+    open_session = operation(sessions_ops.open_session)
+    end_session = operation(sessions_ops.end_session)
+    issue_link = operation(links_ops.issue_link)
+    team_id_for = operation(links_ops.team_id_for)
+    revoke_link = operation(links_ops.revoke_link)
+    open_link = operation(links_ops.open_link)
+    link_poll = operation(links_ops.link_poll)
+    sharing = operation(links_ops.sharing)
+    set_sharing = operation(links_ops.set_sharing)
+    case_brief = operation(links_ops.case_brief)
+    team_sectors = operation(links_ops.team_sectors)
+    team_name = operation(links_ops.team_name)
+    shared_sightings = operation(links_ops.shared_sightings)
+    partner_handovers = operation(links_ops.partner_handovers)
+    partner_sectors = operation(links_ops.partner_sectors)
+    team_hazards = operation(links_ops.team_hazards)
+    links = operation(links_ops.links)
 
 
 def open_store(url: str | None = None, *, migrate: bool = True) -> Store:

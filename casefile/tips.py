@@ -1,29 +1,28 @@
 """What families see and send: the family view, tips, and "we searched here" reports.
 
-Mixed into :class:`casefile.Store`.
-
-* :meth:`TipsMixin.family_view` — searched / being searched / planned ground of
+* :func:`family_view` — searched / being searched / planned ground of
   sectors whose share-with-family switch is on, with times, plus hazard areas
   (kind and shape only) and, if the coordinator shares it, the last-known
   location. No sector names (they can be addresses), notes, teams, searchers,
   sightings or tips. An optional delay shows every sector as it stood that many
   minutes ago (its previous status, from the audit log) until the delay has passed.
-* :meth:`TipsMixin.send_tip` — a tip (place, time, text, optional contact) becomes
+* :func:`send_tip` — a tip (place, time, text, optional contact) becomes
   an *unverified* sighting with source "family" and joins the triage queue.
-* :meth:`TipsMixin.report_family_search` — "we searched here" (a drawn outline or
+* :func:`report_family_search` — "we searched here" (a drawn outline or
   a GPS track, swept :data:`TRACK_SWEEP_M` either side) is saved as a *searched*
   sector with origin "volunteer" (volunteer-reported, unverified, search type
   hasty, assurance low), so it takes part in every duplicate check and in the
   duplication figure like any other searched ground; it joins the triage queue.
-* :meth:`TipsMixin.triage_queue` / :meth:`TipsMixin.review_report` — coordinators
+* :func:`triage_queue` / :func:`review_report` — coordinators
   accept or dismiss each report (a dismissed family search is marked "needs
   re-search", so its ground counts as not searched).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -35,10 +34,24 @@ from casefile import fieldwork as fw
 from casefile import permissions as perm
 from casefile import schema as t
 from casefile import validate as v
-from casefile import versioned as vr
+from casefile.audit_records import from_json
+from casefile.database import Database
 from casefile.errors import InvalidInput, PermissionDenied
 from casefile.permissions import Actor
+from casefile.sector_index import ground_bng, overlaps_with_stored, unit_index
+from casefile.sector_rows import decode, geom_of, take_codes
+from casefile.sightings import (
+    SIGHTING_FIELDS,
+    clean_sighting,
+    last_known_location_of,
+    sighting_columns,
+    tag_points,
+)
 from casefile.timefmt import to_london, utcnow
+from casefile.unit_of_work import UnitOfWork, writes
+from geo import read_tracks
+from geo.crs import geoms_to_bng, geoms_to_lonlat
+from geo.errors import InputError
 from vocab import sector_statuses
 
 #: half-width swept either side of a family's GPS track, m (a walker looking around)
@@ -117,417 +130,344 @@ class Report:
     version: int
 
 
-def _s() -> Any:
-    from casefile import store
-
-    return store
+# ---------------------------------------------------------------- the family view
 
 
-class TipsMixin:
-    """Family view, tips, family searches and the triage queue."""
-
-    backend: str
-    _writing: Any
-    _reading: Any
-    _authorize: Any
-    _audit: Any
-    _bump: Any
-    _replay: Any
-    _remember: Any
-    _idempotent: Any
-    _case_index: Any
-    _overlaps_with_stored: Any
-    _link: Any
-
-    # ---------------------------------------------------------------- the family view
-
-    def family_view(self, actor: Actor, case_id: int) -> FamilyView:
-        """What a family link shows (see the module docstring)."""
-        from casefile.links import _sharing
-        from casefile.sectors import _ground_bng
-
-        s = _s()
-        s._check_actor_shape(actor, perm.FAMILY_VIEW)
-        now = utcnow()
-        with self._reading() as conn:
-            self._authorize(conn, actor, perm.FAMILY_VIEW, case_id)
-            case = s._require_case(conn, case_id)
-            share = _sharing(conn, case_id)
-            rows = conn.execute(
-                sa.select(
-                    t.sectors.c.id,
-                    t.sectors.c.code,
-                    t.sectors.c.status,
-                    t.sectors.c.status_changed_at,
-                    t.sectors.c.searched_at,
-                    t.sectors.c.origin,
-                    t.sectors.c.area_m2,
-                    fw.wkb_column(t.sectors.c.geom, self.backend),
-                    fw.wkb_column(t.sectors.c.not_searched_geom, self.backend),
-                ).where(
-                    t.sectors.c.case_id == case_id,
-                    t.sectors.c.share_with_family.is_(True),
-                    t.sectors.c.status != "draft",
+def family_view(db: Database, /, actor: Actor, case_id: int) -> FamilyView:
+    """What a family link shows (see the module docstring)."""
+    now = utcnow()
+    with UnitOfWork(db, actor, perm.FAMILY_VIEW, case_id=case_id, mode="read") as uow:
+        conn = uow.conn
+        case = uow.case_row
+        delay_min, share_lkl = _family_sharing(conn, case_id)
+        rows = conn.execute(
+            sa.select(
+                t.sectors.c.id,
+                t.sectors.c.code,
+                t.sectors.c.status,
+                t.sectors.c.status_changed_at,
+                t.sectors.c.searched_at,
+                t.sectors.c.origin,
+                t.sectors.c.area_m2,
+                fw.wkb_column(t.sectors.c.geom, db.backend),
+                fw.wkb_column(t.sectors.c.not_searched_geom, db.backend),
+            ).where(
+                t.sectors.c.case_id == case_id,
+                t.sectors.c.share_with_family.is_(True),
+                t.sectors.c.status != "draft",
+            )
+        ).all()
+        shown = _as_of_delay(conn, rows, now - timedelta(minutes=delay_min))
+        hazards = conn.execute(
+            sa.select(t.hazards.c.kind, fw.wkb_column(t.hazards.c.geom, db.backend))
+            .where(t.hazards.c.case_id == case_id)
+            .order_by(t.hazards.c.id)
+        ).all()
+        lkl = None
+        if share_lkl:
+            last = last_known_location_of(conn, case_id)
+            lkl = (last.lat, last.lon)
+    today = to_london(now).date()
+    areas: list[FamilyArea] = []
+    if shown:
+        _, ground_bng_ = ground_bng([r for r, _ in shown])
+        ground = geoms_to_lonlat(ground_bng_)
+        for (r, (status, since, searched_at)), g in zip(shown, ground, strict=True):
+            day = to_london(searched_at or since).date()
+            group = sector_statuses.family_group(status, searched_today=day == today)
+            if group is None:
+                continue
+            areas.append(
+                FamilyArea(
+                    code=r.code,
+                    group=group,
+                    geometry=g,
+                    last_searched_at=searched_at if status == "searched" else None,
+                    since=since,
+                    volunteer=r.origin == fw.VOLUNTEER_ORIGIN,
+                    area_m2=float(r.area_m2),
                 )
-            ).all()
-            shown = _as_of_delay(conn, rows, now - timedelta(minutes=share.family_delay_min))
-            hazards = conn.execute(
-                sa.select(t.hazards.c.kind, fw.wkb_column(t.hazards.c.geom, self.backend))
-                .where(t.hazards.c.case_id == case_id)
-                .order_by(t.hazards.c.id)
-            ).all()
-            lkl = None
-            if share.family_lkl:
-                last = conn.execute(
-                    sa.select(t.sightings.c.lat, t.sightings.c.lon)
-                    .where(t.sightings.c.case_id == case_id, t.sightings.c.status == "verified")
-                    .order_by(t.sightings.c.seen_at.desc(), t.sightings.c.id.desc())
-                    .limit(1)
-                ).first()
-                lkl = (last.lat, last.lon) if last else (case.ipp_lat, case.ipp_lon)
-        today = to_london(now).date()
-        areas: list[FamilyArea] = []
-        if shown:
-            from geo.crs import geoms_to_lonlat
+            )
+    order = list(sector_statuses.FAMILY_GROUPS)
+    areas.sort(key=lambda a: (order.index(a.group), a.code))
+    hz = tuple(
+        FamilyHazard(kind=h.kind, geometry=g)
+        for h, g in zip(hazards, decode([h.geom for h in hazards]), strict=True)
+    ) if hazards else ()
+    return FamilyView(
+        reference=case.reference,
+        status=case.status,
+        areas=tuple(areas),
+        hazards=hz,
+        last_known=lkl,
+        as_of=now,
+    )
 
-            _, ground_bng = _ground_bng([r for r, _ in shown])
-            ground = geoms_to_lonlat(ground_bng)
-            for (r, (status, since, searched_at)), g in zip(shown, ground, strict=True):
-                day = to_london(searched_at or since).date()
-                group = sector_statuses.family_group(status, searched_today=day == today)
-                if group is None:
-                    continue
-                areas.append(
-                    FamilyArea(
-                        code=r.code,
-                        group=group,
-                        geometry=g,
-                        last_searched_at=searched_at if status == "searched" else None,
-                        since=since,
-                        volunteer=r.origin == fw.VOLUNTEER_ORIGIN,
-                        area_m2=float(r.area_m2),
-                    )
-                )
-        order = list(sector_statuses.FAMILY_GROUPS)
-        areas.sort(key=lambda a: (order.index(a.group), a.code))
-        from casefile.sectors import _decode
 
-        hz = tuple(
-            FamilyHazard(kind=h.kind, geometry=g)
-            for h, g in zip(hazards, _decode([h.geom for h in hazards]), strict=True)
-        ) if hazards else ()
-        return FamilyView(
-            reference=case.reference,
-            status=case.status,
-            areas=tuple(areas),
-            hazards=hz,
-            last_known=lkl,
-            as_of=now,
+# ---------------------------------------------------------------- sending
+
+
+@writes
+def send_tip(
+    db: Database, /,
+    actor: Actor,
+    case_id: int,
+    *,
+    lat: float,
+    lon: float,
+    seen_at: datetime,
+    text: str,
+    contact: str = "",
+    idempotency_key: str | None = None,
+) -> Report:
+    """A family's tip: lands in the triage queue as an unverified "family" sighting."""
+    unit = UnitOfWork(db, actor, perm.FAMILY_REPORT)
+    clean = clean_sighting(
+        {
+            "location": (lat, lon),
+            "seen_at": seen_at,
+            "source": "family",
+            "confidence": "low",
+            "status": "unverified",
+            "reported_by": "",
+            "reporter_contact": v.text("contact", contact, MAX_CONTACT),
+            "description": v.text("text", text, MAX_TIP_TEXT, required=True),
+        },
+        creating=True,
+    )
+    key = v.idempotency_key(idempotency_key)
+    tags = tag_points([clean["location"][0]], [clean["location"][1]])[0]
+    with unit as uow:
+        uow.enter_case(case_id)
+        existing = uow.replay(key, "report")
+        if existing is not None:
+            return report_of(uow.conn, existing)
+        clean["reported_by"] = actor.display_name
+        sighting_id = uow.insert(
+            t.sightings,
+            {**sighting_columns(clean), **tags},
+            entity="sighting",
+            changes={k: (None, clean[k]) for k in SIGHTING_FIELDS},
         )
+        report_id = _insert_report(uow, kind="tip", sighting_id=sighting_id, note="",
+                                   overlaps=[], key=key,
+                                   changes={"kind": (None, "tip"),
+                                            "sighting_id": (None, sighting_id)})
+        return report_of(uow.conn, report_id)
 
-    # ---------------------------------------------------------------- sending
 
-    def send_tip(
-        self,
-        actor: Actor,
-        case_id: int,
-        *,
-        lat: float,
-        lon: float,
-        seen_at: datetime,
-        text: str,
-        contact: str = "",
-        idempotency_key: str | None = None,
-    ) -> Report:
-        """A family's tip: lands in the triage queue as an unverified "family" sighting."""
-        s = _s()
-        s._check_actor_shape(actor, perm.FAMILY_REPORT)
-        clean = s._clean_sighting(
+@writes
+def report_family_search(
+    db: Database, /,
+    actor: Actor,
+    case_id: int,
+    *,
+    searched_at: datetime,
+    geometry: Any = None,
+    track: Any = None,
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> Report:
+    """"We searched here": a drawn outline (lon/lat, shapely or GeoJSON) or a GPS track
+    (path or ``(filename, bytes)``; swept :data:`TRACK_SWEEP_M` m either side).
+
+    Saved as a searched, volunteer-reported sector (unverified) shared with the
+    family; overlaps with the case's sectors are recorded for the coordinator,
+    never shown to the family.
+    """
+    unit = UnitOfWork(db, actor, perm.FAMILY_REPORT)
+    if (geometry is None) == (track is None):
+        raise InvalidInput("Draw the area you searched, or upload the track of your walk.")
+    when = v.moment("searched_at", searched_at)
+    note = v.text("note", note, MAX_NOTE)
+    key = v.idempotency_key(idempotency_key)
+    if track is not None:
+        geometry = _track_outline(track)
+    lonlat, bng, _ = fw.clean_outlines([geometry], ["The area you searched"])
+    tags = fw.jurisdiction_rows(bng)[0]
+    with unit as uow:
+        uow.enter_case(case_id)
+        conn = uow.conn
+        existing = uow.replay(key, "report")
+        if existing is not None:
+            return report_of(conn, existing)
+        found = overlaps_with_stored(conn, unit_index(uow), bng).get(0, [])
+        overlaps = [
+            {"code": o.code, "status": o.status, "overlap_m2": round(o.overlap_m2, 1),
+             "share": round(o.share, 4)}
+            for o in found
+        ]
+        code = f"S{take_codes(conn, case_id, 1)}"
+        sector_id = uow.insert(
+            t.sectors,
             {
-                "location": (lat, lon),
-                "seen_at": seen_at,
-                "source": "family",
-                "confidence": "low",
-                "status": "unverified",
-                "reported_by": "",
-                "reporter_contact": v.text("contact", contact, MAX_CONTACT),
-                "description": v.text("text", text, MAX_TIP_TEXT, required=True),
+                "code": code,
+                "name": f"Family search {code} (not checked)",
+                "origin": fw.VOLUNTEER_ORIGIN,
+                "priority": fw.DEFAULT_PRIORITY,
+                "notes": "",
+                "share_with_family": True,
+                "status": "searched",
+                "status_changed_at": uow.now,
+                "searched_at": when,
+                "search_type": "hasty",
+                "assurance": "low",
+                "not_searched_reason": "",
+                "re_search": False,
+                "re_search_reason": "",
+                "overlap_kept_reason": "family report" if found else "",
+                "geom": lonlat[0],
+                **fw.box_values(lonlat[0], bng[0]),
+                **tags,
+                "change_n": uow.change_n,
             },
-            creating=True,
+            entity="sector",
+            changes={
+                "code": (None, code),
+                "origin": (None, fw.VOLUNTEER_ORIGIN),
+                "status": (None, "searched"),
+                "searched_at": (None, when),
+                "outline": (None, fw.outline_text(lonlat[0])),
+                "area_m2": (None, round(float(shapely.area(bng[0])), 1)),
+                "overlaps": (None, overlaps),
+            },
         )
-        key = v.idempotency_key(idempotency_key)
-        tags = s.tag_points([clean["location"][0]], [clean["location"][1]])[0]
-        now = utcnow()
-        with self._idempotent(), self._writing() as conn:
-            s._require_case(conn, case_id)
-            self._authorize(conn, actor, perm.FAMILY_REPORT, case_id)
-            link = self._link(conn, actor)
-            existing = self._replay(conn, key, "report", actor)
-            if existing is not None:
-                return _report(conn, existing)
-            clean["reported_by"] = actor.display_name
-            sighting_id = conn.execute(
-                t.sightings.insert().values(
-                    case_id=case_id,
-                    **s._sighting_columns(clean),
-                    **tags,
-                    **vr.new_row_stamps(actor, now),
-                )
-            ).inserted_primary_key[0]
-            report_id = conn.execute(
-                t.volunteer_reports.insert().values(
-                    case_id=case_id,
-                    kind="tip",
-                    link_id=link.link_id,
-                    sighting_id=sighting_id,
-                    note="",
-                    overlaps=[],
-                    status="new",
-                    created_at=now,
-                    created_by_id=actor.user_id,
-                    version=1,
-                )
-            ).inserted_primary_key[0]
-            self._remember(conn, key, "report", report_id, case_id, actor, now)
-            self._bump(conn, case_id)
-            self._audit_many(  # type: ignore[attr-defined]
-                conn,
-                actor,
-                now,
-                [
-                    (case_id, "sighting", sighting_id, "create",
-                     {k: (None, clean[k]) for k in s.SIGHTING_FIELDS}),
-                    (case_id, "report", report_id, "create",
-                     {"kind": (None, "tip"), "sighting_id": (None, sighting_id)}),
-                ],
+        report_id = _insert_report(uow, kind="search", sector_id=sector_id, note=note,
+                                   overlaps=overlaps, key=key,
+                                   changes={"kind": (None, "search"), "note": (None, note)})
+        return report_of(conn, report_id)
+
+
+def _insert_report(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    note: str,
+    overlaps: list[dict[str, Any]],
+    key: str | None,
+    changes: dict[str, tuple[Any, Any]],
+    sighting_id: int | None = None,
+    sector_id: int | None = None,
+) -> int:
+    """A new report of the unit's family link in the triage queue (audited; form key kept)."""
+    report_id = int(
+        uow.conn.execute(
+            t.volunteer_reports.insert().values(
+                case_id=uow.case_id,
+                kind=kind,
+                link_id=uow.link.id,
+                sighting_id=sighting_id,
+                sector_id=sector_id,
+                note=note,
+                overlaps=overlaps,
+                status="new",
+                created_at=uow.now,
+                created_by_id=uow.actor.user_id,
+                version=1,
+            ).returning(t.volunteer_reports.c.id)
+        ).scalar_one()
+    )
+    uow.remember(key, "report", report_id)
+    uow.record("report", report_id, "create", changes)
+    return report_id
+
+
+# ---------------------------------------------------------------- triage
+
+
+def triage_queue(
+    db: Database, /, actor: Actor, case_id: int, *, include_reviewed: bool = False
+) -> list[Report]:
+    """Tips and family searches of the case, newest first (new ones only by default)."""
+    with UnitOfWork(db, actor, perm.TRIAGE, case_id=case_id, mode="read") as uow:
+        q = sa.select(t.volunteer_reports.c.id).where(t.volunteer_reports.c.case_id == case_id)
+        if not include_reviewed:
+            q = q.where(t.volunteer_reports.c.status == "new")
+        ids = uow.conn.execute(q.order_by(t.volunteer_reports.c.id.desc())).scalars().all()
+        return [report_of(uow.conn, i) for i in ids]
+
+
+@writes
+def review_report(
+    db: Database, /,
+    actor: Actor,
+    report_id: int,
+    decision: str,
+    *,
+    version: int,
+    reason: str | None = None,
+) -> Report:
+    """Accept or dismiss a tip or family search (coordinators).
+
+    A tip's sighting becomes verified (accept) or dismissed; a dismissed family
+    search's sector is marked "needs re-search" so its ground counts as unsearched.
+    """
+    unit = UnitOfWork(db, actor, perm.TRIAGE)
+    decision = v.choice("decision", decision, ("accepted", "dismissed"))
+    reason = v.text("reason", reason, 1000) or None
+    with unit as uow:
+        conn = uow.conn
+        row = uow.open(t.volunteer_reports, report_id, what="report")
+        if row.version != version:
+            raise InvalidInput(
+                f"This report was already handled by {row.reviewed_by_name or 'someone'}"
+                " — reload to see it."
             )
-            return _report(conn, report_id)
-
-    def report_family_search(
-        self,
-        actor: Actor,
-        case_id: int,
-        *,
-        searched_at: datetime,
-        geometry: Any = None,
-        track: Any = None,
-        note: str = "",
-        idempotency_key: str | None = None,
-    ) -> Report:
-        """"We searched here": a drawn outline (lon/lat, shapely or GeoJSON) or a GPS track
-        (path or ``(filename, bytes)``; swept :data:`TRACK_SWEEP_M` m either side).
-
-        Saved as a searched, volunteer-reported sector (unverified) shared with the
-        family; overlaps with the case's sectors are recorded for the coordinator,
-        never shown to the family.
-        """
-        s = _s()
-        s._check_actor_shape(actor, perm.FAMILY_REPORT)
-        if (geometry is None) == (track is None):
-            raise InvalidInput("Draw the area you searched, or upload the track of your walk.")
-        when = v.moment("searched_at", searched_at)
-        note = v.text("note", note, MAX_NOTE)
-        key = v.idempotency_key(idempotency_key)
-        if track is not None:
-            geometry = _track_outline(track)
-        lonlat, bng, _ = fw.clean_outlines([geometry], ["The area you searched"])
-        tags = fw.jurisdiction_rows(bng)[0]
-        now = utcnow()
-        with self._idempotent(), self._writing() as conn:
-            s._require_case(conn, case_id)
-            self._authorize(conn, actor, perm.FAMILY_REPORT, case_id)
-            link = self._link(conn, actor)
-            existing = self._replay(conn, key, "report", actor)
-            if existing is not None:
-                return _report(conn, existing)
-            n = fw.bump_now(conn, case_id)
-            index = self._case_index(conn, case_id, n - 1)
-            found = self._overlaps_with_stored(conn, index, bng).get(0, [])
-            overlaps = [
-                {"code": o.code, "status": o.status, "overlap_m2": round(o.overlap_m2, 1),
-                 "share": round(o.share, 4)}
-                for o in found
-            ]
-            counter = conn.execute(
-                sa.select(t.sector_counter.c.next_n).where(t.sector_counter.c.case_id == case_id)
+        if row.status != "new":
+            raise InvalidInput("This report was already handled.")
+        who = {"updated_at": uow.now, "updated_by_id": actor.user_id,
+               "updated_by_name": actor.display_name}
+        if row.kind == "tip" and row.sighting_id is not None:
+            status = "verified" if decision == "accepted" else "dismissed"
+            old = conn.execute(
+                sa.select(t.sightings.c.status).where(t.sightings.c.id == row.sighting_id)
             ).scalar()
-            if counter is None:
-                conn.execute(t.sector_counter.insert().values(case_id=case_id, next_n=1))
-                counter = 1
-            code = f"S{int(counter)}"
-            conn.execute(
-                t.sector_counter.update()
-                .where(t.sector_counter.c.case_id == case_id)
-                .values(next_n=int(counter) + 1)
-            )
-            sector_id = conn.execute(
-                t.sectors.insert().values(
-                    case_id=case_id,
-                    code=code,
-                    name=f"Family search {code} (not checked)",
-                    origin=fw.VOLUNTEER_ORIGIN,
-                    priority=fw.DEFAULT_PRIORITY,
-                    notes="",
-                    share_with_family=True,
-                    status="searched",
-                    status_changed_at=now,
-                    searched_at=when,
-                    search_type="hasty",
-                    assurance="low",
-                    not_searched_reason="",
-                    re_search=False,
-                    re_search_reason="",
-                    overlap_kept_reason="family report" if found else "",
-                    geom=lonlat[0],
-                    **fw.box_values(lonlat[0], bng[0]),
-                    **tags,
-                    change_n=n,
-                    **vr.new_row_stamps(actor, now),
+            if old is not None and old != status:
+                conn.execute(
+                    t.sightings.update()
+                    .where(t.sightings.c.id == row.sighting_id)
+                    .values(status=status, version=t.sightings.c.version + 1, **who)
                 )
-            ).inserted_primary_key[0]
-            report_id = conn.execute(
-                t.volunteer_reports.insert().values(
-                    case_id=case_id,
-                    kind="search",
-                    link_id=link.link_id,
-                    sector_id=sector_id,
-                    note=note,
-                    overlaps=overlaps,
-                    status="new",
-                    created_at=now,
-                    created_by_id=actor.user_id,
-                    version=1,
+                uow.record("sighting", row.sighting_id, "update", {"status": (old, status)},
+                           reason=reason)
+        if row.kind == "search" and row.sector_id is not None and decision == "dismissed":
+            sec = conn.execute(
+                sa.select(t.sectors.c.status).where(t.sectors.c.id == row.sector_id)
+            ).first()
+            if sec is not None and sec.status == "searched":
+                why = reason or "Family-reported search not accepted"
+                conn.execute(
+                    t.sectors.update()
+                    .where(t.sectors.c.id == row.sector_id)
+                    .values(status="needs_re_search", status_changed_at=uow.now,
+                            re_search=True, re_search_reason=why, change_n=uow.change_n,
+                            version=t.sectors.c.version + 1, **who)
                 )
-            ).inserted_primary_key[0]
-            self._remember(conn, key, "report", report_id, case_id, actor, now)
-            self._audit_many(  # type: ignore[attr-defined]
-                conn,
-                actor,
-                now,
-                [
-                    (case_id, "sector", sector_id, "create", {
-                        "code": (None, code),
-                        "origin": (None, fw.VOLUNTEER_ORIGIN),
-                        "status": (None, "searched"),
-                        "searched_at": (None, when),
-                        "outline": (None, fw.outline_text(lonlat[0])),
-                        "area_m2": (None, round(float(shapely.area(bng[0])), 1)),
-                        "overlaps": (None, overlaps),
-                    }),
-                    (case_id, "report", report_id, "create",
-                     {"kind": (None, "search"), "note": (None, note)}),
-                ],
-            )
-            return _report(conn, report_id)
+                uow.record("sector", row.sector_id, "status",
+                           {"status": ("searched", "needs_re_search"),
+                            "re_search_reason": (None, why)}, reason=reason)
+        conn.execute(
+            t.volunteer_reports.update()
+            .where(t.volunteer_reports.c.id == report_id)
+            .values(status=decision, reviewed_at=uow.now, reviewed_by_name=actor.display_name,
+                    version=version + 1)
+        )
+        uow.record("report", report_id, "review", {"status": ("new", decision)},
+                   reason=reason)
+        return report_of(conn, report_id)
 
-    # ---------------------------------------------------------------- triage
 
-    def triage_queue(self, actor: Actor, case_id: int, *, include_reviewed: bool = False
-                     ) -> list[Report]:
-        """Tips and family searches of the case, newest first (new ones only by default)."""
-        s = _s()
-        s._check_actor_shape(actor, perm.TRIAGE)
-        with self._reading() as conn:
-            self._authorize(conn, actor, perm.TRIAGE, case_id)
-            q = sa.select(t.volunteer_reports.c.id).where(
-                t.volunteer_reports.c.case_id == case_id
-            )
-            if not include_reviewed:
-                q = q.where(t.volunteer_reports.c.status == "new")
-            ids = conn.execute(q.order_by(t.volunteer_reports.c.id.desc())).scalars().all()
-            return [_report(conn, i) for i in ids]
-
-    def review_report(
-        self,
-        actor: Actor,
-        report_id: int,
-        decision: str,
-        *,
-        version: int,
-        reason: str | None = None,
-    ) -> Report:
-        """Accept or dismiss a tip or family search (coordinators).
-
-        A tip's sighting becomes verified (accept) or dismissed; a dismissed family
-        search's sector is marked "needs re-search" so its ground counts as unsearched.
-        """
-        s = _s()
-        s._check_actor_shape(actor, perm.TRIAGE)
-        decision = v.choice("decision", decision, ("accepted", "dismissed"))
-        reason = v.text("reason", reason, 1000) or None
-        now = utcnow()
-        with self._writing() as conn:
-            row = fw.require_row(conn, t.volunteer_reports, report_id, "report", lock=True)
-            self._authorize(conn, actor, perm.TRIAGE, row.case_id)
-            if row.version != version:
-                raise InvalidInput(
-                    f"This report was already handled by {row.reviewed_by_name or 'someone'}"
-                    " — reload to see it."
-                )
-            if row.status != "new":
-                raise InvalidInput("This report was already handled.")
-            changes: list[tuple[int | None, str, int | None, str, dict]] = []
-            if row.kind == "tip" and row.sighting_id is not None:
-                status = "verified" if decision == "accepted" else "dismissed"
-                old = conn.execute(
-                    sa.select(t.sightings.c.status).where(t.sightings.c.id == row.sighting_id)
-                ).scalar()
-                if old is not None and old != status:
-                    conn.execute(
-                        t.sightings.update()
-                        .where(t.sightings.c.id == row.sighting_id)
-                        .values(status=status, updated_at=now, updated_by_id=actor.user_id,
-                                updated_by_name=actor.display_name,
-                                version=t.sightings.c.version + 1)
-                    )
-                    changes.append((row.case_id, "sighting", row.sighting_id, "update",
-                                    {"status": (old, status)}))
-            if row.kind == "search" and row.sector_id is not None and decision == "dismissed":
-                sec = conn.execute(
-                    sa.select(t.sectors.c.status).where(t.sectors.c.id == row.sector_id)
-                ).first()
-                if sec is not None and sec.status == "searched":
-                    n = fw.bump_now(conn, row.case_id)
-                    why = reason or "Family-reported search not accepted"
-                    conn.execute(
-                        t.sectors.update()
-                        .where(t.sectors.c.id == row.sector_id)
-                        .values(status="needs_re_search", status_changed_at=now, re_search=True,
-                                re_search_reason=why, change_n=n, updated_at=now,
-                                updated_by_id=actor.user_id,
-                                updated_by_name=actor.display_name,
-                                version=t.sectors.c.version + 1)
-                    )
-                    changes.append((row.case_id, "sector", row.sector_id, "status",
-                                    {"status": ("searched", "needs_re_search"),
-                                     "re_search_reason": (None, why)}))
-            conn.execute(
-                t.volunteer_reports.update()
-                .where(t.volunteer_reports.c.id == report_id)
-                .values(status=decision, reviewed_at=now, reviewed_by_name=actor.display_name,
-                        version=version + 1)
-            )
-            changes.append((row.case_id, "report", report_id, "review",
-                            {"status": ("new", decision)}))
-            self._bump(conn, row.case_id)
-            self._audit_many(conn, actor, now, changes, reason=reason)  # type: ignore[attr-defined]
-            return _report(conn, report_id)
-
-    def my_reports(self, actor: Actor, case_id: int) -> list[Report]:
-        """What this family link itself sent (so a family sees its tip was received)."""
-        s = _s()
-        s._check_actor_shape(actor, perm.FAMILY_REPORT)
-        with self._reading() as conn:
-            self._authorize(conn, actor, perm.FAMILY_REPORT, case_id)
-            link = self._link(conn, actor)
-            if link.case_id != case_id:
-                raise PermissionDenied("This link is for another case.")
-            ids = conn.execute(
-                sa.select(t.volunteer_reports.c.id)
-                .where(t.volunteer_reports.c.link_id == link.link_id)
-                .order_by(t.volunteer_reports.c.id.desc())
-            ).scalars().all()
-            return [_report(conn, i) for i in ids]
+def my_reports(db: Database, /, actor: Actor, case_id: int) -> list[Report]:
+    """What this family link itself sent (so a family sees its tip was received)."""
+    with UnitOfWork(db, actor, perm.FAMILY_REPORT, case_id=case_id, mode="read") as uow:
+        if uow.link.case_id != case_id:  # pragma: no cover - entering the case refuses it
+            raise PermissionDenied("This link is for another case.")
+        ids = uow.conn.execute(
+            sa.select(t.volunteer_reports.c.id)
+            .where(t.volunteer_reports.c.link_id == uow.link.id)
+            .order_by(t.volunteer_reports.c.id.desc())
+        ).scalars().all()
+        return [report_of(uow.conn, i) for i in ids]
 
 
 # ---------------------------------------------------------------------- helpers
@@ -537,7 +477,7 @@ class TipsMixin:
 FAMILY_STATUSES: tuple[str, ...] = sector_statuses.family_statuses()
 
 
-def _as_of_delay(conn: sa.Connection, rows: list[Any], cutoff: datetime
+def _as_of_delay(conn: sa.Connection, rows: Sequence[Any], cutoff: datetime
                  ) -> list[tuple[Any, tuple[str, datetime, datetime | None]]]:
     """Each sector as the family may see it: (row, (status, since, searched_at)).
 
@@ -568,11 +508,7 @@ def _as_of_delay(conn: sa.Connection, rows: list[Any], cutoff: datetime
         ).all()
         before: dict[int, tuple[str, datetime, datetime | None]] = {}
         for h in history:
-            changes = h.changes
-            if isinstance(changes, str):
-                import json
-
-                changes = json.loads(changes)
+            changes = from_json(h.changes)
             pair = (changes or {}).get("status")
             if not pair or pair[1] is None:
                 continue
@@ -585,13 +521,23 @@ def _as_of_delay(conn: sa.Connection, rows: list[Any], cutoff: datetime
     return out
 
 
+def _family_sharing(conn: sa.Connection, case_id: int) -> tuple[int, bool]:
+    """(delay in minutes, show the last-known location?) the coordinator set for families."""
+    row = conn.execute(
+        sa.select(t.case_sharing.c.family_delay_min, t.case_sharing.c.family_lkl).where(
+            t.case_sharing.c.case_id == case_id
+        )
+    ).first()
+    if row is None:
+        return 0, False
+    return int(row.family_delay_min), bool(row.family_lkl)
+
+
 def _moment(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value
     if isinstance(value, str):
         try:
-            from datetime import UTC
-
             parsed = datetime.fromisoformat(value)
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         except ValueError:
@@ -601,10 +547,6 @@ def _moment(value: Any) -> datetime | None:
 
 def _track_outline(track: Any) -> BaseGeometry:
     """The ground a walker's GPS track covers: lines swept TRACK_SWEEP_M either side (lon/lat)."""
-    from geo import read_tracks
-    from geo.crs import geoms_to_bng, geoms_to_lonlat
-    from geo.errors import InputError
-
     try:
         lines = read_tracks(track)
     except InputError as exc:
@@ -616,9 +558,8 @@ def _track_outline(track: Any) -> BaseGeometry:
     return geoms_to_lonlat(np.array([swept], dtype=object))[0]
 
 
-def _report(conn: sa.Connection, report_id: int) -> Report:
-    from casefile.sectors import _geom
-
+def report_of(conn: sa.Connection, report_id: int) -> Report:
+    """A :class:`Report` with its sighting or sector (no permission check: callers do)."""
     row = conn.execute(
         sa.select(
             t.volunteer_reports,
@@ -640,11 +581,7 @@ def _report(conn: sa.Connection, report_id: int) -> Report:
         )
         .where(t.volunteer_reports.c.id == report_id)
     ).one()
-    overlaps = row.overlaps
-    if isinstance(overlaps, str):
-        import json
-
-        overlaps = json.loads(overlaps)
+    overlaps = from_json(row.overlaps)
     return Report(
         id=row.id,
         case_id=row.case_id,
@@ -662,7 +599,7 @@ def _report(conn: sa.Connection, report_id: int) -> Report:
         seen_at=row.seen_at,
         text=row.text or "",
         contact=row.contact or "",
-        geometry=_geom(row.sector_geom) if row.sector_geom is not None else None,
+        geometry=geom_of(row.sector_geom) if row.sector_geom is not None else None,
         reviewed_at=row.reviewed_at,
         reviewed_by_name=row.reviewed_by_name,
         version=row.version,

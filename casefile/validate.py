@@ -18,12 +18,6 @@ from casefile.errors import InvalidInput
 from casefile.timefmt import CLOCK_SKEW, format_london_full, utcnow
 from geo.errors import InputError
 from geo.uk import check_point_in_uk
-from vocab.search import (  # noqa: F401 (re-exported: the store and pages read them here)
-    CASE_STATUSES,
-    SIGHTING_CONFIDENCES,
-    SIGHTING_SOURCES,
-    SIGHTING_STATUSES,
-)
 
 #: no sighting or report is older than this (catches "0202" typed for "2026")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)

@@ -9,17 +9,12 @@ so a coordinator can tell at a glance whose ground a sector falls on.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from vocab.boundary_layers import BOUNDARY_LAYERS, DRAWN_LAYERS, BoundaryLayer
+from vocab.boundary_layers import BOUNDARY_LAYERS, DRAWN_LAYERS, BoundaryLayer, LineStyle
 
 __all__ = ["BOUNDARY_STYLES", "PLACE_COLOUR", "BoundaryStyle"]
-
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_DASH = re.compile(r"^[0-9 ]*$")
-
 
 @dataclass(frozen=True)
 class BoundaryStyle:
@@ -37,11 +32,10 @@ class BoundaryStyle:
     fill_opacity: float = 0.0
 
     def __post_init__(self) -> None:
-        # These strings go into SVG attributes and Leaflet options: keep them inert.
-        if not _COLOUR.match(self.colour):
-            raise ValueError(f"colour must be #rrggbb, not {self.colour!r}")
-        if not _DASH.match(self.dash):
-            raise ValueError(f"dash must be numbers and spaces, not {self.dash!r}")
+        # these strings go into SVG attributes and Leaflet options: the vocabulary's
+        # line style refuses anything but a colour and a dash pattern
+        LineStyle(self.colour, self.weight, self.opacity, self.dash, self.fill,
+                  self.fill_opacity)
 
     @property
     def class_name(self) -> str:

@@ -15,6 +15,7 @@ import pytest
 import shapely
 import sqlalchemy as sa
 
+import casefile.database
 from casefile import open_store
 from casefile.engine import head_revision
 from tests.casefile.conftest import IS_PG, _template, pg_admin_url, store_url  # noqa: F401
@@ -224,9 +225,7 @@ def test_backup_writes_a_restorable_copy(store_url, tmp_path):  # noqa: F811
 def test_backup_without_pg_dump_says_what_to_do(store_url, tmp_path, monkeypatch, capsys):  # noqa: F811
     if not IS_PG:
         pytest.skip("pg_dump is only used for PostgreSQL")
-    import casefile.store
-
-    monkeypatch.setattr(casefile.store.shutil, "which", lambda name: None)
+    monkeypatch.setattr(casefile.database.shutil, "which", lambda name: None)
     code, _ = run(["--database-url", store_url, "backup", "--dest", str(tmp_path)])
     assert code == 1
     assert "pg_dump is not installed" in capsys.readouterr().err

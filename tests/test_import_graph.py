@@ -116,21 +116,11 @@ def _package_of(module: str) -> str:
     return module.split(".")[0]
 
 
-def _packages(*, store_pending: bool = False) -> list:
-    params = []
-    for package in sorted({_package_of(m) for m in MODULES}):
-        marks = []
-        if package == "casefile" and store_pending:
-            marks.append(pytest.mark.xfail(
-                strict=False,
-                reason="the store's mixins still import each other inside functions; "
-                       "the unit-of-work rewrite removes them",
-            ))
-        params.append(pytest.param(package, marks=marks, id=package))
-    return params
+def _packages() -> list[str]:
+    return sorted({_package_of(m) for m in MODULES})
 
 
-@pytest.mark.parametrize("package", _packages(store_pending=True))
+@pytest.mark.parametrize("package", _packages())
 def test_no_project_import_inside_a_function(package: str) -> None:
     found = sorted({
         f"{module}:{line} imports {target}"

@@ -124,3 +124,11 @@ REPORT_KINDS: Final[tuple[str, ...]] = ("tip", "search")
 REPORT_STATUSES: Final[tuple[str, ...]] = ("new", "accepted", "dismissed")
 #: a pass (one search of a sector) is open while tracks may still come in
 PASS_STATES: Final[tuple[str, ...]] = ("open", "closed")
+#: what a pass's POD rests on: GPS tracks (effort), the team's assurance, or nothing yet
+PASS_BASES: Final[tuple[str, ...]] = ("tracks", "assurance", "none")
+#: how a case's probability of area was set up: distance rings or planners' consensus
+POA_METHODS: Final[tuple[str, ...]] = ("rings", "consensus")
+#: what a POA grid is centred on: the latest verified sighting or the planning point (IPP)
+POA_ORIGIN_KINDS: Final[tuple[str, ...]] = ("sighting", "ipp")
+#: what a failed attempt was counted against by the throttle
+SIGN_IN_KINDS: Final[tuple[str, ...]] = ("password", "oidc", "session", "link")

@@ -96,7 +96,7 @@ def test_revoked_expired_and_unknown_links_get_one_message(store, coord, case, m
     bs = store.open_link(b.token)
     later = utcnow() + timedelta(days=1, minutes=1)
     monkeypatch.setattr("casefile.links.utcnow", lambda: later)
-    monkeypatch.setattr("casefile.store.utcnow", lambda: later)
+    monkeypatch.setattr("casefile.access.utcnow", lambda: later)
     with pytest.raises(LinkGone):
         store.open_link(b.token)
     with pytest.raises(PermissionDenied, match="no longer works"):
@@ -184,7 +184,7 @@ def test_coordinator_session_survives_reload_until_it_ends_or_expires(store, coo
     assert store.open_session(token) == coord
     assert store.open_session("nope" * 10) is None
     later = utcnow() + timedelta(hours=10, minutes=1)
-    monkeypatch.setattr("casefile.links.utcnow", lambda: later)
+    monkeypatch.setattr("casefile.unit_of_work.utcnow", lambda: later)  # the store's clock
     assert store.open_session(token) is None  # a working day, then the password again
     monkeypatch.undo()
     token2 = store.start_session(coord)

@@ -150,8 +150,10 @@ def test_poa_permissions(store, coord, case):
         store.poa_state(other, case.id)
 
 
-def test_late_track_recomputes_only_its_own_pass(store, store_url, coord, case, team):
+def test_late_track_recomputes_only_its_own_pass(store, store_url, coord, case, team,
+                                                 monkeypatch):
     from casefile import open_store
+    from casefile import passes as pass_helpers
 
     a = store.create_sector(coord, case.id, geometry=square(0, 0), name="A")
     b = store.create_sector(coord, case.id, geometry=square(400, 0), name="B")
@@ -162,13 +164,13 @@ def test_late_track_recomputes_only_its_own_pass(store, store_url, coord, case, 
     # a freshly opened store (another app process) holds nothing in memory
     fresh = open_store(store_url)
     computed: list[int] = []
-    real = fresh._compute_pass_cell_pods
+    real = pass_helpers.compute_pass_cell_pods
 
     def counting(conn, p, cell_m):
         computed.append(p.id)
         return real(conn, p, cell_m)
 
-    fresh._compute_pass_cell_pods = counting
+    monkeypatch.setattr(pass_helpers, "compute_pass_cell_pods", counting)
     try:
         fresh.upload_track(coord, case.id, ("late.gpx", across(200)), team_id=team.id,
                            sector_id=a.id, searchers=4)

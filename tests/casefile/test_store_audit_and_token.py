@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from casefile import NewSighting, PermissionDenied, utcnow
 from casefile import schema as t
+from casefile.cases import token_query
 from tests.casefile.conftest import make_case, make_coordinator, sighting_kwargs
 
 pytestmark = pytest.mark.db
@@ -169,9 +170,7 @@ def test_change_token_is_one_indexed_lookup_on_postgis(store, coord, case):
             )
         assert "SCAN" not in plan.upper().replace("COVERING INDEX", "")
         return
-    from casefile.store import _token_query
-
-    query = _token_query().params(case_id=case.id, user_id=coord.user_id, role="coordinator")
+    query = token_query().params(case_id=case.id, user_id=coord.user_id, role="coordinator")
     sql = str(query.compile(store.engine, compile_kwargs={"literal_binds": True}))
     with store.engine.connect() as conn:
         conn.exec_driver_sql("SET enable_seqscan = off")

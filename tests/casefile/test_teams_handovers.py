@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing as mp
 import traceback
+from types import MappingProxyType
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +23,7 @@ from casefile import (
 from casefile import permissions as perm
 from casefile import schema as t
 from tests.casefile.conftest import make_case, make_coordinator
+from vocab import roles
 
 pytestmark = pytest.mark.db
 
@@ -58,7 +61,9 @@ def test_team_round_trip_and_contacts_for_coordinators_only(store, coord, case, 
     lead = _team_lead(store, case.id)
     with pytest.raises(PermissionDenied):  # team leads have no team permissions yet
         store.teams(lead, case.id)
-    monkeypatch.setitem(perm.ROLE_PERMISSIONS, "team_lead", frozenset({perm.TEAM_READ}))
+    lead_role = roles.ROLE_REGISTRY["team_lead"]  # widen the team lead's row of the role table
+    monkeypatch.setitem(roles.ROLE_REGISTRY, "team_lead", dataclasses.replace(
+        lead_role, permissions=MappingProxyType({perm.TEAM_READ: "case"})))
     (seen,) = store.teams(lead, case.id)
     assert seen.contact is None and seen.name == HOSTILE
     assert store.get_team(lead, team.id).contact is None

@@ -24,8 +24,8 @@ from alembic.config import Config
 from casefile import PermissionDenied
 from casefile import permissions as perm
 from casefile import schema as t
+from casefile.access import check_actor_shape
 from casefile.engine import MIGRATIONS_DIR, current_revision, head_revision, upgrade
-from casefile.store import _check_actor_shape
 from casefile.types import Geom
 from layers.family import family_legend_html, family_styles
 from layers.sectors import sector_legend_html, sector_styles, sectors_layer
@@ -215,9 +215,9 @@ def test_a_new_role_gets_its_label_permissions_and_column_values(observer, tmp_p
     assert perm.no_access_message("observer").startswith("This link no longer works")
     # the store's permission check accepts the role for what it holds, and only that
     actor = perm.Actor(user_id=7, display_name="Observer link 1", role="observer")  # type: ignore[arg-type]
-    _check_actor_shape(actor, perm.CASE_BRIEF)
+    check_actor_shape(actor, perm.CASE_BRIEF)
     with pytest.raises(PermissionDenied):
-        _check_actor_shape(actor, perm.SECTOR_WRITE)
+        check_actor_shape(actor, perm.SECTOR_WRITE)
     # tables made now accept the role in every role column
     engine = _fresh_tables(tmp_path / "fresh.sqlite3")
     with engine.begin() as conn:

@@ -69,7 +69,13 @@ CHECKS: dict[str, dict[str, tuple[str, ...]]] = {
         "state": ("open", "closed"),
         "search_type": _SEARCH_TYPES,
         "assurance": _ASSURANCE,
+        "basis": ("tracks", "assurance", "none"),
     },
+    "poa_states": {
+        "method": ("rings", "consensus"),
+        "origin_kind": ("sighting", "ipp"),
+    },
+    "sign_in_failures": {"scope": ("password", "oidc", "session", "link")},
 }
 #: tables whose ids are never reused (SQLite AUTOINCREMENT must survive the re-creation)
 _AUTOINCREMENT = ("sectors", "hazards")
