@@ -361,11 +361,11 @@ def _gpkg_tables(name: str, data: bytes) -> tuple[list[str], list[str]]:
                     f"{name!r} took longer than {settings.IMPORT_TIME_BUDGET_S:g} s to open "
                     "(the per-file time budget); export the sectors again as a plain "
                     "GeoPackage.") from exc
-            raise InputError(f"{name!r} could not be read as a GeoPackage: it looks damaged "
-                             "or is not one. Export it again.") from exc
+            raise InputError(f"{name!r} could not be read as GeoPackage: it looks damaged "
+                             "or incomplete. Export it again.") from exc
         except sqlite3.Error as exc:
-            raise InputError(f"{name!r} could not be read as a GeoPackage: it looks damaged "
-                             "or is not one. Export it again.") from exc
+            raise InputError(f"{name!r} could not be read as GeoPackage: it looks damaged "
+                             "or incomplete. Export it again.") from exc
         finally:
             con.close()
     return tables, notes
