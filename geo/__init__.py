@@ -49,6 +49,7 @@ from geo.gaps import (
     unsearched_ground,
 )
 from geo.grid import make_grid
+from geo.guarded import read_sectors_guarded, read_tracks_guarded
 from geo.jurisdiction import Jurisdictions, cutting_areas, jurisdiction_shares
 from geo.overlap import SectorIndex, duplication, find_overlaps, hazard_overlaps
 from geo.postcodes import lookup_postcode
@@ -119,7 +120,9 @@ __all__ = [
     "pos",
     "rank_sectors",
     "read_sectors",
+    "read_sectors_guarded",
     "read_tracks",
+    "read_tracks_guarded",
     "sector_poa",
     "shape_from_geojson",
     "sweep_width",

@@ -318,13 +318,15 @@ def _xml_precheck(name: str, data: bytes, fmt: str) -> list[str]:
     return notes
 
 
-def _gpkg_tables(name: str, data: bytes) -> tuple[list[str], list[str]]:
-    """The GeoPackage's real feature tables (no views, no virtual tables), checked read-only.
+def _gpkg_tables(name: str, data: bytes) -> tuple[list[str], list[str], bytes]:
+    """The GeoPackage's real feature tables (no views, no virtual tables), and a clean copy.
 
-    The file is opened read-only (immutable) by SQLite with a progress handler that
+    A private copy of the upload is opened by SQLite with a progress handler that
     aborts any query running past ``settings.IMPORT_TIME_BUDGET_S``; row counts over
-    ``MAX_FEATURES`` refuse it before GDAL reads anything. Returns the table names and
-    notes for layers skipped.
+    ``MAX_FEATURES`` refuse it before GDAL reads anything. Views, triggers and every
+    layer that is not a plain table are removed from the copy, which is what GDAL
+    then reads (it never evaluates a view the file defines). Returns the table
+    names, notes for layers skipped and the cleaned bytes.
     """
     deadline = time.monotonic() + settings.IMPORT_TIME_BUDGET_S
     notes: list[str] = []
@@ -332,7 +334,7 @@ def _gpkg_tables(name: str, data: bytes) -> tuple[list[str], list[str]]:
         path = Path(tmp) / "upload.gpkg"
         path.write_bytes(data)
         try:
-            con = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+            con = sqlite3.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
             raise InputError(f"{name!r} could not be opened as a GeoPackage.") from exc
         try:
@@ -355,6 +357,15 @@ def _gpkg_tables(name: str, data: bytes) -> tuple[list[str], list[str]]:
                                      f"{MAX_FEATURES:,} can be imported at once (maximum "
                                      "features). Split the file.")
                 tables.append(layer)
+            for obj, (kind, _) in objects.items():
+                if kind in ("view", "trigger"):
+                    quoted = '"' + obj.replace('"', '""') + '"'
+                    con.execute(f"DROP {kind.upper()} IF EXISTS {quoted}")
+            marks = ",".join("?" * len(tables))
+            for meta in ("gpkg_contents", "gpkg_geometry_columns"):
+                con.execute(f"DELETE FROM {meta} WHERE table_name NOT IN ({marks})"  # noqa: S608
+                            + (" AND data_type = 'features'" if meta == "gpkg_contents" else ""),
+                            tables)
         except sqlite3.OperationalError as exc:
             if time.monotonic() > deadline:
                 raise InputError(
@@ -368,7 +379,8 @@ def _gpkg_tables(name: str, data: bytes) -> tuple[list[str], list[str]]:
                              "or incomplete. Export it again.") from exc
         finally:
             con.close()
-    return tables, notes
+        cleaned = path.read_bytes()
+    return tables, notes, cleaned
 
 
 def _check_numbers(name: str, frame: gpd.GeoDataFrame) -> None:
@@ -392,7 +404,7 @@ def _read_layers(name: str, data: bytes, fmt: str) -> tuple[list[_Raw], list[str
     if fmt in ("kml", "gpx"):
         notes += _xml_precheck(name, data, fmt)
     else:
-        tables, notes = _gpkg_tables(name, data)
+        tables, notes, data = _gpkg_tables(name, data)
         if not tables:
             raise InputError(f"{name!r} holds no feature table Wayhome can read.")
     layers = _pyogrio_layers(name, data, what)
