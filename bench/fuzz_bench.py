@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.geo.fuzz.generator import hostile_inputs  # noqa: E402
-from tests.geo.fuzz.harness import run_all, table  # noqa: E402
-from vocab import settings  # noqa: E402
+from tests.geo.fuzz.generator import hostile_inputs
+from tests.geo.fuzz.harness import run_all, table
+from vocab import settings
 
 
 def main() -> None:

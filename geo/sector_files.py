@@ -434,12 +434,15 @@ def _gpx_areas(frame: gpd.GeoDataFrame, closed_only: bool
                ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """GPX routes (always) and tracks (when they close on themselves) as polygons."""
     lines, owner = shapely.get_parts(frame.geometry.values, return_index=True)
+    present = ~(shapely.is_missing(lines) | shapely.is_empty(lines))  # a <trk> with no points
+    lines, owner = lines[present], owner[present]
     if closed_only and len(lines):
         first = shapely.get_coordinates(shapely.get_point(lines, 0))
         last = shapely.get_coordinates(shapely.get_point(lines, -1))
         fx, fy = lonlat_to_bng(first[:, 0], first[:, 1])
         lx, ly = lonlat_to_bng(last[:, 0], last[:, 1])
-        closed = np.hypot(fx - lx, fy - ly) <= GPX_CLOSE_M
+        with np.errstate(invalid="ignore"):  # huge numbers project to inf; refused later
+            closed = np.hypot(fx - lx, fy - ly) <= GPX_CLOSE_M
     else:
         closed = np.ones(len(lines), bool)
     notes = []
