@@ -294,6 +294,11 @@ def _xml_precheck(name: str, data: bytes, fmt: str) -> list[str]:
         raise InputError(f"{name!r} has {len(items):,} features; at most {MAX_FEATURES:,} "
                          "can be imported at once (maximum features). Split the file.")
     if fmt != "kml":
+        n_segs = sum(1 for el in root.iter() if local(el.tag) == "trkseg")
+        if n_segs > settings.IMPORT_MAX_SEGMENTS:
+            raise InputError(f"{name!r} holds {n_segs:,} track segments; at most "
+                             f"{settings.IMPORT_MAX_SEGMENTS:,} are read from one file (maximum "
+                             "segments). Split the file.")
         return notes
     links = sum(1 for el in root.iter() if local(el.tag) == "NetworkLink")
     if links:
