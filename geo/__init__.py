@@ -49,6 +49,7 @@ from geo.gaps import (
     unsearched_ground,
 )
 from geo.grid import make_grid
+from geo.guarded import read_sectors_guarded, read_tracks_guarded
 from geo.jurisdiction import Jurisdictions, cutting_areas, jurisdiction_shares
 from geo.motion import (
     MotionModel,
@@ -133,7 +134,9 @@ __all__ = [
     "pos",
     "rank_sectors",
     "read_sectors",
+    "read_sectors_guarded",
     "read_tracks",
+    "read_tracks_guarded",
     "recentre_on_sighting",
     "search_again",
     "sector_poa",

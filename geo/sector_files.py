@@ -20,6 +20,10 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import sqlite3
+import tempfile
+import time
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -33,18 +37,30 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from geo._sources import MAX_BYTES, Source, read_source, suffix
-from geo.crs import BNG, WGS84, lonlat_to_bng
+from geo._sources import (
+    MAX_BYTES,
+    Source,
+    check_json_depth,
+    open_zip,
+    parse_xml,
+    read_member,
+    read_source,
+    suffix,
+    unzipped_limit,
+)
+from geo.crs import BNG, WGS84, geoms_to_bng, lonlat_to_bng
 from geo.errors import InputError
-from geo.shapes import clean_shapes
+from geo.polygons import polygonal_part
+from geo.shapes import clean_shapes, repair
+from vocab import settings
 
-#: Most features (sectors) one file may hold.
-MAX_FEATURES: int = 50_000
-#: Most vertices in one file, all features together.
-MAX_VERTICES: int = 5_000_000
-#: Most files in a zip / KMZ, and their largest total size when unpacked, bytes.
+#: Most features (sectors) one file may hold (``settings.IMPORT_MAX_FEATURES``).
+MAX_FEATURES: int = settings.IMPORT_MAX_FEATURES
+#: Most vertices in one file, all features together (``settings.IMPORT_MAX_VERTICES``).
+MAX_VERTICES: int = settings.IMPORT_MAX_VERTICES
+#: Most files in a zip / KMZ; their size unpacked is limited by
+#: ``settings.IMPORT_MAX_UNZIPPED_MB`` and ``settings.IMPORT_MAX_ZIP_RATIO``.
 MAX_ZIP_MEMBERS: int = 500
-MAX_UNZIPPED_BYTES: int = 4 * MAX_BYTES
 #: A GPX track whose ends are this close (m) is a drawn area, not a walked path.
 GPX_CLOSE_M: float = 25.0
 #: Columns that can carry a sector's name, in order of preference (CalTopo: title).
@@ -184,8 +200,9 @@ def _pyogrio_layers(name: str, data: bytes, what: str) -> list[tuple[str, str | 
         ) from exc
 
 
-def _pyogrio_read(name: str, data: bytes, what: str, layer: str | None = None
+def _pyogrio_read(name: str, data: bytes, what: str, layer: int | None = None
                   ) -> gpd.GeoDataFrame:
+    """Read one layer (by position: a KML layer's name can be the in-memory file's)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -197,7 +214,29 @@ def _pyogrio_read(name: str, data: bytes, what: str, layer: str | None = None
         ) from exc
 
 
+_GEOJSON_KINDS = frozenset({"FeatureCollection", "Feature", "Polygon", "MultiPolygon",
+                            "LineString", "MultiLineString", "Point", "MultiPoint",
+                            "GeometryCollection"})
+
+
+def _linked_crs(crs: object) -> bool:
+    """Does a GeoJSON ``crs`` member point at a web address or a file (a link)?"""
+    if not isinstance(crs, dict):
+        return crs is not None
+    props = crs.get("properties")
+    if crs.get("type") != "name" or not isinstance(props, dict):
+        return True
+    ident = props.get("name")
+    if not isinstance(ident, str):
+        return True
+    low = ident.strip().lower()
+    return ("://" in low and not low.startswith(("http://www.opengis.net/def/crs/",
+                                                 "https://www.opengis.net/def/crs/"))
+            ) or low.startswith(("/", "\\", "file:", "."))
+
+
 def _read_geojson(name: str, data: bytes) -> tuple[list[_Raw], list[str]]:
+    check_json_depth(name, data)
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
@@ -207,39 +246,192 @@ def _read_geojson(name: str, data: bytes) -> tuple[list[_Raw], list[str]]:
         why = "it stops part-way (the file is cut short)" if near_end else (
             f"it has a mistake at line {exc.lineno}, column {exc.colno}")
         raise InputError(f"{name!r} is not valid GeoJSON: {why}. Export it again.") from exc
-    kinds = {"FeatureCollection", "Feature", "Polygon", "MultiPolygon", "LineString",
-             "MultiLineString", "Point", "MultiPoint", "GeometryCollection"}
-    if not isinstance(doc, dict) or doc.get("type") not in kinds:
+    except (RecursionError, ValueError) as exc:  # depth is checked above; numbers too long
+        raise InputError(f"{name!r} is not valid GeoJSON. Export it again.") from exc
+    kind = doc.get("type") if isinstance(doc, dict) else None
+    if not isinstance(kind, str) or kind not in _GEOJSON_KINDS:
         raise InputError(f"{name!r} is JSON but not GeoJSON (no FeatureCollection, Feature or "
                          "geometry in it).")
-    if doc["type"] == "FeatureCollection" and not doc.get("features"):
+    features = doc.get("features") if kind == "FeatureCollection" else [doc]
+    if kind == "FeatureCollection" and not features:
         raise InputError(f"{name!r} has no features in it.")
+    if not isinstance(features, list):
+        raise InputError(f"{name!r} is not valid GeoJSON: its 'features' is not a list.")
+    if len(features) > MAX_FEATURES:
+        raise InputError(f"{name!r} has {len(features):,} features; at most {MAX_FEATURES:,} "
+                         "can be imported at once (maximum features). Split the file.")
+    carriers = [doc, *(f for f in features if isinstance(f, dict)),
+                *(f.get("geometry") for f in features if isinstance(f, dict))]
+    if any(isinstance(c, dict) and "crs" in c and _linked_crs(c["crs"]) for c in carriers):
+        raise InputError(
+            f"{name!r} names its coordinate system by a link (a web address or a file). "
+            "Wayhome never follows links in an uploaded file; export it again with an EPSG "
+            "code (for example EPSG:27700) or as plain longitude/latitude GeoJSON."
+        )
     frame = _pyogrio_read(name, data, "GeoJSON")
+    _check_numbers(name, frame)
     declared = isinstance(doc.get("crs"), dict)
     return [_Raw(frame, declared, lonlat_by_default=not declared)], []
 
 
+def _xml_precheck(name: str, data: bytes, fmt: str) -> list[str]:
+    """Parse KML / GPX safely before GDAL sees it: counts, numbers and links.
+
+    No DTD, entity or external reference is accepted; more placemarks, routes or
+    tracks than ``MAX_FEATURES`` refuse the file; a KML coordinate that is not a
+    number refuses it naming the placemark (GDAL would read it as 0, moving the
+    corner to longitude 0); KML NetworkLinks are reported as not followed.
+    """
+    root = parse_xml(name, data, _FORMAT_NAMES[fmt])
+    notes: list[str] = []
+
+    def local(tag: object) -> str:
+        return str(tag).rsplit("}", 1)[-1]
+
+    items = [el for el in root.iter() if local(el.tag) in (
+        ("Placemark",) if fmt == "kml" else ("rte", "trk"))]
+    if len(items) > MAX_FEATURES:
+        raise InputError(f"{name!r} has {len(items):,} features; at most {MAX_FEATURES:,} "
+                         "can be imported at once (maximum features). Split the file.")
+    if fmt != "kml":
+        n_segs = sum(1 for el in root.iter() if local(el.tag) == "trkseg")
+        if n_segs > settings.IMPORT_MAX_SEGMENTS:
+            raise InputError(f"{name!r} holds {n_segs:,} track segments; at most "
+                             f"{settings.IMPORT_MAX_SEGMENTS:,} are read from one file (maximum "
+                             "segments). Split the file.")
+        return notes
+    links = sum(1 for el in root.iter() if local(el.tag) == "NetworkLink")
+    if links:
+        notes.append(f"{links} network link(s) in {name!r} were not followed: Wayhome reads "
+                     "only the uploaded file.")
+    for n, pm in enumerate(items):
+        for el in pm.iter():
+            if local(el.tag) != "coordinates" or not el.text:
+                continue
+            for token in el.text.replace(",", " ").split():
+                try:
+                    ok = math.isfinite(float(token))
+                except ValueError:
+                    ok = False
+                if not ok:
+                    title = next((c.text.strip() for c in pm if local(c.tag) == "name"
+                                  and c.text and c.text.strip()), f"placemark {n + 1}")
+                    raise InputError(
+                        f"{name!r}: the outline of {title!r} has a coordinate that is not a "
+                        f"number ({token[:20]!r}). Fix that placemark or export the file again."
+                    )
+    return notes
+
+
+def _gpkg_tables(name: str, data: bytes) -> tuple[list[str], list[str], bytes]:
+    """The GeoPackage's real feature tables (no views, no virtual tables), and a clean copy.
+
+    A private copy of the upload is opened by SQLite with a progress handler that
+    aborts any query running past ``settings.IMPORT_TIME_BUDGET_S``; row counts over
+    ``MAX_FEATURES`` refuse it before GDAL reads anything. Views, triggers and every
+    layer that is not a plain table are removed from the copy, which is what GDAL
+    then reads (it never evaluates a view the file defines). Returns the table
+    names, notes for layers skipped and the cleaned bytes.
+    """
+    deadline = time.monotonic() + settings.IMPORT_TIME_BUDGET_S
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="wayhome-gpkg-") as tmp:
+        path = Path(tmp) / "upload.gpkg"
+        path.write_bytes(data)
+        try:
+            con = sqlite3.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise InputError(f"{name!r} could not be opened as a GeoPackage.") from exc
+        try:
+            con.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+            objects = {str(n): (str(t), str(q or "")) for n, t, q in con.execute(
+                "SELECT name, type, sql FROM sqlite_master")}
+            layers = [str(r[0]) for r in con.execute(
+                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")]
+            tables = []
+            for layer in layers:
+                kind, sql = objects.get(layer, ("", ""))
+                if kind != "table" or sql.lstrip().upper().startswith("CREATE VIRTUAL"):
+                    notes.append(f"The layer {layer!r} in {name!r} is not a plain table (a "
+                                 "database view or virtual table) and was skipped.")
+                    continue
+                quoted = '"' + layer.replace('"', '""') + '"'
+                rows = int(con.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])  # noqa: S608
+                if rows > MAX_FEATURES:
+                    raise InputError(f"{name!r} has {rows:,} features in {layer!r}; at most "
+                                     f"{MAX_FEATURES:,} can be imported at once (maximum "
+                                     "features). Split the file.")
+                tables.append(layer)
+            for obj, (kind, _) in objects.items():
+                if kind in ("view", "trigger"):
+                    quoted = '"' + obj.replace('"', '""') + '"'
+                    con.execute(f"DROP {kind.upper()} IF EXISTS {quoted}")
+            marks = ",".join("?" * len(tables))
+            for meta in ("gpkg_contents", "gpkg_geometry_columns"):
+                con.execute(f"DELETE FROM {meta} WHERE table_name NOT IN ({marks})"  # noqa: S608
+                            + (" AND data_type = 'features'" if meta == "gpkg_contents" else ""),
+                            tables)
+        except sqlite3.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise InputError(
+                    f"{name!r} took longer than {settings.IMPORT_TIME_BUDGET_S:g} s to open "
+                    "(the per-file time budget); export the sectors again as a plain "
+                    "GeoPackage.") from exc
+            raise InputError(f"{name!r} could not be read as GeoPackage: it looks damaged "
+                             "or incomplete. Export it again.") from exc
+        except sqlite3.Error as exc:
+            raise InputError(f"{name!r} could not be read as GeoPackage: it looks damaged "
+                             "or incomplete. Export it again.") from exc
+        finally:
+            con.close()
+        cleaned = path.read_bytes()
+    return tables, notes, cleaned
+
+
+def _check_numbers(name: str, frame: gpd.GeoDataFrame) -> None:
+    """Refuse a layer with a coordinate that is not a finite number, naming the feature."""
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    if bad.any():
+        row = int(owner[np.flatnonzero(bad)[0]])
+        names = _column(frame, NAME_COLUMNS)
+        title = (names.iloc[row] if names is not None and not pd.isna(names.iloc[row])
+                 and names.iloc[row] != "" else f"feature {row + 1}")
+        raise InputError(f"{name!r}: {title!r} has a coordinate that is not a number (NaN or "
+                         "infinite). Fix that feature or export the file again.")
+
+
 def _read_layers(name: str, data: bytes, fmt: str) -> tuple[list[_Raw], list[str]]:
     what = _FORMAT_NAMES[fmt]
-    layers = _pyogrio_layers(name, data, what)
     notes: list[str] = []
+    tables: list[str] | None = None
+    if fmt in ("kml", "gpx"):
+        notes += _xml_precheck(name, data, fmt)
+    else:
+        tables, notes, data = _gpkg_tables(name, data)
+        if not tables:
+            raise InputError(f"{name!r} holds no feature table Wayhome can read.")
+    layers = _pyogrio_layers(name, data, what)
     frames = []
-    for layer, gtype in layers:
+    n_points = 0
+    for index, (layer, gtype) in enumerate(layers):
+        if fmt == "gpx" and layer == "waypoints":
+            n_points = len(_pyogrio_read(name, data, what, index))
         if fmt == "gpx" and layer not in ("routes", "tracks"):
             continue
-        if fmt == "gpkg" and gtype is None:
-            continue  # a table without geometry
-        frame = _pyogrio_read(name, data, what, layer)
+        if fmt == "gpkg" and (gtype is None or tables is None or layer not in tables):
+            continue  # a table without geometry, or a view
+        frame = _pyogrio_read(name, data, what, index)
         if len(frame) == 0:
             continue
+        _check_numbers(name, frame)
         if fmt == "gpx":
             frame, note = _gpx_areas(frame, closed_only=layer == "tracks")
             notes += note
         frames.append(_Raw(frame, fmt in ("kml", "gpx") or frame.crs is not None))
-    if fmt == "gpx":
-        points = [lyr for lyr, _ in layers if lyr == "waypoints"]
-        if points and len(_pyogrio_read(name, data, what, "waypoints")):
-            notes.append("Waypoints in the GPX file were skipped: a sector is an area.")
+    if n_points:
+        notes.append("Waypoints in the GPX file were skipped: a sector is an area.")
     return frames, notes
 
 
@@ -247,12 +439,15 @@ def _gpx_areas(frame: gpd.GeoDataFrame, closed_only: bool
                ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """GPX routes (always) and tracks (when they close on themselves) as polygons."""
     lines, owner = shapely.get_parts(frame.geometry.values, return_index=True)
+    present = ~(shapely.is_missing(lines) | shapely.is_empty(lines))  # a <trk> with no points
+    lines, owner = lines[present], owner[present]
     if closed_only and len(lines):
         first = shapely.get_coordinates(shapely.get_point(lines, 0))
         last = shapely.get_coordinates(shapely.get_point(lines, -1))
         fx, fy = lonlat_to_bng(first[:, 0], first[:, 1])
         lx, ly = lonlat_to_bng(last[:, 0], last[:, 1])
-        closed = np.hypot(fx - lx, fy - ly) <= GPX_CLOSE_M
+        with np.errstate(invalid="ignore"):  # huge numbers project to inf; refused later
+            closed = np.hypot(fx - lx, fy - ly) <= GPX_CLOSE_M
     else:
         closed = np.ones(len(lines), bool)
     notes = []
@@ -343,23 +538,13 @@ def _read_shapefile_set(name: str, parts: dict[str, bytes]
 
 def _read_zip(name: str, data: bytes, fmt: str, depth: int
               ) -> tuple[list[_Raw], list[str]]:
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        infos = [i for i in zf.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{name!r} is a damaged or incomplete zip file. Zip it again.") from exc
+    zf, infos = open_zip(name, data)
     if len(infos) > MAX_ZIP_MEMBERS:
         raise InputError(f"{name!r} holds {len(infos)} files; a sector file needs only a few.")
-    if sum(i.file_size for i in infos) > MAX_UNZIPPED_BYTES:
-        raise InputError(f"{name!r} unpacks to more than {MAX_UNZIPPED_BYTES / 1e6:.0f} MB, "
-                         "far more than a sector file; it was refused.")
+    budget = [unzipped_limit()]  # bytes still allowed, shared by every member
 
     def member(info: zipfile.ZipInfo) -> bytes:
-        try:
-            return zf.read(info)
-        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError) as exc:
-            raise InputError(f"{name!r} is damaged: {info.filename!r} inside it cannot be "
-                             "unpacked.") from exc
+        return read_member(name, zf, info, budget)
 
     def ext_of(info: zipfile.ZipInfo) -> str:
         return PurePosixPath(info.filename).suffix.lower().lstrip(".")
@@ -534,12 +719,17 @@ def _finish(name: str, raws: list[_Raw], notes: list[str]) -> gpd.GeoDataFrame:
                          "imported at once. Split the file.")
     names, descs, geoms = [], [], []
     skipped: dict[str, int] = {}
+    n_empty = 0
     for raw in raws:
         frame = raw.frame
         if len(frame) == 0:
             continue
         geoms_in = gpd.GeoSeries(shapely.force_2d(frame.geometry.values), index=frame.index,
                                  crs=frame.crs)
+        blank = shapely.is_missing(geoms_in.values) | shapely.is_empty(geoms_in.values)
+        if blank.all():  # nothing to place: say so, not "unknown coordinate system"
+            n_empty += len(frame)
+            continue
         lonlat, crs_notes = _to_lonlat(raw, geoms_in, label)
         notes += crs_notes
         g = np.asarray(lonlat.values, dtype=object)
@@ -567,6 +757,7 @@ def _finish(name: str, raws: list[_Raw], notes: list[str]) -> gpd.GeoDataFrame:
         if point.any():
             skipped["point"] = skipped.get("point", 0) + int(point.sum())
         empty = shapely.is_missing(g) | shapely.is_empty(g)
+        n_empty += int((empty & ~point & ~line).sum())
         keep = ~point & ~empty
         nm = _column(frame, NAME_COLUMNS)
         ds = _column(frame, DESCRIPTION_COLUMNS)
@@ -577,6 +768,8 @@ def _finish(name: str, raws: list[_Raw], notes: list[str]) -> gpd.GeoDataFrame:
         geoms.append(g[keep])
     all_geoms = np.concatenate(geoms) if geoms else np.array([], dtype=object)
     if len(all_geoms) == 0:
+        if n_empty:
+            skipped["empty shape"] = n_empty
         held = ", ".join(f"{n} {k}{'s' if n > 1 else ''}" for k, n in skipped.items())
         raise InputError(f"{label} has no areas (polygons) in it" + (
             f", only {held}" if held else "") + ". A sector file must contain closed outlines.")
@@ -585,7 +778,13 @@ def _finish(name: str, raws: list[_Raw], notes: list[str]) -> gpd.GeoDataFrame:
         raise InputError(f"{label} has {n_vertices:,} corner points; at most {MAX_VERTICES:,} "
                          "can be imported. Simplify the shapes or split the file.")
     labels = [n if n is not None else f"{stem} {i + 1}" for i, n in enumerate(names)]
+    keep, drop_notes = _drop_slivers_and_duplicates(label, all_geoms, labels, n_empty)
+    if not keep.all():
+        all_geoms = all_geoms[keep]
+        labels = [lb for lb, k in zip(labels, keep, strict=True) if k]
+        descs = [d for d, k in zip(descs, keep, strict=True) if k]
     polys, _, shape_notes = clean_shapes(all_geoms, labels, what="sector")
+    notes += drop_notes
     for kind, n in skipped.items():
         notes.append(f"{n} {kind}{'s' if n > 1 else ''} in {label} were skipped: a sector is an "
                      "area (closed outline).")
@@ -593,6 +792,65 @@ def _finish(name: str, raws: list[_Raw], notes: list[str]) -> gpd.GeoDataFrame:
                            crs=WGS84)
     out.attrs["notes"] = list(dict.fromkeys(notes + shape_notes))
     return out
+
+
+def _drop_slivers_and_duplicates(label: str, geoms: np.ndarray, labels: list[str],
+                                 n_empty: int) -> tuple[np.ndarray, list[str]]:
+    """Which shapes to keep: slivers, repeats and (already removed) empty shapes go.
+
+    A sliver is a shape under ``settings.IMPORT_SLIVER_M2`` (British National Grid
+    m², after repair); a duplicate has exactly the same outline as an earlier
+    shape. They are dropped with a note naming them when they are at most
+    ``settings.IMPORT_MAX_DROPPED_SHARE`` of the file; more, and the file is refused
+    as mostly broken (a single-shape file that is a sliver is refused by
+    :func:`geo.shapes.clean_shapes` as having no area).
+    """
+    n = len(geoms)
+    total = n + n_empty
+    keep = np.ones(n, bool)
+    polys = polygonal_part(np.asarray(geoms, dtype=object))
+    ok = ~shapely.is_missing(polys)
+    area = np.full(n, np.inf)
+    if ok.any():
+        bounds = shapely.bounds(polys[ok])
+        inside = np.abs(bounds).max(axis=1) <= 180  # degrees; anything else is refused later
+        idx = np.flatnonzero(ok)[inside]
+        area[idx] = shapely.area(repair(geoms_to_bng(polys[idx])))
+    sliver = ok & (area < settings.IMPORT_SLIVER_M2)
+    wkb = pd.Series(shapely.to_wkb(shapely.normalize(polys)))  # missing stays None
+    dup = ok & wkb.duplicated().to_numpy() & ~sliver
+    dropped = int(sliver.sum() + dup.sum()) + n_empty
+    if not dropped:
+        return keep, []
+    if dropped == total or (dropped > settings.IMPORT_MAX_DROPPED_SHARE * total and n > 1):
+        if sliver.all():
+            return keep, []  # clean_shapes refuses it as "(almost) no area"
+        raise InputError(
+            f"{label}: {dropped:,} of its {total:,} shapes are slivers under "
+            f"{settings.IMPORT_SLIVER_M2:g} m², repeats or empty; more than "
+            f"{settings.IMPORT_MAX_DROPPED_SHARE:.0%} (the most dropped with a note), so the "
+            "file looks broken. Export it again.")
+    keep = ~(sliver | dup)
+
+    def named(mask: np.ndarray) -> str:
+        idx = np.flatnonzero(mask)
+        shown = ", ".join(repr(labels[i]) for i in idx[:10])
+        return shown + (f" and {len(idx) - 10} more" if len(idx) > 10 else "")
+
+    parts = []
+    if sliver.any():
+        k = int(sliver.sum())
+        sizes = ", ".join(f"{a:.2f} m²" for a in area[sliver][:10])
+        parts.append(f"{k} shape{'s' if k > 1 else ''} of {sizes} (under the "
+                     f"{settings.IMPORT_SLIVER_M2:g} m² sliver limit: {named(sliver)})")
+    if dup.any():
+        k = int(dup.sum())
+        parts.append(f"{k} duplicate{'s' if k > 1 else ''} of an earlier shape ({named(dup)})")
+    if n_empty:
+        parts.append(f"{n_empty} empty shape{'s' if n_empty > 1 else ''}")
+    kept = int(keep.sum())
+    return keep, [f"{kept:,} sector{'s' if kept != 1 else ''} from {label}; dropped "
+                  + "; ".join(parts) + "."]
 
 
 def read_sector_files(files: list[tuple[str, bytes]]) -> gpd.GeoDataFrame:

@@ -30,7 +30,6 @@ import csv
 import io
 import itertools
 import re
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, cast
@@ -41,7 +40,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._sources import Source, read_source, suffix
+from geo._sources import Source, open_zip, parse_xml, read_member, read_source, suffix
 from geo.crs import BNG, WGS84, lonlat_to_bng
 from geo.errors import InputError
 from geo.uk import in_uk
@@ -175,24 +174,29 @@ def _detect_format(name: str, data: bytes) -> str:
 
 
 def _parse_xml(name: str, data: bytes, what: str) -> ET.Element:
-    if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-        raise InputError(f"{name!r} is not a {what} file (it is not XML). Export the track "
-                         f"as {what} from the app and upload that file.")
-    if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data.upper():
-        raise InputError(
-            f"{name!r} contains document type declarations; it is not a {what} export."
-        )
-    try:
-        # DTDs and entities are refused above and ElementTree resolves no external
-        # entities, so the usual XML attacks do not apply here.
-        return ET.fromstring(data)  # noqa: S314
-    except ET.ParseError as exc:
-        line = getattr(exc, "position", (None,))[0]
-        where = f" near line {line}" if line else ""
-        raise InputError(
-            f"{name!r} is not a complete {what} file (the XML breaks off or is damaged{where}). "
-            "Export it again from the app and re-upload."
-        ) from None
+    return parse_xml(name, data, what)
+
+
+def _too_many(name: str, count: int, what: str, limit: int, setting: str) -> InputError:
+    return InputError(f"{name!r} holds {count:,} {what}; at most {limit:,} are read from one "
+                      f"file ({setting}). Split the file, or export only this search's tracks.")
+
+
+def _check_counts(name: str, root: ET.Element, tracks: tuple[str, ...],
+                  segments: tuple[str, ...]) -> None:
+    """Refuse too many tracks or segments before any point is read."""
+    n_tracks = n_segs = 0
+    for el in root.iter():
+        tag = _local(el.tag)
+        if tag in tracks:
+            n_tracks += 1
+        if tag in segments:
+            n_segs += 1
+    if n_tracks > settings.IMPORT_MAX_TRACKS:
+        raise _too_many(name, n_tracks, "tracks", settings.IMPORT_MAX_TRACKS, "maximum tracks")
+    if n_segs > settings.IMPORT_MAX_SEGMENTS:
+        raise _too_many(name, n_segs, "segments", settings.IMPORT_MAX_SEGMENTS,
+                        "maximum segments")
 
 
 def _local(tag: str) -> str:
@@ -218,6 +222,7 @@ def _read_gpx(name: str, data: bytes) -> _Read:
     root = _parse_xml(name, data, "GPX")
     if _local(root.tag) != "gpx":
         raise InputError(f"{name!r} is XML but not GPX (its root element is <{_local(root.tag)}>).")
+    _check_counts(name, root, ("trk", "rte"), ("trkseg", "rte"))
     out = _Read()
     times_bad = 0
     for kind, parent_tag, seg_tag, pt_tag in (("track", "trk", "trkseg", "trkpt"),
@@ -246,23 +251,19 @@ def _read_gpx(name: str, data: bytes) -> _Read:
 
 
 def _unzip_kml(name: str, data: bytes) -> bytes:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            kmls = [i for i in z.infolist() if i.filename.lower().endswith(".kml")]
-            if not kmls:
-                raise InputError(f"{name!r} is a zip file without a KML document inside.")
-            info = next((i for i in kmls if i.filename.lower() == "doc.kml"), kmls[0])
-            if info.file_size > 50 * 1024 * 1024:
-                raise InputError(f"The KML inside {name!r} is too large.")
-            return z.read(info)
-    except zipfile.BadZipFile:
-        raise InputError(f"{name!r} is not a readable KMZ (zip) file.") from None
+    zf, infos = open_zip(name, data)
+    kmls = [i for i in infos if i.filename.lower().endswith(".kml")]
+    if not kmls:
+        raise InputError(f"{name!r} is a zip file without a KML document inside.")
+    info = next((i for i in kmls if i.filename.lower() == "doc.kml"), kmls[0])
+    return read_member(name, zf, info)
 
 
 def _read_kml(name: str, data: bytes) -> _Read:
     root = _parse_xml(name, data, "KML")
     if _local(root.tag) != "kml":
         raise InputError(f"{name!r} is XML but not KML (its root element is <{_local(root.tag)}>).")
+    _check_counts(name, root, ("Placemark",), ("LineString", "Track"))
     out = _Read()
     times_bad = 0
     n = 0
@@ -314,10 +315,14 @@ def _read_csv(name: str, data: bytes) -> _Read:
             raise InputError(f"{name!r} is not a text (CSV) file.") from None
     if "\x00" in text:
         raise InputError(f"{name!r} is not a text (CSV) file.")
+    lines = data.count(b"\n") + 1
+    if lines > settings.IMPORT_MAX_VERTICES:
+        raise _too_many(name, lines, "lines", settings.IMPORT_MAX_VERTICES, "maximum points")
     try:
         delim = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
     except csv.Error:
         delim = ","
+    _check_fields(name, data, delim)
     try:
         df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
                          skipinitialspace=True)
@@ -355,11 +360,27 @@ def _read_csv(name: str, data: bytes) -> _Read:
     else:
         keys = np.full(len(df), "")
         starts = np.array([0])
+    if len(starts) > settings.IMPORT_MAX_SEGMENTS:
+        raise _too_many(name, len(starts), "segments", settings.IMPORT_MAX_SEGMENTS,
+                        "maximum segments")
     bounds = np.r_[starts, len(df)]
     for a, b in itertools.pairwise(bounds):
         title = keys[a] or (name.rsplit(".", 1)[0] if seg_c is None else f"segment {a}")
         out.segments.append(_Raw(str(title), "track", lon[a:b], lat[a:b], times[a:b]))
     return out
+
+
+def _check_fields(name: str, data: bytes, delim: str) -> None:
+    """Refuse a line with more than ``settings.IMPORT_MAX_FIELDS_PER_LINE`` fields (vectorised)."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    hits = np.cumsum(arr == ord(delim[0]))
+    ends = np.r_[np.flatnonzero(arr == ord("\n")), len(arr) - 1]
+    per_line = np.diff(np.r_[0, hits[ends]]) + 1
+    most = int(per_line.max()) if len(per_line) else 0
+    if most > settings.IMPORT_MAX_FIELDS_PER_LINE:
+        raise InputError(f"{name!r} has a line with {most:,} fields; at most "
+                         f"{settings.IMPORT_MAX_FIELDS_PER_LINE:,} are read (maximum fields per "
+                         "line). A track CSV needs a few columns.")
 
 
 def _parse_times(
@@ -421,6 +442,8 @@ def _clean(name: str, read: _Read) -> gpd.GeoDataFrame:
     time = pd.DatetimeIndex(np.concatenate([s.time.to_numpy("datetime64[ns]") for s in segs]),
                             tz="UTC") if len(lon) else pd.DatetimeIndex([], tz="UTC")
     total = len(lon)
+    if total > settings.IMPORT_MAX_VERTICES:
+        raise _too_many(name, total, "points", settings.IMPORT_MAX_VERTICES, "maximum points")
 
     # 1. unreadable coordinates: never 0,0; few are dropped, many refuse the file
     bad = ~(np.isfinite(lon) & np.isfinite(lat))

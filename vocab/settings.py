@@ -77,6 +77,46 @@ PURGE_AFTER_DAYS : float
     ``WAYHOME_PURGE_AFTER_DAYS``; default 30. A case closed this long ago has every
     personal value removed by ``wayhome purge --due`` (run it daily, e.g. from cron);
     its searched-ground record stays.
+
+Limits on uploaded files (sector and track imports). Each is checked before the
+expensive step it guards and named in the message that refuses a file:
+
+IMPORT_MAX_MB : float
+    ``WAYHOME_IMPORT_MAX_MB``; default 50. Largest file accepted, megabytes.
+IMPORT_MAX_UNZIPPED_MB : float
+    ``WAYHOME_IMPORT_MAX_UNZIPPED_MB``; default 60. Most a zip / KMZ may unpack to,
+    megabytes, counted while unpacking (headers can lie).
+IMPORT_MAX_ZIP_RATIO : float
+    ``WAYHOME_IMPORT_MAX_ZIP_RATIO``; default 100. Most a zip member may expand
+    (unpacked / packed bytes); text compresses 5-20 times, a zip bomb thousands.
+IMPORT_MAX_JSON_DEPTH : int
+    ``WAYHOME_IMPORT_MAX_JSON_DEPTH``; default 64. Deepest nesting of ``[`` and ``{``
+    in a GeoJSON file (a MultiPolygon needs 4 inside a FeatureCollection's 3).
+IMPORT_MAX_FEATURES : int
+    ``WAYHOME_IMPORT_MAX_FEATURES``; default 50,000. Most features in a sector file.
+IMPORT_MAX_VERTICES : int
+    ``WAYHOME_IMPORT_MAX_VERTICES``; default 5,000,000. Most corner points in a sector
+    file, or track points in a track file.
+IMPORT_MAX_TRACKS : int
+    ``WAYHOME_IMPORT_MAX_TRACKS``; default 2,000. Most tracks / routes / placemarks in
+    one track file (a day's search has tens).
+IMPORT_MAX_SEGMENTS : int
+    ``WAYHOME_IMPORT_MAX_SEGMENTS``; default 20,000. Most segments in one track file.
+IMPORT_MAX_FIELDS_PER_LINE : int
+    ``WAYHOME_IMPORT_MAX_FIELDS_PER_LINE``; default 200. Most fields on one CSV line.
+IMPORT_TIME_BUDGET_S : float
+    ``WAYHOME_IMPORT_TIME_BUDGET_S``; default 10. Wall-clock seconds one file may take
+    to read in the guarded reader (``geo.guarded``); it is killed after that.
+IMPORT_MEMORY_MB : int
+    ``WAYHOME_IMPORT_MEMORY_MB``; default 1024. Memory (address space) the guarded
+    reader's process may add to what it had when it started, megabytes.
+IMPORT_SLIVER_M2 : float
+    ``WAYHOME_IMPORT_SLIVER_M2``; default 1.0. An imported shape smaller than this
+    (m², British National Grid) is a sliver: dropped with a note, not a sector.
+IMPORT_MAX_DROPPED_SHARE : float
+    ``WAYHOME_IMPORT_MAX_DROPPED_SHARE``; default 0.1. Largest share of a sector file's
+    shapes that may be dropped (slivers, duplicates, empty shapes) with a note; a file
+    with more is refused as mostly broken.
 """
 
 from __future__ import annotations
@@ -127,3 +167,19 @@ OIDC_EMAIL_DOMAINS: tuple[str, ...] = tuple(
     for d in os.environ.get("WAYHOME_OIDC_EMAIL_DOMAINS", "").split(",")
     if d.strip()
 )
+
+IMPORT_MAX_MB: float = float(os.environ.get("WAYHOME_IMPORT_MAX_MB", "50"))
+IMPORT_MAX_UNZIPPED_MB: float = float(os.environ.get("WAYHOME_IMPORT_MAX_UNZIPPED_MB", "60"))
+IMPORT_MAX_ZIP_RATIO: float = float(os.environ.get("WAYHOME_IMPORT_MAX_ZIP_RATIO", "100"))
+IMPORT_MAX_JSON_DEPTH: int = int(os.environ.get("WAYHOME_IMPORT_MAX_JSON_DEPTH", "64"))
+IMPORT_MAX_FEATURES: int = int(os.environ.get("WAYHOME_IMPORT_MAX_FEATURES", "50000"))
+IMPORT_MAX_VERTICES: int = int(os.environ.get("WAYHOME_IMPORT_MAX_VERTICES", "5000000"))
+IMPORT_MAX_TRACKS: int = int(os.environ.get("WAYHOME_IMPORT_MAX_TRACKS", "2000"))
+IMPORT_MAX_SEGMENTS: int = int(os.environ.get("WAYHOME_IMPORT_MAX_SEGMENTS", "20000"))
+IMPORT_MAX_FIELDS_PER_LINE: int = int(os.environ.get("WAYHOME_IMPORT_MAX_FIELDS_PER_LINE",
+                                                     "200"))
+IMPORT_TIME_BUDGET_S: float = float(os.environ.get("WAYHOME_IMPORT_TIME_BUDGET_S", "10"))
+IMPORT_MEMORY_MB: int = int(os.environ.get("WAYHOME_IMPORT_MEMORY_MB", "1024"))
+IMPORT_SLIVER_M2: float = float(os.environ.get("WAYHOME_IMPORT_SLIVER_M2", "1.0"))
+IMPORT_MAX_DROPPED_SHARE: float = float(os.environ.get("WAYHOME_IMPORT_MAX_DROPPED_SHARE",
+                                                       "0.1"))
