@@ -548,7 +548,7 @@ def _clean(name: str, read: _Read) -> gpd.GeoDataFrame:
 
 
 class _FootLimits(Protocol):
-    """The planning assumptions of :mod:`wayhome.settings` that judge a step."""
+    """The planning assumptions of :mod:`vocab.settings` that judge a step."""
 
     MAX_FOOT_SPEED_MS: float  # metres per second on foot
     GPS_JITTER_M: float  # metres a standing receiver wanders
