@@ -125,6 +125,10 @@ st.caption("Tap “Key” on the map for what the colours and lines mean. Tap an
            "it was searched. To record where you searched, draw it with the shape tools "
            "(top left of the map).")
 st.caption(SEARCHED_MEANS)
+if view.moving:
+    st.caption("Teams may search here again as time passes: a child can move, so ground "
+               "searched earlier is not clear for good. (Decision support: "
+               + markdown_text(" ".join(view.motion_notes)) + ")")
 
 for key, label in FAMILY_GROUP_LABELS.items():
     st.subheader(label)
@@ -133,7 +137,12 @@ for key, label in FAMILY_GROUP_LABELS.items():
         continue
     for area in groups[key]:
         extra = " — reported by a family or volunteer, not checked" if area.volunteer else ""
-        st.markdown(f"**Area {markdown_text(area.code)}** · {markdown_text(_when(area))}"
+        when = _when(area)
+        if area.last_searched_at is not None:
+            when = "searched at " + format_london(area.last_searched_at)
+            if view.moving:
+                when += " — teams may search here again as time passes"
+        st.markdown(f"**Area {markdown_text(area.code)}** · {markdown_text(when)}"
                     f"{markdown_text(extra)}")
 
 st.divider()

@@ -9,6 +9,10 @@
   unsuccessful pass, with POA before and after the passes.
 * **Gaps**: ground not yet searched to a chosen POD on the map; one click
   proposes grid sectors over them, which go through the usual overlap check.
+* **Motion model** per case: stationary (the default) or moving, with its
+  assumptions in words; under moving the POA is replayed to now and searched
+  sectors where probability has flowed back show "search again?" (a suggestion,
+  never a status change).
 
 Decision support, not a prediction: ring distances are population averages and
 sweep widths are planning assumptions.
@@ -31,6 +35,7 @@ from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
 from app_pages.widgets.sector_common import base_url_path, case_or_stop
 from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import NewSector, OverlapWarning, StoreError, format_london
+from casefile.motion import DEFAULT_PARAMS, PARAM_LIMITS
 from geo.crs import geoms_to_lonlat
 from geo.detection import cumulative_pod_array, load_search_data
 from geo.gaps import area_of_interest, unsearched_ground
@@ -39,12 +44,20 @@ from geo.probability import DECISION_SUPPORT_NOTE
 from layers.coverage import coverage_legend_html, gaps_layer, poa_layer, pod_sectors_layer
 from layers.escape import markdown_text
 from layers.legend import Legend
+from vocab.search import MOTION_MODELS, MOTION_REGISTRY
 
 #: under every result on this page
 ASSUMPTIONS_NOTE = (
     "Sectors overlap, so their POAs can add up to more than 100 %; the grid cells do not. "
     "Ring distances are population averages for the age band; sweep widths and the "
     "assurance-to-POD mapping are planning assumptions. " + DECISION_SUPPORT_NOTE
+)
+#: why stationary stays the default (bench/moving_target_sim.py)
+MOTION_EVIDENCE = (
+    "Stationary is the default: in our simulation a walking model alone found no more "
+    "children than the stationary POA, while a moving model that knows likely places (such "
+    "as the child's home) found many more. Choose moving for a case where the child is "
+    "likely to be on the move — not for a young child or a child with limited mobility."
 )
 MAP_KEY = "poa_map"
 GAPS_KEY = "poa_gaps"
@@ -266,6 +279,56 @@ def propose(case_id: int, gaps) -> None:
         st.success(f"Saved {sum(x is not None for x in saved)} proposed sector(s).")
 
 
+def motion_panel(case_id: int, rp) -> None:
+    """The case's motion model, its assumptions, the choice, and "search again?"."""
+    motion = rp.motion
+    as_of = f" (worked out to {format_london(rp.as_of)})" if motion.moving else ""
+    st.markdown(f"**Motion model: {markdown_text(motion.label)}**{as_of} — decision support")
+    for line in rp.assumptions:
+        st.caption(markdown_text(line))
+    for line in rp.notes:
+        st.warning(markdown_text(line))
+    if motion.moving:
+        stale = db.stale_ground(actor, case_id)
+        again = [s for s in stale if s.search_again]
+        if again:
+            st.markdown("**Search again?** — a suggestion, not a change of status")
+            st.dataframe(pd.DataFrame({
+                "Sector": [s.code for s in again],
+                "Name": [markdown_text(s.name) for s in again],
+                "Searched at": [format_london(s.searched_at) for s in again],
+                "Flowed back": [_pct(s.stale) for s in again],
+                "Why": [s.why for s in again],
+            }), hide_index=True, width="stretch")
+        elif stale:
+            st.caption("No searched sector needs searching again yet: less than the threshold "
+                       "of what each search ruled out has flowed back.")
+    st.caption(MOTION_EVIDENCE)
+    with st.form("poa_motion"):
+        model = st.radio("Motion model", list(MOTION_MODELS),
+                         index=list(MOTION_MODELS).index(motion.model), horizontal=True,
+                         format_func=lambda m: MOTION_REGISTRY[m].label)
+        cols = st.columns(len(PARAM_LIMITS))
+        params: dict = {}
+        for col, (k, (lo, hi, what)) in zip(cols, PARAM_LIMITS.items(), strict=True):
+            params[k] = col.number_input(what.capitalize(), float(lo), float(hi),
+                                         float(motion.params.get(k, DEFAULT_PARAMS[k])),
+                                         key=f"poa_motion_{k}")
+        params["to_home"] = st.checkbox("The child's home is a likely place",
+                                        value=bool(motion.params.get("to_home", True)))
+        reason = st.text_input("Why (optional)", key="poa_motion_reason")
+        go = st.form_submit_button("Use this model")
+    if not go:
+        return
+    try:
+        db.set_motion_model(actor, case_id, version=motion.version, model=model,
+                            reason=reason or None, **params)
+    except StoreError as exc:
+        show_store_error(exc)
+        return
+    st.rerun()
+
+
 # ---------------------------------------------------------------------- the page
 
 case = case_or_stop(actor, "Where next")
@@ -285,6 +348,14 @@ if state is None:
     st.stop()
 
 describe(state)
+try:
+    replay = db.poa_replay(actor, case.id)
+except StoreError as exc:
+    show_store_error(exc)
+    st.stop()
+st.caption(f"Motion model: {markdown_text(replay.motion.label)} — "
+           + markdown_text(" ".join(replay.assumptions))
+           + " Decision support: see the “Motion model” tab to change it.")
 if moved is not None:
     st.warning(f"The last-known location has moved (now {moved.lat:.5f}, {moved.lon:.5f}, "
                f"{'verified sighting' if moved.kind == 'sighting' else 'IPP'}). The rings "
@@ -302,10 +373,12 @@ live_folium(coverage_map_base(base_url_path()), key=MAP_KEY, center=view, zoom=1
             feature_group_to_add=[poa_layer(state.grid("current")),
                                   pod_sectors_layer(sectors, cov), gaps_layer(gaps, target)],
             returned_objects=[], height=520)
-tab_rank, tab_gaps, tab_history, tab_setup = st.tabs(
-    ["Search next", "Gaps → sectors", "History", "Reset POA"])
+tab_rank, tab_motion, tab_gaps, tab_history, tab_setup = st.tabs(
+    ["Search next", "Motion model", "Gaps → sectors", "History", "Reset POA"])
 with tab_rank:
     ranked(case.id)
+with tab_motion:
+    motion_panel(case.id, replay)
 with tab_gaps:
     propose(case.id, gaps)
 with tab_history:

@@ -52,6 +52,7 @@ from casefile.links import (
     PrivateLink,
     Sharing,
 )
+from casefile.motion import CaseMotion, PoaReplay, StaleSector
 from casefile.permissions import ROLE_PERMISSIONS, Actor
 from casefile.probability import POA_METHODS, PoaState, PoaUpdate
 from casefile.purge import PurgeResult, purge_due_at
@@ -105,6 +106,7 @@ __all__ = [
     "Case",
     "CaseBrief",
     "CaseFile",
+    "CaseMotion",
     "CaseSummary",
     "FamilyArea",
     "FamilyView",
@@ -122,6 +124,7 @@ __all__ = [
     "OverlapWarning",
     "Pass",
     "PermissionDenied",
+    "PoaReplay",
     "PoaState",
     "PoaUpdate",
     "PrivateLink",
@@ -130,6 +133,7 @@ __all__ = [
     "Sector",
     "Sharing",
     "Sighting",
+    "StaleSector",
     "StaleVersion",
     "Store",
     "StoreError",

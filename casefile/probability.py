@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from casefile import fieldwork as fw
+from casefile import motion as mo
 from casefile import passes as ps
 from casefile import permissions as perm
 from casefile import schema as t
@@ -95,6 +96,9 @@ class PoaState:
     replaced_at: datetime | None
     updated_at: datetime
     version: int
+    #: the case's motion model; under "moving" ``current`` is the replay as of ``as_of``
+    motion_model: str = "stationary"
+    as_of: datetime | None = None
 
     def grid(self, which: str = "current") -> PoaGrid:
         """The :class:`geo.PoaGrid` of the prior (``"prior"``) or the current POA."""
@@ -241,10 +245,25 @@ def set_up_poa(
 
 
 def poa_state(db: Database, /, actor: Actor, case_id: int) -> PoaState | None:
-    """The case's active POA (None until a coordinator sets it up)."""
+    """The case's active POA (None until a coordinator sets it up).
+
+    Under the case's moving model ``current`` is the POA replayed to now
+    (:mod:`casefile.motion`); under the stationary model it is as stored.
+    """
     with UnitOfWork(db, actor, perm.POA_READ, case_id=case_id, mode="read") as uow:
         row = ps.active_poa_row(uow.conn, case_id)
-        return None if row is None else _state(row)
+        moving = mo.motion_of(uow.conn, case_id).moving
+        state = None if row is None else _state(row)
+    return _moved(db, actor, state) if moving and state is not None else state
+
+
+def _moved(db: Database, actor: Actor, state: PoaState) -> PoaState:
+    """``state`` with its current grid replaced by the replay under the moving model."""
+    rp = mo.replay_of(db, actor, state.case_id, None)
+    if rp.grid is None:  # pragma: no cover - POA was reset away in between
+        return state
+    return replace(state, current=rp.grid.to_dict(), rest_of_world=rp.grid.rest_of_world,
+                   motion_model=rp.motion.model, as_of=rp.as_of)
 
 
 def poa_history(db: Database, /, actor: Actor, case_id: int) -> list[PoaUpdate]:
@@ -282,9 +301,12 @@ def sector_poa_table(db: Database, /, actor: Actor, case_id: int) -> pd.DataFram
     """
     with UnitOfWork(db, actor, perm.POA_READ, case_id=case_id, mode="read") as uow:
         row = ps.active_poa_row(uow.conn, case_id)
+        moving = mo.motion_of(uow.conn, case_id).moving
         state = None if row is None else _state(row)
         rows = uow.conn.execute(
             sa.select(t.sectors).where(t.sectors.c.case_id == case_id)).all()
+    if moving and state is not None:
+        state = _moved(db, actor, state)
     sectors = sorted((sector_record(r) for r in rows), key=lambda x: code_number(x.code))
     cols = ["code", "sector_id", "name", "status", "poa_prior", "poa", "area_m2",
             "density_per_km2", "rank"]

@@ -575,8 +575,25 @@ pass_cell_pods = sa.Table(
     sa.Index("ix_pass_cell_pods_case_id", "case_id"),
 )
 
+#: how a case's POA treats the child between searches (migration 0008; one row per
+#: case, "stationary" when absent): ``model`` and its ``params`` (speeds, shares per
+#: hour, whether the child's home is a likely place), as the coordinator chose them
+case_motion = sa.Table(
+    "case_motion",
+    metadata,
+    sa.Column(
+        "case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("model", sa.String(16), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by_name", sa.String(120), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+)
+
 #: every table, children first: the order a wipe (tests) or a purge walks
 ALL_TABLES: tuple[sa.Table, ...] = (
+    case_motion,
     pass_cell_pods,
     poa_updates,
     poa_states,
@@ -647,6 +664,7 @@ def vocabulary_columns() -> dict[tuple[str, str], tuple[str, ...]]:
         ("passes", "basis"): sv.PASS_BASES,
         ("poa_states", "method"): sv.POA_METHODS,
         ("poa_states", "origin_kind"): sv.POA_ORIGIN_KINDS,
+        ("case_motion", "model"): sv.MOTION_MODELS,
         ("sign_in_failures", "scope"): sv.SIGN_IN_KINDS,
     }
 

@@ -5,6 +5,7 @@ Every operation is a plain function in the module named for what it acts on —
 :mod:`casefile.sectors`, :mod:`casefile.teams`, :mod:`casefile.hazards`,
 :mod:`casefile.handovers`, :mod:`casefile.links`, :mod:`casefile.sessions`,
 :mod:`casefile.tips`, :mod:`casefile.tracks`, :mod:`casefile.probability`,
+:mod:`casefile.motion`,
 :mod:`casefile.purge`, :mod:`casefile.audit` — taking the
 :class:`~casefile.database.Database` first, positional-only. Each runs in one
 :class:`~casefile.unit_of_work.UnitOfWork`, which keeps the rules every write
@@ -37,6 +38,7 @@ from casefile import cases as cases_ops
 from casefile import handovers as handovers_ops
 from casefile import hazards as hazards_ops
 from casefile import links as links_ops
+from casefile import motion as motion_ops
 from casefile import probability as probability_ops
 from casefile import purge as purge_ops
 from casefile import sector_index as sector_index_ops
@@ -174,6 +176,10 @@ class Store:
     poa_origin_moved = operation(probability_ops.poa_origin_moved)
     sector_poa_table = operation(probability_ops.sector_poa_table)
     cell_pods = operation(probability_ops.cell_pods)
+    motion_model = operation(motion_ops.motion_model)
+    set_motion_model = operation(motion_ops.set_motion_model)
+    poa_replay = operation(motion_ops.poa_replay)
+    stale_ground = operation(motion_ops.stale_ground)
     tracks = operation(tracks_ops.tracks)
     sign_in = operation(sessions_ops.sign_in)
     sign_in_oidc = operation(sessions_ops.sign_in_oidc)

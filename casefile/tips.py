@@ -37,6 +37,7 @@ from casefile import validate as v
 from casefile.audit_records import from_json
 from casefile.database import Database
 from casefile.errors import InvalidInput, PermissionDenied
+from casefile.motion import assumptions, model_for, motion_of
 from casefile.permissions import Actor
 from casefile.sector_index import ground_bng, overlaps_with_stored, unit_index
 from casefile.sector_rows import decode, geom_of, take_codes
@@ -102,6 +103,10 @@ class FamilyView:
     hazards: tuple[FamilyHazard, ...]
     last_known: tuple[float, float] | None  # (lat, lon) only when the coordinator shares it
     as_of: datetime
+    #: the case's POA treats the child as moving: searched ground may be searched again
+    moving: bool = False
+    #: the motion model's assumptions in words (decision support)
+    motion_notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +172,8 @@ def family_view(db: Database, /, actor: Actor, case_id: int) -> FamilyView:
         if share_lkl:
             last = last_known_location_of(conn, case_id)
             lkl = (last.lat, last.lon)
+        motion = motion_of(conn, case_id)
+        notes = assumptions(motion, model_for(motion, case))
     today = to_london(now).date()
     areas: list[FamilyArea] = []
     if shown:
@@ -201,6 +208,8 @@ def family_view(db: Database, /, actor: Actor, case_id: int) -> FamilyView:
         hazards=hz,
         last_known=lkl,
         as_of=now,
+        moving=motion.moving,
+        motion_notes=notes,
     )
 
 

@@ -132,3 +132,29 @@ POA_METHODS: Final[tuple[str, ...]] = ("rings", "consensus")
 POA_ORIGIN_KINDS: Final[tuple[str, ...]] = ("sighting", "ipp")
 #: what a failed attempt was counted against by the throttle
 SIGN_IN_KINDS: Final[tuple[str, ...]] = ("password", "oidc", "session", "link")
+
+# ---------------------------------------------------------------------- motion models
+
+
+@dataclass(frozen=True, slots=True)
+class MotionKind:
+    """How a case's probability of area treats the child between searches."""
+
+    name: str
+    label: str
+    means: str
+
+
+MOTION_REGISTRY: Final[dict[str, MotionKind]] = {
+    "stationary": MotionKind(
+        "stationary", "Stationary (the child stays put)",
+        "Searched ground keeps what its search ruled out; the land-search default.",
+    ),
+    "moving": MotionKind(
+        "moving", "Moving (the child walks, rides, goes to likely places)",
+        "Probability flows back into searched ground as time passes; sightings re-centre it.",
+    ),
+}
+#: the motion model a case's POA uses (stationary unless a coordinator chooses moving)
+MOTION_MODELS: Final[tuple[str, ...]] = tuple(MOTION_REGISTRY)
+DEFAULT_MOTION_MODEL: Final[str] = "stationary"

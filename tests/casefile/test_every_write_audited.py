@@ -162,6 +162,8 @@ def _calls(store: Store, w: dict, actor: Actor | None = None) -> dict:
                                                    reason="started at home"),
         "set_up_poa": lambda: store.set_up_poa(c, case.id, reason="new sighting"),
         "refresh_coverage": lambda: store.refresh_coverage(c, case.id),
+        "set_motion_model": lambda: store.set_motion_model(
+            c, case.id, version=0, model="moving", walk_speed_ms=1.0),
         "purge_case": lambda: store.purge_case(w["system"], case.id, force=True),
     }
 
