@@ -20,6 +20,7 @@ from app_pages.widgets.link_map import link_map
 from app_pages.widgets.live_map import live_folium
 from app_pages.widgets.sector_common import drawing_key
 from app_pages.widgets.session import store
+from app_pages.widgets.upload_fault import upload_fault
 from casefile import (
     FAMILY_GROUP_LABELS,
     SEARCHED_MEANS,
@@ -183,6 +184,10 @@ if sent:
         gone_now()
     except StoreError as exc:
         st.error(str(exc))
+    except Exception as exc:  # a bug while reading the walk's track: logged without its name
+        if track is None:
+            raise
+        upload_fault(exc, [(track.name, track.getvalue())])
 
 st.subheader("Send a tip")
 with st.form("family_tip", clear_on_submit=True):

@@ -23,12 +23,13 @@ from app_pages.widgets.sector_common import (
     sector_base_map,
 )
 from app_pages.widgets.session import require_actor, show_store_error, store
+from app_pages.widgets.upload_fault import upload_fault
 from casefile import NewSector, OverlapWarning, StoreError
 from geo.boundaries import unit_outlines
 from geo.errors import InputError
 from geo.grid import make_grid
+from geo.guarded import read_sector_files_guarded
 from geo.jurisdiction import cutting_areas, unit_at
-from geo.sector_files import read_sector_files
 from geo.shapes import circle, shape_from_geojson
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text
@@ -156,11 +157,18 @@ def import_tool() -> None:
     if not uploads or not st.button("Preview the file"):
         return
     label = ", ".join(u.name for u in uploads[:4]) + (" …" if len(uploads) > 4 else "")
+    files = [(u.name, u.getvalue()) for u in uploads]
+    # Read in a child process under the time and memory limits; nothing is saved
+    # here: the preview (with the reader's notes — e.g. slivers or duplicates
+    # dropped) waits for "Save these sectors".
     try:
         with st.spinner(f"Reading {label}…"):
-            gdf = read_sector_files([(u.name, u.getvalue()) for u in uploads])
+            gdf = read_sector_files_guarded(files)
     except InputError as exc:
         st.error(str(exc))
+        return
+    except Exception as exc:  # a bug, not the file: one plain message, logged without names
+        upload_fault(exc, files)
         return
     names = [str(n) if n else f"Imported {i + 1}"
              for i, n in enumerate(gdf["name"] if "name" in gdf.columns else [""] * len(gdf))]

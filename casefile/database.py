@@ -28,7 +28,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from casefile.engine import describe_url, make_engine, resolve_url, upgrade
+from casefile.engine import create_private_file, describe_url, make_engine, resolve_url, upgrade
 from casefile.errors import StoreError
 from casefile.timefmt import utcnow
 
@@ -62,6 +62,18 @@ class Database:
     def __repr__(self) -> str:
         return f"Database({describe_url(self.url)!r})"
 
+    def rewrite_tables(self, names: list[str]) -> None:
+        """PostgreSQL: rewrite ``names`` (``VACUUM FULL``) so values removed from them
+        leave no copy in the table files (a plain ``VACUUM`` leaves dead rows' bytes in
+        the pages). Outside any transaction; each table is locked while it is copied.
+        Nothing on SQLite (``secure_delete`` and a checkpoint do that there)."""
+        if self.backend != "postgis" or not names:
+            return
+        quote = self.engine.dialect.identifier_preparer.quote
+        with self.poll_engine.connect() as conn:  # autocommit: VACUUM runs in no transaction
+            for name in sorted(set(names)):
+                conn.exec_driver_sql(f"VACUUM (FULL, ANALYZE) {quote(name)}")
+
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
@@ -70,14 +82,17 @@ class Database:
         """A consistent copy of the whole store in ``dest_dir`` (timestamped file).
 
         SQLite: the online backup API (safe while the app runs). PostgreSQL:
-        ``pg_dump --format=custom`` (restore with ``pg_restore``).
+        ``pg_dump --format=custom`` (restore with ``pg_restore``). The copy is
+        readable by its owner only (0600; a folder made here is 0700).
         """
         dest = Path(dest_dir)
-        dest.mkdir(parents=True, exist_ok=True)
+        if not dest.exists():
+            dest.mkdir(mode=0o700, parents=True, exist_ok=True)
         stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
         if self.backend == "sqlite":
             src_path = sa.engine.make_url(self.url).database
             target = dest / f"wayhome-{stamp}.sqlite3"
+            create_private_file(target)  # owner-only before a byte is written
             src = sqlite3.connect(str(src_path))
             try:
                 dst = sqlite3.connect(str(target))
@@ -95,6 +110,7 @@ class Database:
                 "tools (e.g. postgresql-client) or back the database up on its server."
             )
         target = dest / f"wayhome-{stamp}.dump"
+        create_private_file(target)  # pg_dump writes into it, keeping 0600
         libpq_url = sa.engine.make_url(self.url).set(drivername="postgresql")
         done = subprocess.run(  # noqa: S603 - fixed argv, no shell
             [

@@ -9,6 +9,7 @@ for the single write lock instead of failing half-way through.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,17 +75,41 @@ def _sqlite_on_begin(conn: sa.Connection) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
+def create_private_file(path: Path) -> None:
+    """Create ``path`` (and its folder) readable by this user only, unless it exists.
+
+    The store and its backups hold every personal value of every case: the file is
+    made 0600 and a folder the app makes 0700. SQLite gives the write-ahead log and
+    shared-memory files the database file's permissions. An existing file or folder
+    keeps the permissions its operator gave it.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for ``url`` (already resolved) with the backend's settings applied."""
+    """An engine for ``url`` (already resolved) with the backend's settings applied.
+
+    ``hide_parameters``: a failing statement's message and log carry no parameter
+    values (they include token hashes and personal values). PostgreSQL pings a
+    pooled connection before handing it out, so a dropped connection is replaced
+    instead of failing the page.
+    """
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(Path(path))
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=8,
             max_overflow=16,
+            hide_parameters=True,
         )
         sa.event.listen(engine, "connect", _sqlite_on_connect)
         sa.event.listen(engine, "begin", _sqlite_on_begin)
@@ -94,6 +119,8 @@ def make_engine(url: str) -> Engine:
         pool_size=8,
         max_overflow=16,
         pool_recycle=1800,
+        pool_pre_ping=True,
+        hide_parameters=True,
         connect_args={"connect_timeout": 10, "application_name": "wayhome"},
     )
 

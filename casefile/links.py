@@ -48,7 +48,14 @@ from casefile.handovers import load_handover, resolve_unit, sectors_near
 from casefile.permissions import Actor
 from casefile.records import Sighting
 from casefile.sector_rows import code_number, pared_down, sector_record
-from casefile.sessions import client_address, client_hash, gatekeeper, hash_token, refuse
+from casefile.sessions import (
+    client_address,
+    client_hash,
+    gatekeeper,
+    hash_token,
+    knock,
+    refuse,
+)
 from casefile.sightings import sighting_record, sightings_query
 from casefile.timefmt import utcnow
 from casefile.unit_of_work import UnitOfWork, writes
@@ -308,9 +315,9 @@ def open_link(db: Database, /, token: str, *, client_key: str | None = None) -> 
     :class:`TooManyAttempts`. Records the link's last-used time (at most once
     a minute). Pages call it on every run, so revocation takes effect at once.
     """
-    keys = [client_hash(client_key)]
+    who = knock(client_key)
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
-        refuse(db, "link", keys)
+        refuse(db, "link", who)
         raise LinkGone()
     now = utcnow()
     with UnitOfWork(db, gatekeeper("link"), None, mode="read") as uow:
@@ -320,7 +327,7 @@ def open_link(db: Database, /, token: str, *, client_key: str | None = None) -> 
             .where(t.access_links.c.token_hash == hash_token(token))
         ).first()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.active:
-        refuse(db, "link", keys)
+        refuse(db, "link", who)
         raise LinkGone()
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
         # bookkeeping: when a link was last used is shown to coordinators, not audited

@@ -26,7 +26,10 @@ hazard shapes, handovers' units and times, and the
 append-only audit log (field names, non-personal values, who acted).
 
 On SQLite the purge turns ``secure_delete`` on and checkpoints the write-ahead
-log, so removed values do not linger in free pages of the file.
+log, so removed values do not linger in free pages of the file. On PostgreSQL,
+after the purge's transaction, the touched tables are rewritten (``VACUUM FULL``,
+each locked while it is copied), so no old row version keeps a personal value in
+the table files.
 """
 
 from __future__ import annotations
@@ -168,4 +171,8 @@ def purge_case(db: Database, /, actor: Actor, case_id: int, *, force: bool = Fal
         # after the commit, so removed values do not linger in the write-ahead log
         with UnitOfWork(db, actor, perm.CASE_PURGE, mode="read") as checkpoint:
             checkpoint.conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:
+        # after the commit: the old row versions are dead rows in the table files
+        # until the tables are rewritten
+        db.rewrite_tables(list(counts))
     return result

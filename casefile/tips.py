@@ -50,7 +50,7 @@ from casefile.sightings import (
 )
 from casefile.timefmt import to_london, utcnow
 from casefile.unit_of_work import UnitOfWork, writes
-from geo import read_tracks
+from geo import read_tracks_guarded
 from geo.crs import geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
 from vocab import sector_statuses
@@ -557,7 +557,7 @@ def _moment(value: Any) -> datetime | None:
 def _track_outline(track: Any) -> BaseGeometry:
     """The ground a walker's GPS track covers: lines swept TRACK_SWEEP_M either side (lon/lat)."""
     try:
-        lines = read_tracks(track)
+        lines = read_tracks_guarded(track)
     except InputError as exc:
         raise InvalidInput(str(exc)) from None
     if lines.empty:

@@ -4,7 +4,8 @@ Operations of the :class:`casefile.Store` front (plain functions taking the
 :class:`~casefile.database.Database` first).
 
 * A **track** is one uploaded GPS file (GPX, KML/KMZ, CSV), read and cleaned by
-  :func:`geo.read_tracks` (impossible jumps, duplicates and points outside the UK
+  :func:`geo.read_tracks` in a child process with time and memory limits
+  (:func:`geo.read_tracks_guarded`; impossible jumps, duplicates and points outside the UK
   dropped, and said so in its notes), optionally trimmed at both ends for a
   searcher's privacy, and stored as one lon/lat MultiLineString. It belongs to a
   case and a team, optionally a sector, and records how many searchers walked
@@ -63,7 +64,8 @@ from geo.coverage import swept_ground
 from geo.crs import BNG, LonLatGeometry, geoms_to_bng
 from geo.detection import cumulative_pod
 from geo.errors import InputError
-from geo.track_files import read_tracks, trim_track_ends
+from geo.guarded import read_tracks_guarded
+from geo.track_files import trim_track_ends
 
 #: (done 0-1, what is happening) — e.g. ``st.progress``'s value and text
 ProgressFn = Callable[[float, str], None]
@@ -157,7 +159,7 @@ def upload_track(
     tick(0.05, "Reading the file")
     try:
         name, data = read_source(source)
-        gdf = read_tracks((name, data))
+        gdf = read_tracks_guarded((name, data))
         if trim > 0:
             gdf = trim_track_ends(gdf, trim)
     except InputError as exc:

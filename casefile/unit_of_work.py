@@ -145,13 +145,13 @@ class UnitOfWork:
         if exc is not None:
             self._close(commit=False)
             if isinstance(exc, sa.exc.IntegrityError):
-                raise _integrity_error(exc) from exc
+                raise _integrity_error(exc) from None  # its text can quote values
             return
         try:
             self._finish()
         except sa.exc.IntegrityError as error:
             self._close(commit=False)
-            raise _integrity_error(error) from error
+            raise _integrity_error(error) from None
         except BaseException:
             self._close(commit=False)
             raise
@@ -483,9 +483,13 @@ def writes(fn: Callable[P, R]) -> Callable[P, R]:
     return fn
 
 
-def _retryable(exc: sa.exc.DBAPIError) -> bool:
+def _sqlstate(exc: sa.exc.DBAPIError) -> str | None:
     code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    if code in _RETRY_SQLSTATES:
+    return str(code) if code else None
+
+
+def _retryable(exc: sa.exc.DBAPIError) -> bool:
+    if _sqlstate(exc) in _RETRY_SQLSTATES:
         return True
     text = str(exc.orig).lower()
     return "database is locked" in text or "deadlock detected" in text
@@ -510,8 +514,11 @@ def run(fn: Callable[Concatenate[Database, P], R], db: Database,
             if _retryable(exc) and attempt < MAX_ATTEMPTS:
                 time.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311 - jitter
                 continue
-            log.warning("store operation %s failed: %s", fn.__name__, type(exc.orig).__name__)
-            raise StoreError(_database_message(exc)) from exc
+            # the driver's text can quote stored values (PostgreSQL's DETAIL: "Failing
+            # row contains ..."): the log and the error chain get its type and code only
+            log.warning("store operation %s failed: %s (SQLSTATE %s)", fn.__name__,
+                        type(exc.orig).__name__, _sqlstate(exc))
+            raise StoreError(_database_message(exc)) from None
     raise StoreError(  # pragma: no cover - the loop returns or raises
         "The database was too busy to save this; try again."
     )
@@ -520,7 +527,10 @@ def run(fn: Callable[Concatenate[Database, P], R], db: Database,
 def _database_message(exc: sa.exc.DBAPIError) -> str:
     if _retryable(exc):
         return "The database was too busy to save this; nothing was saved. Try again."
-    if exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError):
+    if exc.connection_invalidated:
+        return ("The connection to the database dropped; reconnecting. Nothing was saved: "
+                "try again in a moment.")
+    if isinstance(exc, sa.exc.OperationalError):
         return "The database cannot be reached just now; nothing was saved. Try again shortly."
     return "The database refused this change; nothing was saved. Reload and try again."
 

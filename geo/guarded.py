@@ -25,10 +25,11 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 import geopandas as gpd
+import pyarrow as pa
 
 from geo._sources import Source, read_source, suffix
 from geo.errors import InputError
-from geo.sector_files import read_sectors
+from geo.sector_files import read_sector_files, read_sectors
 from geo.track_files import read_tracks
 from vocab import settings
 
@@ -57,15 +58,42 @@ def read_tracks_guarded(source: Source, *, seconds: float | None = None,
     return run_guarded(read_tracks, source, seconds=seconds, memory_mb=memory_mb)
 
 
+def read_sector_files_guarded(files: list[tuple[str, bytes]], *, seconds: float | None = None,
+                              memory_mb: int | None = None) -> gpd.GeoDataFrame:
+    """:func:`geo.read_sector_files` (a shapefile's parts, or several sector files chosen
+    together) in a child process under the time and memory limits.
+
+    The budget holds for the whole set. Raises only :class:`geo.InputError`.
+    """
+    if not files:
+        raise InputError("Choose at least one file to import.")
+    checked = [(str(n), bytes(d)) for n, d in files]
+    label = ", ".join(n for n, _ in checked[:4]) + (" …" if len(checked) > 4 else "")
+    # the fault log names the first file's extension and hashes every byte read
+    first = suffix(checked[0][0])
+    return _guarded_call(lambda: read_sector_files(checked), label,
+                         b"".join(d for _, d in checked), f".{first}" if first else "",
+                         seconds=seconds, memory_mb=memory_mb)
+
+
 def run_guarded(reader: Reader, source: Source, *, seconds: float | None = None,
                 memory_mb: int | None = None) -> gpd.GeoDataFrame:
     """Run ``reader((name, data))`` in a forked child; return its result or raise InputError."""
     name, data = read_source(source)
+    ext = suffix(name)
+    return _guarded_call(lambda: reader((name, data)), name, data, f".{ext}" if ext else "",
+                         seconds=seconds, memory_mb=memory_mb)
+
+
+def _guarded_call(call: Callable[[], gpd.GeoDataFrame], name: str, data: bytes, ext: str, *,
+                  seconds: float | None, memory_mb: int | None) -> gpd.GeoDataFrame:
+    """Run ``call()`` in a forked child under the limits; ``name`` is only for the user's
+    message, ``ext`` and ``data`` (size, hash) only for the fault log."""
     limit_s = settings.IMPORT_TIME_BUDGET_S if seconds is None else float(seconds)
     limit_mb = settings.IMPORT_MEMORY_MB if memory_mb is None else int(memory_mb)
     ctx = multiprocessing.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, reader, name, data, limit_mb, limit_s),
+    proc = ctx.Process(target=_child, args=(child, call, limit_mb, limit_s),
                        daemon=True)
     proc.start()
     child.close()
@@ -92,8 +120,8 @@ def run_guarded(reader: Reader, source: Source, *, seconds: float | None = None,
         raise InputError(
             f"{name!r} needed more than {limit_mb:,} MB of memory to read (the memory limit) "
             "and was stopped. Split it, or export only the area of this search.")
-    log.error("import fault: %s in reader for a .%s file of %d bytes, sha256 %s", payload,
-              suffix(name) or "(none)", len(data), hashlib.sha256(data).hexdigest())
+    log.error("import fault: %s in reader for a %s file of %d bytes, sha256 %s", payload,
+              ext or "(no extension)", len(data), hashlib.sha256(data).hexdigest())
     raise InputError(
         f"Wayhome could not read {name!r}: the reader hit a fault (it has been logged "
         "without the file's name or contents). Export the file again, or try another format.")
@@ -111,18 +139,22 @@ def _address_space() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _child(conn: Connection, reader: Reader, name: str, data: bytes, memory_mb: int,
+def _child(conn: Connection, call: Callable[[], gpd.GeoDataFrame], memory_mb: int,
            seconds: float) -> None:
     """The forked reader: limit itself, read, send one message back, exit."""
     for var in _PROXY_BYPASS:
         os.environ.pop(var, None)
+    # pandas keeps strings in Arrow; Arrow's default allocator (mimalloc) reserves
+    # address space in large arenas, so under RLIMIT_AS even a one-feature file
+    # failed to read. The system allocator asks only for what it uses.
+    pa.set_memory_pool(pa.system_memory_pool())
     ceiling = _address_space() + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
     cpu = int(seconds) + 2  # a backstop to the parent's kill
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     message: tuple[str, object]
     try:
-        message = ("ok", reader((name, data)))
+        message = ("ok", call())
     except InputError as exc:
         message = ("input", str(exc))
     except MemoryError:

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 import uuid
@@ -215,6 +216,9 @@ def test_backup_writes_a_restorable_copy(store_url, tmp_path):  # noqa: F811
     assert code == 0, out
     files = list((tmp_path / "bk").iterdir())
     assert len(files) == 1
+    # every personal value is in it: owner-only, in a folder made owner-only
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "bk").stat().st_mode) == 0o700
     if IS_PG:
         assert files[0].suffix == ".dump" and files[0].read_bytes()[:5] == b"PGDMP"
     else:

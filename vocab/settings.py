@@ -51,13 +51,29 @@ SESSION_HOURS : float
     sign-in survives reloads before the password is asked for again.
 THROTTLE_WINDOW_MIN : float
     ``WAYHOME_THROTTLE_WINDOW_MIN``; default 15. The window over which failed sign-ins
-    and unknown link tokens are counted.
+    and unknown link tokens are counted. Every limit below counts one kind of attempt
+    only (link tokens, passwords, identity-provider sign-ins, session cookies), so a
+    flood of wrong link tokens never holds back a coordinator's password.
 THROTTLE_PER_CLIENT : int
-    ``WAYHOME_THROTTLE_PER_CLIENT``; default 10. Failures from one client (browser
-    address) within the window before it must wait; also the limit per username.
+    ``WAYHOME_THROTTLE_PER_CLIENT``; default 10. Failures of one kind from one client
+    (browser address) within the window before that address must wait the window out.
 THROTTLE_GLOBAL_PER_MIN : int
-    ``WAYHOME_THROTTLE_GLOBAL_PER_MIN``; default 300. Failures from everyone within one
-    minute before every further attempt waits (a distributed guessing run).
+    ``WAYHOME_THROTTLE_GLOBAL_PER_MIN``; default 300. Failures of one kind from everyone
+    within one minute (a distributed guessing run) before further attempts of that kind
+    wait a minute. For passwords and identity-provider sign-ins it holds back only
+    addresses that have themselves failed, so a run from many addresses never locks out
+    a coordinator who has not; a right link or session token always works.
+THROTTLE_PER_ACCOUNT : int
+    ``WAYHOME_THROTTLE_PER_ACCOUNT``; default 5. Wrong passwords for one username (from
+    any address) within the window before the account is slowed down: an address that
+    has itself failed on that username then waits ``THROTTLE_ACCOUNT_DELAY_S`` after the
+    account's last failure, doubling with each further failure up to
+    ``THROTTLE_ACCOUNT_MAX_DELAY_S``. An address that never failed on the account is
+    not slowed, so strangers cannot lock a named coordinator out.
+THROTTLE_ACCOUNT_DELAY_S : float
+    ``WAYHOME_THROTTLE_ACCOUNT_DELAY_S``; default 2. The first per-account delay (s).
+THROTTLE_ACCOUNT_MAX_DELAY_S : float
+    ``WAYHOME_THROTTLE_ACCOUNT_MAX_DELAY_S``; default 60. The longest per-account delay (s).
 TRUSTED_PROXY_HOPS : int
     ``WAYHOME_TRUSTED_PROXY_HOPS``; default 0. How many reverse proxies of your own
     stand in front of the app. With 0 the client's address (for throttling) is the
@@ -159,6 +175,10 @@ SESSION_HOURS: float = float(os.environ.get("WAYHOME_SESSION_HOURS", "10"))
 THROTTLE_WINDOW_MIN: float = float(os.environ.get("WAYHOME_THROTTLE_WINDOW_MIN", "15"))
 THROTTLE_PER_CLIENT: int = int(os.environ.get("WAYHOME_THROTTLE_PER_CLIENT", "10"))
 THROTTLE_GLOBAL_PER_MIN: int = int(os.environ.get("WAYHOME_THROTTLE_GLOBAL_PER_MIN", "300"))
+THROTTLE_PER_ACCOUNT: int = int(os.environ.get("WAYHOME_THROTTLE_PER_ACCOUNT", "5"))
+THROTTLE_ACCOUNT_DELAY_S: float = float(os.environ.get("WAYHOME_THROTTLE_ACCOUNT_DELAY_S", "2"))
+THROTTLE_ACCOUNT_MAX_DELAY_S: float = float(
+    os.environ.get("WAYHOME_THROTTLE_ACCOUNT_MAX_DELAY_S", "60"))
 TRUSTED_PROXY_HOPS: int = max(0, int(os.environ.get("WAYHOME_TRUSTED_PROXY_HOPS", "0")))
 PURGE_AFTER_DAYS: float = float(os.environ.get("WAYHOME_PURGE_AFTER_DAYS", "30"))
 PUBLIC_URL: str = os.environ.get("WAYHOME_PUBLIC_URL", "http://localhost:8501")

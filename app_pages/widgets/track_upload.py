@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages.widgets.session import show_store_error
+from app_pages.widgets.upload_fault import upload_fault
 from casefile import Actor, Store, StoreError, TrackUpload
 from geo.detection import cumulative_pod, sweep_widths
 from layers.escape import markdown_text
@@ -157,6 +158,11 @@ def track_upload_form(
         if bar is not None:
             bar.empty()
         show_store_error(exc)
+        return None
+    except Exception as exc:  # a bug while reading the file: logged without its name
+        if bar is not None:
+            bar.empty()
+        upload_fault(exc, [(upload.name, data)])
         return None
     if bar is not None:
         bar.empty()

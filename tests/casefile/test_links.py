@@ -173,9 +173,16 @@ def test_wrong_passwords_are_rate_limited_per_client_and_per_username(store, coo
         assert store.sign_in("coord.a", "wrong password!", client_key="c1") is None
     with pytest.raises(TooManyAttempts):
         store.sign_in("coord.a", PASSWORD, client_key="c1")
-    # per username too: another address cannot keep guessing the same account
-    with pytest.raises(TooManyAttempts):
+    # per username too: an address that has itself guessed wrong at this account is
+    # slowed down by a short, growing delay once the account has had enough failures
+    # (rule changed: an address that never failed on it is no longer locked out)
+    monkeypatch.setattr(settings, "THROTTLE_PER_ACCOUNT", 3)
+    assert store.sign_in("coord.a", "another guess!", client_key="c2") is None
+    with pytest.raises(TooManyAttempts, match="for this account"):
         store.sign_in("coord.a", PASSWORD, client_key="c2")
+    assert store.sign_in("coord.a", PASSWORD, client_key="c3") == coord
+    monkeypatch.setattr(settings, "THROTTLE_ACCOUNT_DELAY_S", 0.0)  # the delay passed
+    assert store.sign_in("coord.a", PASSWORD, client_key="c2") == coord
 
 
 def test_coordinator_session_survives_reload_until_it_ends_or_expires(store, coord, monkeypatch):

@@ -21,6 +21,7 @@ from geo import pod
 from geo.crs import geoms_to_bng, geoms_to_lonlat
 from geo.detection import assurance_pods, cumulative_pod, sweep_width
 from tests.casefile.conftest import count_rows, make_case
+from vocab import settings
 
 pytestmark = pytest.mark.db
 
@@ -319,3 +320,13 @@ def test_timeline_places_open_passes_at_the_tracks_own_times(store, coord, case,
     assert line.loc[finished.id, "at"] == finished.ended_at
     # in time order: A was walked first (1 March), before either upload or finish
     assert line.index[0] == up_a.pass_.id
+
+
+def test_upload_is_read_under_the_time_budget_and_saves_nothing_when_stopped(
+        store, coord, case, team, sector, monkeypatch):
+    """The store reads an upload in a child process with the import limits (geo.guarded)."""
+    monkeypatch.setattr(settings, "IMPORT_TIME_BUDGET_S", 0.0)
+    with pytest.raises(InvalidInput, match="time budget"):
+        store.upload_track(coord, case.id, ("walk.gpx", across(200)), team_id=team.id,
+                           sector_id=sector.id)
+    assert count_rows(store, t.tracks) == 0 and count_rows(store, t.passes) == 0
