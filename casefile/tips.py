@@ -499,9 +499,10 @@ def _as_of_delay(conn: sa.Connection, rows: Sequence[Any], cutoff: datetime
     """
     out: list[tuple[Any, tuple[str, datetime, datetime | None]]] = []
     recent: dict[int, Any] = {}
+    shown = frozenset(sector_statuses.family_statuses())  # read once, not per sector
     for r in rows:
         if r.status_changed_at <= cutoff or r.origin == fw.VOLUNTEER_ORIGIN:
-            if r.status in sector_statuses.family_statuses():
+            if r.status in shown:
                 out.append((r, (r.status, r.status_changed_at, r.searched_at)))
         else:
             recent[int(r.id)] = r
@@ -525,7 +526,7 @@ def _as_of_delay(conn: sa.Connection, rows: Sequence[Any], cutoff: datetime
             before[int(h.entity_id)] = (str(pair[1]), h.at, searched)
         for sid, r in recent.items():
             then = before.get(sid)
-            if then is not None and then[0] in sector_statuses.family_statuses():
+            if then is not None and then[0] in shown:
                 out.append((r, then))
     return out
 

@@ -127,3 +127,9 @@ def coord(store: Store) -> Actor:
 @pytest.fixture
 def case(store: Store, coord: Actor):
     return make_case(store, coord)
+
+
+@pytest.fixture
+def team(store, coord, case):
+    """Team Red (a Met BCU team of six) on the case; test_links has its own."""
+    return store.create_team(coord, case.id, name="Team Red", org_type="met_bcu", size=6)

@@ -23,11 +23,6 @@ pytestmark = pytest.mark.db
 
 
 @pytest.fixture
-def team(store, coord, case):
-    return store.create_team(coord, case.id, name="Team Red", org_type="met_bcu", size=6)
-
-
-@pytest.fixture
 def started(store, coord, case, team):
     """A sector being searched by ``team``, with POA set up for the case."""
     s = store.create_sector(coord, case.id, geometry=square(), name="Square")

@@ -20,11 +20,6 @@ RINGS = [500, 1000, 2000, 4000]
 
 
 @pytest.fixture
-def team(store, coord, case):
-    return store.create_team(coord, case.id, name="Team Red", org_type="met_bcu", size=6)
-
-
-@pytest.fixture
 def sector(store, coord, case):
     return store.create_sector(coord, case.id, geometry=square(), name="Square")
 

@@ -37,11 +37,6 @@ def sq(x: float, y: float, d: float = 100.0):
     return geoms_to_lonlat(box(X0 + x, Y0 + y, X0 + x + d, Y0 + y + d))
 
 
-@pytest.fixture
-def team(store, coord, case):
-    return store.create_team(coord, case.id, name="Team Red", org_type="met_bcu", size=6)
-
-
 def to_searched(store, actor, sector, team, **finish):
     """Walk a sector through ready -> assigned -> in progress -> searched."""
     s = sector

@@ -59,11 +59,6 @@ def across(y: float, x0: float = 50.0, x1: float = 350.0, **kw) -> bytes:
 
 
 @pytest.fixture
-def team(store, coord, case):
-    return store.create_team(coord, case.id, name="Team Red", org_type="met_bcu", size=6)
-
-
-@pytest.fixture
 def sector(store, coord, case):
     return store.create_sector(coord, case.id, geometry=square(), name="Square")
 
