@@ -378,7 +378,19 @@ def test_status_actions_through_to_searched_with_a_part_drawn_as_not_searched(
     mark.get_by_label("What was NOT searched inside it").fill("gardens <b>12</b>: locked")
     mark.get_by_role("button", name="Mark searched").click()
     wait_for_app_run(page)
-    expect(page.get_by_text(f"{sector.code} marked searched.")).to_be_visible()
+    # no assurance is chosen for the coordinator: the form asks for one
+    expect(page.get_by_text("Choose the assurance")).to_be_visible(timeout=20_000)
+    mark.get_by_label("Assurance").click()
+    page.get_by_role("option", name="medium").click()
+    mark.get_by_role("button", name="Mark searched").click()
+    wait_for_app_run(page)
+    # 16 ha marked searched seconds after it started: a question, not a block
+    question = page.get_by_text(re.compile(f"{sector.code} covers 16.0 ha.*Was all of it"))
+    expect(question).to_be_visible(timeout=20_000)
+    assert next(s for s in stored_sectors(sector_app) if s.id == sector.id).status != "searched"
+    page.get_by_role("button", name="Yes, all of it was searched: record it").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text(f"{sector.code} marked searched.")).to_be_visible(timeout=20_000)
     expect(frame.locator("path.wayhome-sector-not_searched")).to_have_count(1, timeout=15_000)
     screenshot(page, "sectors-searched-with-part-not-searched")
     done = next(s for s in stored_sectors(sector_app) if s.id == sector.id)
