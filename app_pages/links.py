@@ -39,22 +39,7 @@ except StoreError as exc:
 
 base = link_base()
 new = st.session_state.pop(NEW_KEY, None)
-if isinstance(new, dict):
-    with st.container(border=True):
-        st.success("Link made. Copy it now and send it privately — it will not be shown "
-                   "again.")
-        words, picture = st.columns([3, 1])
-        with words:
-            whom = [roles.label(new["role"]), new["whom"], new["label"]]
-            st.markdown("For " + " · ".join(f"**{markdown_text(w)}**" for w in whom if w))
-            st.code(new["url"], language=None)
-            for warning in address_warnings(new["base"]):
-                st.warning(warning, icon=":material/warning:")
-        if new["base"]:  # a path alone opens nothing on a phone: no QR code for it
-            with picture:
-                qr_image(new["url"], caption=f"QR code of the link for {new['label']}")
-                st.caption("Or let them scan it from your screen.")
-else:
+if not isinstance(new, dict):  # before making a link: will links made here open?
     for warning in address_warnings(base.url):
         st.warning(warning, icon=":material/warning:")
 if base.note:
@@ -87,6 +72,22 @@ with st.form("issue_link", clear_on_submit=True):
             st.rerun()
         except StoreError as exc:
             show_store_error(exc)
+
+if isinstance(new, dict):  # where the coordinator just clicked, below the form
+    with st.container(border=True, key="new-link"):
+        st.success("Link made. Copy it now and send it privately — it will not be shown "
+                   "again.")
+        words, picture = st.columns([3, 1])
+        with words:
+            for_whom = [roles.label(new["role"]), new["whom"], new["label"]]
+            st.markdown("For " + " · ".join(f"**{markdown_text(w)}**" for w in for_whom if w))
+            st.code(new["url"], language=None)
+            for warning in address_warnings(new["base"]):
+                st.warning(warning, icon=":material/warning:")
+        if new["base"]:  # a path alone opens nothing on a phone: no QR code for it
+            with picture:
+                qr_image(new["url"], caption=f"QR code of the link for {new['label']}")
+                st.caption("Or let them scan it from your screen.")
 
 st.subheader("Links of this case")
 if not links:
