@@ -7,8 +7,9 @@
     wayhome user password USERNAME  set a new password
     wayhome backup [--dest DIR]     copy the whole store to a timestamped file
     wayhome link issue --case REF --role family|team_lead|partner --label "Mum's phone"
-                       [--team NAME | --unit BCU-or-force] [--days N]
-                                    print a new private link (shown once)
+                       [--team NAME | --unit BCU-or-force] [--days N] [--base-url URL]
+                                    print a new private link (shown once) under
+                                    --base-url or WAYHOME_PUBLIC_URL (else /?link=…)
     wayhome link list --case REF    the case's links (never their tokens)
     wayhome link revoke ID          stop a link now
     wayhome purge --due | --case REF  remove personal data of closed cases (run daily)
