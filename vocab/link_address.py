@@ -30,8 +30,8 @@ from urllib.parse import quote, urlsplit
 #: what follows the base in every link
 LINK_PATH: Final[str] = "/?link="
 #: a DNS label (letters, digits, hyphens; punycode for other scripts)
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_PORT = re.compile(r"^[0-9]{1,5}$")
+_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+_PORT = re.compile(r"[0-9]{1,5}")
 _MAX_HOST = 253
 _DEFAULT_PORT: Final[dict[str, int]] = {"http": 80, "https": 443}
 
@@ -130,12 +130,12 @@ def parse_authority(text: str | None) -> Authority | None:
                 return None
         else:
             labels = host.split(".")
-            if not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+            if not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
                 return None
             hostname = host
     port: int | None = None
     if port_text is not None:
-        if not _PORT.match(port_text) or not 0 < int(port_text) < 65536:
+        if not _PORT.fullmatch(port_text) or not 0 < int(port_text) < 65536:
             return None
         port = int(port_text)
     return Authority(hostname, port)
