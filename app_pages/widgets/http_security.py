@@ -133,7 +133,7 @@ def _tile_origin() -> str:
     if parts.scheme in {"http", "https"} and parts.hostname:
         # a {s} subdomain template: allow the server's subdomains
         host = re.sub(r"^\{s\}\.", "*.", parts.netloc)
-        return f"{parts.scheme}://{host}"
+        return f"{parts.scheme}://{host}" if "{" not in host else f"{parts.scheme}:"
     return ""
 
 
