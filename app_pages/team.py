@@ -43,24 +43,20 @@ from layers.view import view_centre, view_zoom
 POLL_SECONDS = 10
 POLL_KEY = "team_counter"
 
-#: shows a banner in the app page while Streamlit's connection is not CONNECTED
-RECONNECT_BANNER = """<script>(function(){
-var d=document;if(d.getElementById('wh-offline'))return;
-var b=d.createElement('div');b.id='wh-offline';b.setAttribute('role','alert');
-b.textContent='Not saved \\u2014 reconnecting\\u2026 Keep this page open.';
-b.style.cssText='display:none;position:fixed;top:0;left:0;right:0;z-index:999999;'+
-'background:#b00020;color:#fff;font:600 18px/1.4 sans-serif;padding:12px;text-align:center';
-d.body.appendChild(b);
-setInterval(function(){var a=d.querySelector("[data-testid='stApp']");
-var s=a?a.getAttribute('data-test-connection-state'):'';
-b.style.display=(s&&s!=='CONNECTED')?'block':'none';},500);})();</script>"""
+#: shows a banner in the app page while Streamlit's connection is not CONNECTED: a file
+#: the app serves (static/), since the Content-Security-Policy allows no inline script
+RECONNECT_SCRIPT = "app/static/reconnect-banner.js"
 
 link = current_link()
 if link is None or link.role != "team_lead":
     gone_now()
 actor, case_id = link.actor, link.case_id
 db = store()
-st.html(RECONNECT_BANNER, unsafe_allow_javascript=True)  # our own fixed script
+_base = (st.get_option("server.baseUrlPath") or "").strip("/")
+st.html(  # our own fixed script, served by the app
+    f'<script src="{"/" + _base if _base else ""}/{RECONNECT_SCRIPT}"></script>',
+    unsafe_allow_javascript=True,
+)
 
 
 @st.fragment(run_every=POLL_SECONDS)

@@ -388,7 +388,7 @@ def test_coordinator_sign_in_survives_a_reload_and_sign_out_ends_it(browser: Bro
     wait_for_app_run(page)
     cases = page.get_by_role("heading", name="Cases", exact=True)
     expect(cases).to_be_visible(timeout=30_000)  # a coordinator's page
-    cookie = _wait_for_cookie(page, "wayhome_session")  # set by a script in the page
+    cookie = _wait_for_cookie(page, "wayhome_session")  # set by the server (HttpOnly)
     assert cookie is not None, [c["name"] for c in context.cookies()]
     assert cookie["sameSite"] == "Strict"
     assert 9 * 3600 < cookie["expires"] - time.time() <= 10 * 3600 + 60  # a working day
