@@ -242,7 +242,10 @@ def _track_lines(tracks: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
         return none
     if tracks.crs is None:
         raise InputError("The tracks have no coordinate system; cannot measure them.")
-    geoms = tracks.to_crs(BNG).geometry.to_numpy()
+    if tracks.crs.equals(WGS84):  # the usual case: reprojected in slices on every core
+        geoms = np.concatenate(_map_threads(geoms_to_bng, tracks.geometry.to_numpy()))
+    else:
+        geoms = tracks.to_crs(BNG).geometry.to_numpy()
     parts, row = shapely.get_parts(geoms, return_index=True)
     lines = shapely.get_type_id(parts) == 1
     parts, row = parts[lines], row[lines]
