@@ -20,7 +20,13 @@ from geo.boundaries import (
     locate,
     locate_many,
 )
-from geo.coordinates import find_place, parse_grid_reference, parse_lat_lon
+from geo.coordinates import (
+    find_place,
+    format_grid_reference,
+    grid_reference,
+    parse_grid_reference,
+    parse_lat_lon,
+)
 from geo.coverage import not_searched_split, swept_ground, track_coverage
 from geo.detection import (
     assurance_pod,
@@ -113,6 +119,8 @@ __all__ = [
     "effort_on_cleared_ground",
     "find_overlaps",
     "find_place",
+    "format_grid_reference",
+    "grid_reference",
     "hazard_overlaps",
     "initial_poa",
     "jurisdiction_shares",
