@@ -67,7 +67,13 @@ from geo.motion import (
     stale_share,
     thames_barrier,
 )
-from geo.overlap import SectorIndex, duplication, find_overlaps, hazard_overlaps
+from geo.overlap import (
+    SectorIndex,
+    duplication,
+    find_overlaps,
+    hazard_overlaps,
+    near_and_shared,
+)
 from geo.postcodes import lookup_postcode
 from geo.probability import (
     PoaGrid,
@@ -131,6 +137,7 @@ __all__ = [
     "locate_many",
     "lookup_postcode",
     "make_grid",
+    "near_and_shared",
     "not_searched_split",
     "override_rings",
     "parse_grid_reference",
