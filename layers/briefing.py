@@ -66,6 +66,8 @@ SCALES: Final[tuple[int, ...]] = (2_500, 5_000, 10_000, 25_000, 50_000, 100_000)
 GRID_STEPS: Final[tuple[int, ...]] = (100, 200, 500, 1_000, 2_000, 5_000, 10_000)
 MIN_GRID_MM: Final[float] = 15.0
 MAP_DPI: Final[int] = 200
+#: hazards and the last-known location this close (m) to the pack's sectors are on the map
+NEAR_M: Final[float] = 300.0
 #: how many rows each table shows before saying how many more there are
 MAX_ROWS: Final[int] = 40
 
@@ -190,6 +192,12 @@ def _background(frame: MapFrame) -> list[tuple[str, BaseGeometry, str]]:
     return out
 
 
+def _label_point(geom: BaseGeometry, box: BaseGeometry) -> Any:
+    """A point inside the part of ``geom`` the map shows (None when none is shown)."""
+    part = geom.intersection(box)
+    return None if part.is_empty else part.representative_point()
+
+
 def _dash(pattern: str) -> Any:
     if not pattern:
         return "solid"
@@ -209,13 +217,15 @@ def _map_png(brief: Any, frame: MapFrame, pack_bng: Sequence[BaseGeometry]) -> b
                                frame.y1 - frame.y0, facecolor="#fbfaf7", edgecolor="none"))
     box = shapely.box(frame.x0, frame.y0, frame.x1, frame.y1)
     text_kw: dict[str, Any] = {"parse_math": False, "clip_on": True}
+    # place names go where no sector is, so they never sit under a sector's label
+    covered = shapely.union_all([*pack_bng, *(geoms_to_bng(n.geometry) for n in brief.neighbours)])
     # background: wards (faint dotted), boroughs (grey), names at a point inside the frame
     for layer, geom, name in _background(frame):
         ward = layer == "ward"
         for patch in _patches(geom, facecolor="none", edgecolor="#9a9a9a" if ward else "#6d6d6d",
                               linewidth=0.4 if ward else 1.1, linestyle=":" if ward else "-"):
             ax.add_patch(patch)
-        part = geom.intersection(box)
+        part = geom.intersection(box).difference(covered)
         if not part.is_empty and part.area > 0.02 * box.area:
             p = part.representative_point()
             ax.text(p.x, p.y, pdf_text(name, 40), fontsize=5 if ward else 6.5,
@@ -234,7 +244,9 @@ def _map_png(brief: Any, frame: MapFrame, pack_bng: Sequence[BaseGeometry]) -> b
         for patch in _patches(geom, facecolor="none", edgecolor=_HAZARD_COLOUR, hatch="////",
                               linewidth=1.6):
             ax.add_patch(patch)
-        p = geom.representative_point()
+        p = _label_point(geom, box)
+        if p is None:
+            continue
         ax.text(p.x, p.y, f"HAZARD: {HAZARD_LABELS.get(hz.kind, 'hazard')}", fontsize=6,
                 color=_HAZARD_COLOUR, weight="bold", ha="center", va="center",
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6}, **text_kw)
@@ -249,7 +261,9 @@ def _map_png(brief: Any, frame: MapFrame, pack_bng: Sequence[BaseGeometry]) -> b
         for patch in _patches(geom, facecolor="none", edgecolor=colour, linewidth=1.0,
                               linestyle=_dash(entry.dash if entry else "")):
             ax.add_patch(patch)
-        p = geom.representative_point()
+        p = _label_point(geom, box)
+        if p is None:
+            continue
         ax.text(p.x, p.y, f"{pdf_text(nb.code, 12)} · {_status(nb.status)}", fontsize=6,
                 color="#222222", ha="center", va="center",
                 bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 0.5},
@@ -490,7 +504,11 @@ def render_briefing(
     pack_bng = [geoms_to_bng(s.geometry) for s in brief.sectors]
     lkl_x, lkl_y = lonlat_to_bng(brief.last_known.lon, brief.last_known.lat)
     if pack_bng:
-        bounds = shapely.union_all(pack_bng).bounds
+        ground = shapely.union_all(pack_bng)
+        near = [g for g in (*(geoms_to_bng(h.geometry) for h in brief.hazards),
+                            shapely.Point(float(lkl_x), float(lkl_y)))
+                if g.distance(ground) <= NEAR_M]
+        bounds = shapely.union_all([ground, *near]).bounds
     else:
         bounds = (float(lkl_x) - 300, float(lkl_y) - 300, float(lkl_x) + 300, float(lkl_y) + 300)
     map_w, map_h = (165.0, 128.0) if landscape else (182.0, 132.0)
@@ -525,8 +543,11 @@ def render_briefing(
         _qr_words(pdf, brief, link_url, qr_x, 210 - 10 - qr_x)
         pdf.set_xy(10, max(after_task, pdf.get_y()) + 1)
         _child(pdf, brief, 10, 190)
-    # ---- page 2 on: the tables
-    pdf.add_page()
+    # ---- page 2 on: the tables (after the child's block if that moved to page 2)
+    if pdf.page_no() == 1:
+        pdf.add_page()
+    else:
+        pdf.ln(3)
     _tables(pdf, brief, frame)
     return bytes(pdf.output())
 
@@ -565,37 +586,52 @@ def _task(pdf: FPDF, brief: Any, x: float, w: float, *, rendezvous: str, radio: 
     _field(pdf, x, w, "Radio / phone:", pdf_text(radio, 200), lines=2)
 
 
+def _count_lines(pdf: FPDF, w: float, text: str) -> int:
+    """How many lines ``text`` takes in a column ``w`` mm wide in the current font."""
+    lines = pdf.multi_cell(w, 4, text, dry_run=True, output="LINES")
+    return len(lines) if isinstance(lines, list) else 1
+
+
 def _child(pdf: FPDF, brief: Any, x: float, w: float) -> None:
-    y = pdf.get_y()
+    """Who to look for, beside an empty box for a printed photo; kept together on one
+    page (a new page when the rest of this one is too short)."""
     photo_w, photo_h = 32.0, 40.0
-    pdf.set_xy(x, y)
-    _heading(pdf, "Who we are looking for")
+    tw = w - photo_w - 4
     age = f", {brief.age}" if brief.age is not None else ""
-    pdf.set_x(x)
-    pdf.set_font("DejaVu", "B", 8)
-    pdf.multi_cell(w - photo_w - 4, 4, f"{pdf_text(brief.child_name, 80)}{age} · missing since "
-                   f"{_when(brief.reported_missing_at)}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_x(x)
-    pdf.set_font("DejaVu", "", 7.5)
-    pdf.multi_cell(w - photo_w - 4, 3.8,
-                   pdf_text(brief.description, 700, lines=True) or "No description recorded.",
-                   new_x="LMARGIN", new_y="NEXT")
+    name = (f"{pdf_text(brief.child_name, 80)}{age} · missing since "
+            f"{_when(brief.reported_missing_at)}")
+    words = pdf_text(brief.description, 700, lines=True) or "No description recorded."
     lkl = brief.last_known
-    pdf.set_x(x)
-    pdf.set_font("DejaVu", "B", 7.5)
     where = "IPP" if lkl.kind == "ipp" else "verified sighting"
-    pdf.multi_cell(w - photo_w - 4, 3.8,
-                   f"Last known: {_grid_ref(lkl.lat, lkl.lon)} ({where}"
-                   + (f", {_when(lkl.at)}" if lkl.at else "") + ")",
-                   new_x="LMARGIN", new_y="NEXT")
-    px = x + w - photo_w
+    last = (f"Last known: {_grid_ref(lkl.lat, lkl.lon)} ({where}"
+            + (f", {_when(lkl.at)}" if lkl.at else "") + ")")
+    pdf.set_font("DejaVu", "B", 8)
+    n_name, n_last = _count_lines(pdf, tw, name), _count_lines(pdf, tw, last)
+    pdf.set_font("DejaVu", "", 7.5)
+    n_words = _count_lines(pdf, tw, words)
+    need = max(5 + 4 * n_name + 3.8 * (n_words + n_last), photo_h + 6)
+    if pdf.get_y() + need > pdf.h - 16:
+        pdf.add_page()
+    y = pdf.get_y()
     pdf.set_draw_color(0, 0, 0)
     pdf.set_line_width(0.3)
+    px = x + w - photo_w
     pdf.rect(px, y + 1, photo_w, photo_h)
     pdf.set_font("DejaVu", "", 6)
     pdf.set_xy(px + 1, y + photo_h / 2 - 3)
     pdf.multi_cell(photo_w - 2, 2.8, "Photo: attach a printed photo here (none is stored)",
                    align="C")
+    pdf.set_xy(x, y)
+    _heading(pdf, "Who we are looking for")
+    pdf.set_x(x)
+    pdf.set_font("DejaVu", "B", 8)
+    pdf.multi_cell(tw, 4, name, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(x)
+    pdf.set_font("DejaVu", "", 7.5)
+    pdf.multi_cell(tw, 3.8, words, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(x)
+    pdf.set_font("DejaVu", "B", 7.5)
+    pdf.multi_cell(tw, 3.8, last, new_x="LMARGIN", new_y="NEXT")
     pdf.set_xy(x, max(pdf.get_y(), y + photo_h + 2))
 
 
