@@ -48,6 +48,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from shapely.geometry.base import BaseGeometry
+from shapely.ops import polylabel
 
 from geo import boundaries as gb
 from geo.coordinates import format_grid_reference
@@ -198,6 +199,15 @@ def _label_point(geom: BaseGeometry, box: BaseGeometry) -> Any:
     return None if part.is_empty else part.representative_point()
 
 
+def _middle(geom: BaseGeometry, box: BaseGeometry, scale: int) -> Any:
+    """The point of the shown part of ``geom`` furthest from its edges (None if none)."""
+    part = geom.intersection(box)
+    polys = [g for g in getattr(part, "geoms", [part]) if g.geom_type == "Polygon"]
+    if not polys:
+        return None
+    return polylabel(max(polys, key=lambda g: g.area), tolerance=scale * 0.001)
+
+
 def _dash(pattern: str) -> Any:
     if not pattern:
         return "solid"
@@ -268,15 +278,20 @@ def _map_png(brief: Any, frame: MapFrame, pack_bng: Sequence[BaseGeometry]) -> b
                 color="#222222", ha="center", va="center",
                 bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 0.5},
                 **text_kw)
-    # the pack's own sectors: heavy black outline, light fill, bold code
+    # the pack's own sectors: heavy black outline, light fill, bold code and status
+    lkl_x, lkl_y = lonlat_to_bng(brief.last_known.lon, brief.last_known.lat)
+    lkl_ring = shapely.Point(float(lkl_x), float(lkl_y)).buffer(frame.scale * 0.012)
     for s, geom in zip(brief.sectors, pack_bng, strict=True):
         for patch in _patches(geom, facecolor="#ffd84d", alpha=0.18, edgecolor="none"):
             ax.add_patch(patch)
         for patch in _patches(geom, facecolor="none", edgecolor=_PACK_COLOUR, linewidth=2.4):
             ax.add_patch(patch)
-        p = geom.representative_point()
-        ax.text(p.x, p.y, pdf_text(s.code, 12), fontsize=11, weight="bold", ha="center",
-                va="center", color="black",
+        # the label keeps clear of the last-known location's ring (12 mm on paper)
+        p = _middle(geom.difference(lkl_ring), box, frame.scale) or _label_point(geom, box)
+        if p is None:
+            continue
+        ax.text(p.x, p.y, f"{pdf_text(s.code, 12)}\n{_status(s.status)}", fontsize=9,
+                weight="bold", ha="center", va="center", color="black", linespacing=1.1,
                 bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "black", "pad": 1.5},
                 **text_kw)
     # sightings: numbered, solid when verified, hollow when not
