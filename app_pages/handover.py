@@ -20,6 +20,7 @@ from app_pages.widgets.live_map import feature_groups_script, live_folium
 from app_pages.widgets.sector_common import base_url_path, case_or_stop, sector_base_map, units
 from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import StoreError, format_london_full
+from casefile.handovers import units_touched
 from geo.errors import InputError
 from layers.escape import markdown_text
 from layers.sectors import sectors_layer
@@ -90,19 +91,35 @@ with list_col:
         st.info(f"No sector of this case lies in {all_units[unit]} or within {within:,} m.")
 
 st.subheader("Record a handover")
+try:
+    case_sectors = db.sectors(actor, case.id)
+except StoreError:
+    case_sectors = []
+touched = [code for code in units_touched(case_sectors) if code in all_units]
+keys = touched + [code for code in all_units if code not in touched]
+
+
+def _unit_label(code: str) -> str:
+    return all_units[code] + (" · the case's ground is here" if code in touched else "")
+
+
 with st.form("new_handover"):
+    st.caption("Units the case's sectors touch come first. Nothing is chosen for you.")
     c1, c2 = st.columns(2)
-    src = c1.selectbox("From", list(all_units), format_func=all_units.get,
-                       index=list(all_units).index(unit))
-    keys = list(all_units)
-    dst = c2.selectbox("To", keys, format_func=all_units.get,
-                       index=(keys.index(unit) + 1) % len(keys))
+    src = c1.selectbox("From", keys, format_func=_unit_label, index=None,
+                       placeholder="The unit handing over")
+    dst = c2.selectbox("To", keys, format_func=_unit_label, index=None,
+                       placeholder="The unit taking over")
     reason = st.text_input("Reason", placeholder="e.g. child's route crossed into the City")
-    attach = st.multiselect("Attach sectors", [u.sector.id for u in near],
-                            default=[u.sector.id for u in near],
-                            format_func={u.sector.id: u.sector.code for u in near}.get)
+    attach = st.multiselect(f"Attach sectors (those in or near {all_units[unit]}, chosen above)",
+                            [u.sector.id for u in near], default=[],
+                            format_func={u.sector.id: u.sector.code for u in near}.get,
+                            placeholder="None attached")
     if st.form_submit_button("Record handover", type="primary"):
         try:
+            if src is None or dst is None:
+                raise InputError("Choose the unit handing over (From) and the unit taking "
+                                 "over (To).")
             h = db.create_handover(actor, case.id, from_unit=src, to_unit=dst, reason=reason,
                                    sector_ids=attach, idempotency_key=form_key("handover"))
         except (StoreError, InputError) as exc:

@@ -225,9 +225,13 @@ def preview_panel(case_id: int) -> None:
             choice = st.radio("What now?", ["keep", "clip", "cancel"], horizontal=True,
                               format_func={"keep": "keep them anyway (reason)",
                                            "clip": "clip to the ground not yet covered",
-                                           "cancel": "cancel"}.get, key="tools_choice")
+                                           "cancel": "cancel"}.get, key="tools_choice",
+                              index=None)
             reason = st.text_input("Why cover this ground again?", key="tools_reason")
             if st.button("Confirm", type="primary"):
+                if choice is None:
+                    st.error("Choose keep, clip or cancel.")
+                    return
                 if choice == "cancel":
                     st.session_state.pop(PREVIEW_KEY, None)
                     st.rerun()

@@ -25,6 +25,7 @@ from app_pages.widgets.briefing_download import briefing_button
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
 from app_pages.widgets.live_map import live_folium
+from app_pages.widgets.pace_question import ask, hold, too_fast_message
 from app_pages.widgets.session import store
 from app_pages.widgets.track_upload import track_upload_form
 from casefile import (
@@ -34,6 +35,7 @@ from casefile import (
     PermissionDenied,
     StoreError,
     format_london,
+    utcnow,
 )
 from geo.exports import to_gpx, to_kml
 from layers.escape import markdown_text
@@ -137,15 +139,27 @@ for sector in mine:
             with st.form(f"finish{sector.id}"):
                 kind = st.selectbox("Search type", SEARCH_TYPES, key=f"k{sector.id}")
                 how = st.selectbox("How sure are you nothing was missed?", ASSURANCE_LEVELS,
-                                   index=1, key=f"a{sector.id}")
+                                   index=None, placeholder="Choose", key=f"a{sector.id}")
                 missed = st.text_input("What was NOT searched, and why (locked, unsafe…)",
                                        key=f"m{sector.id}", max_chars=1000)
                 notes = st.text_area("Notes", key=f"n{sector.id}", max_chars=4000)
                 if st.form_submit_button(f"Finish {sector.code}", type="primary",
                                          width="stretch"):
-                    _act(db.finish_sector, actor, sector.id, version=sector.version,
-                         search_type=kind, assurance=how, not_searched_reason=missed,
-                         notes=notes or None)
+                    if how is None:
+                        st.error("Choose how sure you are that nothing was missed.")
+                    else:
+                        def record(sector=sector, kind=kind, how=how, missed=missed,
+                                   notes=notes) -> None:
+                            _act(db.finish_sector, actor, sector.id, version=sector.version,
+                                 search_type=kind, assurance=how, not_searched_reason=missed,
+                                 notes=notes or None)
+
+                        question = too_fast_message(sector, None, utcnow())
+                        if question:
+                            hold(f"finish{sector.id}", question, record)
+                        else:
+                            record()
+            ask(f"finish{sector.id}")
         elif sector.status == "searched":
             st.caption(f"Searched {format_london(sector.searched_at)} · {sector.search_type} · "
                        f"assurance {sector.assurance}")

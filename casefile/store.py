@@ -159,6 +159,7 @@ class Store:
     send_tip = operation(tips_ops.send_tip)
     report_family_search = operation(tips_ops.report_family_search)
     triage_queue = operation(tips_ops.triage_queue)
+    triage_count = operation(tips_ops.triage_count)
     review_report = operation(tips_ops.review_report)
     my_reports = operation(tips_ops.my_reports)
 

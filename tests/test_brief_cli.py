@@ -26,7 +26,7 @@ def _text(path) -> str:
 
 
 def test_brief_on_the_demo_case(store_url, tmp_path, capsys, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(settings, "PUBLIC_URL_SET", False)
+    monkeypatch.setattr(settings, "PUBLIC_URL", "")
     run(["--database-url", store_url, "demo", "--password-stdin"], stdin=DEMO_PASSWORD + "\n")
     data = demo_data()
     ref = data["case"]["reference"]

@@ -85,11 +85,11 @@ TRUSTED_PROXY_HOPS : int
     With N, it is the N-th address from the right of ``X-Forwarded-For`` (the one
     your outermost proxy saw); addresses further left are the client's own claims.
 PUBLIC_URL : str
-    ``WAYHOME_PUBLIC_URL``; default ``http://localhost:8501``. The address people open
-    the app at; ``wayhome link issue`` prints private links under it.
-PUBLIC_URL_SET : bool
-    Whether ``WAYHOME_PUBLIC_URL`` was given at all (``wayhome brief`` warns when a
-    briefing pack's QR code has no address to point at).
+    ``WAYHOME_PUBLIC_URL``; default empty. The address people open the app at
+    (``https://wayhome.example.org``, with the base path if there is one): private
+    links are made under it. Empty: the Private links page uses the address it was
+    opened at (``vocab/link_address.py``) and ``wayhome link issue`` takes
+    ``--base-url``, else prints the link as ``/?link=…`` with a warning. Never guessed.
 OIDC_EMAIL_DOMAINS : tuple[str, ...]
     ``WAYHOME_OIDC_EMAIL_DOMAINS``, comma-separated; default empty. Only used when an
     identity provider is configured for ``st.login`` (an ``[auth]`` section in
@@ -189,8 +189,7 @@ THROTTLE_ACCOUNT_MAX_DELAY_S: float = float(
     os.environ.get("WAYHOME_THROTTLE_ACCOUNT_MAX_DELAY_S", "60"))
 TRUSTED_PROXY_HOPS: int = max(0, int(os.environ.get("WAYHOME_TRUSTED_PROXY_HOPS", "0")))
 PURGE_AFTER_DAYS: float = float(os.environ.get("WAYHOME_PURGE_AFTER_DAYS", "30"))
-PUBLIC_URL: str = os.environ.get("WAYHOME_PUBLIC_URL", "http://localhost:8501")
-PUBLIC_URL_SET: bool = bool(os.environ.get("WAYHOME_PUBLIC_URL", "").strip())
+PUBLIC_URL: str = os.environ.get("WAYHOME_PUBLIC_URL", "").strip()
 OIDC_EMAIL_DOMAINS: tuple[str, ...] = tuple(
     d.strip().lower().lstrip("@")
     for d in os.environ.get("WAYHOME_OIDC_EMAIL_DOMAINS", "").split(",")

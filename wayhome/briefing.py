@@ -5,7 +5,8 @@ of who printed it, see :mod:`casefile.briefings`) and drawn by
 :func:`layers.briefing.render_briefing`. The QR code opens the link under
 ``--base-url``, else ``WAYHOME_PUBLIC_URL``; with neither it holds only
 ``/?link=…`` and a warning says so. The file holds the child's description, so
-it is created readable by its owner only.
+it is created readable by its owner only. The address follows the rules of
+``wayhome link issue`` (:func:`vocab.link_address.command_line_base`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TextIO
 from casefile import Actor, NotFound, Store, format_london_full
 from layers.briefing import render_briefing
 from vocab import settings
+from vocab.link_address import command_line_base
 
 __all__ = ["write_brief"]
 
@@ -25,6 +27,11 @@ __all__ = ["write_brief"]
 def write_brief(store: Store, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Print the pack ``args`` asks for into ``args.out``; 0, or 2 for an unknown name."""
     system = Actor.system("wayhome brief (command line)")
+    try:  # the address first: a malformed one prints nothing
+        base, warnings = command_line_base(args.base_url, settings.PUBLIC_URL)
+    except ValueError as exc:
+        err.write(f"wayhome: {exc}; no pack was printed.\n")
+        return 2
     try:
         case_id = store.case_id_for(system, args.case)
         brief = store.print_briefing(
@@ -33,13 +40,11 @@ def write_brief(store: Store, args: argparse.Namespace, out: TextIO, err: TextIO
     except NotFound as exc:
         err.write(f"wayhome: unknown: {exc}\n")
         return 2
-    base = args.base_url or (settings.PUBLIC_URL if settings.PUBLIC_URL_SET else "")
     url = None
     if brief.link is not None:
         url = brief.link.url(base) if base else f"/?link={brief.link.token}"
-        if not base:
-            err.write("wayhome: warning: no --base-url and no WAYHOME_PUBLIC_URL: the QR code "
-                      "holds only /?link=… (add the app's address before scanning).\n")
+        for warning in warnings:
+            err.write(f"wayhome: warning: {warning} (on the QR code of the pack)\n")
     pdf = render_briefing(brief, link_url=url, rendezvous=args.rendezvous or "",
                           radio=args.radio or "", time_box=args.time_box or "")
     target = Path(args.out)

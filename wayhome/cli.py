@@ -7,8 +7,9 @@
     wayhome user password USERNAME  set a new password
     wayhome backup [--dest DIR]     copy the whole store to a timestamped file
     wayhome link issue --case REF --role family|team_lead|partner --label "Mum's phone"
-                       [--team NAME | --unit BCU-or-force] [--days N]
-                                    print a new private link (shown once)
+                       [--team NAME | --unit BCU-or-force] [--days N] [--base-url URL]
+                                    print a new private link (shown once) under
+                                    --base-url or WAYHOME_PUBLIC_URL (else /?link=…)
     wayhome link list --case REF    the case's links (never their tokens)
     wayhome link revoke ID          stop a link now
     wayhome purge --due | --case REF  remove personal data of closed cases (run daily)
@@ -34,6 +35,7 @@ from typing import TextIO
 from casefile import Actor, StoreError, format_london_full, open_store
 from casefile.engine import current_revision, describe_url, head_revision
 from vocab import settings
+from vocab.link_address import command_line_base
 from wayhome.briefing import write_brief
 from wayhome.demo import load_demo
 
@@ -140,6 +142,11 @@ def _cmd_link(args: argparse.Namespace, out: TextIO) -> int:
     store = open_store(args.database_url)
     try:
         if args.link_command == "issue":
+            try:  # the address first: a malformed one makes no link
+                base, warnings = command_line_base(args.base_url, settings.PUBLIC_URL)
+            except ValueError as exc:
+                sys.stderr.write(f"wayhome: {exc}; no link was made.\n")
+                return 2
             case_id = store.case_id_for(system, args.case)
             team_id = store.team_id_for(system, case_id, args.team) if args.team else None
             issued = store.issue_link(
@@ -152,7 +159,8 @@ def _cmd_link(args: argparse.Namespace, out: TextIO) -> int:
                 f"{format_london_full(link.expires_at)}. Send it privately; it is shown "
                 "only now:\n"
             )
-            out.write(issued.url(args.base_url or settings.PUBLIC_URL) + "\n")
+            out.write(issued.url(base) + "\n")
+            sys.stderr.writelines(f"wayhome: warning: {w}\n" for w in warnings)
             return 0
         if args.link_command == "list":
             case_id = store.case_id_for(system, args.case)
@@ -252,7 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--team", default=None, help="team name (team_lead links)")
     issue.add_argument("--unit", default=None, help="BCU or force, code or name (partner links)")
     issue.add_argument("--days", type=float, default=None, help="how long it works")
-    issue.add_argument("--base-url", default=None, help="the app's address (WAYHOME_PUBLIC_URL)")
+    issue.add_argument("--base-url", default=None, help="the app's address (default: "
+                       "WAYHOME_PUBLIC_URL; without either, /?link=… and a warning)")
     listing = link_sub.add_parser("list", help="list a case's links (never their tokens)")
     listing.add_argument("--case", required=True, metavar="REFERENCE")
     revoke = link_sub.add_parser("revoke", help="stop a link now")

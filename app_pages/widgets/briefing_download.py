@@ -4,16 +4,17 @@ The pack is made only when the button is pressed (Streamlit calls ``data`` then)
 so every download is one print: a new team-lead link for the QR code, expiring at
 the end of the operational period, and an audit record of who printed it when
 (``Store.print_briefing``); the sheet is drawn by ``layers.briefing``. The QR code
-opens the link under ``WAYHOME_PUBLIC_URL``, like the Private links page's links.
+opens the link at the address the Private links page uses (``WAYHOME_PUBLIC_URL``,
+else the address this page was opened at: ``app_pages.widgets.link_address``).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.widgets.link_address import link_base
 from casefile import Actor, Store
 from layers.briefing import render_briefing
-from vocab import settings
 
 __all__ = ["briefing_button"]
 
@@ -25,11 +26,14 @@ def briefing_button(db: Store, actor: Actor, case_id: int, *, key: str,
     portrait / landscape choice beside it."""
     c1, c2 = st.columns([3, 2])
     landscape = c2.toggle("Landscape", key=f"{key}_landscape")
+    base = link_base().url  # read now: the download runs outside this page's request
 
     def make() -> bytes:
         brief = db.print_briefing(actor, case_id, sector_code=sector_code, team_name=team_name,
                                   orientation="landscape" if landscape else "portrait")
-        url = brief.link.url(settings.PUBLIC_URL) if brief.link is not None else None
+        if brief.link is None:
+            return render_briefing(brief, link_url=None)
+        url = brief.link.url(base) if base else f"/?link={brief.link.token}"
         return render_briefing(brief, link_url=url)
 
     name = f"briefing-{sector_code}.pdf" if sector_code else "briefing-team.pdf"

@@ -63,7 +63,8 @@ def drawing_key(geometry: Any, purpose: str = "draw") -> str:
 
 
 def case_or_stop(actor: Actor, title: str) -> Case:
-    """The case chosen on the Cases page, or a pointer there and stop."""
+    """The case chosen on the Cases page (or the coordinator's most recent open case),
+    else a pointer to the Cases page and stop."""
     case_id = current_case_id()
     if case_id is None:
         st.title(title)
