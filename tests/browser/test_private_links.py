@@ -361,6 +361,8 @@ def test_team_lead_downloads_the_briefing_pack_and_its_qr_opens_the_team_page(
     wait_for_app_run(page)
     button = page.get_by_role("button", name="Download briefing pack (PDF)")
     expect(button).to_be_visible(timeout=30_000)
+    button.scroll_into_view_if_needed()
+    screenshot(page, "team-link-briefing-button")
     with page.expect_download(timeout=60_000) as got:
         button.click()
     pdf = tmp_path / "pack.pdf"
