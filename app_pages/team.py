@@ -2,7 +2,8 @@
 
 Each card shows the sector's ID, status and what to do next: **Start** (assigned →
 in progress) and **Finish** (search type, assurance, what was not searched and why,
-notes). Downloads of the team's sectors as GPX (handheld GPS) and KML (phones), and
+notes). Downloads of the team's sectors as GPX (handheld GPS) and KML (phones), the
+team's printable briefing pack (PDF, with its own QR link), and
 an upload of the team's GPS tracks (``app_pages.widgets.track_upload``; the store accepts a
 team lead's tracks for its own team and that team's sectors only).
 Above them: who to look for (the child's description for searchers), the case
@@ -20,6 +21,7 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
+from app_pages.widgets.briefing_download import briefing_button
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
 from app_pages.widgets.live_map import live_folium
@@ -169,6 +171,8 @@ if mine:
     c2.download_button("Download KML (phone maps)", to_kml(frame, title=f"{team} sectors"),
                        "my-sectors.kml", "application/vnd.google-earth.kml+xml",
                        width="stretch")
+briefing_button(db, actor, case_id, key="team_briefing", team_name=team,
+                label="Download briefing pack (PDF)")
 
 if mine:
     st.subheader("Upload a GPS track")

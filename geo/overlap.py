@@ -243,3 +243,30 @@ def duplication(
         repeated_bng=repeated,
         deliberate_bng=deliberate,
     )
+
+
+def near_and_shared(targets: np.ndarray, others: np.ndarray, within_m: float,
+                    *, min_m2: float = MIN_OVERLAP_M2) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``others`` lie near the ``targets``, and which share ground with them.
+
+    Both arrays hold lon/lat geometries. Returns two boolean masks over ``others``:
+    within ``within_m`` metres of any target (touching and overlapping included), and
+    overlapping the targets' union by at least ``min_m2`` m² (ground searched there
+    counts as an earlier search of the targets' ground). Measured in EPSG:27700 on one
+    ``STRtree``; a briefing pack's neighbours and earlier searches come from here.
+    """
+    near = np.zeros(len(others), dtype=bool)
+    shared = np.zeros(len(others), dtype=bool)
+    if len(targets) == 0 or len(others) == 0:
+        return near, shared
+    target_bng = geoms_to_bng(np.asarray(targets, dtype=object))
+    other_bng = geoms_to_bng(np.asarray(others, dtype=object))
+    tree = shapely.STRtree(other_bng)
+    _, hits = tree.query(target_bng, predicate="dwithin", distance=float(within_m))
+    near[np.unique(hits)] = True
+    union = shapely.union_all(shapely.make_valid(target_bng))
+    idx = np.flatnonzero(near)
+    if len(idx):
+        areas = shapely.area(shapely.intersection(shapely.make_valid(other_bng[idx]), union))
+        shared[idx[areas >= min_m2]] = True
+    return near, shared

@@ -394,6 +394,15 @@ def test_status_actions_through_to_searched_with_a_part_drawn_as_not_searched(
         # the page reruns twice after an action: go on once it says what was done
         expect(page.get_by_text(done)).to_be_visible(timeout=20_000)
         wait_for_app_run(page)
+    # the sector's briefing pack, for its team, from the sector's details
+    with page.expect_download(timeout=60_000) as got:
+        page.get_by_role("button", name=f"Briefing pack for {sector.code} (PDF)").click()
+    import pypdf
+
+    pack = pypdf.PdfReader(got.value.path())
+    first = pack.pages[0].extract_text()
+    assert f"Sector {sector.code}" in first and "Team Walk" in first
+    assert "OFFICIAL-SENSITIVE" in first
     # the part not searched, drawn inside the sector on the map
     leaflet = map_frame_handle(page)
     leaflet.evaluate("([lat, lon]) => window.map_div.setView([lat, lon], 16, {animate: false})",

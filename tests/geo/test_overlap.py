@@ -186,3 +186,20 @@ def test_hazard_overlaps_measures_what_a_new_sector_covers():
     assert found["overlap_m2"].iloc[0] == pytest.approx(5_000, rel=1e-3)
     assert found["share"].iloc[0] == pytest.approx(0.25, rel=1e-3)
     assert geo.hazard_overlaps(sector, hazards.iloc[:0]).empty
+
+
+def test_near_and_shared_tell_neighbours_from_ground_searched_again():
+    x, y = 530_000.0, 180_000.0
+
+    def sq(dx, dy, d=100.0):
+        return geoms_to_lonlat(box(x + dx, y + dy, x + dx + d, y + dy + d))
+
+    targets = np.array([sq(0, 0)], dtype=object)
+    others = np.array([sq(100, 0), sq(50, 50), sq(0, 350), sq(0, 150), sq(10, 10, 0.5)],
+                      dtype=object)
+    near, shared = geo.near_and_shared(targets, others, 200.0)
+    # touching, overlapping, 250 m away, 50 m away, overlapping by 0.25 m² (noise)
+    assert near.tolist() == [True, True, False, True, True]
+    assert shared.tolist() == [False, True, False, False, False]
+    none = geo.near_and_shared(targets, np.array([], dtype=object), 200.0)
+    assert none[0].shape == (0,) and none[1].shape == (0,)
