@@ -353,7 +353,7 @@ try:
 except StoreError as exc:
     show_store_error(exc)
     st.stop()
-st.caption(f"Motion model: {markdown_text(replay.motion.label)} — "
+st.caption(f"Motion model: {markdown_text(replay.motion.label)}. "
            + markdown_text(" ".join(replay.assumptions))
            + " Decision support: see the “Motion model” tab to change it.")
 if moved is not None:

@@ -271,10 +271,8 @@ def model_for(motion: CaseMotion, case: Any) -> MotionModel:
 
 def assumptions(motion: CaseMotion, model: MotionModel) -> tuple[str, ...]:
     """The model in words for every POA figure (no address: "the child's home")."""
-    lines = list(model.describe())
+    lines = list(model.describe(likely_places="the child's home"))
     if motion.moving:
-        lines = [x.replace("likely place(s)", "likely place(s): the child's home")
-                 for x in lines]
         lines.append(f"“Search again?” once {STALE_THRESHOLD:.0%} of what a search ruled out "
                      "may have flowed back (planning assumption).")
     return tuple(lines)

@@ -56,12 +56,14 @@ from geo.motion import (
     MotionReport,
     advance_poa,
     advance_poa_report,
+    jump_shares,
     recentre_on_sighting,
     search_again,
     stale_share,
     thames_barrier,
 )
 from geo.overlap import SectorIndex, duplication, find_overlaps, hazard_overlaps
+from geo.places import load_places, places_within
 from geo.postcodes import lookup_postcode
 from geo.probability import (
     PoaGrid,
@@ -115,10 +117,12 @@ __all__ = [
     "find_place",
     "hazard_overlaps",
     "initial_poa",
+    "jump_shares",
     "jurisdiction_shares",
     "layer_attribution",
     "layer_vintage",
     "load_layer",
+    "load_places",
     "locate",
     "locate_many",
     "lookup_postcode",
@@ -130,6 +134,7 @@ __all__ = [
     "pass_cell_pod",
     "pass_pod",
     "pick_sectors",
+    "places_within",
     "pod",
     "pos",
     "rank_sectors",
