@@ -238,7 +238,7 @@ class MotionModel:
         """
         cols = ["kind", "name", "easting", "northing", "share"]
         named = self._weighted_destinations()
-        parts = []
+        parts: list[pd.DataFrame] = []
         if named:
             w = np.array([d[2] for d in named])
             parts.append(pd.DataFrame({
@@ -283,6 +283,20 @@ class MotionModel:
                        if self.barrier_crossing == 0 else
                        f"Crosses barrier lines {self.barrier_crossing:.0%} as freely.")
         return out
+
+
+@lru_cache(maxsize=64)
+def _jump_targets(model_key: tuple[tuple[tuple[float, float, float], ...], bool],
+                  x: float, y: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(eastings, northings, shares)`` of the places with a share, for the motion step."""
+    named, places = model_key
+    near = MotionModel(destinations=named, places=places, barriers=()).destinations_near(x, y)
+    near = near[near["share"] > 0]
+    out = (near["easting"].to_numpy(float), near["northing"].to_numpy(float),
+           near["share"].to_numpy(float))
+    for a in out:
+        a.flags.writeable = False
+    return out
 
 
 @dataclass(frozen=True)
@@ -509,13 +523,11 @@ def advance_poa_report(
     gx, gy = _cell_index(grid)
     cx, cy = _grid_centre(grid, centre, (gx, gy))
     if m.jump_per_hour > 0:
-        targets = m.destinations_near(cx, cy)
-        targets = targets[targets["share"] > 0]
+        tx, ty, share_d = _jump_targets((tuple(m._weighted_destinations()), m.places), cx, cy)
     else:
-        targets = m.destinations_near(cx, cy).iloc[:0]
-    dix = np.floor(targets["easting"].to_numpy(float) / cell).astype(np.int64)
-    diy = np.floor(targets["northing"].to_numpy(float) / cell).astype(np.int64)
-    share_d = targets["share"].to_numpy(float)
+        tx = ty = share_d = np.zeros(0)
+    dix = np.floor(tx / cell).astype(np.int64)
+    diy = np.floor(ty / cell).astype(np.int64)
     # The raster: the grid's cells and the destinations, padded by the walk's reach
     # (5 standard deviations), within the largest grid around the centre.
     pad = math.ceil(5.0 * m.spread_m(h) / cell) + 1

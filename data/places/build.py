@@ -121,7 +121,7 @@ def stations(src: Path) -> pd.DataFrame:
         x, y = xy[members].mean(axis=0)
         rows.append({
             "kind": "station", "name": " / ".join(names),
-            "easting": int(round(x)), "northing": int(round(y)),
+            "easting": round(float(x)), "northing": round(float(y)),
             "size": len(networks), "detail": ";".join(networks),
             "source_id": ";".join(str(int(gdf.loc[int(i), "osm_id"])) for i in members),
         })
@@ -152,7 +152,7 @@ def bus_stations(src: Path) -> pd.DataFrame:
                for o in rows):
             continue
         rows.append({"kind": "bus_station", "name": str(r["name"]),
-                     "easting": int(round(r["x"])), "northing": int(round(r["y"])),
+                     "easting": round(float(r["x"])), "northing": round(float(r["y"])),
                      "size": 1, "detail": "bus", "source_id": str(int(r["osm_id"]))})
     check(len(rows) >= 20, f"only {len(rows)} bus stations")
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -205,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         for name, df in out.items():
             shutil.move(tmp / name, args.out / name)
-            counts = ", ".join(f"{k} {v}" for k, v in df["kind"].value_counts().sort_index().items())
+            kinds = df["kind"].value_counts().sort_index()
+            counts = ", ".join(f"{k} {v}" for k, v in kinds.items())
             print(f"{name:20s} {len(df):4d} places ({counts}), "
                   f"{(args.out / name).stat().st_size:,d} B")
     return 0
