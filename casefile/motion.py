@@ -455,7 +455,7 @@ class _CellLookup:
         key = (len(cells), str(cells.iloc[0]), str(cells.iloc[-1])) if len(cells) else (0, "", "")
         if key != self._key or self._index is None:
             self._key, self._index = key, pd.Index(np.asarray(cells, dtype=object))
-        out: np.ndarray = self._index.get_indexer(ids)
+        out: np.ndarray = self._index.get_indexer(pd.Index(ids, dtype=object))
         return out
 
 
