@@ -26,11 +26,13 @@ what its latest search ruled out that may have flowed back since
 it shows "search again?" — a suggestion to the coordinator, never a status change.
 Under the stationary model nothing flows back.
 
-The simulation in ``bench/moving_target_sim.py`` found that the walk alone finds no
-more children than the stationary POA, while a moving model that knows likely
-places finds many more: so stationary stays the default and moving is a choice per
-case. Decision support, not a prediction: every parameter is a stated planning
-assumption (``data/search_science/motion.json``).
+The simulation in ``bench/moving_target_sim.py`` found that the walk alone, and the
+walk with jumps to London's town centres and transport hubs, find no more children
+than the stationary POA (and fewer when the child does stay put), while a moving
+model that knows a likely place the child goes to finds many more: so stationary
+stays the default and moving is a choice per case. Decision support, not a
+prediction: every parameter is a stated planning assumption
+(``data/search_science/motion.json``).
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ PARAM_LIMITS: Final[Mapping[str, tuple[float, float, str]]] = {
     "moving_share": (0.0, 1.0, "share of the time moving"),
     "leg_minutes": (1.0, 120.0, "minutes before changing direction"),
     "leak_per_hour": (0.0, 0.5, "share leaving the area each hour"),
-    "jump_per_hour": (0.0, 0.5, "share going to likely places each hour"),
+    "jump_per_hour": (0.0, 0.5, "share going to places each hour"),
 }
 #: a sighting's location error (m) by the reporter's confidence (planning assumption)
 SIGHTING_ERROR_M: Final[Mapping[str, float]] = {"high": 100.0, "medium": 250.0, "low": 500.0}

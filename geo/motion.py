@@ -164,9 +164,10 @@ class MotionModel:
     ``walk_speed_ms`` (m/s) × ``moving_share`` (of the time) with direction kept for
     ``leg_minutes`` on average gives the random walk; ``leak_per_hour`` is the share of
     the cells' probability that leaves the area each hour (to the rest of the world);
-    ``jump_per_hour`` the share that goes to ``destinations`` each hour (only when there
-    are destinations). ``barriers``: BNG lines the walk does not cross (the Thames by
-    default; railways and other water only from a loaded street extract);
+    ``jump_per_hour`` the share that goes to places each hour when every kind of place
+    has one in reach (less otherwise, see below). ``barriers``: BNG lines the walk does
+    not cross (the Thames by default; railways and other water only from a loaded
+    street extract);
     ``barrier_crossing`` the share of a step across a barrier that goes through anyway
     (0 = a wall, 1 = no barrier). ``destinations``: the case's likely places,
     ``(easting, northing, weight)`` BNG points such as the child's home or a friend's
