@@ -17,9 +17,17 @@ import streamlit as st
 
 from app_pages.widgets.forms import form_key, london_moment, london_now, renew_form_key
 from app_pages.widgets.live_map import feature_groups_script, live_folium
-from app_pages.widgets.sector_common import base_url_path, case_or_stop, sector_base_map, units
+from app_pages.widgets.sector_common import (
+    base_url_path,
+    case_marks,
+    case_or_stop,
+    case_view,
+    sector_base_map,
+    units,
+)
 from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import StoreError, format_london_full
+from casefile.handovers import units_touched
 from geo.errors import InputError
 from layers.escape import markdown_text
 from layers.sectors import sectors_layer
@@ -58,6 +66,7 @@ within = c2.number_input("…and within (metres)", min_value=0, max_value=20_000
                          step=100, key="handover_within")
 try:
     near = db.sectors_near_unit(actor, case.id, unit, within_m=float(within))
+    case_file = db.load_case(actor, case.id)
     teams = {t.id: t.name for t in db.teams(actor, case.id)}
 except (StoreError, InputError) as exc:
     show_store_error(exc)
@@ -69,9 +78,11 @@ for col, (title, statuses) in zip(cols, GROUPS.items(), strict=True):
 
 map_col, list_col = st.columns([3, 2], gap="medium")
 with map_col:
-    live_folium(sector_base_map(base_url_path()), key="handover_map", center=case.ipp, zoom=12,
+    centre, zoom = case_view([u.sector for u in near], case_file, width_px=800,
+                             height_px=480)
+    live_folium(sector_base_map(base_url_path()), key="handover_map", center=centre, zoom=zoom,
                 feature_group_to_add=feature_groups_script(
-                    [sectors_layer([u.sector for u in near], teams)]),
+                    [sectors_layer([u.sector for u in near], teams), *case_marks(case_file)]),
                 returned_objects=[], height=480)
 with list_col:
     if near:
@@ -90,19 +101,35 @@ with list_col:
         st.info(f"No sector of this case lies in {all_units[unit]} or within {within:,} m.")
 
 st.subheader("Record a handover")
+try:
+    case_sectors = db.sectors(actor, case.id)
+except StoreError:
+    case_sectors = []
+touched = [code for code in units_touched(case_sectors) if code in all_units]
+keys = touched + [code for code in all_units if code not in touched]
+
+
+def _unit_label(code: str) -> str:
+    return all_units[code] + (" · the case's ground is here" if code in touched else "")
+
+
 with st.form("new_handover"):
+    st.caption("Units the case's sectors touch come first. Nothing is chosen for you.")
     c1, c2 = st.columns(2)
-    src = c1.selectbox("From", list(all_units), format_func=all_units.get,
-                       index=list(all_units).index(unit))
-    keys = list(all_units)
-    dst = c2.selectbox("To", keys, format_func=all_units.get,
-                       index=(keys.index(unit) + 1) % len(keys))
+    src = c1.selectbox("From", keys, format_func=_unit_label, index=None,
+                       placeholder="The unit handing over")
+    dst = c2.selectbox("To", keys, format_func=_unit_label, index=None,
+                       placeholder="The unit taking over")
     reason = st.text_input("Reason", placeholder="e.g. child's route crossed into the City")
-    attach = st.multiselect("Attach sectors", [u.sector.id for u in near],
-                            default=[u.sector.id for u in near],
-                            format_func={u.sector.id: u.sector.code for u in near}.get)
+    attach = st.multiselect(f"Attach sectors (those in or near {all_units[unit]}, chosen above)",
+                            [u.sector.id for u in near], default=[],
+                            format_func={u.sector.id: u.sector.code for u in near}.get,
+                            placeholder="None attached")
     if st.form_submit_button("Record handover", type="primary"):
         try:
+            if src is None or dst is None:
+                raise InputError("Choose the unit handing over (From) and the unit taking "
+                                 "over (To).")
             h = db.create_handover(actor, case.id, from_unit=src, to_unit=dst, reason=reason,
                                    sector_ids=attach, idempotency_key=form_key("handover"))
         except (StoreError, InputError) as exc:

@@ -1,21 +1,26 @@
 """Private links (coordinators): issue one per person and role, see when it was used, revoke.
 
 A new link is shown ONCE, to copy and send privately (the store keeps only its
-hash). The list shows labels, roles, team or unit, expiry and last use — never
-tokens. Revoking stops pages open on the link at their next refresh. Below: what
-this case shares with families and team leads.
+hash), with its QR code and whom it is for. Its address is ``WAYHOME_PUBLIC_URL``,
+else the one this page was opened at (``app_pages.widgets.link_address``), with a
+warning when that address would not open elsewhere or travels unencrypted. The
+list shows labels, roles, team or unit, expiry and last use — never tokens.
+Revoking stops pages open on the link at their next refresh. Below: what this case
+shares with families and team leads.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.widgets.link_address import link_base, qr_image
 from app_pages.widgets.sector_common import case_or_stop, units
 from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import StoreError, format_london
 from casefile.links import TEAM_SIGHTINGS
 from layers.escape import markdown_text
 from vocab import roles, settings
+from vocab.link_address import address_warnings
 
 NEW_KEY = "links_new_url"
 
@@ -32,10 +37,13 @@ except StoreError as exc:
     show_store_error(exc)
     st.stop()
 
-new_url = st.session_state.pop(NEW_KEY, None)
-if new_url:
-    st.success("Link made. Copy it now and send it privately — it will not be shown again.")
-    st.code(new_url, language=None)
+base = link_base()
+new = st.session_state.pop(NEW_KEY, None)
+if not isinstance(new, dict):  # before making a link: will links made here open?
+    for warning in address_warnings(base.url):
+        st.warning(warning, icon=":material/warning:")
+if base.note:
+    st.caption(base.note)
 
 with st.form("issue_link", clear_on_submit=True):
     st.subheader("New link")
@@ -55,10 +63,31 @@ with st.form("issue_link", clear_on_submit=True):
                 actor, case.id, role=role, label=label,
                 team_id=team_id if role == "team_lead" else None,
                 unit=unit if role == "partner" else None, days=float(days))
-            st.session_state[NEW_KEY] = issued.url(settings.PUBLIC_URL)
+            link = issued.link
+            st.session_state[NEW_KEY] = {
+                "url": base.link(issued.token), "base": base.url, "role": link.role,
+                "label": link.label,
+                "whom": link.team_name or (link.unit.name if link.unit else ""),
+            }
             st.rerun()
         except StoreError as exc:
             show_store_error(exc)
+
+if isinstance(new, dict):  # where the coordinator just clicked, below the form
+    with st.container(border=True, key="new-link"):
+        st.success("Link made. Copy it now and send it privately — it will not be shown "
+                   "again.")
+        words, picture = st.columns([3, 1])
+        with words:
+            for_whom = [roles.label(new["role"]), new["whom"], new["label"]]
+            st.markdown("For " + " · ".join(f"**{markdown_text(w)}**" for w in for_whom if w))
+            st.code(new["url"], language=None)
+            for warning in address_warnings(new["base"]):
+                st.warning(warning, icon=":material/warning:")
+        if new["base"]:  # a path alone opens nothing on a phone: no QR code for it
+            with picture:
+                qr_image(new["url"], caption=f"QR code of the link for {new['label']}")
+                st.caption("Or let them scan it from your screen.")
 
 st.subheader("Links of this case")
 if not links:

@@ -37,6 +37,23 @@ from casefile.timefmt import format_london
 from casefile.unit_of_work import UnitOfWork, writes
 from geo.boundaries import load_layer
 
+
+def units_touched(sectors: Iterable[fw.Sector]) -> list[str]:
+    """BCU and force codes the sectors' ground lies in, most ground first (by m²).
+
+    What a handover form proposes first: the units a case's ground actually touches.
+    """
+    ground: dict[str, float] = {}
+    for sector in sectors:
+        for layer in ("bcu", "force"):
+            for row in sector.jurisdiction.get(layer, []):
+                code = str(row.get("code", ""))
+                if code and code != "outside":
+                    share = float(row.get("share", 0.0))
+                    ground[code] = ground.get(code, 0.0) + share * sector.area_m2
+    return sorted(ground, key=lambda code: (-ground[code], code))
+
+
 #: the furthest "near" reaches, m
 MAX_WITHIN_M = 20_000.0
 

@@ -20,15 +20,23 @@ from geo.boundaries import (
     locate,
     locate_many,
 )
-from geo.coordinates import find_place, parse_grid_reference, parse_lat_lon
+from geo.coordinates import (
+    find_place,
+    format_grid_reference,
+    grid_reference,
+    parse_grid_reference,
+    parse_lat_lon,
+)
 from geo.coverage import not_searched_split, swept_ground, track_coverage
 from geo.detection import (
     assurance_pod,
     coverage_for_pod,
     cumulative_pod,
     cumulative_pod_array,
+    fastest_plausible_search_s,
     pass_pod,
     pod,
+    searched_too_fast,
     sweep_width,
     sweep_widths,
 )
@@ -62,7 +70,13 @@ from geo.motion import (
     stale_share,
     thames_barrier,
 )
-from geo.overlap import SectorIndex, duplication, find_overlaps, hazard_overlaps
+from geo.overlap import (
+    SectorIndex,
+    duplication,
+    find_overlaps,
+    hazard_overlaps,
+    near_and_shared,
+)
 from geo.places import load_places, places_within
 from geo.postcodes import lookup_postcode
 from geo.probability import (
@@ -113,8 +127,11 @@ __all__ = [
     "distance_rings",
     "duplication",
     "effort_on_cleared_ground",
+    "fastest_plausible_search_s",
     "find_overlaps",
     "find_place",
+    "format_grid_reference",
+    "grid_reference",
     "hazard_overlaps",
     "initial_poa",
     "jump_shares",
@@ -127,6 +144,7 @@ __all__ = [
     "locate_many",
     "lookup_postcode",
     "make_grid",
+    "near_and_shared",
     "not_searched_split",
     "override_rings",
     "parse_grid_reference",
@@ -144,6 +162,7 @@ __all__ = [
     "read_tracks_guarded",
     "recentre_on_sighting",
     "search_again",
+    "searched_too_fast",
     "sector_poa",
     "shape_from_geojson",
     "stale_share",

@@ -165,3 +165,36 @@ def check_sweep_width(sweep_width_m: Any) -> float:
     if not (0.0 < w <= 1000.0):
         raise InputError(f"The sweep width must be between 0 and 1,000 m, not {w!r}.")
     return w
+
+
+def fastest_plausible_search_s(
+    area_m2: float, team_size: int | None, sweep_width_m: float | None = None
+) -> float:
+    """The least time in seconds a team could have searched ``area_m2`` (square metres).
+
+    ``n`` searchers walking non-stop at the stated walking speed, each sweeping the
+    sweep width (``W`` m; the default search type's when None), reach the stated
+    coverage of the area no sooner than ``C·A / (n·W·v)``. Used only to ask whether a
+    sector was really searched that fast (``search_pace.json``, planning assumptions).
+    """
+    pace = load_search_data("search_pace")
+    a = float(area_m2)
+    if not (a >= 0.0) or math.isinf(a):
+        raise InputError(f"An area must be a finite number of square metres, not {area_m2!r}.")
+    n = int(team_size) if team_size and team_size > 0 else int(pace["default_team_size"])
+    w = check_sweep_width(sweep_width(None) if sweep_width_m is None else sweep_width_m)
+    v = float(pace["walking_speed_ms"])
+    return float(pace["coverage_for_question"]) * a / (n * w * v)
+
+
+def searched_too_fast(
+    area_m2: float, seconds_taken: float, team_size: int | None,
+    sweep_width_m: float | None = None,
+) -> float | None:
+    """The fastest plausible time (s) when ``seconds_taken`` is under the stated share of
+    it (a question worth asking), else None. Decision support: it never blocks a record."""
+    if seconds_taken < 0:
+        return None
+    fastest = fastest_plausible_search_s(area_m2, team_size, sweep_width_m)
+    share = float(load_search_data("search_pace")["question_below_share"])
+    return fastest if seconds_taken < share * fastest else None

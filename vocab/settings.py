@@ -49,6 +49,10 @@ LINK_DAYS : int
     coordinator chooses otherwise (at most ``LINK_MAX_DAYS``).
 LINK_MAX_DAYS : int
     ``WAYHOME_LINK_MAX_DAYS``; default 90. The longest life a private link may be given.
+BRIEF_PERIOD_HOURS : float
+    ``WAYHOME_BRIEF_PERIOD_HOURS``; default 12. The operational period a printed
+    briefing pack covers: the team lead's link in its QR code stops working this many
+    hours after printing (never later than the printing link itself).
 SESSION_HOURS : float
     ``WAYHOME_SESSION_HOURS``; default 10 (a working day). How long a coordinator's
     sign-in survives reloads before the password is asked for again.
@@ -84,8 +88,11 @@ TRUSTED_PROXY_HOPS : int
     With N, it is the N-th address from the right of ``X-Forwarded-For`` (the one
     your outermost proxy saw); addresses further left are the client's own claims.
 PUBLIC_URL : str
-    ``WAYHOME_PUBLIC_URL``; default ``http://localhost:8501``. The address people open
-    the app at; ``wayhome link issue`` prints private links under it.
+    ``WAYHOME_PUBLIC_URL``; default empty. The address people open the app at
+    (``https://wayhome.example.org``, with the base path if there is one): private
+    links are made under it. Empty: the Private links page uses the address it was
+    opened at (``vocab/link_address.py``) and ``wayhome link issue`` takes
+    ``--base-url``, else prints the link as ``/?link=…`` with a warning. Never guessed.
 OIDC_EMAIL_DOMAINS : tuple[str, ...]
     ``WAYHOME_OIDC_EMAIL_DOMAINS``, comma-separated; default empty. Only used when an
     identity provider is configured for ``st.login`` (an ``[auth]`` section in
@@ -175,6 +182,7 @@ BACKUP_DIR: Path = Path(os.environ.get("WAYHOME_BACKUP_DIR", "backups"))
 DEMO_PASSWORD: str = os.environ.get("WAYHOME_DEMO_PASSWORD", "")
 LINK_DAYS: int = int(os.environ.get("WAYHOME_LINK_DAYS", "14"))
 LINK_MAX_DAYS: int = int(os.environ.get("WAYHOME_LINK_MAX_DAYS", "90"))
+BRIEF_PERIOD_HOURS: float = float(os.environ.get("WAYHOME_BRIEF_PERIOD_HOURS", "12"))
 SESSION_HOURS: float = float(os.environ.get("WAYHOME_SESSION_HOURS", "10"))
 THROTTLE_WINDOW_MIN: float = float(os.environ.get("WAYHOME_THROTTLE_WINDOW_MIN", "15"))
 THROTTLE_PER_CLIENT: int = int(os.environ.get("WAYHOME_THROTTLE_PER_CLIENT", "10"))
@@ -185,7 +193,7 @@ THROTTLE_ACCOUNT_MAX_DELAY_S: float = float(
     os.environ.get("WAYHOME_THROTTLE_ACCOUNT_MAX_DELAY_S", "60"))
 TRUSTED_PROXY_HOPS: int = max(0, int(os.environ.get("WAYHOME_TRUSTED_PROXY_HOPS", "0")))
 PURGE_AFTER_DAYS: float = float(os.environ.get("WAYHOME_PURGE_AFTER_DAYS", "30"))
-PUBLIC_URL: str = os.environ.get("WAYHOME_PUBLIC_URL", "http://localhost:8501")
+PUBLIC_URL: str = os.environ.get("WAYHOME_PUBLIC_URL", "").strip()
 OIDC_EMAIL_DOMAINS: tuple[str, ...] = tuple(
     d.strip().lower().lstrip("@")
     for d in os.environ.get("WAYHOME_OIDC_EMAIL_DOMAINS", "").split(",")

@@ -7,11 +7,14 @@
     wayhome user password USERNAME  set a new password
     wayhome backup [--dest DIR]     copy the whole store to a timestamped file
     wayhome link issue --case REF --role family|team_lead|partner --label "Mum's phone"
-                       [--team NAME | --unit BCU-or-force] [--days N]
-                                    print a new private link (shown once)
+                       [--team NAME | --unit BCU-or-force] [--days N] [--base-url URL]
+                                    print a new private link (shown once) under
+                                    --base-url or WAYHOME_PUBLIC_URL (else /?link=…)
     wayhome link list --case REF    the case's links (never their tokens)
     wayhome link revoke ID          stop a link now
     wayhome purge --due | --case REF  remove personal data of closed cases (run daily)
+    wayhome brief --case REF --sector CODE | --team NAME --out FILE.pdf
+                                    print a briefing pack (its QR code is a new team link)
 
 The database is ``--database-url`` if given, else ``DATABASE_URL`` /
 ``WAYHOME_DATABASE_URL``, else the SQLite file ``WAYHOME_SQLITE_PATH``.
@@ -32,6 +35,8 @@ from typing import TextIO
 from casefile import Actor, StoreError, format_london_full, open_store
 from casefile.engine import current_revision, describe_url, head_revision
 from vocab import settings
+from vocab.link_address import command_line_base
+from wayhome.briefing import write_brief
 from wayhome.demo import load_demo
 
 
@@ -137,6 +142,11 @@ def _cmd_link(args: argparse.Namespace, out: TextIO) -> int:
     store = open_store(args.database_url)
     try:
         if args.link_command == "issue":
+            try:  # the address first: a malformed one makes no link
+                base, warnings = command_line_base(args.base_url, settings.PUBLIC_URL)
+            except ValueError as exc:
+                sys.stderr.write(f"wayhome: {exc}; no link was made.\n")
+                return 2
             case_id = store.case_id_for(system, args.case)
             team_id = store.team_id_for(system, case_id, args.team) if args.team else None
             issued = store.issue_link(
@@ -149,7 +159,8 @@ def _cmd_link(args: argparse.Namespace, out: TextIO) -> int:
                 f"{format_london_full(link.expires_at)}. Send it privately; it is shown "
                 "only now:\n"
             )
-            out.write(issued.url(args.base_url or settings.PUBLIC_URL) + "\n")
+            out.write(issued.url(base) + "\n")
+            sys.stderr.writelines(f"wayhome: warning: {w}\n" for w in warnings)
             return 0
         if args.link_command == "list":
             case_id = store.case_id_for(system, args.case)
@@ -188,6 +199,14 @@ def _cmd_purge(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         store.close()
     return 0
+
+
+def _cmd_brief(args: argparse.Namespace, out: TextIO) -> int:
+    store = open_store(args.database_url)
+    try:
+        return write_brief(store, args, out, sys.stderr)
+    finally:
+        store.close()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -241,7 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--team", default=None, help="team name (team_lead links)")
     issue.add_argument("--unit", default=None, help="BCU or force, code or name (partner links)")
     issue.add_argument("--days", type=float, default=None, help="how long it works")
-    issue.add_argument("--base-url", default=None, help="the app's address (WAYHOME_PUBLIC_URL)")
+    issue.add_argument("--base-url", default=None, help="the app's address (default: "
+                       "WAYHOME_PUBLIC_URL; without either, /?link=… and a warning)")
     listing = link_sub.add_parser("list", help="list a case's links (never their tokens)")
     listing.add_argument("--case", required=True, metavar="REFERENCE")
     revoke = link_sub.add_parser("revoke", help="stop a link now")
@@ -252,6 +272,18 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--due", action="store_true",
                        help="every case closed more than WAYHOME_PURGE_AFTER_DAYS ago")
     which.add_argument("--case", metavar="REFERENCE", help="one closed case, now")
+
+    brief = sub.add_parser("brief", help="print a sector's or a team's briefing pack (PDF)")
+    brief.add_argument("--case", required=True, metavar="REFERENCE")
+    one = brief.add_mutually_exclusive_group(required=True)
+    one.add_argument("--sector", metavar="CODE", help="one sector, e.g. S3")
+    one.add_argument("--team", metavar="NAME", help="every sector of one team")
+    brief.add_argument("--out", required=True, metavar="FILE.pdf")
+    brief.add_argument("--landscape", action="store_true", help="A4 landscape (default portrait)")
+    brief.add_argument("--base-url", default=None, help="the app's address (WAYHOME_PUBLIC_URL)")
+    brief.add_argument("--rendezvous", default=None, help="the rendezvous point, in words")
+    brief.add_argument("--radio", default=None, help="radio channel / phone instructions")
+    brief.add_argument("--time-box", default=None, help="e.g. \"back by 16:00\"")
     return parser
 
 
@@ -279,6 +311,8 @@ def main(
             return _cmd_link(args, out)
         if args.command == "purge":
             return _cmd_purge(args, out)
+        if args.command == "brief":
+            return _cmd_brief(args, out)
     except StoreError as exc:
         sys.stderr.write(f"wayhome: {exc}\n")
         return 1

@@ -13,7 +13,9 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages.widgets.briefing_download import briefing_button
 from app_pages.widgets.forms import london_moment, london_now
+from app_pages.widgets.pace_question import ask, hold, too_fast_message
 from app_pages.widgets.sector_state import (
     FLASH_KEY,
     HOLE_KEY,
@@ -64,13 +66,17 @@ def sector_panel(sectors: list[Sector], names: dict[int, str], teams: list) -> N
         return
     s = _choose_sector(sectors)
     st.markdown("  \n".join(_facts(s, names)))
+    db, actor = who()
+    briefing_button(db, actor, s.case_id, key=f"brief_sector_{s.id}", sector_code=s.code,
+                    label=f"Briefing pack for {s.code} (PDF)")
     allowed = SECTOR_TRANSITIONS.get(s.status, frozenset())
     k = f"act_{s.id}_{s.version}_"
     if "assigned" in allowed:
         _assign_form(s, names, teams, k)
     _status_buttons(s, allowed, k)
     if "searched" in allowed:
-        _mark_searched_form(s, k)
+        sizes = {t.id: t.size for t in teams}
+        _mark_searched_form(s, k, sizes.get(s.team_id) if s.team_id is not None else None)
     elif st.session_state.get(MODE_KEY) == "not_searched":
         st.caption("Only a sector in progress can be marked searched with a part not "
                    "searched; choose one, then draw the part.")
@@ -170,8 +176,12 @@ def _status_buttons(s: Sector, allowed: frozenset[str], k: str) -> None:
             st.rerun()
 
 
-def _mark_searched_form(s: Sector, k: str) -> None:
-    """Mark searched, with the part not searched described or drawn on the map."""
+def _mark_searched_form(s: Sector, k: str, team_size: int | None) -> None:
+    """Mark searched, with the part not searched described or drawn on the map.
+
+    No assurance is chosen for the person; a sector marked searched faster than its
+    team could have walked it gets a plain question before it is recorded.
+    """
     db, _ = who()
     hole = st.session_state.get(HOLE_KEY)
     hole = hole if hole and hole.get("sid") == s.id else None
@@ -182,7 +192,8 @@ def _mark_searched_form(s: Sector, k: str) -> None:
         st.markdown("**Mark searched**")
         c1, c2 = st.columns(2)
         search_type = c1.selectbox("Search type", SEARCH_TYPES)
-        assurance = c2.selectbox("Assurance", ASSURANCE_LEVELS)
+        assurance = c2.selectbox("Assurance", ASSURANCE_LEVELS, index=None,
+                                 placeholder="How sure is the team? Choose")
         day, at = london_now()
         c1, c2 = st.columns(2)
         day = c1.date_input("Searched on", value=day, format="DD/MM/YYYY")
@@ -205,15 +216,26 @@ def _mark_searched_form(s: Sector, k: str) -> None:
                 when: datetime = london_moment(day, at, "Time searched")
                 if hole_geom is not None and not reason:
                     raise InputError("Say why the part drawn on the map was not searched.")
+                if assurance is None:
+                    raise InputError("Choose the assurance: how sure the team is that "
+                                     "nothing was missed.")
             except InputError as exc:
                 st.session_state["action_error"] = str(exc)
             else:
-                _act(db.finish_sector, s.id, version=s.version, search_type=search_type,
-                     assurance=assurance, searched_at=when, not_searched_reason=reason,
-                     not_searched=hole_geom, done=f"{s.code} marked searched.")
-                if "action_error" not in st.session_state:
-                    drop_hole()
+                def record() -> None:
+                    _act(db.finish_sector, s.id, version=s.version, search_type=search_type,
+                         assurance=assurance, searched_at=when, not_searched_reason=reason,
+                         not_searched=hole_geom, done=f"{s.code} marked searched.")
+                    if "action_error" not in st.session_state:
+                        drop_hole()
+
+                question = too_fast_message(s, team_size, when)
+                if question:
+                    hold(k + "searched", question, record)
+                else:
+                    record()
             st.rerun()
+    ask(k + "searched")
     if hole_geom is not None:
         st.button("Clear the part drawn as not searched", on_click=drop_hole,
                   key=k + "clear_hole")

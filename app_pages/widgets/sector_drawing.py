@@ -258,13 +258,16 @@ def _overlap_decision(case_id: int, pending: dict[str, Any]) -> None:
             "cancel": "Cancel (discard the drawing)",
         }.get,
         key="overlap_choice",
+        index=None,  # nothing chosen for the coordinator
     )
     reason = ""
     if choice == "keep":
         reason = st.text_input("Why cover this ground again?", key="overlap_reason",
                                placeholder="e.g. different search type; CCTV lead")
     if st.button("Confirm", type="primary", key="overlap_confirm"):
-        if choice == "cancel":
+        if choice is None:
+            st.session_state["sector_error"] = "Choose keep, clip or cancel."
+        elif choice == "cancel":
             drop_pending("Drawing discarded; nothing was saved.")
         elif choice == "keep" and not reason.strip():
             st.session_state["sector_error"] = "Give a reason to keep the overlap."

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -58,16 +59,7 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def store_url(_template: str, tmp_path: Path) -> str:
     """An empty, migrated store for this test only."""
-    if IS_PG:
-        engine = sa.create_engine(_template)
-        with engine.begin() as conn:
-            names = ", ".join(table.name for table in t.ALL_TABLES)
-            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-        engine.dispose()
-        return _template
-    path = tmp_path / "wayhome.sqlite3"
-    shutil.copyfile(_template, path)
-    return f"sqlite:///{path}"
+    return fresh_store_url(_template, tmp_path)
 
 
 @pytest.fixture
@@ -75,6 +67,83 @@ def store(store_url: str) -> Iterator[Store]:
     s = open_store(store_url)
     yield s
     s.close()
+
+
+class StoreSnapshot:
+    """Every row of a store, saved once and put back before each test that uses it.
+
+    Building a rich case through the store takes seconds (password hashing, boundary
+    tagging, probability set-up); a module of tests over the same case builds it once.
+    SQLite: an online backup of the file, copied per test. PostgreSQL: a copy of every
+    table in a side schema, put back after ``TRUNCATE`` with the id sequences moved on.
+    """
+
+    def __init__(self, store_url: str, workdir: Path) -> None:
+        self._url = store_url
+        self._dir = workdir
+        self._made = 0
+        if IS_PG:
+            self._schema = f"wh_snap_{uuid.uuid4().hex[:10]}"
+            engine = sa.create_engine(store_url)
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f'CREATE SCHEMA "{self._schema}"')
+                for table in t.ALL_TABLES:
+                    conn.exec_driver_sql(
+                        f'CREATE TABLE "{self._schema}"."{table.name}" AS TABLE "{table.name}"')
+            engine.dispose()
+        else:
+            self._file = workdir / "snapshot.sqlite3"
+            src = sqlite3.connect(store_url.removeprefix("sqlite:///"))
+            dst = sqlite3.connect(self._file)
+            with dst:
+                src.backup(dst)
+            src.close()
+            dst.close()
+
+    def restore(self) -> str:
+        """A store URL holding exactly the saved rows (a new file on SQLite)."""
+        if not IS_PG:
+            self._made += 1
+            path = self._dir / f"restored-{self._made}.sqlite3"
+            shutil.copyfile(self._file, path)
+            return f"sqlite:///{path}"
+        engine = sa.create_engine(self._url)
+        with engine.begin() as conn:
+            names = ", ".join(table.name for table in t.ALL_TABLES)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            for table in t.metadata.sorted_tables:
+                if table not in t.ALL_TABLES:
+                    continue
+                conn.exec_driver_sql(
+                    f'INSERT INTO "{table.name}" SELECT * FROM "{self._schema}"."{table.name}"')
+                if "id" in table.c and table.c.id.primary_key:
+                    conn.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"COALESCE((SELECT max(id) FROM \"{table.name}\"), 1), "
+                        f"(SELECT max(id) FROM \"{table.name}\") IS NOT NULL)")
+        engine.dispose()
+        return self._url
+
+    def drop(self) -> None:
+        if IS_PG:
+            engine = sa.create_engine(self._url)
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{self._schema}" CASCADE')
+            engine.dispose()
+
+
+def fresh_store_url(template: str, workdir: Path) -> str:
+    """An empty, migrated store (what ``store_url`` gives, for wider-scoped fixtures)."""
+    if IS_PG:
+        engine = sa.create_engine(template)
+        with engine.begin() as conn:
+            names = ", ".join(table.name for table in t.ALL_TABLES)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        engine.dispose()
+        return template
+    path = workdir / "wayhome.sqlite3"
+    shutil.copyfile(template, path)
+    return f"sqlite:///{path}"
 
 
 def make_coordinator(store: Store, username: str = "coord.a", name: str = "Coordinator A") -> Actor:

@@ -256,6 +256,45 @@ def test_command_line_issues_lists_and_revokes_links(store, store_url, coord, ca
     assert rec.actor_role == "system" and rec.actor_name == "wayhome link revoke"
 
 
+def test_command_line_link_without_an_address_is_its_path_with_a_warning(
+        store, store_url, coord, case, monkeypatch, capsys):
+    import io
+
+    from wayhome.cli import main
+
+    monkeypatch.setattr(settings, "PUBLIC_URL", "")
+    out = io.StringIO()
+    assert main(["--database-url", store_url, "link", "issue", "--case", case.reference,
+                 "--role", "family", "--label", "Mum's phone"], out=out) == 0
+    url = out.getvalue().strip().splitlines()[-1]
+    assert url.startswith("/?link=")  # never a guessed http://localhost:8501
+    assert store.open_link(url.split("=", 1)[1]).role == "family"
+    err = capsys.readouterr().err
+    assert "warning" in err and "no --base-url or WAYHOME_PUBLIC_URL" in err
+    assert url.split("=", 1)[1] not in err
+    # WAYHOME_PUBLIC_URL when set; --base-url before it; loopback and http warned about
+    monkeypatch.setattr(settings, "PUBLIC_URL", "https://wayhome.example.org/search/")
+    out = io.StringIO()
+    assert main(["--database-url", store_url, "link", "issue", "--case", case.reference,
+                 "--role", "family", "--label", "Dad's phone"], out=out) == 0
+    assert out.getvalue().strip().splitlines()[-1].startswith(
+        "https://wayhome.example.org/search/?link=")
+    assert capsys.readouterr().err == ""
+    out = io.StringIO()
+    assert main(["--database-url", store_url, "link", "issue", "--case", case.reference,
+                 "--role", "family", "--label", "Gran", "--base-url",
+                 "http://localhost:8611"], out=out) == 0
+    assert out.getvalue().strip().splitlines()[-1].startswith("http://localhost:8611/?link=")
+    assert "will not open on anyone else's phone" in capsys.readouterr().err
+    # a malformed address makes no link at all
+    before = len(store.links(coord, case.id))
+    assert main(["--database-url", store_url, "link", "issue", "--case", case.reference,
+                 "--role", "family", "--label", "Aunt", "--base-url",
+                 "wayhome.example.org"], out=io.StringIO()) == 2
+    assert "--base-url must start with http:// or https://" in capsys.readouterr().err
+    assert len(store.links(coord, case.id)) == before
+
+
 @pytest.mark.parametrize(
     ("forwarded", "peer", "hops", "expected"),
     [

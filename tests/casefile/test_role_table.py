@@ -9,9 +9,12 @@ from __future__ import annotations
 import pytest
 
 from casefile import PermissionDenied, StoreError, access, unit_of_work
-from tests.casefile.test_every_write_audited import _calls, _world, write_operations
+from tests.casefile import one_of_everything as everything
+from tests.casefile.one_of_everything import calls, write_operations
 
 pytestmark = pytest.mark.db
+
+saved_world, world = everything.saved_world, everything.world  # shared fixtures
 
 
 #: calls made by a fixed actor whatever the role under test (the command line, a family,
@@ -21,8 +24,8 @@ FIXED_ACTOR = {"authenticate", "sign_in", "sign_in_oidc", "create_user", "set_pa
 
 
 @pytest.mark.parametrize("role", ["team_lead", "family", "partner"])
-def test_each_role_is_refused_every_write_its_table_row_lacks(store, monkeypatch, role):
-    w = _world(store)
+def test_each_role_is_refused_every_write_its_table_row_lacks(world, monkeypatch, role):
+    store, w = world
     link = store.issue_link(w["coord"], w["case"].id, role=role, label=f"{role} test",
                             team_id=w["team"].id if role == "team_lead" else None,
                             unit="city of london police" if role == "partner" else None)
@@ -39,7 +42,7 @@ def test_each_role_is_refused_every_write_its_table_row_lacks(store, monkeypatch
     for name in sorted(write_operations() - FIXED_ACTOR):
         seen.clear()
         try:
-            _calls(store, w, actor)[name]()
+            calls(store, w, actor)[name]()
             outcome: Exception | None = None
         except Exception as exc:
             outcome = exc
@@ -54,8 +57,8 @@ def test_each_role_is_refused_every_write_its_table_row_lacks(store, monkeypatch
     assert refused >= 15
 
 
-def test_row_scopes_hold_a_team_lead_to_its_own_team(store):
-    w = _world(store)
+def test_row_scopes_hold_a_team_lead_to_its_own_team(world):
+    store, w = world
     red = store.open_link(w["lead_link"].token).actor
     blue_link = store.issue_link(w["coord"], w["case"].id, role="team_lead", label="Blue",
                                  team_id=w["team2"].id)
@@ -76,8 +79,8 @@ def test_row_scopes_hold_a_team_lead_to_its_own_team(store):
     assert done.status == "searched"
 
 
-def test_row_scopes_hold_a_partner_to_its_own_unit(store):
-    w = _world(store)
+def test_row_scopes_hold_a_partner_to_its_own_unit(world):
+    store, w = world
     other = store.create_handover(w["coord"], w["case"].id, from_unit="city of london police",
                                   to_unit="E23000001", reason="back")
     partner = w["partner"]

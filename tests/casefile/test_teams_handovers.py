@@ -22,6 +22,7 @@ from casefile import (
 )
 from casefile import permissions as perm
 from casefile import schema as t
+from casefile.handovers import units_touched
 from tests.casefile.conftest import make_case, make_coordinator
 from vocab import roles
 
@@ -160,6 +161,20 @@ def test_sectors_in_and_near_a_unit(store, coord, case):
                                    status="searched") == []
     with pytest.raises(InvalidInput, match="between 0"):
         store.sectors_near_unit(coord, case.id, "E23000001", within_m=-5)
+
+
+def test_units_the_case_ground_touches_most_ground_first(store, coord, case):
+    assert units_touched([]) == []
+    city = store.create_sector(coord, case.id, geometry=ST_PAULS)
+    big_south = store.create_sector(coord, case.id, geometry=box(-0.1130, 51.4870, -0.1090,
+                                                                 51.4895))
+    codes = units_touched([city, big_south])
+    forces = {row["code"] for s in (city, big_south) for row in s.jurisdiction["force"]}
+    bcus = {row["code"] for s in (city, big_south) for row in s.jurisdiction["bcu"]}
+    assert set(codes) == (forces | bcus) - {"outside"}
+    # Kennington's ground (about 7x the City square) comes before the City's
+    assert codes.index(big_south.force_code) < codes.index(city.force_code)
+    assert codes.index(big_south.bcu_code) < codes.index(city.force_code)
 
 
 def _assigner(url, actor_tuple, sector_id, team_id, version, barrier, results, index):

@@ -104,3 +104,31 @@ def test_sweep_width_defaults_each_carry_a_status_and_basis():
     for bad in (0, -5, "wide", 5000):
         with pytest.raises(geo.InputError):
             check_sweep_width(bad)
+
+
+def test_fastest_plausible_search_is_area_over_team_sweep_and_pace():
+    # 152 ha, 4 searchers 40 m apart at 1.2 m/s: 1,520,000 / (4 x 40 x 1.2) s.
+    fastest = geo.fastest_plausible_search_s(1_520_000, 4, 40.0)
+    assert fastest == pytest.approx(1_520_000 / 192.0)
+    assert fastest / 3600 == pytest.approx(2.2, abs=0.05)
+    # doubling the team halves it; an unknown team size takes the stated default (4)
+    assert geo.fastest_plausible_search_s(1_520_000, 8, 40.0) == pytest.approx(fastest / 2)
+    assert geo.fastest_plausible_search_s(1_520_000, None, 40.0) == pytest.approx(fastest)
+    with pytest.raises(geo.InputError):
+        geo.fastest_plausible_search_s(float("nan"), 4)
+
+
+def test_searched_too_fast_asks_only_when_under_half_the_fastest_time():
+    fastest = geo.fastest_plausible_search_s(1_520_000, 4, 40.0)
+    assert geo.searched_too_fast(1_520_000, 10 * 60, 4, 40.0) == pytest.approx(fastest)
+    assert geo.searched_too_fast(1_520_000, 0.6 * fastest, 4, 40.0) is None
+    # a small sector searched in ten minutes raises no question
+    assert geo.searched_too_fast(5_000, 10 * 60, 4, 40.0) is None
+
+
+def test_search_pace_figures_say_where_they_come_from():
+    pace = load_search_data("search_pace")
+    assert pace["walking_speed_status"] == "planning assumption"
+    assert "1.2 m/s" in pace["walking_speed_source"]
+    for key in ("coverage_for_question", "question_below_share", "default_team_size"):
+        assert "planning assumption" in pace[f"{key}_status"]
