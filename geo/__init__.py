@@ -64,6 +64,7 @@ from geo.motion import (
     MotionReport,
     advance_poa,
     advance_poa_report,
+    jump_shares,
     recentre_on_sighting,
     search_again,
     stale_share,
@@ -76,6 +77,7 @@ from geo.overlap import (
     hazard_overlaps,
     near_and_shared,
 )
+from geo.places import load_places, places_within
 from geo.postcodes import lookup_postcode
 from geo.probability import (
     PoaGrid,
@@ -132,10 +134,12 @@ __all__ = [
     "grid_reference",
     "hazard_overlaps",
     "initial_poa",
+    "jump_shares",
     "jurisdiction_shares",
     "layer_attribution",
     "layer_vintage",
     "load_layer",
+    "load_places",
     "locate",
     "locate_many",
     "lookup_postcode",
@@ -148,6 +152,7 @@ __all__ = [
     "pass_cell_pod",
     "pass_pod",
     "pick_sectors",
+    "places_within",
     "pod",
     "pos",
     "rank_sectors",

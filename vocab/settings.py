@@ -13,6 +13,9 @@ BOUNDARIES_DIR : pathlib.Path
     ``WAYHOME_BOUNDARIES_DIR``; the built boundary layers (``data/boundaries``).
 POSTCODES_FILE : pathlib.Path
     ``WAYHOME_POSTCODES_FILE``; London postcode centroids (``data/postcodes``).
+PLACES_DIR : pathlib.Path
+    ``WAYHOME_PLACES_DIR``; London's transport hubs and town centres, the default
+    places a moving child may go to (``data/places``).
 TILES : str
     ``WAYHOME_TILES``: ``openstreetmap`` (default), ``none`` (no background; every
     overlay still shows), or a tile URL template ``https://…/{z}/{x}/{y}.png``.
@@ -161,6 +164,7 @@ POSTCODES_FILE: Path = Path(
         "WAYHOME_POSTCODES_FILE", REPO_ROOT / "data" / "postcodes" / "london_postcodes.csv.gz"
     )
 )
+PLACES_DIR: Path = Path(os.environ.get("WAYHOME_PLACES_DIR", REPO_ROOT / "data" / "places"))
 TILES: str = os.environ.get("WAYHOME_TILES", "openstreetmap")
 TILES_ATTRIBUTION: str = os.environ.get("WAYHOME_TILES_ATTRIBUTION", "")
 SEARCH_SCIENCE_DIR: Path = Path(
