@@ -113,6 +113,7 @@ class Nginx:
         )
 
     def stop(self) -> None:
+        """Stop nginx and remove its prefix (logs, certificate, temporary files)."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -120,6 +121,7 @@ class Nginx:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        shutil.rmtree(self.prefix, ignore_errors=True)
 
 
 def start_nginx(replicas: Sequence[int], *, timeout: float = 15.0) -> Nginx:
