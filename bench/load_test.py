@@ -54,6 +54,7 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from casefile import Actor, open_store, utcnow  # noqa: E402
+from geo.jurisdiction import Jurisdictions  # noqa: E402
 from tests.browser.conftest import start_app  # noqa: E402
 from tests.deploy.nginx_proxy import start_nginx  # noqa: E402
 
@@ -150,11 +151,12 @@ async def run_viewer(viewer: Viewer, ws_url: str, query: str, tls: ssl.SSLContex
             await asyncio.sleep(0.5)
 
 
-def writer(store, coord: Actor, case_id: int, origin: tuple[float, float], index: int,
+def writer(url: str, coord: Actor, case_id: int, origin: tuple[float, float], index: int,
            every: float, stop: threading.Event, commits: list[float], ids: list[int],
            lock: threading.Lock) -> None:
     lat, lon = origin
     n = 0
+    store = open_store(url, migrate=False)  # its own, as on another replica
     while not stop.wait(every):
         x = lon + 0.003 * (index + 1)
         y = lat + 0.002 * n
@@ -171,6 +173,7 @@ def writer(store, coord: Actor, case_id: int, origin: tuple[float, float], index
         with lock:
             commits.append(time.monotonic())
             ids.append(sector.id)
+    store.close()
 
 
 def scratch_url(pg: str) -> tuple[str, str]:
@@ -236,8 +239,11 @@ async def main_async(args: argparse.Namespace) -> None:
         ids: list[int] = []
         lock = threading.Lock()
         halt = threading.Event()
+        # the process-wide borough/BCU/force layers, prepared once before the threads
+        # use them: five threads preparing them at once crashed inside GEOS here
+        Jurisdictions()
         writers = [threading.Thread(target=writer, args=(
-            store, coord, case.id, (51.5137, -0.0990), i, args.write_every, halt, commits, ids,
+            url, coord, case.id, (51.5137, -0.0990), i, args.write_every, halt, commits, ids,
             lock), daemon=True) for i in range(args.writers)]
         for w in writers:
             w.start()
