@@ -107,6 +107,17 @@ PURGE_AFTER_DAYS : float
 Limits on uploaded files (sector and track imports). Each is checked before the
 expensive step it guards and named in the message that refuses a file:
 
+PUSHED_POLL_SECONDS : float
+    ``WAYHOME_PUSHED_POLL_SECONDS``; default 1. On PostgreSQL, how often an open live
+    view looks at its case's counter, which each app process keeps in memory from the
+    database's notifications (``casefile.changes``): no query, so it can be often.
+    On SQLite views keep their own, longer intervals and ask the database.
+ACCESS_RECHECK_SECONDS : float
+    ``WAYHOME_ACCESS_RECHECK_SECONDS``; default 30. On PostgreSQL, longest time a
+    live view is answered from memory before the database checks again that the
+    viewer may still see the case (a revoked link or a removed member moves the
+    case's counter and is checked at once; an expired link or a switched-off
+    account is noticed within this time).
 IMPORT_MAX_MB : float
     ``WAYHOME_IMPORT_MAX_MB``; default 50. Largest file accepted, megabytes.
 IMPORT_MAX_UNZIPPED_MB : float
@@ -199,6 +210,8 @@ OIDC_EMAIL_DOMAINS: tuple[str, ...] = tuple(
     for d in os.environ.get("WAYHOME_OIDC_EMAIL_DOMAINS", "").split(",")
     if d.strip()
 )
+PUSHED_POLL_SECONDS: float = float(os.environ.get("WAYHOME_PUSHED_POLL_SECONDS", "1"))
+ACCESS_RECHECK_SECONDS: float = float(os.environ.get("WAYHOME_ACCESS_RECHECK_SECONDS", "30"))
 
 IMPORT_MAX_MB: float = float(os.environ.get("WAYHOME_IMPORT_MAX_MB", "50"))
 IMPORT_MAX_UNZIPPED_MB: float = float(os.environ.get("WAYHOME_IMPORT_MAX_UNZIPPED_MB", "60"))
