@@ -42,9 +42,8 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.crs import WGS84, geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
-from geo.grid import _dissolve_by
 from geo.polygons import geoms_bng, polygonal_part
-from geo.shapes import clean_shape, make_partition, repair, subdivide
+from geo.shapes import clean_shape, make_partition, repair
 
 #: Smallest and largest target sector a coordinator may ask for, m² (0.1 ha to 25 km²).
 MIN_TARGET_M2: float = 1_000.0
@@ -132,16 +131,15 @@ def street_sectors(
     # blocks far larger than the target (a park, ground without streets) -> target cells
     big = shapely.area(faces) > SPLIT_SHARE * target
     if big.any():
-        cells, _ = subdivide(faces[big], math.sqrt(target))
-        faces = np.concatenate([faces[~big], cells])
+        grid = _lattice(faces[big], math.sqrt(target))
+        faces, _, _ = _polygonize(np.concatenate([linework, rays, grid]), area_bng)
         notes.append(f"{int(big.sum())} block(s) larger than {SPLIT_SHARE:g} × the target "
                      "(parks, open ground, or ground the extract has no streets for) were "
                      "cut into square cells of about the target size.")
     faces = faces[shapely.area(faces) > 0]
 
     label = _merge(faces, barrier, target)
-    sectors, _ = _dissolve_by(faces, label)
-    sectors = repair(np.asarray(sectors, dtype=object))
+    sectors = _dissolve(faces, label)
 
     area_m2 = shapely.area(sectors)
     rep = shapely.point_on_surface(sectors)
@@ -152,7 +150,7 @@ def street_sectors(
         {"id": np.array([f"B{k + 1}" for k in range(len(sectors))], dtype=object),
          "name": _names(sectors, lines, names),
          "area_m2": area_m2},
-        geometry=geoms_to_lonlat(sectors), crs=WGS84)
+        geometry=repair(geoms_to_lonlat(sectors)), crs=WGS84)
     if cut_by is not None:
         unit = _unit_of(rep, cut_geoms)
         has = unit >= 0
@@ -292,6 +290,30 @@ def _blocks(linework: np.ndarray, barrier: np.ndarray, area_bng: BaseGeometry
     return faces, stubs
 
 
+def _lattice(faces: np.ndarray, side: float) -> np.ndarray:
+    """Lines of a square lattice (``side`` m, aligned to the British National Grid)
+    across each face, running a little past its edges so they are noded with them."""
+    b = shapely.bounds(faces)
+    x0, y0 = np.floor(b[:, 0] / side), np.floor(b[:, 1] / side)
+    nx = np.ceil(b[:, 2] / side).astype(int) - x0.astype(int) + 1
+    ny = np.ceil(b[:, 3] / side).astype(int) - y0.astype(int) + 1
+    owner_x = np.repeat(np.arange(len(faces)), nx)
+    kx = np.arange(nx.sum()) - np.repeat(np.cumsum(nx) - nx, nx)
+    xs = (x0[owner_x] + kx) * side
+    owner_y = np.repeat(np.arange(len(faces)), ny)
+    ky = np.arange(ny.sum()) - np.repeat(np.cumsum(ny) - ny, ny)
+    ys = (y0[owner_y] + ky) * side
+    vertical = np.stack([np.stack([xs, b[owner_x, 1] - 1], 1),
+                         np.stack([xs, b[owner_x, 3] + 1], 1)], axis=1)
+    horizontal = np.stack([np.stack([b[owner_y, 0] - 1, ys], 1),
+                           np.stack([b[owner_y, 2] + 1, ys], 1)], axis=1)
+    lines = shapely.linestrings(np.concatenate([vertical, horizontal]))
+    owner = np.concatenate([owner_x, owner_y])
+    grown = shapely.buffer(faces, _OVERSHOOT_M, join_style="mitre")
+    cut = shapely.intersection(lines, grown[owner])
+    return cast(np.ndarray, cut[~shapely.is_empty(cut)])
+
+
 def _merge(faces: np.ndarray, barrier: np.ndarray, target: float) -> np.ndarray:
     """A sector label per face: small sectors merged into neighbours, never across a barrier."""
     n = len(faces)
@@ -393,6 +415,21 @@ def _names(sectors: np.ndarray, lines: np.ndarray, names: np.ndarray) -> np.ndar
         text = " / ".join(picked[:NAME_MAX]) + (" / …" if len(picked) > NAME_MAX else "")
         out[int(str(sector))] = text
     return out
+
+
+def _dissolve(faces: np.ndarray, label: np.ndarray) -> np.ndarray:
+    """Join the faces that share a label into one polygon per label (sorted by label).
+
+    Faces of one label meet along shared edges; a union per label (in GEOS, one call
+    per sector) removes them. Single-face sectors pass through.
+    """
+    order = np.argsort(label, kind="stable")
+    faces, label = faces[order], label[order]
+    _, start, counts = np.unique(label, return_index=True, return_counts=True)
+    out = faces[start].copy()
+    for k in np.flatnonzero(counts > 1):
+        out[k] = shapely.union_all(faces[start[k]:start[k] + counts[k]])
+    return repair(polygonal_part(shapely.simplify(out, 0)))
 
 
 def _unit_of(points: np.ndarray, cut_geoms: np.ndarray) -> np.ndarray:

@@ -57,7 +57,8 @@ def test_xml_and_pbf_of_one_extract_agree(tmp_path, frames):
             writer.add(obj)
     back = geo.read_streets(pbf)
     xml = frames["oneway_loop"]
-    assert back[["name", "kind", "major", "ground"]].equals(xml[["name", "kind", "major", "ground"]])
+    columns = ["name", "kind", "major", "ground"]
+    assert back[columns].equals(xml[columns])
     assert back.geometry.geom_equals_exact(xml.geometry, 1e-9).all()
 
 
