@@ -49,8 +49,10 @@ from geo._sources import MAX_BYTES, Source
 from geo.crs import WGS84
 from geo.errors import InputError
 from vocab import settings
+from vocab.search import STREET_KINDS
 
-KINDS = ("road", "path", "rail", "water")
+#: ``road``, ``path``, ``rail``, ``water`` (the registry in :mod:`vocab.search`).
+KINDS = STREET_KINDS
 
 #: Roads whose lines are always sector boundaries (with their ``_link`` s).
 MAJOR_HIGHWAYS = frozenset({"motorway", "trunk", "primary", "secondary"})

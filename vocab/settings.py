@@ -150,6 +150,10 @@ STREETS_MAX_LINES : int
     railways, water) kept from one extract; Greater London keeps well under a million.
 STREETS_MAX_POINTS : int
     ``WAYHOME_STREETS_MAX_POINTS``; default 30,000,000. Most points on the kept lines.
+STREETS_DIR : str
+    ``WAYHOME_STREETS_DIR``; where an SQLite store keeps the loaded streets (a GeoParquet
+    file in British National Grid). Empty (the default): a ``streets`` folder beside
+    the SQLite file. With PostgreSQL they are the ``street_lines`` table instead.
 """
 
 from __future__ import annotations
@@ -223,3 +227,4 @@ IMPORT_MAX_DROPPED_SHARE: float = float(os.environ.get("WAYHOME_IMPORT_MAX_DROPP
 STREETS_MAX_MB: float = float(os.environ.get("WAYHOME_STREETS_MAX_MB", "1024"))
 STREETS_MAX_LINES: int = int(os.environ.get("WAYHOME_STREETS_MAX_LINES", "2000000"))
 STREETS_MAX_POINTS: int = int(os.environ.get("WAYHOME_STREETS_MAX_POINTS", "30000000"))
+STREETS_DIR: str = os.environ.get("WAYHOME_STREETS_DIR", "")

@@ -13,6 +13,7 @@
     wayhome link list --case REF    the case's links (never their tokens)
     wayhome link revoke ID          stop a link now
     wayhome purge --due | --case REF  remove personal data of closed cases (run daily)
+    wayhome streets import PATH     load an OpenStreetMap extract (.osm / .osm.pbf) for the app
 
 The database is ``--database-url`` if given, else ``DATABASE_URL`` /
 ``WAYHOME_DATABASE_URL``, else the SQLite file ``WAYHOME_SQLITE_PATH``.
@@ -35,6 +36,7 @@ from casefile.engine import current_revision, describe_url, head_revision
 from vocab import settings
 from vocab.link_address import command_line_base
 from wayhome.demo import load_demo
+from wayhome.streets_import import import_streets
 
 
 def _read_password(args: argparse.Namespace, stdin: TextIO, *, confirm: bool = True) -> str:
@@ -198,6 +200,14 @@ def _cmd_purge(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_streets(args: argparse.Namespace, out: TextIO) -> int:
+    store = open_store(args.database_url)
+    try:
+        return import_streets(store, args.path, out)
+    finally:
+        store.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wayhome",
@@ -261,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--due", action="store_true",
                        help="every case closed more than WAYHOME_PURGE_AFTER_DAYS ago")
     which.add_argument("--case", metavar="REFERENCE", help="one closed case, now")
+
+    streets = sub.add_parser("streets", help="streets from an OpenStreetMap extract")
+    streets_sub = streets.add_subparsers(dest="streets_command", required=True)
+    load = streets_sub.add_parser("import", help="load an extract's streets (replaces them)")
+    load.add_argument("path", help=".osm or .osm.pbf file on this server (up to "
+                      "WAYHOME_STREETS_MAX_MB)")
     return parser
 
 
@@ -288,6 +304,8 @@ def main(
             return _cmd_link(args, out)
         if args.command == "purge":
             return _cmd_purge(args, out)
+        if args.command == "streets":
+            return _cmd_streets(args, out)
     except StoreError as exc:
         sys.stderr.write(f"wayhome: {exc}\n")
         return 1

@@ -240,8 +240,9 @@ def test_roles_keep_the_permissions_they_held():
     assert perm.ACCOUNT_ROLES == ("coordinator",)
     assert perm.SYSTEM_CASE_PERMISSIONS == {perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE}
     assert perm.ROLE_PERMISSIONS["system"] == {
-        perm.USER_ADMIN, perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE}
-    assert len(perm.ROLE_PERMISSIONS["coordinator"]) == 27
+        perm.USER_ADMIN, perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE,
+        perm.STREETS_LOAD, perm.STREETS_READ}
+    assert len(perm.ROLE_PERMISSIONS["coordinator"]) == 28
     assert perm.ROLE_PERMISSIONS["team_lead"] == {
         perm.LINK_POLL, perm.CASE_BRIEF, perm.TEAM_SECTORS, perm.SECTOR_PROGRESS,
         perm.HAZARD_READ, perm.SIGHTING_READ_SHARED, perm.TRACK_UPLOAD}
