@@ -5,7 +5,7 @@ Every operation is a plain function in the module named for what it acts on —
 :mod:`casefile.sectors`, :mod:`casefile.teams`, :mod:`casefile.hazards`,
 :mod:`casefile.handovers`, :mod:`casefile.links`, :mod:`casefile.sessions`,
 :mod:`casefile.tips`, :mod:`casefile.tracks`, :mod:`casefile.probability`,
-:mod:`casefile.motion`,
+:mod:`casefile.motion`, :mod:`casefile.streets`,
 :mod:`casefile.purge`, :mod:`casefile.audit` — taking the
 :class:`~casefile.database.Database` first, positional-only. Each runs in one
 :class:`~casefile.unit_of_work.UnitOfWork`, which keeps the rules every write
