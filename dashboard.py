@@ -1,6 +1,7 @@
 """Wayhome's entry point: page set-up, who is this, and the router. Nothing else.
 
-Run with ``streamlit run dashboard.py`` (``bash scripts/demo`` does it for you).
+Served by ``streamlit run app.py`` (``bash scripts/demo`` does it for you), which
+wraps this script in the security headers and the ``HttpOnly`` session cookie.
 """
 
 from __future__ import annotations

@@ -20,7 +20,13 @@ from geo.boundaries import (
     locate,
     locate_many,
 )
-from geo.coordinates import find_place, parse_grid_reference, parse_lat_lon
+from geo.coordinates import (
+    find_place,
+    format_grid_reference,
+    grid_reference,
+    parse_grid_reference,
+    parse_lat_lon,
+)
 from geo.coverage import not_searched_split, swept_ground, track_coverage
 from geo.detection import (
     assurance_pod,
@@ -58,12 +64,20 @@ from geo.motion import (
     MotionReport,
     advance_poa,
     advance_poa_report,
+    jump_shares,
     recentre_on_sighting,
     search_again,
     stale_share,
     thames_barrier,
 )
-from geo.overlap import SectorIndex, duplication, find_overlaps, hazard_overlaps
+from geo.overlap import (
+    SectorIndex,
+    duplication,
+    find_overlaps,
+    hazard_overlaps,
+    near_and_shared,
+)
+from geo.places import load_places, places_within
 from geo.postcodes import lookup_postcode
 from geo.probability import (
     PoaGrid,
@@ -118,16 +132,21 @@ __all__ = [
     "fastest_plausible_search_s",
     "find_overlaps",
     "find_place",
+    "format_grid_reference",
+    "grid_reference",
     "hazard_overlaps",
     "initial_poa",
+    "jump_shares",
     "jurisdiction_shares",
     "layer_attribution",
     "layer_vintage",
     "load_layer",
+    "load_places",
     "locate",
     "locate_many",
     "lookup_postcode",
     "make_grid",
+    "near_and_shared",
     "not_searched_split",
     "override_rings",
     "parse_grid_reference",
@@ -135,6 +154,7 @@ __all__ = [
     "pass_cell_pod",
     "pass_pod",
     "pick_sectors",
+    "places_within",
     "pod",
     "pos",
     "rank_sectors",

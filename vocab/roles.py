@@ -67,6 +67,8 @@ TRACK_READ: Final = "track.read"  # every track and pass of the case, coverage a
 TRACK_UPLOAD: Final = "track.upload"  # upload a GPS track (team leads: own team only)
 POA_READ: Final = "poa.read"  # probability of area, its history and the ranked sectors
 POA_WRITE: Final = "poa.write"  # set up or reset POA, change a pass's sweep width
+# briefing packs (casefile.briefings): print one, which issues its QR code's own link
+BRIEFING_PRINT: Final = "briefing.print"  # team leads: their own team's sectors only
 # streets from an OpenStreetMap extract (casefile.streets): reference data of no case
 STREETS_LOAD: Final = "streets.load"  # replace the loaded streets (the command line)
 STREETS_READ: Final = "streets.read"  # read the loaded streets (street maps and sectors)
@@ -103,6 +105,7 @@ ROLE_REGISTRY: Final[dict[str, Role]] = {
         # the command line run by whoever operates the server: accounts only
         Role("system", "Command line", "command_line", None, MappingProxyType({
             USER_ADMIN: "any", CASE_MEMBERS: "any", LINK_MANAGE: "any", CASE_PURGE: "any",
+            BRIEFING_PRINT: "any",
             STREETS_LOAD: "any", STREETS_READ: "any",
         })),
         Role("coordinator", "Coordinator", "password", "cases", MappingProxyType(_case(
@@ -110,7 +113,7 @@ ROLE_REGISTRY: Final[dict[str, Role]] = {
             AUDIT_READ, SECTOR_READ, SECTOR_READ_SHARED, SECTOR_WRITE, SECTOR_PROGRESS,
             HAZARD_READ, HAZARD_WRITE, TEAM_READ, TEAM_WRITE, TEAM_CONTACTS, HANDOVER_READ,
             HANDOVER_WRITE, HANDOVER_ACK, LINK_MANAGE, TRIAGE, CASE_BRIEF, FAMILY_VIEW,
-            TRACK_READ, TRACK_UPLOAD, POA_READ, POA_WRITE, STREETS_READ,
+            TRACK_READ, TRACK_UPLOAD, POA_READ, POA_WRITE, BRIEFING_PRINT, STREETS_READ,
         ))),
         # Private-link roles: a team lead gets no case-wide sector, sighting or team
         # reads, a family reads only the family view, a partner unit only what
@@ -123,6 +126,7 @@ ROLE_REGISTRY: Final[dict[str, Role]] = {
             HAZARD_READ: "case",
             SIGHTING_READ_SHARED: "shared",
             TRACK_UPLOAD: "own_team",
+            BRIEFING_PRINT: "own_team",
         })),
         Role("family", "Family", "private_link", "family", MappingProxyType({
             LINK_POLL: "case",

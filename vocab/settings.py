@@ -13,6 +13,9 @@ BOUNDARIES_DIR : pathlib.Path
     ``WAYHOME_BOUNDARIES_DIR``; the built boundary layers (``data/boundaries``).
 POSTCODES_FILE : pathlib.Path
     ``WAYHOME_POSTCODES_FILE``; London postcode centroids (``data/postcodes``).
+PLACES_DIR : pathlib.Path
+    ``WAYHOME_PLACES_DIR``; London's transport hubs and town centres, the default
+    places a moving child may go to (``data/places``).
 TILES : str
     ``WAYHOME_TILES``: ``openstreetmap`` (default), ``none`` (no background; every
     overlay still shows), or a tile URL template ``https://…/{z}/{x}/{y}.png``.
@@ -46,6 +49,10 @@ LINK_DAYS : int
     coordinator chooses otherwise (at most ``LINK_MAX_DAYS``).
 LINK_MAX_DAYS : int
     ``WAYHOME_LINK_MAX_DAYS``; default 90. The longest life a private link may be given.
+BRIEF_PERIOD_HOURS : float
+    ``WAYHOME_BRIEF_PERIOD_HOURS``; default 12. The operational period a printed
+    briefing pack covers: the team lead's link in its QR code stops working this many
+    hours after printing (never later than the printing link itself).
 SESSION_HOURS : float
     ``WAYHOME_SESSION_HOURS``; default 10 (a working day). How long a coordinator's
     sign-in survives reloads before the password is asked for again.
@@ -175,6 +182,7 @@ POSTCODES_FILE: Path = Path(
         "WAYHOME_POSTCODES_FILE", REPO_ROOT / "data" / "postcodes" / "london_postcodes.csv.gz"
     )
 )
+PLACES_DIR: Path = Path(os.environ.get("WAYHOME_PLACES_DIR", REPO_ROOT / "data" / "places"))
 TILES: str = os.environ.get("WAYHOME_TILES", "openstreetmap")
 TILES_ATTRIBUTION: str = os.environ.get("WAYHOME_TILES_ATTRIBUTION", "")
 SEARCH_SCIENCE_DIR: Path = Path(
@@ -192,6 +200,7 @@ BACKUP_DIR: Path = Path(os.environ.get("WAYHOME_BACKUP_DIR", "backups"))
 DEMO_PASSWORD: str = os.environ.get("WAYHOME_DEMO_PASSWORD", "")
 LINK_DAYS: int = int(os.environ.get("WAYHOME_LINK_DAYS", "14"))
 LINK_MAX_DAYS: int = int(os.environ.get("WAYHOME_LINK_MAX_DAYS", "90"))
+BRIEF_PERIOD_HOURS: float = float(os.environ.get("WAYHOME_BRIEF_PERIOD_HOURS", "12"))
 SESSION_HOURS: float = float(os.environ.get("WAYHOME_SESSION_HOURS", "10"))
 THROTTLE_WINDOW_MIN: float = float(os.environ.get("WAYHOME_THROTTLE_WINDOW_MIN", "15"))
 THROTTLE_PER_CLIENT: int = int(os.environ.get("WAYHOME_THROTTLE_PER_CLIENT", "10"))
