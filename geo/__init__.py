@@ -98,6 +98,8 @@ from geo.probability import (
 )
 from geo.sector_files import read_sectors
 from geo.shapes import clean_shape, clip_to_remainder, shape_from_geojson
+from geo.street_sectors import street_sectors
+from geo.streets import read_streets
 from geo.track_files import read_tracks, trim_track_ends
 
 __all__ = [
@@ -160,6 +162,7 @@ __all__ = [
     "rank_sectors",
     "read_sectors",
     "read_sectors_guarded",
+    "read_streets",
     "read_tracks",
     "read_tracks_guarded",
     "recentre_on_sighting",
@@ -168,6 +171,7 @@ __all__ = [
     "sector_poa",
     "shape_from_geojson",
     "stale_share",
+    "street_sectors",
     "sweep_width",
     "sweep_widths",
     "swept_ground",

@@ -154,6 +154,24 @@ IMPORT_MAX_DROPPED_SHARE : float
     ``WAYHOME_IMPORT_MAX_DROPPED_SHARE``; default 0.1. Largest share of a sector file's
     shapes that may be dropped (slivers, duplicates, empty shapes) with a note; a file
     with more is refused as mostly broken.
+
+Limits on OpenStreetMap street extracts (``geo.read_streets`` and
+``wayhome streets import``), named in the message that refuses an extract:
+
+STREETS_MAX_MB : float
+    ``WAYHOME_STREETS_MAX_MB``; default 1024. Largest extract file ``wayhome streets
+    import`` reads from a path, megabytes (a Greater London ``.osm.pbf`` is on the
+    order of 100-200 MB). An extract handed over as bytes (an upload) is held to
+    ``IMPORT_MAX_MB`` instead.
+STREETS_MAX_LINES : int
+    ``WAYHOME_STREETS_MAX_LINES``; default 2,000,000. Most lines (roads, paths,
+    railways, water) kept from one extract; Greater London keeps well under a million.
+STREETS_MAX_POINTS : int
+    ``WAYHOME_STREETS_MAX_POINTS``; default 30,000,000. Most points on the kept lines.
+STREETS_DIR : str
+    ``WAYHOME_STREETS_DIR``; where an SQLite store keeps the loaded streets (a GeoParquet
+    file in British National Grid). Empty (the default): a ``streets`` folder beside
+    the SQLite file. With PostgreSQL they are the ``street_lines`` table instead.
 """
 
 from __future__ import annotations
@@ -228,3 +246,7 @@ IMPORT_MEMORY_MB: int = int(os.environ.get("WAYHOME_IMPORT_MEMORY_MB", "1024"))
 IMPORT_SLIVER_M2: float = float(os.environ.get("WAYHOME_IMPORT_SLIVER_M2", "1.0"))
 IMPORT_MAX_DROPPED_SHARE: float = float(os.environ.get("WAYHOME_IMPORT_MAX_DROPPED_SHARE",
                                                        "0.1"))
+STREETS_MAX_MB: float = float(os.environ.get("WAYHOME_STREETS_MAX_MB", "1024"))
+STREETS_MAX_LINES: int = int(os.environ.get("WAYHOME_STREETS_MAX_LINES", "2000000"))
+STREETS_MAX_POINTS: int = int(os.environ.get("WAYHOME_STREETS_MAX_POINTS", "30000000"))
+STREETS_DIR: str = os.environ.get("WAYHOME_STREETS_DIR", "")
