@@ -79,7 +79,7 @@ def make_handover_report(
     Records in the audit log who made it, for which unit, when. Raises
     :class:`InvalidInput` for an unknown unit or a distance out of range.
     """
-    work = UnitOfWork(db, actor, perm.HANDOVER_WRITE)
+    work = UnitOfWork(db, actor, perm.HANDOVER_REPORT)
     target = resolve_unit(unit)
     try:
         within = float(within_m)

@@ -69,6 +69,8 @@ POA_READ: Final = "poa.read"  # probability of area, its history and the ranked 
 POA_WRITE: Final = "poa.write"  # set up or reset POA, change a pass's sweep width
 # briefing packs (casefile.briefings): print one, which issues its QR code's own link
 BRIEFING_PRINT: Final = "briefing.print"  # team leads: their own team's sectors only
+# handover reports (casefile.handover_reports): make one for a BCU or force
+HANDOVER_REPORT: Final = "handover.report"
 #: permissions never checked against a case (accounts; a case that does not exist yet)
 CASE_FREE_PERMISSIONS: Final[frozenset[str]] = frozenset({USER_ADMIN, CASE_CREATE})
 
@@ -100,14 +102,14 @@ ROLE_REGISTRY: Final[dict[str, Role]] = {
         # the command line run by whoever operates the server: accounts only
         Role("system", "Command line", "command_line", None, MappingProxyType({
             USER_ADMIN: "any", CASE_MEMBERS: "any", LINK_MANAGE: "any", CASE_PURGE: "any",
-            BRIEFING_PRINT: "any",
+            BRIEFING_PRINT: "any", HANDOVER_REPORT: "any",
         })),
         Role("coordinator", "Coordinator", "password", "cases", MappingProxyType(_case(
             CASE_CREATE, CASE_READ, CASE_UPDATE, CASE_MEMBERS, SIGHTING_READ, SIGHTING_WRITE,
             AUDIT_READ, SECTOR_READ, SECTOR_READ_SHARED, SECTOR_WRITE, SECTOR_PROGRESS,
             HAZARD_READ, HAZARD_WRITE, TEAM_READ, TEAM_WRITE, TEAM_CONTACTS, HANDOVER_READ,
             HANDOVER_WRITE, HANDOVER_ACK, LINK_MANAGE, TRIAGE, CASE_BRIEF, FAMILY_VIEW,
-            TRACK_READ, TRACK_UPLOAD, POA_READ, POA_WRITE, BRIEFING_PRINT,
+            TRACK_READ, TRACK_UPLOAD, POA_READ, POA_WRITE, BRIEFING_PRINT, HANDOVER_REPORT,
         ))),
         # Private-link roles: a team lead gets no case-wide sector, sighting or team
         # reads, a family reads only the family view, a partner unit only what

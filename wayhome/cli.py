@@ -15,6 +15,8 @@
     wayhome purge --due | --case REF  remove personal data of closed cases (run daily)
     wayhome brief --case REF --sector CODE | --team NAME --out FILE.pdf
                                     print a briefing pack (its QR code is a new team link)
+    wayhome handover report --case REF --to UNIT_CODE --out DIR
+                                    the handover report for a BCU or force (PDF + GeoPackage)
 
 The database is ``--database-url`` if given, else ``DATABASE_URL`` /
 ``WAYHOME_DATABASE_URL``, else the SQLite file ``WAYHOME_SQLITE_PATH``.
@@ -38,6 +40,7 @@ from vocab import settings
 from vocab.link_address import command_line_base
 from wayhome.briefing import write_brief
 from wayhome.demo import load_demo
+from wayhome.handover_report import write_handover_report
 
 
 def _read_password(args: argparse.Namespace, stdin: TextIO, *, confirm: bool = True) -> str:
@@ -209,6 +212,14 @@ def _cmd_brief(args: argparse.Namespace, out: TextIO) -> int:
         store.close()
 
 
+def _cmd_handover(args: argparse.Namespace, out: TextIO) -> int:
+    store = open_store(args.database_url)
+    try:
+        return write_handover_report(store, args, out, sys.stderr)
+    finally:
+        store.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wayhome",
@@ -284,6 +295,15 @@ def build_parser() -> argparse.ArgumentParser:
     brief.add_argument("--rendezvous", default=None, help="the rendezvous point, in words")
     brief.add_argument("--radio", default=None, help="radio channel / phone instructions")
     brief.add_argument("--time-box", default=None, help="e.g. \"back by 16:00\"")
+
+    handover = sub.add_parser("handover", help="handovers to a neighbouring BCU or force")
+    handover_sub = handover.add_subparsers(dest="handover_command", required=True)
+    report = handover_sub.add_parser("report", help="the handover report (PDF + GeoPackage)")
+    report.add_argument("--case", required=True, metavar="REFERENCE")
+    report.add_argument("--to", required=True, metavar="UNIT_CODE", help="BCU or force code")
+    report.add_argument("--out", required=True, metavar="DIR")
+    report.add_argument("--within", type=float, default=500.0, metavar="METRES",
+                        help="also the ground this near the unit's area (default 500)")
     return parser
 
 
@@ -313,6 +333,8 @@ def main(
             return _cmd_purge(args, out)
         if args.command == "brief":
             return _cmd_brief(args, out)
+        if args.command == "handover":
+            return _cmd_handover(args, out)
     except StoreError as exc:
         sys.stderr.write(f"wayhome: {exc}\n")
         return 1
