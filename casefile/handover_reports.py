@@ -97,7 +97,7 @@ def make_handover_report(
         rows = [r for r in conn.execute(sightings_query(case_id)).all() if r.status in keep]
         if rows:
             xs, ys = lonlat_to_bng(np.array([r.lon for r in rows]), np.array([r.lat for r in rows]))
-            inside = shapely.intersects(wide, shapely.points(np.asarray(xs), np.asarray(ys)))
+            inside = np.asarray(shapely.intersects(wide, shapely.points(xs, ys)), dtype=bool)
         else:
             inside = np.zeros(0, dtype=bool)
         sightings = tuple(
@@ -106,8 +106,9 @@ def make_handover_report(
         )
         every = hazards_of_case(conn, case_id)
         if every:
-            hit = shapely.intersects(wide, np.array([geoms_to_bng(h.geometry) for h in every],
-                                                    dtype=object))
+            outlines = np.empty(len(every), dtype=object)
+            outlines[:] = [h.geometry for h in every]
+            hit = np.asarray(shapely.intersects(wide, geoms_to_bng(outlines)), dtype=bool)
             hazards = tuple(h for h, x in zip(every, hit, strict=True) if x)
         else:
             hazards = ()

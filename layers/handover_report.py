@@ -195,6 +195,10 @@ def render_handover_report(report: Any) -> bytes:
     counts = " · ".join(
         f"{title}: {sum(1 for u in report.sectors if u.sector.status in statuses)}"
         for title, statuses in GROUPS.items())
+    other = sum(1 for u in report.sectors
+                if not any(u.sector.status in statuses for statuses in GROUPS.values()))
+    if other:
+        counts += f" · not yet planned (draft, paused): {other}"
     pdf.set_font("DejaVu", "B", 9)
     pdf.cell(0, 5, f"Sectors {counts} · sightings: {len(report.sightings)} · "
              f"hazard areas: {len(report.hazards)}", new_x="LMARGIN", new_y="NEXT")
