@@ -30,6 +30,7 @@ from casefile import StoreError, format_london_full
 from casefile.handovers import units_touched
 from geo.errors import InputError
 from layers.escape import markdown_text
+from layers.handover_report import handover_gpkg_bytes, render_handover_report, report_file_stem
 from layers.sectors import sectors_layer
 from vocab import sector_statuses
 
@@ -99,6 +100,26 @@ with list_col:
         ]), hide_index=True, use_container_width=True, height=400)
     else:
         st.info(f"No sector of this case lies in {all_units[unit]} or within {within:,} m.")
+
+# the handover report for the unit chosen above: making one is audited, so on a click
+wanted = (case.id, unit, float(within))
+ready = st.session_state.get("handover_report")
+if st.button(f"Make the handover report for {all_units[unit]} (PDF + GeoPackage)",
+             key="handover_report_make"):
+    try:
+        report = db.make_handover_report(actor, case.id, unit, within_m=float(within))
+        ready = (wanted, report_file_stem(report.reference, report.unit.code),
+                 render_handover_report(report), handover_gpkg_bytes(report))
+    except (StoreError, InputError, ValueError) as exc:
+        show_store_error(exc)
+    st.session_state["handover_report"] = ready
+if ready is not None and ready[0] == wanted:
+    stem = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in ready[1])[:80]
+    d1, d2 = st.columns(2)
+    d1.download_button("Download the handover report (PDF)", ready[2], f"{stem}.pdf",
+                       "application/pdf", key="handover_report_pdf")
+    d2.download_button("Download its GeoPackage (QGIS / ArcGIS)", ready[3], f"{stem}.gpkg",
+                       "application/geopackage+sqlite3", key="handover_report_gpkg")
 
 st.subheader("Record a handover")
 try:

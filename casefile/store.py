@@ -6,7 +6,8 @@ Every operation is a plain function in the module named for what it acts on —
 :mod:`casefile.handovers`, :mod:`casefile.links`, :mod:`casefile.sessions`,
 :mod:`casefile.tips`, :mod:`casefile.tracks`, :mod:`casefile.probability`,
 :mod:`casefile.motion`, :mod:`casefile.streets`,
-:mod:`casefile.purge`, :mod:`casefile.audit`, :mod:`casefile.briefings` — taking the
+:mod:`casefile.purge`, :mod:`casefile.audit`, :mod:`casefile.briefings`,
+:mod:`casefile.handover_reports` — taking the
 :class:`~casefile.database.Database` first, positional-only. Each runs in one
 :class:`~casefile.unit_of_work.UnitOfWork`, which keeps the rules every write
 keeps, by construction rather than by convention:
@@ -36,6 +37,7 @@ from casefile import accounts as accounts_ops
 from casefile import audit as audit_ops
 from casefile import briefings as briefings_ops
 from casefile import cases as cases_ops
+from casefile import handover_reports as handover_reports_ops
 from casefile import handovers as handovers_ops
 from casefile import hazards as hazards_ops
 from casefile import links as links_ops
@@ -211,6 +213,9 @@ class Store:
 
     # briefing packs
     print_briefing = operation(briefings_ops.print_briefing)
+
+    # handover reports
+    make_handover_report = operation(handover_reports_ops.make_handover_report)
 
 
 def open_store(url: str | None = None, *, migrate: bool = True) -> Store:

@@ -72,6 +72,8 @@ BRIEFING_PRINT: Final = "briefing.print"  # team leads: their own team's sectors
 # streets from an OpenStreetMap extract (casefile.streets): reference data of no case
 STREETS_LOAD: Final = "streets.load"  # replace the loaded streets (the command line)
 STREETS_READ: Final = "streets.read"  # read the loaded streets (street maps and sectors)
+# handover reports (casefile.handover_reports): make one for a BCU or force
+HANDOVER_REPORT: Final = "handover.report"
 #: permissions never checked against a case (accounts; a case that does not exist yet;
 #: the streets, which belong to no case)
 CASE_FREE_PERMISSIONS: Final[frozenset[str]] = frozenset({USER_ADMIN, CASE_CREATE,
@@ -105,7 +107,7 @@ ROLE_REGISTRY: Final[dict[str, Role]] = {
         # the command line run by whoever operates the server: accounts only
         Role("system", "Command line", "command_line", None, MappingProxyType({
             USER_ADMIN: "any", CASE_MEMBERS: "any", LINK_MANAGE: "any", CASE_PURGE: "any",
-            BRIEFING_PRINT: "any",
+            BRIEFING_PRINT: "any", HANDOVER_REPORT: "any",
             STREETS_LOAD: "any", STREETS_READ: "any",
         })),
         Role("coordinator", "Coordinator", "password", "cases", MappingProxyType(_case(
@@ -114,6 +116,7 @@ ROLE_REGISTRY: Final[dict[str, Role]] = {
             HAZARD_READ, HAZARD_WRITE, TEAM_READ, TEAM_WRITE, TEAM_CONTACTS, HANDOVER_READ,
             HANDOVER_WRITE, HANDOVER_ACK, LINK_MANAGE, TRIAGE, CASE_BRIEF, FAMILY_VIEW,
             TRACK_READ, TRACK_UPLOAD, POA_READ, POA_WRITE, BRIEFING_PRINT, STREETS_READ,
+            HANDOVER_REPORT,
         ))),
         # Private-link roles: a team lead gets no case-wide sector, sighting or team
         # reads, a family reads only the family view, a partner unit only what

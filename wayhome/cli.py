@@ -16,6 +16,8 @@
     wayhome brief --case REF --sector CODE | --team NAME --out FILE.pdf
                                     print a briefing pack (its QR code is a new team link)
     wayhome streets import PATH     load an OpenStreetMap extract (.osm / .osm.pbf) for the app
+    wayhome handover report --case REF --to UNIT_CODE --out DIR
+                                    the handover report for a BCU or force (PDF + GeoPackage)
 
 The database is ``--database-url`` if given, else ``DATABASE_URL`` /
 ``WAYHOME_DATABASE_URL``, else the SQLite file ``WAYHOME_SQLITE_PATH``.
@@ -39,6 +41,7 @@ from vocab import settings
 from vocab.link_address import command_line_base
 from wayhome.briefing import write_brief
 from wayhome.demo import load_demo
+from wayhome.handover_report import write_handover_report
 from wayhome.streets_import import import_streets
 
 
@@ -219,6 +222,14 @@ def _cmd_streets(args: argparse.Namespace, out: TextIO) -> int:
         store.close()
 
 
+def _cmd_handover(args: argparse.Namespace, out: TextIO) -> int:
+    store = open_store(args.database_url)
+    try:
+        return write_handover_report(store, args, out, sys.stderr)
+    finally:
+        store.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wayhome",
@@ -300,6 +311,14 @@ def build_parser() -> argparse.ArgumentParser:
     load = streets_sub.add_parser("import", help="load an extract's streets (replaces them)")
     load.add_argument("path", help=".osm or .osm.pbf file on this server (up to "
                       "WAYHOME_STREETS_MAX_MB)")
+    handover = sub.add_parser("handover", help="handovers to a neighbouring BCU or force")
+    handover_sub = handover.add_subparsers(dest="handover_command", required=True)
+    report = handover_sub.add_parser("report", help="the handover report (PDF + GeoPackage)")
+    report.add_argument("--case", required=True, metavar="REFERENCE")
+    report.add_argument("--to", required=True, metavar="UNIT_CODE", help="BCU or force code")
+    report.add_argument("--out", required=True, metavar="DIR")
+    report.add_argument("--within", type=float, default=500.0, metavar="METRES",
+                        help="also the ground this near the unit's area (default 500)")
     return parser
 
 
@@ -331,6 +350,8 @@ def main(
             return _cmd_brief(args, out)
         if args.command == "streets":
             return _cmd_streets(args, out)
+        if args.command == "handover":
+            return _cmd_handover(args, out)
     except StoreError as exc:
         sys.stderr.write(f"wayhome: {exc}\n")
         return 1
