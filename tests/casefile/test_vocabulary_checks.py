@@ -239,11 +239,12 @@ def test_roles_keep_the_permissions_they_held():
     assert perm.LINK_ROLES == ("team_lead", "family", "partner")
     assert perm.ACCOUNT_ROLES == ("coordinator",)
     assert perm.SYSTEM_CASE_PERMISSIONS == {
-        perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE, perm.BRIEFING_PRINT}
+        perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE, perm.BRIEFING_PRINT,
+        perm.HANDOVER_REPORT}
     assert perm.ROLE_PERMISSIONS["system"] == {
         perm.USER_ADMIN, perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE,
-        perm.BRIEFING_PRINT, perm.STREETS_LOAD, perm.STREETS_READ}
-    assert len(perm.ROLE_PERMISSIONS["coordinator"]) == 29
+        perm.BRIEFING_PRINT, perm.HANDOVER_REPORT, perm.STREETS_LOAD, perm.STREETS_READ}
+    assert len(perm.ROLE_PERMISSIONS["coordinator"]) == 30
     assert perm.ROLE_PERMISSIONS["team_lead"] == {
         perm.LINK_POLL, perm.CASE_BRIEF, perm.TEAM_SECTORS, perm.SECTOR_PROGRESS,
         perm.HAZARD_READ, perm.SIGHTING_READ_SHARED, perm.TRACK_UPLOAD, perm.BRIEFING_PRINT}
