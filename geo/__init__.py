@@ -64,6 +64,7 @@ from geo.motion import (
     thames_barrier,
 )
 from geo.overlap import SectorIndex, duplication, find_overlaps, hazard_overlaps
+from geo.places import PlaceName, place_names, postcode_circles
 from geo.postcodes import lookup_postcode
 from geo.probability import (
     PoaGrid,
@@ -90,6 +91,7 @@ __all__ = [
     "Jurisdictions",
     "MotionModel",
     "MotionReport",
+    "PlaceName",
     "PoaGrid",
     "SectorIndex",
     "advance_poa",
@@ -133,8 +135,10 @@ __all__ = [
     "pass_cell_pod",
     "pass_pod",
     "pick_sectors",
+    "place_names",
     "pod",
     "pos",
+    "postcode_circles",
     "rank_sectors",
     "read_sectors",
     "read_sectors_guarded",
