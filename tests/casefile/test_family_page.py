@@ -103,3 +103,29 @@ def test_times_typed_by_the_family_keep_their_minutes(store, coord, case):
     report = store.report_family_search(fam, case.id, geometry=SQ[2], searched_at=at)
     assert store.get_sector(coord, report.sector_id).searched_at == at
     assert len(store.my_reports(fam, case.id)) == 2
+
+
+def test_unaccepted_family_ground_is_labelled_and_kept_out_of_the_duplication_figure(
+        store, coord, case):
+    fam = _family(store, coord, case)
+    _searched(store, coord, case, SQ[0])
+    # a family walks half of the searched square
+    x0, y0, x1, y1 = SQ[0].bounds
+    half = box(x0, y0, (x0 + x1) / 2, y1)
+    report = store.report_family_search(fam, case.id, geometry=half,
+                                        searched_at=utcnow() - timedelta(minutes=5))
+    dup = store.duplication_figure(coord, case.id)
+    assert dup.repeated_m2 == 0 and dup.accidental_m2 == 0
+    assert dup.unchecked_m2 > 1000  # about half of a 49 m x 55 m square
+    # the coordinators' overlap warnings show it, labelled unchecked
+    over = {o.code: o for o in store.check_overlaps(coord, case.id, SQ[0].buffer(-0.0001))}
+    assert over[report.sector_code].unchecked
+    assert "family-reported, unchecked" in over[report.sector_code].describe()
+    # accepted: it counts like any other searched ground
+    store.review_report(coord, report.id, "accepted", version=report.version)
+    dup = store.duplication_figure(coord, case.id)
+    assert dup.unchecked_m2 == 0
+    assert dup.accidental_m2 == pytest.approx(
+        store.get_sector(coord, report.sector_id).area_m2, rel=0.01)
+    over = {o.code: o for o in store.check_overlaps(coord, case.id, SQ[0].buffer(-0.0001))}
+    assert not over[report.sector_code].unchecked
