@@ -184,12 +184,13 @@ for key, label in FAMILY_GROUP_LABELS.items():
         st.caption("None yet." if key != "searched_earlier" else "None.")
         continue
     for area in groups[key]:
-        extra = " — reported by a family or volunteer, not checked" if area.volunteer else ""
+        extra = (" — " + markdown_text("reported by a family or volunteer, not checked")
+                 if area.volunteer else "")
         when = _when(area)
         if area.last_searched_at is not None and view.moving:
             when += " — teams may search here again as time passes"
         st.markdown(f"**{markdown_text(_place(area))}** · {markdown_text(when)} · "
-                    f"area {markdown_text(area.code)}{markdown_text(extra)}")
+                    f"area {markdown_text(area.code)}{extra}")
 
 
 def _typed_time(day, at) -> datetime:

@@ -70,6 +70,9 @@ def _seed(store_url: str) -> dict:
             coord, reference="LINK-1", child_name="Robin", age=12, risk="high",
             reported_missing_at=utcnow() - timedelta(hours=5), ipp=(51.5137, -0.0990),
             home=(51.5155, -0.0922), description="Green school jumper", notes="n")
+        # the family page calls the child what the coordinator chose (never "Robin" here)
+        case = store.update_case(coord, case.id, version=case.version, family_name="Robbie",
+                                 liaison_name="DC Jo Liaison", liaison_phone="07700 900888")
         store.add_sighting(coord, case.id, lat=51.5136, lon=-0.0985,
                            seen_at=utcnow() - timedelta(hours=2), source="public",
                            status="verified", reported_by="Sam Passer-by",
@@ -150,6 +153,7 @@ def test_family_link_shows_only_shared_ground_on_a_phone(browser: Browser, linke
     page.goto(f"{linked.server.url}/?link={linked.family}")
     wait_for_app_run(page)
     expect(page.get_by_role("heading", name="Search progress")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("If you see Robbie, call 999")).to_be_visible()
     expect(page.get_by_text("Being searched now").first).to_be_visible()
     expect(page.get_by_text("Searched today").first).to_be_visible()
     expect(page.get_by_text("means a team has walked")).to_be_visible()
@@ -332,6 +336,7 @@ def test_family_page_calls_999_names_places_warns_and_passes_axe(browser: Browse
     if int(minute.get_attribute("aria-valuenow")) >= 7:
         minute.click()
         page.keyboard.type("07")
+        page.keyboard.press("Tab")  # leave the field, as a tap on the button does
         expect(minute).to_have_attribute("aria-valuenow", "7")
     typed = f"{hour.inner_text()}:{minute.inner_text()}"
     page.get_by_role("button", name="Save where we searched").click()
