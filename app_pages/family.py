@@ -158,7 +158,7 @@ layer = family_layer(view.areas, [_when(a) for a in view.areas], view.hazards, v
 # open on the shared ground and the hazard areas (places to keep away from)
 ground = [a.geometry for a in view.areas] + [h.geometry for h in view.hazards]
 live_folium(
-    link_map("family"),
+    link_map("family" if active else "family_view"),
     key=MAP_KEY,
     feature_group_to_add=[layer, clear_drawings_layer()],
     returned_objects=["last_active_drawing"],

@@ -378,6 +378,9 @@ def test_family_page_calls_999_names_places_warns_and_passes_axe(browser: Browse
         timeout=30_000)
     expect(page.get_by_role("button", name="Save where we searched")).to_have_count(0)
     expect(page.get_by_role("button", name="Send the tip")).to_have_count(0)
+    # and the map has no drawing tools any more
+    frame.locator("#map_div.leaflet-container").wait_for(timeout=30_000)
+    expect(frame.locator(".leaflet-draw-toolbar")).to_have_count(0)
     screenshot(page, "family-page-found")
     page.context.close()
 
