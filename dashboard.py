@@ -1,6 +1,7 @@
 """Wayhome's entry point: page set-up, who is this, and the router. Nothing else.
 
-Run with ``streamlit run dashboard.py`` (``bash scripts/demo`` does it for you).
+Served by ``streamlit run app.py`` (``bash scripts/demo`` does it for you), which
+wraps this script in the security headers and the ``HttpOnly`` session cookie.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import streamlit as st
 
 from app_pages.widgets.link_entry import link_pages, phone_layout
 from app_pages.widgets.session import current_actor
+from app_pages.widgets.triage_badge import triage_title
 
 # A local file: Material or emoji icons would make the browser fetch the favicon
 # from a font CDN, which locked-down networks block.
@@ -102,7 +104,7 @@ if actor is not None and actor.role == "coordinator":
         ),
         st.Page(
             "app_pages/triage.py",
-            title="Triage",
+            title=triage_title(actor),
             icon=":material/inbox:",
             url_path="triage",
         ),

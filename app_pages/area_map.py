@@ -8,10 +8,10 @@ no personal data: boundaries only.
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 import geo
-from app_pages.widgets.common import london_map
+from app_pages.widgets.common import london_map, map_resources
+from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
 from geo.coordinates import Place, find_place
 from layers.basemap import clicked_point, place_layer
 from layers.escape import markdown_text
@@ -37,6 +37,14 @@ def _on_map_click() -> None:
         label = f"{lat:.5f}, {lon:.5f}"
         message = f"Point clicked on the map: {label}"
         st.session_state.place = Place("found", message, lat, lon, label)
+
+
+@st.cache_resource(show_spinner="Preparing the map…")
+def _area_base_map(base_url_path: str) -> RenderedMap:
+    """The public London map, rendered once per process (it is the same for everyone)."""
+    del base_url_path  # part of the cache key: assets are served under it
+    m, _ = london_map()
+    return render_base(m)
 
 
 def _on_search() -> None:
@@ -74,7 +82,9 @@ st.caption(
     "OS grid reference (TQ 301 803)."
 )
 
-base, res = london_map()
+base_url_path = st.get_option("server.baseUrlPath") or ""
+res = map_resources(base_url_path)
+base = _area_base_map(base_url_path)
 place: Place | None = st.session_state.get("place")
 
 map_col, answer_col = st.columns([3, 1], gap="medium")
@@ -97,11 +107,10 @@ with map_col:
         if place is not None and place.found
         else place_layer()
     )
-    st_folium(
+    live_folium(
         base,
         key=MAP_KEY,
         height=620,
-        use_container_width=True,
         returned_objects=["last_clicked"],
         feature_group_to_add=[marker],
         on_change=_on_map_click,

@@ -34,6 +34,7 @@ from app_pages.widgets.forms import (
 )
 from app_pages.widgets.live_map import RenderedMap, feature_groups_script, live_folium, render_base
 from app_pages.widgets.session import current_case_id, require_actor, show_store_error, store
+from app_pages.widgets.triage_badge import recount
 from casefile import (
     SIGHTING_CONFIDENCES,
     SIGHTING_SOURCES,
@@ -85,6 +86,8 @@ def _live(case_id: int, show_dismissed: bool) -> dict[str, Any]:
     picked = st.session_state.get(PICKED_KEY)
     live = st.session_state.get(LIVE_KEY)
     if live is None or live["case_id"] != case_id or live["token"] != token:
+        if live is not None:
+            recount(actor, case_id)  # the menu's "Triage · N new"
         cf = db.load_case(actor, case_id)
         chart = timeline_chart(cf.sightings, cf.case.reported_missing_at)
         live = {

@@ -17,7 +17,14 @@ import streamlit as st
 
 from app_pages.widgets.forms import form_key, london_moment, london_now, renew_form_key
 from app_pages.widgets.live_map import feature_groups_script, live_folium
-from app_pages.widgets.sector_common import base_url_path, case_or_stop, sector_base_map, units
+from app_pages.widgets.sector_common import (
+    base_url_path,
+    case_marks,
+    case_or_stop,
+    case_view,
+    sector_base_map,
+    units,
+)
 from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import StoreError, format_london_full
 from casefile.handovers import units_touched
@@ -59,6 +66,7 @@ within = c2.number_input("…and within (metres)", min_value=0, max_value=20_000
                          step=100, key="handover_within")
 try:
     near = db.sectors_near_unit(actor, case.id, unit, within_m=float(within))
+    case_file = db.load_case(actor, case.id)
     teams = {t.id: t.name for t in db.teams(actor, case.id)}
 except (StoreError, InputError) as exc:
     show_store_error(exc)
@@ -70,9 +78,11 @@ for col, (title, statuses) in zip(cols, GROUPS.items(), strict=True):
 
 map_col, list_col = st.columns([3, 2], gap="medium")
 with map_col:
-    live_folium(sector_base_map(base_url_path()), key="handover_map", center=case.ipp, zoom=12,
+    centre, zoom = case_view([u.sector for u in near], case_file, width_px=800,
+                             height_px=480)
+    live_folium(sector_base_map(base_url_path()), key="handover_map", center=centre, zoom=zoom,
                 feature_group_to_add=feature_groups_script(
-                    [sectors_layer([u.sector for u in near], teams)]),
+                    [sectors_layer([u.sector for u in near], teams), *case_marks(case_file)]),
                 returned_objects=[], height=480)
 with list_col:
     if near:

@@ -17,8 +17,11 @@ import streamlit as st
 from app_pages.widgets.forms import form_key, renew_form_key
 from app_pages.widgets.live_map import feature_groups_script, live_folium
 from app_pages.widgets.sector_common import (
+    CASE_MARKS_KEY,
     base_url_path,
+    case_marks,
     case_or_stop,
+    case_view,
     picklist,
     sector_base_map,
 )
@@ -193,7 +196,7 @@ def _save(case_id: int, preview: dict[str, Any], on_overlap: str | None, reason:
         bar.empty()
         preview["overlap"] = str(exc)
         preview["overlapping"] = len(exc.by_item)
-        return
+        st.rerun()  # the preview box now says "Overlap — not saved" and asks what to do
     except (StoreError, InputError) as exc:
         bar.empty()
         show_store_error(exc)
@@ -257,6 +260,7 @@ if flash:
 
 try:
     sectors = db.sectors(actor, case.id)
+    case_file = db.load_case(actor, case.id)
 except StoreError as exc:
     show_store_error(exc)
     st.stop()
@@ -272,11 +276,16 @@ with side_col:
         import_tool()
 with map_col:
     preview = st.session_state.get(PREVIEW_KEY)
-    groups = [sectors_layer(sectors, {})]
+    groups = [sectors_layer(sectors, {}), *case_marks(case_file)]
     if preview:
         groups.append(preview_layer(preview["geoms"], preview["names"]))
     groups.append(clear_drawings_layer())
-    live_folium(sector_base_map(base_url_path()), key=MAP_KEY, center=case.ipp, zoom=13,
+    st.toggle("Show the planning point, last-known location and sightings", value=True,
+              key=CASE_MARKS_KEY)
+    # opens fitted to the case's ground; later changes never move the viewer's map
+    centre, zoom = st.session_state.setdefault(f"tools_view_{case.id}",
+                                               case_view(sectors, case_file))
+    live_folium(sector_base_map(base_url_path()), key=MAP_KEY, center=centre, zoom=zoom,
                 feature_group_to_add=feature_groups_script(groups),
                 # fixed for the life of the map (the component reads it once)
                 returned_objects=["last_active_drawing", "last_clicked"],

@@ -23,9 +23,12 @@ import streamlit as st
 
 from app_pages.widgets.live_map import feature_groups_script, live_folium
 from app_pages.widgets.sector_common import (
+    CASE_MARKS_KEY,
     POLL_SECONDS,
     base_url_path,
+    case_marks,
     case_or_stop,
+    case_view,
     geometry_hash,
     sector_base_map,
     team_names,
@@ -58,8 +61,6 @@ from casefile import SECTOR_STATUSES, StoreError
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text
 from layers.sectors import candidate_layer, hazards_layer, sectors_layer
-
-OPENING_ZOOM = 14
 
 actor = require_actor()
 db = store()
@@ -108,6 +109,7 @@ def _read_case(case_id: int) -> dict[str, Any]:
             "case_id": case_id,
             "token": token,
             "sectors": db.sectors(actor, case_id),
+            "file": db.load_case(actor, case_id),  # IPP, sightings, last-known location
             "hazards": db.hazards(actor, case_id),
             "teams": teams,
             "names": team_names(teams),
@@ -122,12 +124,14 @@ def _map_script(live: dict[str, Any]) -> str:
     """The changing layers as JavaScript; rebuilt only when their inputs change."""
     pending = st.session_state.get(PENDING_KEY)
     hole = st.session_state.get(HOLE_KEY)
-    want = (live["token"], pending["hash"] if pending else None,
+    marks = bool(st.session_state.get(CASE_MARKS_KEY, True))
+    want = (live["token"], marks, pending["hash"] if pending else None,
             pending.get("shape") is not None if pending else False,
             tuple(pending.get("overlap_ids", ())) if pending else (),
             hole["hash"] if hole else None)
     if live["script_for"] != want:
         groups = [hazards_layer(live["hazards"]), sectors_layer(live["sectors"], live["names"])]
+        groups += case_marks(live["file"])
         if pending and pending.get("shape") is not None:
             ids = set(pending.get("overlap_ids", ()))
             hit = [s for s in live["sectors"] if s.id in ids]
@@ -143,7 +147,7 @@ def _map_script(live: dict[str, Any]) -> str:
 
 
 @st.fragment(run_every=POLL_SECONDS)
-def sector_map(case_id: int, view: tuple[float, float]) -> None:
+def sector_map(case_id: int, view: tuple[tuple[float, float], int]) -> None:
     try:
         live = _read_case(case_id)
     except StoreError as exc:
@@ -152,8 +156,8 @@ def sector_map(case_id: int, view: tuple[float, float]) -> None:
     live_folium(
         sector_base_map(base_url_path()),
         key=MAP_KEY,
-        center=view,
-        zoom=OPENING_ZOOM,
+        center=view[0],
+        zoom=view[1],
         feature_group_to_add=_map_script(live),
         returned_objects=["last_active_drawing"],
         height=600,
@@ -215,7 +219,11 @@ with side_col:
     st.divider()
     sector_panel(live["sectors"], live["names"], live["teams"])
 with map_col:
-    view = st.session_state.setdefault(f"sector_view_{case.id}", case.ipp)
+    st.toggle("Show the planning point, last-known location and sightings", value=True,
+              key=CASE_MARKS_KEY)
+    # opens fitted to the case's ground; later changes never move the viewer's map
+    view = st.session_state.setdefault(f"sector_view_{case.id}",
+                                       case_view(live["sectors"], live["file"], height_px=600))
     sector_map(case.id, view)
 
 tabs = st.tabs(["Sector list", "Teams", "Hazard areas", "Exports", "Duplication"])

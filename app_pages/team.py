@@ -2,7 +2,8 @@
 
 Each card shows the sector's ID, status and what to do next: **Start** (assigned →
 in progress) and **Finish** (search type, assurance, what was not searched and why,
-notes). Downloads of the team's sectors as GPX (handheld GPS) and KML (phones), and
+notes). Downloads of the team's sectors as GPX (handheld GPS) and KML (phones), the
+team's printable briefing pack (PDF, with its own QR link), and
 an upload of the team's GPS tracks (``app_pages.widgets.track_upload``; the store accepts a
 team lead's tracks for its own team and that team's sectors only).
 Above them: who to look for (the child's description for searchers), the case
@@ -20,6 +21,7 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
+from app_pages.widgets.briefing_download import briefing_button
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
 from app_pages.widgets.live_map import live_folium
@@ -43,24 +45,20 @@ from layers.view import view_centre, view_zoom
 POLL_SECONDS = 10
 POLL_KEY = "team_counter"
 
-#: shows a banner in the app page while Streamlit's connection is not CONNECTED
-RECONNECT_BANNER = """<script>(function(){
-var d=document;if(d.getElementById('wh-offline'))return;
-var b=d.createElement('div');b.id='wh-offline';b.setAttribute('role','alert');
-b.textContent='Not saved \\u2014 reconnecting\\u2026 Keep this page open.';
-b.style.cssText='display:none;position:fixed;top:0;left:0;right:0;z-index:999999;'+
-'background:#b00020;color:#fff;font:600 18px/1.4 sans-serif;padding:12px;text-align:center';
-d.body.appendChild(b);
-setInterval(function(){var a=d.querySelector("[data-testid='stApp']");
-var s=a?a.getAttribute('data-test-connection-state'):'';
-b.style.display=(s&&s!=='CONNECTED')?'block':'none';},500);})();</script>"""
+#: shows a banner in the app page while Streamlit's connection is not CONNECTED: a file
+#: the app serves (static/), since the Content-Security-Policy allows no inline script
+RECONNECT_SCRIPT = "app/static/reconnect-banner.js"
 
 link = current_link()
 if link is None or link.role != "team_lead":
     gone_now()
 actor, case_id = link.actor, link.case_id
 db = store()
-st.html(RECONNECT_BANNER, unsafe_allow_javascript=True)  # our own fixed script
+_base = (st.get_option("server.baseUrlPath") or "").strip("/")
+st.html(  # our own fixed script, served by the app
+    f'<script src="{"/" + _base if _base else ""}/{RECONNECT_SCRIPT}"></script>',
+    unsafe_allow_javascript=True,
+)
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -173,6 +171,8 @@ if mine:
     c2.download_button("Download KML (phone maps)", to_kml(frame, title=f"{team} sectors"),
                        "my-sectors.kml", "application/vnd.google-earth.kml+xml",
                        width="stretch")
+briefing_button(db, actor, case_id, key="team_briefing", team_name=team,
+                label="Download briefing pack (PDF)")
 
 if mine:
     st.subheader("Upload a GPS track")

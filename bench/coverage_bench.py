@@ -5,11 +5,17 @@
 * initial POA from rings and one Bayesian update over a 100 m grid of a 10 km radius;
 * sector POA and ranking over that grid.
 
-Run: ``.venv/bin/python bench/coverage_bench.py``. Figures only; nothing is asserted.
+Run: ``.venv/bin/python bench/coverage_bench.py [--tracks 1000] [--points 1000]
+[--only-coverage]`` (or ``WAYHOME_BENCH_TRACKS`` / ``WAYHOME_BENCH_POINTS``; e.g.
+``--tracks 100`` for a quick run). Coverage is timed twice, back to back: before (swept
+ground exactly per sector, the previous method, kept as the reference) and after (the
+default: scanlines over buffered tracks), with the largest difference in swept ground.
+Figures only; nothing is asserted. On a shared machine, read them with its load.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 
@@ -59,15 +65,38 @@ def _time(label: str, fn):
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tracks", type=int, default=int(os.environ.get("WAYHOME_BENCH_TRACKS",
+                                                                        1000)))
+    ap.add_argument("--points", type=int, default=int(os.environ.get("WAYHOME_BENCH_POINTS",
+                                                                        1000)))
+    ap.add_argument("--only-coverage", action="store_true",
+                    help="time track_coverage only (before and after), not the POA figures")
+    args = ap.parse_args()
     sectors = _sectors()
-    tracks = _tracks()
+    tracks = _tracks(args.tracks, args.points)
     n_pts = int(shapely.get_num_coordinates(tracks.geometry.to_numpy()).sum())
     print(f"{len(tracks)} tracks, {n_pts:,} points; {len(sectors)} sectors of {SIDE:g} m; "
           f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+    before = _time("BEFORE track_coverage, swept ground exact per sector",
+                   lambda: geo.track_coverage(tracks, sectors, 40, exact_swept=True))
     table = _time("track_coverage (effort + swept ground), lon/lat tracks",
                   lambda: geo.track_coverage(tracks, sectors, 40))
+    diff = np.abs(table["swept_m2"] - before["swept_m2"]).to_numpy()
     print(f"  sectors with effort: {(table['length_m'] > 0).sum()}, "
-          f"mean POD there {table.loc[table['length_m'] > 0, 'pod'].mean():.3f}")
+          f"mean POD there {table.loc[table['length_m'] > 0, 'pod'].mean():.3f}; "
+          f"swept ground {table['swept_m2'].sum() / 1e6:,.3f} km² after vs "
+          f"{before['swept_m2'].sum() / 1e6:,.3f} km² before; largest sector difference "
+          f"{diff.max():,.1f} m² ({diff.max() / SIDE**2:.3%} of a sector); effort identical: "
+          f"{bool((table['length_m'] == before['length_m']).all())}")
+    cov0 = FIGURES["BEFORE track_coverage, swept ground exact per sector"]
+    cov = FIGURES["track_coverage (effort + swept ground), lon/lat tracks"]
+    if args.only_coverage:
+        print(f"\nIssue figures: coverage of {len(tracks):,} tracks ({n_pts:,} points) over "
+              f"{len(sectors):,} sectors: before {cov0[0]:.1f} s wall ({cov0[1]:.1f} s cpu), "
+              f"after {cov[0]:.1f} s wall ({cov[1]:.1f} s cpu); load average "
+              f"{os.getloadavg()[0]:.1f}.")
+        return
 
     rings = override_rings(760, 3000, 12000, 120000)  # 13+ urban scale
     grid = _time("initial POA from rings, 100 m grid, 10 km radius",
@@ -97,9 +126,9 @@ def main() -> None:
     sparse = [{ids[j]: float(rng.uniform(0.1, 0.8)) for j in rng.choice(len(ids), 25)}
               for _ in range(200)]
     _time("POA rebuilt from the prior with 200 passes (sparse)", lambda: apply_passes(d, sparse))
-    cov = FIGURES["track_coverage (effort + swept ground), lon/lat tracks"]
     upd = FIGURES["POA update (Bayes) over every cell"]
-    print(f"\nIssue figures: coverage of 1,000 tracks (1M points) over 5,000 sectors "
+    print(f"\nIssue figures: coverage of {len(tracks):,} tracks ({n_pts:,} points) over "
+          f"{len(sectors):,} sectors: before {cov0[0]:.1f} s wall ({cov0[1]:.1f} s cpu), after "
           f"{cov[0]:.1f} s wall ({cov[1]:.1f} s cpu); POA update over a 100 m grid of a "
           f"10 km radius ({len(grid.cells):,} cells) {upd[0] * 1000:.0f} ms wall.")
 

@@ -9,11 +9,17 @@ squares over South London, made with ``Store.create_sectors``):
   every outline read and indexed), warm (index kept, the change counter checked),
   and after another process wrote one sector (only the changed rows re-read);
 * on PostGIS, for comparison, the same question asked in SQL through the GiST
-  index (``ST_Intersects`` + ``ST_Area`` in British National Grid).
+  index (``ST_Intersects`` + ``ST_Area`` in British National Grid);
+* the cold index load alone (every outline of the case read, reprojected and
+  indexed), before (rows through SQLAlchemy's result objects, decoded row by row:
+  the previous path, kept here) and after (``casefile.sector_index.case_index``:
+  one query straight from the driver, binary on PostgreSQL, decoded in slices on
+  every core), back to back, median of 5 each.
 
 Target: warm check under 50 ms on both backends.
 
-Usage: ``python bench/overlap_bench.py [--pg postgresql://user@host:5432/db] [--sizes 10000 50000]``
+Usage: ``python bench/overlap_bench.py [--pg postgresql://user@host:5432/db] [--sizes 10000 50000]
+[--no-sqlite]`` (sizes also from ``WAYHOME_BENCH_SIZES``, e.g. ``2000`` for a quick run)
 (PostGIS is skipped without ``--pg`` or ``DATABASE_URL``; a private schema is
 created in that database and dropped afterwards.)
 """
@@ -34,6 +40,7 @@ import sqlalchemy as sa
 from shapely.geometry import box
 
 from casefile import Actor, NewSector, open_store, utcnow
+from casefile import sector_index as si
 from geo.crs import geoms_to_lonlat
 
 X0, Y0 = 525_000.0, 170_000.0  # Lambeth / Wandsworth, BNG metres
@@ -60,6 +67,20 @@ def timed(fn, repeat: int = 1) -> list[float]:
         fn()
         out.append((time.perf_counter() - t0) * 1000)
     return out
+
+
+def _index_before(db, case_id: int) -> None:
+    """The previous cold load: SQLAlchemy rows, decoded by ``ground_bng``, then indexed."""
+    with db.engine.connect() as conn:
+        ids, geoms = si.ground_bng(si.index_rows(conn, db.backend, case_id, None))
+        si.CaseIndex.build(0, ids, geoms)
+
+
+def _index_after(db, case_id: int) -> None:
+    """The cold load as the store does it now (the per-process cache emptied first)."""
+    db.caches.pop(si.CACHE_NAME, None)
+    with db.engine.connect() as conn:
+        si.case_index(db, conn, case_id)
 
 
 def run(url: str, label: str, sizes: list[int], pg_admin: str | None = None) -> None:
@@ -109,6 +130,11 @@ def run(url: str, label: str, sizes: list[int], pg_admin: str | None = None) -> 
                             repeat=30)
             print(f"  PostGIS SQL alone (GiST ST_Intersects + BNG areas): median "
                   f"{statistics.median(sql):5.2f} ms")
+        before = timed(lambda s=fresh: _index_before(s.db, case.id), repeat=5)
+        after_load = timed(lambda s=fresh: _index_after(s.db, case.id), repeat=5)
+        print(f"  cold index load of {n:>6,} sectors: before median "
+              f"{statistics.median(before):6.0f} ms, after median "
+              f"{statistics.median(after_load):6.0f} ms (load average {os.getloadavg()[0]:.1f})")
         fresh.close()
         other.close()
     store.close()
@@ -117,10 +143,13 @@ def run(url: str, label: str, sizes: list[int], pg_admin: str | None = None) -> 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pg", default=os.environ.get("DATABASE_URL", ""))
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
+    env_sizes = [int(x) for x in os.environ.get("WAYHOME_BENCH_SIZES", "").split()]
+    ap.add_argument("--sizes", type=int, nargs="+", default=env_sizes or [10_000, 50_000])
+    ap.add_argument("--no-sqlite", action="store_true", help="PostGIS only")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "SQLite", args.sizes)
+    if not args.no_sqlite:
+        with tempfile.TemporaryDirectory() as tmp:
+            run(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "SQLite", args.sizes)
     if not args.pg:
         print("\n(PostGIS skipped: pass --pg postgresql://… or set DATABASE_URL)")
         return

@@ -1,6 +1,7 @@
 """Print how fast the sector geometry is: overlap checks, grids over London, imports.
 
-    .venv/bin/python bench/sectors_bench.py [--quick]
+    .venv/bin/python bench/sectors_bench.py [--quick] [--only-duplication]
+        [--dup-sectors 10000]
 
 * Overlap check of one new sector against 10,000 and 50,000 existing sectors:
   the STRtree query alone, the full check (query + exact intersections), and
@@ -9,7 +10,10 @@
 * Grid over all London (union of the 33 boroughs) at 250 m and 100 m, square
   and hexagonal, cut at BCU and force boundaries, then tagged with borough /
   BCU / force shares.
-* Import of a 10,000-feature GeoJSON file, and the case duplication figure.
+* Import of a 10,000-feature GeoJSON file, and the case duplication figure over
+  10,000 searched sectors (``--dup-sectors`` or ``WAYHOME_BENCH_DUP_SECTORS``), timed
+  back to back before (plain GEOS unions of everything, then the shapes: the previous
+  method, kept here) and after (``geo.overlap.duplication``).
 
 Figures only; no pass/fail. Sectors are random squares and circles of 50–600 m
 across Greater London's bounding box, as a large multi-agency search might draw.
@@ -18,6 +22,7 @@ across Greater London's bounding box, as a large multi-agency search might draw.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -30,7 +35,8 @@ from geo.boundaries import load_layer
 from geo.crs import BNG, geoms_to_bng, geoms_to_lonlat
 from geo.grid import make_grid
 from geo.jurisdiction import Jurisdictions, cutting_areas
-from geo.overlap import SectorIndex, duplication, find_overlaps
+from geo.overlap import MIN_OVERLAP_M2, SectorIndex, duplication, find_overlaps
+from geo.polygons import geoms_bng, polygonal_part
 from geo.sector_files import read_sectors
 from geo.shapes import repair
 
@@ -115,32 +121,72 @@ def bench_grids(cells: list[int]) -> None:
                   f"total {t_grid + t_tags:5.2f} s | cover error {diff / london_bng.area:.1e}")
 
 
-def bench_import_and_duplication(n: int) -> None:
+def _duplication_before(sectors: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """The previous method: plain ``union_all`` of all searched ground, of the pairwise
+    overlaps and of the deliberate ones, the accidental shape as a difference and both
+    shapes back to lon/lat. Returns the four figures (m²)."""
+    flag = sectors["re_search"].to_numpy() | (sectors["status"] == "needs_re_search").to_numpy()
+    keep = sectors["status"].isin(["searched", "needs_re_search"]).to_numpy()
+    geoms, flag = geoms_bng(sectors)[keep], flag[keep]
+    searched = shapely.union_all(geoms).area
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    pair = left < right
+    left, right = left[pair], right[pair]
+    pieces = polygonal_part(shapely.intersection(geoms[left], geoms[right]))
+    ok = ~shapely.is_missing(pieces)
+    ok[ok] = shapely.area(pieces[ok]) >= MIN_OVERLAP_M2
+    pieces, on_purpose = pieces[ok], (flag[left] | flag[right])[ok]
+    repeated = shapely.union_all(pieces)
+    deliberate = shapely.union_all(pieces[on_purpose])
+    accidental = shapely.difference(repeated, deliberate)
+    geoms_to_lonlat(np.array([deliberate, accidental], dtype=object))
+    return searched, repeated.area, deliberate.area, repeated.area - deliberate.area
+
+
+def bench_import_and_duplication(n: int, dup_n: int, *, only_duplication: bool = False
+                                 ) -> None:
     print("\n== Import and duplication figure ==")
-    sectors = random_sectors(n, seed=5)
-    data = sectors.to_json().encode()
-    t_read, _gdf = timed(lambda: read_sectors(("sectors.geojson", data)))
-    print(f"read_sectors: {n:,} features ({len(data) / 1e6:.1f} MB GeoJSON) in {t_read:.2f} s")
-    t_dup, d = timed(lambda: duplication(sectors))
-    print(f"duplication over {n:,} sectors in {t_dup:.2f} s: {d.repeated_m2 / 1e6:.2f} km² "
+    if not only_duplication:
+        sectors = random_sectors(n, seed=5)
+        data = sectors.to_json().encode()
+        t_read, _gdf = timed(lambda: read_sectors(("sectors.geojson", data)))
+        print(f"read_sectors: {n:,} features ({len(data) / 1e6:.1f} MB GeoJSON) "
+              f"in {t_read:.2f} s")
+    # dup_n searched sectors (about 40 % of the random ones are searched)
+    pool = random_sectors(3 * dup_n, seed=5)
+    searched = pool[pool["status"].isin(["searched", "needs_re_search"])].head(dup_n)
+    t_before, old = timed(lambda: _duplication_before(searched))
+    t_dup, d = timed(lambda: duplication(searched))
+    now = (d.searched_m2, d.repeated_m2, d.deliberate_m2, d.accidental_m2)
+    worst = max(abs(a - b) for a, b in zip(old, now, strict=True))
+    print(f"duplication over {len(searched):,} searched sectors: before {t_before:.2f} s, "
+          f"after {t_dup:.2f} s: {d.repeated_m2 / 1e6:.2f} km² "
           f"searched more than once ({d.deliberate_m2 / 1e6:.2f} deliberate, "
-          f"{d.accidental_m2 / 1e6:.2f} accidental) of {d.searched_m2 / 1e6:.1f} km² searched")
+          f"{d.accidental_m2 / 1e6:.2f} accidental) of {d.searched_m2 / 1e6:.1f} km² searched; "
+          f"largest difference from before {worst:.2e} m² (load average {os.getloadavg()[0]:.1f})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes for a smoke run")
+    parser.add_argument("--only-duplication", action="store_true",
+                        help="time the duplication figure only (before and after)")
+    parser.add_argument("--dup-sectors", type=int,
+                        default=int(os.environ.get("WAYHOME_BENCH_DUP_SECTORS", 10_000)))
     args = parser.parse_args()
+    if args.only_duplication:
+        bench_import_and_duplication(0, args.dup_sectors, only_duplication=True)
+        return
     print(f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), "
           f"{BNG} for all metric work")
     if args.quick:
         bench_overlaps([1_000])
         bench_grids([500])
-        bench_import_and_duplication(1_000)
+        bench_import_and_duplication(1_000, 1_000)
     else:
         bench_overlaps([10_000, 50_000])
         bench_grids([250, 100])
-        bench_import_and_duplication(10_000)
+        bench_import_and_duplication(10_000, args.dup_sectors)
 
 
 if __name__ == "__main__":

@@ -196,67 +196,76 @@ def issue_link(
         target = resolve_unit(unit)
     elif unit is not None:
         raise InvalidInput("Only a partner unit's link belongs to a BCU or force.")
-    token = secrets.token_urlsafe(32)
     with unit_of_work as uow:
-        conn, now = uow.conn, uow.now
         uow.enter_case(case_id)
-        expires = now + timedelta(days=float(life))
-        if team_id is not None:
-            team = fw.require_row(conn, t.teams, team_id, "team")
-            if team.case_id != case_id:
-                raise InvalidInput("That team works on another case.")
-        n = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(t.access_links)
-            .where(t.access_links.c.case_id == case_id)
-        ).scalar_one()
-        # the principal's name appears in the append-only audit log: never the
-        # personal label, nor the team's name (a family's team names itself)
-        who = roles.label(role)
-        extra = f" — team {team_id}" if team_id is not None else (
-            f" — {target.name}" if target else "")
-        display = f"{who} link {int(n) + 1}{extra}"[:120]
-        user_id = insert_account(conn, actor, now, username=f"link.{secrets.token_hex(12)}",
-                                 display_name=display, password_hash=NO_PASSWORD,
-                                 role=role, expires_at=expires)
-        conn.execute(
-            t.case_member.insert().values(
-                case_id=case_id,
-                user_id=user_id,
-                role=role,
-                added_at=now,
-                added_by_name=actor.display_name,
-            )
+        return insert_link(uow, case_id, role=role, label=label, team_id=team_id, unit=target,
+                           expires=uow.now + timedelta(days=float(life)))
+
+
+def insert_link(uow: UnitOfWork, case_id: int, *, role: str, label: str,
+                team_id: int | None, unit: Unit | None, expires: datetime) -> IssuedLink:
+    """Issue a link inside ``uow`` (its case entered, the label checked): the link's own
+    account and case membership, the link row and its audit record. For
+    :func:`issue_link` and for the link printed on a briefing pack."""
+    conn, now, actor = uow.conn, uow.now, uow.actor
+    target = unit
+    token = secrets.token_urlsafe(32)
+    if team_id is not None:
+        team = fw.require_row(conn, t.teams, team_id, "team")
+        if team.case_id != case_id:
+            raise InvalidInput("That team works on another case.")
+    n = conn.execute(
+        sa.select(sa.func.count())
+        .select_from(t.access_links)
+        .where(t.access_links.c.case_id == case_id)
+    ).scalar_one()
+    # the principal's name appears in the append-only audit log: never the
+    # personal label, nor the team's name (a family's team names itself)
+    who = roles.label(role)
+    extra = f" — team {team_id}" if team_id is not None else (
+        f" — {target.name}" if target else "")
+    display = f"{who} link {int(n) + 1}{extra}"[:120]
+    user_id = insert_account(conn, actor, now, username=f"link.{secrets.token_hex(12)}",
+                             display_name=display, password_hash=NO_PASSWORD,
+                             role=role, expires_at=expires)
+    conn.execute(
+        t.case_member.insert().values(
+            case_id=case_id,
+            user_id=user_id,
+            role=role,
+            added_at=now,
+            added_by_name=actor.display_name,
         )
-        link_id = int(conn.execute(
-            t.access_links.insert().values(
-                case_id=case_id,
-                user_id=user_id,
-                role=role,
-                team_id=team_id,
-                unit_layer=target.layer if target else None,
-                unit_code=target.code if target else None,
-                unit_name=target.name if target else None,
-                token_hash=hash_token(token),
-                label=label,
-                created_at=now,
-                created_by_id=actor.user_id,
-                created_by_name=actor.display_name,
-                expires_at=expires,
-                version=1,
-            ).returning(t.access_links.c.id)
-        ).scalar_one())
-        uow.record(
-            "link", link_id, "issue",
-            {
-                "role": (None, role),
-                "team_id": (None, team_id),
-                "unit": (None, target.code if target else None),
-                "expires_at": (None, expires),
-                "label": (None, label),
-            },
-        )
-        link = links_where(conn, t.access_links.c.id == link_id)[0]
+    )
+    link_id = int(conn.execute(
+        t.access_links.insert().values(
+            case_id=case_id,
+            user_id=user_id,
+            role=role,
+            team_id=team_id,
+            unit_layer=target.layer if target else None,
+            unit_code=target.code if target else None,
+            unit_name=target.name if target else None,
+            token_hash=hash_token(token),
+            label=label,
+            created_at=now,
+            created_by_id=actor.user_id,
+            created_by_name=actor.display_name,
+            expires_at=expires,
+            version=1,
+        ).returning(t.access_links.c.id)
+    ).scalar_one())
+    uow.record(
+        "link", link_id, "issue",
+        {
+            "role": (None, role),
+            "team_id": (None, team_id),
+            "unit": (None, target.code if target else None),
+            "expires_at": (None, expires),
+            "label": (None, label),
+        },
+    )
+    link = links_where(conn, t.access_links.c.id == link_id)[0]
     return IssuedLink(link=link, token=token)
 
 

@@ -29,6 +29,7 @@ from typing import Final, Literal
 from vocab import roles as _roles
 from vocab.roles import (
     AUDIT_READ,
+    BRIEFING_PRINT,
     CASE_BRIEF,
     CASE_CREATE,
     CASE_MEMBERS,
@@ -65,7 +66,8 @@ from vocab.roles import (
 )
 
 __all__ = [
-    "ACCOUNT_ROLES", "AUDIT_READ", "CASE_BRIEF", "CASE_CREATE", "CASE_MEMBERS", "CASE_PURGE",
+    "ACCOUNT_ROLES", "AUDIT_READ", "BRIEFING_PRINT", "CASE_BRIEF", "CASE_CREATE", "CASE_MEMBERS",
+    "CASE_PURGE",
     "CASE_READ", "CASE_UPDATE", "FAMILY_REPORT", "FAMILY_VIEW", "HANDOVER_ACK", "HANDOVER_READ",
     "HANDOVER_WRITE", "HAZARD_READ", "HAZARD_WRITE", "LINK_MANAGE", "LINK_POLL", "LINK_ROLES",
     "PARTNER_VIEW", "POA_READ", "POA_WRITE", "ROLES", "ROLE_PERMISSIONS", "SECTOR_PROGRESS",

@@ -17,7 +17,10 @@ EPSG:27700; outlines come in and go out lon/lat.
 
 from __future__ import annotations
 
+import itertools
+import os
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
@@ -45,6 +48,8 @@ from geo.shapes import clip_to_remainder
 #: the case's sectors (or more than COMPACT_MIN entries, whichever is larger)
 COMPACT_SHARE = 0.05
 COMPACT_MIN = 256
+#: a cold load decodes in slices on every core from this many sectors on
+COLD_SLICE_FROM = 4096
 
 
 def _valid(geoms: np.ndarray) -> np.ndarray:
@@ -188,6 +193,56 @@ def index_rows(
     return conn.execute(q).all()
 
 
+def _driver_rows(conn: sa.Connection, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``query`` as the database driver hands them over (plain tuples, no
+    result processing), in ``conn``'s transaction: PostgreSQL sends them in its binary
+    format, so WKB arrives as bytes with no hex to decode."""
+    compiled = query.compile(dialect=conn.dialect)
+    params: Any = compiled.params
+    if compiled.positiontup is not None:
+        params = tuple(compiled.params[k] for k in compiled.positiontup)
+    raw: Any = conn.connection.dbapi_connection
+    cur = raw.cursor(binary=True) if conn.dialect.name == "postgresql" else raw.cursor()
+    try:
+        cur.execute(str(compiled), params)
+        return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
+def cold_ground(conn: sa.Connection, backend: str, case_id: int
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, BNG ground, made valid) of every sector of the case, read in one query
+    straight from the driver and decoded at once, in slices on every core (a cold
+    index of tens of thousands of sectors)."""
+    s = t.sectors.c
+    rows = _driver_rows(conn, sa.select(
+        s.id, fw.wkb_column(s.geom, backend), fw.wkb_column(s.not_searched_geom, backend)
+    ).where(s.case_id == case_id))
+    if not rows:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
+    ids_col, geom_col, holes_col = zip(*rows, strict=True)
+    wkb = np.asarray(geom_col, dtype=object)
+    holes = np.asarray(holes_col, dtype=object)
+
+    def ground(part: slice) -> np.ndarray:
+        geoms = shapely.from_wkb(wkb[part])
+        cut = holes[part]
+        has = np.flatnonzero(cut != None)  # noqa: E711 (elementwise, not identity)
+        if len(has):
+            geoms[has] = shapely.difference(geoms[has], shapely.from_wkb(cut[has]))
+        return _valid(geoms_to_bng(geoms))
+
+    # decoding, reprojecting and checking release the GIL: one slice per core
+    n, workers = len(wkb), min(os.cpu_count() or 1, 4)
+    if workers == 1 or n < COLD_SLICE_FROM:
+        return np.asarray(ids_col, dtype=np.int64), ground(slice(0, n))
+    cuts = np.linspace(0, n, workers + 1).astype(int)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        parts = list(pool.map(ground, [slice(a, b) for a, b in itertools.pairwise(cuts)]))
+    return np.asarray(ids_col, dtype=np.int64), np.concatenate(parts)
+
+
 def case_index(
     db: Database, conn: sa.Connection, case_id: int, *, token: int | None = None
 ) -> CaseIndex:
@@ -210,8 +265,8 @@ def case_index(
         if entry is not None and entry.token >= token:
             return entry
         if entry is None:
-            ids, geoms = ground_bng(index_rows(conn, db.backend, case_id, None))
-            fresh = CaseIndex.build(token, ids, geoms)
+            ids, geoms = cold_ground(conn, db.backend, case_id)
+            fresh = CaseIndex.build(token, ids, geoms, validated=True)
         else:
             changed = index_rows(conn, db.backend, case_id, entry.token)
             count = conn.execute(

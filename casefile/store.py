@@ -6,7 +6,7 @@ Every operation is a plain function in the module named for what it acts on —
 :mod:`casefile.handovers`, :mod:`casefile.links`, :mod:`casefile.sessions`,
 :mod:`casefile.tips`, :mod:`casefile.tracks`, :mod:`casefile.probability`,
 :mod:`casefile.motion`,
-:mod:`casefile.purge`, :mod:`casefile.audit` — taking the
+:mod:`casefile.purge`, :mod:`casefile.audit`, :mod:`casefile.briefings` — taking the
 :class:`~casefile.database.Database` first, positional-only. Each runs in one
 :class:`~casefile.unit_of_work.UnitOfWork`, which keeps the rules every write
 keeps, by construction rather than by convention:
@@ -34,6 +34,7 @@ import sqlalchemy as sa
 
 from casefile import accounts as accounts_ops
 from casefile import audit as audit_ops
+from casefile import briefings as briefings_ops
 from casefile import cases as cases_ops
 from casefile import handovers as handovers_ops
 from casefile import hazards as hazards_ops
@@ -159,6 +160,7 @@ class Store:
     family_search_check = operation(tips_ops.family_search_check)
     report_family_search = operation(tips_ops.report_family_search)
     triage_queue = operation(tips_ops.triage_queue)
+    triage_count = operation(tips_ops.triage_count)
     review_report = operation(tips_ops.review_report)
     my_reports = operation(tips_ops.my_reports)
 
@@ -202,6 +204,9 @@ class Store:
     partner_sectors = operation(links_ops.partner_sectors)
     team_hazards = operation(links_ops.team_hazards)
     links = operation(links_ops.links)
+
+    # briefing packs
+    print_briefing = operation(briefings_ops.print_briefing)
 
 
 def open_store(url: str | None = None, *, migrate: bool = True) -> Store:

@@ -465,6 +465,16 @@ def triage_queue(
         return [report_of(uow.conn, i) for i in ids]
 
 
+def triage_count(db: Database, /, actor: Actor, case_id: int) -> int:
+    """How many tips and family searches of the case wait for a coordinator (one count)."""
+    with UnitOfWork(db, actor, perm.TRIAGE, case_id=case_id, mode="read") as uow:
+        return int(uow.conn.execute(
+            sa.select(sa.func.count()).select_from(t.volunteer_reports).where(
+                t.volunteer_reports.c.case_id == case_id,
+                t.volunteer_reports.c.status == "new")
+        ).scalar_one())
+
+
 @writes
 def review_report(
     db: Database, /,

@@ -20,7 +20,13 @@ from geo.boundaries import (
     locate,
     locate_many,
 )
-from geo.coordinates import find_place, parse_grid_reference, parse_lat_lon
+from geo.coordinates import (
+    find_place,
+    format_grid_reference,
+    grid_reference,
+    parse_grid_reference,
+    parse_lat_lon,
+)
 from geo.coverage import not_searched_split, swept_ground, track_coverage
 from geo.detection import (
     assurance_pod,
@@ -63,7 +69,13 @@ from geo.motion import (
     stale_share,
     thames_barrier,
 )
-from geo.overlap import SectorIndex, duplication, find_overlaps, hazard_overlaps
+from geo.overlap import (
+    SectorIndex,
+    duplication,
+    find_overlaps,
+    hazard_overlaps,
+    near_and_shared,
+)
 from geo.places import PlaceName, place_names, postcode_circles
 from geo.postcodes import lookup_postcode
 from geo.probability import (
@@ -118,6 +130,8 @@ __all__ = [
     "fastest_plausible_search_s",
     "find_overlaps",
     "find_place",
+    "format_grid_reference",
+    "grid_reference",
     "hazard_overlaps",
     "initial_poa",
     "jurisdiction_shares",
@@ -128,6 +142,7 @@ __all__ = [
     "locate_many",
     "lookup_postcode",
     "make_grid",
+    "near_and_shared",
     "not_searched_split",
     "override_rings",
     "parse_grid_reference",

@@ -15,12 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from geo.crs import bng_to_lonlat
+from geo.crs import bng_to_lonlat, lonlat_to_bng
 from geo.errors import InputError
 from geo.postcodes import lookup_postcode
 from geo.uk import check_point_in_uk
 
-__all__ = ["Place", "find_place", "parse_grid_reference", "parse_lat_lon"]
+__all__ = ["Place", "find_place", "format_grid_reference", "grid_reference", "parse_grid_reference",
+           "parse_lat_lon"]
 
 _NUMBER = r"[-+]?\d+(?:\.\d+)?"
 # one coordinate: number, optional degree sign, optional hemisphere letter
@@ -87,6 +88,36 @@ def _square_origin(letters: str) -> tuple[int, int]:
     if not (0 <= e <= 6 and 0 <= n <= 12):
         raise InputError(f"'{letters}' is not a square of the British National Grid.")
     return e * 100_000, n * 100_000
+
+
+def format_grid_reference(x: float, y: float, digits: int = 10) -> str:
+    """The OS grid reference of easting ``x``, northing ``y`` (metres, EPSG:27700).
+
+    ``digits`` (2 to 10, even) counts the figures after the 100 km square's letters:
+    10 gives ``TQ 30123 80456`` (a 1 m square), 6 gives ``TQ 301 804`` (a 100 m
+    square). Figures are truncated, not rounded, as on an OS map, so the reference
+    names the square the point lies in and :func:`parse_grid_reference` reads it back
+    to that square's centre.
+    """
+    if digits % 2 or not 2 <= digits <= 10:
+        raise InputError("A grid reference has an even number of figures, 2 to 10.")
+    if not (0 <= x < 700_000 and 0 <= y < 1_300_000):
+        raise InputError("That point is off the British National Grid.")
+    e100, n100 = int(x // 100_000), int(y // 100_000)
+    l1 = (19 - n100) - (19 - n100) % 5 + (e100 + 10) // 5
+    l2 = (19 - n100) * 5 % 25 + e100 % 5
+    letters = "".join(chr(ord("A") + n + (1 if n > 7 else 0)) for n in (l1, l2))
+    half = digits // 2
+    size = 10 ** (5 - half)
+    e = int((x % 100_000) // size)
+    n = int((y % 100_000) // size)
+    return f"{letters} {e:0{half}d} {n:0{half}d}"
+
+
+def grid_reference(lat: float, lon: float, digits: int = 10) -> str:
+    """The OS grid reference of a lat/lon point (see :func:`format_grid_reference`)."""
+    x, y = lonlat_to_bng(lon, lat)
+    return format_grid_reference(float(x), float(y), digits)
 
 
 def parse_grid_reference(text: str) -> tuple[float, float]:

@@ -13,8 +13,17 @@ Two different numbers per sector, both in British National Grid (EPSG:27700):
   finder.
 
 Everything is vectorised: tracks are cut into short pieces, an STRtree pairs
-pieces with sectors, ``shapely.intersection`` runs on arrays and sums are grouped
+pieces with sectors, ``shapely.intersection`` runs on arrays (only for pieces that
+cross a sector's edge: a piece wholly inside counts whole) and sums are grouped
 with numpy; there is no Python loop over (track, sector) pairs.
+
+Swept ground has two methods with the same answer. Small jobs (up to
+:data:`SCAN_FROM_VERTICES` track vertices) buffer, per sector, the pieces within
+reach and intersect: exact to the polygon GEOS makes. Large jobs buffer each track
+once, whole, and measure the union of those buffers inside every sector with
+scanlines (:mod:`geo.scanline`) every :func:`scan_row_m` metres, which needs no
+polygon union at all; it stays well within 1 % of the exact union (tested against
+it) and is many times faster on thousands of crossing tracks.
 
 Decision support, not a prediction: W for urban ground is a planning assumption.
 """
@@ -25,7 +34,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import geopandas as gpd
 import numpy as np
@@ -36,6 +45,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.crs import BNG, WGS84, BngGeometry, geoms_to_bng
 from geo.detection import check_sweep_width, pod_array, sweep_width
 from geo.errors import InputError
+from geo.scanline import Scan
 
 #: Vertices per piece when tracks are cut up for the spatial index (short pieces
 #: keep bounding boxes tight and each intersection cheap).
@@ -43,6 +53,19 @@ PIECE_VERTICES: int = 32
 #: Segments per quarter circle for the round caps and joins of swept ground. A
 #: point's swept disc is then a regular polygon with 4 × this many sides.
 QUAD_SEGS: int = 8
+
+#: Above this many track vertices swept ground is measured by scanlines over
+#: whole-track buffers instead of exactly per sector (see the module notes).
+SCAN_FROM_VERTICES: int = 50_000
+#: Vertices per piece buffered for the scanlines: long pieces buffer slowly where a
+#: track crosses itself often, short ones give the scan more crossings to sort.
+SCAN_PIECE_VERTICES: int = 256
+#: Scanline spacing as a share of the sweep width, and its bounds (m).
+SCAN_ROW_SHARE: float = 1 / 20
+SCAN_ROW_MIN_M: float = 0.25
+SCAN_ROW_MAX_M: float = 2.0
+
+_T = TypeVar("_T")
 
 COLUMNS = ["id", "length_m", "coverage", "pod", "swept_m2", "swept_share"]
 
@@ -53,6 +76,7 @@ def track_coverage(
     sweep_width_m: float,
     *,
     swept: bool = True,
+    exact_swept: bool = False,
 ) -> pd.DataFrame:
     """Effort coverage, POD and swept ground of ``tracks`` in each of ``sectors``.
 
@@ -63,11 +87,14 @@ def track_coverage(
     ``coverage`` (C), ``pod``, ``swept_m2``, ``swept_share`` (of the sector area).
     ``swept=False`` skips the swept ground (NaN), which is most of the time taken,
     when only POD is needed (e.g. per grid cell for a POA update).
+    ``exact_swept=True`` measures swept ground exactly per sector whatever the size
+    (slow on thousands of tracks; the reference the fast method is tested against).
     """
     w = check_sweep_width(sweep_width_m)
     sec_ids, sec = _sectors_bng(sectors)
     area = shapely.area(sec)
-    pieces, piece_track = _track_pieces(tracks)
+    lines, line_track = _track_lines(tracks)
+    pieces, piece_track = _cut_lines(lines, line_track)
     searchers = _searchers(tracks)[piece_track] if len(pieces) else np.zeros(0)
 
     n = len(sec)
@@ -75,13 +102,16 @@ def track_coverage(
     swept_m2 = np.zeros(n) if swept else np.full(n, np.nan)
     if len(pieces):
         tree = shapely.STRtree(sec)
-        pi, si = tree.query(pieces, predicate="dwithin", distance=w / 2)
-        # effort: length inside the sector × searchers, summed per sector
-        touch = shapely.intersects(pieces[pi], sec[si])
-        inside = shapely.length(shapely.intersection(pieces[pi[touch]], sec[si[touch]]))
-        effort = np.bincount(si[touch], weights=inside * searchers[pi[touch]], minlength=n)
+        pi, si = tree.query(pieces, predicate="intersects")
+        effort = np.bincount(si, weights=_length_inside(pieces, sec, pi, si)
+                             * searchers[pi], minlength=n)
         if swept:
-            swept_m2 = _swept_area(pieces, sec, pi, si, w)
+            many = int(shapely.get_num_coordinates(pieces).sum()) > SCAN_FROM_VERTICES
+            if many and not exact_swept:
+                swept_m2 = _swept_area_scan(lines, sec, w)
+            else:
+                pi, si = tree.query(pieces, predicate="dwithin", distance=w / 2)
+                swept_m2 = _swept_area(pieces, sec, pi, si, w)
     coverage = w * effort / area
     return pd.DataFrame(
         {
@@ -201,14 +231,34 @@ def _searchers(tracks: gpd.GeoDataFrame) -> np.ndarray:
 
 def _track_pieces(tracks: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Tracks (any CRS) → short LineString pieces in BNG and each piece's track row."""
+    return _cut_lines(*_track_lines(tracks))
+
+
+def _track_lines(tracks: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Tracks (any CRS) → their LineStrings of two vertices or more in BNG, and each
+    line's track row (a MultiLineString gives one line per part)."""
+    none = np.empty(0, dtype=object), np.empty(0, dtype=int)
     if len(tracks) == 0:
-        return np.empty(0, dtype=object), np.empty(0, dtype=int)
+        return none
     if tracks.crs is None:
         raise InputError("The tracks have no coordinate system; cannot measure them.")
-    geoms = tracks.to_crs(BNG).geometry.to_numpy()
+    if tracks.crs.equals(WGS84):  # the usual case: reprojected in slices on every core
+        geoms = np.concatenate(_map_threads(geoms_to_bng, tracks.geometry.to_numpy()))
+    else:
+        geoms = tracks.to_crs(BNG).geometry.to_numpy()
     parts, row = shapely.get_parts(geoms, return_index=True)
     lines = shapely.get_type_id(parts) == 1
     parts, row = parts[lines], row[lines]
+    ok = shapely.get_num_coordinates(parts) >= 2
+    return parts[ok], row[ok]
+
+
+def _cut_lines(parts: np.ndarray, row: np.ndarray, vertices: int = PIECE_VERTICES
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """BNG LineStrings → pieces of at most ``vertices`` vertices, each with its line's
+    ``row``."""
+    if not len(parts):
+        return np.empty(0, dtype=object), np.empty(0, dtype=int)
     coords, vidx = shapely.get_coordinates(parts, return_index=True)
     nv = np.bincount(vidx, minlength=len(parts))
     ok = nv >= 2
@@ -221,7 +271,7 @@ def _track_pieces(tracks: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     part_start[ok] = np.r_[0, np.cumsum(nv[ok])[:-1]]
     i = np.arange(len(coords)) - part_start[vidx]
     n = nv[vidx]
-    k = PIECE_VERTICES - 1  # segments per piece
+    k = vertices - 1  # segments per piece
     chunks_per_line = np.zeros(len(parts), dtype=int)
     chunks_per_line[ok] = (nv[ok] - 2) // k + 1
     chunk_offset = np.r_[0, np.cumsum(chunks_per_line)[:-1]]
@@ -262,18 +312,68 @@ def _swept_area(pieces: np.ndarray, sec: np.ndarray, pi: np.ndarray, si: np.ndar
     return out
 
 
+def _length_inside(pieces: np.ndarray, sec: np.ndarray, pi: np.ndarray, si: np.ndarray
+                   ) -> np.ndarray:
+    """Length of ``pieces[pi]`` inside ``sec[si]`` for intersecting pairs (vectorised).
+
+    A piece wholly inside its sector counts its whole length; only pieces crossing
+    the sector's edge are intersected (in threads).
+    """
+    out = np.asarray(shapely.length(pieces[pi]), dtype=float)
+    if not len(pi):
+        return out
+    shapely.prepare(sec)
+    cut = ~shapely.contains_properly(sec[si], pieces[pi])
+    if cut.any():
+        def inside(p: np.ndarray, g: np.ndarray) -> np.ndarray:
+            return np.asarray(shapely.length(shapely.intersection(p, g)), dtype=float)
+
+        out[cut] = _in_threads(inside, pieces[pi[cut]], sec[si[cut]])
+    return out
+
+
+def scan_row_m(sweep_width_m: float) -> float:
+    """Scanline spacing (m) for swept ground of sweep width ``sweep_width_m``."""
+    return float(np.clip(sweep_width_m * SCAN_ROW_SHARE, SCAN_ROW_MIN_M, SCAN_ROW_MAX_M))
+
+
+def _swept_area_scan(lines: np.ndarray, sec: np.ndarray, w: float) -> np.ndarray:
+    """Area of (union of lines buffered by w/2) ∩ sector, per sector, by scanlines.
+
+    Each track is buffered in long pieces (round caps and joins, in threads), and
+    only lines within reach of the sectors are; the union is never built.
+    """
+    if not len(lines) or not len(sec):
+        return np.zeros(len(sec))
+    reach = shapely.box(*shapely.total_bounds(sec)).buffer(w / 2, join_style="mitre")
+    near = lines[shapely.intersects(lines, reach)]
+    near, _ = _cut_lines(near, np.zeros(len(near), dtype=int), SCAN_PIECE_VERTICES)
+    scan = Scan(sec, scan_row_m(w))
+
+    def crossings(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return scan.crossings(shapely.buffer(m, w / 2, quad_segs=QUAD_SEGS))
+
+    return scan.area_within(_map_threads(crossings, near))
+
+
 def _in_threads(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarray:
     """Apply a vectorised shapely ``fn`` to chunks of equal-length arrays on every core.
 
     Shapely releases the GIL inside its vectorised functions, so threads run the
     chunks in parallel (buffering is the slow part of swept ground).
     """
+    if len(arrays[0]) < 64:
+        return fn(*arrays)
+    return np.concatenate(_map_threads(fn, *arrays))
+
+
+def _map_threads(fn: Callable[..., _T], *arrays: np.ndarray) -> list[_T]:
+    """``fn`` of each chunk of equal-length arrays, chunks run in threads on every core."""
     n = len(arrays[0])
     workers = min(os.cpu_count() or 1, 8)
     if workers == 1 or n < 64:
-        return fn(*arrays)
+        return [fn(*arrays)]
     bounds = np.linspace(0, n, 4 * workers + 1).astype(int)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = pool.map(lambda ab: fn(*(a[ab[0]:ab[1]] for a in arrays)),
-                         itertools.pairwise(bounds))
-        return np.concatenate(list(parts))
+        return list(pool.map(lambda ab: fn(*(a[ab[0]:ab[1]] for a in arrays)),
+                             itertools.pairwise(bounds)))

@@ -15,7 +15,9 @@ Areas are m² in EPSG:27700; candidates and outputs for the map are lon/lat.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -146,14 +148,18 @@ def _norm_status(values: pd.Series) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Duplication:
-    """Ground searched more than once in a case (m², EPSG:27700; shapes lon/lat)."""
+    """Ground searched more than once in a case (m², EPSG:27700; shapes lon/lat).
+
+    The figures are worked out at once; the shapes (:attr:`deliberate`,
+    :attr:`accidental`) only when first asked for (a map), as they cost more.
+    """
 
     searched_m2: float
     repeated_m2: float
     deliberate_m2: float
     accidental_m2: float
-    deliberate: LonLatGeometry
-    accidental: LonLatGeometry
+    repeated_bng: BngGeometry = field(repr=False, compare=False)
+    deliberate_bng: BngGeometry = field(repr=False, compare=False)
     #: searched ground that family-reported ground no coordinator has accepted yet
     #: lies on (m²): shown apart, counted in none of the figures above until accepted
     unchecked_m2: float = 0.0
@@ -162,6 +168,27 @@ class Duplication:
     def repeated_share(self) -> float:
         """Fraction (0–1) of the searched ground that was searched more than once."""
         return self.repeated_m2 / self.searched_m2 if self.searched_m2 > 0 else 0.0
+
+    @cached_property
+    def deliberate(self) -> LonLatGeometry:
+        """Ground searched again on purpose (a re-search covers it), lon/lat."""
+        return geoms_to_lonlat(self.deliberate_bng)
+
+    @cached_property
+    def accidental(self) -> LonLatGeometry:
+        """Ground searched more than once with no re-search covering it, lon/lat."""
+        if self.deliberate_bng.is_empty:
+            return geoms_to_lonlat(self.repeated_bng)
+        return geoms_to_lonlat(BngGeometry(shapely.difference(self.repeated_bng,
+                                                              self.deliberate_bng)))
+
+
+def _union(geoms: np.ndarray) -> BngGeometry:
+    """Union of polygons (BNG): GEOS's disjoint-subset union where available (several
+    times faster when most shapes meet only a few others, as sectors do)."""
+    if shapely.geos_version >= (3, 12, 0):
+        return BngGeometry(shapely.disjoint_subset_union_all(geoms))
+    return BngGeometry(shapely.union_all(geoms))
 
 
 def duplication(
@@ -179,7 +206,8 @@ def duplication(
     Ground covered by two or more of them is *repeated*; it is *deliberate* when
     any sector covering it there is a re-search (flag set, or status "needs
     re-search"), otherwise *accidental*. Each figure is the area of a union, so
-    ground searched three times counts once. Pairs are found with an STRtree.
+    ground searched three times counts once. Pairs are found with an STRtree; the
+    union of all searched ground is worked out in a second thread meanwhile.
     """
     st = _norm_status(sectors[status]) if status in sectors.columns else np.full(len(sectors), "")
     flag = np.isin(st, list(RE_SEARCH_STATUSES))
@@ -193,29 +221,55 @@ def duplication(
     bad = ~shapely.is_valid(geoms)
     if bad.any():
         geoms[bad] = shapely.make_valid(geoms[bad], method="structure", keep_collapsed=False)
-    empty = LonLatGeometry(shapely.from_wkt("POLYGON EMPTY"))  # empty in any CRS
+    empty = BngGeometry(shapely.from_wkt("POLYGON EMPTY"))
     if len(geoms) == 0:
         return Duplication(0.0, 0.0, 0.0, 0.0, empty, empty)
-    searched = float(shapely.union_all(geoms).area)
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="intersects")
-    pair = left < right
-    left, right = left[pair], right[pair]
-    pieces = polygonal_part(shapely.intersection(geoms[left], geoms[right]))
-    ok = ~shapely.is_missing(pieces)
-    ok[ok] = shapely.area(pieces[ok]) >= MIN_OVERLAP_M2
-    pieces, deliberate_pair = pieces[ok], (flag[left] | flag[right])[ok]
-    if len(pieces) == 0:
-        return Duplication(searched, 0.0, 0.0, 0.0, empty, empty)
-    repeated = shapely.union_all(pieces)
-    deliberate = shapely.union_all(pieces[deliberate_pair]) if deliberate_pair.any() else empty
-    accidental = shapely.difference(repeated, deliberate) if deliberate_pair.any() else repeated
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        all_ground = pool.submit(_union, geoms)
+        tree = shapely.STRtree(geoms)
+        left, right = tree.query(geoms, predicate="intersects")
+        pair = left < right
+        left, right = left[pair], right[pair]
+        pieces = polygonal_part(shapely.intersection(geoms[left], geoms[right]))
+        ok = ~shapely.is_missing(pieces)
+        ok[ok] = shapely.area(pieces[ok]) >= MIN_OVERLAP_M2
+        pieces, deliberate_pair = pieces[ok], (flag[left] | flag[right])[ok]
+        repeated = _union(pieces) if len(pieces) else empty
+        deliberate = _union(pieces[deliberate_pair]) if deliberate_pair.any() else empty
+        searched = float(all_ground.result().area)
     rep_m2, del_m2 = float(repeated.area), float(deliberate.area)
     return Duplication(
         searched_m2=searched,
         repeated_m2=rep_m2,
         deliberate_m2=del_m2,
         accidental_m2=max(rep_m2 - del_m2, 0.0),
-        deliberate=geoms_to_lonlat(BngGeometry(deliberate)),
-        accidental=geoms_to_lonlat(BngGeometry(accidental)),
+        repeated_bng=repeated,
+        deliberate_bng=deliberate,
     )
+
+
+def near_and_shared(targets: np.ndarray, others: np.ndarray, within_m: float,
+                    *, min_m2: float = MIN_OVERLAP_M2) -> tuple[np.ndarray, np.ndarray]:
+    """Which of ``others`` lie near the ``targets``, and which share ground with them.
+
+    Both arrays hold lon/lat geometries. Returns two boolean masks over ``others``:
+    within ``within_m`` metres of any target (touching and overlapping included), and
+    overlapping the targets' union by at least ``min_m2`` m² (ground searched there
+    counts as an earlier search of the targets' ground). Measured in EPSG:27700 on one
+    ``STRtree``; a briefing pack's neighbours and earlier searches come from here.
+    """
+    near = np.zeros(len(others), dtype=bool)
+    shared = np.zeros(len(others), dtype=bool)
+    if len(targets) == 0 or len(others) == 0:
+        return near, shared
+    target_bng = geoms_to_bng(np.asarray(targets, dtype=object))
+    other_bng = geoms_to_bng(np.asarray(others, dtype=object))
+    tree = shapely.STRtree(other_bng)
+    _, hits = tree.query(target_bng, predicate="dwithin", distance=float(within_m))
+    near[np.unique(hits)] = True
+    union = shapely.union_all(shapely.make_valid(target_bng))
+    idx = np.flatnonzero(near)
+    if len(idx):
+        areas = shapely.area(shapely.intersection(shapely.make_valid(other_bng[idx]), union))
+        shared[idx[areas >= min_m2]] = True
+    return near, shared

@@ -18,10 +18,14 @@ properties shown by GeoJsonTooltip/Popup).
 from __future__ import annotations
 
 import html
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["escape_feature_collection", "escape_properties", "markdown_text", "safe_text"]
+__all__ = [
+    "escape_feature_collection", "escape_properties", "markdown_text", "pdf_text", "safe_text",
+]
 
 # Characters that are special in a JS template literal, after HTML escaping.
 _TEMPLATE_LITERAL = str.maketrans({"\\": "&#92;", "`": "&#96;", "$": "&#36;"})
@@ -103,3 +107,32 @@ def markdown_text(value: object) -> str:
         return ""
     text = " ".join(str(value).split())
     return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in text)
+
+
+#: Unicode categories never printed: controls, format characters (bidirectional
+#: overrides, zero-width joiners), surrogates, private use, unassigned
+_UNPRINTED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u3000]+")
+
+
+def pdf_text(value: object, limit: int = 500, *, lines: bool = False) -> str:
+    """``value`` as plain text for a PDF: no control or format characters, at most
+    ``limit`` characters (cut with "…").
+
+    A PDF page has no markup to break out of, but a string can still reorder what
+    is read (bidirectional overrides), hide text (zero-width characters) or feed a
+    writer's own codes; everything but printable characters and (with ``lines``)
+    line breaks is dropped, runs of spaces become one. ``None`` becomes ``""``.
+    """
+    if value is None:
+        return ""
+    text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    kept = "".join(
+        ch if unicodedata.category(ch) not in _UNPRINTED else ("\n" if ch == "\n" else " ")
+        for ch in text
+    )
+    parts = [_SPACES.sub(" ", line).strip() for line in kept.split("\n")]
+    out = "\n".join(p for p in parts if p) if lines else " ".join(p for p in parts if p)
+    if len(out) > limit:
+        out = out[: max(0, limit - 1)].rstrip() + "…"
+    return out

@@ -431,10 +431,20 @@ class _SectorScript(MacroElement):
             function show(map) {
                 labels.clearLayers();
                 if (map.getZoom() < minZoom) { return; }
-                var view = map.getBounds().pad(0.2), shown = 0;
+                var view = map.getBounds().pad(0.2), shown = 0, boxes = [];
                 for (var i = 0; i < data.features.length && shown < most; i++) {
                     var p = data.features[i].properties;
                     if (!p.lp || !view.contains(p.lp)) { continue; }
+                    // thinned: a label that would cover one already placed is left off
+                    // (about 6.5 px a character, 20 px a line; its popup still works)
+                    var at = map.latLngToContainerPoint(p.lp), clash = false;
+                    var half = (p.label.replace(/<[^>]*>/g, "").length * 6.5 + 14) / 2;
+                    for (var j = 0; j < boxes.length && !clash; j++) {
+                        clash = Math.abs(boxes[j][0] - at.x) < boxes[j][2] + half &&
+                                Math.abs(boxes[j][1] - at.y) < 20;
+                    }
+                    if (clash) { continue; }
+                    boxes.push([at.x, at.y, half]);
                     L.marker(p.lp, {
                         interactive: false, keyboard: false,
                         icon: L.divIcon({className: "wayhome-sector-label " + p.lc,

@@ -16,8 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("geo", "casefile", "layers", "app_pages", "wayhome", "vocab")
-SINGLE_MODULES = ("dashboard.py",)
-PROJECT = (*PACKAGES, "dashboard")
+SINGLE_MODULES = ("dashboard.py", "app.py")
+PROJECT = (*PACKAGES, "dashboard", "app")
 
 
 def _module_name(path: Path) -> str:

@@ -67,6 +67,8 @@ TRACK_READ: Final = "track.read"  # every track and pass of the case, coverage a
 TRACK_UPLOAD: Final = "track.upload"  # upload a GPS track (team leads: own team only)
 POA_READ: Final = "poa.read"  # probability of area, its history and the ranked sectors
 POA_WRITE: Final = "poa.write"  # set up or reset POA, change a pass's sweep width
+# briefing packs (casefile.briefings): print one, which issues its QR code's own link
+BRIEFING_PRINT: Final = "briefing.print"  # team leads: their own team's sectors only
 #: permissions never checked against a case (accounts; a case that does not exist yet)
 CASE_FREE_PERMISSIONS: Final[frozenset[str]] = frozenset({USER_ADMIN, CASE_CREATE})
 
@@ -98,13 +100,14 @@ ROLE_REGISTRY: Final[dict[str, Role]] = {
         # the command line run by whoever operates the server: accounts only
         Role("system", "Command line", "command_line", None, MappingProxyType({
             USER_ADMIN: "any", CASE_MEMBERS: "any", LINK_MANAGE: "any", CASE_PURGE: "any",
+            BRIEFING_PRINT: "any",
         })),
         Role("coordinator", "Coordinator", "password", "cases", MappingProxyType(_case(
             CASE_CREATE, CASE_READ, CASE_UPDATE, CASE_MEMBERS, SIGHTING_READ, SIGHTING_WRITE,
             AUDIT_READ, SECTOR_READ, SECTOR_READ_SHARED, SECTOR_WRITE, SECTOR_PROGRESS,
             HAZARD_READ, HAZARD_WRITE, TEAM_READ, TEAM_WRITE, TEAM_CONTACTS, HANDOVER_READ,
             HANDOVER_WRITE, HANDOVER_ACK, LINK_MANAGE, TRIAGE, CASE_BRIEF, FAMILY_VIEW,
-            TRACK_READ, TRACK_UPLOAD, POA_READ, POA_WRITE,
+            TRACK_READ, TRACK_UPLOAD, POA_READ, POA_WRITE, BRIEFING_PRINT,
         ))),
         # Private-link roles: a team lead gets no case-wide sector, sighting or team
         # reads, a family reads only the family view, a partner unit only what
@@ -117,6 +120,7 @@ ROLE_REGISTRY: Final[dict[str, Role]] = {
             HAZARD_READ: "case",
             SIGHTING_READ_SHARED: "shared",
             TRACK_UPLOAD: "own_team",
+            BRIEFING_PRINT: "own_team",
         })),
         Role("family", "Family", "private_link", "family", MappingProxyType({
             LINK_POLL: "case",

@@ -46,6 +46,10 @@ LINK_DAYS : int
     coordinator chooses otherwise (at most ``LINK_MAX_DAYS``).
 LINK_MAX_DAYS : int
     ``WAYHOME_LINK_MAX_DAYS``; default 90. The longest life a private link may be given.
+BRIEF_PERIOD_HOURS : float
+    ``WAYHOME_BRIEF_PERIOD_HOURS``; default 12. The operational period a printed
+    briefing pack covers: the team lead's link in its QR code stops working this many
+    hours after printing (never later than the printing link itself).
 SESSION_HOURS : float
     ``WAYHOME_SESSION_HOURS``; default 10 (a working day). How long a coordinator's
     sign-in survives reloads before the password is asked for again.
@@ -174,6 +178,7 @@ BACKUP_DIR: Path = Path(os.environ.get("WAYHOME_BACKUP_DIR", "backups"))
 DEMO_PASSWORD: str = os.environ.get("WAYHOME_DEMO_PASSWORD", "")
 LINK_DAYS: int = int(os.environ.get("WAYHOME_LINK_DAYS", "14"))
 LINK_MAX_DAYS: int = int(os.environ.get("WAYHOME_LINK_MAX_DAYS", "90"))
+BRIEF_PERIOD_HOURS: float = float(os.environ.get("WAYHOME_BRIEF_PERIOD_HOURS", "12"))
 SESSION_HOURS: float = float(os.environ.get("WAYHOME_SESSION_HOURS", "10"))
 THROTTLE_WINDOW_MIN: float = float(os.environ.get("WAYHOME_THROTTLE_WINDOW_MIN", "15"))
 THROTTLE_PER_CLIENT: int = int(os.environ.get("WAYHOME_THROTTLE_PER_CLIENT", "10"))

@@ -13,6 +13,8 @@
     wayhome link list --case REF    the case's links (never their tokens)
     wayhome link revoke ID          stop a link now
     wayhome purge --due | --case REF  remove personal data of closed cases (run daily)
+    wayhome brief --case REF --sector CODE | --team NAME --out FILE.pdf
+                                    print a briefing pack (its QR code is a new team link)
 
 The database is ``--database-url`` if given, else ``DATABASE_URL`` /
 ``WAYHOME_DATABASE_URL``, else the SQLite file ``WAYHOME_SQLITE_PATH``.
@@ -34,6 +36,7 @@ from casefile import Actor, StoreError, format_london_full, open_store
 from casefile.engine import current_revision, describe_url, head_revision
 from vocab import settings
 from vocab.link_address import command_line_base
+from wayhome.briefing import write_brief
 from wayhome.demo import load_demo
 
 
@@ -198,6 +201,14 @@ def _cmd_purge(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_brief(args: argparse.Namespace, out: TextIO) -> int:
+    store = open_store(args.database_url)
+    try:
+        return write_brief(store, args, out, sys.stderr)
+    finally:
+        store.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wayhome",
@@ -261,6 +272,18 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--due", action="store_true",
                        help="every case closed more than WAYHOME_PURGE_AFTER_DAYS ago")
     which.add_argument("--case", metavar="REFERENCE", help="one closed case, now")
+
+    brief = sub.add_parser("brief", help="print a sector's or a team's briefing pack (PDF)")
+    brief.add_argument("--case", required=True, metavar="REFERENCE")
+    one = brief.add_mutually_exclusive_group(required=True)
+    one.add_argument("--sector", metavar="CODE", help="one sector, e.g. S3")
+    one.add_argument("--team", metavar="NAME", help="every sector of one team")
+    brief.add_argument("--out", required=True, metavar="FILE.pdf")
+    brief.add_argument("--landscape", action="store_true", help="A4 landscape (default portrait)")
+    brief.add_argument("--base-url", default=None, help="the app's address (WAYHOME_PUBLIC_URL)")
+    brief.add_argument("--rendezvous", default=None, help="the rendezvous point, in words")
+    brief.add_argument("--radio", default=None, help="radio channel / phone instructions")
+    brief.add_argument("--time-box", default=None, help="e.g. \"back by 16:00\"")
     return parser
 
 
@@ -288,6 +311,8 @@ def main(
             return _cmd_link(args, out)
         if args.command == "purge":
             return _cmd_purge(args, out)
+        if args.command == "brief":
+            return _cmd_brief(args, out)
     except StoreError as exc:
         sys.stderr.write(f"wayhome: {exc}\n")
         return 1

@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages.widgets.session import current_actor, store
+from app_pages.widgets.triage_badge import recount
 from casefile import StoreError, format_london_full
 from layers.escape import markdown_text
 
@@ -66,6 +67,8 @@ def live_found_banner(case_id: int) -> None:
             before = seen[2] if seen and seen[0] == case_id else None
             seen = (case_id, token, db.get_case(actor, case_id))
             st.session_state[_STATE_KEY] = seen
+            if actor.role == "coordinator":
+                recount(actor, case_id)  # the menu's "Triage · N new"
             if before is not None and before.is_found != seen[2].is_found:
                 # found (or reopened) while open: redraw the whole page once, so
                 # nothing on it still offers to search or to mark the child found

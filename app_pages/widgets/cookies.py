@@ -1,20 +1,26 @@
 """Keeping a coordinator signed in across reloads: the session cookie.
 
 After a password sign-in the store issues an opaque session token (only its hash
-is stored; valid ``SESSION_HOURS``). The page puts it in a cookie,
-``wayhome_session`` — ``SameSite=Strict``, ``Secure`` over HTTPS, path ``/``,
-``Max-Age`` the session's life — through a tiny fixed script run in the page
-(``st.html`` with JavaScript allowed; Streamlit has no server-side "set cookie");
-later sessions read it with ``st.context.cookies``. A cookie rather than the URL
-keeps the token out of history, screenshots, shared links and Referer headers. It
-cannot be ``HttpOnly`` because script sets it; the app already treats every user
-string as hostile (escaped everywhere) so no foreign script runs in its origin.
-Sign-out ends the session server-side and clears the cookie.
+is stored; valid ``SESSION_HOURS``). It travels to the browser in a cookie,
+``wayhome_session`` — ``HttpOnly`` (no script in the page can read it),
+``SameSite=Strict``, ``Secure`` over HTTPS, path ``/``, ``Max-Age`` the session's
+life — and later sessions read it with ``st.context.cookies`` (the WebSocket's
+handshake carries it). A cookie rather than the URL keeps the token out of
+history, screenshots, shared links and Referer headers.
+
+A page cannot send a ``Set-Cookie`` header, so the page shows a hidden image of
+``<base>/_wayhome/session/<ticket>`` and the server's response sets the cookie
+(:mod:`app_pages.widgets.http_security`). The ticket is random, works once and
+only for :data:`TICKET_SECONDS`, and lives in this process's memory only: the
+token itself never appears in a URL or a log. Sign-out ends the session
+server-side and clears the cookie the same way.
 """
 
 from __future__ import annotations
 
-import json
+import secrets
+import threading
+import time
 
 import streamlit as st
 
@@ -25,6 +31,14 @@ from vocab import settings
 COOKIE = "wayhome_session"
 _TOKEN_KEY = "wayhome_session_token"  # noqa: S105 - a session-state key
 _COOKIE_PENDING = "wayhome_cookie_pending"
+#: the path (below ``server.baseUrlPath``) whose response sets the cookie
+COOKIE_PATH = "/_wayhome/session/"
+#: how long a ticket waits for the browser to fetch it
+TICKET_SECONDS = 60
+
+# ticket -> (deadline on the monotonic clock, cookie value, Max-Age)
+_tickets: dict[str, tuple[float, str, int]] = {}
+_tickets_lock = threading.Lock()
 
 
 def restore_session() -> object | None:
@@ -78,11 +92,27 @@ def flush_cookie() -> None:
 
 
 def _set_cookie(value: str, max_age: int) -> None:
-    # json.dumps gives a JS string literal; the token is base64url anyway
-    # our own fixed script, run in the app's page (the value is a JSON string literal)
-    st.html(
-        "<script>(function(){var s=location.protocol==='https:'?'; Secure':'';"
-        f"document.cookie={json.dumps(COOKIE + '=')}+{json.dumps(value)}+"
-        f"'; Path=/; Max-Age={int(max_age)}; SameSite=Strict'+s;}})();</script>",
-        unsafe_allow_javascript=True,
-    )
+    # no script: the image's response carries the Set-Cookie header
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    src = f"{'/' + base if base else ''}{COOKIE_PATH}{issue_ticket(value, max_age)}"
+    st.html(f'<img src="{src}" alt="" width="1" height="1" hidden>')
+
+
+def issue_ticket(value: str, max_age: int) -> str:
+    """A single-use ticket that sets the cookie to ``value`` (``""`` with 0 clears it)."""
+    ticket = secrets.token_urlsafe(32)
+    now = time.monotonic()
+    with _tickets_lock:
+        for old in [t for t, (deadline, _, _) in _tickets.items() if deadline < now]:
+            del _tickets[old]
+        _tickets[ticket] = (now + TICKET_SECONDS, value, int(max_age))
+    return ticket
+
+
+def redeem_ticket(ticket: str) -> tuple[str, int] | None:
+    """The cookie value and Max-Age a ticket stands for, once; None if unknown or late."""
+    with _tickets_lock:
+        entry = _tickets.pop(ticket, None)
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    return entry[1], entry[2]

@@ -29,6 +29,8 @@ import folium
 import folium.elements
 import streamlit_folium as sf
 
+from app_pages.widgets.http_security import allow_map_script
+
 __all__ = ["RenderedMap", "feature_groups_script", "live_folium", "render_base"]
 
 
@@ -155,6 +157,7 @@ def live_folium(
     }
     defaults = {k: v for k, v in all_defaults.items() if k in returned}
     hash_key = _component_key(base.script, key)
+    allow_map_script(base.script)  # the map frame's CSP allows exactly this inline script
 
     def _on_change() -> None:
         st.session_state[key] = st.session_state.get(hash_key, {})

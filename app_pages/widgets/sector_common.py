@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -25,12 +26,14 @@ from app_pages.widgets.case_status import live_found_banner
 from app_pages.widgets.common import london_map
 from app_pages.widgets.live_map import RenderedMap, render_base
 from app_pages.widgets.session import current_case_id, show_store_error, store
-from casefile import Actor, Case, StoreError, Team
+from casefile import Actor, Case, CaseFile, StoreError, Team
 from geo.boundaries import load_layer
 from layers.assets import draw_urls
 from layers.draw import SectorDraw
 from layers.legend import Legend
 from layers.sectors import sector_legend_html
+from layers.sightings import case_layers
+from layers.view import view_centre, view_zoom
 
 #: seconds between two checks of the case's change counter (per open sector map)
 POLL_SECONDS = 5
@@ -63,7 +66,8 @@ def drawing_key(geometry: Any, purpose: str = "draw") -> str:
 
 
 def case_or_stop(actor: Actor, title: str) -> Case:
-    """The case chosen on the Cases page, or a pointer there and stop."""
+    """The case chosen on the Cases page (or the coordinator's most recent open case),
+    else a pointer to the Cases page and stop."""
     case_id = current_case_id()
     if case_id is None:
         st.title(title)
@@ -80,6 +84,33 @@ def case_or_stop(actor: Actor, title: str) -> Case:
         st.query_params["case"] = str(case_id)
     live_found_banner(case.id)  # "Found — stand down" on this view too, within seconds
     return case
+
+
+#: session key of the "show the planning point, last-known location and sightings" toggle
+CASE_MARKS_KEY = "show_case_marks"
+
+
+def case_view(sectors: Sequence[Any], case_file: CaseFile, *, width_px: int = 800,
+              height_px: int = 520) -> tuple[tuple[float, float], int]:
+    """Where a planning map opens: fitted to the case's sectors, else on the last-known
+    location at street zoom. ``((lat, lon), zoom)``."""
+    shapes = [s.geometry for s in sectors]
+    if shapes:
+        centre = view_centre(shapes)
+        if centre is not None:
+            return centre, view_zoom(shapes, width_px=width_px, height_px=height_px,
+                                     min_zoom=11, max_zoom=17)
+    lk = case_file.last_known()
+    return (lk.lat, lk.lon), 15
+
+
+def case_marks(case_file: CaseFile) -> list[Any]:
+    """The case's planning point, home, verified path, sightings and last-known location,
+    when the coordinator has them shown (the toggle under :data:`CASE_MARKS_KEY`)."""
+    if not st.session_state.get(CASE_MARKS_KEY, True):
+        return []
+    cf = case_file
+    return case_layers(cf.case, cf.sightings, cf.last_known(), show_dismissed=False)
 
 
 def team_names(teams: list[Team]) -> dict[int, str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages.widgets.briefing_download import briefing_button
 from app_pages.widgets.forms import london_moment, london_now
 from app_pages.widgets.pace_question import ask, hold, too_fast_message
 from app_pages.widgets.sector_state import (
@@ -65,6 +66,9 @@ def sector_panel(sectors: list[Sector], names: dict[int, str], teams: list) -> N
         return
     s = _choose_sector(sectors)
     st.markdown("  \n".join(_facts(s, names)))
+    db, actor = who()
+    briefing_button(db, actor, s.case_id, key=f"brief_sector_{s.id}", sector_code=s.code,
+                    label=f"Briefing pack for {s.code} (PDF)")
     allowed = SECTOR_TRANSITIONS.get(s.status, frozenset())
     k = f"act_{s.id}_{s.version}_"
     if "assigned" in allowed:

@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from app_pages.widgets.briefing_download import briefing_button
 from app_pages.widgets.forms import form_key, renew_form_key
 from app_pages.widgets.sector_common import units
 from app_pages.widgets.sector_state import (
@@ -93,6 +94,10 @@ def teams_tab(case_id: int, teams: list) -> None:
              "Lead": t.lead_name, "Size": t.size, "Contact (coordinators only)": t.contact or ""}
             for t in teams
         ]), hide_index=True, use_container_width=True)
+        with st.expander("Briefing packs (PDF) per team"):
+            for t in teams:
+                briefing_button(db, actor, case_id, key=f"brief_team_{t.id}", team_name=t.name,
+                                label=f"{markdown_text(t.name)}: briefing pack")
     with st.form("new_team"):
         c1, c2, c3, c4 = st.columns([3, 2, 2, 1])
         name = c1.text_input("Team name", max_chars=120)

@@ -30,7 +30,7 @@ from app_pages.widgets.cookies import (
     remember_session,
     restore_session,
 )
-from casefile import Actor, TooManyAttempts
+from casefile import Actor, StoreError, TooManyAttempts
 from casefile.oidc import configured_providers
 
 ACTOR_KEY = "wayhome_actor"
@@ -197,7 +197,24 @@ def current_case_id() -> int | None:
     if raw and raw.isdigit():
         st.session_state[CASE_KEY] = int(raw)
         return int(raw)
-    return None
+    # a coordinator opening a case page afresh (no ?case=) lands on their last case
+    recent = _most_recent_case()
+    if recent is not None:
+        choose_case(recent)
+    return recent
+
+
+def _most_recent_case() -> int | None:
+    """The signed-in coordinator's open case changed most recently (None: no case)."""
+    actor = current_actor()
+    if actor is None or actor.role != "coordinator":
+        return None
+    try:
+        summaries = store().list_cases(actor)
+    except StoreError:
+        return None
+    ongoing = [c for c in summaries if c.status not in ("found", "closed")] or summaries
+    return ongoing[0].id if ongoing else None
 
 
 def choose_case(case_id: int | None) -> None:

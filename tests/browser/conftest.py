@@ -8,7 +8,7 @@ Reusable by every browser test (mark them ``@pytest.mark.browser``):
     ``WAYHOME_SQLITE_PATH`` in a temporary folder, plus the module's
     ``APP_ENV`` dict if it defines one. ``DATABASE_URL`` passes through, so the
     PostGIS run of ``scripts/test`` drives the app on PostGIS.
-``start_app(env=None, script="dashboard.py", args=())``
+``start_app(env=None, script="app.py", args=())``
     Start another server yourself (returns an :class:`AppServer`; call
     ``.stop()``, or use the ``app_factory`` fixture which stops them for you).
 ``hermetic`` (function scope)
@@ -149,7 +149,7 @@ class AppServer:
 def start_app(
     env: dict[str, str] | None = None,
     *,
-    script: str = "dashboard.py",
+    script: str = "app.py",
     args: tuple[str, ...] = (),
     timeout: float = 90.0,
     port: int | None = None,

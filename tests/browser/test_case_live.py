@@ -16,6 +16,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from casefile import Actor, open_store
+from casefile import Actor, open_store, utcnow
 from tests.browser.conftest import (
     AppServer,
     NetworkGuard,
@@ -206,6 +207,52 @@ def test_audit_log_is_filterable(page: Page, case_app: CaseApp, hermetic):
     shown = int(re.match(r"(\d+)", page.get_by_text(re.compile(r"records")).inner_text()).group(1))
     assert 1 <= shown < total
     screenshot(page, "audit-log")
+    hermetic.assert_clean()
+
+
+def test_family_tips_show_in_the_menu_and_on_the_triage_map_live(
+    page: Page, case_app: CaseApp, hermetic
+):
+    store = open_store(case_app.store_url)
+    try:
+        user = store.get_user(Actor.system("test"), "demo.coordinator")
+        coord = Actor(user.id, user.display_name, "coordinator")
+        link = store.issue_link(coord, case_app.case_id, role="family", label="Mum")
+        family = store.open_link(link.token).actor
+        store.send_tip(family, case_app.case_id, lat=51.5186, lon=-0.0937,
+                       seen_at=utcnow() - timedelta(minutes=20), text="By the Barbican lake")
+        waiting = store.triage_count(coord, case_app.case_id)
+    finally:
+        store.close()
+    sign_in(page, case_app.url, "demo.coordinator", PASSWORD)
+    menu = page.get_by_role("link", name=re.compile("^Triage"))
+    expect(menu).to_contain_text(f"Triage · {waiting} new", timeout=30_000)
+    # a case page opened afresh, with no ?case=, lands on the coordinator's last case
+    page.goto(f"{case_app.url}/triage")
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name=f"Triage · {case_app.reference}")).to_be_visible(
+        timeout=30_000)
+    # Streamlit's front end, loaded at a page's own address, first probes
+    # <page>/_stcore/{health,host-config} (404) before finding the app's root: not ours
+    for found in (hermetic.failed, hermetic.console_errors):
+        found[:] = [f for f in found if "/triage/_stcore/" not in f]
+    frame = wait_for_map(page)
+    expect(frame.locator(".wayhome-triage-tip").first).to_be_attached(timeout=30_000)
+    card = page.locator("[class*='st-key-report_']").filter(has_text="By the Barbican lake")
+    expect(card).to_contain_text("City of London")
+    screenshot(page, "triage")
+    card.get_by_role("button", name="Accept: mark the sighting verified").click()
+    wait_for_app_run(page)
+    expect(menu).to_contain_text(re.compile(f"Triage( · {waiting - 1} new)?$"), timeout=30_000)
+    # a tip sent while the page is open reaches the menu and the list by itself
+    store = open_store(case_app.store_url)
+    try:
+        store.send_tip(family, case_app.case_id, lat=51.5137, lon=-0.0990,
+                       seen_at=utcnow() - timedelta(minutes=5), text="Running towards St Paul's")
+    finally:
+        store.close()
+    expect(page.get_by_text("Running towards St Paul's")).to_be_visible(timeout=30_000)
+    expect(menu).to_contain_text(f"Triage · {waiting} new", timeout=30_000)
     hermetic.assert_clean()
 
 

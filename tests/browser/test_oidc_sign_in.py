@@ -286,8 +286,11 @@ def test_signing_out_ends_the_session(page: Page, oidc_app: OidcApp, hermetic: N
     app = oidc_app
     _continue_at_provider(page, app, *JANE, shot="oidc-sign-out")
     expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible(timeout=30_000)
-    # Wayhome's session cookie is set by the page's script on the next run
-    page.wait_for_function("document.cookie.includes('wayhome_session=')", timeout=30_000)
+    # Wayhome's session cookie is set by the server (HttpOnly) on the next run
+    for _ in range(120):
+        if any(c["name"] == "wayhome_session" for c in page.context.cookies()):
+            break
+        page.wait_for_timeout(250)
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
     assert "_streamlit_user" in cookies and "wayhome_session" in cookies, cookies.keys()
     page.get_by_role("link", name="Sign out").click()

@@ -479,6 +479,59 @@ def test_team_lead_uploads_a_track_for_its_own_sector(browser: Browser, linked: 
         store.close()
 
 
+def test_team_lead_downloads_the_briefing_pack_and_its_qr_opens_the_team_page(
+        browser: Browser, linked: Linked, tmp_path: Path):
+    import shutil
+    import subprocess
+
+    pypdf = pytest.importorskip("pypdf")
+    zxingcpp = pytest.importorskip("zxingcpp")
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    from PIL import Image
+
+    page = _phone(browser)
+    page.goto(f"{linked.server.url}/?link={linked.team}")
+    wait_for_app_run(page)
+    button = page.get_by_role("button", name="Download briefing pack (PDF)")
+    expect(button).to_be_visible(timeout=30_000)
+    button.scroll_into_view_if_needed()
+    screenshot(page, "team-link-briefing-button")
+    with page.expect_download(timeout=60_000) as got:
+        button.click()
+    pdf = tmp_path / "pack.pdf"
+    got.value.save_as(pdf)
+    page.context.close()
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(pdf).pages)
+    flat = text.replace("\n", " ")
+    assert "LINK-1" in text and "Red" in text and "S1" in text and "S2" in text
+    assert "OFFICIAL-SENSITIVE" in text and "TQ " in text
+    for secret in ("Sam Passer-by", "07700 900123", "Lead Person", "12 Secret Road",
+                   "Mum's phone"):
+        assert secret not in flat, secret
+    png = Path("test-artifacts") / "briefing-from-phone"
+    png.parent.mkdir(exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile",
+                    str(pdf), str(png)], check=True)
+    (url,) = [r.text for r in zxingcpp.read_barcodes(Image.open(f"{png}.png"))]
+    token = url.split("?link=", 1)[1]
+    assert token != linked.team  # a link of its own, not the lead's
+    store = open_store(linked.store_url)
+    try:
+        printed = store.open_link(token)
+        assert printed.role == "team_lead"
+        prints = [e for e in store.audit_log(linked.coord, linked.case_id)
+                  if e.entity == "briefing"]
+        assert prints and prints[0].actor_role == "team_lead"
+    finally:
+        store.close()
+    scanned = _phone(browser)
+    scanned.goto(f"{linked.server.url}/?link={token}")
+    wait_for_app_run(scanned)
+    expect(scanned.get_by_role("heading", name="Red: my sectors")).to_be_visible(timeout=30_000)
+    scanned.context.close()
+
+
 def test_team_lead_sees_not_saved_reconnecting_when_the_connection_drops(browser: Browser,
                                                                          linked: Linked):
     # a server of its own, stopped under the open page
@@ -522,7 +575,7 @@ def test_coordinator_sign_in_survives_a_reload_and_sign_out_ends_it(browser: Bro
     wait_for_app_run(page)
     cases = page.get_by_role("heading", name="Cases", exact=True)
     expect(cases).to_be_visible(timeout=30_000)  # a coordinator's page
-    cookie = _wait_for_cookie(page, "wayhome_session")  # set by a script in the page
+    cookie = _wait_for_cookie(page, "wayhome_session")  # set by the server (HttpOnly)
     assert cookie is not None, [c["name"] for c in context.cookies()]
     assert cookie["sameSite"] == "Strict"
     assert 9 * 3600 < cookie["expires"] - time.time() <= 10 * 3600 + 60  # a working day

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from casefile import open_store
+from layers.sectors import LABEL_ZOOM
 from tests.browser.conftest import (
     AppServer,
     map_frame_handle,
@@ -225,14 +226,39 @@ def test_grid_is_previewed_then_saved_and_handover_acknowledged(
     page.get_by_role("button", name="Save these sectors").click()
     wait_for_app_run(page)
     # if the ring reaches sectors drawn earlier, the store refuses first: clip
-    if box.get_by_text(re.compile("Overlap — not saved")).count():
+    overlap = box.get_by_text(re.compile("Overlap — not saved"))
+    expect(overlap.or_(page.get_by_text(re.compile(r"Saved \d+ sectors")))).to_be_visible(
+        timeout=30_000)
+    if overlap.count():
         box.get_by_text("clip to the ground not yet covered").click()
+        wait_for_app_run(page)
         box.get_by_role("button", name="Confirm").click()
         wait_for_app_run(page)
     expect(page.get_by_text(re.compile(r"Saved \d+ sectors"))).to_be_visible(timeout=30_000)
     after = stored_sectors(sector_app)
     assert len(after) > before
     assert {s.origin for s in after[before:]} == {"grid"}
+    # the map shows the case (planning point, last-known location) and its labels,
+    # at the first zoom that shows them (the most crowded), never cover each other
+    frame = wait_for_map(page)
+    expect(frame.locator(".wayhome-ipp")).to_have_count(1, timeout=15_000)
+    leaflet = map_frame_handle(page)
+    centre = after[-1].geometry.centroid
+    leaflet.evaluate("([lat, lon, z]) => window.map_div.setView([lat, lon], z, {animate: false})",
+                     [centre.y, centre.x, LABEL_ZOOM])
+    expect(frame.locator(".wayhome-sector-label").first).to_be_attached(timeout=15_000)
+    shown, clashes = leaflet.evaluate("""() => {
+        const r = [...document.querySelectorAll('.wayhome-sector-label')]
+            .map(e => e.getBoundingClientRect());
+        let clashes = 0;
+        for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++) {
+            const a = r[i], b = r[j];
+            if (a.left < b.right - 1 && b.left < a.right - 1 &&
+                a.top < b.bottom - 1 && b.top < a.bottom - 1) clashes++;
+        }
+        return [r.length, clashes];
+    }""")
+    assert shown >= 1 and clashes == 0, (shown, clashes)
 
     page.get_by_role("link", name="Handover").click()
     wait_for_app_run(page)
@@ -368,6 +394,15 @@ def test_status_actions_through_to_searched_with_a_part_drawn_as_not_searched(
         # the page reruns twice after an action: go on once it says what was done
         expect(page.get_by_text(done)).to_be_visible(timeout=20_000)
         wait_for_app_run(page)
+    # the sector's briefing pack, for its team, from the sector's details
+    with page.expect_download(timeout=60_000) as got:
+        page.get_by_role("button", name=f"Briefing pack for {sector.code} (PDF)").click()
+    import pypdf
+
+    pack = pypdf.PdfReader(got.value.path())
+    first = pack.pages[0].extract_text()
+    assert f"Sector {sector.code}" in first and "Team Walk" in first
+    assert "OFFICIAL-SENSITIVE" in first
     # the part not searched, drawn inside the sector on the map
     leaflet = map_frame_handle(page)
     leaflet.evaluate("([lat, lon]) => window.map_div.setView([lat, lon], 16, {animate: false})",

@@ -155,6 +155,7 @@ def calls(store: Store, w: dict, actor: Actor | None = None) -> dict:
             version=w["handover"].version),
         "issue_link": lambda: store.issue_link(c, case.id, role="family", label="Dad"),
         "revoke_link": lambda: store.revoke_link(c, w["lead_link"].link.id),
+        "print_briefing": lambda: store.print_briefing(c, case.id, sector_code=w["assigned"].code),
         "sign_in": lambda: store.sign_in("coord.a", PASSWORD, client_key="10.0.0.9"),
         "sign_in_oidc": lambda: store.sign_in_oidc(
             {"email": "coord.a@met.police.uk", "email_verified": True}, client_key="10.0.0.9"),

@@ -216,6 +216,7 @@ def _coordinator_reads(store, actor, d, case_id):
         ("links", lambda: store.links(actor, case_id)),
         ("sharing", lambda: store.sharing(actor, case_id)),
         ("triage_queue", lambda: store.triage_queue(actor, case_id)),
+        ("triage_count", lambda: store.triage_count(actor, case_id)),
     ]
 
 
@@ -421,8 +422,11 @@ def test_family_can_report_but_not_read_reports_of_others(store, world, coord):
     assert {r.id for r in store.my_reports(fam, case.id)} == {tip.id, search.id}
     with pytest.raises(PermissionDenied):
         store.triage_queue(fam, case.id)
+    with pytest.raises(PermissionDenied):
+        store.triage_count(fam, case.id)
     queue = store.triage_queue(coord, case.id)
     assert {(r.kind, r.id) for r in queue} == {("tip", tip.id), ("search", search.id)}
+    assert store.triage_count(coord, case.id) == 2
     tip_row = next(r for r in queue if r.kind == "tip")
     assert tip_row.contact == "07700 900111" and tip_row.text == "Boy by the bins"
     (s,) = [x for x in store.sightings(coord, case.id) if x.id == tip.sighting_id]
@@ -436,9 +440,11 @@ def test_family_can_report_but_not_read_reports_of_others(store, world, coord):
                                    reason="Not where they said")
     assert reviewed.status == "dismissed"
     assert store.get_sector(coord, search.sector_id).status == "needs_re_search"
+    assert store.triage_count(coord, case.id) == 1
     store.review_report(coord, tip.id, "accepted", version=tip.version)
     assert store.get_sighting(coord, tip.sighting_id).status == "verified"
     assert store.triage_queue(coord, case.id) == []
+    assert store.triage_count(coord, case.id) == 0
 
 
 def test_revoked_partner_and_lead_are_refused_everywhere(store, world, coord):

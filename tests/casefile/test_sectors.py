@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+import shapely
 import sqlalchemy as sa
-from shapely.geometry import LineString, Polygon, box
+from shapely.geometry import LineString, MultiPolygon, Polygon, box
 
 from casefile import (
     InvalidInput,
@@ -22,6 +24,7 @@ from casefile import (
     open_store,
 )
 from casefile import schema as t
+from casefile import sector_index as si
 from geo.crs import geoms_to_lonlat
 from tests.casefile.conftest import count_rows, make_case, make_coordinator, sighting_kwargs
 
@@ -349,3 +352,38 @@ def test_hazard_areas(store, coord, case):
         store.add_hazard(coord, case.id, geometry=sq(0, 0), kind="volcano")
     store.remove_hazard(coord, h.id, version=h2.version, reason="scene released")
     assert store.hazards(coord, case.id) == []
+
+
+def test_cold_index_read_in_one_query_matches_the_rows_read_one_by_one(
+        store, coord, case, team, monkeypatch):
+    """The cold overlap index (one driver query, decoded in slices) holds exactly the
+    ground the row-by-row read gives: not-searched ground cut out, multi-part outlines
+    whole; a fresh process answers overlap checks from it like the warm one."""
+    made = store.create_sectors(coord, case.id, [
+        NewSector(geometry=sq(300 * k, 0)) for k in range(6)])
+    two = geoms_to_lonlat(MultiPolygon([box(X0, Y0 + 500, X0 + 80, Y0 + 580),
+                                        box(X0 + 200, Y0 + 500, X0 + 280, Y0 + 580)]))
+    multi = store.create_sector(coord, case.id, geometry=two)
+    to_searched(store, coord, made[1], team, not_searched=sq(300, 0, 50),
+                not_searched_reason="locked yard")
+    monkeypatch.setattr(si, "COLD_SLICE_FROM", 2)  # slices even for a few sectors
+    db = store.db
+    with db.engine.connect() as conn:
+        ids, ground = si.cold_ground(conn, db.backend, case.id)
+        want_ids, want = si.ground_bng(si.index_rows(conn, db.backend, case.id, None))
+    want = si.CaseIndex.build(0, want_ids, want).geoms  # made valid as the index holds it
+    order, want_order = np.argsort(ids), np.argsort(want_ids)
+    assert ids[order].tolist() == sorted(want_ids.tolist())
+    assert shapely.equals_exact(ground[order], want[want_order], tolerance=1e-6).all()
+    holed = ground[ids.tolist().index(made[1].id)]
+    assert holed.area == pytest.approx(100 * 100 - 50 * 50, rel=1e-4)
+    assert shapely.get_num_geometries(ground[ids.tolist().index(multi.id)]) == 2
+    probe = sq(300 + 10, 10, 20)  # inside the not-searched corner of sector 2 only
+    fresh = open_store(store.db.url, migrate=False)
+    try:
+        assert fresh.check_overlaps(coord, case.id, probe) == []
+        hit = fresh.check_overlaps(coord, case.id, sq(590, 0, 20))
+        assert [o.sector_id for o in hit] == [made[2].id]
+        assert hit == store.check_overlaps(coord, case.id, sq(590, 0, 20))
+    finally:
+        fresh.close()

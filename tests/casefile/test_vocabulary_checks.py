@@ -238,13 +238,16 @@ def test_roles_keep_the_permissions_they_held():
     assert perm.ROLES == ("system", "coordinator", "team_lead", "family", "partner")
     assert perm.LINK_ROLES == ("team_lead", "family", "partner")
     assert perm.ACCOUNT_ROLES == ("coordinator",)
-    assert perm.SYSTEM_CASE_PERMISSIONS == {perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE}
+    assert perm.SYSTEM_CASE_PERMISSIONS == {
+        perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE, perm.BRIEFING_PRINT}
     assert perm.ROLE_PERMISSIONS["system"] == {
-        perm.USER_ADMIN, perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE}
-    assert len(perm.ROLE_PERMISSIONS["coordinator"]) == 27
+        perm.USER_ADMIN, perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE,
+        perm.BRIEFING_PRINT}
+    assert len(perm.ROLE_PERMISSIONS["coordinator"]) == 28
     assert perm.ROLE_PERMISSIONS["team_lead"] == {
         perm.LINK_POLL, perm.CASE_BRIEF, perm.TEAM_SECTORS, perm.SECTOR_PROGRESS,
-        perm.HAZARD_READ, perm.SIGHTING_READ_SHARED, perm.TRACK_UPLOAD}
+        perm.HAZARD_READ, perm.SIGHTING_READ_SHARED, perm.TRACK_UPLOAD, perm.BRIEFING_PRINT}
+    assert roles.scope_of("team_lead", perm.BRIEFING_PRINT) == "own_team"
     assert perm.ROLE_PERMISSIONS["family"] == {
         perm.LINK_POLL, perm.CASE_BRIEF, perm.FAMILY_VIEW, perm.FAMILY_REPORT}
     assert perm.ROLE_PERMISSIONS["partner"] == {

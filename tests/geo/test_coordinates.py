@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from geo.coordinates import Place, find_place, parse_grid_reference, parse_lat_lon
+from geo.coordinates import (
+    Place,
+    find_place,
+    format_grid_reference,
+    grid_reference,
+    parse_grid_reference,
+    parse_lat_lon,
+)
+from geo.crs import lonlat_to_bng
 from geo.errors import InputError
 
 
@@ -88,3 +96,33 @@ def test_find_place_answers_plainly_instead_of_raising(text):
 
 def test_find_place_swapped_hint():
     assert "swapped" in find_place("-0.1278, 51.5074").message
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "digits", "ref"),
+    [
+        (530123.7, 180456.2, 10, "TQ 30123 80456"),
+        (530123.7, 180456.2, 6, "TQ 301 804"),  # truncated, as on an OS map
+        (216600, 771200, 6, "NN 166 712"),  # Ben Nevis
+        (400000, 1000, 4, "SZ 00 01"),
+        (651000, 310000, 4, "TG 51 10"),
+    ],
+)
+def test_grid_references_are_written_as_on_an_os_map(x, y, digits, ref):
+    assert format_grid_reference(x, y, digits) == ref
+
+
+def test_a_written_grid_reference_reads_back_to_its_square():
+    for lat, lon in [(51.5074, -0.1278), (51.4703, -0.1176), (51.6, -0.45)]:
+        ref = grid_reference(lat, lon, 10)
+        back = parse_grid_reference(ref)
+        x0, y0 = lonlat_to_bng(lon, lat)
+        x1, y1 = lonlat_to_bng(back[1], back[0])
+        assert abs(float(x0) - float(x1)) <= 1 and abs(float(y0) - float(y1)) <= 1
+
+
+@pytest.mark.parametrize(("x", "y", "digits"), [(-1, 0, 10), (700_000, 0, 10), (5, 5, 3),
+                                                (5, 5, 12)])
+def test_grid_reference_refuses_what_it_cannot_write(x, y, digits):
+    with pytest.raises(InputError):
+        format_grid_reference(x, y, digits)

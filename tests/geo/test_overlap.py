@@ -142,6 +142,37 @@ def test_duplication_of_no_searched_sectors_is_zero():
     assert (d.repeated_m2, d.searched_m2, d.repeated_share) == (0, 0, 0)
 
 
+def test_duplication_equals_the_exact_unions_on_many_overlapping_sectors():
+    # 250 seeded squares and circles packed onto 2.5 km x 2.5 km, some flagged re-searches:
+    # the figures equal unions worked out the plain way, pair by pair
+    rng = np.random.default_rng(7)
+    n = 250
+    x, y = X0 + rng.uniform(0, 2_500, n), Y0 + rng.uniform(0, 2_500, n)
+    size = rng.uniform(50, 400, n)
+    geoms = np.where(rng.random(n) < 0.5, shapely.box(x, y, x + size, y + size),
+                     shapely.buffer(shapely.points(x, y), size / 2, quad_segs=8))
+    status = np.where(rng.random(n) < 0.1, "needs_re_search", "searched")
+    flagged = rng.random(n) < 0.05
+    status[::9] = "assigned"  # not searched ground: left out
+    d = duplication(frame(geoms, status=list(status), re_search=list(flagged)))
+
+    counted = status != "assigned"
+    g, re = geoms[counted], (flagged | (status == "needs_re_search"))[counted]
+    i, j = np.triu_indices(len(g), 1)
+    piece = shapely.intersection(g[i], g[j])
+    real = shapely.area(piece) >= 1.0
+    both = shapely.union_all(piece[real])
+    on_purpose = shapely.union_all(piece[real & (re[i] | re[j])])
+    assert d.searched_m2 == pytest.approx(shapely.union_all(g).area, rel=1e-9)
+    assert d.repeated_m2 == pytest.approx(both.area, rel=1e-9)
+    assert d.deliberate_m2 == pytest.approx(on_purpose.area, rel=1e-9)
+    assert d.accidental_m2 == pytest.approx(both.difference(on_purpose).area, rel=1e-9)
+    assert 0.1 < d.repeated_share < 0.9 and 0 < d.deliberate_m2 < d.repeated_m2
+    # the shapes, worked out when asked for, match the figures
+    assert geoms_to_bng(d.accidental).area == pytest.approx(d.accidental_m2, rel=1e-6)
+    assert geoms_to_bng(d.deliberate).area == pytest.approx(d.deliberate_m2, rel=1e-6)
+
+
 def test_hazard_overlaps_measures_what_a_new_sector_covers():
     x0, y0 = 530_000.0, 180_000.0
     hazards = gpd.GeoDataFrame(
@@ -155,3 +186,20 @@ def test_hazard_overlaps_measures_what_a_new_sector_covers():
     assert found["overlap_m2"].iloc[0] == pytest.approx(5_000, rel=1e-3)
     assert found["share"].iloc[0] == pytest.approx(0.25, rel=1e-3)
     assert geo.hazard_overlaps(sector, hazards.iloc[:0]).empty
+
+
+def test_near_and_shared_tell_neighbours_from_ground_searched_again():
+    x, y = 530_000.0, 180_000.0
+
+    def sq(dx, dy, d=100.0):
+        return geoms_to_lonlat(box(x + dx, y + dy, x + dx + d, y + dy + d))
+
+    targets = np.array([sq(0, 0)], dtype=object)
+    others = np.array([sq(100, 0), sq(50, 50), sq(0, 350), sq(0, 150), sq(10, 10, 0.5)],
+                      dtype=object)
+    near, shared = geo.near_and_shared(targets, others, 200.0)
+    # touching, overlapping, 250 m away, 50 m away, overlapping by 0.25 m² (noise)
+    assert near.tolist() == [True, True, False, True, True]
+    assert shared.tolist() == [False, True, False, False, False]
+    none = geo.near_and_shared(targets, np.array([], dtype=object), 200.0)
+    assert none[0].shape == (0,) and none[1].shape == (0,)

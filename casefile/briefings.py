@@ -1,0 +1,248 @@
+"""Briefing packs: what a printed pack for one sector or one team carries, and its link.
+
+A briefing pack is the sheet a search team takes into the field. Printing one is
+a write: it issues the pack's own team-lead link (the QR code on the sheet), labelled
+with the sectors, the time and who printed it, that stops working at the end of the
+operational period (``settings.BRIEF_PERIOD_HOURS`` after printing, never later
+than a printing team lead's own link) and can be revoked on its own like any link;
+and the audit log records who printed which pack when.
+
+:func:`print_briefing` returns a :class:`Briefing` of plain records; the sheet
+itself is drawn by :func:`layers.briefing.render_briefing`, which never sees the
+database. What a pack carries is what the team may know, whoever prints it: the
+child's first name or alias, age and description for searchers, the sectors and
+their task, neighbouring sectors with their status, every hazard and no-go area,
+the last-known location, the sightings the case shares with team leads (never who
+reported them or how to reach them), and earlier searches of that ground (team,
+when, how, POD). Never the home, the case notes, or any contact detail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import numpy as np
+import sqlalchemy as sa
+
+from casefile import permissions as perm
+from casefile import schema as t
+from casefile import validate as v
+from casefile.database import Database
+from casefile.errors import InvalidInput, NotFound, PermissionDenied
+from casefile.fieldwork import Hazard, Sector
+from casefile.hazards import hazards_of_case
+from casefile.links import MAX_LABEL, IssuedLink, insert_link, sharing_of
+from casefile.permissions import Actor
+from casefile.records import LastKnown
+from casefile.sector_rows import code_number, sector_record
+from casefile.sightings import last_known_location_of, sightings_query
+from casefile.timefmt import to_london
+from casefile.tracks import passes_of_case
+from casefile.unit_of_work import UnitOfWork, writes
+from geo import near_and_shared
+from geo.detection import load_search_data
+from vocab import settings
+
+__all__ = [
+    "NEIGHBOUR_M", "ORIENTATIONS", "BriefNeighbour", "BriefPass", "BriefSighting", "Briefing",
+    "print_briefing",
+]
+
+#: sectors within this many metres of a pack's sectors are its neighbours
+NEIGHBOUR_M: Final[float] = 300.0
+#: the sheet's layouts (A4)
+ORIENTATIONS: Final[tuple[str, ...]] = ("portrait", "landscape")
+
+
+@dataclass(frozen=True, slots=True)
+class BriefNeighbour:
+    """A sector near the pack's ground: its ID, status and outline (lon/lat)."""
+
+    code: str
+    status: str
+    geometry: Any
+
+
+@dataclass(frozen=True, slots=True)
+class BriefPass:
+    """An earlier search of the pack's ground: which sector, who, when, how, POD."""
+
+    sector_code: str
+    team_name: str | None
+    state: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    search_type: str | None
+    assurance: str | None
+    pod: float
+    basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class BriefSighting:
+    """A sighting as a team may see it: where, when, how sure (no reporter, no contact)."""
+
+    lat: float
+    lon: float
+    seen_at: datetime
+    status: str
+    confidence: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Briefing:
+    """Everything one briefing pack shows (plain records; see the module)."""
+
+    reference: str
+    case_status: str
+    child_name: str
+    age: int | None
+    description: str
+    reported_missing_at: datetime
+    #: "sector" (one sector's pack) or "team" (every sector of one team)
+    kind: str
+    team_id: int | None
+    team_name: str | None
+    sectors: tuple[Sector, ...]
+    neighbours: tuple[BriefNeighbour, ...]
+    hazards: tuple[Hazard, ...]
+    last_known: LastKnown
+    sightings: tuple[BriefSighting, ...]
+    passes: tuple[BriefPass, ...]
+    #: the default sweep spacing: (ground type's words, metres, "planning assumption"…)
+    sweep: tuple[str, float, str]
+    printed_by: str
+    printed_at: datetime
+    period_ends: datetime
+    orientation: str
+    #: the pack's own team-lead link (None when the sector has no team yet)
+    link: IssuedLink | None
+
+
+@writes
+def print_briefing(
+    db: Database, /,
+    actor: Actor,
+    case_id: int,
+    *,
+    sector_code: str | None = None,
+    team_name: str | None = None,
+    orientation: str = "portrait",
+) -> Briefing:
+    """Print the pack of one sector (``sector_code``) or of one team (``team_name``).
+
+    Issues the pack's own team-lead link (see the module) and records the printing
+    in the audit log. A team lead prints only its own team's packs. Raises
+    :class:`NotFound` naming the unknown sector or team.
+    """
+    unit = UnitOfWork(db, actor, perm.BRIEFING_PRINT)
+    if (sector_code is None) == (team_name is None):
+        raise InvalidInput("A briefing pack is for one sector or for one team.")
+    orientation = v.choice("orientation", orientation, ORIENTATIONS)
+    with unit as uow:
+        conn = uow.conn
+        case = uow.enter_case(case_id)
+        own_team: int | None = None
+        link_ends: datetime | None = None
+        if uow.scope == "own_team":
+            link = uow.link
+            if link is None or link.case_id != case_id or link.team_id is None:
+                raise PermissionDenied("This link is not for a team of this case.")
+            own_team, link_ends = int(link.team_id), link.expires_at
+        rows = conn.execute(sa.select(t.sectors).where(t.sectors.c.case_id == case_id)).all()
+        every = sorted((sector_record(r) for r in rows), key=lambda s: code_number(s.code))
+        team_names = {int(r.id): str(r.name) for r in conn.execute(
+            sa.select(t.teams.c.id, t.teams.c.name).where(t.teams.c.case_id == case_id))}
+        if sector_code is not None:
+            code = str(sector_code).strip().upper()
+            mine = [s for s in every if s.code == code]
+            if not mine:
+                raise NotFound(f"This case has no sector {sector_code!r}.")
+            team_id = mine[0].team_id
+            kind = "sector"
+        else:
+            wanted = str(team_name).strip()
+            ids = [i for i, name in team_names.items() if name == wanted]
+            if not ids:
+                raise NotFound(f"This case has no team called {team_name!r}.")
+            team_id = ids[0]
+            mine = [s for s in every if s.team_id == team_id]
+            kind = "team"
+        if own_team is not None and team_id != own_team:
+            raise PermissionDenied("A team lead prints briefing packs for its own team only.")
+        others = [s for s in every if s.id not in {m.id for m in mine}]
+        near, shared = near_and_shared(
+            np.array([s.geometry for s in mine], dtype=object),
+            np.array([s.geometry for s in others], dtype=object), NEIGHBOUR_M)
+        neighbours = tuple(BriefNeighbour(s.code, s.status, s.geometry)
+                           for s, n in zip(others, near, strict=True) if n)
+        ground = {s.id: s.code for s in mine} | {
+            s.id: s.code for s, sh in zip(others, shared, strict=True) if sh}
+        passes = tuple(
+            BriefPass(ground[p.sector_id], team_names.get(p.team_id) if p.team_id else None,
+                      p.state, p.started_at, p.ended_at, p.search_type, p.assurance,
+                      float(p.pod), p.basis)
+            for p in passes_of_case(conn, case_id) if p.sector_id in ground
+        )
+        share = sharing_of(conn, case_id).team_sightings
+        keep = {"none": (), "verified": ("verified",), "all": ("verified", "unverified")}[share]
+        sightings = tuple(
+            BriefSighting(r.lat, r.lon, r.seen_at, r.status, r.confidence, r.description or "")
+            for r in conn.execute(sightings_query(case_id)).all() if r.status in keep
+        )
+        now = uow.now
+        ends = now + timedelta(hours=float(settings.BRIEF_PERIOD_HOURS))
+        if link_ends is not None:
+            ends = min(ends, link_ends)
+        codes = ", ".join(s.code for s in mine)
+        issued: IssuedLink | None = None
+        if team_id is not None:
+            what = f"Briefing {codes}" if codes else f"Briefing {team_names[team_id]}"
+            label = (f"{what} · printed {to_london(now):%d %b %H:%M} by "
+                     f"{actor.display_name}")
+            if len(label) > MAX_LABEL:
+                label = label[: MAX_LABEL - 1] + "…"
+            issued = insert_link(uow, case_id, role="team_lead", label=label, team_id=team_id,
+                                 unit=None, expires=ends)
+        uow.record("briefing", issued.link.id if issued else None, "print", {
+            "kind": (None, kind),
+            "sectors": (None, codes),
+            "team_id": (None, team_id),
+            "link_id": (None, issued.link.id if issued else None),
+            "orientation": (None, orientation),
+        })
+        lkl = last_known_location_of(conn, case_id)
+        hazards = tuple(hazards_of_case(conn, case_id))
+    return Briefing(
+        reference=case.reference,
+        case_status=case.status,
+        child_name=case.child_name or "",
+        age=case.age,
+        description=case.description or "",
+        reported_missing_at=case.reported_missing_at,
+        kind=kind,
+        team_id=team_id,
+        team_name=team_names.get(team_id) if team_id is not None else None,
+        sectors=tuple(mine),
+        neighbours=neighbours,
+        hazards=hazards,
+        last_known=lkl,
+        sightings=sightings,
+        passes=passes,
+        sweep=_default_sweep(),
+        printed_by=actor.display_name,
+        printed_at=now,
+        period_ends=ends,
+        orientation=orientation,
+        link=issued,
+    )
+
+
+def _default_sweep() -> tuple[str, float, str]:
+    """The default ground type's sweep width: (its words, metres, its status)."""
+    data = load_search_data("sweep_widths")
+    entry = data["search_types"][data["default_search_type"]]
+    return str(entry["label"]), float(entry["sweep_width_m"]), str(entry["status"])

@@ -1,0 +1,129 @@
+"""``wayhome brief`` on the demo case: exit codes, the PDF's text layer, what it never carries."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+import sqlalchemy as sa
+from shapely.geometry import box
+
+from casefile import open_store
+from casefile import schema as t
+from geo.crs import geoms_to_lonlat, lonlat_to_bng
+from tests.casefile.conftest import _template, store_url  # noqa: F401
+from tests.test_cli import DEMO_PASSWORD, run
+from vocab import settings
+from wayhome.demo import demo_data
+
+pypdf = pytest.importorskip("pypdf")
+pytestmark = pytest.mark.db
+
+
+def _text(path) -> str:
+    return "\n".join(p.extract_text() for p in pypdf.PdfReader(path).pages)
+
+
+def test_brief_on_the_demo_case(store_url, tmp_path, capsys, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(settings, "PUBLIC_URL", "")
+    run(["--database-url", store_url, "demo", "--password-stdin"], stdin=DEMO_PASSWORD + "\n")
+    data = demo_data()
+    ref = data["case"]["reference"]
+    store = open_store(store_url)
+    coord = store.authenticate("demo.coordinator", DEMO_PASSWORD)
+    case_id = store.case_id_for(coord, ref)
+    red = store.create_team(coord, case_id, name="Team Red", org_type="met_bcu", size=5,
+                            lead_name="Sgt Example", contact="07700 900555")
+    store.create_team(coord, case_id, name="Team Blue", org_type="met_bcu", size=3)
+    lat, lon = data["case"]["ipp"]
+    x, y = (float(v) for v in lonlat_to_bng(lon, lat))
+    s1 = store.create_sector(coord, case_id, geometry=geoms_to_lonlat(
+        box(x - 150, y - 150, x + 150, y + 150)), name="School streets")
+    s1 = store.set_sector_status(coord, s1.id, "ready", version=s1.version)
+    store.assign_sector(coord, s1.id, red.id, version=s1.version)
+    store.set_sharing(coord, case_id, version=store.sharing(coord, case_id).version,
+                      team_sightings="all")
+    store.close()
+    base = ["--database-url", store_url, "brief", "--case", ref]
+
+    # a sector's pack, with the app's address for the QR code
+    out = tmp_path / "s1.pdf"
+    code, said = run([*base, "--sector", "S1", "--out", str(out),
+                      "--base-url", "https://wayhome.example.org"])
+    assert code == 0, capsys.readouterr().err
+    assert "S1" in said and str(out) in said and "link" in said
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600  # it holds the child's description
+    text = _text(out)
+    flat = text.replace("\n", "")
+    assert ref in text and "Sector S1" in text and "Team Red" in text
+    assert "OFFICIAL-SENSITIVE" in text and "TQ " in text
+    assert "https://wayhome.example.org/?link=" in flat
+    # never a contact, the home, the case notes or who reported a sighting
+    private = [v for s in data["sightings"] for v in (s["reporter_contact"], s["reported_by"])
+               if v]
+    assert len(private) >= 8
+    for value in private:
+        assert value not in flat, value
+    assert "07700 900555" not in flat and "Sgt Example" not in flat
+    assert "Brixton" not in flat and data["case"]["notes"][:30] not in flat
+    assert data["case"]["description"][:40] in flat  # the description for searchers is there
+    # the link behind the QR code: its own row, labelled, until the end of the period
+    store = open_store(store_url)
+    with store.engine.connect() as conn:
+        link = conn.execute(sa.select(t.access_links).order_by(
+            t.access_links.c.id.desc())).first()
+        audit = conn.execute(sa.select(t.audit_log).where(
+            t.audit_log.c.entity == "briefing")).all()
+    store.close()
+    assert link.role == "team_lead" and link.team_id == red.id and "S1" in link.label
+    assert link.expires_at is not None and link.revoked_at is None
+    assert [(a.action, a.entity_id) for a in audit] == [("print", link.id)]
+    assert f"Link {link.id}" in flat
+
+    # a team with no sectors gets a pack that says so; without an address, a warning
+    capsys.readouterr()
+    code, _ = run([*base, "--team", "Team Blue", "--out", str(tmp_path / "blue.pdf"),
+                   "--landscape"])
+    err = capsys.readouterr().err
+    assert code == 0 and "WAYHOME_PUBLIC_URL" in err
+    blue = _text(tmp_path / "blue.pdf")
+    assert "No sectors are assigned to Team Blue" in blue and "/?link=" in blue.replace("\n", "")
+    page = pypdf.PdfReader(tmp_path / "blue.pdf").pages[0]
+    assert page.mediabox.width > page.mediabox.height  # landscape
+
+    # unknown case, sector or team: exit 2, one line naming it, no file
+    for args, name in ((["--case", "NOPE-1", "--sector", "S1"], "NOPE-1"),
+                       (["--case", ref, "--sector", "S99"], "S99"),
+                       (["--case", ref, "--team", "Team Green"], "Team Green")):
+        target = tmp_path / "never.pdf"
+        code, _ = run(["--database-url", store_url, "brief", *args, "--out", str(target)])
+        err = capsys.readouterr().err
+        assert code == 2 and name in err and err.count("\n") == 1, err
+        assert not target.exists()
+
+
+def test_brief_needs_one_of_sector_or_team(capsys):
+    with pytest.raises(SystemExit) as stop:
+        run(["brief", "--case", "X", "--out", "x.pdf"])
+    assert stop.value.code == 2
+    with pytest.raises(SystemExit):
+        run(["brief", "--case", "X", "--sector", "S1", "--team", "Red", "--out", "x.pdf"])
+    assert "not allowed with" in capsys.readouterr().err
+
+
+def test_a_sector_without_a_team_gets_a_pack_without_a_link(store_url, tmp_path):  # noqa: F811
+    run(["--database-url", store_url, "demo", "--password-stdin"], stdin=DEMO_PASSWORD + "\n")
+    # an unassigned case has no team: nothing to link, and still exit 0
+    store = open_store(store_url)
+    coord = store.authenticate("demo.coordinator", DEMO_PASSWORD)
+    case_id = store.case_id_for(coord, demo_data()["case"]["reference"])
+    lat, lon = demo_data()["case"]["ipp"]
+    x, y = (float(v) for v in lonlat_to_bng(lon, lat))
+    store.create_sector(coord, case_id, geometry=geoms_to_lonlat(box(x, y, x + 100, y + 100)))
+    store.close()
+    code, said = run(["--database-url", store_url, "brief", "--case",
+                      demo_data()["case"]["reference"], "--sector", "S1", "--out",
+                      str(tmp_path / "draft.pdf")])
+    assert code == 0 and "no team, so no link" in said and "link=" not in said
+    assert "assign the sector to a team" in _text(tmp_path / "draft.pdf").replace("\n", " ")
