@@ -45,6 +45,8 @@ MAP_KEY = "family_map"
 DRAWN_KEY = "family_drawn"
 POLL_KEY = "family_counter"
 PENDING_KEY = "family_pending_search"
+SEARCH_TIME_KEY = "family_search_default_time"
+TIP_TIME_KEY = "family_tip_default_time"
 
 link = current_link()
 if link is None or link.role != "family":
@@ -193,6 +195,18 @@ for key, label in FAMILY_GROUP_LABELS.items():
                     f"area {markdown_text(area.code)}{extra}")
 
 
+def _default_time(key: str) -> time:
+    """The time a form opens with: now to the minute, fixed until that form is sent.
+
+    A default that moved with the clock would make Streamlit see a new widget at the
+    next minute and drop what the family typed; so it is kept in the session.
+    """
+    if key not in st.session_state:
+        now = to_london(utcnow())
+        st.session_state[key] = time(now.hour, now.minute)
+    return st.session_state[key]
+
+
 def _typed_time(day, at) -> datetime:
     """The London day and time the family typed, to the minute (never rounded)."""
     return from_london(day, at.replace(second=0, microsecond=0))
@@ -223,6 +237,7 @@ def _save_search(pending: dict) -> None:
         upload_fault(exc, [pending["track"]])
         return
     st.session_state.pop(DRAWN_KEY, None)
+    st.session_state.pop(SEARCH_TIME_KEY, None)
     _seen_own_change()
     st.success(f"Thank you — saved as area {report.sector_code}. The coordinator "
                "will check it.")
@@ -267,7 +282,7 @@ def _search_form() -> None:
                                  max_upload_size=5)
         now = to_london(utcnow())
         day = st.date_input("Day", value=now.date(), max_value=now.date())
-        at = st.time_input("About what time?", value=time(now.hour, now.minute), step=60)
+        at = st.time_input("About what time?", value=_default_time(SEARCH_TIME_KEY), step=60)
         note = st.text_input("Anything to add (optional)", max_chars=1000)
         sent = st.form_submit_button("Save where we searched", type="primary")
     if not sent:
@@ -312,7 +327,7 @@ def _tip_form() -> None:
         now = to_london(utcnow())
         tday = st.date_input("When? Day", value=now.date(), max_value=now.date(),
                              key="tip_day")
-        tat = st.time_input("Time", value=time(now.hour, now.minute), step=60, key="tip_time")
+        tat = st.time_input("Time", value=_default_time(TIP_TIME_KEY), step=60, key="tip_time")
         text = st.text_area("What did you see or hear?", max_chars=2000)
         contact = st.text_input("How can we reach you? (optional)", max_chars=200)
         tip_sent = st.form_submit_button("Send the tip", type="primary")
@@ -326,6 +341,7 @@ def _tip_form() -> None:
         db.send_tip(actor, case_id, lat=found.lat, lon=found.lon,
                     seen_at=_typed_time(tday, tat), text=text, contact=contact,
                     idempotency_key="tip-" + uuid.uuid4().hex)
+        st.session_state.pop(TIP_TIME_KEY, None)
         _seen_own_change()
         st.success("Thank you — the coordinator has your tip.")
     except (LinkGone, PermissionDenied):

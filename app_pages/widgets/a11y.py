@@ -6,45 +6,24 @@
 * captions are dark enough to read (Streamlit's grey caption is 3.9:1 on white;
   WCAG AA asks 4.5:1 for small text).
 
-The script only sets attributes on Streamlit's own elements; the title is escaped
-as a JSON string inside the script. One call per page run.
+The script (``static/wayhome-a11y.js``, served by the app: the Content-Security-
+Policy allows no inline script) only sets attributes on Streamlit's own elements;
+it reads the title from an escaped attribute. One call per page run.
 """
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
+
+from layers.escape import safe_text
 
 #: caption colour: 8.6:1 on white (WCAG AA needs 4.5:1); Streamlit also fades
 #: captions with opacity, which is undone
 CAPTION_COLOUR = "#444444"
 
-_SCRIPT = """
-<script>
-(() => {
-  window.__wayhomeMapTitle = %(title)s;
-  const fix = () => {
-    document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]').forEach((f) => {
-      f.setAttribute("data-wayhome-map", "1");
-    });
-    document.querySelectorAll("iframe[data-wayhome-map]").forEach((f) => {
-      if (f.title !== window.__wayhomeMapTitle) f.title = window.__wayhomeMapTitle;
-    });
-    const main = document.querySelector('[data-testid="stMain"]');
-    if (main && !document.querySelector('main, [role="main"]')) {
-      main.setAttribute("role", "main");
-    }
-  };
-  fix();
-  if (!window.__wayhomeA11y) {
-    window.__wayhomeA11y = new MutationObserver(fix);
-    window.__wayhomeA11y.observe(document.body, {childList: true, subtree: true,
-                                                 attributes: true, attributeFilter: ["title"]});
-  }
-})();
-</script>
-"""
+#: the script, a file the app serves (static/): the Content-Security-Policy allows no
+#: inline script
+A11Y_SCRIPT = "app/static/wayhome-a11y.js"
 
 _CSS = """
 <style>
@@ -59,5 +38,9 @@ _CSS = """
 def accessible_page(map_title: str) -> None:
     """Title the page's map frame ``map_title``, add the main landmark, darken captions."""
     st.html(_CSS % {"caption": CAPTION_COLOUR})
-    title = json.dumps(str(map_title)).replace("<", "\\u003c")
-    st.html(_SCRIPT % {"title": title}, unsafe_allow_javascript=True)
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    st.html(  # the title as an escaped attribute; our own fixed script, served by the app
+        f'<span hidden data-wayhome-map-title="{safe_text(map_title)}"></span>'
+        f'<script src="{"/" + base if base else ""}/{A11Y_SCRIPT}"></script>',
+        unsafe_allow_javascript=True,
+    )
