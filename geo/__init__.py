@@ -76,7 +76,7 @@ from geo.overlap import (
     hazard_overlaps,
     near_and_shared,
 )
-from geo.places import PlaceName, place_names, postcode_circles
+from geo.place_names import PlaceName, place_names, postcode_circles
 from geo.postcodes import lookup_postcode
 from geo.probability import (
     PoaGrid,
