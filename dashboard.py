@@ -61,6 +61,12 @@ if actor is not None and actor.role == "coordinator":
             default=True,
         ),
         st.Page(
+            "app_pages/first_hour.py",
+            title="First hour",
+            icon=":material/bolt:",
+            url_path="first-hour",
+        ),
+        st.Page(
             "app_pages/case_map.py",
             title="Case map",
             icon=":material/pin_drop:",

@@ -24,6 +24,7 @@ import streamlit as st
 
 from app_pages.widgets.case_status import show_found_banner
 from app_pages.widgets.common import london_map
+from app_pages.widgets.connection import live_every
 from app_pages.widgets.forms import (
     form_key,
     london_moment,
@@ -53,8 +54,9 @@ from layers.legend import Legend, legend_html
 from layers.sightings import case_layers, sighting_legend_rows
 from layers.timeline import timeline_chart
 
-#: seconds between two checks of the case's change counter (per open view)
-POLL_SECONDS = 4
+#: seconds between two checks of the case's change counter (per open view; often on
+#: PostgreSQL, where the counter is pushed to each process and read from memory)
+POLL_SECONDS = live_every(4)
 #: zoom the case map opens at (about 2 km across a 900-pixel map)
 OPENING_ZOOM = 14
 MAP_KEY = "case_map"
@@ -214,7 +216,7 @@ def live_view(case_id: int, show_dismissed: bool) -> None:
     )
     st.caption(
         f"{len(cf.sightings)} sightings · last-known location: {lk_text} · "
-        f"live: checks for changes every {POLL_SECONDS} s"
+        f"live: checks for changes every {POLL_SECONDS:g} s"
     )
     flash = st.session_state.pop("case_map_flash", None)
     if flash:

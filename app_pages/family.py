@@ -16,6 +16,7 @@ from datetime import datetime, time
 import streamlit as st
 
 from app_pages.widgets.a11y import accessible_page
+from app_pages.widgets.connection import live_every
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
 from app_pages.widgets.live_map import live_folium
@@ -40,7 +41,7 @@ from layers.escape import markdown_text, safe_text
 from layers.family import family_layer
 from layers.view import view_centre, view_zoom
 
-POLL_SECONDS = 10
+POLL_SECONDS = live_every(10)
 MAP_KEY = "family_map"
 DRAWN_KEY = "family_drawn"
 POLL_KEY = "family_counter"
@@ -109,7 +110,7 @@ def _watch() -> None:
         st.session_state[POLL_KEY] = token
         st.rerun()
     st.session_state[POLL_KEY] = token
-    st.caption(f"Up to date · checks every {POLL_SECONDS} seconds")
+    st.caption(f"Up to date · checks every {POLL_SECONDS:g} seconds")
 
 
 def _seen_own_change() -> None:

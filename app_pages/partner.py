@@ -13,6 +13,7 @@ import folium
 import shapely
 import streamlit as st
 
+from app_pages.widgets.connection import live_every
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
 from app_pages.widgets.live_map import live_folium
@@ -53,7 +54,7 @@ actor, case_id, unit = link.actor, link.case_id, link.unit
 db = store()
 
 
-@st.fragment(run_every=10)
+@st.fragment(run_every=live_every(10))
 def _watch() -> None:
     try:
         token = db.link_poll(actor, case_id)

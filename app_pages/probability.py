@@ -54,9 +54,10 @@ ASSUMPTIONS_NOTE = (
 )
 #: why stationary stays the default (bench/moving_target_sim.py)
 MOTION_EVIDENCE = (
-    "Stationary is the default: in our simulation a walking model alone found no more "
-    "children than the stationary POA, while a moving model that knows likely places (such "
-    "as the child's home) found many more. Choose moving for a case where the child is "
+    "Stationary is the default: in our simulation a walking model alone, or with jumps to "
+    "town centres and stations, found no more children than the stationary POA (fewer when "
+    "the child stayed put), while a moving model that knows a likely place the child goes "
+    "to (such as the child's home) found many more. Choose moving for a case where the child is "
     "likely to be on the move — not for a young child or a child with limited mobility."
 )
 MAP_KEY = "poa_map"
@@ -353,7 +354,7 @@ try:
 except StoreError as exc:
     show_store_error(exc)
     st.stop()
-st.caption(f"Motion model: {markdown_text(replay.motion.label)} — "
+st.caption(f"Motion model: {markdown_text(replay.motion.label)}. "
            + markdown_text(" ".join(replay.assumptions))
            + " Decision support: see the “Motion model” tab to change it.")
 if moved is not None:

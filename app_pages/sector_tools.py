@@ -1,4 +1,5 @@
-"""Make sectors (coordinators): a grid, wards or neighbourhoods, or a file — previewed first.
+"""Make sectors (coordinators): a grid, street blocks, wards or neighbourhoods, or a file —
+previewed first.
 
 Nothing is saved until the coordinator has seen the new sectors on the map and
 in a table (with notes such as "CRS assumed"). Saving goes through the store in
@@ -34,6 +35,7 @@ from geo.grid import make_grid
 from geo.guarded import read_sector_files_guarded
 from geo.jurisdiction import cutting_areas, unit_at
 from geo.shapes import circle, shape_from_geojson
+from geo.street_sectors import street_sectors
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text
 from layers.sectors import preview_layer, sectors_layer
@@ -94,8 +96,12 @@ def _set_preview(origin: str, geoms: list, names: list[str], notes: list[str]) -
 def grid_tool(case_id: int) -> None:
     with st.form("grid"):
         c1, c2 = st.columns(2)
-        shape = c1.radio("Cells", ["square", "hex"], horizontal=True,
-                         format_func={"square": "squares", "hex": "hexagons"}.get)
+        shape = c1.radio("Cells", ["square", "hex", "streets"], horizontal=True,
+                         format_func={"square": "squares", "hex": "hexagons",
+                                      "streets": "streets"}.get,
+                         help="Streets: blocks bounded by roads, railways and water (from "
+                              "the loaded OpenStreetMap extract), merged to about cell size "
+                              "squared each and named by their streets.")
         cell = c2.number_input("Cell size (metres)", min_value=25, max_value=5000, value=250,
                                step=25)
         over = st.radio(
@@ -127,6 +133,9 @@ def grid_tool(case_id: int) -> None:
         else:
             layer = "borough" if unit in boroughs else "bcu"
             area = unit_outlines(layer, [unit]).geometry.iloc[0]
+        if shape == "streets":
+            _street_preview(area, float(cell), cut)
+            return
         with st.spinner("Making the grid…"):
             grid = make_grid(area, float(cell), shape=shape,
                              cut_by=cutting_areas() if cut else None)
@@ -137,6 +146,28 @@ def grid_tool(case_id: int) -> None:
     notes = [f"{len(grid):,} cells of {cell:g} m" + (", cut at BCU and force boundaries"
                                                      if cut else "")]
     _set_preview("grid", list(grid.geometry), names, notes)
+
+
+def _street_preview(area: Any, cell: float, cut: bool) -> None:
+    """Street-bounded sectors of about ``cell``² each over ``area`` (raises InputError)."""
+    west, south, east, north = area.bounds
+    pad = 0.01  # about 1 km: streets just outside still close the blocks at the edge
+    lines = db.street_lines(actor, bbox=(west - pad, south - pad, east + pad, north + pad))
+    if not len(lines):
+        raise InputError("No streets are loaded for this area. The server's operator loads "
+                         "an OpenStreetMap extract with `wayhome streets import PATH`; "
+                         "until then use squares or hexagons.")
+    with st.spinner("Dividing the ground along its streets…"):
+        made = street_sectors(area, lines, cell * cell,
+                              cut_by=cutting_areas() if cut else None)
+    names = [name if name != "no named streets" else f"Block {code}"
+             for code, name in zip(made["id"].astype(str), made["name"].astype(str),
+                                   strict=True)]
+    notes = [f"{len(made):,} sectors bounded by streets, about {cell * cell / 1e4:g} ha each"
+             + (", cut at BCU and force boundaries" if cut else ""),
+             *made.attrs.get("notes", []),
+             "Streets © OpenStreetMap contributors (ODbL)."]
+    _set_preview("grid", list(made.geometry), names, notes)
 
 
 def pick_tool() -> None:

@@ -169,7 +169,7 @@ def sector_map(case_id: int, view: tuple[tuple[float, float], int]) -> None:
     summary = " · ".join(f"{counts[k]} {status_label(k)}" for k in SECTOR_STATUSES if k in counts)
     st.caption(
         f"{len(live['sectors'])} sectors ({summary or 'none yet'}) · "
-        f"{len(live['hazards'])} hazard areas · live: checks for changes every {POLL_SECONDS} s"
+        f"{len(live['hazards'])} hazard areas · live: checks for changes every {POLL_SECONDS:g} s"
     )
 
 

@@ -22,6 +22,7 @@ import geopandas as gpd
 import streamlit as st
 
 from app_pages.widgets.briefing_download import briefing_button
+from app_pages.widgets.connection import live_every
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
 from app_pages.widgets.live_map import live_folium
@@ -42,7 +43,7 @@ from layers.escape import markdown_text
 from layers.sectors import hazards_layer, sectors_layer
 from layers.view import view_centre, view_zoom
 
-POLL_SECONDS = 10
+POLL_SECONDS = live_every(10)
 POLL_KEY = "team_counter"
 
 #: shows a banner in the app page while Streamlit's connection is not CONNECTED: a file

@@ -6,18 +6,21 @@ ground-truth models, some of which differ from the planner's. Two planners spend
 fixed search budget each hour on the sectors with the highest POA:
 
 * **stationary**: today's "where next" (Bayes update after each unsuccessful search);
-* **moving**: the same, with ``geo.advance_poa`` between hours (default walk and
-  leakage; it knows the one likely place the family named);
-* **moving, no place**: the same without the likely place, which separates what the
-  motion step is worth from what knowing the place is worth (today's stationary
-  planner has no way to use a likely place at all).
+* **moving**: the same, with ``geo.advance_poa`` between hours (default walk,
+  leakage and jumps: it knows the one likely place the family named, and London's
+  town centres and transport hubs within reach, ``data/places``);
+* **moving, no place**: the same without the family's likely place (London's places
+  only), which separates what the motion step is worth from what knowing the place
+  is worth (today's stationary planner has no way to use a likely place at all);
+* **walk only**: neither the likely place nor London's places (walk and leakage).
 
 A planner's plan only depends on "not found yet", so each plan is computed once and
 every child is checked against it (same children and same detection draws for both
 planners, so the comparison is paired). Prints the share found and the mean time to
 find, with 95 % confidence intervals.
 
-Run: ``python bench/moving_target_sim.py [children per model] [seed]``.
+Run: ``python bench/moving_target_sim.py [children per model] [seed]`` (quick setting:
+5000 children; the default is 20,000).
 Planning assumptions (not published figures): the budget, sector size and POD below;
 no barriers (the synthetic children do not know the Thames either).
 """
@@ -98,9 +101,14 @@ def tracks(kind: str, model: geo.MotionModel, x0: np.ndarray, y0: np.ndarray, aw
         sd = math.sqrt(model.spread_m2_per_hour()) * (2.0 if kind == "walks twice as fast" else 1.0)
         x = x + rng.normal(0.0, sd, n)
         y = y + rng.normal(0.0, sd, n)
-        jump = rng.random(n) < model.jump_per_hour
-        x = np.where(jump, FRIEND[0] + rng.uniform(-50, 50, n), x)
-        y = np.where(jump, FRIEND[1] + rng.uniform(-50, 50, n), y)
+        # jumps: to a place drawn by its share (the likely place, town centres, hubs)
+        places = model.destinations_near(*LKP)
+        share = places["share"].to_numpy()
+        if model.jump_per_hour > 0 and share.sum() > 0:
+            jump = rng.random(n) < model.jump_per_hour * share.sum()
+            k = rng.choice(len(share), size=n, p=share / share.sum())
+            x = np.where(jump, places["easting"].to_numpy()[k] + rng.uniform(-50, 50, n), x)
+            y = np.where(jump, places["northing"].to_numpy()[k] + rng.uniform(-50, 50, n), y)
         away = away | (rng.random(n) < model.leak_per_hour)
     return xs, ys, gone
 
@@ -145,12 +153,14 @@ def main() -> None:
     prior = initial_poa(lat, lon, geo.distance_rings(AGE))
     planner = geo.MotionModel(barriers=(), destinations=((*FRIEND, 1.0),))
     plans = {"stationary POA": plan(prior, None), "moving POA": plan(prior, planner),
-             "moving, no place": plan(prior, replace(planner, destinations=()))}
+             "moving, no place": plan(prior, replace(planner, destinations=())),
+             "walk only": plan(prior, replace(planner, destinations=(), places=False))}
     print(f"Children per ground truth: {n}; seed {seed}. Prior: urban age {AGE} rings, "
           f"{prior.rest_of_world:.1%} rest of world (never findable).")
     print(f"Budget: {TEAMS} sectors of {SECTOR_CELLS * 100} m an hour for {HOURS} h "
           f"({TEAMS * HOURS} sector-hours), POD {POD} per search. Planner's moving model: "
-          + " ".join(planner.describe()) + f" Knows the likely place {2.5:g} km away.")
+          + " ".join(planner.describe()) + f" Knows the likely place {2.5:g} km away; "
+          f"{len(planner.destinations_near(*LKP)) - 1} London places within reach.")
     print(f"{'ground truth':28s} {'planner':15s} {'found [95% CI]':24s} "
           f"{'mean time to find [95% CI]':28s}")
     truths = {
@@ -158,11 +168,13 @@ def main() -> None:
         "the planner's walk": planner,
         "walks twice as fast": planner,
         "heads to the likely place": planner,
-        "walk, no likely place": replace(planner, jump_per_hour=0.0),
+        "walk and London places": replace(planner, destinations=()),
+        "walk, no places": replace(planner, jump_per_hour=0.0),
     }
     for kind, truth in truths.items():
         x0, y0, away = start_positions(prior, n, rng)
-        walk_kind = "the planner's walk" if kind == "walk, no likely place" else kind
+        walk_kind = "the planner's walk" if kind.startswith("walk") and kind != (
+            "walks twice as fast") else kind
         xs, ys, gone = tracks(walk_kind, truth, x0, y0, away, rng)
         draws = rng.random((HOURS, n))
         res = {}
@@ -174,10 +186,10 @@ def main() -> None:
             print(f"{kind:28s} {name:15s} {k / n:6.1%} [{lo:5.1%}, {hi:5.1%}]   "
                   f"{mean_ci(f[f > 0].astype(float))}")
         b = (res["stationary POA"] > 0).astype(float)
-        for name in ("moving POA", "moving, no place"):
+        for name in ("moving POA", "moving, no place", "walk only"):
             d = (res[name] > 0).astype(float) - b
             se = float(d.std(ddof=1) / math.sqrt(n))
-            print(f"{'':28s} {name[:10] + ' - stat.':17s} {d.mean():+6.1%} "
+            print(f"{'':28s} {name + ' - stat.':24s} {d.mean():+6.1%} "
                   f"[{d.mean() - 1.96 * se:+5.1%}, {d.mean() + 1.96 * se:+5.1%}] (paired)")
     print(f"Ran in {time.perf_counter() - t0:.1f} s.")
 

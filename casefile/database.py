@@ -15,6 +15,10 @@ Three engines over one pool:
 
 ``caches`` holds per-process warm state keyed by name (the per-case sector
 index), so it lives as long as the database object and no longer.
+
+On PostgreSQL, :meth:`Database.notify_channel` names the channel every write
+announces its case on, and :meth:`Database.change_feed` starts (once) the process's listener
+that keeps each case's counter in memory (:mod:`casefile.changes`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from casefile.changes import ChangeFeed, channel_for
 from casefile.engine import create_private_file, describe_url, make_engine, resolve_url, upgrade
 from casefile.errors import StoreError
 from casefile.timefmt import utcnow
@@ -49,6 +54,8 @@ class Database:
         #: per-process warm state (e.g. the per-case sector index), see the module docstring
         self.caches: dict[str, Any] = {}
         self.cache_lock = threading.Lock()
+        self._feed: ChangeFeed | None = None
+        self._channel: str | None = None
         if migrate:
             try:
                 upgrade(self.engine)
@@ -74,8 +81,43 @@ class Database:
             for name in sorted(set(names)):
                 conn.exec_driver_sql(f"VACUUM (FULL, ANALYZE) {quote(name)}")
 
+    def notify_channel(self, conn: sa.Connection | None = None) -> str | None:
+        """PostgreSQL: the channel this store's writes are announced on (per schema; read
+        once, on ``conn`` if given); None on SQLite."""
+        if self.backend != "postgis":
+            return None
+        if self._channel is None:
+            if conn is None:
+                with self.poll_engine.connect() as own:
+                    schema = own.exec_driver_sql("SELECT current_schema()").scalar()
+            else:
+                schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
+            self._channel = channel_for(str(schema))
+        return self._channel
+
+    def change_feed(self) -> ChangeFeed | None:
+        """The process's listener for pushed changes, started on first use (PostgreSQL
+        only; None on SQLite, whose views poll the database)."""
+        channel = self.notify_channel()
+        if channel is None:
+            return None
+        with self.cache_lock:
+            if self._feed is None:
+                libpq = sa.engine.make_url(self.url).set(drivername="postgresql")
+                self._feed = ChangeFeed(
+                    libpq.render_as_string(hide_password=False), channel
+                ).start()
+            return self._feed
+
+    def saw_commit(self, bumped: dict[int, int]) -> None:
+        """A unit of this process committed these counters: tell the running listener."""
+        if self._feed is not None:
+            self._feed.saw(bumped)
+
     def close(self) -> None:
-        """Close every pooled connection."""
+        """Stop the change listener and close every pooled connection."""
+        if self._feed is not None:
+            self._feed.stop()
         self.engine.dispose()
 
     def backup(self, dest_dir: str | Path) -> Path:

@@ -26,11 +26,13 @@ what its latest search ruled out that may have flowed back since
 it shows "search again?" — a suggestion to the coordinator, never a status change.
 Under the stationary model nothing flows back.
 
-The simulation in ``bench/moving_target_sim.py`` found that the walk alone finds no
-more children than the stationary POA, while a moving model that knows likely
-places finds many more: so stationary stays the default and moving is a choice per
-case. Decision support, not a prediction: every parameter is a stated planning
-assumption (``data/search_science/motion.json``).
+The simulation in ``bench/moving_target_sim.py`` found that the walk alone, and the
+walk with jumps to London's town centres and transport hubs, find no more children
+than the stationary POA (and fewer when the child does stay put), while a moving
+model that knows a likely place the child goes to finds many more: so stationary
+stays the default and moving is a choice per case. Decision support, not a
+prediction: every parameter is a stated planning assumption
+(``data/search_science/motion.json``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 
 from casefile import fieldwork as fw
@@ -70,7 +73,7 @@ from geo.motion import (
     advance_poa,
     recentre_on_sighting,
 )
-from geo.probability import REST_OF_WORLD, PoaGrid, apply_passes, sector_poa
+from geo.probability import PoaGrid, sector_poa, update_poa_grid
 from vocab.search import DEFAULT_MOTION_MODEL, MOTION_MODELS, MOTION_REGISTRY
 
 #: the moving model's parameters as a coordinator first sees them (geo.motion's defaults)
@@ -88,7 +91,7 @@ PARAM_LIMITS: Final[Mapping[str, tuple[float, float, str]]] = {
     "moving_share": (0.0, 1.0, "share of the time moving"),
     "leg_minutes": (1.0, 120.0, "minutes before changing direction"),
     "leak_per_hour": (0.0, 0.5, "share leaving the area each hour"),
-    "jump_per_hour": (0.0, 0.5, "share going to likely places each hour"),
+    "jump_per_hour": (0.0, 0.5, "share going to places each hour"),
 }
 #: a sighting's location error (m) by the reporter's confidence (planning assumption)
 SIGHTING_ERROR_M: Final[Mapping[str, float]] = {"high": 100.0, "medium": 250.0, "low": 500.0}
@@ -271,10 +274,8 @@ def model_for(motion: CaseMotion, case: Any) -> MotionModel:
 
 def assumptions(motion: CaseMotion, model: MotionModel) -> tuple[str, ...]:
     """The model in words for every POA figure (no address: "the child's home")."""
-    lines = list(model.describe())
+    lines = list(model.describe(likely_places="the child's home"))
     if motion.moving:
-        lines = [x.replace("likely place(s)", "likely place(s): the child's home")
-                 for x in lines]
         lines.append(f"“Search again?” once {STALE_THRESHOLD:.0%} of what a search ruled out "
                      "may have flowed back (planning assumption).")
     return tuple(lines)
@@ -395,17 +396,21 @@ def replay_grid(
     model: MotionModel,
     as_of: datetime,
     centre: tuple[float, float],
-) -> tuple[PoaGrid, dict[int, tuple[PoaGrid, PoaGrid, datetime, int]], list[str]]:
+) -> tuple[PoaGrid, dict[int, tuple[PoaGrid, float, datetime, int]], list[str]]:
     """Replay the events (sorted by time) over ``prior`` standing at ``start``.
 
-    Returns ``(grid as of as_of, {sector id: (before, after, when, pass id)} of each
-    sector's latest pass, notes)``. Motion runs between events; a verified sighting
+    Returns ``(grid as of as_of, {sector id: (hole, removed, when, pass id)} of each
+    sector's latest pass, notes)``: ``removed`` is the probability that pass ruled out
+    (before − after where positive: its searched cells) and ``hole`` those cells as a
+    grid holding its shares (summing to 1), so only a few cells are kept per sector.
+    Motion runs between events; a verified sighting
     replaces the grid and the clock restarts at its time; a pass or an unverified
     sighting before the clock applies where the grid stands (no motion backwards).
     """
     grid, clock = prior, start
-    snaps: dict[int, tuple[PoaGrid, PoaGrid, datetime, int]] = {}
+    snaps: dict[int, tuple[PoaGrid, float, datetime, int]] = {}
     notes: list[str] = []
+    lookup = _CellLookup()
     for e in events:
         if e.pods is None and e.verified:
             try:
@@ -421,9 +426,9 @@ def replay_grid(
             clock = e.at
         if e.pods is not None:
             before = grid
-            grid = _apply_pass(grid, e.pods)
+            grid = _apply_pass(grid, e.pods, lookup)
             if e.sector_id is not None:
-                snaps[e.sector_id] = (before, grid, e.at, e.id)
+                snaps[e.sector_id] = (*_hole(before, grid), e.at, e.id)
         else:
             try:
                 grid = recentre_on_sighting(grid, e.lat, e.lon, e.error_m, False, centre=centre)
@@ -434,13 +439,42 @@ def replay_grid(
     return grid, snaps, notes
 
 
-def _apply_pass(grid: PoaGrid, pods: Mapping[str, float]) -> PoaGrid:
-    """One unsuccessful pass (Bayes, :func:`geo.probability.apply_passes`) on ``grid``."""
+class _CellLookup:
+    """Where each cell id sits in the grids of one replay.
+
+    Within a replay the grid only grows (cells are added, never dropped) and each
+    step keeps the order of the cells it had, so grids with the same number of cells
+    hold the same cells in the same order: the index is rebuilt only when the grid
+    grew (the first and last ids are checked too).
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[int, str, str] | None = None
+        self._index: pd.Index | None = None
+
+    def positions(self, grid: PoaGrid, ids: list[str]) -> np.ndarray:
+        cells = grid.cells["cell"]
+        key = (len(cells), str(cells.iloc[0]), str(cells.iloc[-1])) if len(cells) else (0, "", "")
+        if key != self._key or self._index is None:
+            self._key, self._index = key, pd.Index(np.asarray(cells, dtype=object))
+        out: np.ndarray = self._index.get_indexer(pd.Index(ids, dtype=object))
+        return out
+
+
+def _apply_pass(grid: PoaGrid, pods: Mapping[str, float],
+                lookup: _CellLookup | None = None) -> PoaGrid:
+    """One unsuccessful pass (Bayes, as :func:`geo.probability.apply_passes`) on ``grid``.
+
+    Vectorised: the pass's cells are found in the grid by one index lookup; cells it
+    names outside the grid (rest of the world) are ignored, as there.
+    """
     if not pods:
         return grid
-    out, _, _ = apply_passes(grid.to_dict(), [pods])
-    ids = grid.cells["cell"].tolist()
-    return grid.with_poa(np.array([out[c] for c in ids], float), out[REST_OF_WORLD])
+    at = (lookup or _CellLookup()).positions(grid, list(pods))
+    ok = at >= 0
+    pod = np.zeros(len(grid.cells))
+    pod[at[ok]] = np.fromiter(pods.values(), float, len(pods))[ok]
+    return update_poa_grid(grid, pod)
 
 
 def _compute(case_id: int, motion: CaseMotion, model: MotionModel, words: tuple[str, ...],
@@ -454,31 +488,39 @@ def _compute(case_id: int, motion: CaseMotion, model: MotionModel, words: tuple[
     except InputError as exc:
         raise InvalidInput(str(exc)) from None
     stale = tuple(
-        _stale(loaded.sectors[sid], before, after, at, pid, as_of, model, centre)
-        for sid, (before, after, at, pid) in snaps.items() if sid in loaded.sectors
+        _stale(loaded.sectors[sid], hole, total, at, pid, as_of, model, centre)
+        for sid, (hole, total, at, pid) in snaps.items() if sid in loaded.sectors
     )
     return PoaReplay(case_id, motion, as_of, grid, words, stale, tuple(notes))
 
 
-def _stale(sector: Any, before: PoaGrid, after: PoaGrid, at: datetime, pass_id: int,
+def _hole(before: PoaGrid, after: PoaGrid) -> tuple[PoaGrid, float]:
+    """What a pass ruled out: ``(its cells as a grid of shares summing to 1, total)``.
+
+    ``before − after`` is positive only on the cells the pass searched (Bayes' rule
+    raises every other cell), so the hole is a handful of cells, not the whole grid.
+    """
+    hole = np.clip(before.cells["poa"].to_numpy(float) - after.cells["poa"].to_numpy(float),
+                   0.0, None)
+    total = float(hole.sum())
+    keep = hole > 0 if total > 1e-15 else np.zeros(len(hole), bool)
+    part = PoaGrid(before.cells[keep].reset_index(drop=True), 0.0, before.cell_m)
+    return part.with_poa(hole[keep] / total if total > 1e-15 else hole[keep], 0.0), total
+
+
+def _stale(sector: Any, part: PoaGrid, total: float, at: datetime, pass_id: int,
            as_of: datetime, model: MotionModel, centre: tuple[float, float]) -> StaleSector:
     """How much of what one search took out of its sector may have flowed back by ``as_of``.
 
-    The motion step is linear, so the search's effect (before − after where it is
-    positive: the probability the search ruled out) is moved on by itself, on a grid
-    of just those cells, and what is left of it inside the sector is still ruled out.
+    The motion step is linear, so the search's effect (``part``, the probability the
+    search ruled out, ``total`` in all: see :func:`_hole`) is moved on by itself, and
+    what is left of it inside the sector is still ruled out.
     """
     frame = gpd.GeoDataFrame({"id": [sector.code]}, geometry=[geom_of(sector.geom)],
                              crs="EPSG:4326")
     hours = max(_hours(as_of - at), 0.0)
-    hole = np.clip(before.cells["poa"].to_numpy(float) - after.cells["poa"].to_numpy(float),
-                   0.0, None)
-    total = float(hole.sum())
     removed = still = 0.0
-    if total > 1e-15:
-        keep = hole > 0
-        part = PoaGrid(before.cells[keep].reset_index(drop=True), 0.0, before.cell_m)
-        part = part.with_poa(hole[keep] / total, 0.0)
+    if total > 1e-15 and len(part.cells):
         removed = float(sector_poa(part, frame)["poa"].iloc[0]) * total
         moved = advance_poa(part, hours, model, centre=centre) if hours > 0 else part
         still = min(float(sector_poa(moved, frame)["poa"].iloc[0]) * total, removed)

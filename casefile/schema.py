@@ -596,8 +596,29 @@ case_motion = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, default=1),
 )
 
+#: Streets loaded from an OpenStreetMap extract on PostgreSQL (``wayhome streets import``;
+#: on SQLite they are a GeoParquet file beside the database instead). Reference data of
+#: no case, replaced whole by each import. Lon/lat like every stored geometry, with its
+#: bounding box for a quick window query.
+street_lines = sa.Table(
+    "street_lines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("major", sa.Boolean, nullable=False),
+    sa.Column("ground", sa.Boolean, nullable=False),
+    sa.Column("geom", Geom("LINESTRING"), nullable=False),
+    sa.Column("minx", sa.Float, nullable=False),
+    sa.Column("miny", sa.Float, nullable=False),
+    sa.Column("maxx", sa.Float, nullable=False),
+    sa.Column("maxy", sa.Float, nullable=False),
+    sa.Index("ix_street_lines_minx_maxx", "minx", "maxx"),
+)
+
 #: every table, children first: the order a wipe (tests) or a purge walks
 ALL_TABLES: tuple[sa.Table, ...] = (
+    street_lines,
     case_motion,
     pass_cell_pods,
     poa_updates,
@@ -671,6 +692,7 @@ def vocabulary_columns() -> dict[tuple[str, str], tuple[str, ...]]:
         ("poa_states", "origin_kind"): sv.POA_ORIGIN_KINDS,
         ("case_motion", "model"): sv.MOTION_MODELS,
         ("sign_in_failures", "scope"): sv.SIGN_IN_KINDS,
+        ("street_lines", "kind"): sv.STREET_KINDS,
     }
 
 

@@ -5,7 +5,7 @@ Every operation is a plain function in the module named for what it acts on —
 :mod:`casefile.sectors`, :mod:`casefile.teams`, :mod:`casefile.hazards`,
 :mod:`casefile.handovers`, :mod:`casefile.links`, :mod:`casefile.sessions`,
 :mod:`casefile.tips`, :mod:`casefile.tracks`, :mod:`casefile.probability`,
-:mod:`casefile.motion`,
+:mod:`casefile.motion`, :mod:`casefile.streets`,
 :mod:`casefile.purge`, :mod:`casefile.audit`, :mod:`casefile.briefings` — taking the
 :class:`~casefile.database.Database` first, positional-only. Each runs in one
 :class:`~casefile.unit_of_work.UnitOfWork`, which keeps the rules every write
@@ -46,6 +46,7 @@ from casefile import sector_index as sector_index_ops
 from casefile import sectors as sectors_ops
 from casefile import sessions as sessions_ops
 from casefile import sightings as sightings_ops
+from casefile import streets as streets_ops
 from casefile import teams as teams_ops
 from casefile import tips as tips_ops
 from casefile import tracks as tracks_ops
@@ -105,6 +106,10 @@ class Store:
     update_hazard = operation(hazards_ops.update_hazard)
     remove_hazard = operation(hazards_ops.remove_hazard)
     hazards = operation(hazards_ops.hazards)
+
+    # streets from an OpenStreetMap extract (no case's)
+    load_streets = operation(streets_ops.load_streets)
+    street_lines = operation(streets_ops.street_lines)
 
     # cases, sightings, accounts, teams, purge
     create_user = operation(accounts_ops.create_user)

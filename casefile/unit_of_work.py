@@ -18,7 +18,11 @@ time and the case, and keeps the store's rules by construction:
   transaction. A connection hook watches every statement the unit runs: a write
   to any table that is not bookkeeping without an audit entry fails the whole
   unit, and a read-only unit cannot write at all. A unit that changed nothing
-  rolls back, so the counter only moves when something was recorded.
+  rolls back, so the counter only moves when something was recorded;
+* **pushed**: on PostgreSQL the moved counters are announced (``pg_notify``, case
+  id and counter only) in the same transaction, so every process's listener
+  hears of a change at its commit and never of one rolled back
+  (:mod:`casefile.changes`).
 
 Operations are plain functions taking the :class:`~casefile.database.Database`
 first, positional-only (``def fn(db: Database, /, actor: Actor, ...)``);
@@ -45,6 +49,7 @@ import sqlalchemy as sa
 from casefile import access
 from casefile import schema as t
 from casefile.audit_records import Change, append_records
+from casefile.changes import notify
 from casefile.database import Database
 from casefile.errors import (
     InvalidInput,
@@ -172,17 +177,25 @@ class UnitOfWork:
             if case_id not in self._bumped:
                 self._bump(case_id)
         append_records(self.conn, self.actor, self.now, self._changes)
+        channel = self.db.notify_channel(self.conn)
+        if channel is not None:  # PostgreSQL: delivered at commit, ids only
+            notify(self.conn, channel, self._bumped)
 
     def _close(self, *, commit: bool) -> None:
+        committed = False
         try:
             if self.conn.in_transaction():
                 if commit:
                     self.conn.commit()
+                    committed = True
                 else:
                     self.conn.rollback()
         finally:
             self.conn.info.pop("wayhome_unit", None)
             self.conn.close()
+        if committed and self._bumped and self._changes:
+            # this process's own views see its write at once, not when the notice is back
+            self.db.saw_commit(self._bumped)
 
     # ------------------------------------------------------------------ the case
 

@@ -34,6 +34,7 @@ from geo.detection import (
     cumulative_pod,
     cumulative_pod_array,
     fastest_plausible_search_s,
+    first_sector_side_m,
     pass_pod,
     pod,
     searched_too_fast,
@@ -64,6 +65,7 @@ from geo.motion import (
     MotionReport,
     advance_poa,
     advance_poa_report,
+    jump_shares,
     recentre_on_sighting,
     search_again,
     stale_share,
@@ -77,6 +79,7 @@ from geo.overlap import (
     near_and_shared,
 )
 from geo.place_names import PlaceName, place_names, postcode_circles
+from geo.places import load_places, places_within
 from geo.postcodes import lookup_postcode
 from geo.probability import (
     PoaGrid,
@@ -96,6 +99,8 @@ from geo.probability import (
 )
 from geo.sector_files import read_sectors
 from geo.shapes import clean_shape, clip_to_remainder, shape_from_geojson
+from geo.street_sectors import street_sectors
+from geo.streets import read_streets
 from geo.track_files import read_tracks, trim_track_ends
 
 __all__ = [
@@ -130,14 +135,17 @@ __all__ = [
     "fastest_plausible_search_s",
     "find_overlaps",
     "find_place",
+    "first_sector_side_m",
     "format_grid_reference",
     "grid_reference",
     "hazard_overlaps",
     "initial_poa",
+    "jump_shares",
     "jurisdiction_shares",
     "layer_attribution",
     "layer_vintage",
     "load_layer",
+    "load_places",
     "locate",
     "locate_many",
     "lookup_postcode",
@@ -151,12 +159,14 @@ __all__ = [
     "pass_pod",
     "pick_sectors",
     "place_names",
+    "places_within",
     "pod",
     "pos",
     "postcode_circles",
     "rank_sectors",
     "read_sectors",
     "read_sectors_guarded",
+    "read_streets",
     "read_tracks",
     "read_tracks_guarded",
     "recentre_on_sighting",
@@ -165,6 +175,7 @@ __all__ = [
     "sector_poa",
     "shape_from_geojson",
     "stale_share",
+    "street_sectors",
     "sweep_width",
     "sweep_widths",
     "swept_ground",

@@ -198,3 +198,19 @@ def searched_too_fast(
     fastest = fastest_plausible_search_s(area_m2, team_size, sweep_width_m)
     share = float(load_search_data("search_pace")["question_below_share"])
     return fastest if seconds_taken < share * fastest else None
+
+
+def first_sector_side_m(team_size: int | None, sweep_width_m: float | None = None) -> float:
+    """Side in metres of a first-hour sector one team can sweep once in the stated time.
+
+    ``n`` searchers at the stated walking pace and sweep width cover ``n·W·v·t`` m² at
+    coverage 1 in ``t`` seconds; the side is its square root, rounded to 50 m and kept
+    within the stated limits (``search_pace.json``, planning assumptions).
+    """
+    pace = load_search_data("search_pace")
+    n = int(team_size) if team_size and team_size > 0 else int(pace["default_team_size"])
+    w = check_sweep_width(sweep_width(None) if sweep_width_m is None else sweep_width_m)
+    seconds = float(pace["first_sector_team_hours"]) * 3600.0
+    side = math.sqrt(n * w * float(pace["walking_speed_ms"]) * seconds)
+    low, high = (float(v) for v in pace["first_sector_side_limits_m"])
+    return float(min(high, max(low, round(side / 50.0) * 50.0)))

@@ -43,6 +43,12 @@ MAX_CELLS: int = 600_000
 SLIVER_SHARE: float = 0.005
 #: Pieces (whole cells at the area's edge) smaller than this are dropped, m².
 MIN_PIECE_M2: float = 1.0
+#: a piece under this share of a whole cell (a corner clipped off by the area's edge)
+#: joins the neighbour in the same cutting area it shares most border with
+SMALL_SHARE: float = 0.25
+#: passes of that merge (a piece that takes in a smaller one waits for the next pass)
+MERGE_PASSES: int = 10
+_TOUCH_M = 0.05
 #: Side of the pieces the area is cut into for fast clipping, as a multiple of cells.
 _TILE_CELLS: int = 16
 
@@ -227,6 +233,54 @@ def _merge_slivers(pieces: np.ndarray, cell: np.ndarray, unit: np.ndarray, full_
     return pieces, cell, unit
 
 
+def _merge_small(pieces: np.ndarray, cell: np.ndarray, unit: np.ndarray, full_m2: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pieces under SMALL_SHARE of a cell join the larger neighbour (in the same cutting
+    area, never across a cut line) with which they share the longest border, in metres.
+
+    Repeated a few times, so a run of small pieces (round a hole) ends up in its
+    neighbours; a piece with no larger neighbour on its side of the cut lines (ground
+    between cut lines that small) stays. Pairs come from one STRtree query per pass;
+    border lengths are computed over the pair arrays.
+    """
+    for _ in range(MERGE_PASSES):
+        area = shapely.area(pieces)
+        small_idx = np.flatnonzero(area < SMALL_SHARE * full_m2)
+        if not len(small_idx) or len(small_idx) == len(pieces):
+            break
+        tree = shapely.STRtree(pieces)
+        # clipped pieces may meet with a rounding gap: neighbours within 5 cm count,
+        # and the shared border is the part of the small piece's edge that close to b
+        s_pos, b = tree.query(pieces[small_idx], predicate="dwithin", distance=_TOUCH_M)
+        a = small_idx[s_pos]
+        ok = (a != b) & (unit[a] == unit[b]) & (area[b] > area[a])
+        a, b = a[ok], b[ok]
+        shared = shapely.length(shapely.intersection(
+            shapely.boundary(pieces[a]), shapely.buffer(pieces[b], _TOUCH_M, quad_segs=1)))
+        touching = shared > 2 * _TOUCH_M
+        a, b, shared = a[touching], b[touching], shared[touching]
+        order = np.lexsort((-shared, a))  # for each small piece, its longest border first
+        a, b = a[order], b[order]
+        first = np.r_[True, a[1:] != a[:-1]] if len(a) else np.zeros(0, dtype=bool)
+        a, b = a[first], b[first]
+        chained = np.isin(a, b)  # a piece taking others this pass does not move itself
+        a, b = a[~chained], b[~chained]
+        if not len(a):
+            break
+        targets, inv = np.unique(b, return_inverse=True)
+        by_target = np.argsort(inv, kind="stable")  # multipolygons wants sorted indices
+        a, inv = a[by_target], inv[by_target]
+        parts = shapely.get_parts(pieces[a])
+        extra = shapely.multipolygons(parts, indices=inv[
+            np.repeat(np.arange(len(a)), shapely.get_num_geometries(pieces[a]))])
+        pieces = pieces.copy()
+        pieces[targets] = polygonal_part(shapely.union(pieces[targets], extra))
+        keep = np.ones(len(pieces), dtype=bool)
+        keep[a] = False
+        pieces, cell, unit = pieces[keep], cell[keep], unit[keep]
+    return pieces, cell, unit
+
+
 def make_grid(
     area: BaseGeometry,
     cell_m: float,
@@ -240,7 +294,10 @@ def make_grid(
     ``cut_by`` is a GeoDataFrame of areas in any CRS (e.g. BCUs and forces, see
     :func:`geo.jurisdiction.cutting_areas`); cells are cut at its edges, so no
     cell lies in two of them, and columns ``area_code``/``area_name`` say which
-    one each cell is in (``None`` for ground in none of them). Returns a
+    one each cell is in (``None`` for ground in none of them). A piece under a
+    quarter of a cell (a corner the area's edge clips off) joins the neighbour it
+    shares most border with in the same cutting area, so sectors are never slivers
+    unless the ground between cut lines is that small. Returns a
     GeoDataFrame in EPSG:4326 with columns ``id``, ``row``, ``col``,
     ``area_m2`` and the geometry, ordered north to south, west to east.
     """
@@ -279,6 +336,7 @@ def make_grid(
         cut_geoms = make_partition(cut_geoms)
         pieces, cell, unit = _cut(pieces, cell, cut_geoms)
         pieces, cell, unit = _merge_slivers(pieces, cell, unit, full_m2)
+    pieces, cell, unit = _merge_small(pieces, cell, unit, full_m2)
     keep = shapely.area(pieces) >= MIN_PIECE_M2
     pieces, cell, unit = pieces[keep], cell[keep], unit[keep]
 

@@ -23,6 +23,7 @@ sectors that cross a piece's edge are intersected. Areas are m² in EPSG:27700.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -71,8 +72,21 @@ def _prepare(gdf: gpd.GeoDataFrame) -> _Layer:
     return _Layer(codes, names, pieces, owner, shapely.STRtree(pieces))
 
 
-@cache
+_PREPARING = threading.Lock()
+
+
 def _default_layer(name: str) -> _Layer:
+    """The prepared boundary layer, built once per process.
+
+    Built under a lock: several threads preparing it at once (a fresh server's first
+    concurrent saves) crashed inside GEOS while sharing the half-built trees.
+    """
+    with _PREPARING:
+        return _prepared_layer(name)
+
+
+@cache
+def _prepared_layer(name: str) -> _Layer:
     return _prepare(load_layer(name))
 
 

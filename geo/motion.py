@@ -11,8 +11,11 @@ each chunk
 
 1. **leaks** a share of the cells' probability to the rest of the world (buses and
    trains take a child out of the area),
-2. **jumps** a share to the model's destinations (friends' addresses, transport hubs),
-   split by their weights,
+2. **jumps** a share to places: the likely places a case names (the child's home, a
+   friend's address), and by default London's town centres and transport hubs within
+   the grid's reach (``data/places``), split between those kinds as Grampian children
+   were traced at them and, within a kind, by size and distance
+   (:meth:`MotionModel.destinations_near`),
 3. **walks**: a random walk on the grid (a lazy nearest-neighbour step along the
    eastings, then along the northings, repeated) whose spread per axis is
    ``σ² = v² · τ · m · t`` — a walker at speed ``v`` who keeps a direction for ``τ`` on
@@ -46,7 +49,9 @@ import shapely
 
 from geo.boundaries import load_layer
 from geo.crs import BNG, lonlat_to_bng
+from geo.detection import load_search_data
 from geo.errors import InputError
+from geo.places import places_within
 from geo.probability import (
     MAX_RADIUS_M,
     TOLERANCE,
@@ -119,6 +124,39 @@ def _default_barriers() -> tuple[shapely.Geometry, ...]:
     return (thames_barrier(),)
 
 
+@cache
+def jump_shares() -> dict[str, float]:
+    """Share of the jumps each kind of place takes (``likely_place``, ``town_centre``,
+    ``transport_hub``), from ``motion.json``: where Grampian 12-14 children were traced."""
+    raw = load_search_data("motion")["destinations"]["kind_shares"]
+    total = float(sum(raw.values()))
+    return {k: float(v) / total for k, v in raw.items()}
+
+
+def _distance_weight(d_m: np.ndarray) -> np.ndarray:
+    """The Grampian distance law's density per unit area at ``d_m`` (up to a constant)."""
+    law = load_search_data("motion")["destinations"]["distance_law"]
+    d = np.maximum(np.asarray(d_m, float), float(law["min_km"]) * 1000.0)
+    z = np.log(d / (float(law["median_km"]) * 1000.0)) / float(law["sigma"])
+    out: np.ndarray = np.exp(-0.5 * z * z) / (d * d)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _default_places(x: float, y: float) -> pd.DataFrame:
+    """The default places within ``MAX_RADIUS_M`` of (x, y) with ``share`` (of all jumps)."""
+    near = places_within(x, y, MAX_RADIUS_M)
+    shares = jump_shares()
+    w = near["size"].to_numpy(float) * _distance_weight(near["distance_m"].to_numpy())
+    share = np.zeros(len(near))
+    for group in near["group"].unique():
+        g = (near["group"] == group).to_numpy()
+        if w[g].sum() > 0:
+            share[g] = shares.get(str(group), 0.0) * w[g] / w[g].sum()
+    near["share"] = share
+    return near
+
+
 @dataclass(frozen=True)
 class MotionModel:
     """How probability moves between searches; defaults for a child on foot in London.
@@ -126,12 +164,17 @@ class MotionModel:
     ``walk_speed_ms`` (m/s) × ``moving_share`` (of the time) with direction kept for
     ``leg_minutes`` on average gives the random walk; ``leak_per_hour`` is the share of
     the cells' probability that leaves the area each hour (to the rest of the world);
-    ``jump_per_hour`` the share that goes to ``destinations`` each hour (only when there
-    are destinations). ``barriers``: BNG lines the walk does not cross (the Thames by
-    default; railways and other water only from a loaded street extract);
+    ``jump_per_hour`` the share that goes to places each hour when every kind of place
+    has one in reach (less otherwise, see below). ``barriers``: BNG lines the walk does
+    not cross (the Thames by default; railways and other water only from a loaded
+    street extract);
     ``barrier_crossing`` the share of a step across a barrier that goes through anyway
-    (0 = a wall, 1 = no barrier). ``destinations``: ``(easting, northing, weight)`` BNG
-    points such as a friend's address or a station; weights are relative.
+    (0 = a wall, 1 = no barrier). ``destinations``: the case's likely places,
+    ``(easting, northing, weight)`` BNG points such as the child's home or a friend's
+    address (weights relative); ``places``: also jump to London's town centres and
+    transport hubs within the grid's reach (``data/places``). The jumps are split
+    between those kinds by :func:`jump_shares`; a kind with no place in reach takes no
+    share (see :meth:`destinations_near`).
     ``step_hours``: leakage, jumps and the walk alternate in chunks of at most this.
     Sources: ``data/search_science/motion.json``.
     """
@@ -144,6 +187,7 @@ class MotionModel:
     barrier_crossing: float = BARRIER_CROSSING
     barriers: tuple[shapely.Geometry, ...] = field(default_factory=_default_barriers)
     destinations: tuple[tuple[float, float, float], ...] = ()
+    places: bool = True
     step_hours: float = 1.0
 
     def __post_init__(self) -> None:
@@ -165,12 +209,12 @@ class MotionModel:
     def stationary(cls) -> MotionModel:
         """The land-search assumption: the child stays put (nothing moves, nothing leaks)."""
         return cls(walk_speed_ms=0.0, moving_share=0.0, leak_per_hour=0.0,
-                   jump_per_hour=0.0, barriers=())
+                   jump_per_hour=0.0, barriers=(), places=False)
 
     @property
     def is_stationary(self) -> bool:
         return self.spread_m2_per_hour() == 0 and self.leak_per_hour == 0 and (
-            self.jump_per_hour == 0 or not self._weighted_destinations())
+            self.jump_per_hour == 0 or not (self._weighted_destinations() or self.places))
 
     def spread_m2_per_hour(self) -> float:
         """Variance (m², per axis) the walk adds in one hour: ``v² · τ · m · 3600 s``."""
@@ -183,24 +227,77 @@ class MotionModel:
     def _weighted_destinations(self) -> list[tuple[float, float, float]]:
         return [(float(x), float(y), float(w)) for x, y, w in self.destinations if w > 0]
 
-    def describe(self) -> list[str]:
-        """The assumptions in words, for every figure that uses them."""
+    def destinations_near(self, x: float, y: float) -> pd.DataFrame:
+        """Where this model's jumps go for a grid centred on BNG (``x``, ``y``).
+
+        One row per place: ``kind`` (``likely_place`` for the case's own, else
+        ``station``, ``bus_station``, ``town_centre``), ``name``, ``easting``,
+        ``northing``, ``share`` (of each hour's jumps; the shares add up to at most 1:
+        a kind with no place in reach takes none). Likely places share their kind's
+        part by their weights; the default places by size × the distance law
+        (``motion.json``), within ``MAX_RADIUS_M`` of (x, y).
+        """
+        cols = ["kind", "name", "easting", "northing", "share"]
+        named = self._weighted_destinations()
+        parts: list[pd.DataFrame] = []
+        if named:
+            w = np.array([d[2] for d in named])
+            parts.append(pd.DataFrame({
+                "kind": "likely_place", "name": "likely place",
+                "easting": [d[0] for d in named], "northing": [d[1] for d in named],
+                "share": jump_shares().get("likely_place", 0.0) * w / w.sum()}))
+        if self.places:
+            parts.append(_default_places(float(x), float(y))[cols])
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype=float if c in cols[2:] else object)
+                                 for c in cols})
+        return pd.concat(parts, ignore_index=True)[cols]
+
+    def describe(self, likely_places: str | None = None) -> list[str]:
+        """The assumptions in words, for every figure that uses them.
+
+        ``likely_places``: how to name the case's likely places (default: how many).
+        """
         if self.is_stationary:
-            return ["Stationary: the child is assumed to stay where they are."]
+            return ["No movement between searches: searched ground keeps what its search "
+                    "ruled out."]
         out = [
             f"Walks at {self.walk_speed_ms:g} m/s for {self.moving_share:.0%} of the time, "
             f"changing direction about every {self.leg_minutes:g} min (spread about "
             f"{self.spread_m(1.0):.0f} m in an hour).",
             f"{self.leak_per_hour:.0%} an hour leaves the area (bus, train).",
         ]
-        if self._weighted_destinations() and self.jump_per_hour > 0:
-            out.append(f"{self.jump_per_hour:.0%} an hour goes to "
-                       f"{len(self._weighted_destinations())} likely place(s).")
+        if self.jump_per_hour > 0 and (self._weighted_destinations() or self.places):
+            s = jump_shares()
+            kinds = []
+            if self._weighted_destinations():
+                named = likely_places or f"{len(self._weighted_destinations())} likely place(s)"
+                kinds.append(f"{named} ({s.get('likely_place', 0.0):.0%} of it)")
+            if self.places:
+                kinds.append(f"town centres ({s.get('town_centre', 0.0):.0%}) and rail and "
+                             f"bus stations ({s.get('transport_hub', 0.0):.0%}) within "
+                             f"{MAX_RADIUS_M / 1000:g} km, nearer ones more")
+            out.append(f"Up to {self.jump_per_hour:.0%} an hour goes to places: "
+                       + ", ".join(kinds) + " (as where children aged 12–14 were traced).")
         if self.barriers:
             out.append("Does not walk across the Thames (or other barrier lines)"
                        if self.barrier_crossing == 0 else
                        f"Crosses barrier lines {self.barrier_crossing:.0%} as freely.")
         return out
+
+
+@lru_cache(maxsize=64)
+def _jump_targets(model_key: tuple[tuple[tuple[float, float, float], ...], bool],
+                  x: float, y: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(eastings, northings, shares)`` of the places with a share, for the motion step."""
+    named, places = model_key
+    near = MotionModel(destinations=named, places=places, barriers=()).destinations_near(x, y)
+    near = near[near["share"] > 0]
+    out = (near["easting"].to_numpy(float), near["northing"].to_numpy(float),
+           near["share"].to_numpy(float))
+    for a in out:
+        a.flags.writeable = False
+    return out
 
 
 @dataclass(frozen=True)
@@ -426,10 +523,12 @@ def advance_poa_report(
     cell = grid.cell_m
     gx, gy = _cell_index(grid)
     cx, cy = _grid_centre(grid, centre, (gx, gy))
-    dests = m._weighted_destinations() if m.jump_per_hour > 0 else []
-    dix = np.array([math.floor(x / cell) for x, _, _ in dests], np.int64)
-    diy = np.array([math.floor(y / cell) for _, y, _ in dests], np.int64)
-    dw = np.array([w for _, _, w in dests], float)
+    if m.jump_per_hour > 0:
+        tx, ty, share_d = _jump_targets((tuple(m._weighted_destinations()), m.places), cx, cy)
+    else:
+        tx = ty = share_d = np.zeros(0)
+    dix = np.floor(tx / cell).astype(np.int64)
+    diy = np.floor(ty / cell).astype(np.int64)
     # The raster: the grid's cells and the destinations, padded by the walk's reach
     # (5 standard deviations), within the largest grid around the centre.
     pad = math.ceil(5.0 * m.spread_m(h) / cell) + 1
@@ -445,7 +544,8 @@ def advance_poa_report(
     p[gy - iy0, gx - ix0] = p_cells
     inside_d = ((dix >= ix0) & (dix <= ix1) & (diy >= iy0) & (diy <= iy1))
     inside_d &= r.allowed[np.clip(diy - iy0, 0, r.ny - 1), np.clip(dix - ix0, 0, r.nx - 1)]
-    share_d = dw / dw.sum() if len(dw) else dw
+    in_rows, in_cols, in_share = diy[inside_d] - iy0, dix[inside_d] - ix0, share_d[inside_d]
+    share_in, share_out = float(in_share.sum()), float(share_d[~inside_d].sum())
 
     rest = float(grid.rest_of_world)
     leaked = edge = jumped = 0.0
@@ -460,15 +560,14 @@ def advance_poa_report(
             leaked += leak * total
             p *= 1.0 - leak
             total *= 1.0 - leak
-        # 2. jumps to destinations
+        # 2. jumps to places (each kind's share of the jump rate; see destinations_near)
         jump = 1.0 - (1.0 - m.jump_per_hour) ** dt if len(share_d) else 0.0
         if jump > 0 and total > 0:
             moved = jump * total
-            p *= 1.0 - jump
-            for k in np.flatnonzero(inside_d):
-                p[diy[k] - iy0, dix[k] - ix0] += moved * share_d[k]
-            jumped += moved * float(share_d[inside_d].sum())
-            edge += moved * float(share_d[~inside_d].sum())
+            p *= 1.0 - jump * (share_in + share_out)
+            np.add.at(p, (in_rows, in_cols), moved * in_share)
+            jumped += moved * share_in
+            edge += moved * share_out
         # 3. the walk; whatever steps outside the grid is lost at its edge
         p = _walk(p, r, m.spread_m2_per_hour() * dt / cell**2)
         out = p[~r.allowed]

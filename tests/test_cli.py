@@ -17,7 +17,7 @@ import shapely
 import sqlalchemy as sa
 
 import casefile.database
-from casefile import open_store
+from casefile import Actor, open_store
 from casefile.engine import head_revision
 from tests.casefile.conftest import IS_PG, _template, pg_admin_url, store_url  # noqa: F401
 from wayhome.cli import main
@@ -244,3 +244,24 @@ def test_demo_data_is_fictional_and_well_formed():
     keys = [s["key"] for s in data["sightings"]]
     assert len(set(keys)) == len(keys)
     assert json.dumps(data)  # serialisable
+
+
+def test_streets_import_loads_an_extract_and_says_what_it_kept(store_url):  # noqa: F811
+    pbf = Path(__file__).resolve().parent.parent / "data" / "streets" / "southwark_lambeth.osm.pbf"
+    code, text = run(["--database-url", store_url, "streets", "import", str(pbf)])
+    assert code == 0, text
+    assert "Kept 438 lines" in text and "major" in text and "road" in text
+    assert "OpenStreetMap contributors" in text and "WAYHOME" not in text
+    store = open_store(store_url)
+    try:
+        assert len(store.street_lines(Actor.system("test"))) == 438
+    finally:
+        store.close()
+
+
+def test_streets_import_refuses_a_file_that_is_not_an_extract(store_url, tmp_path, capsys):  # noqa: F811
+    bad = tmp_path / "notes.osm"
+    bad.write_text("not an extract")
+    code, _ = run(["--database-url", store_url, "streets", "import", str(bad)])
+    assert code == 1
+    assert "not an OpenStreetMap extract" in capsys.readouterr().err

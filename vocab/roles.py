@@ -69,8 +69,13 @@ POA_READ: Final = "poa.read"  # probability of area, its history and the ranked 
 POA_WRITE: Final = "poa.write"  # set up or reset POA, change a pass's sweep width
 # briefing packs (casefile.briefings): print one, which issues its QR code's own link
 BRIEFING_PRINT: Final = "briefing.print"  # team leads: their own team's sectors only
-#: permissions never checked against a case (accounts; a case that does not exist yet)
-CASE_FREE_PERMISSIONS: Final[frozenset[str]] = frozenset({USER_ADMIN, CASE_CREATE})
+# streets from an OpenStreetMap extract (casefile.streets): reference data of no case
+STREETS_LOAD: Final = "streets.load"  # replace the loaded streets (the command line)
+STREETS_READ: Final = "streets.read"  # read the loaded streets (street maps and sectors)
+#: permissions never checked against a case (accounts; a case that does not exist yet;
+#: the streets, which belong to no case)
+CASE_FREE_PERMISSIONS: Final[frozenset[str]] = frozenset({USER_ADMIN, CASE_CREATE,
+                                                          STREETS_LOAD, STREETS_READ})
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,13 +106,14 @@ ROLE_REGISTRY: Final[dict[str, Role]] = {
         Role("system", "Command line", "command_line", None, MappingProxyType({
             USER_ADMIN: "any", CASE_MEMBERS: "any", LINK_MANAGE: "any", CASE_PURGE: "any",
             BRIEFING_PRINT: "any",
+            STREETS_LOAD: "any", STREETS_READ: "any",
         })),
         Role("coordinator", "Coordinator", "password", "cases", MappingProxyType(_case(
             CASE_CREATE, CASE_READ, CASE_UPDATE, CASE_MEMBERS, SIGHTING_READ, SIGHTING_WRITE,
             AUDIT_READ, SECTOR_READ, SECTOR_READ_SHARED, SECTOR_WRITE, SECTOR_PROGRESS,
             HAZARD_READ, HAZARD_WRITE, TEAM_READ, TEAM_WRITE, TEAM_CONTACTS, HANDOVER_READ,
             HANDOVER_WRITE, HANDOVER_ACK, LINK_MANAGE, TRIAGE, CASE_BRIEF, FAMILY_VIEW,
-            TRACK_READ, TRACK_UPLOAD, POA_READ, POA_WRITE, BRIEFING_PRINT,
+            TRACK_READ, TRACK_UPLOAD, POA_READ, POA_WRITE, BRIEFING_PRINT, STREETS_READ,
         ))),
         # Private-link roles: a team lead gets no case-wide sector, sighting or team
         # reads, a family reads only the family view, a partner unit only what

@@ -158,3 +158,7 @@ MOTION_REGISTRY: Final[dict[str, MotionKind]] = {
 #: the motion model a case's POA uses (stationary unless a coordinator chooses moving)
 MOTION_MODELS: Final[tuple[str, ...]] = tuple(MOTION_REGISTRY)
 DEFAULT_MOTION_MODEL: Final[str] = "stationary"
+
+#: What a line of an OpenStreetMap extract is to a search (``geo.read_streets``,
+#: the ``street_lines`` table): a road, a path, a railway or water.
+STREET_KINDS: Final[tuple[str, ...]] = ("road", "path", "rail", "water")

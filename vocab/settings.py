@@ -13,6 +13,9 @@ BOUNDARIES_DIR : pathlib.Path
     ``WAYHOME_BOUNDARIES_DIR``; the built boundary layers (``data/boundaries``).
 POSTCODES_FILE : pathlib.Path
     ``WAYHOME_POSTCODES_FILE``; London postcode centroids (``data/postcodes``).
+PLACES_DIR : pathlib.Path
+    ``WAYHOME_PLACES_DIR``; London's transport hubs and town centres, the default
+    places a moving child may go to (``data/places``).
 TILES : str
     ``WAYHOME_TILES``: ``openstreetmap`` (default), ``none`` (no background; every
     overlay still shows), or a tile URL template ``https://…/{z}/{x}/{y}.png``.
@@ -104,6 +107,17 @@ PURGE_AFTER_DAYS : float
 Limits on uploaded files (sector and track imports). Each is checked before the
 expensive step it guards and named in the message that refuses a file:
 
+PUSHED_POLL_SECONDS : float
+    ``WAYHOME_PUSHED_POLL_SECONDS``; default 1. On PostgreSQL, how often an open live
+    view looks at its case's counter, which each app process keeps in memory from the
+    database's notifications (``casefile.changes``): no query, so it can be often.
+    On SQLite views keep their own, longer intervals and ask the database.
+ACCESS_RECHECK_SECONDS : float
+    ``WAYHOME_ACCESS_RECHECK_SECONDS``; default 30. On PostgreSQL, longest time a
+    live view is answered from memory before the database checks again that the
+    viewer may still see the case (a revoked link or a removed member moves the
+    case's counter and is checked at once; an expired link or a switched-off
+    account is noticed within this time).
 IMPORT_MAX_MB : float
     ``WAYHOME_IMPORT_MAX_MB``; default 50. Largest file accepted, megabytes.
 IMPORT_MAX_UNZIPPED_MB : float
@@ -140,6 +154,24 @@ IMPORT_MAX_DROPPED_SHARE : float
     ``WAYHOME_IMPORT_MAX_DROPPED_SHARE``; default 0.1. Largest share of a sector file's
     shapes that may be dropped (slivers, duplicates, empty shapes) with a note; a file
     with more is refused as mostly broken.
+
+Limits on OpenStreetMap street extracts (``geo.read_streets`` and
+``wayhome streets import``), named in the message that refuses an extract:
+
+STREETS_MAX_MB : float
+    ``WAYHOME_STREETS_MAX_MB``; default 1024. Largest extract file ``wayhome streets
+    import`` reads from a path, megabytes (a Greater London ``.osm.pbf`` is on the
+    order of 100-200 MB). An extract handed over as bytes (an upload) is held to
+    ``IMPORT_MAX_MB`` instead.
+STREETS_MAX_LINES : int
+    ``WAYHOME_STREETS_MAX_LINES``; default 2,000,000. Most lines (roads, paths,
+    railways, water) kept from one extract; Greater London keeps well under a million.
+STREETS_MAX_POINTS : int
+    ``WAYHOME_STREETS_MAX_POINTS``; default 30,000,000. Most points on the kept lines.
+STREETS_DIR : str
+    ``WAYHOME_STREETS_DIR``; where an SQLite store keeps the loaded streets (a GeoParquet
+    file in British National Grid). Empty (the default): a ``streets`` folder beside
+    the SQLite file. With PostgreSQL they are the ``street_lines`` table instead.
 """
 
 from __future__ import annotations
@@ -161,6 +193,7 @@ POSTCODES_FILE: Path = Path(
         "WAYHOME_POSTCODES_FILE", REPO_ROOT / "data" / "postcodes" / "london_postcodes.csv.gz"
     )
 )
+PLACES_DIR: Path = Path(os.environ.get("WAYHOME_PLACES_DIR", REPO_ROOT / "data" / "places"))
 TILES: str = os.environ.get("WAYHOME_TILES", "openstreetmap")
 TILES_ATTRIBUTION: str = os.environ.get("WAYHOME_TILES_ATTRIBUTION", "")
 SEARCH_SCIENCE_DIR: Path = Path(
@@ -195,6 +228,8 @@ OIDC_EMAIL_DOMAINS: tuple[str, ...] = tuple(
     for d in os.environ.get("WAYHOME_OIDC_EMAIL_DOMAINS", "").split(",")
     if d.strip()
 )
+PUSHED_POLL_SECONDS: float = float(os.environ.get("WAYHOME_PUSHED_POLL_SECONDS", "1"))
+ACCESS_RECHECK_SECONDS: float = float(os.environ.get("WAYHOME_ACCESS_RECHECK_SECONDS", "30"))
 
 IMPORT_MAX_MB: float = float(os.environ.get("WAYHOME_IMPORT_MAX_MB", "50"))
 IMPORT_MAX_UNZIPPED_MB: float = float(os.environ.get("WAYHOME_IMPORT_MAX_UNZIPPED_MB", "60"))
@@ -216,3 +251,7 @@ IMPORT_MAX_DROPPED_SHARE: float = float(os.environ.get("WAYHOME_IMPORT_MAX_DROPP
 #: of the ground is police-searched ground their page already shows ("most of this").
 #: A planning assumption, not a published figure.
 FAMILY_REPEAT_SHARE: float = float(os.environ.get("WAYHOME_FAMILY_REPEAT_SHARE", "0.5"))
+STREETS_MAX_MB: float = float(os.environ.get("WAYHOME_STREETS_MAX_MB", "1024"))
+STREETS_MAX_LINES: int = int(os.environ.get("WAYHOME_STREETS_MAX_LINES", "2000000"))
+STREETS_MAX_POINTS: int = int(os.environ.get("WAYHOME_STREETS_MAX_POINTS", "30000000"))
+STREETS_DIR: str = os.environ.get("WAYHOME_STREETS_DIR", "")

@@ -15,6 +15,7 @@
     wayhome purge --due | --case REF  remove personal data of closed cases (run daily)
     wayhome brief --case REF --sector CODE | --team NAME --out FILE.pdf
                                     print a briefing pack (its QR code is a new team link)
+    wayhome streets import PATH     load an OpenStreetMap extract (.osm / .osm.pbf) for the app
 
 The database is ``--database-url`` if given, else ``DATABASE_URL`` /
 ``WAYHOME_DATABASE_URL``, else the SQLite file ``WAYHOME_SQLITE_PATH``.
@@ -38,6 +39,7 @@ from vocab import settings
 from vocab.link_address import command_line_base
 from wayhome.briefing import write_brief
 from wayhome.demo import load_demo
+from wayhome.streets_import import import_streets
 
 
 def _read_password(args: argparse.Namespace, stdin: TextIO, *, confirm: bool = True) -> str:
@@ -209,6 +211,14 @@ def _cmd_brief(args: argparse.Namespace, out: TextIO) -> int:
         store.close()
 
 
+def _cmd_streets(args: argparse.Namespace, out: TextIO) -> int:
+    store = open_store(args.database_url)
+    try:
+        return import_streets(store, args.path, out)
+    finally:
+        store.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wayhome",
@@ -284,6 +294,12 @@ def build_parser() -> argparse.ArgumentParser:
     brief.add_argument("--rendezvous", default=None, help="the rendezvous point, in words")
     brief.add_argument("--radio", default=None, help="radio channel / phone instructions")
     brief.add_argument("--time-box", default=None, help="e.g. \"back by 16:00\"")
+
+    streets = sub.add_parser("streets", help="streets from an OpenStreetMap extract")
+    streets_sub = streets.add_subparsers(dest="streets_command", required=True)
+    load = streets_sub.add_parser("import", help="load an extract's streets (replaces them)")
+    load.add_argument("path", help=".osm or .osm.pbf file on this server (up to "
+                      "WAYHOME_STREETS_MAX_MB)")
     return parser
 
 
@@ -313,6 +329,8 @@ def main(
             return _cmd_purge(args, out)
         if args.command == "brief":
             return _cmd_brief(args, out)
+        if args.command == "streets":
+            return _cmd_streets(args, out)
     except StoreError as exc:
         sys.stderr.write(f"wayhome: {exc}\n")
         return 1

@@ -17,13 +17,14 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages.widgets.connection import live_every
 from app_pages.widgets.session import current_actor, store
 from app_pages.widgets.triage_badge import recount
 from casefile import StoreError, format_london_full
 from layers.escape import markdown_text
 
 #: seconds between two checks of the case's change counter (per open view)
-POLL_SECONDS = 4
+POLL_SECONDS = live_every(4)
 #: the heading every view shows once the child is found
 FOUND_HEADING = "Found — stand down"
 _STATE_KEY = "_wayhome_case_status"

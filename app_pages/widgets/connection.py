@@ -12,6 +12,17 @@ from casefile import Store, open_store
 from casefile.links import client_address
 from vocab import settings
 
+#: PostgreSQL pushes every change to each app process (``casefile.changes``), so a
+#: live view's look at its case's counter is a memory read there, not a query
+PUSHED: bool = bool(settings.DATABASE_URL.strip())
+
+
+def live_every(polling_seconds: float) -> float:
+    """Seconds between two looks of a live view at its case's counter:
+    ``PUSHED_POLL_SECONDS`` (default 1) on PostgreSQL, where the look costs no query;
+    ``polling_seconds`` on SQLite, where each look is a query."""
+    return min(settings.PUSHED_POLL_SECONDS, polling_seconds) if PUSHED else polling_seconds
+
 
 @st.cache_resource(show_spinner="Opening the case store…")
 def store() -> Store:

@@ -24,6 +24,7 @@ import streamlit as st
 
 from app_pages.widgets.case_status import live_found_banner
 from app_pages.widgets.common import london_map
+from app_pages.widgets.connection import live_every
 from app_pages.widgets.live_map import RenderedMap, render_base
 from app_pages.widgets.session import current_case_id, show_store_error, store
 from casefile import Actor, Case, CaseFile, StoreError, Team
@@ -36,7 +37,7 @@ from layers.sightings import case_layers
 from layers.view import view_centre, view_zoom
 
 #: seconds between two checks of the case's change counter (per open sector map)
-POLL_SECONDS = 5
+POLL_SECONDS = live_every(5)
 _SESSION_KEY = "_sector_session_id"
 
 

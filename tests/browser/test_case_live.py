@@ -9,10 +9,12 @@ form, each in their own browser context.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from casefile import Actor, open_store, utcnow
 from tests.browser.conftest import (
+    ARTIFACTS,
     AppServer,
     NetworkGuard,
     map_frame_handle,
@@ -253,6 +256,67 @@ def test_family_tips_show_in_the_menu_and_on_the_triage_map_live(
         store.close()
     expect(page.get_by_text("Running towards St Paul's")).to_be_visible(timeout=30_000)
     expect(menu).to_contain_text(f"Triage · {waiting} new", timeout=30_000)
+    hermetic.assert_clean()
+
+
+#: counts what a person does on the page: clicks, fields typed in, characters typed
+COUNTERS = """
+window.__wh = {clicks: 0, fields: new Set(), chars: 0};
+document.addEventListener('click', () => { window.__wh.clicks++; }, true);
+document.addEventListener('input', (e) => {
+    const el = e.target;
+    if (!el || !el.getAttribute) return;
+    window.__wh.fields.add(el.getAttribute('aria-label') || el.id || el.name || '?');
+    if (e.data) window.__wh.chars += e.data.length;
+}, true);
+"""
+
+
+def test_first_hour_from_signed_in_to_a_link_that_opens(
+    browser: Browser, page: Page, case_app: CaseApp, hermetic
+):
+    started = time.monotonic()
+    sign_in(page, case_app.url, "demo.coordinator", PASSWORD)
+    expect(page.get_by_role("link", name="First hour")).to_be_visible(timeout=30_000)
+    page.add_init_script(COUNTERS)
+    page.evaluate(COUNTERS)
+    visits = 1  # the page sign-in lands on
+    page.get_by_role("link", name="First hour").click()
+    visits += 1
+    wait_for_app_run(page)
+    form = page.locator("[data-testid='stForm']")
+    for label, text in (("Case reference", "CAD 4242/06"), ("First name or alias", "Sam"),
+                        ("Age", "13"),
+                        ("Where: postcode, lat, lon or OS grid reference", "SE1 6TG")):
+        form.get_by_label(label).click()
+        page.keyboard.type(text)
+    form.get_by_label("Risk grade").click()
+    page.get_by_role("option", name="high", exact=True).click()
+    form.get_by_role("button", name="Open the case and task the team").click()
+    wait_for_app_run(page)
+    done = page.locator(".st-key-first_hour_done")
+    expect(done).to_contain_text("Case CAD 4242/06 is open", timeout=60_000)
+    link = done.locator("code").inner_text().strip()
+    counts = page.evaluate("() => ({clicks: window.__wh.clicks, "
+                           "fields: window.__wh.fields.size, chars: window.__wh.chars})")
+    counts.update(visits=visits, seconds=round(time.monotonic() - started, 1))
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "first-hour-counts.json").write_text(json.dumps(counts, indent=1))
+    screenshot(page, "first-hour-link-in-hand")
+    assert counts["visits"] <= 2 and counts["clicks"] <= 15 and counts["fields"] <= 8, counts
+    assert re.fullmatch(re.escape(case_app.url) + r"/\?link=[A-Za-z0-9_-]{20,}", link), link
+    expect(done.get_by_role("img")).to_be_visible()  # the QR code
+    # the team lead opens it on a phone: the team's own view with its tasked sector
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        lead = phone.new_page()
+        lead.goto(link)
+        wait_for_app_run(lead)
+        expect(lead.get_by_role("heading", name="Team 1: my sectors")).to_be_visible(
+            timeout=30_000)
+        expect(lead.get_by_text(re.compile(r"First hour|Start searching"))).not_to_have_count(0)
+    finally:
+        phone.close()
     hermetic.assert_clean()
 
 

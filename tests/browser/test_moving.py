@@ -15,7 +15,7 @@ from shapely.geometry import box
 
 from casefile import open_store, utcnow
 from geo.crs import geoms_to_lonlat, lonlat_to_bng
-from tests.browser.conftest import AppServer, start_app, wait_for_app_run
+from tests.browser.conftest import AppServer, screenshot, start_app, wait_for_app_run
 from tests.browser.stores import module_store_url
 from tests.browser.test_sectors import sign_in
 from wayhome.demo import load_demo
@@ -64,8 +64,11 @@ def test_switch_to_moving_and_see_search_again(page: Page, moving_app: MovingApp
     sign_in(page, moving_app.server.url)
     page.get_by_role("link", name="Where next", exact=True).click()
     wait_for_app_run(page)
-    expect(page.get_by_text("Motion model: Stationary", exact=False).first).to_be_visible(
-        timeout=30_000)
+    caption = page.get_by_text("Motion model: Stationary", exact=False).first
+    expect(caption).to_be_visible(timeout=30_000)
+    # the model is named once, then what it assumes
+    assert caption.inner_text().count("Stationary") == 1
+    screenshot(page, "where-next-stationary")
     page.get_by_role("tab", name="Motion model").click()
     panel = page.get_by_role("tabpanel", name="Motion model")
     panel.get_by_text("Moving (the child walks", exact=False).click()
@@ -76,6 +79,7 @@ def test_switch_to_moving_and_see_search_again(page: Page, moving_app: MovingApp
     page.get_by_role("tab", name="Motion model").click()
     panel = page.get_by_role("tabpanel", name="Motion model")
     expect(panel.get_by_text("Walks at 1.2 m/s", exact=False).first).to_be_visible()
+    expect(panel.get_by_text("town centres", exact=False).first).to_be_visible()
     expect(panel.get_by_text("Search again?", exact=False).first).to_be_visible(timeout=60_000)
     expect(panel.get_by_test_id("stDataFrame").first).to_be_visible()
     hermetic.assert_clean()

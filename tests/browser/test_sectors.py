@@ -22,7 +22,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from casefile import open_store
+from casefile import Actor, open_store
+from geo.streets import read_streets
 from layers.sectors import LABEL_ZOOM
 from tests.browser.conftest import (
     AppServer,
@@ -32,12 +33,13 @@ from tests.browser.conftest import (
     wait_for_app_run,
     wait_for_map,
 )
-from tests.browser.drawing import draw_polygon
+from tests.browser.drawing import draw_polygon, wait_for_still_map
 from wayhome.demo import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 PASSWORD = "demo password for sector tests"
+STREETS = Path(__file__).resolve().parents[2] / "data" / "streets" / "southwark_lambeth.osm.pbf"
 BACKEND_URL = os.environ.get("WAYHOME_DATABASE_URL") or os.environ.get("DATABASE_URL") or ""
 IS_PG = BACKEND_URL.strip().startswith(("postgresql", "postgres:"))
 
@@ -74,6 +76,8 @@ def sector_app() -> Iterator[SectorApp]:
         url = f"sqlite:///{workdir / 'sectors.sqlite3'}"
     store = open_store(url)
     demo = load_demo(store, password=PASSWORD)
+    # the real Southwark/Lambeth streets, for street-bounded sectors
+    store.load_streets(Actor.system("test"), read_streets(STREETS), source=STREETS.name)
     store.close()
     server = start_app({"WAYHOME_DATABASE_URL": url, "WAYHOME_TILES": "none"})
     try:
@@ -476,4 +480,57 @@ def test_exports_one_sector_as_gpx_and_the_case_as_a_geopackage(
     sec = pyogrio.read_dataframe(path, layer="sectors")
     assert sorted(sec["id"]) == sorted(s.code for s in saved)
     assert sec.crs.to_epsg() == 27700
+    hermetic.assert_clean()
+
+
+def test_street_sectors_are_previewed_named_by_their_streets_then_saved(
+    page: Page, sector_app: SectorApp, hermetic
+):
+    before = len(stored_sectors(sector_app))
+    sign_in(page, sector_app.url)
+    page.get_by_role("link", name="Make sectors").click()
+    wait_for_app_run(page)
+    wait_for_map(page)
+    # a box of about 250 m by 270 m on Union Street, Southwark (in the loaded extract)
+    lat, lon = 51.5030, -0.1020
+    d_lat, d_lon = 0.0012, 0.0018
+    corners = [(lon - d_lon, lat - d_lat), (lon + d_lon, lat - d_lat),
+               (lon + d_lon, lat + d_lat), (lon - d_lon, lat + d_lat)]
+    wait_for_still_map(page)
+    leaflet = map_frame_handle(page)
+    for _ in range(10):
+        # the view is centred west of it: the legend folds over the south-west of the map
+        leaflet.evaluate(
+            "([lat, lon]) => window.map_div.setView([lat, lon], 16, {animate: false})",
+            [lat + 0.0003, lon - 0.0034])
+        page.wait_for_timeout(500)
+        width, height = leaflet.evaluate(
+            "() => { const s = window.map_div.getSize(); return [s.x, s.y]; }")
+        pixels = to_pixels(page, corners)
+        # a rerun may have put the map back on the case before the view settled
+        if all(20 < x < width - 20 and 20 < y < height - 20 for x, y in pixels):
+            break
+    draw_polygon(page, pixels, zoom=16)
+    wait_for_app_run(page)
+    expect(page.get_by_text("Grid area drawn")).to_be_visible(timeout=20_000)
+    page.get_by_text("streets", exact=True).click()
+    page.get_by_label("Cell size (metres)").fill("100")
+    page.get_by_role("button", name="Preview the grid").click()
+    wait_for_app_run(page)
+    box = page.locator(".st-key-tools_preview_box")
+    expect(box).to_contain_text(re.compile(r"Preview: \d+ new sectors \(not saved\)"),
+                                timeout=30_000)
+    expect(box).to_contain_text("sectors bounded by streets")
+    expect(map_frame_path(page, "wayhome-candidate").first).to_be_attached(timeout=15_000)
+    screenshot(page, "make-sectors-streets-preview")
+    page.get_by_role("button", name="Save these sectors").click()
+    wait_for_app_run(page)
+    if box.get_by_text(re.compile("Overlap — not saved")).count():
+        box.get_by_text("clip to the ground not yet covered").click()
+        box.get_by_role("button", name="Confirm").click()
+        wait_for_app_run(page)
+    expect(page.get_by_text(re.compile(r"Saved \d+ sectors"))).to_be_visible(timeout=30_000)
+    new = stored_sectors(sector_app)[before:]
+    assert len(new) >= 3
+    assert any("Union Street" in s.name for s in new), [s.name for s in new]
     hermetic.assert_clean()

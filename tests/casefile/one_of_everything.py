@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import geopandas as gpd
 import pytest
-from shapely.geometry import box
+from shapely.geometry import LineString, box
 
 from casefile import Actor, NewSector, NewSighting, Store, open_store, utcnow
 from casefile.unit_of_work import operation
@@ -178,6 +179,16 @@ def calls(store: Store, w: dict, actor: Actor | None = None) -> dict:
         "set_motion_model": lambda: store.set_motion_model(
             c, case.id, version=0, model="moving", walk_speed_ms=1.0),
         "purge_case": lambda: store.purge_case(w["system"], case.id, force=True),
+        "load_streets": lambda: store.load_streets(w["system"], _streets(), source="x.osm"),
     }
+
+
+def _streets():
+    """Two lines as geo.read_streets gives them."""
+    return gpd.GeoDataFrame(
+        {"name": ["Union Street", ""], "kind": ["road", "rail"], "major": [False, True],
+         "ground": [True, True]},
+        geometry=[LineString([(-0.10, 51.50), (-0.09, 51.50)]),
+                  LineString([(-0.10, 51.49), (-0.10, 51.51)])], crs=4326)
 
 

@@ -161,7 +161,7 @@ def test_the_family_view_says_when_the_model_is_moving(store, coord, case):
     link = store.issue_link(coord, case.id, role="family", label="Dad")
     family = store.open_link(link.token).actor
     view = store.family_view(family, case.id)
-    assert not view.moving and view.motion_notes[0].startswith("Stationary")
+    assert not view.moving and view.motion_notes[0].startswith("No movement")
     _moving(store, coord, case)
     view = store.family_view(family, case.id)
     assert view.moving and any("m/s" in x for x in view.motion_notes)

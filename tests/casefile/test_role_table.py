@@ -20,7 +20,8 @@ saved_world, world = everything.saved_world, everything.world  # shared fixtures
 #: calls made by a fixed actor whatever the role under test (the command line, a family,
 #: or nobody yet: a sign-in)
 FIXED_ACTOR = {"authenticate", "sign_in", "sign_in_oidc", "create_user", "set_password",
-               "purge_case", "send_tip", "report_family_search", "acknowledge_handover"}
+               "purge_case", "send_tip", "report_family_search", "acknowledge_handover",
+               "load_streets"}
 
 
 @pytest.mark.parametrize("role", ["team_lead", "family", "partner"])

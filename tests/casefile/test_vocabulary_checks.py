@@ -242,8 +242,8 @@ def test_roles_keep_the_permissions_they_held():
         perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE, perm.BRIEFING_PRINT}
     assert perm.ROLE_PERMISSIONS["system"] == {
         perm.USER_ADMIN, perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE,
-        perm.BRIEFING_PRINT}
-    assert len(perm.ROLE_PERMISSIONS["coordinator"]) == 28
+        perm.BRIEFING_PRINT, perm.STREETS_LOAD, perm.STREETS_READ}
+    assert len(perm.ROLE_PERMISSIONS["coordinator"]) == 29
     assert perm.ROLE_PERMISSIONS["team_lead"] == {
         perm.LINK_POLL, perm.CASE_BRIEF, perm.TEAM_SECTORS, perm.SECTOR_PROGRESS,
         perm.HAZARD_READ, perm.SIGHTING_READ_SHARED, perm.TRACK_UPLOAD, perm.BRIEFING_PRINT}

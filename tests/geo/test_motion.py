@@ -25,8 +25,9 @@ def point_mass(x0: float = X0, y0: float = Y0) -> PoaGrid:
 
 
 def walk_only(**kw: object) -> MotionModel:
-    """No barriers, no leakage, no jumps: the walk alone."""
-    base: dict[str, object] = {"leak_per_hour": 0.0, "jump_per_hour": 0.0, "barriers": ()}
+    """No barriers, no leakage, no jumps, no default places: the walk alone."""
+    base: dict[str, object] = {"leak_per_hour": 0.0, "jump_per_hour": 0.0, "barriers": (),
+                               "places": False}
     base.update(kw)
     return MotionModel(**base)  # type: ignore[arg-type]
 
@@ -153,15 +154,94 @@ def test_the_default_model_does_not_walk_across_the_thames() -> None:
     assert p[shapely.contains_xy(south, cx, cy)].sum() > 0.1
 
 
-def test_jumps_go_to_the_destinations_by_weight() -> None:
+def test_jumps_go_to_the_likely_places_by_weight() -> None:
     dests = ((X0 + 3050, Y0 + 50, 3.0), (X0 - 2950, Y0 + 50, 1.0))
     m = walk_only(jump_per_hour=0.2, moving_share=0.0, destinations=dests)
     rep = advance_poa_report(point_mass(), 1.0, m, centre=CENTRE)
-    assert rep.jumped == pytest.approx(0.2, abs=1e-12)
+    # likely places take their kind's share of the jumps (no other kind is in the model)
+    share = geo.jump_shares()["likely_place"]
+    assert share == pytest.approx(61 / 74)
+    assert rep.jumped == pytest.approx(0.2 * share, abs=1e-12)
     poa = rep.grid.to_dict()
-    assert poa[f"E{X0 + 3000:.0f}N{Y0:.0f}"] == pytest.approx(0.15, abs=1e-12)
-    assert poa[f"E{X0 - 3000:.0f}N{Y0:.0f}"] == pytest.approx(0.05, abs=1e-12)
-    assert poa[f"E{X0:.0f}N{Y0:.0f}"] == pytest.approx(0.8, abs=1e-12)
+    assert poa[f"E{X0 + 3000:.0f}N{Y0:.0f}"] == pytest.approx(0.2 * share * 0.75, abs=1e-12)
+    assert poa[f"E{X0 - 3000:.0f}N{Y0:.0f}"] == pytest.approx(0.2 * share * 0.25, abs=1e-12)
+    assert poa[f"E{X0:.0f}N{Y0:.0f}"] == pytest.approx(1 - 0.2 * share, abs=1e-12)
+
+
+TRAFALGAR = (51.5080, -0.1281)
+
+
+def test_the_default_model_has_london_places_near_a_london_point() -> None:
+    x, y = (float(v) for v in lonlat_to_bng(TRAFALGAR[1], TRAFALGAR[0]))
+    near = MotionModel().destinations_near(x, y)
+    assert {"station", "bus_station", "town_centre"} <= set(near["kind"])
+    assert (np.hypot(near["easting"] - x, near["northing"] - y) < MAX_RADIUS_M).all()
+    assert len(near) > 200
+    names = " ".join(near["name"])
+    assert "Charing Cross" in names and "West End" in names and "Victoria" in names
+    s = geo.jump_shares()
+    hubs = near["kind"].isin(["station", "bus_station"])
+    assert near.loc[hubs, "share"].sum() == pytest.approx(s["transport_hub"], abs=1e-12)
+    assert near.loc[~hubs, "share"].sum() == pytest.approx(s["town_centre"], abs=1e-12)
+    # nearer places of a kind take more than like places far away
+    st = near[near["kind"] == "station"].assign(
+        d=lambda f: np.hypot(f["easting"] - x, f["northing"] - y))
+    one_network = st[st["share"] > 0]
+    assert one_network.sort_values("d")["share"].iloc[:10].mean() > \
+        one_network.sort_values("d")["share"].iloc[-10:].mean()
+    # a case's likely places join them; without the default places only they are left
+    home = MotionModel(destinations=((x + 1000, y, 1.0),)).destinations_near(x, y)
+    assert home["share"].sum() == pytest.approx(1.0, abs=1e-12)
+    assert MotionModel(places=False).destinations_near(x, y).empty
+    far = MotionModel().destinations_near(100_000.0, 800_000.0)  # the Highlands
+    assert far.empty
+
+
+def test_a_jump_moves_probability_to_the_places_by_their_shares() -> None:
+    lat, lon = TRAFALGAR
+    x, y = (float(v) for v in lonlat_to_bng(lon, lat))
+    g = PoaGrid.from_dict({f"E{math.floor(x / 100) * 100}N{math.floor(y / 100) * 100}": 1.0,
+                           "rest_of_world": 0.0})
+    m = walk_only(jump_per_hour=0.1, moving_share=0.0, places=True)
+    rep = advance_poa_report(g, 1.0, m, centre=(x, y))
+    near = m.destinations_near(x, y)
+    s = geo.jump_shares()
+    moved = 0.1 * (s["transport_hub"] + s["town_centre"])
+    assert rep.jumped == pytest.approx(moved, abs=1e-12) and rep.edge_lost == 0.0
+    assert total(rep.grid) == pytest.approx(1.0, abs=1e-12)
+    # known answer: each place's cell gains 0.1 x its share; the start cell keeps the rest
+    want: dict[str, float] = {}
+    for e, n, share in near[["easting", "northing", "share"]].itertuples(index=False):
+        key = f"E{math.floor(e / 100) * 100}N{math.floor(n / 100) * 100}"
+        want[key] = want.get(key, 0.0) + 0.1 * share
+    start = g.cells["cell"].iloc[0]
+    want[start] = want.get(start, 0.0) + 1 - moved
+    got = {k: v for k, v in rep.grid.to_dict().items() if k != "rest_of_world" and v > 0}
+    assert set(got) == set(want)
+    for k, v in want.items():
+        assert got[k] == pytest.approx(v, abs=1e-12)
+    # the heaviest place (the West End, 650 m away) now holds at least its share
+    top = near.loc[near["share"].idxmax()]
+    cx, cy, p = centres(rep.grid)
+    assert np.hypot(top["easting"] - x, top["northing"] - y) < 1500
+    at_top = np.hypot(cx - top["easting"], cy - top["northing"]) < 100
+    assert p[at_top].sum() > 0.1 * top["share"] - 1e-12
+
+
+def test_probability_is_conserved_with_the_default_places() -> None:
+    lat, lon = TRAFALGAR
+    x, y = (float(v) for v in lonlat_to_bng(lon, lat))
+    g = initial_poa(lat, lon, geo.distance_rings(13))
+    m = MotionModel(destinations=((x + 2500, y + 1000, 1.0),))
+    for hours in (0.5, 1.0, 3.0):
+        rep = advance_poa_report(g, hours, m, centre=(x, y))
+        assert rep.jumped > 0
+        assert total(rep.grid) == pytest.approx(1.0, abs=1e-9)
+        assert (rep.grid.cells["poa"] >= 0).all()
+        assert rep.grid.rest_of_world - g.rest_of_world == pytest.approx(
+            rep.leaked + rep.edge_lost, abs=1e-12)
+        g = update_poa_grid(rep.grid, np.where(rep.grid.cells["poa"] > 1e-4, 0.3, 0.0))
+        assert total(g) == pytest.approx(1.0, abs=1e-9)
 
 
 def test_bad_input_is_refused() -> None:
@@ -176,7 +256,9 @@ def test_bad_input_is_refused() -> None:
 def test_describe_states_the_assumptions() -> None:
     text = " ".join(MotionModel().describe())
     assert "1.2 m/s" in text and "Thames" in text and "4%" in text
-    assert "stay" in MotionModel.stationary().describe()[0]
+    assert "town centres" in text and "stations" in text
+    still = MotionModel.stationary().describe()
+    assert still[0].startswith("No movement") and "Stationary" not in still[0]
 
 
 # ---------------------------------------------------------------- sightings

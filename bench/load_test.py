@@ -1,0 +1,340 @@
+"""Load test: two replicas behind deploy/nginx/wayhome.conf on one PostGIS, many live viewers.
+
+Everything runs on loopback: a fresh schema on the PostgreSQL server given, two
+``streamlit run`` replicas (same cookie secret, base path ``/wayhome``), the
+shipped nginx file in front (``tests/deploy/nginx_proxy.py``), then:
+
+* N protocol-level viewers: each speaks Streamlit's WebSocket protocol (the
+  ``BackMsg``/``ForwardMsg`` protobufs the browser sends and receives, including
+  the timer reruns of ``st.fragment(run_every=…)``) on a family link's page,
+  half pinned to each replica by the proxy's ``wayhome_route`` cookie. No
+  browser: on a 2-core machine 50 Chromiums would measure Chromium.
+* W writers (threads, straight to the store) each add a shared, ready sector now
+  and then; the family page's "Planned: K" line is the change every viewer waits
+  for. Latency of change K = when a viewer first showed "Planned: >= K" minus when
+  the K-th sector was committed.
+* Half-way, replica A is killed (SIGKILL): its viewers reconnect through nginx
+  (the cookie still says A; nginx passes them to B) and start a new session there.
+
+Prints p50/p95 commit-to-viewer time, CPU per replica, database transactions per
+second, memory per session, reconnections and how long they took, and that every
+acknowledged write is in the store. Asserts nothing::
+
+    .venv/bin/python bench/load_test.py --pg postgresql://postgres@127.0.0.1:5432/DB
+    .venv/bin/python bench/load_test.py --pg ... --viewers 20 --seconds 40
+
+Numbers depend on the machine and on what else runs on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import ssl
+import statistics
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import sqlalchemy as sa  # noqa: E402
+from shapely.geometry import box  # noqa: E402
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+from websockets.asyncio.client import connect  # noqa: E402
+
+from casefile import Actor, open_store, utcnow  # noqa: E402
+from geo.jurisdiction import Jurisdictions  # noqa: E402
+from tests.browser.conftest import start_app  # noqa: E402
+from tests.deploy.nginx_proxy import start_nginx  # noqa: E402
+
+PASSWORD = "load test password"
+PLANNED = re.compile(r"\*\*Planned:\*\* (\d+)")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@dataclass
+class Viewer:
+    """One protocol-level viewer's record."""
+
+    route: str
+    seen: dict[int, float] = field(default_factory=dict)  # planned count -> first seen
+    connected: int = 0
+    dropped_at: float | None = None
+    back_at: float | None = None
+    runs: int = 0
+
+
+def rerun(query: str, page_hash: str, fragment: str = "") -> bytes:
+    msg = BackMsg()
+    state = msg.rerun_script
+    state.query_string = query
+    state.page_script_hash = page_hash
+    if fragment:
+        state.fragment_id = fragment
+        state.is_auto_rerun = True
+    return msg.SerializeToString()
+
+
+async def run_viewer(viewer: Viewer, ws_url: str, query: str, tls: ssl.SSLContext,
+                     stop: asyncio.Event) -> None:
+    """Stay on the page; reconnect (through the proxy) whenever the connection drops."""
+    while not stop.is_set():
+        timers: list[asyncio.Task] = []
+        try:
+            async with connect(ws_url, ssl=tls, subprotocols=["streamlit"],
+                               additional_headers={"Cookie": f"wayhome_route={viewer.route}"},
+                               max_size=None, open_timeout=20, ping_interval=None) as ws:
+                viewer.connected += 1
+                page = {"hash": ""}
+                await ws.send(rerun(query, page["hash"]))
+
+                async def tick(fragment: str, every: float, ws=ws, page=page) -> None:
+                    while True:
+                        await asyncio.sleep(every)
+                        await ws.send(rerun(query, page["hash"], fragment))
+
+                while not stop.is_set():
+                    try:
+                        raw = await asyncio.wait_for(ws.recv(), timeout=1.0)
+                    except TimeoutError:
+                        continue
+                    if isinstance(raw, str):
+                        continue
+                    msg = ForwardMsg.FromString(raw)
+                    kind = msg.WhichOneof("type")
+                    if kind == "navigation":
+                        page["hash"] = msg.navigation.page_script_hash
+                    elif kind == "auto_rerun":
+                        timers.append(asyncio.create_task(
+                            tick(msg.auto_rerun.fragment_id, msg.auto_rerun.interval)))
+                    elif kind == "script_finished":
+                        viewer.runs += 1
+                        if viewer.dropped_at is not None and viewer.back_at is None:
+                            viewer.back_at = time.monotonic()
+                    elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                        element = msg.delta.new_element
+                        if element.WhichOneof("type") == "markdown":
+                            found = PLANNED.search(element.markdown.body)
+                            if found:
+                                k = int(found.group(1))
+                                viewer.seen.setdefault(k, time.monotonic())
+        except Exception:  # a dropped connection, a dead replica: reconnect
+            pass
+        finally:
+            for task in timers:
+                task.cancel()
+        if not stop.is_set():
+            if viewer.dropped_at is None:
+                viewer.dropped_at = time.monotonic()
+            await asyncio.sleep(0.5)
+
+
+def writer(url: str, coord: Actor, case_id: int, origin: tuple[float, float], index: int,
+           every: float, stop: threading.Event, commits: list[float], ids: list[int],
+           lock: threading.Lock) -> None:
+    lat, lon = origin
+    n = 0
+    store = open_store(url, migrate=False)  # its own, as on another replica
+    while not stop.wait(every):
+        x = lon + 0.003 * (index + 1)
+        y = lat + 0.002 * n
+        area = box(x, y, x + 0.002, y + 0.0015)
+        try:
+            sector = store.create_sector(coord, case_id, geometry=area, name=f"W{index}-{n}",
+                                         on_overlap="keep", reason="load test")
+            store.set_sector_status(coord, sector.id, "ready", version=sector.version)
+        except Exception as exc:
+            print(f"  writer {index}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            continue
+        finally:
+            n += 1
+        with lock:
+            commits.append(time.monotonic())
+            ids.append(sector.id)
+    store.close()
+
+
+def scratch_url(pg: str) -> tuple[str, str]:
+    base = "postgresql+psycopg://" + pg.split("://", 1)[1].split("?", 1)[0]
+    schema = f"wh_load_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS postgis")
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    admin.dispose()
+    return base + "?options=" + quote(f"-csearch_path={schema},public"), schema
+
+
+def db_transactions(base: str) -> int:
+    admin = sa.create_engine(base)
+    with admin.connect() as conn:
+        n = conn.execute(sa.text(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database "
+            "WHERE datname = current_database()")).scalar_one()
+    admin.dispose()
+    return int(n)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    url, schema = scratch_url(args.pg)
+    base = url.split("?", 1)[0]
+    store = open_store(url)
+    system = Actor.system("load test")
+    user = store.create_user(system, "load.coordinator", "Load Coordinator", PASSWORD)
+    coord = Actor(user.id, user.display_name, "coordinator")
+    case = store.create_case(coord, reference="LOAD-1", child_name="Alex", age=11,
+                             risk="high", reported_missing_at=utcnow() - timedelta(hours=2),
+                             ipp=(51.5137, -0.0990), description="d", notes="n")
+    token = store.issue_link(coord, case.id, role="family", label="load").token
+    env = {"WAYHOME_DATABASE_URL": url, "STREAMLIT_SERVER_COOKIE_SECRET": uuid.uuid4().hex,
+           "WAYHOME_TRUSTED_PROXY_HOPS": "1"}
+    replicas = {r: start_app(env, args=("--server.baseUrlPath=wayhome",)) for r in "ab"}
+    proxy = start_nginx([replicas["a"].port, replicas["b"].port])
+    tls = ssl.create_default_context(cafile=str(proxy.cafile))
+    ws_url = f"wss://127.0.0.1:{proxy.https_port}/wayhome/_stcore/stream"
+    pids = {r: s.process.pid for r, s in replicas.items()}
+    try:
+        viewers = [Viewer(route="ab"[i % 2]) for i in range(args.viewers)]
+        stop = asyncio.Event()
+        # one viewer per replica first: the app's imports and caches are not per session
+        tasks = [asyncio.create_task(run_viewer(v, ws_url, f"link={token}", tls, stop))
+                 for v in viewers[:2]]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not all(0 in v.seen for v in viewers[:2]):
+            await asyncio.sleep(0.5)
+        rss0 = {r: rss_mb(p) for r, p in pids.items()}
+        tasks += [asyncio.create_task(run_viewer(v, ws_url, f"link={token}", tls, stop))
+                  for v in viewers[2:]]
+        # everyone on the page before the clock starts
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not all(0 in v.seen for v in viewers):
+            await asyncio.sleep(0.5)
+        ready = sum(0 in v.seen for v in viewers)
+        rss1 = {r: rss_mb(p) for r, p in pids.items()}
+        cpu0 = {r: cpu_seconds(p) for r, p in pids.items()}
+        tx0, t0 = db_transactions(base), time.monotonic()
+        commits: list[float] = []
+        ids: list[int] = []
+        lock = threading.Lock()
+        halt = threading.Event()
+        # the process-wide borough/BCU/force layers, prepared once before the threads
+        # use them: five threads preparing them at once crashed inside GEOS here
+        Jurisdictions()
+        writers = [threading.Thread(target=writer, args=(
+            url, coord, case.id, (51.5137, -0.0990), i, args.write_every, halt, commits, ids,
+            lock), daemon=True) for i in range(args.writers)]
+        for w in writers:
+            w.start()
+        await asyncio.sleep(args.seconds / 2)
+        cpu_half = {r: cpu_seconds(p) for r, p in pids.items()}
+        half_t = time.monotonic()
+        killed_at = time.monotonic()
+        os.kill(pids["a"], signal.SIGKILL)
+        await asyncio.sleep(args.seconds / 2)
+        halt.set()
+        for w in writers:
+            w.join(timeout=30)
+        await asyncio.sleep(3)  # the last change reaches the viewers
+        t1 = time.monotonic()
+        tx1 = db_transactions(base)
+        cpu_b_end = cpu_seconds(pids["b"])
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        proxy.stop()
+        for server in replicas.values():
+            server.stop()
+
+    # commit-to-viewer: the K-th commit against the first time each viewer showed >= K
+    latencies: list[float] = []
+    for k, committed in enumerate(sorted(commits), start=1):
+        for v in viewers:
+            if v.dropped_at is not None and v.back_at is None:
+                continue
+            seen = [t for count, t in v.seen.items() if count >= k]
+            if seen:
+                latencies.append(max(0.0, min(seen) - committed))
+    on_a = [v for v in viewers if v.route == "a"]
+    moved = [v for v in on_a if v.dropped_at is not None and v.back_at is not None]
+    took = sorted(v.back_at - killed_at for v in moved)
+    check = open_store(url, migrate=False)
+    stored = {s.id for s in check.sectors(coord, case.id)}
+    check.close()
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.dispose()
+    store.close()
+
+    def pct(xs: list[float], p: float) -> float:
+        return statistics.quantiles(xs, n=100)[p - 1] if len(xs) >= 2 else float("nan")
+
+    busy = half_t - t0
+    print(f"load test: {args.viewers} protocol-level viewers ({ready} on the page), "
+          f"{args.writers} writers (one shared sector each every {args.write_every:g} s), "
+          f"{args.seconds:g} s, replica A killed half-way")
+    print(f"  changes committed: {len(commits)}; viewer updates measured: {len(latencies)}; "
+          f"script runs per viewer: {statistics.mean(v.runs for v in viewers):.0f} "
+          "(page loads, change reruns and the family page's 1 s timer reruns)")
+    print(f"  commit -> viewer shows it: p50 {pct(latencies, 50):.2f} s, "
+          f"p95 {pct(latencies, 95):.2f} s, max {max(latencies, default=float('nan')):.2f} s")
+    for r in "ab":
+        used = cpu_half[r] - cpu0[r]
+        print(f"  replica {r.upper()} CPU before the kill: {used:.1f} s in {busy:.0f} s "
+              f"({100 * used / busy:.0f} % of one core)")
+    after = t1 - half_t
+    print(f"  replica B CPU after the kill (all viewers): {cpu_b_end - cpu_half['b']:.1f} s "
+          f"in {after:.0f} s ({100 * (cpu_b_end - cpu_half['b']) / after:.0f} % of one core)")
+    for r in "ab":
+        per = (rss1[r] - rss0[r]) / max(1, sum(v.route == r for v in viewers) - 1)
+        print(f"  replica {r.upper()} memory: {rss0[r]:.0f} MB with one viewer, {rss1[r]:.0f} MB "
+              f"with all of its viewers ({per:.1f} MB per further session)")
+    print(f"  database: {(tx1 - tx0) / (t1 - t0):.1f} transactions/s over the run, every "
+          f"client included (writers too); polling the counter every 10 s per viewer "
+          f"would add ~{args.viewers / 10:.0f}/s, every 1 s ~{args.viewers}/s")
+    print(f"  reconnections after the kill: {len(moved)} of {len(on_a)} viewers on A back on "
+          f"B; time to their first run there: p50 {pct(took, 50):.1f} s, "
+          f"max {max(took, default=float('nan')):.1f} s")
+    lost = [i for i in ids if i not in stored]
+    print(f"  acknowledged writes: {len(ids)}; missing from the store: {len(lost)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pg", default=os.environ.get("DATABASE_URL", ""),
+                        help="a PostgreSQL server (postgresql://user@host:port/db)")
+    parser.add_argument("--viewers", type=int, default=50)
+    parser.add_argument("--writers", type=int, default=5)
+    parser.add_argument("--write-every", type=float, default=12.0,
+                        help="seconds between two sectors of one writer")
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    if not args.pg.startswith(("postgresql", "postgres:")):
+        parser.error("give a PostgreSQL server with --pg (replicas share one PostGIS store)")
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
