@@ -161,6 +161,18 @@ def _edit_case(case: Case) -> None:
             "Description for searchers", value=case.description, key=k + "desc"
         )
         notes = st.text_area("Notes", value=case.notes, key=k + "notes")
+        st.markdown("**The family's page**")
+        c1, c2, c3 = st.columns(3)
+        family_name = c1.text_input(
+            "Name the family page uses (empty: the first name)", value=case.family_name,
+            max_chars=80, key=k + "fname",
+        )
+        liaison_name = c2.text_input(
+            "Family liaison officer", value=case.liaison_name, max_chars=120, key=k + "fli",
+        )
+        liaison_phone = c3.text_input(
+            "Liaison officer's phone", value=case.liaison_phone, max_chars=40, key=k + "flp",
+        )
         reason = st.text_input("Reason for the change (kept in the audit log)", key=k + "reason")
         saved = st.form_submit_button("Save changes")
     if saved:
@@ -187,6 +199,9 @@ def _edit_case(case: Case) -> None:
                 home=home_point,
                 description=description,
                 notes=notes,
+                family_name=family_name,
+                liaison_name=liaison_name,
+                liaison_phone=liaison_phone,
             )
         except StaleVersion as exc:
             show_store_error(exc)

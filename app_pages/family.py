@@ -11,10 +11,11 @@ A 10-second poll notices changes, and a revoked link, without a reload.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 import streamlit as st
 
+from app_pages.widgets.a11y import accessible_page
 from app_pages.widgets.connection import live_every
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
@@ -29,13 +30,14 @@ from casefile import (
     PermissionDenied,
     StoreError,
     format_london,
+    format_london_day,
     from_london,
     to_london,
     utcnow,
 )
-from geo import lookup_postcode
+from geo import InputError, lookup_postcode, postcode_circles
 from layers.draw import clear_drawings_layer, is_drawing
-from layers.escape import markdown_text
+from layers.escape import markdown_text, safe_text
 from layers.family import family_layer
 from layers.view import view_centre, view_zoom
 
@@ -43,6 +45,9 @@ POLL_SECONDS = live_every(10)
 MAP_KEY = "family_map"
 DRAWN_KEY = "family_drawn"
 POLL_KEY = "family_counter"
+PENDING_KEY = "family_pending_search"
+SEARCH_TIME_KEY = "family_search_default_time"
+TIP_TIME_KEY = "family_tip_default_time"
 
 link = current_link()
 if link is None or link.role != "family":
@@ -53,8 +58,44 @@ db = store()
 
 def _when(area) -> str:
     if area.last_searched_at is not None:
-        return "last searched " + format_london(area.last_searched_at)
-    return "since " + format_london(area.since)
+        return "searched on " + format_london_day(area.last_searched_at)
+    return "since " + format_london_day(area.since)
+
+
+def _place(area) -> str:
+    return area.place or "A place on the map"
+
+
+def _tel(phone: str) -> str:
+    """A ``tel:`` address: the digits and a leading + only (never markup)."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return ("+" if phone.strip().startswith("+") else "") + digits
+
+
+def _call_999(name: str) -> None:
+    """The first thing on the page: big, high-contrast, a tap calls 999."""
+    who = safe_text(name) if name else "them"
+    st.html(
+        '<div role="alert" style="background:#8b0000;color:#ffffff;padding:12px 14px;'
+        'border-radius:8px;font-size:1.35rem;font-weight:700;line-height:1.3">'
+        f'If you see {who}, call <a href="tel:999" style="color:#ffffff;'
+        'text-decoration:underline">999</a></div>'
+    )
+
+
+def _liaison(name: str, phone: str) -> None:
+    if not (name or phone):
+        return
+    line = "Your family liaison officer: "
+    if name:
+        line += f"<strong>{safe_text(name)}</strong>"
+    tel = _tel(phone)
+    if phone and tel:
+        line += (f' · <a href="tel:{safe_text(tel)}" style="color:#1a4b8c;white-space:nowrap">'
+                 f"{safe_text(phone)}</a>")
+    elif phone:
+        line += f" · {safe_text(phone)}"
+    st.html(f'<p style="font-size:1.05rem;margin:0">{line}</p>')
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -90,16 +131,22 @@ def _on_map() -> None:
 
 try:
     view = db.family_view(actor, case_id)
-    mine = db.my_reports(actor, case_id)
 except (LinkGone, PermissionDenied):
     gone_now()
 except StoreError as exc:
     st.error(str(exc))
     st.stop()
 
+accessible_page("Map of the areas searched, being searched and planned")
+name = view.child_name
 st.title("Search progress")
+_call_999(name)
+_liaison(view.liaison_name, view.liaison_phone)
+active = view.status == "open"
 if view.status == "found":
-    st.success("Found — the search has stood down.")
+    st.success("Found — the search has stood down. Thank you for everything you did.")
+elif not active:
+    st.info("This search has ended.")
 _watch()
 
 groups = {g: [a for a in view.areas if a.group == g] for g in FAMILY_GROUP_LABELS}
@@ -114,7 +161,7 @@ layer = family_layer(view.areas, [_when(a) for a in view.areas], view.hazards, v
 # open on the shared ground and the hazard areas (places to keep away from)
 ground = [a.geometry for a in view.areas] + [h.geometry for h in view.hazards]
 live_folium(
-    link_map("family"),
+    link_map("family" if active else "family_view"),
     key=MAP_KEY,
     feature_group_to_add=[layer, clear_drawings_layer()],
     returned_objects=["last_active_drawing"],
@@ -124,100 +171,197 @@ live_folium(
     on_change=_on_map,
 )
 st.caption("Tap “Key” on the map for what the colours and lines mean. Tap an area for when "
-           "it was searched. To record where you searched, draw it with the shape tools "
-           "(top left of the map).")
+           "it was searched."
+           + (" To record where you searched, type postcodes below or draw it with the "
+              "shape tools (top left of the map)." if active else ""))
 st.caption(SEARCHED_MEANS)
 if view.moving:
     st.caption("Teams may search here again as time passes: a child can move, so ground "
                "searched earlier is not clear for good. (Decision support: "
                + markdown_text(" ".join(view.motion_notes)) + ")")
 
+st.header("Where teams are searching")
 for key, label in FAMILY_GROUP_LABELS.items():
     st.subheader(label)
     if not groups[key]:
         st.caption("None yet." if key != "searched_earlier" else "None.")
         continue
     for area in groups[key]:
-        extra = " — reported by a family or volunteer, not checked" if area.volunteer else ""
+        extra = (" — " + markdown_text("reported by a family or volunteer, not checked")
+                 if area.volunteer else "")
         when = _when(area)
-        if area.last_searched_at is not None:
-            when = "searched at " + format_london(area.last_searched_at)
-            if view.moving:
-                when += " — teams may search here again as time passes"
-        st.markdown(f"**Area {markdown_text(area.code)}** · {markdown_text(when)}"
-                    f"{markdown_text(extra)}")
+        if area.last_searched_at is not None and view.moving:
+            when += " — teams may search here again as time passes"
+        st.markdown(f"**{markdown_text(_place(area))}** · {markdown_text(when)} · "
+                    f"area {markdown_text(area.code)}{extra}")
 
-st.divider()
-st.subheader("We searched here")
-drawn = st.session_state.get(DRAWN_KEY)
-with st.form("family_search", clear_on_submit=True):
-    if drawn:
-        st.info("Using the area you drew on the map.")
-    track = st.file_uploader("…or upload the track of your walk (GPX)", type=["gpx"],
-                             max_upload_size=5)
-    now = to_london(utcnow())
-    day = st.date_input("Day", value=now.date(), max_value=now.date())
-    at = st.time_input("About what time?", value=time(now.hour, 0))
-    note = st.text_input("Anything to add (optional)", max_chars=1000)
-    sent = st.form_submit_button("Save where we searched", type="primary")
-if sent:
-    when = from_london(day, at)
-    if when > utcnow():
-        when = utcnow() - timedelta(minutes=1)
+
+def _default_time(key: str) -> time:
+    """The time a form opens with: now to the minute, fixed until that form is sent.
+
+    A default that moved with the clock would make Streamlit see a new widget at the
+    next minute and drop what the family typed; so it is kept in the session.
+    """
+    if key not in st.session_state:
+        now = to_london(utcnow())
+        st.session_state[key] = time(now.hour, now.minute)
+    return st.session_state[key]
+
+
+def _typed_time(day, at) -> datetime:
+    """The London day and time the family typed, to the minute (never rounded)."""
+    return from_london(day, at.replace(second=0, microsecond=0))
+
+
+def _save_search(pending: dict) -> None:
+    """Save a "we searched here" report (it goes to the coordinator's triage queue)."""
+    note = pending["note"]
+    if pending.get("why"):
+        note = (note + " — " if note else "") + "We went again because: " + pending["why"]
     try:
-        if track is not None:
+        if pending.get("track") is not None:
             report = db.report_family_search(
-                actor, case_id, searched_at=when, track=(track.name, track.getvalue()),
-                note=note, idempotency_key="fs-" + uuid.uuid4().hex)
-        elif drawn:
-            report = db.report_family_search(
-                actor, case_id, searched_at=when, geometry=drawn, note=note,
-                idempotency_key=drawing_key(drawn, "family"))
+                actor, case_id, searched_at=pending["when"], track=pending["track"],
+                note=note, idempotency_key=pending["key"])
         else:
-            st.warning("Draw the area on the map first, or upload a track.")
-            report = None
-        if report is not None:
-            st.session_state.pop(DRAWN_KEY, None)
-            _seen_own_change()
-            st.success(f"Thank you — saved as area {report.sector_code}. The coordinator "
-                       "will check it.")
+            report = db.report_family_search(
+                actor, case_id, searched_at=pending["when"], geometry=pending["geometry"],
+                note=note, idempotency_key=pending["key"])
     except (LinkGone, PermissionDenied):
         gone_now()
     except StoreError as exc:
         st.error(str(exc))
+        return
     except Exception as exc:  # a bug while reading the walk's track: logged without its name
-        if track is None:
+        if pending.get("track") is None:
             raise
-        upload_fault(exc, [(track.name, track.getvalue())])
+        upload_fault(exc, [pending["track"]])
+        return
+    st.session_state.pop(DRAWN_KEY, None)
+    st.session_state.pop(SEARCH_TIME_KEY, None)
+    _seen_own_change()
+    st.success(f"Thank you — saved as area {report.sector_code}. The coordinator "
+               "will check it.")
 
-st.subheader("Send a tip")
-with st.form("family_tip", clear_on_submit=True):
-    postcode = st.text_input("Where? A postcode", max_chars=10)
-    now = to_london(utcnow())
-    tday = st.date_input("When? Day", value=now.date(), max_value=now.date(), key="tip_day")
-    tat = st.time_input("Time", value=time(now.hour, 0), key="tip_time")
-    text = st.text_area("What did you see or hear?", max_chars=2000)
-    contact = st.text_input("How can we reach you? (optional)", max_chars=200)
-    tip_sent = st.form_submit_button("Send the tip", type="primary")
-if tip_sent:
+
+def _ask_before_saving(pending: dict) -> None:
+    """Police searched most of it: say so, and let the family choose."""
+    at = pending["repeat_at"]
+    today = to_london(utcnow()).date() == to_london(at).date()
+    when = format_london(at) + (" today" if today else "")
+    st.warning(f"Police searched most of this at {when} — search somewhere else, "
+               "or tell us why you went again.")
+    with st.form("family_repeat"):
+        why = st.text_input("Why did you go again? (optional)", max_chars=300)
+        c1, c2 = st.columns(2)
+        again = c1.form_submit_button("Save it anyway", type="primary")
+        drop = c2.form_submit_button("Don't save — we'll search somewhere else")
+    if again:
+        st.session_state.pop(PENDING_KEY, None)
+        _save_search({**pending, "why": why})
+    elif drop:
+        st.session_state.pop(PENDING_KEY, None)
+        st.session_state.pop(DRAWN_KEY, None)
+        st.info("Not saved. Thank you — the map shows where teams have not been yet.")
+
+
+def _search_form() -> None:
+    st.header("We searched here")
+    pending = st.session_state.get(PENDING_KEY)
+    if pending is not None:
+        _ask_before_saving(pending)
+        return
+    drawn = st.session_state.get(DRAWN_KEY)
+    with st.form("family_search", clear_on_submit=True):
+        if drawn:
+            st.info("Using the area you drew on the map.")
+        postcodes = st.text_input("Postcodes of where you searched (a comma between them)",
+                                  max_chars=200, placeholder="e.g. SE1 9DT, SE1 9DA")
+        radius = st.number_input("How far around them? (metres)", min_value=10,
+                                 max_value=2000, value=100, step=10)
+        track = st.file_uploader("…or upload the track of your walk (GPX)", type=["gpx"],
+                                 max_upload_size=5)
+        now = to_london(utcnow())
+        day = st.date_input("Day", value=now.date(), max_value=now.date())
+        at = st.time_input("About what time?", value=_default_time(SEARCH_TIME_KEY), step=60)
+        note = st.text_input("Anything to add (optional)", max_chars=1000)
+        sent = st.form_submit_button("Save where we searched", type="primary")
+    if not sent:
+        return
+    pending: dict = {"when": _typed_time(day, at), "note": note}
+    try:
+        if postcodes.strip():
+            shape, _ = postcode_circles(postcodes, float(radius))
+            pending.update(geometry=shape, key="fs-" + uuid.uuid4().hex)
+        elif track is not None:
+            pending.update(track=(track.name, track.getvalue()), key="fs-" + uuid.uuid4().hex)
+        elif drawn:
+            pending.update(geometry=drawn, key=drawing_key(drawn, "family"))
+        else:
+            st.warning("Type the postcodes, draw the area on the map, or upload a track.")
+            return
+        repeat = db.family_search_check(actor, case_id, geometry=pending.get("geometry"),
+                                        track=pending.get("track"))
+    except InputError as exc:
+        st.error(str(exc))
+        return
+    except (LinkGone, PermissionDenied):
+        gone_now()
+    except StoreError as exc:
+        st.error(str(exc))
+        return
+    except Exception as exc:  # a bug while reading the walk's track: logged without its name
+        if pending.get("track") is None:
+            raise
+        upload_fault(exc, [pending["track"]])
+        return
+    if repeat is not None:
+        st.session_state[PENDING_KEY] = {**pending, "repeat_at": repeat.searched_at}
+        st.rerun()
+    _save_search(pending)
+
+
+def _tip_form() -> None:
+    st.header("Send a tip")
+    with st.form("family_tip", clear_on_submit=True):
+        postcode = st.text_input("Where? A postcode", max_chars=10)
+        now = to_london(utcnow())
+        tday = st.date_input("When? Day", value=now.date(), max_value=now.date(),
+                             key="tip_day")
+        tat = st.time_input("Time", value=_default_time(TIP_TIME_KEY), step=60, key="tip_time")
+        text = st.text_area("What did you see or hear?", max_chars=2000)
+        contact = st.text_input("How can we reach you? (optional)", max_chars=200)
+        tip_sent = st.form_submit_button("Send the tip", type="primary")
+    if not tip_sent:
+        return
     found = lookup_postcode(postcode or "")
     if found.status != "found":
         st.error(found.message)
-    else:
-        seen: datetime = from_london(tday, tat)
-        if seen > utcnow():
-            seen = utcnow() - timedelta(minutes=1)
-        try:
-            db.send_tip(actor, case_id, lat=found.lat, lon=found.lon, seen_at=seen,
-                        text=text, contact=contact,
-                        idempotency_key="tip-" + uuid.uuid4().hex)
-            _seen_own_change()
-            st.success("Thank you — the coordinator has your tip.")
-        except (LinkGone, PermissionDenied):
-            gone_now()
-        except StoreError as exc:
-            st.error(str(exc))
+        return
+    try:
+        db.send_tip(actor, case_id, lat=found.lat, lon=found.lon,
+                    seen_at=_typed_time(tday, tat), text=text, contact=contact,
+                    idempotency_key="tip-" + uuid.uuid4().hex)
+        st.session_state.pop(TIP_TIME_KEY, None)
+        _seen_own_change()
+        st.success("Thank you — the coordinator has your tip.")
+    except (LinkGone, PermissionDenied):
+        gone_now()
+    except StoreError as exc:
+        st.error(str(exc))
 
+
+if active:
+    st.divider()
+    _search_form()
+    _tip_form()
+
+# read after the forms, so a report sent in this run is counted
+try:
+    mine = db.my_reports(actor, case_id)
+except (LinkGone, PermissionDenied):
+    gone_now()
 if mine:
-    st.caption(f"You have sent {len(mine)} report(s); "
-               f"{sum(r.status != 'new' for r in mine)} checked by the coordinator.")
+    checked = sum(r.status != "new" for r in mine)
+    st.caption(f"You have sent {len(mine)} report{'s' if len(mine) != 1 else ''}; "
+               f"{checked} checked by the coordinator.")

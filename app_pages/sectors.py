@@ -204,6 +204,9 @@ st.caption(
     f"({dup.repeated_share:.1%} of {dup.searched_m2 / 1e4:,.2f} ha searched) — "
     f"{dup.deliberate_m2 / 1e4:,.2f} ha deliberate re-search, "
     f"{dup.accidental_m2 / 1e4:,.2f} ha accidental overlap (details: Duplication tab)."
+    + (f" Not counted until accepted: {dup.unchecked_m2 / 1e4:,.2f} ha of searched ground "
+       "that families reported searching again (unchecked, see Triage)."
+       if dup.unchecked_m2 > 0 else "")
 )
 map_col, side_col = st.columns([3, 2], gap="medium")
 with side_col:

@@ -67,12 +67,20 @@ from casefile.records import (
 )
 from casefile.sightings import NewSighting
 from casefile.store import Store, open_store
-from casefile.timefmt import format_london, format_london_full, from_london, to_london, utcnow
+from casefile.timefmt import (
+    format_london,
+    format_london_day,
+    format_london_full,
+    from_london,
+    to_london,
+    utcnow,
+)
 from casefile.tips import (
     FAMILY_GROUP_LABELS,
     SEARCHED_MEANS,
     FamilyArea,
     FamilyView,
+    RepeatSearch,
     Report,
 )
 from casefile.tracks import Pass, Track, TrackUpload
@@ -129,6 +137,7 @@ __all__ = [
     "PoaUpdate",
     "PrivateLink",
     "PurgeResult",
+    "RepeatSearch",
     "Report",
     "Sector",
     "Sharing",
@@ -145,6 +154,7 @@ __all__ = [
     "UnitSector",
     "User",
     "format_london",
+    "format_london_day",
     "format_london_full",
     "from_london",
     "open_store",

@@ -25,7 +25,8 @@ from casefile.permissions import Actor
 
 #: fields whose values never enter the append-only audit log (purgeable side table only)
 PERSONAL_FIELDS: dict[str, frozenset[str]] = {
-    "case": frozenset({"child_name", "age", "home", "description", "notes"}),
+    "case": frozenset({"child_name", "age", "home", "description", "notes",
+                       "family_name", "liaison_name", "liaison_phone"}),
     "sighting": frozenset({"reported_by", "reporter_contact", "description"}),
     "member": frozenset(),
     # a sector's name can be an address (a home, a possible scene): purgeable

@@ -44,6 +44,9 @@ CASE_FIELDS: tuple[str, ...] = (
     "status",
     "description",
     "notes",
+    "family_name",
+    "liaison_name",
+    "liaison_phone",
 )
 
 
@@ -140,7 +143,8 @@ def update_case(
     """Change some fields of a case saved at ``version``; raises StaleVersion if not current.
 
     Fields: reference, child_name, age, risk, reported_missing_at, home, ipp,
-    status (open / found / closed), description, notes. A change that sets
+    status (open / found / closed), description, notes, family_name,
+    liaison_name, liaison_phone (the family page's). A change that sets
     every field to what it already is writes nothing.
     """
     unit = UnitOfWork(db, actor, perm.CASE_UPDATE)
@@ -345,6 +349,9 @@ def clean_case(raw: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         "status": lambda x: v.choice("status", x, CASE_STATUSES),
         "description": lambda x: v.text("description", x, cap["description"]),
         "notes": lambda x: v.text("notes", x, cap["notes"]),
+        "family_name": lambda x: v.text("family_name", x, cap["family_name"]),
+        "liaison_name": lambda x: v.text("liaison_name", x, cap["liaison_name"]),
+        "liaison_phone": lambda x: v.text("liaison_phone", x, cap["liaison_phone"]),
     }
     for name, value in raw.items():
         out[name] = checks[name](value)
@@ -391,4 +398,7 @@ def case_record(row: Any) -> Case:
         updated_at=row.updated_at,
         updated_by_name=row.updated_by_name,
         version=row.version,
+        family_name=row.family_name or "",
+        liaison_name=row.liaison_name or "",
+        liaison_phone=row.liaison_phone or "",
     )

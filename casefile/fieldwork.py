@@ -182,12 +182,16 @@ class Overlap:
     overlap_m2: float
     share: float
     batch_index: int | None = None
+    #: ground a family reported that no coordinator has accepted yet (not checked)
+    unchecked: bool = False
 
     def describe(self) -> str:
         who = f" by {self.team_name}" if self.team_name else ""
         label = self.code
         if label is None:
             label = f"item {(self.batch_index or 0) + 1} of this import"
+        if self.unchecked:
+            who += ", family-reported, unchecked"
 
         when = f" at {format_london(self.at)}" if self.at is not None else ""
         return (

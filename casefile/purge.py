@@ -8,7 +8,8 @@ runs every due purge; ``wayhome purge --case REF`` runs one now.
 What goes (in one transaction, audited as ``case``/``purge`` by the actor):
 
 * private links (and their principals' accounts and sessions), their labels;
-* the child's name (replaced by "purged"), age, home point, description, notes;
+* the child's name (replaced by "purged"), age, home point, description, notes,
+  the family page's name for the child and the family liaison contact;
 * sightings' reporters, contact details and descriptions (tips included);
 * teams' names (a family searching as a team names itself; "Team <id>" replaces
   them), lead names and contact details; sector names (they can be addresses;
@@ -133,7 +134,8 @@ def purge_case(db: Database, /, actor: Actor, case_id: int, *, force: bool = Fal
                         updated_by_name=actor.display_name))
         run("cases", t.cases.update().where(t.cases.c.id == case_id).values(
             child_name=PURGED_NAME, age=None, home_geom=None, home_lat=None, home_lon=None,
-            description="", notes="", purged_at=now, updated_at=now,
+            description="", notes="", family_name=None, liaison_name=None,
+            liaison_phone=None, purged_at=now, updated_at=now,
             updated_by_id=actor.user_id, updated_by_name=actor.display_name,
             version=t.cases.c.version + 1))
         run("sightings", t.sightings.update().where(t.sightings.c.case_id == case_id)

@@ -27,6 +27,15 @@ class User:
     version: int
 
 
+def family_page_name(family_name: str | None, child_name: str) -> str:
+    """The name the family page uses: the coordinator's choice, else the first name."""
+    chosen = (family_name or "").strip()
+    if chosen:
+        return chosen
+    words = (child_name or "").split()
+    return words[0] if words else ""
+
+
 @dataclass(frozen=True, slots=True)
 class Case:
     id: int
@@ -47,6 +56,16 @@ class Case:
     updated_at: datetime
     updated_by_name: str
     version: int
+    #: the family page: the child's name there ("" = first word of child_name) and
+    #: the family liaison contact (personal, purged with the case)
+    family_name: str = ""
+    liaison_name: str = ""
+    liaison_phone: str = ""
+
+    @property
+    def family_page_name(self) -> str:
+        """The child's name as the family page shows it (the coordinator's choice)."""
+        return family_page_name(self.family_name, self.child_name)
 
     @property
     def ipp(self) -> tuple[float, float]:

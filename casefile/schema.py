@@ -84,6 +84,11 @@ cases = sa.Table(
     sa.Column("updated_by_name", sa.String(120), nullable=False),
     sa.Column("purged_at", UTCDateTime()),
     sa.Column("version", sa.Integer, nullable=False, default=1),
+    # the family page: the name it uses (empty: the first word of child_name) and the
+    # family liaison contact; personal, purged with the case (migration 0010)
+    sa.Column("family_name", sa.String(80)),
+    sa.Column("liaison_name", sa.String(120)),
+    sa.Column("liaison_phone", sa.String(40)),
 )
 
 case_change = sa.Table(

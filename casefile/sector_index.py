@@ -295,11 +295,30 @@ def unit_index(uow: UnitOfWork) -> CaseIndex:
     return case_index(uow.db, uow.conn, uow.case_id, token=token)
 
 
+def unchecked_family_ground(conn: sa.Connection, ids: Sequence[int] | None = None,
+                            case_id: int | None = None) -> set[int]:
+    """Ids of sectors a family reported that no coordinator has accepted yet (report new).
+
+    Limited to ``ids`` or to the sectors of ``case_id``.
+    """
+    q = sa.select(t.volunteer_reports.c.sector_id).where(
+        t.volunteer_reports.c.kind == "search",
+        t.volunteer_reports.c.status == "new",
+        t.volunteer_reports.c.sector_id.is_not(None),
+    )
+    if ids is not None:
+        q = q.where(t.volunteer_reports.c.sector_id.in_(list(ids)))
+    if case_id is not None:
+        q = q.where(t.volunteer_reports.c.case_id == case_id)
+    return {int(x) for x in conn.execute(q).scalars()}
+
+
 def overlap_details(conn: sa.Connection, found: pd.DataFrame) -> list[Overlap]:
     """Overlap records (status, team, time) for a geo overlap table (id, overlap_m2, share)."""
     if found.empty:
         return []
     ids = [int(i) for i in found["id"]]
+    unchecked = unchecked_family_ground(conn, ids)
     rows = {
         r.id: r
         for r in conn.execute(
@@ -341,6 +360,7 @@ def overlap_details(conn: sa.Connection, found: pd.DataFrame) -> list[Overlap]:
                 at=at,
                 overlap_m2=float(m2),
                 share=float(share),
+                unchecked=r.id in unchecked,
             )
         )
     return out

@@ -25,6 +25,7 @@ work enforces on the sector it opens (:mod:`casefile.access`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,7 @@ from casefile.sector_index import (
     ground_bng,
     overlaps_with_stored,
     overlaps_within,
+    unchecked_family_ground,
     unit_index,
 )
 from casefile.sector_rows import (
@@ -431,7 +433,9 @@ def duplication_figure(db: Database, /, actor: Actor, case_id: int) -> Duplicati
     Area of the union (m², BNG) searched twice or more, split into deliberate
     re-searches (a sector marked "needs re-search" or saved with a re-search
     reason) and accidental overlap; ground recorded as not searched inside a
-    sector is left out. Shapes are lon/lat.
+    sector is left out. Shapes are lon/lat. Ground a family reported that no
+    coordinator has accepted yet counts only once accepted: until then, how much
+    of it lies on other searched ground is ``unchecked_m2``, apart.
     """
     with UnitOfWork(db, actor, perm.SECTOR_READ, case_id=case_id, mode="read") as uow:
         rows = uow.conn.execute(
@@ -446,17 +450,25 @@ def duplication_figure(db: Database, /, actor: Actor, case_id: int) -> Duplicati
                 t.sectors.c.status.in_(["searched", "needs_re_search"]),
             )
         ).all()
+        unchecked = unchecked_family_ground(uow.conn, case_id=case_id)
     ids, ground = ground_bng(rows)
+    waiting = np.array([int(i) in unchecked for i in ids], dtype=bool)
     frame = gpd.GeoDataFrame(
         {
-            "id": ids,
-            "status": [r.status for r in rows],
-            "re_search": [bool(r.re_search) for r in rows],
+            "id": ids[~waiting] if len(rows) else [],
+            "status": [r.status for r, w in zip(rows, waiting, strict=True) if not w],
+            "re_search": [bool(r.re_search) for r, w in zip(rows, waiting, strict=True)
+                          if not w],
         },
-        geometry=list(ground) if len(rows) else [],
+        geometry=list(ground[~waiting]) if len(rows) else [],
         crs=BNG,
     )
-    return duplication(frame)
+    dup = duplication(frame)
+    if not waiting.any() or waiting.all():
+        return dup
+    on_searched = shapely.intersection(shapely.union_all(ground[waiting]),
+                                       shapely.union_all(ground[~waiting]))
+    return replace(dup, unchecked_m2=float(shapely.area(on_searched)))
 
 
 # ------------------------------------------------------------------ changing

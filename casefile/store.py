@@ -164,6 +164,7 @@ class Store:
     handovers = operation(handovers_ops.handovers)
     family_view = operation(tips_ops.family_view)
     send_tip = operation(tips_ops.send_tip)
+    family_search_check = operation(tips_ops.family_search_check)
     report_family_search = operation(tips_ops.report_family_search)
     triage_queue = operation(tips_ops.triage_queue)
     triage_count = operation(tips_ops.triage_count)

@@ -66,6 +66,22 @@ def format_london(dt: datetime | None, now: datetime | None = None) -> str:
     return f"{hm} on {day}"
 
 
+def format_london_day(dt: datetime | None, now: datetime | None = None) -> str:
+    """A London day and time in words for families: ``Sunday 6 December at 14:05``.
+
+    Minutes as stored (never rounded); the year is added when it is not the current
+    year. ``None`` gives ``""``.
+    """
+    if dt is None:
+        return ""
+    local = to_london(dt)
+    today = to_london(now or utcnow()).date()
+    day = f"{local:%A} {local.day} {local:%B}"
+    if local.year != today.year:
+        day += f" {local.year}"
+    return f"{day} at {local.strftime(london_time.CLOCK)}"
+
+
 def format_london_full(dt: datetime | None) -> str:
     """An unambiguous London time for logs and exports: ``2026-03-03 14:05 GMT``."""
     if dt is None:

@@ -3,7 +3,8 @@
 * :func:`family_view` — searched / being searched / planned ground of
   sectors whose share-with-family switch is on, with times, plus hazard areas
   (kind and shape only) and, if the coordinator shares it, the last-known
-  location. No sector names (they can be addresses), notes, teams, searchers,
+  location, the child's name as the coordinator chose it for this page and the
+  family liaison contact. No sector names (they can be addresses), notes, teams, searchers,
   sightings or tips. An optional delay shows every sector as it stood that many
   minutes ago (its previous status, from the audit log) until the delay has passed.
 * :func:`send_tip` — a tip (place, time, text, optional contact) becomes
@@ -21,7 +22,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,6 +40,7 @@ from casefile.database import Database
 from casefile.errors import InvalidInput, PermissionDenied
 from casefile.motion import assumptions, model_for, motion_of
 from casefile.permissions import Actor
+from casefile.records import family_page_name
 from casefile.sector_index import ground_bng, overlaps_with_stored, unit_index
 from casefile.sector_rows import decode, geom_of, take_codes
 from casefile.sightings import (
@@ -50,11 +52,13 @@ from casefile.sightings import (
 )
 from casefile.timefmt import to_london, utcnow
 from casefile.unit_of_work import UnitOfWork, writes
-from geo import read_tracks_guarded
+from geo import place_names, read_tracks_guarded
 from geo.crs import geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
-from vocab import sector_statuses
+from vocab import sector_statuses, settings
 
+#: share of a family's ground already searched by police that is "most of this"
+REPEAT_SHARE = settings.FAMILY_REPEAT_SHARE
 #: half-width swept either side of a family's GPS track, m (a walker looking around)
 TRACK_SWEEP_M = 10.0
 MAX_TIP_TEXT = 2000
@@ -83,6 +87,8 @@ class FamilyArea:
     since: datetime  # when it entered this group
     volunteer: bool  # reported by a family or volunteer (not checked)
     area_m2: float
+    #: where it is in words: ward, borough and nearest postcode ("" if unknown)
+    place: str = ""
 
     @property
     def label(self) -> str:
@@ -107,6 +113,11 @@ class FamilyView:
     moving: bool = False
     #: the motion model's assumptions in words (decision support)
     motion_notes: tuple[str, ...] = ()
+    #: the child's name as the coordinator chose it for this page (first name or alias)
+    child_name: str = ""
+    #: the family liaison officer's name and phone, as the coordinator set them
+    liaison_name: str = ""
+    liaison_phone: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +206,9 @@ def family_view(db: Database, /, actor: Actor, case_id: int) -> FamilyView:
                     area_m2=float(r.area_m2),
                 )
             )
+    if areas:
+        names = place_names([a.geometry for a in areas])
+        areas = [replace(a, place=n.text) for a, n in zip(areas, names, strict=True)]
     order = list(sector_statuses.FAMILY_GROUPS)
     areas.sort(key=lambda a: (order.index(a.group), a.code))
     hz = tuple(
@@ -210,7 +224,62 @@ def family_view(db: Database, /, actor: Actor, case_id: int) -> FamilyView:
         as_of=now,
         moving=motion.moving,
         motion_notes=notes,
+        child_name=family_page_name(case.family_name, case.child_name),
+        liaison_name=case.liaison_name or "",
+        liaison_phone=case.liaison_phone or "",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatSearch:
+    """Ground the family is about to report that police searched most of already."""
+
+    share: float  # of the family's ground, 0-1, on police-searched ground they may see
+    searched_at: datetime  # when the police searched the biggest part of it
+    codes: tuple[str, ...]  # the areas it falls on
+
+
+def family_search_check(
+    db: Database, /,
+    actor: Actor,
+    case_id: int,
+    *,
+    geometry: Any = None,
+    track: Any = None,
+) -> RepeatSearch | None:
+    """Before a family saves "we searched here": did police search most of it already?
+
+    Compared only with what the family view shows this link (shared sectors, the
+    family delay applied; ground reported by families or volunteers does not count),
+    so it tells the family nothing they could not already see. ``None``: less than
+    :data:`REPEAT_SHARE` of the ground was searched, or the shape is not valid (the
+    save itself says why). Reads only; the family still decides.
+    """
+    if (geometry is None) == (track is None):
+        raise InvalidInput("Draw the area you searched, or upload the track of your walk.")
+    if track is not None:
+        geometry = _track_outline(track)
+    try:
+        _, bng, _ = fw.clean_outlines([geometry], ["The area you searched"])
+    except InvalidInput:
+        return None
+    view = family_view(db, actor, case_id)
+    searched = [a for a in view.areas
+                if a.last_searched_at is not None and not a.volunteer]
+    mine = bng[0]
+    total = float(shapely.area(mine))
+    if not searched or total <= 0:
+        return None
+    ground = geoms_to_bng(np.array([a.geometry for a in searched], dtype=object))
+    each = shapely.area(shapely.intersection(ground, mine))
+    share = float(shapely.area(shapely.intersection(shapely.union_all(ground), mine))) / total
+    if share < REPEAT_SHARE:
+        return None
+    hit = [i for i in np.argsort(-each) if each[i] > 0]
+    biggest = searched[int(hit[0])]
+    assert biggest.last_searched_at is not None
+    return RepeatSearch(share=round(share, 4), searched_at=biggest.last_searched_at,
+                        codes=tuple(searched[int(i)].code for i in hit))
 
 
 # ---------------------------------------------------------------- sending

@@ -78,6 +78,7 @@ from geo.overlap import (
     hazard_overlaps,
     near_and_shared,
 )
+from geo.place_names import PlaceName, place_names, postcode_circles
 from geo.places import load_places, places_within
 from geo.postcodes import lookup_postcode
 from geo.probability import (
@@ -107,6 +108,7 @@ __all__ = [
     "Jurisdictions",
     "MotionModel",
     "MotionReport",
+    "PlaceName",
     "PoaGrid",
     "SectorIndex",
     "advance_poa",
@@ -156,9 +158,11 @@ __all__ = [
     "pass_cell_pod",
     "pass_pod",
     "pick_sectors",
+    "place_names",
     "places_within",
     "pod",
     "pos",
+    "postcode_circles",
     "rank_sectors",
     "read_sectors",
     "read_sectors_guarded",

@@ -160,6 +160,9 @@ class Duplication:
     accidental_m2: float
     repeated_bng: BngGeometry = field(repr=False, compare=False)
     deliberate_bng: BngGeometry = field(repr=False, compare=False)
+    #: searched ground that family-reported ground no coordinator has accepted yet
+    #: lies on (m²): shown apart, counted in none of the figures above until accepted
+    unchecked_m2: float = 0.0
 
     @property
     def repeated_share(self) -> float:

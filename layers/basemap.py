@@ -97,6 +97,10 @@ def parse_tiles(setting: str, attribution: str = "") -> MapTiles | None:
     return MapTiles(url=value, attribution=safe_text(attribution.strip()), name="Street map")
 
 
+#: the viewport limits folium's header sets (no pinch-zoom on a phone)
+_NO_ZOOM_LIMIT = re.compile(r",\s*maximum-scale=[0-9.]+|,\s*user-scalable=no")
+
+
 class WayhomeMap(folium.Map):
     """A folium Map that loads only the self-served front-end files.
 
@@ -111,6 +115,21 @@ class WayhomeMap(folium.Map):
         self.default_js = list(assets.js)
         self.default_css = list(assets.css)
         _IconImagePath(assets.marker_images).add_to(self)
+
+    def render(self, **kwargs) -> str:
+        """As folium renders it, but letting a phone pinch-zoom the page.
+
+        folium's header sets ``maximum-scale=1.0, user-scalable=no`` (WCAG 1.4.4
+        asks that zooming is never blocked): the map's header is written again
+        without them (Leaflet's own pinch-zoom of the map is unaffected).
+        """
+        out = super().render(**kwargs)
+        header = self.get_root().header  # type: ignore[attr-defined]
+        macro = self._template.module.__dict__.get("header")
+        if macro is not None and self.get_name() in header._children:
+            text = _NO_ZOOM_LIMIT.sub("", str(macro(self, kwargs)))
+            header.add_child(Element(text), name=self.get_name())
+        return out
 
 
 class _IconImagePath(MacroElement):

@@ -13,6 +13,9 @@ MAX_LEN: Final[dict[str, int]] = {
     # cases, sightings and accounts
     "reference": 40,
     "child_name": 80,
+    "family_name": 80,
+    "liaison_name": 120,
+    "liaison_phone": 40,
     "description": 4000,
     "reported_by": 120,
     "reporter_contact": 200,

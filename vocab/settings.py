@@ -246,6 +246,11 @@ IMPORT_MEMORY_MB: int = int(os.environ.get("WAYHOME_IMPORT_MEMORY_MB", "1024"))
 IMPORT_SLIVER_M2: float = float(os.environ.get("WAYHOME_IMPORT_SLIVER_M2", "1.0"))
 IMPORT_MAX_DROPPED_SHARE: float = float(os.environ.get("WAYHOME_IMPORT_MAX_DROPPED_SHARE",
                                                        "0.1"))
+
+#: A family about to report "we searched here" is asked first when at least this share
+#: of the ground is police-searched ground their page already shows ("most of this").
+#: A planning assumption, not a published figure.
+FAMILY_REPEAT_SHARE: float = float(os.environ.get("WAYHOME_FAMILY_REPEAT_SHARE", "0.5"))
 STREETS_MAX_MB: float = float(os.environ.get("WAYHOME_STREETS_MAX_MB", "1024"))
 STREETS_MAX_LINES: int = int(os.environ.get("WAYHOME_STREETS_MAX_LINES", "2000000"))
 STREETS_MAX_POINTS: int = int(os.environ.get("WAYHOME_STREETS_MAX_POINTS", "30000000"))

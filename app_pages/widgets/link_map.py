@@ -1,7 +1,8 @@
 """The phone map of the private-link pages, rendered once per process and kind.
 
 ``"family"``: the family's plain-words key and the drawing tools ("we searched
-here"); ``"field"``: the sector key (team leads and partner units), no drawing.
+here"); ``"family_view"``: the same key without drawing (the case is found or
+closed); ``"field"``: the sector key (team leads and partner units), no drawing.
 No boundary layers or layer control: on a 390-pixel screen they would cover the
 ground the page is about (:mod:`layers.phone`).
 """
@@ -24,13 +25,15 @@ def _rendered(kind: str, base_url_path: str) -> RenderedMap:
     if kind == "family":
         m = phone_map(res.assets, res.tiles, family_legend_html(open_=False),
                       draw=draw_urls(base_url_path))
+    elif kind == "family_view":
+        m = phone_map(res.assets, res.tiles, family_legend_html(open_=False))
     else:
         m = phone_map(res.assets, res.tiles, sector_legend_html(open_=False))
     return render_base(m)
 
 
 def link_map(kind: str) -> RenderedMap:
-    """The compact base map for ``kind`` ("family" or "field")."""
-    if kind not in ("family", "field"):
+    """The compact base map for ``kind`` ("family", "family_view" or "field")."""
+    if kind not in ("family", "family_view", "field"):
         raise ValueError(f"unknown link map {kind!r}")
     return _rendered(kind, st.get_option("server.baseUrlPath") or "")

@@ -51,7 +51,8 @@ def _overlap_table(overlaps: list[Overlap] | tuple[Overlap, ...]) -> pd.DataFram
         {
             "Sector": o.code or f"item {(o.batch_index or 0) + 1}",
             "Name": o.name,
-            "Status": status_label(o.status),
+            "Status": status_label(o.status)
+            + (" (family-reported, unchecked)" if o.unchecked else ""),
             "Team": o.team_name or "",
             "When (London)": format_london(o.at) if o.at else "",
             "Overlap m²": round(o.overlap_m2),

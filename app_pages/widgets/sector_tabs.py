@@ -227,3 +227,7 @@ def duplication_tab(dup: Any) -> None:
         )
     st.caption("Area of the union of ground searched twice or more (not a sum of pairs); "
                "ground recorded as not searched is left out.")
+    if dup.unchecked_m2 > 0:
+        st.caption(f"Family-reported ground not yet accepted lies on "
+                   f"{dup.unchecked_m2 / 1e4:,.2f} ha of searched ground: shown apart, "
+                   "counted only once a coordinator accepts the report (Triage).")

@@ -50,7 +50,9 @@ from playwright.sync_api import BrowserContext, Frame, FrameLocator, Page, expec
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = os.environ.get("WAYHOME_CHROMIUM", "/usr/bin/chromium")
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+#: the map component's frame: titled by its module until a page names it by what it
+#: shows (app_pages/widgets/a11y.py marks it data-wayhome-map)
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"], iframe[data-wayhome-map]'
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 

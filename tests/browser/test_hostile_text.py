@@ -29,7 +29,13 @@ from playwright.sync_api import Browser, Page, expect
 from shapely.geometry import box
 
 from casefile import Actor, open_store, utcnow
-from tests.browser.conftest import AppServer, screenshot, start_app, wait_for_app_run
+from tests.browser.conftest import (
+    MAP_IFRAME,
+    AppServer,
+    screenshot,
+    start_app,
+    wait_for_app_run,
+)
 from tests.browser.stores import module_store_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
@@ -177,7 +183,7 @@ def test_link_pages_show_hostile_text_as_text(browser: Browser, hostile, role,
     page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     page.goto(f"{server.url}/?link={tokens[role]}")
     wait_for_app_run(page)
-    page.locator("iframe[title='streamlit_folium.st_folium']").first.wait_for(timeout=30_000)
+    page.locator(MAP_IFRAME).first.wait_for(timeout=30_000)
     page.wait_for_timeout(2000)
     _poke_maps(page)
     page.wait_for_timeout(500)

@@ -19,10 +19,18 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from shapely.geometry import box
 
-from casefile import Actor, open_store, utcnow
+from casefile import Actor, open_store, to_london, utcnow
 from casefile import schema as t
+from geo import lookup_postcode
 from layers.view import view_zoom
-from tests.browser.conftest import AppServer, screenshot, start_app, wait_for_app_run
+from tests.browser import axe
+from tests.browser.conftest import (
+    MAP_IFRAME,
+    AppServer,
+    screenshot,
+    start_app,
+    wait_for_app_run,
+)
 from tests.browser.drawing import draw_polygon, wait_for_still_map
 from tests.browser.stores import module_store_url
 
@@ -62,6 +70,9 @@ def _seed(store_url: str) -> dict:
             coord, reference="LINK-1", child_name="Robin", age=12, risk="high",
             reported_missing_at=utcnow() - timedelta(hours=5), ipp=(51.5137, -0.0990),
             home=(51.5155, -0.0922), description="Green school jumper", notes="n")
+        # the family page calls the child what the coordinator chose (never "Robin" here)
+        case = store.update_case(coord, case.id, version=case.version, family_name="Robbie",
+                                 liaison_name="DC Jo Liaison", liaison_phone="07700 900888")
         store.add_sighting(coord, case.id, lat=51.5136, lon=-0.0985,
                            seen_at=utcnow() - timedelta(hours=2), source="public",
                            status="verified", reported_by="Sam Passer-by",
@@ -142,10 +153,11 @@ def test_family_link_shows_only_shared_ground_on_a_phone(browser: Browser, linke
     page.goto(f"{linked.server.url}/?link={linked.family}")
     wait_for_app_run(page)
     expect(page.get_by_role("heading", name="Search progress")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("If you see Robbie, call 999")).to_be_visible()
     expect(page.get_by_text("Being searched now").first).to_be_visible()
     expect(page.get_by_text("Searched today").first).to_be_visible()
     expect(page.get_by_text("means a team has walked")).to_be_visible()
-    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    frame = page.frame_locator(MAP_IFRAME)
     frame.locator("#map_div.leaflet-container").wait_for(timeout=30_000)
     wait_for_still_map(page, zoom=FAMILY_ZOOM)
     screenshot(page, "family-link-phone")
@@ -175,8 +187,8 @@ def test_family_link_shows_only_shared_ground_on_a_phone(browser: Browser, linke
         assert secret not in text, secret
     # exactly the three shared, planned-or-later sectors are listed (S1, S2, S3), not S4
     body = page.locator("body").inner_text()
-    assert "Area S1" in body and "Area S2" in body and "Area S3" in body
-    assert "Area S4" not in body
+    assert "area S1" in body and "area S2" in body and "area S3" in body
+    assert "area S4" not in body
     # the URL carries only the opaque token
     assert page.url.endswith(f"?link={linked.family}")
     # a reload, and the phone dropping the tab (a new page on the bookmarked link), keep it
@@ -201,7 +213,7 @@ def test_family_records_where_they_searched_and_sends_a_tip(browser: Browser, li
     page = _phone(browser)
     page.goto(f"{linked.server.url}/?link={token}")
     wait_for_app_run(page)
-    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    frame = page.frame_locator(MAP_IFRAME)
     frame.locator("#map_div.leaflet-container").wait_for(timeout=30_000)
     frame.locator("#map_div").scroll_into_view_if_needed()
     # "we searched here": draw the area with the polygon tool, once the map has
@@ -227,7 +239,7 @@ def test_family_records_where_they_searched_and_sends_a_tip(browser: Browser, li
     # their own area shows at once, marked as theirs and unchecked; the tip never shows
     page.reload()
     wait_for_app_run(page)
-    expect(page.get_by_text(re.compile(f"Area {code} .*not checked"))).to_be_visible(
+    expect(page.get_by_text(re.compile(f"area {code} .*not checked"))).to_be_visible(
         timeout=30_000)
     assert "green jumper by the lake" not in _all_text(page)
     wait_for_still_map(page)
@@ -249,6 +261,128 @@ def test_family_records_where_they_searched_and_sends_a_tip(browser: Browser, li
         assert code in {o.code for o in over}
     finally:
         store.close()
+
+
+def _family_case(store_url: str, coord: Actor) -> tuple[int, str, str]:
+    """A case of its own (so marking it found touches no other test): a searched area
+    around a postcode, a family link. Returns (case id, the link's token, the postcode)."""
+    postcode = "EC2R 8DD"
+    hit = lookup_postcode(postcode)
+    around = box(hit.lon - 0.0006, hit.lat - 0.0004, hit.lon + 0.0006, hit.lat + 0.0004)
+    store = open_store(store_url)
+    try:
+        case = store.create_case(
+            coord, reference="LINK-3", child_name="Casey Example", age=11, risk="high",
+            reported_missing_at=utcnow() - timedelta(hours=4), ipp=(hit.lat, hit.lon),
+            description="Red coat", notes="n")
+        case = store.update_case(coord, case.id, version=case.version,
+                                 liaison_name="DC Jo Liaison", liaison_phone="07700 900888")
+        team = store.create_team(coord, case.id, name="Green", org_type="met_bcu")
+        done = store.create_sector(coord, case.id, geometry=around, name="Bank")
+        done = store.assign_sector(coord, done.id, team.id, version=done.version)
+        done = store.start_sector(coord, done.id, version=done.version)
+        store.finish_sector(coord, done.id, version=done.version, search_type="hasty",
+                            assurance="medium")
+        token = store.issue_link(coord, case.id, role="family", label="Aunt's phone").token
+        return case.id, token, postcode
+    finally:
+        store.close()
+
+
+def test_family_page_calls_999_names_places_warns_and_passes_axe(browser: Browser,
+                                                                 linked: Linked):
+    case_id, token, postcode = _family_case(linked.store_url, linked.coord)
+    page = _phone(browser)
+    page.goto(f"{linked.server.url}/?link={token}")
+    wait_for_app_run(page)
+    # the top: call 999 with the child's first name, the named liaison contact
+    expect(page.get_by_text("If you see Casey, call 999")).to_be_visible(timeout=30_000)
+    assert "Casey Example" not in page.locator("body").inner_text()
+    expect(page.get_by_role("link", name="999")).to_have_attribute("href", "tel:999")
+    expect(page.get_by_text("DC Jo Liaison")).to_be_visible()
+    expect(page.get_by_role("link", name="07700 900888")).to_have_attribute(
+        "href", "tel:07700900888")
+    # searched ground as a place with a day and a time, not a sector code alone
+    line = page.get_by_text(re.compile(r"near EC2R \d\w\w · searched on \w+day \d+ \w+ at "
+                                       r"\d\d:\d\d"))
+    expect(line).to_be_visible()
+    assert "City of London" in line.inner_text()
+    # the map frame says what it is and lets a phone pinch-zoom
+    iframe = page.locator("iframe[data-wayhome-map]")
+    expect(iframe).to_have_attribute("title", re.compile(r"^Map of "), timeout=30_000)
+    frame = page.frame_locator(MAP_IFRAME)
+    frame.locator("#map_div.leaflet-container").wait_for(timeout=30_000)
+    wait_for_still_map(page)
+    map_frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    viewports = map_frame.evaluate(
+        "() => [...document.querySelectorAll('meta[name=viewport]')].map(m => m.content)")
+    assert viewports and not any("maximum-scale" in v or "user-scalable=no" in v
+                                 for v in viewports), viewports
+    # axe-core (served from the local npm install): the page and the map frame
+    fixed = {"color-contrast", "meta-viewport", "frame-title", "landmark-one-main",
+             "page-has-heading-one", "heading-order"}
+    for target in (page, map_frame):
+        found = axe.assert_no_serious(target)
+        print("axe:", target.url[:40], axe.describe(found) or "no violations")
+        assert not fixed & {v["id"] for v in found}, axe.describe(found)
+    screenshot(page, "family-page-axe-phone", full_page=True)
+    screenshot(page, "family-page-axe-phone-top")
+    # "we searched here" by postcode and radius over the searched ground: asked first
+    page.get_by_label("Postcodes of where you searched (a comma between them)").fill(postcode)
+    page.get_by_label("How far around them? (metres)").fill("20")
+    # the time: type 7 minutes past (when that is not in the future), kept to the minute
+    hour = page.get_by_role("spinbutton", name="hour, About what time?")
+    minute = page.get_by_role("spinbutton", name="minute, About what time?")
+    if int(minute.get_attribute("aria-valuenow")) >= 7:
+        minute.click()
+        page.keyboard.type("07")
+        page.keyboard.press("Tab")  # leave the field, as a tap on the button does
+        expect(minute).to_have_attribute("aria-valuenow", "7")
+    typed = f"{hour.inner_text()}:{minute.inner_text()}"
+    page.get_by_role("button", name="Save where we searched").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile(r"Police searched most of this at \d\d:\d\d today — "
+                                       r"search somewhere else, or tell us why"))).to_be_visible(
+        timeout=30_000)
+    screenshot(page, "family-page-repeat-warning")
+    page.get_by_label("Why did you go again? (optional)").fill("We know the shop keeper")
+    page.get_by_role("button", name="Save it anyway").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile(r"Thank you — saved as area S\d+"))).to_be_visible(
+        timeout=30_000)
+    # a tip as well: the count says two
+    page.get_by_label("Where? A postcode").fill(postcode)
+    page.get_by_label("What did you see or hear?").fill("A girl in a red coat")
+    page.get_by_role("button", name="Send the tip").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text("Thank you — the coordinator has your tip.")).to_be_visible(
+        timeout=30_000)
+    expect(page.get_by_text("You have sent 2 reports; 0 checked by the coordinator.")
+           ).to_be_visible()
+    store = open_store(linked.store_url)
+    try:
+        queue = store.triage_queue(linked.coord, case_id)
+        search = next(r for r in queue if r.kind == "search")
+        assert "We know the shop keeper" in search.note
+        sector = store.get_sector(linked.coord, search.sector_id)
+        # the minutes as typed, not rounded down to the hour
+        assert to_london(sector.searched_at).strftime("%H:%M") == typed
+        case = store.get_case(linked.coord, case_id)
+        store.update_case(linked.coord, case_id, version=case.version, status="found")
+    finally:
+        store.close()
+    # found: the forms give way to the "Found" message
+    page.reload()
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile("Found — the search has stood down"))).to_be_visible(
+        timeout=30_000)
+    expect(page.get_by_role("button", name="Save where we searched")).to_have_count(0)
+    expect(page.get_by_role("button", name="Send the tip")).to_have_count(0)
+    # and the map has no drawing tools any more
+    frame.locator("#map_div.leaflet-container").wait_for(timeout=30_000)
+    expect(frame.locator(".leaflet-draw-toolbar")).to_have_count(0)
+    screenshot(page, "family-page-found")
+    page.context.close()
 
 
 def test_revoking_ends_an_open_family_page_and_revoked_links_say_so(
@@ -298,7 +432,7 @@ def test_team_lead_link_shows_its_sectors_as_cards(browser: Browser, linked: Lin
     expect(page.get_by_text("Who we are looking for")).to_be_visible()
     expect(page.get_by_role("button", name="Finish S2")).to_be_visible()
     # the map with the team's sectors, between who to look for and the cards
-    frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')
+    frame = page.frame_locator(MAP_IFRAME)
     expect(frame.locator("#map_div.leaflet-container")).to_be_visible(timeout=30_000)
     expect(frame.locator("path.wayhome-sector")).not_to_have_count(0)
     wait_for_still_map(page)

@@ -39,6 +39,9 @@ PERSONAL = [
     "Garden locked by owner",  # what was not searched, and why
     "Owner asked us twice",  # overlap kept reason
     "Robin towpath walk.gpx",  # a GPS track's file name carrying the child's name
+    "Bobsy",  # the name the family page uses
+    "DC Jo Liaison",  # the family liaison officer
+    "07700 900888",  # the liaison officer's phone
 ]
 SQ = [box(-0.0995 + i * 0.002, 51.5135, -0.0988 + i * 0.002, 51.5140) for i in range(4)]
 
@@ -60,6 +63,8 @@ def _every_value(store) -> str:
 
 def _fill(store, coord):
     case = make_case(store, coord)
+    case = store.update_case(coord, case.id, version=case.version, family_name="Bobsy",
+                             liaison_name="DC Jo Liaison", liaison_phone="07700 900888")
     store.add_sighting(coord, case.id, **sighting_kwargs())
     team = store.create_team(coord, case.id, name="Hughes family", org_type="family",
                              lead_name="Alex Leadperson", contact="07700 900456")
