@@ -234,7 +234,8 @@ def _load_everything(store: Store, actor: Actor, case_id: int, data: dict[str, A
                           reason=h["reason"], sector_ids=ids, idempotency_key=h["key"])
     labels = {link.label for link in store.links(actor, case_id)}
     issued: list[tuple[str, IssuedLink]] = []
-    if new_links or not any(spec["label"] in labels for spec in data["links"]):
+    first = not any(spec["label"] in labels for spec in data["links"])
+    if first or new_links:
         for spec in data["links"]:
             link = store.issue_link(
                 actor, case_id, role=spec["role"], label=spec["label"],
@@ -242,6 +243,7 @@ def _load_everything(store: Store, actor: Actor, case_id: int, data: dict[str, A
                 unit=spec.get("unit"),
             )
             issued.append((spec["label"], link))
+    if first:  # the family's reports come through their first link, as they would
         family = next(link for (_, link) in issued if link.link.role == "family")
         _family_reports(store, store.open_link(family.token).actor, case_id, data, now)
     return {"teams": len(teams), "sectors": len(ids), "links": issued}
