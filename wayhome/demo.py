@@ -21,7 +21,7 @@ from shapely.geometry import LineString, box
 
 from casefile import Actor, NewSector, NewSighting, NotFound, Store, utcnow
 from casefile.links import IssuedLink
-from geo.crs import geoms_to_bng, geoms_to_lonlat, lonlat_to_bng
+from geo.crs import BngGeometry, geoms_to_bng, geoms_to_lonlat, lonlat_to_bng
 
 DEMO_FILE = Path(__file__).with_name("demo_case.json")
 
@@ -143,15 +143,14 @@ def _square(data: dict[str, Any], col: float, row: float, side_m: float | None =
     cell = float(data["sector_grid"]["cell_m"])
     side = cell if side_m is None else side_m
     cx, cy = float(x) + col * cell, float(y) + row * cell
-    return geoms_to_lonlat(box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
+    half = side / 2
+    return geoms_to_lonlat(BngGeometry(box(cx - half, cy - half, cx + half, cy + half)))
 
 
 def demo_gpx(square_lonlat: Any, start: datetime, *, lane_m: float = 25.0,
              speed_ms: float = 1.2, every_s: float = 5.0) -> bytes:
     """A GPX file of a team sweeping a lon/lat square in lanes ``lane_m`` apart."""
-    minx, miny, maxx, maxy = shapely.bounds(
-        geoms_to_bng(square_lonlat)
-    ).tolist()
+    minx, miny, maxx, maxy = shapely.bounds(geoms_to_bng(square_lonlat)).tolist()
     corners: list[tuple[float, float]] = []
     y, left = miny + lane_m / 2, True
     while y < maxy:
@@ -161,12 +160,12 @@ def demo_gpx(square_lonlat: Any, start: datetime, *, lane_m: float = 25.0,
     line = LineString(corners)
     n = max(2, int(line.length / (speed_ms * every_s)) + 1)
     points = shapely.line_interpolate_point(line, [i * line.length / (n - 1) for i in range(n)])
-    lonlat = geoms_to_lonlat(shapely.MultiPoint(list(points)))
+    lonlat = shapely.get_parts(geoms_to_lonlat(BngGeometry(shapely.MultiPoint(list(points)))))
     rows = "".join(
         f'<trkpt lat="{p.y:.7f}" lon="{p.x:.7f}"><time>'
         f"{(start + timedelta(seconds=i * every_s)).astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
         "</time></trkpt>"
-        for i, p in enumerate(lonlat.geoms)
+        for i, p in enumerate(lonlat)
     )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
