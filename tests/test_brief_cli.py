@@ -15,10 +15,17 @@ from geo.crs import geoms_to_lonlat, lonlat_to_bng
 from tests.casefile.conftest import _template, store_url  # noqa: F401
 from tests.test_cli import DEMO_PASSWORD, run
 from vocab import settings
-from wayhome.demo import demo_data
+from wayhome.demo import demo_data, load_demo
 
 pypdf = pytest.importorskip("pypdf")
 pytestmark = pytest.mark.db
+
+
+def bare_demo(url: str) -> None:
+    """The demo case with its sightings only (these tests make their own teams and sectors)."""
+    store = open_store(url)
+    load_demo(store, password=DEMO_PASSWORD)
+    store.close()
 
 
 def _text(path) -> str:
@@ -27,7 +34,7 @@ def _text(path) -> str:
 
 def test_brief_on_the_demo_case(store_url, tmp_path, capsys, monkeypatch):  # noqa: F811
     monkeypatch.setattr(settings, "PUBLIC_URL", "")
-    run(["--database-url", store_url, "demo", "--password-stdin"], stdin=DEMO_PASSWORD + "\n")
+    bare_demo(store_url)
     data = demo_data()
     ref = data["case"]["reference"]
     store = open_store(store_url)
@@ -113,7 +120,7 @@ def test_brief_needs_one_of_sector_or_team(capsys):
 
 
 def test_a_sector_without_a_team_gets_a_pack_without_a_link(store_url, tmp_path):  # noqa: F811
-    run(["--database-url", store_url, "demo", "--password-stdin"], stdin=DEMO_PASSWORD + "\n")
+    bare_demo(store_url)
     # an unassigned case has no team: nothing to link, and still exit 0
     store = open_store(store_url)
     coord = store.authenticate("demo.coordinator", DEMO_PASSWORD)

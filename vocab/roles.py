@@ -104,10 +104,10 @@ def _case(*perms: str) -> dict[str, Scope]:
 ROLE_REGISTRY: Final[dict[str, Role]] = {
     r.name: r
     for r in (
-        # the command line run by whoever operates the server: accounts only
+        # the command line run by whoever operates the server: accounts, links, teams, streets
         Role("system", "Command line", "command_line", None, MappingProxyType({
             USER_ADMIN: "any", CASE_MEMBERS: "any", LINK_MANAGE: "any", CASE_PURGE: "any",
-            BRIEFING_PRINT: "any", HANDOVER_REPORT: "any",
+            BRIEFING_PRINT: "any", HANDOVER_REPORT: "any", TEAM_WRITE: "any",
             STREETS_LOAD: "any", STREETS_READ: "any",
         })),
         Role("coordinator", "Coordinator", "password", "cases", MappingProxyType(_case(

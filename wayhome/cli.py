@@ -2,9 +2,12 @@
 
     wayhome db upgrade              bring the database schema up to date
     wayhome db current              show the backend and schema revision
-    wayhome demo                    load the fictional demo case (idempotent)
+    wayhome demo [--new-links] [--base-url URL]
+                                    load the fictional demo case (idempotent); its
+                                    private links are printed once, when made
     wayhome user add USERNAME --name "Full Name" [--case REF ...]
     wayhome user password USERNAME  set a new password
+    wayhome team add --case REF --name NAME [--org-type TYPE] [--size N] [--lead NAME]
     wayhome backup [--dest DIR]     copy the whole store to a timestamped file
     wayhome link issue --case REF --role family|team_lead|partner --label "Mum's phone"
                        [--team NAME | --unit BCU-or-force] [--days N] [--base-url URL]
@@ -39,6 +42,7 @@ from casefile import Actor, StoreError, format_london_full, open_store
 from casefile.engine import current_revision, describe_url, head_revision
 from vocab import settings
 from vocab.link_address import command_line_base
+from vocab.search import TEAM_ORG_TYPES
 from wayhome.briefing import write_brief
 from wayhome.demo import load_demo
 from wayhome.handover_report import write_handover_report
@@ -84,13 +88,25 @@ def _cmd_demo(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
         password = _read_password(args, stdin, confirm=False)
     elif settings.DEMO_PASSWORD:
         password = settings.DEMO_PASSWORD
+    try:  # the address first: a malformed one makes nothing
+        base, warnings = command_line_base(args.base_url, settings.PUBLIC_URL)
+    except ValueError as exc:
+        sys.stderr.write(f"wayhome: {exc}; nothing was loaded.\n")
+        return 2
     store = open_store(args.database_url)
     try:
-        result = load_demo(store, password=password)
+        result = load_demo(store, password=password, everything=True, new_links=args.new_links)
         out.write(
-            f"Demo case {result.reference} (fictional child, {result.sightings} sightings) "
-            f"is ready in {describe_url(store.url)}.\n"
+            f"Demo case {result.reference} (fictional child, {result.sightings} sightings, "
+            f"{result.teams} teams, {result.sectors} sectors) is ready in "
+            f"{describe_url(store.url)}.\n"
         )
+        if result.links:
+            out.write("Its private links, shown only now (`wayhome demo --new-links` makes "
+                      "new ones):\n")
+            out.writelines(f"  {issued.link.role_label} ({label}): {issued.url(base)}\n"
+                           for label, issued in result.links)
+            sys.stderr.writelines(f"wayhome: warning: {w}\n" for w in warnings)
         if result.new_password:
             out.write(
                 f"Sign in as {result.username} with password: {result.new_password}\n"
@@ -127,6 +143,19 @@ def _cmd_user_password(args: argparse.Namespace, out: TextIO, stdin: TextIO) -> 
     try:
         store.set_password(Actor.system("wayhome user password"), args.username, password)
         out.write(f"Password for {args.username} changed.\n")
+    finally:
+        store.close()
+    return 0
+
+
+def _cmd_team_add(args: argparse.Namespace, out: TextIO) -> int:
+    system = Actor.system("wayhome team add")
+    store = open_store(args.database_url)
+    try:
+        case_id = store.case_id_for(system, args.case)
+        team = store.create_team(system, case_id, name=args.name, org_type=args.org_type,
+                                 size=args.size, lead_name=args.lead or "")
+        out.write(f"Team {team.name} added to case {args.case}.\n")
     finally:
         store.close()
     return 0
@@ -255,6 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="read the demo coordinator's password from standard input "
         "(else WAYHOME_DEMO_PASSWORD, else one is generated and printed once)",
     )
+    demo.add_argument("--new-links", action="store_true",
+                      help="make a new private link of each role even if the demo has some")
+    demo.add_argument("--base-url", default=None, help="the app's address for the links "
+                      "(default: WAYHOME_PUBLIC_URL; without either, /?link=… and a warning)")
 
     user = sub.add_parser("user", help="coordinator accounts")
     user_sub = user.add_subparsers(dest="user_command", required=True)
@@ -268,6 +301,16 @@ def build_parser() -> argparse.ArgumentParser:
     pw = user_sub.add_parser("password", help="set a new password for an account")
     pw.add_argument("username")
     pw.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    team = sub.add_parser("team", help="search teams of a case")
+    team_sub = team.add_subparsers(dest="team_command", required=True)
+    team_add = team_sub.add_parser("add", help="add a team to a case")
+    team_add.add_argument("--case", required=True, metavar="REFERENCE")
+    team_add.add_argument("--name", required=True, help="unique in the case, e.g. \"Team Red\"")
+    team_add.add_argument("--org-type", default="met_bcu", choices=TEAM_ORG_TYPES,
+                          help="who the team is (default met_bcu)")
+    team_add.add_argument("--size", type=int, default=None, help="people in the team")
+    team_add.add_argument("--lead", default=None, help="the team lead's name")
 
     backup = sub.add_parser("backup", help="copy the whole store to a timestamped file")
     backup.add_argument("--dest", default=None, help="folder (default: WAYHOME_BACKUP_DIR)")
@@ -340,6 +383,8 @@ def main(
             if args.user_command == "add":
                 return _cmd_user_add(args, out, stdin)
             return _cmd_user_password(args, out, stdin)
+        if args.command == "team":
+            return _cmd_team_add(args, out)
         if args.command == "backup":
             return _cmd_backup(args, out)
         if args.command == "link":

@@ -240,10 +240,11 @@ def test_roles_keep_the_permissions_they_held():
     assert perm.ACCOUNT_ROLES == ("coordinator",)
     assert perm.SYSTEM_CASE_PERMISSIONS == {
         perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE, perm.BRIEFING_PRINT,
-        perm.HANDOVER_REPORT}
+        perm.HANDOVER_REPORT, perm.TEAM_WRITE}
     assert perm.ROLE_PERMISSIONS["system"] == {
         perm.USER_ADMIN, perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE,
-        perm.BRIEFING_PRINT, perm.HANDOVER_REPORT, perm.STREETS_LOAD, perm.STREETS_READ}
+        perm.BRIEFING_PRINT, perm.HANDOVER_REPORT, perm.TEAM_WRITE, perm.STREETS_LOAD,
+        perm.STREETS_READ}
     assert len(perm.ROLE_PERMISSIONS["coordinator"]) == 30
     assert perm.ROLE_PERMISSIONS["team_lead"] == {
         perm.LINK_POLL, perm.CASE_BRIEF, perm.TEAM_SECTORS, perm.SECTOR_PROGRESS,
