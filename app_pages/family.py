@@ -341,7 +341,7 @@ def _tip_form() -> None:
     try:
         db.send_tip(actor, case_id, lat=found.lat, lon=found.lon,
                     seen_at=_typed_time(tday, tat), text=text, contact=contact,
-                    idempotency_key="tip-" + uuid.uuid4().hex)
+                    place=postcode, idempotency_key="tip-" + uuid.uuid4().hex)
         st.session_state.pop(TIP_TIME_KEY, None)
         _seen_own_change()
         st.success("Thank you — the coordinator has your tip.")

@@ -117,6 +117,8 @@ for r in queue:
         if where:
             st.markdown("Where: " + markdown_text(where))
         if r.kind == "tip":
+            if r.note:
+                st.markdown(markdown_text(r.note))
             st.markdown(markdown_text(r.text))
             if r.contact:
                 st.markdown("Contact: " + markdown_text(r.contact))

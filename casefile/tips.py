@@ -296,9 +296,13 @@ def send_tip(
     seen_at: datetime,
     text: str,
     contact: str = "",
+    place: str = "",
     idempotency_key: str | None = None,
 ) -> Report:
-    """A family's tip: lands in the triage queue as an unverified "family" sighting."""
+    """A family's tip: lands in the triage queue as an unverified "family" sighting.
+
+    ``place`` is where it was, as the family typed it (a postcode): kept on the report
+    so the coordinator reads the family's own words beside the point."""
     unit = UnitOfWork(db, actor, perm.FAMILY_REPORT)
     clean = clean_sighting(
         {
@@ -327,7 +331,9 @@ def send_tip(
             entity="sighting",
             changes={k: (None, clean[k]) for k in SIGHTING_FIELDS},
         )
-        report_id = _insert_report(uow, kind="tip", sighting_id=sighting_id, note="",
+        typed = v.text("place", place, 100)
+        report_id = _insert_report(uow, kind="tip", sighting_id=sighting_id,
+                                   note=f"Where, as typed: {typed}" if typed else "",
                                    overlaps=[], key=key,
                                    changes={"kind": (None, "tip"),
                                             "sighting_id": (None, sighting_id)})

@@ -409,7 +409,8 @@ def test_family_can_report_but_not_read_reports_of_others(store, world, coord):
     fam = d["links"]["family"].actor
     tip = store.send_tip(fam, case.id, lat=51.5033, lon=-0.1196,
                          seen_at=utcnow() - timedelta(hours=1), text="Boy by the bins",
-                         contact="07700 900111", idempotency_key="tip-form-0001")
+                         contact="07700 900111", place="SE1 7PB",
+                         idempotency_key="tip-form-0001")
     again = store.send_tip(fam, case.id, lat=51.5033, lon=-0.1196,
                            seen_at=utcnow() - timedelta(hours=1), text="Boy by the bins",
                            idempotency_key="tip-form-0001")
@@ -429,6 +430,7 @@ def test_family_can_report_but_not_read_reports_of_others(store, world, coord):
     assert store.triage_count(coord, case.id) == 2
     tip_row = next(r for r in queue if r.kind == "tip")
     assert tip_row.contact == "07700 900111" and tip_row.text == "Boy by the bins"
+    assert tip_row.note == "Where, as typed: SE1 7PB"  # the family's own words
     (s,) = [x for x in store.sightings(coord, case.id) if x.id == tip.sighting_id]
     assert (s.status, s.source) == ("unverified", "family")
     # the family search is searched ground in every later duplicate check
