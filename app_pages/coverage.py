@@ -22,7 +22,7 @@ import streamlit as st
 
 from app_pages.widgets.common import london_map
 from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
-from app_pages.widgets.sector_common import base_url_path, case_or_stop
+from app_pages.widgets.sector_common import base_url_path, case_marks, case_or_stop
 from app_pages.widgets.session import require_actor, show_store_error, store
 from app_pages.widgets.track_upload import show_upload_result, track_upload_form
 from casefile import StoreError, format_london
@@ -82,7 +82,7 @@ def coverage_map(case_id: int, sectors: list, table: pd.DataFrame, tracks: Any,
                  passes: list) -> None:
     cov = table.set_index("sector_id").to_dict("index") if len(table) else {}
     groups = [swept_layer(swept_union(tracks, passes)), pod_sectors_layer(sectors, cov),
-              tracks_layer(tracks)]
+              tracks_layer(tracks), *case_marks(db.load_case(actor, case_id))]
     if sectors:
         c = shapely.centroid(shapely.union_all([s.geometry for s in sectors]))
         view = (c.y, c.x)

@@ -32,7 +32,7 @@ import streamlit as st
 from app_pages.widgets.common import london_map
 from app_pages.widgets.forms import form_key, renew_form_key
 from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
-from app_pages.widgets.sector_common import base_url_path, case_or_stop
+from app_pages.widgets.sector_common import base_url_path, case_marks, case_or_stop
 from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import NewSector, OverlapWarning, StoreError, format_london
 from casefile.motion import DEFAULT_PARAMS, PARAM_LIMITS
@@ -372,7 +372,8 @@ if sectors:  # between the last-known location and the sectors, so both are in s
             (view[1] + (lon_lat[0] + lon_lat[2]) / 2) / 2)
 live_folium(coverage_map_base(base_url_path()), key=MAP_KEY, center=view, zoom=14,
             feature_group_to_add=[poa_layer(state.grid("current")),
-                                  pod_sectors_layer(sectors, cov), gaps_layer(gaps, target)],
+                                  pod_sectors_layer(sectors, cov), gaps_layer(gaps, target),
+                                  *case_marks(db.load_case(actor, case.id))],
             returned_objects=[], height=520)
 tab_rank, tab_motion, tab_gaps, tab_history, tab_setup = st.tabs(
     ["Search next", "Motion model", "Gaps → sectors", "History", "Reset POA"])
