@@ -325,7 +325,9 @@ def test_family_sees_only_shared_planned_active_and_searched_ground(store, world
     assert searched.group == "searched_today" and searched.last_searched_at is not None
     assert [h.kind for h in view.hazards] == ["unsafe"]
     assert view.last_known is None  # not shared unless the coordinator chooses
-    text = repr(view)
+    # the family page names the child as the coordinator chose (first name by default)
+    assert view.child_name == "Robin"
+    text = repr(view).replace("child_name='Robin'", "")
     for secret in ("Acacia", "Robin", "Lead A", "07700", "Scene note", "Green school",
                    "Red A", "Sam Passer-by", "Home A"):
         assert secret not in text, secret
