@@ -58,10 +58,12 @@ __all__ = [
     "SECTOR_STYLES",
     "STRADDLE_STYLE",
     "VOLUNTEER_STYLE",
+    "NeighbourLike",
     "SectorStyle",
     "candidate_layer",
     "details_html",
     "hazards_layer",
+    "neighbours_layer",
     "preview_layer",
     "sector_details",
     "sector_label",
@@ -608,6 +610,38 @@ def hazards_layer(
         _collection(features), {"hazard": HAZARD_STYLE}, HAZARD_STYLE, canvas=False,
         label_zoom=13,
     ).add_to(group)
+    return group
+
+
+class NeighbourLike(Protocol):
+    code: str
+    status: str
+    geometry: BaseGeometry
+
+
+def neighbours_layer(
+    neighbours: Sequence[NeighbourLike], *, name: str = "Neighbouring sectors"
+) -> folium.FeatureGroup:
+    """Other teams' sectors next to a team's own, drawn lighter: ID and status only.
+
+    Thin, faint outlines in the status colour with a small permanent label
+    ("S7 · Searched"); not clickable, no details (no other team's name or notes).
+    """
+    group = folium.FeatureGroup(name=safe_text(name), control=False)
+    for n in neighbours:
+        if n.geometry is None or n.geometry.is_empty:
+            continue
+        style = _style_of(n.status)
+        opts = {"color": style.colour, "weight": 1.5, "opacity": 0.6, "fill": True,
+                "fillColor": style.colour, "fillOpacity": 0.06, "dashArray": "4 4",
+                "className": "wayhome-neighbour"}
+        folium.GeoJson(
+            _rounded([n.geometry])[0],
+            style_function=lambda _f, opts=opts: opts,
+            tooltip=folium.Tooltip(f"{safe_text(n.code)} · {safe_text(style.label)}",
+                                   permanent=True, direction="center",
+                                   class_name="wayhome-neighbour-label"),
+        ).add_to(group)
     return group
 
 
