@@ -108,10 +108,12 @@ groups = [neighbours_layer(near), hazards_layer(hazards), sectors_layer(mine, {}
           sightings_layer(seen, show_dismissed=False, always_day=True)]
 if last_known is not None:
     groups.append(last_known_layer(last_known, always_day=True))
+# open on the team's own sectors and their neighbours
+ground = [s.geometry for s in mine] + [n.geometry for n in near]
 live_folium(link_map("team"), key="team_map", feature_group_to_add=groups,
             returned_objects=[], height=360,
-            zoom=view_zoom([s.geometry for s in mine], height_px=360),
-            center=view_centre([s.geometry for s in mine], brief.ipp))
+            zoom=view_zoom(ground, height_px=360),
+            center=view_centre(ground, brief.ipp))
 st.caption(
     "Your sectors in colour; neighbouring sectors faint, with their ID and status. "
     "“Show where I am” puts a blue dot on the map: your position stays on this phone "

@@ -232,6 +232,10 @@ _SHARED_CSS = """
   "Segoe UI", Roboto, sans-serif; color: #1f2933; white-space: nowrap; width: auto !important;
   height: auto !important; transform-origin: center; pointer-events: none; }
 .wayhome-sector-label .wayhome-straddle-note { font-weight: 400; }
+.leaflet-tooltip.wayhome-neighbour-label { background: rgba(255,255,255,0.85);
+  border: 1px dashed #7b8794; box-shadow: none; padding: 0 3px; color: #3e4c59;
+  font: 500 10px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+.leaflet-tooltip.wayhome-neighbour-label::before { display: none; }
 .wayhome-hazard-label { background: #fff4ec; border-color: #d55e00; color: #8a2c00; }
 path.wayhome-hazard { fill: url(#wayhome-hatch); fill-opacity: 1; }
 .wayhome-sector-popup { font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto,
