@@ -1,6 +1,6 @@
 """"You are here": the phone's own position, drawn inside the map frame only.
 
-:class:`LocateControl` adds a button to the map ("Show where I am"). Pressed, it
+:class:`LocateControl` adds a button to the map's top right ("Show where I am"). Pressed, it
 asks the browser for the device's position with Leaflet's own ``map.locate`` (no
 other script: Leaflet is already served by the app, :mod:`layers.assets`) and draws
 a blue dot with a ring of the reported accuracy, updated as the phone moves.
@@ -11,8 +11,8 @@ server (no component value, no session state, no log), and the map's view is not
 moved (so no map event reports it either).
 
 Browsers offer geolocation only to secure pages (https, or the device's own
-loopback address). Where it is unavailable the button is disabled and the control
-says so in plain words; a refusal or a failure to get a fix is said in words too.
+loopback address). Where it is unavailable the button is hidden and the control
+says so in plain words instead; a refusal or a failure to get a fix is said in words too.
 All text here is fixed (no user data).
 """
 
@@ -37,8 +37,9 @@ class LocateControl(MacroElement):
         """
         {% macro header(this, kwargs) %}
         <style>
-        .wayhome-locate { background: #fff; padding: 4px; max-width: 210px;
-            font: 14px/1.3 system-ui, sans-serif; color: #1f2933; }
+        .wayhome-locate { background: #fff; padding: 4px; max-width: 160px;
+            font: 13px/1.3 system-ui, sans-serif; color: #1f2933; }
+        .wayhome-locate-off { font-size: 12px; }
         .wayhome-locate button { min-height: 44px; min-width: 44px; padding: 6px 10px;
             font: inherit; font-weight: 600; background: #fff; color: #1f2933;
             border: 2px solid #0072b2; border-radius: 4px; cursor: pointer; }
@@ -51,7 +52,7 @@ class LocateControl(MacroElement):
         {% macro script(this, kwargs) %}
         (function (map) {
             var Locate = L.Control.extend({
-                options: {position: "topleft"},
+                options: {position: "topright"},
                 onAdd: function () {
                     var box = L.DomUtil.create("div", "leaflet-bar wayhome-locate");
                     var btn = L.DomUtil.create("button", "wayhome-locate-button", box);
@@ -63,6 +64,7 @@ class LocateControl(MacroElement):
                     L.DomEvent.disableScrollPropagation(box);
                     if (!window.isSecureContext || !("geolocation" in navigator)) {
                         btn.disabled = true;
+                        btn.hidden = true;
                         note.textContent = {{ this.unavailable|tojson }};
                         box.classList.add("wayhome-locate-off");
                         return box;
@@ -95,8 +97,8 @@ class LocateControl(MacroElement):
                         dot = L.circleMarker(e.latlng, {radius: 8, color: "#fff", weight: 3,
                             fillColor: "#0072b2", fillOpacity: 1, interactive: false,
                             className: "wayhome-you-are-here"}).addTo(map);
-                        note.textContent = "Blue dot: you are here (within "
-                            + Math.round(e.accuracy) + " m). Your position stays on this phone.";
+                        note.textContent = "Blue dot: you (within "
+                            + Math.round(e.accuracy) + " m).";
                     });
                     map.on("locationerror", function (e) {
                         if (!on) { return; }
