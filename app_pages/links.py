@@ -115,10 +115,12 @@ with st.form("sharing"):
                             sharing.family_delay_min)
     seen = st.selectbox("Sightings team leads see", TEAM_SIGHTINGS,
                         index=TEAM_SIGHTINGS.index(sharing.team_sightings))
+    team_lkl = st.checkbox("Show team leads the last known location", value=sharing.team_lkl)
     if st.form_submit_button("Save"):
         try:
             db.set_sharing(actor, case.id, version=sharing.version, family_lkl=lkl,
-                           family_delay_min=int(delay), team_sightings=seen)
+                           family_delay_min=int(delay), team_sightings=seen,
+                           team_lkl=team_lkl)
             st.rerun()
         except StoreError as exc:
             show_store_error(exc)

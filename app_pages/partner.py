@@ -2,7 +2,8 @@
 
 The handover list (to and from the unit) with one write — acknowledging a
 handover addressed to this unit, naming who acknowledges — and a map of sectors
-in and near the unit's area with their status. The store narrows both to the
+in and near the unit's area with their status; the map opens fitted to the unit's
+outline and the case's ground in and near it. The store narrows both to the
 link's own unit (``Store.partner_handovers``, ``Store.partner_sectors``,
 ``acknowledge_handover``).
 """
@@ -113,12 +114,15 @@ for h in handovers:
 st.subheader("Sectors in and within 1 km of your area")
 st.caption(f"Black dashed line: the edge of {markdown_text(unit.name)}.")
 outline = _unit_outline(unit.layer, unit.code)
+# open fitted to the unit's own area and the case's ground in and near it
+ground = ([shapely.geometry.shape(outline)] if outline is not None else []) + [
+    u.sector.geometry for u in near]
 live_folium(link_map("field"), key="partner_map",
             feature_group_to_add=[_unit_layer(outline, unit.name),
                                   sectors_layer([u.sector for u in near], {})],
             returned_objects=[], height=420,
-            zoom=view_zoom([u.sector.geometry for u in near], height_px=420, default=14),
-            center=view_centre([u.sector.geometry for u in near]))
+            zoom=view_zoom(ground, height_px=420, default=14, min_zoom=9),
+            center=view_centre(ground))
 for u in near:
     where = "inside" if u.inside else f"{u.distance_m:,.0f} m away"
     unchecked = (" (family-reported, not checked)"

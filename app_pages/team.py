@@ -7,8 +7,11 @@ team's printable briefing pack (PDF, with its own QR link), and
 an upload of the team's GPS tracks (``app_pages.widgets.track_upload``; the store accepts a
 team lead's tracks for its own team and that team's sectors only).
 Above them: who to look for (the child's description for searchers), the case
-map with the team's sectors and every hazard area, and sightings only as far as
-the coordinator shares them.
+map with the team's sectors, the neighbouring sectors (faint, ID and status only),
+every hazard area, the last-known location and sightings only as far as the
+coordinator shares them (default: the last-known location and verified sightings),
+and a "you are here" button (:mod:`layers.locate`; the position never leaves the
+phone). Times always carry their day ("Missing since Sun 6 Dec 03:55").
 
 The store narrows everything to the link's own team (``Store.team_sectors``,
 ``start_sector``/``finish_sector`` refuse other teams' sectors). When the
@@ -35,13 +38,15 @@ from casefile import (
     LinkGone,
     PermissionDenied,
     StoreError,
-    format_london,
+    format_london_dated,
     utcnow,
 )
 from geo.exports import to_gpx, to_kml
 from layers.escape import markdown_text
-from layers.sectors import hazards_layer, sectors_layer
+from layers.sectors import hazards_layer, neighbours_layer, sectors_layer
+from layers.sightings import last_known_layer, sightings_layer
 from layers.view import view_centre, view_zoom
+from vocab.sector_statuses import label as status_label
 
 POLL_SECONDS = live_every(10)
 POLL_KEY = "team_counter"
@@ -81,6 +86,8 @@ try:
     mine = db.team_sectors(actor, case_id)
     hazards = db.team_hazards(actor, case_id)
     seen = db.shared_sightings(actor, case_id)
+    near = db.team_neighbours(actor, case_id)
+    last_known = db.team_last_known(actor, case_id)
 except (LinkGone, PermissionDenied):
     gone_now()
 except StoreError as exc:
@@ -95,17 +102,37 @@ with st.expander("Who we are looking for", expanded=True):
     st.markdown(f"**{markdown_text(brief.child_name)}**, {brief.age or 'age unknown'}")
     st.markdown(markdown_text(brief.description or "No description yet."))
     if brief.reported_missing_at:
-        st.caption("Missing since " + format_london(brief.reported_missing_at))
+        st.caption("Missing since " + format_london_dated(brief.reported_missing_at))
 
-groups = [hazards_layer(hazards), sectors_layer(mine, {})]
-live_folium(link_map("field"), key="team_map", feature_group_to_add=groups,
+groups = [neighbours_layer(near), hazards_layer(hazards), sectors_layer(mine, {}),
+          sightings_layer(seen, show_dismissed=False, always_day=True)]
+if last_known is not None:
+    groups.append(last_known_layer(last_known, always_day=True))
+# open on the team's own sectors and their neighbours
+ground = [s.geometry for s in mine] + [n.geometry for n in near]
+live_folium(link_map("team"), key="team_map", feature_group_to_add=groups,
             returned_objects=[], height=360,
-            zoom=view_zoom([s.geometry for s in mine], height_px=360),
-            center=view_centre([s.geometry for s in mine], brief.ipp))
+            zoom=view_zoom(ground, height_px=360),
+            center=view_centre(ground, brief.ipp))
+st.caption(
+    "Your sectors in colour; neighbouring sectors faint, with their ID and status. "
+    "“Show where I am” puts a blue dot on the map: your position stays on this phone "
+    "and is never sent."
+)
+if last_known is not None:
+    if last_known.kind == "sighting":
+        st.markdown(f"**Last known location:** seen {format_london_dated(last_known.at)} "
+                    "(red ring on the map)")
+    else:
+        st.markdown("**Last known location:** the planning point (red ring on the map); "
+                    "no verified sighting yet")
+if near:
+    st.caption("Neighbouring sectors: " + ", ".join(
+        f"{markdown_text(n.code)} {markdown_text(status_label(n.status))}" for n in near))
 if seen:
     with st.expander(f"Sightings shared with teams ({len(seen)})"):
         for s in seen:
-            st.markdown(f"- {markdown_text(format_london(s.seen_at))}: "
+            st.markdown(f"- {markdown_text(format_london_dated(s.seen_at))}: "
                         f"{markdown_text(s.description or s.source)} ({s.status})")
 
 if not mine:
@@ -132,7 +159,7 @@ for sector in mine:
                          type="primary", width="stretch"):
                 _act(db.start_sector, actor, sector.id, version=sector.version)
         elif sector.status == "in_progress":
-            st.caption("Started " + format_london(sector.started_at))
+            st.caption("Started " + format_london_dated(sector.started_at))
             with st.form(f"finish{sector.id}"):
                 kind = st.selectbox("Search type", SEARCH_TYPES, key=f"k{sector.id}")
                 how = st.selectbox("How sure are you nothing was missed?", ASSURANCE_LEVELS,
@@ -158,7 +185,8 @@ for sector in mine:
                             record()
             ask(f"finish{sector.id}")
         elif sector.status == "searched":
-            st.caption(f"Searched {format_london(sector.searched_at)} · {sector.search_type} · "
+            st.caption(f"Searched {format_london_dated(sector.searched_at)} · "
+                       f"{sector.search_type} · "
                        f"assurance {sector.assurance}")
 
 if mine:

@@ -69,6 +69,7 @@ from casefile.sightings import NewSighting
 from casefile.store import Store, open_store
 from casefile.timefmt import (
     format_london,
+    format_london_dated,
     format_london_day,
     format_london_full,
     from_london,
@@ -154,6 +155,7 @@ __all__ = [
     "UnitSector",
     "User",
     "format_london",
+    "format_london_dated",
     "format_london_day",
     "format_london_full",
     "from_london",

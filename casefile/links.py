@@ -130,13 +130,16 @@ class Sharing:
 
     ``family_lkl``: show the family the last-known location; ``family_delay_min``:
     minutes before a sector's new status appears in the family view;
-    ``team_sightings``: "none", "verified" or "all" (not dismissed) for team leads.
+    ``team_sightings``: "none", "verified" or "all" (not dismissed) for team leads;
+    ``team_lkl``: show team leads the last-known location. By default team leads see
+    the last-known location and verified sightings (never contacts or who reported).
     """
 
     case_id: int
     family_lkl: bool = False
     family_delay_min: int = 0
-    team_sightings: str = "none"
+    team_sightings: str = "verified"
+    team_lkl: bool = True
     version: int = 0
 
 
@@ -398,6 +401,7 @@ def set_sharing(
     family_lkl: bool | None = None,
     family_delay_min: int | None = None,
     team_sightings: str | None = None,
+    team_lkl: bool | None = None,
 ) -> Sharing:
     """Change what the family and team leads see (version-checked; audited)."""
     unit = UnitOfWork(db, actor, perm.LINK_MANAGE)
@@ -408,6 +412,8 @@ def set_sharing(
         changes["family_delay_min"] = v.integer("family_delay_min", family_delay_min, 0, 24 * 60)
     if team_sightings is not None:
         changes["team_sightings"] = v.choice("team_sightings", team_sightings, TEAM_SIGHTINGS)
+    if team_lkl is not None:
+        changes["team_lkl"] = fw.flag("team_lkl", team_lkl)
     with unit as uow:
         conn = uow.conn
         uow.enter_case(case_id)
@@ -424,6 +430,7 @@ def set_sharing(
             "family_lkl": current.family_lkl,
             "family_delay_min": current.family_delay_min,
             "team_sightings": current.team_sightings,
+            "team_lkl": current.team_lkl,
             **{k: after for k, (_, after) in diff.items()},
             "updated_at": uow.now,
             "updated_by_name": actor.display_name,
@@ -615,6 +622,7 @@ def sharing_of(conn: sa.Connection, case_id: int) -> Sharing:
         family_lkl=bool(row.family_lkl),
         family_delay_min=int(row.family_delay_min),
         team_sightings=row.team_sightings,
+        team_lkl=bool(row.team_lkl),
         version=row.version,
     )
 

@@ -49,6 +49,7 @@ from casefile import sectors as sectors_ops
 from casefile import sessions as sessions_ops
 from casefile import sightings as sightings_ops
 from casefile import streets as streets_ops
+from casefile import team_view as team_view_ops
 from casefile import teams as teams_ops
 from casefile import tips as tips_ops
 from casefile import tracks as tracks_ops
@@ -210,6 +211,8 @@ class Store:
     partner_handovers = operation(links_ops.partner_handovers)
     partner_sectors = operation(links_ops.partner_sectors)
     team_hazards = operation(links_ops.team_hazards)
+    team_neighbours = operation(team_view_ops.team_neighbours)
+    team_last_known = operation(team_view_ops.team_last_known)
     links = operation(links_ops.links)
 
     # briefing packs

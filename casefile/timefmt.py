@@ -82,6 +82,21 @@ def format_london_day(dt: datetime | None, now: datetime | None = None) -> str:
     return f"{day} at {local.strftime(london_time.CLOCK)}"
 
 
+def format_london_dated(dt: datetime | None, now: datetime | None = None) -> str:
+    """A short London day and time that never leaves the day out: ``Sun 6 Dec 03:55``.
+
+    For pages read in the field, where "03:55" alone may be yesterday's. The year is
+    added when it is not the current year. ``None`` gives ``""``.
+    """
+    if dt is None:
+        return ""
+    local = to_london(dt)
+    day = f"{local:%a} {local.day} {local:%b}"
+    if local.year != to_london(now or utcnow()).year:
+        day += f" {local.year}"
+    return f"{day} {local.strftime(london_time.CLOCK)}"
+
+
 def format_london_full(dt: datetime | None) -> str:
     """An unambiguous London time for logs and exports: ``2026-03-03 14:05 GMT``."""
     if dt is None:

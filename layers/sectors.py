@@ -58,10 +58,12 @@ __all__ = [
     "SECTOR_STYLES",
     "STRADDLE_STYLE",
     "VOLUNTEER_STYLE",
+    "NeighbourLike",
     "SectorStyle",
     "candidate_layer",
     "details_html",
     "hazards_layer",
+    "neighbours_layer",
     "preview_layer",
     "sector_details",
     "sector_label",
@@ -230,6 +232,10 @@ _SHARED_CSS = """
   "Segoe UI", Roboto, sans-serif; color: #1f2933; white-space: nowrap; width: auto !important;
   height: auto !important; transform-origin: center; pointer-events: none; }
 .wayhome-sector-label .wayhome-straddle-note { font-weight: 400; }
+.leaflet-tooltip.wayhome-neighbour-label { background: rgba(255,255,255,0.85);
+  border: 1px dashed #7b8794; box-shadow: none; padding: 0 3px; color: #3e4c59;
+  font: 500 10px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+.leaflet-tooltip.wayhome-neighbour-label::before { display: none; }
 .wayhome-hazard-label { background: #fff4ec; border-color: #d55e00; color: #8a2c00; }
 path.wayhome-hazard { fill: url(#wayhome-hatch); fill-opacity: 1; }
 .wayhome-sector-popup { font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto,
@@ -608,6 +614,38 @@ def hazards_layer(
         _collection(features), {"hazard": HAZARD_STYLE}, HAZARD_STYLE, canvas=False,
         label_zoom=13,
     ).add_to(group)
+    return group
+
+
+class NeighbourLike(Protocol):
+    code: str
+    status: str
+    geometry: BaseGeometry
+
+
+def neighbours_layer(
+    neighbours: Sequence[NeighbourLike], *, name: str = "Neighbouring sectors"
+) -> folium.FeatureGroup:
+    """Other teams' sectors next to a team's own, drawn lighter: ID and status only.
+
+    Thin, faint outlines in the status colour with a small permanent label
+    ("S7 · Searched"); not clickable, no details (no other team's name or notes).
+    """
+    group = folium.FeatureGroup(name=safe_text(name), control=False)
+    for n in neighbours:
+        if n.geometry is None or n.geometry.is_empty:
+            continue
+        style = _style_of(n.status)
+        opts = {"color": style.colour, "weight": 1.5, "opacity": 0.6, "fill": True,
+                "fillColor": style.colour, "fillOpacity": 0.06, "dashArray": "4 4",
+                "className": "wayhome-neighbour"}
+        folium.GeoJson(
+            _rounded([n.geometry])[0],
+            style_function=lambda _f, opts=opts: opts,
+            tooltip=folium.Tooltip(f"{safe_text(n.code)} · {safe_text(style.label)}",
+                                   permanent=True, direction="center",
+                                   class_name="wayhome-neighbour-label"),
+        ).add_to(group)
     return group
 
 

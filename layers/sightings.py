@@ -162,14 +162,18 @@ def _london(dt: datetime) -> datetime:
     return dt.astimezone(LONDON)
 
 
-def time_label(dt: datetime | None, now: datetime | None = None) -> str:
-    """A short London time for a map label: ``14:05`` today, else ``Tue 3 Mar 14:05``."""
+def time_label(dt: datetime | None, now: datetime | None = None, *,
+               always_day: bool = False) -> str:
+    """A short London time for a map label: ``14:05`` today, else ``Tue 3 Mar 14:05``.
+
+    ``always_day``: the day even for today (field maps, read across midnight).
+    """
     if dt is None:
         return ""
     local = _london(dt)
     today = _london(now or datetime.now(UTC)).date()
     hm = local.strftime(london_time.CLOCK)
-    if local.date() == today:
+    if local.date() == today and not always_day:
         return hm
     label = f"{local:%a} {local.day} {local:%b} {hm}"
     if local.year != today.year:
@@ -226,6 +230,7 @@ def sightings_layer(
     *,
     show_dismissed: bool = True,
     now: datetime | None = None,
+    always_day: bool = False,
 ) -> folium.FeatureGroup:
     """One circle per sighting, styled by status, with a time label and a details popup.
 
@@ -241,7 +246,8 @@ def sightings_layer(
             continue
         label = None
         if style.status != "dismissed":
-            label = _label(time_label(s.seen_at, now), f"wayhome-time wayhome-time-{style.status}")
+            label = _label(time_label(s.seen_at, now, always_day=always_day),
+                           f"wayhome-time wayhome-time-{style.status}")
         folium.CircleMarker(
             location=[s.lat, s.lon],
             popup=folium.Popup(_popup_html(s), max_width=320),
@@ -291,12 +297,12 @@ def places_layer(case: CaseLike) -> folium.FeatureGroup:
 
 
 def last_known_layer(
-    last_known: LastKnownLike, *, now: datetime | None = None
+    last_known: LastKnownLike, *, now: datetime | None = None, always_day: bool = False
 ) -> folium.FeatureGroup:
     """A large crimson ring and a permanent label on the last-known location."""
     group = folium.FeatureGroup(name="Last known location", control=False)
     if last_known.kind == "sighting" and last_known.at is not None:
-        text = f"Last known · {time_label(last_known.at, now)}"
+        text = f"Last known · {time_label(last_known.at, now, always_day=always_day)}"
     else:
         text = "Last known · IPP (no verified sighting yet)"
     folium.CircleMarker(

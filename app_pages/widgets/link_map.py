@@ -2,7 +2,8 @@
 
 ``"family"``: the family's plain-words key and the drawing tools ("we searched
 here"); ``"family_view"``: the same key without drawing (the case is found or
-closed); ``"field"``: the sector key (team leads and partner units), no drawing.
+closed); ``"field"``: the sector key (partner units), no drawing; ``"team"``: the field
+map with the "you are here" control (:mod:`layers.locate`) for team leads.
 No boundary layers or layer control: on a 390-pixel screen they would cover the
 ground the page is about (:mod:`layers.phone`).
 """
@@ -15,6 +16,7 @@ from app_pages.widgets.common import map_resources
 from app_pages.widgets.live_map import RenderedMap, render_base
 from layers.assets import draw_urls
 from layers.family import family_legend_html
+from layers.locate import LocateControl
 from layers.phone import phone_map
 from layers.sectors import sector_legend_html
 
@@ -29,11 +31,13 @@ def _rendered(kind: str, base_url_path: str) -> RenderedMap:
         m = phone_map(res.assets, res.tiles, family_legend_html(open_=False))
     else:
         m = phone_map(res.assets, res.tiles, sector_legend_html(open_=False))
+        if kind == "team":
+            LocateControl().add_to(m)
     return render_base(m)
 
 
 def link_map(kind: str) -> RenderedMap:
-    """The compact base map for ``kind`` ("family", "family_view" or "field")."""
-    if kind not in ("family", "family_view", "field"):
+    """The compact base map for ``kind`` ("family", "family_view", "field" or "team")."""
+    if kind not in ("family", "family_view", "field", "team"):
         raise ValueError(f"unknown link map {kind!r}")
     return _rendered(kind, st.get_option("server.baseUrlPath") or "")

@@ -151,6 +151,7 @@ def test_unknown_names_and_empty_teams(store, monkeypatch):
     blue = store.print_briefing(coord, case.id, team_name="Team Blue")
     assert blue.sectors == () and blue.link.link.team_id == w["blue"].id
     assert blue.link.link.expires_at <= utcnow() + timedelta(hours=3)
-    assert blue.sightings == ()  # the case shares no sightings with teams by default
+    # by default the case shares its verified sightings with teams, no others
+    assert [s.description for s in blue.sightings] == ["By the fountain"]
     unassigned = store.print_briefing(coord, case.id, sector_code="S3")
     assert unassigned.link is None and unassigned.team_name is None

@@ -292,6 +292,8 @@ def _nothing_of_b(store, world, role):
         lambda: store.partner_handovers(actor, b.id),
         lambda: store.partner_sectors(actor, b.id),
         lambda: store.team_hazards(actor, b.id),
+        lambda: store.team_neighbours(actor, b.id),
+        lambda: store.team_last_known(actor, b.id),
         lambda: store.my_reports(actor, b.id),
         lambda: store.start_sector(actor, bd["s_red"].id, version=bd["s_red"].version),
         lambda: store.acknowledge_handover(actor, bd["to_city"].id, by_name="x",
@@ -373,14 +375,47 @@ def test_team_lead_only_its_own_team_sectors(store, world, coord):
                                 version=d["s_private"].version)
     with pytest.raises(PermissionDenied):
         store.start_sector(lead, s.id, version=s.version)
-    # sightings only as far as shared
-    assert store.shared_sightings(lead, case.id) == []
-    sharing = store.sharing(coord, case.id)
-    store.set_sharing(coord, case.id, version=sharing.version, team_sightings="verified")
+    # sightings only as far as shared (default: verified ones)
     (seen,) = store.shared_sightings(lead, case.id)
     assert seen.id == d["sighting"].id and seen.reported_by == "" and seen.reporter_contact == ""
+    sharing = store.sharing(coord, case.id)
+    store.set_sharing(coord, case.id, version=sharing.version, team_sightings="none")
+    assert store.shared_sightings(lead, case.id) == []
     for forbidden in (perm.SIGHTING_READ, perm.TEAM_READ, perm.TEAM_CONTACTS, perm.SECTOR_READ):
         assert not perm.role_allows("team_lead", forbidden)
+
+
+def test_team_lead_sees_neighbours_and_the_shared_last_known_location(store, world, coord):
+    d = world["A_data"]
+    case = world["A"]
+    lead = d["links"]["lead"].actor
+    # neighbours: the other sectors near the team's own (S blue, the draft), ID and status only
+    near = store.team_neighbours(lead, case.id)
+    assert {(n.code, n.status) for n in near} == {
+        (d["s_blue"].code, d["s_blue"].status), (d["s_draft"].code, d["s_draft"].status)}
+    assert {d["s_red"].code, d["s_private"].code}.isdisjoint(n.code for n in near)
+    assert not any(hasattr(n, attr) for n in near
+                   for attr in ("name", "notes", "team_id", "team_name"))
+    # default sharing: the last-known location and verified sightings, never contacts
+    sharing = store.sharing(coord, case.id)
+    assert (sharing.team_lkl, sharing.team_sightings) == (True, "verified")
+    store.add_sighting(coord, case.id, **sighting_kwargs(reported_by="Pat Unchecked"))
+    lkl = store.team_last_known(lead, case.id)
+    assert lkl is not None and (lkl.kind, lkl.sighting_id) == ("sighting", d["sighting"].id)
+    seen = store.shared_sightings(lead, case.id)
+    assert [s.id for s in seen] == [d["sighting"].id]
+    text = repr((near, lkl, seen))
+    for secret in ("Sam Passer-by", "07700", "Pat Unchecked", "Park A", "Draft A", "Blue A",
+                   "Lead A", "Home A"):
+        assert secret not in text, secret
+    # the coordinator may stop sharing the LKL
+    store.set_sharing(coord, case.id, version=sharing.version, team_lkl=False)
+    assert store.team_last_known(lead, case.id) is None
+    assert store.sharing(coord, case.id).team_lkl is False
+    # another team's lead sees its own neighbours, never another case's
+    lead_b = world["B_data"]["links"]["lead"].actor
+    with pytest.raises(PermissionDenied):
+        store.team_neighbours(lead_b, case.id)
 
 
 def test_partner_acknowledges_only_handovers_to_its_unit(store, world, coord):

@@ -13,6 +13,7 @@ import shapely
 from streamlit_folium import _get_feature_group_string
 
 from layers.escape import safe_text
+from layers.locate import UNAVAILABLE_TEXT, LocateControl
 from layers.sectors import (
     CANVAS_FROM,
     HAZARD_STYLE,
@@ -22,6 +23,7 @@ from layers.sectors import (
     candidate_layer,
     details_html,
     hazards_layer,
+    neighbours_layer,
     sector_legend_html,
     sectors_layer,
 )
@@ -224,3 +226,28 @@ def test_ground_not_searched_is_drawn_over_its_sector_and_labelled(reason):
     assert safe_text(reason) in popup
     assert "<script>" not in popup and "<img" not in popup
     assert "not searched" in sector_legend_html()
+
+
+@pytest.mark.parametrize("payload", EXTRA_HOSTILE)
+def test_neighbours_are_faint_with_their_id_and_status_only(payload):
+    near = [Sec(1, payload, "Secret Road", "searched"), Sec(2, "S2", "Park", "<b>odd</b>")]
+    script = script_of(neighbours_layer(near))
+    assert script.count("wayhome-neighbour-label") == 2 and "wayhome-neighbour" in script
+    assert f"S2 · {UNKNOWN_STYLE.label}" in script
+    assert "Secret Road" not in script and "Park" not in script and "<b>odd</b>" not in script
+    assert "</script" not in script.lower() and "${" not in script
+    if payload != safe_text(payload):
+        assert payload not in script
+
+
+def test_the_locate_control_keeps_the_position_in_the_map_frame():
+    m = folium.Map(tiles=None)
+    LocateControl().add_to(m)
+    html = m.get_root().render()
+    assert "map.locate(" in html and "isSecureContext" in html
+    assert "Show where I am" in html and "secure (https) address" in UNAVAILABLE_TEXT
+    assert "secure (https) address, and this page is not one." in html
+    # nothing leaves the frame: no posting, fetching, storing or moving the view
+    for leak in ("postMessage", "fetch(", "XMLHttpRequest", "sendBeacon", "localStorage",
+                 "setView: true", "Streamlit"):
+        assert leak not in html.split("wayhome-locate")[1], leak
