@@ -35,7 +35,8 @@ def too_fast_message(sector: Sector, team_size: int | None, finished_at: datetim
         start, since = sector.assigned_at, "it was assigned"
     if start is None:
         return None
-    taken = (finished_at - start).total_seconds()
+    # the forms give times to the minute: a finish in the start's own minute reads as 0 s
+    taken = max(0.0, (finished_at - start).total_seconds())
     fastest = searched_too_fast(sector.area_m2, taken, team_size)
     if fastest is None:
         return None
@@ -45,7 +46,7 @@ def too_fast_message(sector: Sector, team_size: int | None, finished_at: datetim
         f"{sector.code} covers {sector.area_m2 / 10_000:,.1f} ha. A team of {n} walking "
         f"non-stop {sweep_width():.0f} m apart at {pace['walking_speed_ms']} m/s needs at "
         f"least about {_duration(fastest)} to cover it once (planning assumptions), but it "
-        f"is being marked searched {_duration(max(taken, 0))} after {since}. "
+        f"is being marked searched {_duration(taken)} after {since}. "
         "Was all of it searched? If only part was, say which part in the form."
     )
 

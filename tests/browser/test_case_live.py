@@ -259,6 +259,66 @@ def test_family_tips_show_in_the_menu_and_on_the_triage_map_live(
     hermetic.assert_clean()
 
 
+def test_a_sighting_and_found_reach_another_open_map_live(
+    page: Page, browser: Browser, browser_context_args: dict, case_app: CaseApp, hermetic
+):
+    # viewer: the demo coordinator, map open
+    sign_in(page, case_app.url, "demo.coordinator", PASSWORD)
+    viewer = open_case_map(page, case_app)
+    before = viewer.locator("path.wayhome-sighting").count()
+    viewer.locator("#map_div").evaluate("() => { window.__probe = 42; }")
+    # the viewer pans and zooms away from where the map opened
+    leaflet = map_frame_handle(page)
+    # the map flies to the case when it opens; Leaflet ignores setView until that ends
+    leaflet.wait_for_function("() => window.map_div && !window.map_div._animatingZoom")
+    leaflet.evaluate("() => window.map_div.setView([51.5081, -0.0759], 15, {animate: false})")
+    view_js = (
+        "() => { const c = window.map_div.getCenter();"
+        " return [c.lat.toFixed(4), c.lng.toFixed(4), window.map_div.getZoom()]; }"
+    )
+    panned = leaflet.evaluate(view_js)
+    assert panned == ["51.5081", "-0.0759", 15]
+
+    # editor: another coordinator in another browser context
+    context2, editor, guard2 = new_guarded_page(browser, browser_context_args)
+    try:
+        sign_in(editor, case_app.url, SECOND[0], PASSWORD)
+        open_case_map(editor, case_app)
+        editor.get_by_label(re.compile("^Where")).fill("51.5055, -0.0754")  # Tower Bridge
+        editor.get_by_label("Reported by").fill("<img src=x onerror=alert(1)> `${1+1}`")
+        editor.get_by_label("What was seen").fill("Child in red backpack crossing the bridge")
+        editor.get_by_role("button", name="Save sighting").click()
+        wait_for_app_run(editor)
+        expect(editor.get_by_text(re.compile(r"Saved sighting #\d+"))).to_be_visible()
+        expect(
+            editor.get_by_text(re.compile("Tower Hamlets|Southwark|City of London"))
+        ).to_be_visible()
+        screenshot(editor, "case-map-editor-saved")
+
+        # the viewer's map gains the marker without a reload and without remounting
+        expect(viewer.locator("path.wayhome-sighting")).to_have_count(before + 1, timeout=15_000)
+        assert viewer.locator("#map_div").evaluate("() => window.__probe") == 42
+        page.wait_for_timeout(5_000)  # and another poll after it: still where the viewer was
+        assert leaflet.evaluate(view_js) == panned, "the live update moved the viewer's map"
+        screenshot(page, "case-map-viewer-live")
+
+        # the editor marks the case found; the viewer is told to stand down
+        editor.get_by_role("link", name="Cases").click()
+        wait_for_app_run(editor)
+        editor.get_by_text("Yes, the child has been found").click()
+        editor.get_by_role("button", name="Mark FOUND — stand down").click()
+        wait_for_app_run(editor)
+        expect(editor.get_by_text("marked FOUND").first).to_be_visible()
+        expect(page.get_by_text("Found — stand down").first).to_be_visible(timeout=15_000)
+        assert viewer.locator("#map_div").evaluate("() => window.__probe") == 42
+        screenshot(page, "case-map-found")
+        guard2.assert_clean()
+    finally:
+        context2.close()
+    assert page.evaluate("() => document.title") != "pwned"
+    hermetic.assert_clean()
+
+
 #: counts what a person does on the page: clicks, fields typed in, characters typed
 COUNTERS = """
 window.__wh = {clicks: 0, fields: new Set(), chars: 0};
@@ -317,64 +377,4 @@ def test_first_hour_from_signed_in_to_a_link_that_opens(
         expect(lead.get_by_text(re.compile(r"First hour|Start searching"))).not_to_have_count(0)
     finally:
         phone.close()
-    hermetic.assert_clean()
-
-
-def test_a_sighting_and_found_reach_another_open_map_live(
-    page: Page, browser: Browser, browser_context_args: dict, case_app: CaseApp, hermetic
-):
-    # viewer: the demo coordinator, map open
-    sign_in(page, case_app.url, "demo.coordinator", PASSWORD)
-    viewer = open_case_map(page, case_app)
-    before = viewer.locator("path.wayhome-sighting").count()
-    viewer.locator("#map_div").evaluate("() => { window.__probe = 42; }")
-    # the viewer pans and zooms away from where the map opened
-    leaflet = map_frame_handle(page)
-    # the map flies to the case when it opens; Leaflet ignores setView until that ends
-    leaflet.wait_for_function("() => window.map_div && !window.map_div._animatingZoom")
-    leaflet.evaluate("() => window.map_div.setView([51.5081, -0.0759], 15, {animate: false})")
-    view_js = (
-        "() => { const c = window.map_div.getCenter();"
-        " return [c.lat.toFixed(4), c.lng.toFixed(4), window.map_div.getZoom()]; }"
-    )
-    panned = leaflet.evaluate(view_js)
-    assert panned == ["51.5081", "-0.0759", 15]
-
-    # editor: another coordinator in another browser context
-    context2, editor, guard2 = new_guarded_page(browser, browser_context_args)
-    try:
-        sign_in(editor, case_app.url, SECOND[0], PASSWORD)
-        open_case_map(editor, case_app)
-        editor.get_by_label(re.compile("^Where")).fill("51.5055, -0.0754")  # Tower Bridge
-        editor.get_by_label("Reported by").fill("<img src=x onerror=alert(1)> `${1+1}`")
-        editor.get_by_label("What was seen").fill("Child in red backpack crossing the bridge")
-        editor.get_by_role("button", name="Save sighting").click()
-        wait_for_app_run(editor)
-        expect(editor.get_by_text(re.compile(r"Saved sighting #\d+"))).to_be_visible()
-        expect(
-            editor.get_by_text(re.compile("Tower Hamlets|Southwark|City of London"))
-        ).to_be_visible()
-        screenshot(editor, "case-map-editor-saved")
-
-        # the viewer's map gains the marker without a reload and without remounting
-        expect(viewer.locator("path.wayhome-sighting")).to_have_count(before + 1, timeout=15_000)
-        assert viewer.locator("#map_div").evaluate("() => window.__probe") == 42
-        page.wait_for_timeout(5_000)  # and another poll after it: still where the viewer was
-        assert leaflet.evaluate(view_js) == panned, "the live update moved the viewer's map"
-        screenshot(page, "case-map-viewer-live")
-
-        # the editor marks the case found; the viewer is told to stand down
-        editor.get_by_role("link", name="Cases").click()
-        wait_for_app_run(editor)
-        editor.get_by_text("Yes, the child has been found").click()
-        editor.get_by_role("button", name="Mark FOUND — stand down").click()
-        wait_for_app_run(editor)
-        expect(editor.get_by_text("marked FOUND").first).to_be_visible()
-        expect(page.get_by_text("Found — stand down").first).to_be_visible(timeout=15_000)
-        assert viewer.locator("#map_div").evaluate("() => window.__probe") == 42
-        screenshot(page, "case-map-found")
-        guard2.assert_clean()
-    finally:
-        context2.close()
-    assert page.evaluate("() => document.title") != "pwned"
     hermetic.assert_clean()
