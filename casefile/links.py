@@ -473,14 +473,20 @@ def case_brief(db: Database, /, actor: Actor, case_id: int) -> CaseBrief:
     return brief
 
 
+def team_link_of(uow: UnitOfWork, case_id: int) -> Any:
+    """The unit's private link, when it is a team lead's link to ``case_id`` (else refused)."""
+    link = uow.link
+    if link is None:
+        raise LinkGone()
+    if link.case_id != case_id or link.team_id is None:
+        raise PermissionDenied("This link is not for a team of this case.")
+    return link
+
+
 def team_sectors(db: Database, /, actor: Actor, case_id: int) -> list[Sector]:
     """A team lead's own team's sectors (assigned to it, or searched by it), by ID."""
     with UnitOfWork(db, actor, perm.TEAM_SECTORS, case_id=case_id, mode="read") as uow:
-        link = uow.link
-        if link is None:
-            raise LinkGone()
-        if link.case_id != case_id or link.team_id is None:
-            raise PermissionDenied("This link is not for a team of this case.")
+        link = team_link_of(uow, case_id)
         rows = uow.conn.execute(
             sa.select(t.sectors).where(
                 t.sectors.c.case_id == case_id,

@@ -18,8 +18,7 @@ from casefile import permissions as perm
 from casefile import schema as t
 from casefile.briefings import NEIGHBOUR_M, BriefNeighbour
 from casefile.database import Database
-from casefile.errors import LinkGone, PermissionDenied
-from casefile.links import sharing_of
+from casefile.links import sharing_of, team_link_of
 from casefile.permissions import Actor
 from casefile.records import LastKnown
 from casefile.sector_rows import code_number, sector_record
@@ -33,11 +32,7 @@ __all__ = ["team_last_known", "team_neighbours"]
 def team_neighbours(db: Database, /, actor: Actor, case_id: int) -> list[BriefNeighbour]:
     """Sectors near a team lead's own sectors: ID, status and outline only, by ID."""
     with UnitOfWork(db, actor, perm.TEAM_SECTORS, case_id=case_id, mode="read") as uow:
-        link = uow.link
-        if link is None:
-            raise LinkGone()
-        if link.case_id != case_id or link.team_id is None:
-            raise PermissionDenied("This link is not for a team of this case.")
+        link = team_link_of(uow, case_id)
         rows = uow.conn.execute(
             sa.select(t.sectors).where(t.sectors.c.case_id == case_id)
         ).all()

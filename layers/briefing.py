@@ -215,6 +215,19 @@ def _dash(pattern: str) -> Any:
     return (0, tuple(n / 2 for n in nums))
 
 
+def draw_sightings(ax: Any, sightings: Sequence[Any], text_kw: dict[str, Any]) -> None:
+    """Sightings on a printed map (BNG axes): numbered in list order, solid when
+    verified, hollow when not. ``sightings`` carry ``lat``, ``lon`` and ``status``."""
+    for i, sg in enumerate(sightings, start=1):
+        x, y = lonlat_to_bng(sg.lon, sg.lat)
+        solid = sg.status == "verified"
+        ax.plot([float(x)], [float(y)], marker="o", markersize=7, clip_on=True,
+                markerfacecolor="#0072b2" if solid else "white", markeredgecolor="#0072b2",
+                markeredgewidth=1.3, linestyle="none")
+        ax.text(float(x), float(y), str(i), fontsize=5, color="white" if solid else "#0072b2",
+                ha="center", va="center", weight="bold", **text_kw)
+
+
 def _map_png(brief: Any, frame: MapFrame, pack_bng: Sequence[BaseGeometry]) -> bytes:
     """The map image: exactly ``frame``'s paper size at :data:`MAP_DPI`."""
     fig = Figure(figsize=(frame.width_mm / 25.4, frame.height_mm / 25.4), dpi=MAP_DPI)
@@ -294,15 +307,7 @@ def _map_png(brief: Any, frame: MapFrame, pack_bng: Sequence[BaseGeometry]) -> b
                 weight="bold", ha="center", va="center", color="black", linespacing=1.1,
                 bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "black", "pad": 1.5},
                 **text_kw)
-    # sightings: numbered, solid when verified, hollow when not
-    for i, sg in enumerate(brief.sightings, start=1):
-        x, y = lonlat_to_bng(sg.lon, sg.lat)
-        solid = sg.status == "verified"
-        ax.plot([float(x)], [float(y)], marker="o", markersize=7, clip_on=True,
-                markerfacecolor="#0072b2" if solid else "white", markeredgecolor="#0072b2",
-                markeredgewidth=1.3, linestyle="none")
-        ax.text(float(x), float(y), str(i), fontsize=5, color="white" if solid else "#0072b2",
-                ha="center", va="center", weight="bold", **text_kw)
+    draw_sightings(ax, brief.sightings, text_kw)
     # the last-known location: a crimson ring and "LKL"
     lkl = brief.last_known
     x, y = lonlat_to_bng(lkl.lon, lkl.lat)

@@ -61,6 +61,7 @@ from layers.briefing import (
     _when,
     _word,
     choose_frame,
+    draw_sightings,
 )
 from layers.escape import pdf_text
 from vocab import sector_statuses
@@ -142,14 +143,7 @@ def _map_png(report: Any, frame: MapFrame) -> bytes:
                     fontsize=6.5, color="#111111", ha="center", va="center", weight="bold",
                     bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.5},
                     **text_kw)
-    for i, sg in enumerate(report.sightings, start=1):
-        x, y = lonlat_to_bng(sg.lon, sg.lat)
-        solid = sg.status == "verified"
-        ax.plot([float(x)], [float(y)], marker="o", markersize=7, clip_on=True,
-                markerfacecolor="#0072b2" if solid else "white", markeredgecolor="#0072b2",
-                markeredgewidth=1.3, linestyle="none")
-        ax.text(float(x), float(y), str(i), fontsize=5, color="white" if solid else "#0072b2",
-                ha="center", va="center", weight="bold", **text_kw)
+    draw_sightings(ax, report.sightings, text_kw)
     p = _label_point(unit_geom, box)
     if p is not None:
         ax.text(p.x, p.y, pdf_text(report.unit.name, 60), fontsize=8, color=_UNIT_COLOUR,
