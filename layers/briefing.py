@@ -57,8 +57,8 @@ from layers.escape import pdf_text
 from vocab import london_time, sector_statuses
 from vocab.search import HAZARD_LABELS
 
-__all__ = ["MARKING", "SCALES", "MapFrame", "choose_frame", "render_briefing",
-           "render_period_pack"]
+__all__ = ["MARKING", "SCALES", "MapFrame", "choose_frame", "draw_rendezvous",
+           "draw_sightings", "render_briefing", "render_period_pack", "rendezvous_words"]
 
 #: the protective marking printed at the top and bottom of every page
 MARKING: Final[str] = "OFFICIAL-SENSITIVE"
@@ -232,6 +232,20 @@ def draw_sightings(ax: Any, sightings: Sequence[Any], text_kw: dict[str, Any]) -
                 ha="center", va="center", weight="bold", **text_kw)
 
 
+def draw_rendezvous(ax: Any, point: Any) -> None:
+    """The rendezvous point on a printed map (BNG axes): a black triangle and "RV".
+    ``point`` carries ``lat`` and ``lon``; None draws nothing."""
+    if point is None:
+        return
+    x, y = lonlat_to_bng(point.lon, point.lat)
+    ax.plot([float(x)], [float(y)], marker="^", markersize=10, markerfacecolor=_RV_COLOUR,
+            markeredgecolor="white", markeredgewidth=1.2, clip_on=True, linestyle="none")
+    ax.annotate("RV", (float(x), float(y)), xytext=(7, -10), textcoords="offset points",
+                fontsize=7, weight="bold", color=_RV_COLOUR, annotation_clip=True,
+                parse_math=False,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.4})
+
+
 def _map_png(brief: Any, frame: MapFrame, pack_bng: Sequence[BaseGeometry]) -> bytes:
     """The map image: exactly ``frame``'s paper size at :data:`MAP_DPI`."""
     fig = Figure(figsize=(frame.width_mm / 25.4, frame.height_mm / 25.4), dpi=MAP_DPI)
@@ -320,15 +334,7 @@ def _map_png(brief: Any, frame: MapFrame, pack_bng: Sequence[BaseGeometry]) -> b
     ax.annotate("LKL", (float(x), float(y)), xytext=(8, 6), textcoords="offset points",
                 fontsize=7, weight="bold", color=_LKL_COLOUR, annotation_clip=True,
                 parse_math=False)
-    rv = getattr(brief, "rendezvous", None)
-    if rv is not None:  # a black flag-like triangle and "RV"
-        x, y = lonlat_to_bng(rv.lon, rv.lat)
-        ax.plot([float(x)], [float(y)], marker="^", markersize=10, markerfacecolor=_RV_COLOUR,
-                markeredgecolor="white", markeredgewidth=1.2, clip_on=True, linestyle="none")
-        ax.annotate("RV", (float(x), float(y)), xytext=(7, -10), textcoords="offset points",
-                    fontsize=7, weight="bold", color=_RV_COLOUR, annotation_clip=True,
-                    parse_math=False,
-                    bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.4})
+    draw_rendezvous(ax, getattr(brief, "rendezvous", None))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=MAP_DPI)
     return buf.getvalue()
@@ -551,7 +557,7 @@ def _cover(pdf: _Sheet, pack: Any, *, rendezvous: str) -> None:
     pdf.ln(2)
     _heading(pdf, "Rendezvous point", 11)
     pdf.set_font("DejaVu", "", 9)
-    words = _rendezvous_words(pack.rendezvous, rendezvous)
+    words = rendezvous_words(pack.rendezvous, rendezvous)
     if words:
         pdf.multi_cell(0, 4.6, words, new_x="LMARGIN", new_y="NEXT")
     else:
@@ -570,7 +576,7 @@ def _cover(pdf: _Sheet, pack: Any, *, rendezvous: str) -> None:
         new_x="LMARGIN", new_y="NEXT")
 
 
-def _rendezvous_words(point: Any, override: str) -> str:
+def rendezvous_words(point: Any, override: str) -> str:
     """The rendezvous point as printed: the words (``override`` before the stored
     description) and the stored point's grid reference; "" when there is neither."""
     words = pdf_text(override, 200) or (pdf_text(point.text(), 200) if point else "")
@@ -706,7 +712,7 @@ def _task(pdf: FPDF, brief: Any, x: float, w: float, *, rendezvous: str, radio: 
     _field(pdf, x, w, "Time box:", pdf_text(time_box, 120) or
            f"report back by ______ (operational period ends {_short_when(brief.period_ends)})")
     _field(pdf, x, w, "Rendezvous point:",
-           _rendezvous_words(getattr(brief, "rendezvous", None), rendezvous), lines=1)
+           rendezvous_words(getattr(brief, "rendezvous", None), rendezvous), lines=1)
     _field(pdf, x, w, "Radio / phone:", pdf_text(radio, 200), lines=2)
 
 
