@@ -370,4 +370,5 @@ def sighting_legend_rows() -> list[tuple[str, str, str]]:
         (LKL_COLOUR, "Last-known location (latest verified sighting, else IPP)", "ring"),
         (IPP_COLOUR, "Initial planning point (IPP)", "square"),
         (HOME_COLOUR, "Home", "square"),
+        (RV_COLOUR, "Rendezvous point (RV), where the teams meet", "square"),
     ]
