@@ -51,7 +51,7 @@ from geo.errors import InputError
 from layers.basemap import clicked_point, place_layer
 from layers.escape import markdown_text
 from layers.legend import Legend, legend_html
-from layers.sightings import case_layers, sighting_legend_rows
+from layers.sightings import case_layers, rendezvous_layer, sighting_legend_rows
 from layers.timeline import timeline_chart
 
 #: seconds between two checks of the case's change counter (per open view; often on
@@ -96,6 +96,7 @@ def _live(case_id: int, show_dismissed: bool) -> dict[str, Any]:
             "case_id": case_id,
             "token": cf.token,
             "file": cf,
+            "rendezvous": db.rendezvous(actor, case_id),
             "layers": None,
             # built once per change: altair's validation costs more than the poll
             "chart": None if chart is None else chart.to_dict(),
@@ -104,6 +105,7 @@ def _live(case_id: int, show_dismissed: bool) -> dict[str, Any]:
     if live["layers"] != (show_dismissed, picked):
         cf = live["file"]
         groups = case_layers(cf.case, cf.sightings, cf.last_known(), show_dismissed=show_dismissed)
+        groups.append(rendezvous_layer(live["rendezvous"]))
         if picked is not None:
             groups.append(place_layer(picked[0], picked[1], "New sighting goes here"))
         live["script"] = feature_groups_script(groups)

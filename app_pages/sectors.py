@@ -61,6 +61,7 @@ from casefile import SECTOR_STATUSES, StoreError
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text
 from layers.sectors import candidate_layer, hazards_layer, sectors_layer
+from layers.sightings import rendezvous_layer
 
 actor = require_actor()
 db = store()
@@ -111,6 +112,7 @@ def _read_case(case_id: int) -> dict[str, Any]:
             "sectors": db.sectors(actor, case_id),
             "file": db.load_case(actor, case_id),  # IPP, sightings, last-known location
             "hazards": db.hazards(actor, case_id),
+            "rendezvous": db.rendezvous(actor, case_id),
             "teams": teams,
             "names": team_names(teams),
             "dup": None,  # the duplication figure, worked out on the next full page run
@@ -132,6 +134,7 @@ def _map_script(live: dict[str, Any]) -> str:
     if live["script_for"] != want:
         groups = [hazards_layer(live["hazards"]), sectors_layer(live["sectors"], live["names"])]
         groups += case_marks(live["file"])
+        groups.append(rendezvous_layer(live["rendezvous"]))
         if pending and pending.get("shape") is not None:
             ids = set(pending.get("overlap_ids", ()))
             hit = [s for s in live["sectors"] if s.id in ids]

@@ -41,10 +41,11 @@ from casefile import (
     format_london_dated,
     utcnow,
 )
+from geo.coordinates import grid_reference
 from geo.exports import to_gpx, to_kml
 from layers.escape import markdown_text
 from layers.sectors import hazards_layer, neighbours_layer, sectors_layer
-from layers.sightings import last_known_layer, sightings_layer
+from layers.sightings import last_known_layer, rendezvous_layer, sightings_layer
 from layers.view import view_centre, view_zoom
 from vocab.sector_statuses import label as status_label
 
@@ -88,6 +89,7 @@ try:
     seen = db.shared_sightings(actor, case_id)
     near = db.team_neighbours(actor, case_id)
     last_known = db.team_last_known(actor, case_id)
+    meet = db.rendezvous(actor, case_id)
 except (LinkGone, PermissionDenied):
     gone_now()
 except StoreError as exc:
@@ -108,6 +110,7 @@ groups = [neighbours_layer(near), hazards_layer(hazards), sectors_layer(mine, {}
           sightings_layer(seen, show_dismissed=False, always_day=True)]
 if last_known is not None:
     groups.append(last_known_layer(last_known, always_day=True))
+groups.append(rendezvous_layer(meet))
 # open on the team's own sectors and their neighbours
 ground = [s.geometry for s in mine] + [n.geometry for n in near]
 live_folium(link_map("team"), key="team_map", feature_group_to_add=groups,
@@ -119,6 +122,9 @@ st.caption(
     "“Show where I am” puts a blue dot on the map: your position stays on this phone "
     "and is never sent."
 )
+if meet is not None:
+    st.markdown(f"**Rendezvous point (RV on the map):** {markdown_text(meet.text())} · "
+                f"{grid_reference(meet.lat, meet.lon, 8)}")
 if last_known is not None:
     if last_known.kind == "sighting":
         st.markdown(f"**Last known location:** seen {format_london_dated(last_known.at)} "

@@ -41,6 +41,8 @@ PERSONAL_FIELDS: dict[str, frozenset[str]] = {
     "report": frozenset({"note"}),
     # a GPS file's name often carries a person's name ("Robin walk.gpx")
     "track": frozenset({"file_name"}),
+    # a rendezvous point's words or place can name a home ("outside number 12")
+    "rendezvous": frozenset({"place", "point", "words"}),
 }
 
 #: entities whose values are never recorded at all (field names only)

@@ -7,6 +7,11 @@ operational period (``settings.BRIEF_PERIOD_HOURS`` after printing, never later
 than a printing team lead's own link) and can be revoked on its own like any link;
 and the audit log records who printed which pack when.
 
+A *period pack* (:func:`print_period_pack`) is every tasked sector's pack for one
+operational period (``settings.BRIEF_PERIOD_HOURS`` long, counted from when the case
+was opened) behind a cover sheet naming the teams, their sectors and the rendezvous
+point; each sheet's link works until that period ends.
+
 :func:`print_briefing` returns a :class:`Briefing` of plain records; the sheet
 itself is drawn by :func:`layers.briefing.render_briefing`, which never sees the
 database. What a pack carries is what the team may know, whoever prints it: the
@@ -14,7 +19,7 @@ child's first name or alias, age and description for searchers, the sectors and
 their task, neighbouring sectors with their status, every hazard and no-go area,
 the last-known location, the sightings the case shares with team leads (never who
 reported them or how to reach them), and earlier searches of that ground (team,
-when, how, POD). Never the home, the case notes, or any contact detail.
+when, how, POD), and the rendezvous point. Never the home, the case notes, or any contact detail.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from casefile.hazards import hazards_of_case
 from casefile.links import MAX_LABEL, IssuedLink, insert_link, sharing_of
 from casefile.permissions import Actor
 from casefile.records import LastKnown
+from casefile.rendezvous import Rendezvous, rendezvous_of
 from casefile.sector_rows import code_number, sector_record
 from casefile.sightings import last_known_location_of, sightings_query
 from casefile.timefmt import to_london
@@ -46,14 +52,19 @@ from geo.detection import load_search_data
 from vocab import settings
 
 __all__ = [
-    "NEIGHBOUR_M", "ORIENTATIONS", "BriefNeighbour", "BriefPass", "BriefSighting", "Briefing",
-    "print_briefing",
+    "NEIGHBOUR_M", "ORIENTATIONS", "TASKED_STATUSES", "BriefNeighbour", "BriefPass",
+    "BriefSighting", "Briefing", "PeriodPack", "PeriodTeam", "period_bounds", "period_of",
+    "print_briefing", "print_period_pack",
 ]
 
 #: sectors within this many metres of a pack's sectors are its neighbours
 NEIGHBOUR_M: Final[float] = 300.0
 #: the sheet's layouts (A4)
 ORIENTATIONS: Final[tuple[str, ...]] = ("portrait", "landscape")
+#: the words a period may be named by, and how many periods after the current one
+PERIOD_WORDS: Final[dict[str, int]] = {"current": 0, "next": 1}
+#: a sector with a team in one of these statuses is tasked: it gets a sheet in a period pack
+TASKED_STATUSES: Final[tuple[str, ...]] = ("assigned", "in_progress", "needs_re_search")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +131,8 @@ class Briefing:
     orientation: str
     #: the pack's own team-lead link (None when the sector has no team yet)
     link: IssuedLink | None
+    #: the case's rendezvous point (None when no coordinator has set one)
+    rendezvous: Rendezvous | None = None
 
 
 @writes
@@ -143,7 +156,6 @@ def print_briefing(
         raise InvalidInput("A briefing pack is for one sector or for one team.")
     orientation = v.choice("orientation", orientation, ORIENTATIONS)
     with unit as uow:
-        conn = uow.conn
         case = uow.enter_case(case_id)
         own_team: int | None = None
         link_ends: datetime | None = None
@@ -152,10 +164,7 @@ def print_briefing(
             if link is None or link.case_id != case_id or link.team_id is None:
                 raise PermissionDenied("This link is not for a team of this case.")
             own_team, link_ends = int(link.team_id), link.expires_at
-        rows = conn.execute(sa.select(t.sectors).where(t.sectors.c.case_id == case_id)).all()
-        every = sorted((sector_record(r) for r in rows), key=lambda s: code_number(s.code))
-        team_names = {int(r.id): str(r.name) for r in conn.execute(
-            sa.select(t.teams.c.id, t.teams.c.name).where(t.teams.c.case_id == case_id))}
+        every, team_names = _sectors_and_teams(uow.conn, case_id)
         if sector_code is not None:
             code = str(sector_code).strip().upper()
             mine = [s for s in every if s.code == code]
@@ -173,49 +182,66 @@ def print_briefing(
             kind = "team"
         if own_team is not None and team_id != own_team:
             raise PermissionDenied("A team lead prints briefing packs for its own team only.")
-        others = [s for s in every if s.id not in {m.id for m in mine}]
-        near, shared = near_and_shared(
-            np.array([s.geometry for s in mine], dtype=object),
-            np.array([s.geometry for s in others], dtype=object), NEIGHBOUR_M)
-        neighbours = tuple(BriefNeighbour(s.code, s.status, s.geometry)
-                           for s, n in zip(others, near, strict=True) if n)
-        ground = {s.id: s.code for s in mine} | {
-            s.id: s.code for s, sh in zip(others, shared, strict=True) if sh}
-        passes = tuple(
-            BriefPass(ground[p.sector_id], team_names.get(p.team_id) if p.team_id else None,
-                      p.state, p.started_at, p.ended_at, p.search_type, p.assurance,
-                      float(p.pod), p.basis)
-            for p in passes_of_case(conn, case_id) if p.sector_id in ground
-        )
-        share = sharing_of(conn, case_id).team_sightings
-        keep = {"none": (), "verified": ("verified",), "all": ("verified", "unverified")}[share]
-        sightings = tuple(
-            BriefSighting(r.lat, r.lon, r.seen_at, r.status, r.confidence, r.description or "")
-            for r in conn.execute(sightings_query(case_id)).all() if r.status in keep
-        )
-        now = uow.now
-        ends = now + timedelta(hours=float(settings.BRIEF_PERIOD_HOURS))
+        ends = uow.now + timedelta(hours=float(settings.BRIEF_PERIOD_HOURS))
         if link_ends is not None:
             ends = min(ends, link_ends)
-        codes = ", ".join(s.code for s in mine)
-        issued: IssuedLink | None = None
-        if team_id is not None:
-            what = f"Briefing {codes}" if codes else f"Briefing {team_names[team_id]}"
-            label = (f"{what} · printed {to_london(now):%d %b %H:%M} by "
-                     f"{actor.display_name}")
-            if len(label) > MAX_LABEL:
-                label = label[: MAX_LABEL - 1] + "…"
-            issued = insert_link(uow, case_id, role="team_lead", label=label, team_id=team_id,
-                                 unit=None, expires=ends)
-        uow.record("briefing", issued.link.id if issued else None, "print", {
-            "kind": (None, kind),
-            "sectors": (None, codes),
-            "team_id": (None, team_id),
-            "link_id": (None, issued.link.id if issued else None),
-            "orientation": (None, orientation),
-        })
-        lkl = last_known_location_of(conn, case_id)
-        hazards = tuple(hazards_of_case(conn, case_id))
+        return _brief_in(uow, case, every, team_names, mine, kind=kind, team_id=team_id,
+                         ends=ends, orientation=orientation)
+
+
+def _sectors_and_teams(conn: sa.Connection, case_id: int) -> tuple[list[Sector], dict[int, str]]:
+    """Every sector of the case in code order, and its teams' names by ID."""
+    rows = conn.execute(sa.select(t.sectors).where(t.sectors.c.case_id == case_id)).all()
+    every = sorted((sector_record(r) for r in rows), key=lambda s: code_number(s.code))
+    team_names = {int(r.id): str(r.name) for r in conn.execute(
+        sa.select(t.teams.c.id, t.teams.c.name).where(t.teams.c.case_id == case_id)
+        .order_by(t.teams.c.id))}
+    return every, team_names
+
+
+def _brief_in(uow: UnitOfWork, case: Any, every: list[Sector], team_names: dict[int, str],
+              mine: list[Sector], *, kind: str, team_id: int | None, ends: datetime,
+              orientation: str) -> Briefing:
+    """One pack printed inside ``uow`` (its case entered, the printer's right checked):
+    its own link when it has a team, its audit record, and its records."""
+    conn, actor, now = uow.conn, uow.actor, uow.now
+    others = [s for s in every if s.id not in {m.id for m in mine}]
+    near, shared = near_and_shared(
+        np.array([s.geometry for s in mine], dtype=object),
+        np.array([s.geometry for s in others], dtype=object), NEIGHBOUR_M)
+    neighbours = tuple(BriefNeighbour(s.code, s.status, s.geometry)
+                       for s, n in zip(others, near, strict=True) if n)
+    ground = {s.id: s.code for s in mine} | {
+        s.id: s.code for s, sh in zip(others, shared, strict=True) if sh}
+    passes = tuple(
+        BriefPass(ground[p.sector_id], team_names.get(p.team_id) if p.team_id else None,
+                  p.state, p.started_at, p.ended_at, p.search_type, p.assurance,
+                  float(p.pod), p.basis)
+        for p in passes_of_case(conn, case.id) if p.sector_id in ground
+    )
+    share = sharing_of(conn, case.id).team_sightings
+    keep = {"none": (), "verified": ("verified",), "all": ("verified", "unverified")}[share]
+    sightings = tuple(
+        BriefSighting(r.lat, r.lon, r.seen_at, r.status, r.confidence, r.description or "")
+        for r in conn.execute(sightings_query(case.id)).all() if r.status in keep
+    )
+    codes = ", ".join(s.code for s in mine)
+    issued: IssuedLink | None = None
+    if team_id is not None:
+        what = f"Briefing {codes}" if codes else f"Briefing {team_names[team_id]}"
+        label = (f"{what} · printed {to_london(now):%d %b %H:%M} by "
+                 f"{actor.display_name}")
+        if len(label) > MAX_LABEL:
+            label = label[: MAX_LABEL - 1] + "…"
+        issued = insert_link(uow, case.id, role="team_lead", label=label, team_id=team_id,
+                             unit=None, expires=ends)
+    uow.record("briefing", issued.link.id if issued else None, "print", {
+        "kind": (None, kind),
+        "sectors": (None, codes),
+        "team_id": (None, team_id),
+        "link_id": (None, issued.link.id if issued else None),
+        "orientation": (None, orientation),
+    })
     return Briefing(
         reference=case.reference,
         case_status=case.status,
@@ -228,8 +254,8 @@ def print_briefing(
         team_name=team_names.get(team_id) if team_id is not None else None,
         sectors=tuple(mine),
         neighbours=neighbours,
-        hazards=hazards,
-        last_known=lkl,
+        hazards=tuple(hazards_of_case(conn, case.id)),
+        last_known=last_known_location_of(conn, case.id),
         sightings=sightings,
         passes=passes,
         sweep=_default_sweep(),
@@ -238,7 +264,114 @@ def print_briefing(
         period_ends=ends,
         orientation=orientation,
         link=issued,
+        rendezvous=rendezvous_of(conn, case.id),
     )
+
+
+# ---------------------------------------------------------------------- operational periods
+
+
+def period_of(opened_at: datetime, at: datetime) -> int:
+    """The operational period (1, 2, …) holding ``at``: periods of
+    ``settings.BRIEF_PERIOD_HOURS`` counted from when the case was opened."""
+    hours = float(settings.BRIEF_PERIOD_HOURS)
+    return max(1, int((at - opened_at).total_seconds() // (hours * 3600)) + 1)
+
+
+def period_bounds(opened_at: datetime, n: int) -> tuple[datetime, datetime]:
+    """Start and end (UTC) of operational period ``n`` of a case opened at ``opened_at``."""
+    span = timedelta(hours=float(settings.BRIEF_PERIOD_HOURS))
+    return opened_at + (n - 1) * span, opened_at + n * span
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodTeam:
+    """One team on a period pack's cover: its name and its sectors (code, status)."""
+
+    name: str
+    sectors: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodPack:
+    """The pack of one operational period: its cover and one sheet per tasked sector."""
+
+    reference: str
+    case_status: str
+    period: int
+    starts: datetime
+    ends: datetime
+    teams: tuple[PeriodTeam, ...]
+    rendezvous: Rendezvous | None
+    printed_by: str
+    printed_at: datetime
+    orientation: str
+    #: one :class:`Briefing` per tasked sector, in code order, each with its own link
+    sheets: tuple[Briefing, ...]
+
+
+@writes
+def print_period_pack(
+    db: Database, /,
+    actor: Actor,
+    case_id: int,
+    *,
+    period: int | str = "current",
+    orientation: str = "portrait",
+) -> PeriodPack:
+    """Print the pack of operational ``period``: a number (1 is the first), "current"
+    or "next" (printed ahead of a shift change); earlier ones are over and are refused.
+
+    Every tasked sector (one with a team, :data:`TASKED_STATUSES`) gets its own sheet
+    and its own team-lead link, working until the period ends; one audit record names
+    the period and the links. Coordinators only: it shows every team's ground.
+    """
+    unit = UnitOfWork(db, actor, perm.BRIEFING_PRINT)
+    orientation = v.choice("orientation", orientation, ORIENTATIONS)
+    ahead: int | None = PERIOD_WORDS.get(str(period).strip().lower())
+    wanted: int | None = None
+    if ahead is None:
+        try:
+            wanted = v.integer("period", period, 1, 100_000)
+        except InvalidInput:
+            raise InvalidInput(f"The operational period is a number from 1, 'current' or "
+                               f"'next', not {str(period)[:20]!r}.") from None
+    with unit as uow:
+        case = uow.enter_case(case_id)
+        if uow.scope == "own_team":
+            raise PermissionDenied("A period pack covers every team: coordinators print it.")
+        now = uow.now
+        current = period_of(case.created_at, now)
+        n = current + ahead if ahead is not None else int(wanted or 0)
+        if n < current:
+            raise InvalidInput(f"Operational period {n} is over (the current one is "
+                               f"{current}); print the current or the next one.")
+        if n > current + 1:
+            raise InvalidInput(f"Operational period {n} has not come yet (the current one "
+                               f"is {current}); print the current or the next one.")
+        starts, ends = period_bounds(case.created_at, n)
+        every, team_names = _sectors_and_teams(uow.conn, case_id)
+        tasked = [s for s in every if s.team_id is not None and s.status in TASKED_STATUSES]
+        sheets = tuple(
+            _brief_in(uow, case, every, team_names, [s], kind="sector", team_id=s.team_id,
+                      ends=ends, orientation=orientation)
+            for s in tasked)
+        teams = tuple(
+            PeriodTeam(name, tuple((s.code, s.status) for s in tasked if s.team_id == tid))
+            for tid, name in team_names.items())
+        uow.record("briefing", None, "print_period", {
+            "period": (None, n),
+            "starts": (None, starts.isoformat()),
+            "ends": (None, ends.isoformat()),
+            "sectors": (None, ", ".join(s.code for s in tasked)),
+            "link_ids": (None, ", ".join(str(b.link.link.id) for b in sheets if b.link)),
+            "orientation": (None, orientation),
+        })
+        rv = rendezvous_of(uow.conn, case_id)
+    return PeriodPack(reference=case.reference, case_status=case.status, period=n,
+                      starts=starts, ends=ends, teams=teams, rendezvous=rv,
+                      printed_by=actor.display_name, printed_at=now,
+                      orientation=orientation, sheets=sheets)
 
 
 def _default_sweep() -> tuple[str, float, str]:

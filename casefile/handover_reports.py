@@ -37,6 +37,7 @@ from casefile.handovers import (
 from casefile.hazards import hazards_of_case
 from casefile.links import sharing_of
 from casefile.permissions import Actor
+from casefile.rendezvous import Rendezvous, rendezvous_of
 from casefile.sightings import sightings_query
 from casefile.unit_of_work import UnitOfWork, writes
 from geo.crs import geoms_to_bng, lonlat_to_bng
@@ -63,6 +64,8 @@ class HandoverReport:
     handovers: tuple[Handover, ...]
     made_by: str
     made_at: datetime
+    #: where the case's teams meet (None when no coordinator has set it)
+    rendezvous: Rendezvous | None = None
 
 
 @writes
@@ -121,6 +124,7 @@ def make_handover_report(
             "hazards": (None, len(hazards)),
         })
         now = uow.now
+        meet = rendezvous_of(conn, case_id)
     return HandoverReport(
         reference=case.reference,
         case_status=case.status,
@@ -133,4 +137,5 @@ def make_handover_report(
         handovers=handovers,
         made_by=actor.display_name,
         made_at=now,
+        rendezvous=meet,
     )

@@ -15,7 +15,8 @@ What goes (in one transaction, audited as ``case``/``purge`` by the actor):
   them), lead names and contact details; sector names (they can be addresses;
   the short ID replaces them), notes and free-text reasons;
   hazard notes; handover reasons and who acknowledged them; family-search notes;
-  GPS tracks' file names and reading notes;
+  GPS tracks' file names and reading notes; the rendezvous point (its words can
+  name a home: "outside number 12");
 * every ``audit_detail`` row of the case (the personal before/after values and
   reasons) and every form key (``idempotency``) of the case.
 
@@ -162,6 +163,8 @@ def purge_case(db: Database, /, actor: Actor, case_id: int, *, force: bool = Fal
         # reader's notes (which quote the file's own column names)
         run("tracks", t.tracks.update().where(t.tracks.c.case_id == case_id)
             .values(file_name=PURGED_TRACK_NAME, notes=[]))
+        run("case_rendezvous", t.case_rendezvous.delete().where(
+            t.case_rendezvous.c.case_id == case_id))
         run("audit_detail", t.audit_detail.delete().where(
             t.audit_detail.c.case_id == case_id))
         run("idempotency", t.idempotency.delete().where(t.idempotency.c.case_id == case_id))

@@ -597,6 +597,24 @@ case_motion = sa.Table(
     sa.Column("version", sa.Integer, nullable=False, default=1),
 )
 
+#: the case's rendezvous point (one row per case; none until a coordinator sets it):
+#: lon/lat as typed (postcode, lat/lon or OS grid reference, ``place`` keeps the
+#: typed words) and a short description for searchers ("Car park, north gate")
+case_rendezvous = sa.Table(
+    "case_rendezvous",
+    metadata,
+    sa.Column(
+        "case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("lat", sa.Float, nullable=False),
+    sa.Column("lon", sa.Float, nullable=False),
+    sa.Column("place", sa.String(100), nullable=False),
+    sa.Column("words", sa.String(200), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by_name", sa.String(120), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+)
+
 #: Streets loaded from an OpenStreetMap extract on PostgreSQL (``wayhome streets import``;
 #: on SQLite they are a GeoParquet file beside the database instead). Reference data of
 #: no case, replaced whole by each import. Lon/lat like every stored geometry, with its
@@ -619,6 +637,7 @@ street_lines = sa.Table(
 
 #: every table, children first: the order a wipe (tests) or a purge walks
 ALL_TABLES: tuple[sa.Table, ...] = (
+    case_rendezvous,
     street_lines,
     case_motion,
     pass_cell_pods,

@@ -44,6 +44,7 @@ from casefile import links as links_ops
 from casefile import motion as motion_ops
 from casefile import probability as probability_ops
 from casefile import purge as purge_ops
+from casefile import rendezvous as rendezvous_ops
 from casefile import sector_index as sector_index_ops
 from casefile import sectors as sectors_ops
 from casefile import sessions as sessions_ops
@@ -217,6 +218,12 @@ class Store:
 
     # briefing packs
     print_briefing = operation(briefings_ops.print_briefing)
+    print_period_pack = operation(briefings_ops.print_period_pack)
+
+    # the rendezvous point
+    rendezvous = operation(rendezvous_ops.rendezvous)
+    set_rendezvous = operation(rendezvous_ops.set_rendezvous)
+    clear_rendezvous = operation(rendezvous_ops.clear_rendezvous)
 
     # handover reports
     make_handover_report = operation(handover_reports_ops.make_handover_report)

@@ -57,7 +57,8 @@ from layers.escape import pdf_text
 from vocab import london_time, sector_statuses
 from vocab.search import HAZARD_LABELS
 
-__all__ = ["MARKING", "SCALES", "MapFrame", "choose_frame", "render_briefing"]
+__all__ = ["MARKING", "SCALES", "MapFrame", "choose_frame", "draw_rendezvous",
+           "draw_sightings", "render_briefing", "render_period_pack", "rendezvous_words"]
 
 #: the protective marking printed at the top and bottom of every page
 MARKING: Final[str] = "OFFICIAL-SENSITIVE"
@@ -69,6 +70,8 @@ MIN_GRID_MM: Final[float] = 15.0
 MAP_DPI: Final[int] = 200
 #: hazards and the last-known location this close (m) to the pack's sectors are on the map
 NEAR_M: Final[float] = 300.0
+#: the rendezvous point this close (m) to the pack's sectors widens the map to show it
+RV_NEAR_M: Final[float] = 1_000.0
 #: how many rows each table shows before saying how many more there are
 MAX_ROWS: Final[int] = 40
 
@@ -76,6 +79,7 @@ _FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 _LKL_COLOUR = "#b0003a"
 _PACK_COLOUR = "#000000"
 _HAZARD_COLOUR = "#d00000"
+_RV_COLOUR = "#1a1a1a"
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +232,20 @@ def draw_sightings(ax: Any, sightings: Sequence[Any], text_kw: dict[str, Any]) -
                 ha="center", va="center", weight="bold", **text_kw)
 
 
+def draw_rendezvous(ax: Any, point: Any) -> None:
+    """The rendezvous point on a printed map (BNG axes): a black triangle and "RV".
+    ``point`` carries ``lat`` and ``lon``; None draws nothing."""
+    if point is None:
+        return
+    x, y = lonlat_to_bng(point.lon, point.lat)
+    ax.plot([float(x)], [float(y)], marker="^", markersize=10, markerfacecolor=_RV_COLOUR,
+            markeredgecolor="white", markeredgewidth=1.2, clip_on=True, linestyle="none")
+    ax.annotate("RV", (float(x), float(y)), xytext=(7, -10), textcoords="offset points",
+                fontsize=7, weight="bold", color=_RV_COLOUR, annotation_clip=True,
+                parse_math=False,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.4})
+
+
 def _map_png(brief: Any, frame: MapFrame, pack_bng: Sequence[BaseGeometry]) -> bytes:
     """The map image: exactly ``frame``'s paper size at :data:`MAP_DPI`."""
     fig = Figure(figsize=(frame.width_mm / 25.4, frame.height_mm / 25.4), dpi=MAP_DPI)
@@ -316,6 +334,7 @@ def _map_png(brief: Any, frame: MapFrame, pack_bng: Sequence[BaseGeometry]) -> b
     ax.annotate("LKL", (float(x), float(y)), xytext=(8, 6), textcoords="offset points",
                 fontsize=7, weight="bold", color=_LKL_COLOUR, annotation_clip=True,
                 parse_math=False)
+    draw_rendezvous(ax, getattr(brief, "rendezvous", None))
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=MAP_DPI)
     return buf.getvalue()
@@ -450,8 +469,9 @@ def _key(pdf: FPDF, x: float, y: float, w: float) -> None:
     pdf.multi_cell(
         w, 3, "Key: heavy black outline, yellow fill = this pack's sector(s) · coloured = "
         "neighbouring sectors with their status · red hatching = HAZARD / no-go · crimson ring "
-        "= last-known location (LKL) · blue numbered dots = sightings (solid verified, hollow "
-        "unverified) · grey lines = borough (solid) and ward (dotted) boundaries.",
+        "= last-known location (LKL) · black triangle = rendezvous point (RV) · blue numbered "
+        "dots = sightings (solid verified, hollow unverified) · grey lines = borough (solid) "
+        "and ward (dotted) boundaries.",
         new_x="LMARGIN", new_y="NEXT")
 
 
@@ -483,11 +503,93 @@ def render_briefing(
     time_box: str = "",
 ) -> bytes:
     """The pack as PDF bytes (A4, ``brief.orientation``). ``link_url`` is the address
-    the QR code opens (the pack's own link; None: no code). ``rendezvous``,
-    ``radio`` and ``time_box`` fill those fields; left empty they are lines to write on.
+    the QR code opens (the pack's own link; None: no code). ``rendezvous`` (words
+    that override the stored point's description), ``radio`` and ``time_box`` fill
+    those fields; left empty (and no point stored) they are lines to write on.
     """
-    landscape = brief.orientation == "landscape"
     pdf = _new_sheet(brief.orientation)
+    _draw_briefing(pdf, brief, link_url=link_url, rendezvous=rendezvous, radio=radio,
+                   time_box=time_box)
+    return bytes(pdf.output())
+
+
+def render_period_pack(
+    pack: Any,
+    *,
+    link_urls: Sequence[str | None],
+    rendezvous: str = "",
+    radio: str = "",
+) -> bytes:
+    """One operational period's pack as PDF bytes: a cover sheet (the case, the period,
+    the teams with their sectors and status, the rendezvous point) and then every
+    tasked sector's sheet as :func:`render_briefing` draws it. ``link_urls`` is the
+    QR address of each sheet's own link, in ``pack.sheets`` order."""
+    pdf = _new_sheet(pack.orientation)
+    _cover(pdf, pack, rendezvous=rendezvous)
+    for brief, url in zip(pack.sheets, link_urls, strict=True):
+        _draw_briefing(pdf, brief, link_url=url, rendezvous=rendezvous, radio=radio,
+                       time_box="")
+    return bytes(pdf.output())
+
+
+def _cover(pdf: _Sheet, pack: Any, *, rendezvous: str) -> None:
+    """The period pack's first page: what the period is, who works where, where to meet."""
+    ref = pdf_text(pack.reference, 40)
+    pdf.add_page()
+    pdf.footer_text = f"Operational period pack {ref} · period {pack.period}"
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.cell(0, 8, f"Operational period pack · {ref}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.cell(0, 6, f"Period {pack.period}: {_when(pack.starts)} to {_when(pack.ends)}",
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 8)
+    pdf.multi_cell(
+        0, 4, f"Printed {_when(pack.printed_at)} by {pdf_text(pack.printed_by, 80)}. "
+        f"{len(pack.sheets)} sector sheet(s) follow, one per tasked sector; each sheet's "
+        "QR code is a team-lead link of its own that works until this period ends and can "
+        "be revoked on its own.", new_x="LMARGIN", new_y="NEXT")
+    if pack.case_status != "open":
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.set_text_color(176, 0, 58)
+        pdf.cell(0, 6, f"CASE {pdf_text(pack.case_status, 20).upper()} — STAND DOWN",
+                 new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
+    pdf.ln(2)
+    _heading(pdf, "Rendezvous point", 11)
+    pdf.set_font("DejaVu", "", 9)
+    words = rendezvous_words(pack.rendezvous, rendezvous)
+    if words:
+        pdf.multi_cell(0, 4.6, words, new_x="LMARGIN", new_y="NEXT")
+    else:
+        _field(pdf, pdf.l_margin, pdf.epw, "Not set:", "", lines=1)
+    pdf.ln(3)
+    rows = []
+    for team in pack.teams:
+        codes = ", ".join(f"{pdf_text(c, 12)} ({_status(st)})" for c, st in team.sectors)
+        rows.append([pdf_text(team.name, 60), codes or "no tasked sector this period"])
+    _table(pdf, "Teams and their sectors (status when printed)", ["Team", "Sectors"], rows,
+           (60, pdf.epw - 60), "No teams yet.")
+    pdf.set_font("DejaVu", "", 7.5)
+    pdf.multi_cell(
+        0, 3.6, "Contacts, the child's home address and who reported a sighting are never "
+        "printed. Hand each sheet to its team; destroy sheets at the end of the period.",
+        new_x="LMARGIN", new_y="NEXT")
+
+
+def rendezvous_words(point: Any, override: str) -> str:
+    """The rendezvous point as printed: the words (``override`` before the stored
+    description) and the stored point's grid reference; "" when there is neither."""
+    words = pdf_text(override, 200) or (pdf_text(point.text(), 200) if point else "")
+    if point is None:
+        return words
+    return f"{words} · {_grid_ref(point.lat, point.lon)}" if words else _grid_ref(
+        point.lat, point.lon)
+
+
+def _draw_briefing(pdf: _Sheet, brief: Any, *, link_url: str | None, rendezvous: str,
+                   radio: str, time_box: str) -> None:
+    """One pack's pages (map sheet, then the tables) added to ``pdf``."""
+    landscape = brief.orientation == "landscape"
     ref = pdf_text(brief.reference, 40)
     team = pdf_text(brief.team_name, 60) if brief.team_name else "no team yet"
     team_words = _team_words(brief.team_name)
@@ -495,8 +597,10 @@ def render_briefing(
     what = (f"Sector {codes}" if brief.kind == "sector"
             else team_words[0].upper() + team_words[1:] + ": "
             + (f"sectors {codes}" if codes else "no sectors"))
-    pdf.footer_text = f"Briefing pack {ref} · {what}"[:160]
     pdf.add_page()
+    first_page = pdf.page_no()
+    # set after the page is added: the previous sheet's last footer is drawn by add_page
+    pdf.footer_text = f"Briefing pack {ref} · {what}"[:160]
     # ---- title
     pdf.set_font("DejaVu", "B", 13)
     pdf.cell(0, 6.5, f"Briefing pack · {ref} · {what}", new_x="LMARGIN", new_y="NEXT")
@@ -523,11 +627,17 @@ def render_briefing(
     # ---- the map
     pack_bng = [geoms_to_bng(s.geometry) for s in brief.sectors]
     lkl_x, lkl_y = lonlat_to_bng(brief.last_known.lon, brief.last_known.lat)
+    rv = getattr(brief, "rendezvous", None)
     if pack_bng:
         ground = shapely.union_all(pack_bng)
         near = [g for g in (*(geoms_to_bng(h.geometry) for h in brief.hazards),
                             shapely.Point(float(lkl_x), float(lkl_y)))
                 if g.distance(ground) <= NEAR_M]
+        if rv is not None:
+            rv_x, rv_y = lonlat_to_bng(rv.lon, rv.lat)
+            rv_point = shapely.Point(float(rv_x), float(rv_y))
+            if rv_point.distance(ground) <= RV_NEAR_M:
+                near.append(rv_point)
         bounds = shapely.union_all([ground, *near]).bounds
     else:
         bounds = (float(lkl_x) - 300, float(lkl_y) - 300, float(lkl_x) + 300, float(lkl_y) + 300)
@@ -564,12 +674,11 @@ def render_briefing(
         pdf.set_xy(10, max(after_task, pdf.get_y()) + 1)
         _child(pdf, brief, 10, 190)
     # ---- page 2 on: the tables (after the child's block if that moved to page 2)
-    if pdf.page_no() == 1:
+    if pdf.page_no() == first_page:
         pdf.add_page()
     else:
         pdf.ln(3)
     _tables(pdf, brief, frame)
-    return bytes(pdf.output())
 
 
 def _qr_words(pdf: FPDF, brief: Any, link_url: str | None, x: float, w: float) -> None:
@@ -602,7 +711,8 @@ def _task(pdf: FPDF, brief: Any, x: float, w: float, *, rendezvous: str, radio: 
            f"{pdf_text(sweep_status, 40)})")
     _field(pdf, x, w, "Time box:", pdf_text(time_box, 120) or
            f"report back by ______ (operational period ends {_short_when(brief.period_ends)})")
-    _field(pdf, x, w, "Rendezvous point:", pdf_text(rendezvous, 200), lines=1)
+    _field(pdf, x, w, "Rendezvous point:",
+           rendezvous_words(getattr(brief, "rendezvous", None), rendezvous), lines=1)
     _field(pdf, x, w, "Radio / phone:", pdf_text(radio, 200), lines=2)
 
 

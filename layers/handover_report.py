@@ -61,7 +61,9 @@ from layers.briefing import (
     _when,
     _word,
     choose_frame,
+    draw_rendezvous,
     draw_sightings,
+    rendezvous_words,
 )
 from layers.escape import pdf_text
 from vocab import sector_statuses
@@ -144,6 +146,7 @@ def _map_png(report: Any, frame: MapFrame) -> bytes:
                     bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 0.5},
                     **text_kw)
     draw_sightings(ax, report.sightings, text_kw)
+    draw_rendezvous(ax, getattr(report, "rendezvous", None))
     p = _label_point(unit_geom, box)
     if p is not None:
         ax.text(p.x, p.y, pdf_text(report.unit.name, 60), fontsize=8, color=_UNIT_COLOUR,
@@ -196,6 +199,10 @@ def render_handover_report(report: Any) -> bytes:
     pdf.set_font("DejaVu", "B", 9)
     pdf.cell(0, 5, f"Sectors {counts} · sightings: {len(report.sightings)} · "
              f"hazard areas: {len(report.hazards)}", new_x="LMARGIN", new_y="NEXT")
+    meet = rendezvous_words(getattr(report, "rendezvous", None), "")
+    pdf.set_font("DejaVu", "", 8)
+    pdf.multi_cell(0, 4.2, f"Rendezvous point of the case's teams: {meet or 'not set'}",
+                   new_x="LMARGIN", new_y="NEXT")
     if not report.sectors:
         pdf.set_font("DejaVu", "", 8)
         pdf.cell(0, 4.5, f"No sector of this case lies {within}.", new_x="LMARGIN",
@@ -214,7 +221,8 @@ def render_handover_report(report: Any) -> bytes:
     pdf.multi_cell(
         map_w, 3, "Key: heavy purple outline = the receiving unit's area · coloured = the "
         "case's sectors with their status · red hatching = HAZARD / no-go · blue numbered dots "
-        "= sightings (solid verified, hollow unverified) · grey lines = borough (solid) and "
+        "= sightings (solid verified, hollow unverified) · black triangle = the teams' rendezvous "
+        "point (RV) · grey lines = borough (solid) and "
         "ward (dotted) boundaries.", new_x="LMARGIN", new_y="NEXT")
     pdf.add_page()
     _tables(pdf, report, frame)

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 import folium
 
+from geo.coordinates import grid_reference
 from layers.escape import safe_text
 from vocab import london_time
 from vocab.london_time import LONDON
@@ -42,12 +43,14 @@ __all__ = [
     "IPP_COLOUR",
     "LKL_COLOUR",
     "PATH_STYLE",
+    "RV_COLOUR",
     "SIGHTING_STYLES",
     "MarkerStyle",
     "case_layers",
     "last_known_layer",
     "path_layer",
     "places_layer",
+    "rendezvous_layer",
     "sighting_legend_rows",
     "sightings_layer",
     "time_label",
@@ -146,6 +149,7 @@ PATH_STYLE: dict[str, Any] = {
 LKL_COLOUR = "#b0003a"
 IPP_COLOUR = "#6a1b9a"
 HOME_COLOUR = "#2e7d32"
+RV_COLOUR = "#1a1a1a"
 
 _LABEL_STYLE = (
     "font: 600 11px/1.2 system-ui, sans-serif; background: rgba(255,255,255,0.9); "
@@ -296,6 +300,19 @@ def places_layer(case: CaseLike) -> folium.FeatureGroup:
     return group
 
 
+def rendezvous_layer(point: Any) -> folium.FeatureGroup:
+    """The case's rendezvous point: a black "RV" pin, its words and grid reference on
+    hover or tap (``point`` has ``lat``, ``lon`` and ``text()``; None: an empty group)."""
+    group = folium.FeatureGroup(name="Rendezvous point", control=False)
+    if point is None:
+        return group
+    pin = _pin(point.lat, point.lon, "RV", RV_COLOUR, "wayhome-pin wayhome-rv")
+    words = f"Rendezvous point · {point.text()} · {grid_reference(point.lat, point.lon, 8)}"
+    folium.Tooltip(safe_text(words), sticky=True).add_to(pin)
+    pin.add_to(group)
+    return group
+
+
 def last_known_layer(
     last_known: LastKnownLike, *, now: datetime | None = None, always_day: bool = False
 ) -> folium.FeatureGroup:
@@ -353,4 +370,5 @@ def sighting_legend_rows() -> list[tuple[str, str, str]]:
         (LKL_COLOUR, "Last-known location (latest verified sighting, else IPP)", "ring"),
         (IPP_COLOUR, "Initial planning point (IPP)", "square"),
         (HOME_COLOUR, "Home", "square"),
+        (RV_COLOUR, "Rendezvous point (RV), where the teams meet", "square"),
     ]

@@ -134,3 +134,64 @@ def test_a_sector_without_a_team_gets_a_pack_without_a_link(store_url, tmp_path)
                       str(tmp_path / "draft.pdf")])
     assert code == 0 and "no team, so no link" in said and "link=" not in said
     assert "assign the sector to a team" in _text(tmp_path / "draft.pdf").replace("\n", " ")
+
+
+def test_brief_period_writes_a_cover_and_every_tasked_sectors_sheet(
+        store_url, tmp_path, capsys, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(settings, "PUBLIC_URL", "")
+    bare_demo(store_url)
+    data = demo_data()
+    ref = data["case"]["reference"]
+    store = open_store(store_url)
+    coord = store.authenticate("demo.coordinator", DEMO_PASSWORD)
+    case_id = store.case_id_for(coord, ref)
+    red = store.create_team(coord, case_id, name="Team Red", org_type="met_bcu", size=5,
+                            lead_name="Sgt Example", contact="07700 900555")
+    lat, lon = data["case"]["ipp"]
+    x, y = (float(v) for v in lonlat_to_bng(lon, lat))
+    for dx in (0, 300, 900):
+        s = store.create_sector(coord, case_id, geometry=geoms_to_lonlat(
+            box(x + dx, y, x + dx + 250, y + 250)), on_overlap="keep", reason="test")
+        if dx < 900:  # the third stays unassigned: no sheet
+            s = store.set_sector_status(coord, s.id, "ready", version=s.version)
+            store.assign_sector(coord, s.id, red.id, version=s.version)
+    store.set_rendezvous(coord, case_id, version=0, place=f"{lat:.5f}, {lon:.5f}",
+                         words="Car park, north gate")
+    codes = [s.code for s in store.sectors(coord, case_id)]
+    store.close()
+    out = tmp_path / "period.pdf"
+    code, said = run(["--database-url", store_url, "brief", "--case", ref, "--period",
+                      "--out", str(out), "--base-url", "https://wayhome.example.org",
+                      "--rendezvous", "By the kiosk"])
+    assert code == 0, capsys.readouterr().err
+    assert "Operational period 1 pack" in said and "2 sector sheet(s)" in said
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
+    pages = [p.extract_text() for p in pypdf.PdfReader(out).pages]
+    cover = pages[0].replace("\n", " ")
+    assert "Operational period pack" in cover and ref in cover and "Period 1:" in cover
+    assert "Team Red" in cover and f"{codes[0]} (assigned)" in cover
+    assert "By the kiosk · TQ " in cover and "OFFICIAL-SENSITIVE" in cover
+    flat = "".join(pages).replace("\n", "")
+    assert flat.count("https://wayhome.example.org/?link=") == 2
+    assert f"Sector {codes[0]}" in flat and f"Sector {codes[1]}" in flat
+    assert f"Sector {codes[2]}" not in flat
+    for value in ("07700 900555", "Sgt Example", "Brixton",
+                  *(v for s in data["sightings"] for v in (s["reporter_contact"],
+                                                           s["reported_by"]) if v)):
+        assert value not in flat, value
+    store = open_store(store_url)
+    with store.engine.connect() as conn:
+        audit = conn.execute(sa.select(t.audit_log).where(
+            t.audit_log.c.entity == "briefing").order_by(t.audit_log.c.id)).all()
+    store.close()
+    assert [a.action for a in audit] == ["print", "print", "print_period"]
+    assert audit[-1].actor_name.startswith("wayhome brief")
+    # an unknown case, a period not come yet, a period that is no number: exit 2, one line
+    for args, name in ((["--case", "NOPE-1", "--period"], "NOPE-1"),
+                       (["--case", ref, "--period", "5"], "not come yet"),
+                       (["--case", ref, "--period", "soon"], "'soon'")):
+        target = tmp_path / "never.pdf"
+        code, _ = run(["--database-url", store_url, "brief", *args, "--out", str(target)])
+        err = capsys.readouterr().err
+        assert code == 2 and name in err and err.count("\n") == 1, err
+        assert not target.exists()

@@ -58,6 +58,8 @@ def test_handover_report_on_the_demo_case(store_url, tmp_path, capsys):  # noqa:
     h = store.create_handover(coord, case_id, from_unit="central-west", to_unit=CITY,
                               reason="route crossed into the City", sector_ids=[planned.id])
     store.acknowledge_handover(coord, h.id, by_name="Insp. Citygate", version=h.version)
+    store.set_rendezvous(coord, case_id, version=0, place=format_grid_reference(CX - 300, CY, 10),
+                         words="Paternoster Square, west gate")
     store.close()
 
     out_dir = tmp_path / "out"
@@ -78,6 +80,9 @@ def test_handover_report_on_the_demo_case(store_url, tmp_path, capsys):  # noqa:
     assert format_grid_reference(CX - 1, CY - 1, 4)[:5] in text  # "TQ 3" grid refs
     assert "Insp. Citygate" in flat and "route crossed into the City" in flat
     assert "Boy by the cathedral steps" in flat and "Building site" in flat
+    rv_ref = format_grid_reference(CX - 300, CY, 10)
+    assert f"Rendezvous point of the case's teams: Paternoster Square, west gate · {rv_ref}" \
+        in text.replace("\n", " ")
     # never who reported a sighting, a contact, the home or the case notes
     private = [v for s in data["sightings"] for v in (s["reporter_contact"], s["reported_by"])
                if v]

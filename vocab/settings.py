@@ -52,7 +52,9 @@ LINK_MAX_DAYS : int
 BRIEF_PERIOD_HOURS : float
     ``WAYHOME_BRIEF_PERIOD_HOURS``; default 12. The operational period a printed
     briefing pack covers: the team lead's link in its QR code stops working this many
-    hours after printing (never later than the printing link itself).
+    hours after printing (never later than the printing link itself). Also the length
+    of the operational periods a period pack (``wayhome brief --period``) is printed
+    for, counted from when the case was opened; its links stop at the period's end.
 SESSION_HOURS : float
     ``WAYHOME_SESSION_HOURS``; default 10 (a working day). How long a coordinator's
     sign-in survives reloads before the password is asked for again.

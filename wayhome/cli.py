@@ -18,6 +18,9 @@
     wayhome purge --due | --case REF  remove personal data of closed cases (run daily)
     wayhome brief --case REF --sector CODE | --team NAME --out FILE.pdf
                                     print a briefing pack (its QR code is a new team link)
+    wayhome brief --case REF --period [N|current|next] --out FILE.pdf
+                                    one operational period's pack: a cover sheet and every
+                                    tasked sector's sheet, each with its own team link
     wayhome streets import PATH     load an OpenStreetMap extract (.osm / .osm.pbf) for the app
     wayhome handover report --case REF --to UNIT_CODE --out DIR
                                     the handover report for a BCU or force (PDF + GeoPackage)
@@ -337,15 +340,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help="every case closed more than WAYHOME_PURGE_AFTER_DAYS ago")
     which.add_argument("--case", metavar="REFERENCE", help="one closed case, now")
 
-    brief = sub.add_parser("brief", help="print a sector's or a team's briefing pack (PDF)")
+    brief = sub.add_parser(
+        "brief", help="print a sector's, a team's or an operational period's briefing pack (PDF)")
     brief.add_argument("--case", required=True, metavar="REFERENCE")
     one = brief.add_mutually_exclusive_group(required=True)
     one.add_argument("--sector", metavar="CODE", help="one sector, e.g. S3")
     one.add_argument("--team", metavar="NAME", help="every sector of one team")
+    one.add_argument(
+        "--period", nargs="?", const="current", metavar="N|current|next",
+        help="one operational period (WAYHOME_BRIEF_PERIOD_HOURS long, counted from when "
+             "the case was opened; 1 is the first): a cover sheet, then every tasked "
+             "sector's sheet; the current period (the default) or the next one")
     brief.add_argument("--out", required=True, metavar="FILE.pdf")
     brief.add_argument("--landscape", action="store_true", help="A4 landscape (default portrait)")
     brief.add_argument("--base-url", default=None, help="the app's address (WAYHOME_PUBLIC_URL)")
-    brief.add_argument("--rendezvous", default=None, help="the rendezvous point, in words")
+    brief.add_argument("--rendezvous", default=None,
+                       help="the rendezvous point in words (overrides the words a "
+                            "coordinator stored; the stored point stays on the map)")
     brief.add_argument("--radio", default=None, help="radio channel / phone instructions")
     brief.add_argument("--time-box", default=None, help="e.g. \"back by 16:00\"")
 

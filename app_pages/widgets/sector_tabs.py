@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages.widgets.briefing_download import briefing_button
+from app_pages.widgets.briefing_download import briefing_button, period_button
 from app_pages.widgets.forms import form_key, renew_form_key
 from app_pages.widgets.sector_common import units
 from app_pages.widgets.sector_state import (
@@ -27,6 +27,7 @@ from casefile import (
     StoreError,
     format_london_full,
 )
+from geo.coordinates import grid_reference
 from geo.errors import InputError
 from geo.exports import (
     case_export_layers,
@@ -94,10 +95,12 @@ def teams_tab(case_id: int, teams: list) -> None:
              "Lead": t.lead_name, "Size": t.size, "Contact (coordinators only)": t.contact or ""}
             for t in teams
         ]), hide_index=True, use_container_width=True)
-        with st.expander("Briefing packs (PDF) per team"):
+        with st.expander("Briefing packs (PDF) per team and per operational period"):
+            period_button(db, actor, case_id, key="brief_period")
             for t in teams:
                 briefing_button(db, actor, case_id, key=f"brief_team_{t.id}", team_name=t.name,
                                 label=f"{markdown_text(t.name)}: briefing pack")
+    rendezvous_form(case_id)
     with st.form("new_team"):
         c1, c2, c3, c4 = st.columns([3, 2, 2, 1])
         name = c1.text_input("Team name", max_chars=120)
@@ -116,6 +119,49 @@ def teams_tab(case_id: int, teams: list) -> None:
                 renew_form_key("new_team")
                 st.session_state[FLASH_KEY] = f"Added team {team.name}."
                 st.rerun()
+
+
+def rendezvous_form(case_id: int) -> None:
+    """Where the teams meet: set, move or clear the case's rendezvous point (typed as on
+    the First hour page). Team leads see it on their phone and every pack prints it."""
+    db, actor = who()
+    try:
+        current = db.rendezvous(actor, case_id)
+    except StoreError as exc:
+        show_store_error(exc)
+        return
+    st.markdown("**Rendezvous point**")
+    if current is not None:
+        st.caption(f"Now: {markdown_text(current.text())} · "
+                   f"{grid_reference(current.lat, current.lon, 8)} (set by "
+                   f"{markdown_text(current.updated_by_name)}, "
+                   f"{format_london_full(current.updated_at)}). Shown as RV on the maps, "
+                   "the team leads' phones and every briefing pack; never to the family.")
+    with st.form("rendezvous"):
+        c1, c2 = st.columns([2, 3])
+        place = c1.text_input("Where: postcode, lat, lon or OS grid reference",
+                              value=current.place if current else "", max_chars=100,
+                              placeholder="e.g. SW1V 2JP")
+        words = c2.text_input("In words, for the teams", value=current.words if current else "",
+                              max_chars=200, placeholder="e.g. Car park, north gate")
+        save = st.form_submit_button("Set the rendezvous point")
+    if save:
+        try:
+            db.set_rendezvous(actor, case_id, version=current.version if current else 0,
+                              place=place, words=words)
+        except StoreError as exc:
+            show_store_error(exc)
+        else:
+            st.session_state[FLASH_KEY] = "Rendezvous point saved."
+            st.rerun()
+    if current is not None and st.button("Clear the rendezvous point", key="rendezvous_clear"):
+        try:
+            db.clear_rendezvous(actor, case_id, version=current.version)
+        except StoreError as exc:
+            show_store_error(exc)
+        else:
+            st.session_state[FLASH_KEY] = "Rendezvous point cleared."
+            st.rerun()
 
 
 def hazards_tab(hazards: list) -> None:

@@ -41,6 +41,8 @@ PASSWORD = "a long enough password"
 SQ = [box(-0.0995 + i * 0.002, 51.5135, -0.0988 + i * 0.002, 51.5140) for i in range(5)]
 #: the family map opens fitted to the shared ground (S1-S3) and the hazard area
 FAMILY_ZOOM = view_zoom([*SQ[:3], SQ[4]], height_px=380)
+#: the rendezvous point's words: on the team lead's phone, never on the family's
+RV_WORDS = "Meet by the north gate"
 SECRETS = ["Robin", "Green school jumper", "Sam Passer-by", "07700 900123", "12 Secret Road",
            "Acacia Avenue", "Lead Person", "Scene note"]
 
@@ -93,6 +95,8 @@ def _seed(store_url: str) -> dict:
                                      search_type="property")
         store.set_sector_status(coord, secret.id, "ready", version=secret.version)
         store.add_hazard(coord, case.id, kind="unsafe", geometry=SQ[4], note="Scene note")
+        store.set_rendezvous(coord, case.id, version=0, place="51.5132, -0.0985",
+                             words=RV_WORDS)
         # a second case, which no link of the first may show
         other = store.create_case(
             coord, reference="LINK-2", child_name="Jordan", age=9, risk="high",
@@ -185,6 +189,7 @@ def test_family_link_shows_only_shared_ground_on_a_phone(browser: Browser, linke
     text = _all_text(page)
     for secret in SECRETS:
         assert secret not in text, secret
+    assert RV_WORDS not in text and "wayhome-rv" not in text  # the RV is the teams' business
     # exactly the three shared, planned-or-later sectors are listed (S1, S2, S3), not S4
     body = page.locator("body").inner_text()
     assert "area S1" in body and "area S2" in body and "area S3" in body
@@ -440,6 +445,10 @@ def test_team_lead_link_shows_its_sectors_as_cards(browser: Browser, linked: Lin
     expect(frame.locator(".wayhome-neighbour-label").filter(has_text="S3 · ")).to_have_count(1)
     expect(frame.locator("path.wayhome-lkl")).to_have_count(1)
     expect(page.get_by_text("Last known location:")).to_be_visible()
+    # the rendezvous point: an RV pin on the map, its words and grid reference below it
+    expect(frame.locator(".wayhome-rv")).to_have_count(1)
+    expect(page.get_by_text(re.compile(
+        rf"Rendezvous point \(RV on the map\): {RV_WORDS} · TQ \d{{4}} \d{{4}}"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"Missing since \w{3} \d{1,2} \w{3} \d\d:\d\d"))
            ).to_be_visible()
     expect(frame.get_by_role("button", name="Show where I am")).to_be_visible()

@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import geopandas as gpd
 import pytest
+import sqlalchemy as sa
 from shapely.geometry import LineString, box
 
 from casefile import Actor, NewSector, NewSighting, Store, open_store, utcnow
+from casefile import schema as t
 from casefile.unit_of_work import operation
 from geo.crs import geoms_to_lonlat
 from tests.casefile.conftest import (
@@ -27,6 +29,13 @@ X0, Y0 = 531_000.0, 180_000.0
 
 def sq(i: int):
     return geoms_to_lonlat(box(X0 + 2_000 + i * 300, Y0, X0 + 2_100 + i * 300, Y0 + 100))
+
+
+def rendezvous_version(store: Store, case_id: int) -> int:
+    """The rendezvous point's version, read past the store (a call must open one unit)."""
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.select(t.case_rendezvous.c.version)
+                                .where(t.case_rendezvous.c.case_id == case_id)).scalar_one())
 
 
 def write_operations() -> set[str]:
@@ -57,6 +66,8 @@ def build_world(store: Store) -> dict:
     going = store.assign_sector(coord, going.id, team.id, version=going.version)
     going = store.start_sector(coord, going.id, version=going.version)
     hazard = store.add_hazard(coord, case.id, kind="unsafe", geometry=sq(4))
+    store.set_rendezvous(coord, case.id, version=0, place="51.5010, -0.1270",
+                         words="Car park, north gate")
     handover = store.create_handover(coord, case.id, from_unit="E23000001",
                                      to_unit="city of london police", reason="crossed",
                                      sector_ids=[draft.id])
@@ -157,6 +168,12 @@ def calls(store: Store, w: dict, actor: Actor | None = None) -> dict:
         "issue_link": lambda: store.issue_link(c, case.id, role="family", label="Dad"),
         "revoke_link": lambda: store.revoke_link(c, w["lead_link"].link.id),
         "print_briefing": lambda: store.print_briefing(c, case.id, sector_code=w["assigned"].code),
+        "print_period_pack": lambda: store.print_period_pack(c, case.id),
+        "set_rendezvous": lambda: store.set_rendezvous(
+            c, case.id, version=rendezvous_version(store, case.id),
+            place="TQ 30000 79800", words="Outside the library"),
+        "clear_rendezvous": lambda: store.clear_rendezvous(
+            c, case.id, version=rendezvous_version(store, case.id)),
         "make_handover_report": lambda: store.make_handover_report(c, case.id, "E23000034"),
         "sign_in": lambda: store.sign_in("coord.a", PASSWORD, client_key="10.0.0.9"),
         "sign_in_oidc": lambda: store.sign_in_oidc(

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from shapely.geometry import box
 
-from casefile import LinkGone, NotFound, PermissionDenied, Store, utcnow
+from casefile import InvalidInput, LinkGone, NotFound, PermissionDenied, Store, utcnow
 from casefile import schema as t
 from casefile.briefings import BriefSighting
 from geo.crs import geoms_to_lonlat, lonlat_to_bng
@@ -155,3 +155,60 @@ def test_unknown_names_and_empty_teams(store, monkeypatch):
     assert [s.description for s in blue.sightings] == ["By the fountain"]
     unassigned = store.print_briefing(coord, case.id, sector_code="S3")
     assert unassigned.link is None and unassigned.team_name is None
+
+
+def _opened(store: Store, case_id: int, hours_ago: float) -> None:
+    """Move the case's opening back (operational periods count from it)."""
+    with store.engine.begin() as conn:
+        conn.execute(t.cases.update().where(t.cases.c.id == case_id)
+                     .values(created_at=utcnow() - timedelta(hours=hours_ago)))
+
+
+def test_a_period_pack_has_every_tasked_sector_each_with_its_own_link(store):
+    w = briefing_world(store)
+    coord, case = w["coord"], w["case"]
+    _opened(store, case.id, 13)  # 12 h periods: the case is in its second
+    store.set_rendezvous(coord, case.id, version=0, place="51.5074, -0.1278",
+                         words="Car park, north gate")
+    pack = store.print_period_pack(coord, case.id)
+    assert pack.period == 2 and pack.reference == "CASE-A"
+    assert pack.ends - pack.starts == timedelta(hours=settings.BRIEF_PERIOD_HOURS)
+    assert pack.starts <= utcnow() < pack.ends
+    # S1 and S2 are assigned to Red; S4 is searched and S3 has no team: no sheet
+    assert [[s.code for s in b.sectors] for b in pack.sheets] == [["S1"], ["S2"]]
+    links = [b.link.link for b in pack.sheets]
+    assert len({x.id for x in links}) == 2
+    assert all(x.team_id == w["red"].id and x.expires_at == pack.ends for x in links)
+    assert all(b.rendezvous.words == "Car park, north gate" for b in pack.sheets)
+    assert [(tm.name, tm.sectors) for tm in pack.teams] == [
+        ("Team Red", (("S1", "assigned"), ("S2", "assigned"))), ("Team Blue", ())]
+    assert pack.rendezvous.words == "Car park, north gate"
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(t.audit_log).where(t.audit_log.c.entity == "briefing")
+                            .order_by(t.audit_log.c.id)).all()
+    assert [r.action for r in rows] == ["print", "print", "print_period"]
+    assert rows[-1].actor_name == "Coordinator A"
+    assert "S1, S2" in str(rows[-1].changes)
+    # the next period may be printed ahead; an earlier one is over, a later one not yet
+    nxt = store.print_period_pack(coord, case.id, period="next")
+    assert nxt.period == 3 and nxt.starts == pack.ends
+    assert all(b.link.link.expires_at == nxt.ends for b in nxt.sheets)
+    assert store.print_period_pack(coord, case.id, period=2).period == 2
+    with pytest.raises(InvalidInput, match="over"):
+        store.print_period_pack(coord, case.id, period=1)
+    with pytest.raises(InvalidInput, match="not come yet"):
+        store.print_period_pack(coord, case.id, period=4)
+    with pytest.raises(InvalidInput, match="number"):
+        store.print_period_pack(coord, case.id, period="tomorrow")
+
+
+def test_only_coordinators_print_a_period_pack(store):
+    w = briefing_world(store)
+    coord, case = w["coord"], w["case"]
+    red = store.open_link(store.issue_link(coord, case.id, role="team_lead", label="Red",
+                                           team_id=w["red"].id).token)
+    with pytest.raises(PermissionDenied, match="coordinators"):
+        store.print_period_pack(red.actor, case.id)
+    family = store.open_link(store.issue_link(coord, case.id, role="family", label="Mum").token)
+    with pytest.raises(PermissionDenied):
+        store.print_period_pack(family.actor, case.id)

@@ -42,6 +42,7 @@ PERSONAL = [
     "Bobsy",  # the name the family page uses
     "DC Jo Liaison",  # the family liaison officer
     "07700 900888",  # the liaison officer's phone
+    "Outside number 12 Acacia",  # the rendezvous point's words
 ]
 SQ = [box(-0.0995 + i * 0.002, 51.5135, -0.0988 + i * 0.002, 51.5140) for i in range(4)]
 
@@ -70,6 +71,8 @@ def _fill(store, coord):
                              lead_name="Alex Leadperson", contact="07700 900456")
     store.add_hazard(coord, case.id, kind="unsafe", geometry=SQ[3],
                      note="Broken glass by the lock")
+    store.set_rendezvous(coord, case.id, version=0, place="51.5137, -0.0990",
+                         words="Outside number 12 Acacia")
     s1 = store.create_sector(coord, case.id, geometry=SQ[0], name="12 Acacia Avenue",
                              notes="Check the sheds")
     s1 = store.assign_sector(coord, s1.id, team.id, version=s1.version)

@@ -19,7 +19,7 @@ from shapely.geometry import box
 
 from geo.coordinates import format_grid_reference
 from geo.crs import geoms_to_bng, geoms_to_lonlat, lonlat_to_bng
-from layers.briefing import MARKING, choose_frame, render_briefing
+from layers.briefing import MARKING, choose_frame, render_briefing, render_period_pack
 from layers.escape import pdf_text
 from tests.layers.conftest import HOSTILE
 
@@ -171,3 +171,90 @@ def test_pdf_text_keeps_only_printable_characters(raw, clean):
 def test_pdf_text_caps_length_and_may_keep_lines():
     assert pdf_text("x" * 50, 10) == "x" * 9 + "…"
     assert pdf_text("one\r\n\r\ntwo\rthree", lines=True) == "one\ntwo\nthree"
+
+
+def _rv(words: str = "Car park, north gate") -> SimpleNamespace:
+    """A stored rendezvous point (as casefile.rendezvous.Rendezvous reads)."""
+    return SimpleNamespace(lat=51.5068, lon=-0.1290, words=words, place="51.50680, -0.12900",
+                           text=lambda: words or "51.50680, -0.12900")
+
+
+def test_the_stored_rendezvous_point_is_printed_with_its_grid_reference():
+    x, y = lonlat_to_bng(-0.1290, 51.5068)
+    ref = format_grid_reference(float(x), float(y), 10)
+    stored = " ".join(_text(render_briefing(_brief(hostile="x", rendezvous=_rv()),
+                                            link_url=URL))).replace("\n", " ")
+    assert f"Rendezvous point: Car park, north gate · {ref}" in stored
+    assert "black triangle = rendezvous point (RV)" in stored
+    # words given when printing (wayhome brief --rendezvous) replace the stored words only
+    typed = " ".join(_text(render_briefing(_brief(hostile="x", rendezvous=_rv()),
+                                           link_url=URL, rendezvous="By the kiosk"))
+                     ).replace("\n", " ")
+    assert f"Rendezvous point: By the kiosk · {ref}" in typed and "north gate" not in typed
+
+
+def _period(**over) -> SimpleNamespace:
+    red_link = SimpleNamespace(token="tok-s1", link=SimpleNamespace(
+        id=21, label="Briefing S1", expires_at=NOW + timedelta(hours=6)))
+    blue_link = SimpleNamespace(token="tok-s4", link=SimpleNamespace(
+        id=22, label="Briefing S4", expires_at=NOW + timedelta(hours=6)))
+    s4 = SimpleNamespace(code="S4", name="Embankment", status="in_progress",
+                         geometry=_sq(0, 400), area_m2=40_000.0, search_type=None,
+                         assurance=None, notes="")
+    sheets = (_brief(hostile="<b>x</b>", link=red_link, rendezvous=_rv()),
+              _brief(hostile="<b>x</b>", link=blue_link, rendezvous=_rv(), sectors=(s4,),
+                     team_name="Team Blue", team_id=2))
+    fields = dict(
+        reference="MP-2026-0042", case_status="open", period=2,
+        starts=NOW - timedelta(hours=6), ends=NOW + timedelta(hours=6),
+        teams=(SimpleNamespace(name="Team Red", sectors=(("S1", "assigned"),)),
+               SimpleNamespace(name="Team Blue", sectors=(("S4", "in_progress"),)),
+               SimpleNamespace(name="Team <i>Green</i>", sectors=())),
+        rendezvous=_rv(), printed_by="Coordinator A", printed_at=NOW,
+        orientation="portrait", sheets=sheets)
+    fields.update(over)
+    return SimpleNamespace(**fields)
+
+
+def test_a_period_pack_is_a_cover_then_each_sectors_own_sheet(tmp_path):
+    urls = ["https://wayhome.example.org/?link=tok-s1", "https://wayhome.example.org/?link=tok-s4"]
+    pdf = render_period_pack(_period(), link_urls=urls)
+    pages = _text(pdf)
+    assert all(p.count(MARKING) >= 2 for p in pages)
+    cover = pages[0].replace("\n", " ")
+    assert "Operational period pack · MP-2026-0042" in cover
+    assert "Period 2: Tue 03 Mar 2026 08:05 GMT to Tue 03 Mar 2026 20:05 GMT" in cover
+    for words in ("Team Red", "S1 (assigned)", "Team Blue", "S4 (in progress)",
+                  "Team <i>Green</i>", "no tasked sector this period", "Car park, north gate",
+                  "2 sector sheet(s) follow"):
+        assert words in cover, words
+    # no sheet content on the cover: no description, no link
+    assert "Green jumper" not in cover and "Link 21" not in cover
+    # then each sheet, as render_briefing draws it, with its own link and QR address
+    sheets = [i for i, p in enumerate(pages) if p.replace("\n", " ").count("Briefing pack ·")]
+    assert len(sheets) == 2 and sheets[0] == 1
+    first = " ".join(pages[sheets[0]:sheets[1]]).replace("\n", "")
+    second = " ".join(pages[sheets[1]:]).replace("\n", "")
+    assert "Sector S1" in first and "Link 21" in first and "tok-s1" in first
+    assert "Sector S4" in second and "Link 22" in second and "tok-s4" in second
+    assert "tok-s1" not in second
+    # each sheet's footer names its own sheet
+    assert "Briefing pack MP-2026-0042 · Sector S1" in pages[sheets[1] - 1]
+    assert "Operational period pack MP-2026-0042 · period 2" in pages[0]
+    if shutil.which("pdftoppm") is not None:  # pages to look at
+        ARTIFACTS.mkdir(exist_ok=True)
+        src = tmp_path / "period.pdf"
+        src.write_bytes(pdf)
+        subprocess.run(["pdftoppm", "-png", "-r", "80", str(src), str(ARTIFACTS / "period")],
+                       check=True)
+        assert len(list(ARTIFACTS.glob("period-*.png"))) >= len(pages)
+
+
+def test_a_period_with_nothing_tasked_prints_its_cover_alone():
+    pdf = render_period_pack(_period(sheets=(), rendezvous=None, case_status="found"),
+                             link_urls=[])
+    pages = _text(pdf)
+    assert len(pages) == 1
+    text = pages[0].replace("\n", " ")
+    assert "0 sector sheet(s) follow" in text and "Not set:" in text
+    assert "CASE FOUND — STAND DOWN" in text

@@ -18,6 +18,7 @@ from layers.sightings import (
     last_known_layer,
     path_layer,
     places_layer,
+    rendezvous_layer,
     sightings_layer,
     time_label,
     verified_path,
@@ -229,3 +230,16 @@ def test_case_legend_rows_look_like_their_markers():
     assert len(set(re.findall(r"<svg[^>]*>(.*?)</svg>", html))) == len(rows)
     with pytest.raises(ValueError):
         legend_html([], extra=[("#123456", "x", "<script>")])
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_the_rendezvous_pin_names_the_point_and_escapes_its_words(payload):
+    from types import SimpleNamespace
+
+    point = SimpleNamespace(lat=51.5, lon=-0.1, text=lambda: payload)
+    js = _get_feature_group_string(rendezvous_layer(point), folium.Map(tiles=None))
+    assert "wayhome-rv" in js and "\\u003eRV\\u003c" in js and "Rendezvous point" in js
+    assert "TQ 3" in js  # its grid reference
+    assert payload not in js and json.dumps(payload)[1:-1] not in js and "${" not in js
+    assert "Marker" not in _get_feature_group_string(rendezvous_layer(None),
+                                                     folium.Map(tiles=None))
