@@ -27,20 +27,24 @@ def likely_places_layer(places: pd.DataFrame) -> folium.FeatureGroup:
     """Numbered markers (the ``rank`` column) at each place's ``lat``/``lon``, with the
     kind, name and distance on hover. ``places``: rows of ``geo.LikelyPlaces.places``."""
     group = folium.FeatureGroup(name="Likely places", control=False)
-    for row in places.itertuples(index=False):
-        colour = KIND_COLOURS.get(str(row.kind), "#000000")
+    rows = zip(places["rank"].to_numpy(int), places["kind"].astype(str),
+               places["kind_label"].astype(str), places["name"].astype(str),
+               places["lat"].to_numpy(float), places["lon"].to_numpy(float),
+               places["distance_m"].to_numpy(float), strict=True)
+    for rank, kind, label, name, lat, lon, dist in rows:
+        colour = KIND_COLOURS.get(kind, "#000000")
         html = (
             f'<div style="background:{colour};color:#fff;font:700 12px/20px system-ui,'
             "sans-serif;text-align:center;border:2px solid #fff;border-radius:50%;"
-            f'box-shadow:0 1px 3px rgba(0,0,0,.6);">{int(row.rank)}</div>'
+            f'box-shadow:0 1px 3px rgba(0,0,0,.6);">{int(rank)}</div>'
         )
         marker = folium.Marker(
-            location=[float(row.lat), float(row.lon)],
+            location=[float(lat), float(lon)],
             icon=folium.DivIcon(html=html, icon_size=(24, 24), icon_anchor=(12, 12),
                                 class_name="wayhome-likely-place"),
         )
         folium.Tooltip(safe_text(
-            f"{int(row.rank)}. {row.kind_label}: {row.name} · {float(row.distance_m):,.0f} m"
+            f"{int(rank)}. {label}: {name} · {float(dist):,.0f} m"
         ), sticky=True).add_to(marker)
         marker.add_to(group)
     return group
