@@ -97,7 +97,7 @@ else:
     st.dataframe(pd.DataFrame({
         "#": places["rank"],
         "Type": places["kind_label"],
-        "Name": places["name"].map(markdown_text),
+        "Name": places["name"],  # a table cell is plain text, never markup
         "Distance (m)": places["distance_m"].round().astype(int),
         "Postcode": places["postcode"],
         "Why": places["why"],

@@ -242,7 +242,8 @@ def likely_places(lon: float, lat: float, age: float, elapsed_s: float, *,
     out["rank"] = np.arange(1, len(out) + 1)
     sources = place_sources()
     out["source"] = out["kind"].map(lambda k: sources[k]["attribution"])
-    category = out["kind"].map(lambda k: kinds_w[k]["category"])
+    category = out["kind"].map(lambda k: "planning assumption" if str(
+        kinds_w[k]["status"]).startswith("planning") else kinds_w[k]["category"])
     out["why"] = [
         f"{w:g} % weight ({c}) × {kk:.2g} % of children per hectare at {d:,.0f} m"
         for w, c, kk, d in zip(weight, category, kernel, dist, strict=True)

@@ -37,6 +37,9 @@ def test_a_twelve_year_old_near_elephant_and_castle() -> None:
     assert park["rank"] < stop["rank"]
     # ... and the score is exactly weight × kernel
     assert np.allclose(top["score"], top["type_weight"] * top["kernel_per_km2"])
+    # each row says why: the weight's source (or that it is assumed) and the distance
+    assert "walking in a street or park" in park["why"] and "planning assumption" in stop["why"]
+    assert f"at {park['distance_m']:,.0f} m" in park["why"]
     assert "Grampian 12-14" in res.weights_basis and "planning" not in res.weights_basis
     assert "Child 10-12" in res.rings_label
 
