@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.widgets.session import ACTOR_KEY, CASE_KEY
@@ -14,19 +15,22 @@ from wayhome.demo import demo_data, load_demo
 PAGE = str(Path(__file__).resolve().parents[2] / "app_pages" / "likely_places.py")
 
 
-def _demo(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'w.sqlite3'}"
-    monkeypatch.setattr(settings, "DATABASE_URL", url)
-    store = open_store(url)
-    load_demo(store, password="demo password for tests")
-    coord = store.authenticate("demo.coordinator", "demo password for tests")
-    case_id = store.case_id_for(coord, demo_data()["case"]["reference"])
-    store.close()
-    return coord, case_id
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo case in a SQLite store, loaded once for the module: (coordinator, case id)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('likely') / 'w.sqlite3'}"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(settings, "DATABASE_URL", url)
+        store = open_store(url)
+        load_demo(store, password="demo password for tests")
+        coord = store.authenticate("demo.coordinator", "demo password for tests")
+        case_id = store.case_id_for(coord, demo_data()["case"]["reference"])
+        store.close()
+        yield coord, case_id
 
 
-def test_a_coordinator_sees_the_ranked_places_and_their_assumptions(tmp_path, monkeypatch):
-    coord, case_id = _demo(tmp_path, monkeypatch)
+def test_a_coordinator_sees_the_ranked_places_and_their_assumptions(demo):
+    coord, case_id = demo
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.session_state[ACTOR_KEY] = coord
     at.session_state[CASE_KEY] = case_id
@@ -47,11 +51,12 @@ def test_a_coordinator_sees_the_ranked_places_and_their_assumptions(tmp_path, mo
     assert "planning assumption" in " ".join(c.value for c in at.caption).replace("\\", "")
 
 
-def test_anyone_else_is_turned_away(tmp_path, monkeypatch):
-    coord, case_id = _demo(tmp_path, monkeypatch)
+@pytest.mark.parametrize("role", ["team_lead", "family", "partner"])
+def test_anyone_else_is_turned_away(demo, role):
+    coord, case_id = demo
     at = AppTest.from_file(PAGE, default_timeout=60)
-    at.session_state[ACTOR_KEY] = Actor(user_id=coord.user_id, display_name="Lead",
-                                        role="team_lead")
+    at.session_state[ACTOR_KEY] = Actor(user_id=coord.user_id, display_name="Not a coordinator",
+                                        role=role)
     at.session_state[CASE_KEY] = case_id
     at.run()
     assert not at.exception and not at.dataframe
