@@ -85,8 +85,12 @@ def test_ties_are_stable_and_kinds_filter() -> None:
     b = geo.likely_places(*EC, age=12, elapsed_s=7200, limit=0)
     assert a.places["key"].tolist() == b.places["key"].tolist()
     tied = a.places[a.places.duplicated(["score"], keep=False)]
+    assert len(tied) >= 2  # schools sharing a site: same kind, same distance, same score
     for _, g in tied.groupby("score"):
-        assert (np.diff(g["distance_m"].to_numpy()) >= 0).all()
+        kind = g["kind"].map(ALL_KINDS.index)
+        order = list(zip(g["distance_m"], kind, g["name"], g["key"], strict=True))
+        assert order == sorted(order)  # then by distance, kind, name and key
+        assert (np.diff(g["rank"].to_numpy()) == 1).all()
     parks = geo.likely_places(*EC, age=12, elapsed_s=7200, kinds=("park",))
     assert set(parks.places["kind"]) == {"park"}
     assert geo.likely_places(*EC, age=12, elapsed_s=60, kinds=()).places.empty
