@@ -103,6 +103,8 @@ else:
         "Why": places["why"],
         "Score (% of the best)": places["relative"],
     }), hide_index=True, width="stretch")
+# Handing a place to an enquiry task: ``result.record(rank)`` is the row's place
+# (geo.PlaceRecord: kind, name, lon, lat, postcode, stable key).
 for line in result.assumptions:
     st.caption(markdown_text(line))
 shown = sorted(set(places["kind"])) if len(places) else []

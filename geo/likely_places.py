@@ -115,8 +115,11 @@ def _settings() -> dict[str, Any]:
 
 
 @cache
-def _index(kinds: tuple[str, ...]) -> tuple[pd.DataFrame, shapely.STRtree, np.ndarray]:
-    """The places of ``kinds`` with lon/lat and a stable key, their tree and BNG points."""
+def _index(kinds: tuple[str, ...]
+           ) -> tuple[pd.DataFrame, shapely.STRtree, np.ndarray, np.ndarray, np.ndarray]:
+    """The places of ``kinds`` with lon/lat and a stable key, their tree, their BNG shapes
+    (points, or circles of their area), their type weights and their tie-break order
+    (by kind, name and key: :func:`likely_places` then sorts numbers only)."""
     places = load_places(kinds).copy()
     x, y = places["easting"].to_numpy(), places["northing"].to_numpy()
     lon, lat = bng_to_lonlat(x, y)
@@ -130,7 +133,13 @@ def _index(kinds: tuple[str, ...]) -> tuple[pd.DataFrame, shapely.STRtree, np.nd
                       np.sqrt(places["size"].to_numpy(float) * 10_000.0 / math.pi), 0.0)
     pts = np.asarray(shapely.points(x, y))
     shapes = np.where(radius > 0, shapely.buffer(pts, radius, quad_segs=8), pts)
-    return places, shapely.STRtree(shapes), shapes
+    kinds_w = _settings()["type_weights"]["kinds"]
+    weight = places["kind"].map(lambda k: float(kinds_w[k]["weight"])).to_numpy(float)
+    kind_order = places["kind"].map(ALL_KINDS.index).to_numpy()
+    tiebreak = np.empty(len(places), dtype=np.int64)
+    tiebreak[np.lexsort((places["key"].to_numpy(), places["name"].to_numpy(), kind_order))] = (
+        np.arange(len(places)))
+    return places, shapely.STRtree(shapes), shapes, weight, tiebreak
 
 
 def weights_basis(age: float) -> str:
@@ -211,28 +220,24 @@ def likely_places(lon: float, lat: float, age: float, elapsed_s: float, *,
         "relatives' addresses come from the investigation, not from here.",
         "Decision support for where to look first, not a prediction for this child.",
     )
-    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
     if not chosen:
+        empty = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
         return LikelyPlaces(empty, reach, age_f, basis, rings["label"], assumptions)
-    places, tree, pts = _index(chosen)
+    places, tree, pts, weights, tiebreak = _index(chosen)
     x, y = lonlat_to_bng(np.array([lon_f]), np.array([lat_f]))
     origin = shapely.points(float(x[0]), float(y[0]))
     hit = np.sort(tree.query(origin, predicate="dwithin", distance=reach))
-    near = places.iloc[hit]
     dist = shapely.distance(origin, pts[hit])
-    near = near.loc[:, ["kind", "name", "lon", "lat", "postcode", "detail", "source_id",
-                        "key"]].reset_index(drop=True)
-    kinds_w = data["type_weights"]["kinds"]
-    weight = near["kind"].map(lambda k: float(kinds_w[k]["weight"])).to_numpy(float)
+    weight = weights[hit]
     kernel = distance_kernel(dist, rings["rings"])
     score = weight * kernel
-    kind_order = near["kind"].map({k: i for i, k in enumerate(ALL_KINDS)}).to_numpy()
-    order = np.lexsort((near["key"].to_numpy(), near["name"].to_numpy(), kind_order,
-                        np.round(dist, 3), -score))
+    order = np.lexsort((tiebreak[hit], np.round(dist, 3), -score))
     if n > 0:
         order = order[:n]
-    out = near.iloc[order].reset_index(drop=True)
+    out = places.iloc[hit[order]].loc[:, ["kind", "name", "lon", "lat", "postcode", "detail",
+                                          "source_id", "key"]].reset_index(drop=True)
     dist, weight, kernel, score = dist[order], weight[order], kernel[order], score[order]
+    kinds_w = data["type_weights"]["kinds"]
     out["distance_m"] = np.round(dist, 1)
     out["type_weight"] = weight
     out["kernel_per_km2"] = kernel
