@@ -97,6 +97,12 @@ if actor is not None and actor.role == "coordinator":
             url_path="where-next",
         ),
         st.Page(
+            "app_pages/likely_places.py",
+            title="Likely places",
+            icon=":material/explore:",
+            url_path="likely-places",
+        ),
+        st.Page(
             "app_pages/handover.py",
             title="Handover",
             icon=":material/swap_horiz:",

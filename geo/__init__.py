@@ -60,6 +60,7 @@ from geo.gaps import (
 from geo.grid import make_grid
 from geo.guarded import read_sectors_guarded, read_tracks_guarded
 from geo.jurisdiction import Jurisdictions, cutting_areas, jurisdiction_shares
+from geo.likely_places import LikelyPlaces, PlaceRecord, likely_places, place_record
 from geo.motion import (
     MotionModel,
     MotionReport,
@@ -106,9 +107,11 @@ from geo.track_files import read_tracks, trim_track_ends
 __all__ = [
     "InputError",
     "Jurisdictions",
+    "LikelyPlaces",
     "MotionModel",
     "MotionReport",
     "PlaceName",
+    "PlaceRecord",
     "PoaGrid",
     "SectorIndex",
     "advance_poa",
@@ -144,6 +147,7 @@ __all__ = [
     "jurisdiction_shares",
     "layer_attribution",
     "layer_vintage",
+    "likely_places",
     "load_layer",
     "load_places",
     "locate",
@@ -159,6 +163,7 @@ __all__ = [
     "pass_pod",
     "pick_sectors",
     "place_names",
+    "place_record",
     "places_within",
     "pod",
     "pos",

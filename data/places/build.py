@@ -1,4 +1,5 @@
-"""Rebuild Wayhome's default jump destinations: London's transport hubs and town centres.
+"""Rebuild Wayhome's London places: jump destinations (transport hubs, town centres) and
+the further places to check (bus stops, schools, libraries, parks).
 
 Usage, from the repository root (the source folder is an argument; nothing in the
 repository depends on where it lives)::
@@ -19,7 +20,14 @@ per licence, so the OpenStreetMap-derived file stays apart under the ODbL:
     The 234 GLA London town centre boundaries as a point inside each (``shapely``'s
     representative point); ``size`` = the town centre's area in hectares.
 
-Columns of both: ``kind`` (``station``, ``bus_station``, ``town_centre``), ``name``,
+``bus_stops.csv`` (TfL open data terms), ``schools.csv``, ``libraries.csv`` and
+``parks.csv`` (OGL v3)
+    Places to check, never jump destinations: TfL bus stops (one row per stop area and
+    name), open schools (London Schools Atlas 2016), libraries open in 2023 (Arts
+    Council England, at the postcode centroid) and open parks (GiGL Spaces to Visit
+    2024). These also have a ``postcode`` column (empty where the source has none).
+
+Columns of all: ``kind`` (``station``, ``bus_station``, ``town_centre``), ``name``,
 ``easting``, ``northing`` (EPSG:27700, whole metres), ``size`` (the relative weight
 of a place within its kind), ``detail`` (networks, or the town centre's
 classification), ``source_id`` (OSM id, or the GLA ``layerreference``).
@@ -66,6 +74,19 @@ NOT_BUS_STATIONS = ("garage",)
 LONDON_MARGIN_M = 10_000.0
 
 COLUMNS = ["kind", "name", "easting", "northing", "size", "detail", "source_id"]
+#: The places to check (not jump destinations) also carry a postcode where the source has one.
+CHECK_COLUMNS = [*COLUMNS, "postcode"]
+
+#: GiGL primary uses kept as parks (open ground a child may spend time in; playing
+#: fields because some big parks, Burgess Park among them, are recorded as such);
+#: cemeteries, allotments, rivers, canals, verges and civic squares are left out.
+PARK_USES = ("Park", "Formal garden", "Recreation ground", "Play space", "Playing fields",
+             "Common", "Public woodland", "Nature reserve", "Country park", "Village green",
+             "Adventure playground", "Youth area")
+#: GiGL access values kept: open to the public.
+PARK_ACCESS = ("Free", "De facto", "Part free", "Part de facto")
+#: Library types kept (archives, prison and mobile libraries are not places a child goes).
+LIBRARY_TYPES = ("Static Library", "Static Local History Library")
 
 
 class BuildError(Exception):
@@ -173,6 +194,89 @@ def town_centres(src: Path) -> pd.DataFrame:
     }, columns=COLUMNS)
 
 
+def number(s: pd.Series) -> pd.Series:
+    """A column of numbers some spreadsheet wrote with thousands separators ("1,039.00")."""
+    return pd.to_numeric(s.str.replace(",", "", regex=False))
+
+
+def bus_stops(src: Path) -> pd.DataFrame:
+    """TfL bus stops, the stops of one stop area with one name as one place.
+
+    Virtual (hail-and-ride) points and rows without a position are dropped. The two
+    sides of a road (or the several stands of an interchange) share a stop area and a
+    name, so one check covers them; ``size`` = the number of stops merged.
+    """
+    df = pd.read_csv(find(src, "bus_stops_tfl_*/bus-stops.csv"), dtype=str,
+                     keep_default_na=False)
+    check(len(df) > 15_000, f"only {len(df)} bus stops in the source")
+    x = pd.to_numeric(df["Location_Easting"], errors="coerce")
+    y = pd.to_numeric(df["Location_Northing"], errors="coerce")
+    keep = (df["Virtual_Bus_Stop"] != "1") & (x > 0) & (y > 0) & (df["Stop_Name"].str.strip() != "")
+    df = df[keep].assign(x=x[keep], y=y[keep], name=df.loc[keep, "Stop_Name"].str.strip())
+    df["sid"] = df["Naptan_Atco"].where(df["Naptan_Atco"] != "", "LBSL " + df["Stop_Code_LBSL"])
+    g = df.sort_values("sid").groupby(["Stop_Area", "name"], sort=True)
+    out = pd.DataFrame({
+        "x": g["x"].mean(), "y": g["y"].mean(), "n": g.size(),
+        "sid": g["sid"].agg(lambda s: ";".join(s)),
+    }).reset_index()
+    return pd.DataFrame({
+        "kind": "bus_stop", "name": out["name"],
+        "easting": np.round(out["x"]).astype(int), "northing": np.round(out["y"]).astype(int),
+        "size": out["n"], "detail": "stop area " + out["Stop_Area"],
+        "source_id": out["sid"], "postcode": "",
+    }, columns=CHECK_COLUMNS)
+
+
+def schools(src: Path) -> pd.DataFrame:
+    """Open schools of the 2016 London Schools Atlas, one row per URN."""
+    df = pd.read_csv(find(src, "schools_london_atlas_*/All School Locations 2016.csv"),
+                     dtype=str, keep_default_na=False)
+    check(len(df) > 3_000, f"only {len(df)} schools in the source")
+    df = df[(df["STATUS"] != "Closed") & (df["SCHOOL_NAM"].str.strip() != "")]
+    df = df.assign(oid=number(df["OBJECTID"])).sort_values("oid")
+    df = df.drop_duplicates("URN", keep="first")
+    return pd.DataFrame({
+        "kind": "school", "name": df["SCHOOL_NAM"].str.strip(),
+        "easting": number(df["EASTING"]).round().astype(int),
+        "northing": number(df["NORTHING"]).round().astype(int),
+        "size": 1, "detail": df["PHASE"].str.strip(), "source_id": "URN " + df["URN"],
+        "postcode": df["POSTCODE"].str.strip(),
+    }, columns=CHECK_COLUMNS)
+
+
+def libraries(src: Path) -> pd.DataFrame:
+    """Public libraries open in 2023, at their postcode's centroid (Code-Point Open)."""
+    df = pd.read_csv(find(src, "libraries_england_*/london_libraries_2023_geocoded.csv"),
+                     dtype=str, keep_default_na=False)
+    check(len(df) > 300, f"only {len(df)} London libraries in the source")
+    df = df[(df["open_2023"] == "True") & df["type"].isin(LIBRARY_TYPES)
+            & (df["easting"] != "") & (df["name"].str.strip() != "")]
+    return pd.DataFrame({
+        "kind": "library", "name": df["name"].str.strip(),
+        "easting": number(df["easting"]).round().astype(int),
+        "northing": number(df["northing"]).round().astype(int),
+        "size": 1, "detail": df["authority"].str.strip(),
+        "source_id": ("UPRN " + df["uprn"]).where(df["uprn"] != "", ""),
+        "postcode": df["postcode"].str.strip(),
+    }, columns=CHECK_COLUMNS)
+
+
+def parks(src: Path) -> pd.DataFrame:
+    """Named, publicly open parks, gardens, commons and play spaces (GiGL centroids)."""
+    df = pd.read_csv(find(src, "greenspace_gigl_*/GiGL_SpacesToVisit.csv"), dtype=str,
+                     keep_default_na=False, encoding="cp1252")
+    check(len(df) > 4_000, f"only {len(df)} green spaces in the source")
+    df = df[df["PrimaryUse"].isin(PARK_USES) & df["Access"].isin(PARK_ACCESS)
+            & (df["SiteName"].str.strip() != "")]
+    return pd.DataFrame({
+        "kind": "park", "name": df["SiteName"].str.strip(),
+        "easting": number(df["Easting"]).round().astype(int),
+        "northing": number(df["Northing"]).round().astype(int),
+        "size": number(df["AreaHa"]).round(4), "detail": df["PrimaryUse"],
+        "source_id": "GiGL " + df["SiteID"], "postcode": "",
+    }, columns=CHECK_COLUMNS)
+
+
 def near_london(df: pd.DataFrame, outline: shapely.Geometry) -> pd.DataFrame:
     pts = shapely.points(df["easting"].to_numpy(float), df["northing"].to_numpy(float))
     d = shapely.distance(outline, pts)
@@ -192,11 +296,16 @@ def main(argv: list[str] | None = None) -> int:
     hubs = pd.concat([stations(args.source), bus_stations(args.source)], ignore_index=True)
     centres = town_centres(args.source)
     out = {}
-    for name, df in (("transport_hubs.csv", hubs), ("town_centres.csv", centres)):
+    for name, df in (("transport_hubs.csv", hubs), ("town_centres.csv", centres),
+                     ("bus_stops.csv", bus_stops(args.source)),
+                     ("schools.csv", schools(args.source)),
+                     ("libraries.csv", libraries(args.source)),
+                     ("parks.csv", parks(args.source))):
         df = near_london(df, outline).sort_values(["kind", "name", "easting", "northing"],
                                                   ignore_index=True)
         check(df[["easting", "northing"]].notna().all().all(), f"{name}: a place has no position")
         check(((df["size"] > 0)).all(), f"{name}: a place has no size")
+        check(len(df) > 100, f"{name}: only {len(df)} places near London")
         out[name] = df
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

@@ -40,3 +40,22 @@ def test_places_within_a_radius() -> None:
     assert len(near) > 3 and (near["distance_m"] < 1_000).all()
     assert np.allclose(near["distance_m"], np.hypot(near["easting"] - 530_000.0,
                                                     near["northing"] - 180_500.0))
+
+
+def test_places_to_check_are_not_jump_destinations() -> None:
+    from geo.places import ALL_KINDS, DESTINATION_KINDS, place_sources
+
+    assert set(geo.load_places()["kind"]) == set(DESTINATION_KINDS)
+    every = geo.load_places(ALL_KINDS)
+    counts = every["kind"].value_counts()
+    assert counts["bus_stop"] > 10_000 and counts["school"] > 3_000
+    assert 300 <= counts["library"] < 400 and counts["park"] > 2_000
+    assert (every.loc[every["kind"].isin(["school", "library"]), "postcode"] != "").all()
+    assert (every.loc[every["group"] == "", "kind"].isin(
+        ["bus_stop", "school", "library", "park"])).all()
+    # every kind says where it comes from and under which licence
+    sources = place_sources()
+    assert set(sources) == set(ALL_KINDS)
+    assert all(s["licence"] and s["attribution"] for s in sources.values())
+    assert "TfL" in sources["bus_stop"]["attribution"]
+    assert "Burgess Park" in set(every.loc[every["kind"] == "park", "name"])

@@ -1,0 +1,114 @@
+"""Likely places (coordinators): which places near the last-known location to check first.
+
+The places within reach of the last-known location (latest verified sighting, else
+the IPP) ranked by type weight (where children were traced, Grampian 12–14) × the
+distance kernel of the child's age band (``geo.likely_places``), as a table and as
+numbered markers on the map. Decision support with its assumptions on the page.
+
+Coordinators only: the page is in no family, partner or team view, and it says so
+if anyone else reaches it. Each row carries a stable place record
+(``geo.LikelyPlaces.record``) for handing a place to an enquiry task.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.widgets.common import london_map
+from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
+from app_pages.widgets.sector_common import base_url_path, case_marks, case_or_stop
+from app_pages.widgets.session import require_actor, show_store_error, store
+from casefile import StoreError, format_london
+from geo.errors import InputError
+from geo.likely_places import KIND_LABELS, likely_places
+from geo.places import ALL_KINDS, place_sources
+from layers.escape import markdown_text
+from layers.legend import Legend, legend_html
+from layers.likely_places import KIND_COLOURS, likely_places_layer
+
+MAP_KEY = "likely_places_map"
+KINDS_KEY = "likely_places_kinds"
+
+actor = require_actor()
+if actor.role != "coordinator":
+    st.title("Likely places")
+    st.info("The likely places are for the case's coordinators.")
+    st.stop()
+db = store()
+
+
+@st.cache_resource(show_spinner="Preparing the map…")
+def likely_base_map(base_url_path: str) -> RenderedMap:
+    """The London base map with the kinds of place in the legend, rendered once per process."""
+    del base_url_path  # part of the cache key: assets are served under it
+    m, _ = london_map(legend_open=False)
+    labels = {**KIND_LABELS, "station": "Station or bus station"}
+    rows = [(KIND_COLOURS[k], labels[k], "dot") for k in ALL_KINDS if k != "bus_station"]
+    Legend(legend_html([], extra=rows, title="Likely places"), position="bottomright").add_to(m)
+    return render_base(m)
+
+
+case = case_or_stop(actor, "Likely places")
+st.title("Likely places")
+st.caption(f"Case {markdown_text(case.reference)} · decision support: places to check "
+           "first, not a prediction for this child.")
+try:
+    case_file = db.load_case(actor, case.id)
+except StoreError as exc:
+    show_store_error(exc)
+    st.stop()
+lk = case_file.last_known()
+since = lk.at or case.reported_missing_at
+hours_since = max((datetime.now(UTC) - since).total_seconds() / 3600.0, 0.0)
+where = ("the latest verified sighting" if lk.kind == "sighting"
+         else "the initial planning point (no verified sighting yet)")
+st.markdown(f"Around **{where}** ({lk.lat:.5f}, {lk.lon:.5f}), last known "
+            f"{format_london(since)}.")
+
+c1, c2, c3 = st.columns([1, 1, 3])
+age_default = int(case.age) if case.age is not None and 1 <= int(case.age) <= 17 else 12
+age = c1.number_input("Age (years)", 1, 17, age_default, key="likely_places_age",
+                      help="The case's age; change it to see another age band's list.")
+hours = c2.number_input("Hours since last known", 0.0, 240.0,
+                        round(min(hours_since, 240.0), 1), step=0.5,
+                        key="likely_places_hours")
+kinds = c3.multiselect("Kinds of place", list(ALL_KINDS), default=list(ALL_KINDS),
+                       format_func=KIND_LABELS.get, key=KINDS_KEY)
+try:
+    result = likely_places(lk.lon, lk.lat, float(age), float(hours) * 3600.0,
+                           kinds=tuple(kinds))
+except InputError as exc:
+    show_store_error(exc)
+    st.stop()
+places = result.places
+
+live_folium(likely_base_map(base_url_path()), key=MAP_KEY, center=(lk.lat, lk.lon), zoom=15,
+            feature_group_to_add=[*case_marks(case_file), likely_places_layer(places)],
+            returned_objects=[], height=480)
+
+if places.empty:
+    st.info(f"No place of the chosen kinds within {result.reach_m:,.0f} m.")
+else:
+    st.markdown(f"**{len(places)} places to check first** within {result.reach_m:,.0f} m, "
+                "best first (the numbers on the map)")
+    st.dataframe(pd.DataFrame({
+        "#": places["rank"],
+        "Type": places["kind_label"],
+        "Name": places["name"],  # a table cell is plain text, never markup
+        "Distance (m)": places["distance_m"].round().astype(int),
+        "Postcode": places["postcode"],
+        "Why": places["why"],
+        "Score (% of the best)": places["relative"],
+    }), hide_index=True, width="stretch")
+# Handing a place to an enquiry task: ``result.record(rank)`` is the row's place
+# (geo.PlaceRecord: kind, name, lon, lat, postcode, stable key).
+for line in result.assumptions:
+    st.caption(markdown_text(line))
+shown = sorted(set(places["kind"])) if len(places) else []
+sources = place_sources()
+if shown:
+    st.caption("Places: " + markdown_text(" · ".join(
+        dict.fromkeys(sources[k]["attribution"] for k in shown))))
