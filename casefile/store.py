@@ -167,6 +167,8 @@ class Store:
     send_tip = operation(tips_ops.send_tip)
     family_search_check = operation(tips_ops.family_search_check)
     report_family_search = operation(tips_ops.report_family_search)
+    family_streets = operation(tips_ops.family_streets)
+    family_street_ground = operation(tips_ops.family_street_ground)
     triage_queue = operation(tips_ops.triage_queue)
     triage_count = operation(tips_ops.triage_count)
     review_report = operation(tips_ops.review_report)
