@@ -120,7 +120,8 @@ def _watch() -> None:
         st.session_state[POLL_KEY] = token
         st.rerun()
     st.session_state[POLL_KEY] = token
-    st.caption(f"Up to date · checks every {POLL_SECONDS:g} seconds")
+    st.caption(f"Up to date · checks every {POLL_SECONDS:g} "
+               f"second{'' if POLL_SECONDS == 1 else 's'}")
 
 
 def _seen_own_change() -> None:
