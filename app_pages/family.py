@@ -43,10 +43,12 @@ from casefile import (
 )
 from geo import InputError, lookup_postcode, postcode_circles
 from geo.street_ground import MAX_STREETS
+from layers.basemap import parse_tiles
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text, safe_text
-from layers.family import family_layer
+from layers.family import family_layer, street_layer
 from layers.view import view_centre, view_zoom
+from vocab import settings
 
 POLL_SECONDS = live_every(10)
 MAP_KEY = "family_map"
@@ -169,12 +171,19 @@ st.markdown(
 )
 
 layer = family_layer(view.areas, [_when(a) for a in view.areas], view.hazards, view.last_known)
+layers = [layer, clear_drawings_layer()]
+if parse_tiles(settings.TILES, settings.TILES_ATTRIBUTION) is None:
+    # no tiles (a network that blocks tile servers): the loaded streets make it a map
+    try:
+        layers.insert(0, street_layer(db.family_map_streets(actor, case_id)))
+    except (LinkGone, PermissionDenied):
+        gone_now()
 # open on the shared ground and the hazard areas (places to keep away from)
 ground = [a.geometry for a in view.areas] + [h.geometry for h in view.hazards]
 live_folium(
     link_map("family" if active else "family_view"),
     key=MAP_KEY,
-    feature_group_to_add=[layer, clear_drawings_layer()],
+    feature_group_to_add=layers,
     returned_objects=["last_active_drawing"],
     height=380,
     center=view_centre(ground, view.last_known),

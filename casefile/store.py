@@ -169,6 +169,7 @@ class Store:
     report_family_search = operation(tips_ops.report_family_search)
     family_streets = operation(tips_ops.family_streets)
     family_street_ground = operation(tips_ops.family_street_ground)
+    family_map_streets = operation(tips_ops.family_map_streets)
     triage_queue = operation(tips_ops.triage_queue)
     triage_count = operation(tips_ops.triage_count)
     review_report = operation(tips_ops.review_report)

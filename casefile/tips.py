@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
 import sqlalchemy as sa
@@ -320,6 +321,38 @@ def family_street_ground(db: Database, /, actor: Actor, case_id: int,
         return street_ground(lines, names, near, settings.FAMILY_STREET_HALF_WIDTH_M)
     except InputError as exc:
         raise InvalidInput(str(exc)) from None
+
+
+#: how far past the ground the family page shows its plain map draws streets, m
+MAP_STREETS_PAD_M = 300.0
+#: simplification of the streets drawn on the family's plain map, m (a phone screen)
+MAP_STREETS_TOLERANCE_M = 2.0
+
+
+def family_map_streets(db: Database, /, actor: Actor, case_id: int) -> Any:
+    """The loaded streets, paths, railways and water on the ground around what the
+    family page shows (its areas, hazards and the shared last-known location, plus
+    :data:`MAP_STREETS_PAD_M`), simplified, lon/lat (``name``, ``kind``): for a plain
+    map where no tiles can be fetched. Empty without a street layer or ground."""
+    view = family_view(db, actor, case_id)
+    shapes: list[BaseGeometry] = ([a.geometry for a in view.areas]
+                                  + [h.geometry for h in view.hazards])
+    if view.last_known is not None:
+        shapes.append(shapely.Point(view.last_known[1], view.last_known[0]))
+    if not shapes:
+        return streets_ops.empty_lines()
+    box = shapely.buffer(shapely.envelope(shapely.union_all(
+        geoms_to_bng(np.asarray(shapes, dtype=object)))), MAP_STREETS_PAD_M, join_style="mitre")
+    _, lines = _streets_around(db, actor, case_id, [geoms_to_lonlat(BngGeometry(box))])
+    lines = lines[lines["ground"].astype(bool)]
+    if len(lines) == 0:
+        return streets_ops.empty_lines()
+    bng = shapely.intersection(geoms_to_bng(np.asarray(lines.geometry.values, dtype=object)), box)
+    bng = shapely.simplify(bng, MAP_STREETS_TOLERANCE_M)
+    keep = ~shapely.is_empty(bng)
+    return gpd.GeoDataFrame(
+        {"name": lines["name"].to_numpy()[keep], "kind": lines["kind"].to_numpy()[keep]},
+        geometry=geoms_to_lonlat(bng[keep]), crs=4326)
 
 
 @dataclass(frozen=True, slots=True)

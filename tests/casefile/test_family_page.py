@@ -156,6 +156,7 @@ def test_family_chooses_streets_near_ground_they_may_see(store, coord, southwark
     # loaded, but the family sees no ground yet: an unshared last-known location (here the
     # child's home too) never centres the list
     assert store.family_streets(fam, case.id) == FamilyStreets(True, (), 15.0)
+    assert len(store.family_map_streets(fam, case.id)) == 0
     sharing = store.sharing(coord, case.id)
     store.set_sharing(coord, case.id, version=sharing.version, family_lkl=True)
     near_lkl = store.family_streets(fam, case.id).names
@@ -168,6 +169,11 @@ def test_family_chooses_streets_near_ground_they_may_see(store, coord, southwark
     assert area.place.startswith("Borough High Street") and area.place.endswith("Southwark")
     names = store.family_streets(fam, case.id).names
     assert {"Borough High Street", "Marshalsea Road", "Tabard Street"} <= set(names)
+    # the plain map (no tiles) draws the streets round the shared ground, no further
+    drawn = store.family_map_streets(fam, case.id)
+    assert "Borough High Street" in set(drawn["name"]) and drawn.crs.to_epsg() == 4326
+    assert "Vauxhall Street" not in set(drawn["name"])
+    assert BOROUGH.buffer(0.006).covers(drawn.geometry.union_all())
     assert "Vauxhall Street" not in names and "Thameslink" not in names
     ground, used = store.family_street_ground(fam, case.id, ["Borough High Street"])
     assert used == ["Borough High Street"]

@@ -288,6 +288,7 @@ def _nothing_of_b(store, world, role):
         lambda: store.link_poll(actor, b.id),
         lambda: store.family_view(actor, b.id),
         lambda: store.family_streets(actor, b.id),
+        lambda: store.family_map_streets(actor, b.id),
         lambda: store.family_street_ground(actor, b.id, ["Union Street"]),
         lambda: store.team_sectors(actor, b.id),
         lambda: store.shared_sightings(actor, b.id),
