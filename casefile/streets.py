@@ -123,10 +123,13 @@ def read_lines(db: Database, conn: sa.Connection,
         path = streets_dir(db) / PARQUET
         if not path.is_file():
             return _empty()
-        frame = gpd.read_parquet(path).to_crs(4326)
+        frame = gpd.read_parquet(path)
         if bbox is not None:
-            frame = frame.cx[bbox[0]:bbox[2], bbox[1]:bbox[3]]
-        return frame.reset_index(drop=True)
+            # the window's box in the file's grid, so only the lines in it are reprojected
+            west, south, east, north = gpd.GeoSeries(
+                [shapely.box(*bbox).segmentize(0.001)], crs=4326).to_crs(frame.crs).total_bounds
+            frame = frame.cx[west:east, south:north]
+        return frame.to_crs(4326).reset_index(drop=True)
     c = t.street_lines.c
     query = sa.select(c.name, c.kind, c.major, c.ground, c.geom).order_by(c.id)
     if bbox is not None:
