@@ -175,6 +175,12 @@ def test_family_chooses_streets_near_ground_they_may_see(store, coord, southwark
     assert "Vauxhall Street" not in set(drawn["name"])
     assert BOROUGH.buffer(0.006).covers(drawn.geometry.union_all())
     assert "Vauxhall Street" not in names and "Thameslink" not in names
+    # with the family delay, ground shared only just now does not widen the list yet
+    store.set_sharing(coord, case.id, version=store.sharing(coord, case.id).version,
+                      family_delay_min=60)
+    assert store.family_streets(fam, case.id).names == ()
+    store.set_sharing(coord, case.id, version=store.sharing(coord, case.id).version,
+                      family_delay_min=0)
     ground, used = store.family_street_ground(fam, case.id, ["Borough High Street"])
     assert used == ["Borough High Street"]
     # the buffered street lies inside the searched ground: "police searched most of this"
