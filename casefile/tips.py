@@ -14,6 +14,10 @@
   sector with origin "volunteer" (volunteer-reported, unverified, search type
   hasty, assurance low), so it takes part in every duplicate check and in the
   duplication figure like any other searched ground; it joins the triage queue.
+* :func:`family_streets` / :func:`family_street_ground` — where a street layer is
+  loaded, the streets near ground the family page shows, and the ground along the
+  ones a family chooses (then checked and saved as a drawn area would be);
+  :func:`family_map_streets` — the lines a plain map (no tiles) draws round it.
 * :func:`triage_queue` / :func:`review_report` — coordinators
   accept or dismiss each report (a dismissed family search is marked "needs
   re-search", so its ground counts as not searched).
