@@ -17,7 +17,6 @@ from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any, TypeVar
 
-import shapely
 import streamlit as st
 
 from app_pages.widgets.a11y import accessible_page
@@ -300,14 +299,6 @@ def _streets_choice() -> FamilyStreets | None:
     return streets if ok else None
 
 
-def _streets_ground(chosen: list[str], postcodes: str, radius: float) -> Any:
-    """The ground of the chosen streets and of the typed postcodes together (lon/lat)."""
-    shape, _ = db.family_street_ground(actor, case_id, chosen)
-    if postcodes.strip():
-        shape = shapely.union(shape, postcode_circles(postcodes, radius)[0])
-    return shape
-
-
 def _search_form() -> None:
     st.header("We searched here")
     pending = st.session_state.get(PENDING_KEY)
@@ -351,7 +342,8 @@ def _search_form() -> None:
     if chosen:
         # the coordinator reads which streets the family chose, beside the shape
         pending["note"] = ("Streets: " + ", ".join(chosen) + (" — " + note if note else ""))
-        ok, shape = _attempt(lambda: _streets_ground(chosen, postcodes, float(radius)), pending)
+        ok, shape = _attempt(lambda: db.family_street_ground(
+            actor, case_id, chosen, postcodes=postcodes, radius_m=float(radius))[0], pending)
         if not ok:
             return
         pending.update(geometry=shape, key="fs-" + uuid.uuid4().hex)

@@ -126,9 +126,9 @@ def read_lines(db: Database, conn: sa.Connection,
         frame = gpd.read_parquet(path)
         if bbox is not None:
             # the window's box in the file's grid, so only the lines in it are reprojected
-            west, south, east, north = gpd.GeoSeries(
-                [shapely.box(*bbox).segmentize(0.001)], crs=4326).to_crs(frame.crs).total_bounds
-            frame = frame.cx[west:east, south:north]
+            x0, y0, x1, y1 = gpd.GeoSeries([shapely.box(*bbox).segmentize(0.001)],
+                                           crs=4326).to_crs(frame.crs or 27700).total_bounds
+            frame = frame.cx[x0:x1, y0:y1]
         return frame.to_crs(4326).reset_index(drop=True)
     c = t.street_lines.c
     query = sa.select(c.name, c.kind, c.major, c.ground, c.geom).order_by(c.id)

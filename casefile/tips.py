@@ -58,7 +58,14 @@ from casefile.sightings import (
 )
 from casefile.timefmt import to_london, utcnow
 from casefile.unit_of_work import UnitOfWork, writes
-from geo import place_names, read_tracks_guarded, street_ground, streets_near, streets_through
+from geo import (
+    place_names,
+    postcode_circles,
+    read_tracks_guarded,
+    street_ground,
+    streets_near,
+    streets_through,
+)
 from geo.crs import BngGeometry, geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
 from vocab import sector_statuses, settings
@@ -311,8 +318,10 @@ def family_streets(db: Database, /, actor: Actor, case_id: int) -> FamilyStreets
 
 
 def family_street_ground(db: Database, /, actor: Actor, case_id: int,
-                         names: Sequence[str]) -> tuple[BaseGeometry, list[str]]:
-    """The ground along the chosen streets (lon/lat), as "we searched here" reports it.
+                         names: Sequence[str], *, postcodes: str = "",
+                         radius_m: float = 100.0) -> tuple[BaseGeometry, list[str]]:
+    """The ground along the chosen streets (lon/lat), as "we searched here" reports it,
+    with the ground within ``radius_m`` of any ``postcodes`` typed beside them.
 
     Each street's named lines, merged, clipped to the family's neighbourhood and
     buffered ``FAMILY_STREET_HALF_WIDTH_M`` either side; then checked and saved like a
@@ -322,9 +331,12 @@ def family_street_ground(db: Database, /, actor: Actor, case_id: int,
     if not loaded or near is None:
         raise InvalidInput("No streets can be chosen for this search; type postcodes instead.")
     try:
-        return street_ground(lines, names, near, settings.FAMILY_STREET_HALF_WIDTH_M)
+        ground, used = street_ground(lines, names, near, settings.FAMILY_STREET_HALF_WIDTH_M)
+        if postcodes.strip():
+            ground = shapely.union(ground, postcode_circles(postcodes, radius_m)[0])
     except InputError as exc:
         raise InvalidInput(str(exc)) from None
+    return ground, used
 
 
 #: how far past the ground the family page shows its plain map draws streets, m

@@ -188,6 +188,12 @@ def test_family_chooses_streets_near_ground_they_may_see(store, coord, southwark
     assert warn is not None and warn.codes == (done.code,) and warn.share > 0.9
     with pytest.raises(InvalidInput, match="'Vauxhall Street' is not a street near"):
         store.family_street_ground(fam, case.id, ["Vauxhall Street"])
+    # a postcode typed beside the street adds its circle; an unknown one is refused
+    both, _ = store.family_street_ground(fam, case.id, ["Borough High Street"],
+                                         postcodes="SE1 1NL", radius_m=50)
+    assert both.area > ground.area and both.covers(ground.buffer(-1e-7))
+    with pytest.raises(InvalidInput):
+        store.family_street_ground(fam, case.id, ["Borough High Street"], postcodes="ZZ9 9ZZ")
     # saved like a drawn area: unchecked, in triage, named by its street on the page
     report = store.report_family_search(fam, case.id, geometry=ground,
                                         searched_at=utcnow() - timedelta(minutes=5),
