@@ -1,9 +1,11 @@
 """The family's view (private link, phone first): where has been searched, and two forms.
 
 Plain language, no personal data: searched today / being searched now / planned
-areas of sectors the coordinator shares, the time each was last searched, one
-line on what "searched" means, a map, and two forms — "we searched here" (draw
-on the map or upload the track of a walk) and "send a tip". The store decides
+areas of sectors the coordinator shares, named by their streets or ward and
+postcode, the day and time each was last searched, one line on what "searched"
+means, a map, and two forms — "we searched here" (choose streets from a list
+where a street layer is loaded, type postcodes and a distance, draw on the map or
+upload the track of a walk) and "send a tip". The store decides
 what a family link may see (``Store.family_view``); this page only shows it.
 A 10-second poll notices changes, and a revoked link, without a reload.
 """
@@ -11,7 +13,9 @@ A 10-second poll notices changes, and a revoked link, without a reload.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, time
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -26,6 +30,7 @@ from app_pages.widgets.upload_fault import upload_fault
 from casefile import (
     FAMILY_GROUP_LABELS,
     SEARCHED_MEANS,
+    FamilyStreets,
     LinkGone,
     PermissionDenied,
     StoreError,
@@ -36,10 +41,13 @@ from casefile import (
     utcnow,
 )
 from geo import InputError, lookup_postcode, postcode_circles
+from geo.street_ground import MAX_STREETS
+from layers.basemap import parse_tiles
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text, safe_text
-from layers.family import family_layer
+from layers.family import family_layer, street_layer
 from layers.view import view_centre, view_zoom
+from vocab import settings
 
 POLL_SECONDS = live_every(10)
 MAP_KEY = "family_map"
@@ -48,6 +56,9 @@ POLL_KEY = "family_counter"
 PENDING_KEY = "family_pending_search"
 SEARCH_TIME_KEY = "family_search_default_time"
 TIP_TIME_KEY = "family_tip_default_time"
+#: the longest note a report keeps (the store's limit)
+MAX_NOTE = 1000
+T = TypeVar("T")
 
 link = current_link()
 if link is None or link.role != "family":
@@ -110,7 +121,8 @@ def _watch() -> None:
         st.session_state[POLL_KEY] = token
         st.rerun()
     st.session_state[POLL_KEY] = token
-    st.caption(f"Up to date · checks every {POLL_SECONDS:g} seconds")
+    st.caption(f"Up to date · checks every {POLL_SECONDS:g} "
+               f"second{'' if POLL_SECONDS == 1 else 's'}")
 
 
 def _seen_own_change() -> None:
@@ -158,12 +170,19 @@ st.markdown(
 )
 
 layer = family_layer(view.areas, [_when(a) for a in view.areas], view.hazards, view.last_known)
+layers = [layer, clear_drawings_layer()]
+if parse_tiles(settings.TILES, settings.TILES_ATTRIBUTION) is None:
+    # no tiles (a network that blocks tile servers): the loaded streets make it a map
+    try:
+        layers.insert(0, street_layer(db.family_map_streets(actor, case_id)))
+    except (LinkGone, PermissionDenied):
+        gone_now()
 # open on the shared ground and the hazard areas (places to keep away from)
 ground = [a.geometry for a in view.areas] + [h.geometry for h in view.hazards]
 live_folium(
     link_map("family" if active else "family_view"),
     key=MAP_KEY,
-    feature_group_to_add=[layer, clear_drawings_layer()],
+    feature_group_to_add=layers,
     returned_objects=["last_active_drawing"],
     height=380,
     center=view_centre(ground, view.last_known),
@@ -172,8 +191,8 @@ live_folium(
 )
 st.caption("Tap “Key” on the map for what the colours and lines mean. Tap an area for when "
            "it was searched."
-           + (" To record where you searched, type postcodes below or draw it with the "
-              "shape tools (top left of the map)." if active else ""))
+           + (" To record where you searched, choose streets or type postcodes below, or "
+              "draw it with the shape tools (top left of the map)." if active else ""))
 st.caption(SEARCHED_MEANS)
 if view.moving:
     st.caption("Teams may search here again as time passes: a child can move, so ground "
@@ -213,29 +232,38 @@ def _typed_time(day, at) -> datetime:
     return from_london(day, at.replace(second=0, microsecond=0))
 
 
+def _attempt(action: Callable[[], T], pending: dict[str, Any]) -> tuple[bool, T | None]:
+    """Run one step of "we searched here" with the page's one way of failing.
+
+    ``(True, result)``, or ``(False, None)`` after saying why in plain words: a typed
+    place or the store refused it (its message), the link stopped working (the "no
+    longer works" page), or reading the walk's track hit a bug (logged without the
+    file's name, a generic message). Any other exception is a bug and is raised.
+    """
+    try:
+        return True, action()
+    except (LinkGone, PermissionDenied):
+        gone_now()
+    except (InputError, StoreError) as exc:
+        st.error(str(exc))
+    except Exception as exc:  # a bug while reading the walk's track: logged without its name
+        if pending.get("track") is None:
+            raise
+        upload_fault(exc, [pending["track"]])
+    return False, None
+
+
 def _save_search(pending: dict) -> None:
     """Save a "we searched here" report (it goes to the coordinator's triage queue)."""
     note = pending["note"]
     if pending.get("why"):
         note = (note + " — " if note else "") + "We went again because: " + pending["why"]
-    try:
-        if pending.get("track") is not None:
-            report = db.report_family_search(
-                actor, case_id, searched_at=pending["when"], track=pending["track"],
-                note=note, idempotency_key=pending["key"])
-        else:
-            report = db.report_family_search(
-                actor, case_id, searched_at=pending["when"], geometry=pending["geometry"],
-                note=note, idempotency_key=pending["key"])
-    except (LinkGone, PermissionDenied):
-        gone_now()
-    except StoreError as exc:
-        st.error(str(exc))
-        return
-    except Exception as exc:  # a bug while reading the walk's track: logged without its name
-        if pending.get("track") is None:
-            raise
-        upload_fault(exc, [pending["track"]])
+    shape = ({"track": pending["track"]} if pending.get("track") is not None
+             else {"geometry": pending["geometry"]})
+    ok, report = _attempt(lambda: db.report_family_search(
+        actor, case_id, searched_at=pending["when"], note=note[:MAX_NOTE],
+        idempotency_key=pending["key"], **shape), pending)
+    if not ok or report is None:
         return
     st.session_state.pop(DRAWN_KEY, None)
     st.session_state.pop(SEARCH_TIME_KEY, None)
@@ -265,6 +293,12 @@ def _ask_before_saving(pending: dict) -> None:
         st.info("Not saved. Thank you — the map shows where teams have not been yet.")
 
 
+def _streets_choice() -> FamilyStreets | None:
+    """The streets the family may choose from (None when the store could not say)."""
+    ok, streets = _attempt(lambda: db.family_streets(actor, case_id), {})
+    return streets if ok else None
+
+
 def _search_form() -> None:
     st.header("We searched here")
     pending = st.session_state.get(PENDING_KEY)
@@ -272,9 +306,25 @@ def _search_form() -> None:
         _ask_before_saving(pending)
         return
     drawn = st.session_state.get(DRAWN_KEY)
+    streets = _streets_choice()
+    names = list(streets.names) if streets is not None else []
     with st.form("family_search", clear_on_submit=True):
         if drawn:
             st.info("Using the area you drew on the map.")
+        chosen: list[str] = []
+        if names:
+            assert streets is not None
+            chosen = st.multiselect(
+                "Streets you searched (type to find one)", names,
+                max_selections=MAX_STREETS, placeholder="Type a street name")
+            st.caption(f"Each street counts as searched {streets.half_width_m:g} metres either "
+                       "side of its middle, near the search only. Or type postcodes:")
+        elif streets is not None and streets.loaded:
+            st.caption("Streets can be chosen here once the coordinator shares an area with "
+                       "you. Until then, type the postcodes of where you searched.")
+        else:
+            st.caption("Type the postcodes of where you searched (no street list is loaded "
+                       "here), draw it on the map, or upload the track of your walk.")
         postcodes = st.text_input("Postcodes of where you searched (a comma between them)",
                                   max_chars=200, placeholder="e.g. SE1 9DT, SE1 9DA")
         radius = st.number_input("How far around them? (metres)", min_value=10,
@@ -289,31 +339,31 @@ def _search_form() -> None:
     if not sent:
         return
     pending: dict = {"when": _typed_time(day, at), "note": note}
-    try:
-        if postcodes.strip():
-            shape, _ = postcode_circles(postcodes, float(radius))
-            pending.update(geometry=shape, key="fs-" + uuid.uuid4().hex)
-        elif track is not None:
-            pending.update(track=(track.name, track.getvalue()), key="fs-" + uuid.uuid4().hex)
-        elif drawn:
-            pending.update(geometry=drawn, key=drawing_key(drawn, "family"))
-        else:
-            st.warning("Type the postcodes, draw the area on the map, or upload a track.")
+    if chosen:
+        # the coordinator reads which streets the family chose, beside the shape
+        pending["note"] = ("Streets: " + ", ".join(chosen) + (" — " + note if note else ""))
+        ok, shape = _attempt(lambda: db.family_street_ground(
+            actor, case_id, chosen, postcodes=postcodes, radius_m=float(radius))[0], pending)
+        if not ok:
             return
-        repeat = db.family_search_check(actor, case_id, geometry=pending.get("geometry"),
-                                        track=pending.get("track"))
-    except InputError as exc:
-        st.error(str(exc))
+        pending.update(geometry=shape, key="fs-" + uuid.uuid4().hex)
+    elif postcodes.strip():
+        ok, shape = _attempt(lambda: postcode_circles(postcodes, float(radius))[0], pending)
+        if not ok:
+            return
+        pending.update(geometry=shape, key="fs-" + uuid.uuid4().hex)
+    elif track is not None:
+        pending.update(track=(track.name, track.getvalue()), key="fs-" + uuid.uuid4().hex)
+    elif drawn:
+        pending.update(geometry=drawn, key=drawing_key(drawn, "family"))
+    else:
+        st.warning("Choose streets, type the postcodes, draw the area on the map, or upload "
+                   "a track." if names else
+                   "Type the postcodes, draw the area on the map, or upload a track.")
         return
-    except (LinkGone, PermissionDenied):
-        gone_now()
-    except StoreError as exc:
-        st.error(str(exc))
-        return
-    except Exception as exc:  # a bug while reading the walk's track: logged without its name
-        if pending.get("track") is None:
-            raise
-        upload_fault(exc, [pending["track"]])
+    ok, repeat = _attempt(lambda: db.family_search_check(
+        actor, case_id, geometry=pending.get("geometry"), track=pending.get("track")), pending)
+    if not ok:
         return
     if repeat is not None:
         st.session_state[PENDING_KEY] = {**pending, "repeat_at": repeat.searched_at}

@@ -111,27 +111,50 @@ def street_lines(db: Database, /, actor: Actor,
     those whose box meets ``bbox`` (west, south, east, north). Empty when none are loaded."""
     with UnitOfWork(db, actor, perm.STREETS_READ, mode="read") as uow:
         access.authorize(uow.conn, actor, perm.STREETS_READ)
-        if db.backend == "sqlite":
-            path = streets_dir(db) / PARQUET
-            if not path.is_file():
-                return _empty()
-            frame = gpd.read_parquet(path).to_crs(4326)
-            if bbox is not None:
-                frame = frame.cx[bbox[0]:bbox[2], bbox[1]:bbox[3]]
-            return frame.reset_index(drop=True)
-        c = t.street_lines.c
-        query = sa.select(c.name, c.kind, c.major, c.ground, c.geom).order_by(c.id)
+        return read_lines(db, uow.conn, bbox)
+
+
+def read_lines(db: Database, conn: sa.Connection,
+               bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
+    """:func:`street_lines` inside an operation that has already checked its own
+    permission (the streets are public reference data of no case; e.g. the family
+    page names the streets of ground it may already see)."""
+    if db.backend == "sqlite":
+        path = streets_dir(db) / PARQUET
+        if not path.is_file():
+            return _empty()
+        frame = gpd.read_parquet(path)
         if bbox is not None:
-            west, south, east, north = (float(v) for v in bbox)
-            query = query.where(c.minx <= east, c.maxx >= west, c.miny <= north,
-                                c.maxy >= south)
-        rows = uow.conn.execute(query).all()
+            # the window's box in the file's grid, so only the lines in it are reprojected
+            x0, y0, x1, y1 = gpd.GeoSeries([shapely.box(*bbox).segmentize(0.001)],
+                                           crs=4326).to_crs(frame.crs or 27700).total_bounds
+            frame = frame.cx[x0:x1, y0:y1]
+        return frame.to_crs(4326).reset_index(drop=True)
+    c = t.street_lines.c
+    query = sa.select(c.name, c.kind, c.major, c.ground, c.geom).order_by(c.id)
+    if bbox is not None:
+        west, south, east, north = (float(v) for v in bbox)
+        query = query.where(c.minx <= east, c.maxx >= west, c.miny <= north,
+                            c.maxy >= south)
+    rows = conn.execute(query).all()
     if not rows:
         return _empty()
     return gpd.GeoDataFrame(
         {"name": [r.name for r in rows], "kind": [r.kind for r in rows],
          "major": [bool(r.major) for r in rows], "ground": [bool(r.ground) for r in rows]},
         geometry=[r.geom for r in rows], crs=4326)
+
+
+def streets_loaded(db: Database, conn: sa.Connection) -> bool:
+    """Whether any streets are loaded at all (so a page can say what to do without them)."""
+    if db.backend == "sqlite":
+        return (streets_dir(db) / PARQUET).is_file()
+    return conn.execute(sa.select(t.street_lines.c.id).limit(1)).first() is not None
+
+
+def empty_lines() -> gpd.GeoDataFrame:
+    """No streets: the columns :func:`street_lines` gives, with no rows."""
+    return _empty()
 
 
 def _empty() -> gpd.GeoDataFrame:
@@ -155,4 +178,5 @@ def _checked(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.reset_index(drop=True)
 
 
-__all__ = ["PARQUET", "StreetsLoaded", "load_streets", "street_lines", "streets_dir"]
+__all__ = ["PARQUET", "StreetsLoaded", "empty_lines", "load_streets", "read_lines", "street_lines",
+           "streets_dir", "streets_loaded"]

@@ -14,6 +14,10 @@
   sector with origin "volunteer" (volunteer-reported, unverified, search type
   hasty, assurance low), so it takes part in every duplicate check and in the
   duplication figure like any other searched ground; it joins the triage queue.
+* :func:`family_streets` / :func:`family_street_ground` — where a street layer is
+  loaded, the streets near ground the family page shows, and the ground along the
+  ones a family chooses (then checked and saved as a drawn area would be);
+  :func:`family_map_streets` — the lines a plain map (no tiles) draws round it.
 * :func:`triage_queue` / :func:`review_report` — coordinators
   accept or dismiss each report (a dismissed family search is marked "needs
   re-search", so its ground counts as not searched).
@@ -26,6 +30,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
 import sqlalchemy as sa
@@ -34,6 +39,7 @@ from shapely.geometry.base import BaseGeometry
 from casefile import fieldwork as fw
 from casefile import permissions as perm
 from casefile import schema as t
+from casefile import streets as streets_ops
 from casefile import validate as v
 from casefile.audit_records import from_json
 from casefile.database import Database
@@ -52,8 +58,15 @@ from casefile.sightings import (
 )
 from casefile.timefmt import to_london, utcnow
 from casefile.unit_of_work import UnitOfWork, writes
-from geo import place_names, read_tracks_guarded
-from geo.crs import geoms_to_bng, geoms_to_lonlat
+from geo import (
+    place_names,
+    postcode_circles,
+    read_tracks_guarded,
+    street_ground,
+    streets_near,
+    streets_through,
+)
+from geo.crs import BngGeometry, geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
 from vocab import sector_statuses, settings
 
@@ -207,8 +220,12 @@ def family_view(db: Database, /, actor: Actor, case_id: int) -> FamilyView:
                 )
             )
     if areas:
-        names = place_names([a.geometry for a in areas])
-        areas = [replace(a, place=n.text) for a, n in zip(areas, names, strict=True)]
+        geoms = [a.geometry for a in areas]
+        names = place_names(geoms)
+        _, lines = _streets_around(db, actor, case_id, geoms)
+        through = streets_through(lines, geoms)
+        areas = [replace(a, place=_place_words(n, s))
+                 for a, n, s in zip(areas, names, through, strict=True)]
     order = list(sector_statuses.FAMILY_GROUPS)
     areas.sort(key=lambda a: (order.index(a.group), a.code))
     hz = tuple(
@@ -228,6 +245,130 @@ def family_view(db: Database, /, actor: Actor, case_id: int) -> FamilyView:
         liaison_name=case.liaison_name or "",
         liaison_phone=case.liaison_phone or "",
     )
+
+
+def _place_words(name: Any, streets: list[str]) -> str:
+    """An area in words: its streets and borough where streets are loaded ("Union Street,
+    Redcross Way · Southwark"), else its ward, borough and nearest postcode."""
+    if not streets:
+        return str(name.text)
+    return " · ".join(p for p in (", ".join(streets), name.borough) if p)
+
+
+def _streets_around(db: Database, actor: Actor, case_id: int,
+                    geoms: Sequence[BaseGeometry]) -> tuple[bool, Any]:
+    """(any streets loaded?, the loaded lines meeting the box of the lon/lat ``geoms``).
+
+    Read under the family's own permission: the streets are public reference data,
+    and only those around ground the family may already see are read."""
+    with UnitOfWork(db, actor, perm.FAMILY_VIEW, case_id=case_id, mode="read") as uow:
+        loaded = streets_ops.streets_loaded(db, uow.conn)
+        if not loaded or not geoms:
+            return loaded, streets_ops.empty_lines()
+        west, south, east, north = (float(b) for b in shapely.total_bounds(
+            np.asarray(list(geoms), dtype=object)))
+        return True, streets_ops.read_lines(db, uow.conn, (west, south, east, north))
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyStreets:
+    """The streets a family may choose to say "we searched here"."""
+
+    #: a street layer is loaded at all (without one, postcodes are the way)
+    loaded: bool
+    #: names of the streets near ground the family page shows, A to Z (may be empty)
+    names: tuple[str, ...]
+    #: metres either side of each chosen street taken as searched (planning assumption)
+    half_width_m: float
+
+
+def _neighbourhood(view: FamilyView) -> BaseGeometry | None:
+    """Where a family may choose streets (BNG): within ``FAMILY_STREETS_REACH_M`` of the
+    police ground their page shows and of the last-known location if it is shared.
+
+    Only what the family may already see sets it, so the list of streets tells them
+    nothing new (an unshared last-known location is never its centre)."""
+    shapes: list[BaseGeometry] = [a.geometry for a in view.areas if not a.volunteer]
+    if view.last_known is not None:
+        shapes.append(shapely.Point(view.last_known[1], view.last_known[0]))
+    if not shapes:
+        return None
+    bng = geoms_to_bng(np.asarray(shapes, dtype=object))
+    return shapely.buffer(shapely.union_all(bng), settings.FAMILY_STREETS_REACH_M)
+
+
+def _near_lines(db: Database, actor: Actor, case_id: int
+                ) -> tuple[bool, BaseGeometry | None, Any]:
+    """(streets loaded?, the family's neighbourhood in BNG, the lines around it)."""
+    near = _neighbourhood(family_view(db, actor, case_id))
+    if near is None:
+        loaded, lines = _streets_around(db, actor, case_id, [])
+        return loaded, None, lines
+    loaded, lines = _streets_around(db, actor, case_id,
+                                    [geoms_to_lonlat(BngGeometry(shapely.envelope(near)))])
+    return loaded, near, lines
+
+
+def family_streets(db: Database, /, actor: Actor, case_id: int) -> FamilyStreets:
+    """The streets a family may pick from for "we searched here" (see :func:`_neighbourhood`)."""
+    loaded, near, lines = _near_lines(db, actor, case_id)
+    names = streets_near(lines, near) if near is not None else []
+    return FamilyStreets(loaded=loaded, names=tuple(names),
+                         half_width_m=settings.FAMILY_STREET_HALF_WIDTH_M)
+
+
+def family_street_ground(db: Database, /, actor: Actor, case_id: int,
+                         names: Sequence[str], *, postcodes: str = "",
+                         radius_m: float = 100.0) -> tuple[BaseGeometry, list[str]]:
+    """The ground along the chosen streets (lon/lat), as "we searched here" reports it,
+    with the ground within ``radius_m`` of any ``postcodes`` typed beside them.
+
+    Each street's named lines, merged, clipped to the family's neighbourhood and
+    buffered ``FAMILY_STREET_HALF_WIDTH_M`` either side; then checked and saved like a
+    drawn area (:func:`family_search_check`, :func:`report_family_search`). Reads only.
+    """
+    loaded, near, lines = _near_lines(db, actor, case_id)
+    if not loaded or near is None:
+        raise InvalidInput("No streets can be chosen for this search; type postcodes instead.")
+    try:
+        ground, used = street_ground(lines, names, near, settings.FAMILY_STREET_HALF_WIDTH_M)
+        if postcodes.strip():
+            ground = shapely.union(ground, postcode_circles(postcodes, radius_m)[0])
+    except InputError as exc:
+        raise InvalidInput(str(exc)) from None
+    return ground, used
+
+
+#: how far past the ground the family page shows its plain map draws streets, m
+MAP_STREETS_PAD_M = 300.0
+#: simplification of the streets drawn on the family's plain map, m (a phone screen)
+MAP_STREETS_TOLERANCE_M = 2.0
+
+
+def family_map_streets(db: Database, /, actor: Actor, case_id: int) -> Any:
+    """The loaded streets, paths, railways and water on the ground around what the
+    family page shows (its areas, hazards and the shared last-known location, plus
+    :data:`MAP_STREETS_PAD_M`), simplified, lon/lat (``name``, ``kind``): for a plain
+    map where no tiles can be fetched. Empty without a street layer or ground."""
+    view = family_view(db, actor, case_id)
+    shapes: list[BaseGeometry] = ([a.geometry for a in view.areas]
+                                  + [h.geometry for h in view.hazards])
+    if view.last_known is not None:
+        shapes.append(shapely.Point(view.last_known[1], view.last_known[0]))
+    if not shapes:
+        return streets_ops.empty_lines()
+    box = shapely.buffer(shapely.envelope(shapely.union_all(
+        geoms_to_bng(np.asarray(shapes, dtype=object)))), MAP_STREETS_PAD_M, join_style="mitre")
+    _, lines = _streets_around(db, actor, case_id, [geoms_to_lonlat(BngGeometry(box))])
+    lines = lines[lines["ground"].astype(bool)]
+    if len(lines) == 0:
+        return streets_ops.empty_lines()
+    bng = shapely.intersection(geoms_to_bng(np.asarray(lines.geometry.values, dtype=object)), box)
+    bng = shapely.simplify(bng, MAP_STREETS_TOLERANCE_M)
+    keep = ~shapely.is_empty(bng)
+    return gpd.GeoDataFrame(
+        {"name": lines["name"].to_numpy()[keep], "kind": lines["kind"].to_numpy()[keep]},
+        geometry=geoms_to_lonlat(bng[keep]), crs=4326)
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,6 +100,7 @@ from geo.probability import (
 )
 from geo.sector_files import read_sectors
 from geo.shapes import clean_shape, clip_to_remainder, shape_from_geojson
+from geo.street_ground import street_ground, streets_near, streets_through
 from geo.street_sectors import street_sectors
 from geo.streets import read_streets
 from geo.track_files import read_tracks, trim_track_ends
@@ -180,7 +181,10 @@ __all__ = [
     "sector_poa",
     "shape_from_geojson",
     "stale_share",
+    "street_ground",
     "street_sectors",
+    "streets_near",
+    "streets_through",
     "sweep_width",
     "sweep_widths",
     "swept_ground",

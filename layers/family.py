@@ -115,3 +115,40 @@ def family_layer(areas: Sequence[Any], when: Sequence[str],
             tooltip=folium.Tooltip("Last known location"),
         ).add_to(group)
     return group
+
+
+#: how the plain map (no tiles) draws each kind of loaded line: (colour, weight, dash)
+STREET_STYLES: dict[str, tuple[str, float, str]] = {
+    "road": ("#6b6b6b", 2.0, ""),
+    "path": ("#8a8a8a", 1.2, "3 3"),
+    "rail": ("#3d3d3d", 1.5, "8 3"),
+    "water": ("#56B4E9", 2.0, ""),
+}
+
+
+def street_layer(lines: Any, *, name: str = "Streets") -> folium.FeatureGroup:
+    """Streets, paths, railways and water (lon/lat lines with ``name`` and ``kind``) as
+    thin grey lines under the search areas, each named in a tooltip: a plain map that
+    still reads where no tiles can be fetched. Names are escaped here."""
+    group = folium.FeatureGroup(name=safe_text(name), control=False)
+    features = [
+        {"type": "Feature", "geometry": shapely.geometry.mapping(geom),
+         "properties": {"name": safe_text(str(n or "")) or safe_text(str(k)),
+                        "kind": str(k)}}
+        for n, k, geom in zip(lines["name"], lines["kind"], lines.geometry, strict=True)
+    ] if len(lines) else []
+    if not features:
+        return group
+
+    def style(feature: dict[str, Any]) -> dict[str, Any]:
+        colour, weight, dash = STREET_STYLES.get(feature["properties"]["kind"],
+                                                 ("#8a8a8a", 1.0, ""))
+        return {"color": colour, "weight": weight, "dashArray": dash, "opacity": 0.9}
+
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        style_function=style,
+        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        interactive=True,
+    ).add_to(group)
+    return group

@@ -253,6 +253,15 @@ IMPORT_MAX_DROPPED_SHARE: float = float(os.environ.get("WAYHOME_IMPORT_MAX_DROPP
 #: of the ground is police-searched ground their page already shows ("most of this").
 #: A planning assumption, not a published figure.
 FAMILY_REPEAT_SHARE: float = float(os.environ.get("WAYHOME_FAMILY_REPEAT_SHARE", "0.5"))
+#: A family reporting "we searched here" by choosing streets is taken to have looked this
+#: far either side of each street's centre line, metres (the carriageway, both pavements
+#: and the fronts of the buildings). A planning assumption, not a published figure.
+FAMILY_STREET_HALF_WIDTH_M: float = float(
+    os.environ.get("WAYHOME_FAMILY_STREET_HALF_WIDTH_M", "15"))
+#: Streets a family may choose from: those within this many metres of the ground their
+#: page shows (shared areas and, if shared, the last-known location). A planning
+#: assumption (about 12 minutes' walk), not a published figure.
+FAMILY_STREETS_REACH_M: float = float(os.environ.get("WAYHOME_FAMILY_STREETS_REACH_M", "1000"))
 STREETS_MAX_MB: float = float(os.environ.get("WAYHOME_STREETS_MAX_MB", "1024"))
 STREETS_MAX_LINES: int = int(os.environ.get("WAYHOME_STREETS_MAX_LINES", "2000000"))
 STREETS_MAX_POINTS: int = int(os.environ.get("WAYHOME_STREETS_MAX_POINTS", "30000000"))

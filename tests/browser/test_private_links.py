@@ -21,7 +21,7 @@ from shapely.geometry import box
 
 from casefile import Actor, open_store, to_london, utcnow
 from casefile import schema as t
-from geo import lookup_postcode
+from geo import lookup_postcode, read_streets
 from layers.view import view_zoom
 from tests.browser import axe
 from tests.browser.conftest import (
@@ -43,6 +43,9 @@ SQ = [box(-0.0995 + i * 0.002, 51.5135, -0.0988 + i * 0.002, 51.5140) for i in r
 FAMILY_ZOOM = view_zoom([*SQ[:3], SQ[4]], height_px=380)
 #: the rendezvous point's words: on the team lead's phone, never on the family's
 RV_WORDS = "Meet by the north gate"
+#: searched ground round Borough High Street, in the Southwark street fixture
+BOROUGH = box(-0.0948, 51.5001, -0.0919, 51.5025)
+STREETS = Path(__file__).resolve().parents[2] / "data" / "streets" / "southwark_lambeth.osm.pbf"
 SECRETS = ["Robin", "Green school jumper", "Sam Passer-by", "07700 900123", "12 Secret Road",
            "Acacia Avenue", "Lead Person", "Scene note"]
 
@@ -270,7 +273,8 @@ def test_family_records_where_they_searched_and_sends_a_tip(browser: Browser, li
 
 def _family_case(store_url: str, coord: Actor) -> tuple[int, str, str]:
     """A case of its own (so marking it found touches no other test): a searched area
-    around a postcode, a family link. Returns (case id, the link's token, the postcode)."""
+    around a postcode and one round Borough High Street, the Southwark street fixture
+    loaded, a family link. Returns (case id, the link's token, the postcode)."""
     postcode = "EC2R 8DD"
     hit = lookup_postcode(postcode)
     around = box(hit.lon - 0.0006, hit.lat - 0.0004, hit.lon + 0.0006, hit.lat + 0.0004)
@@ -288,6 +292,12 @@ def _family_case(store_url: str, coord: Actor) -> tuple[int, str, str]:
         done = store.start_sector(coord, done.id, version=done.version)
         store.finish_sector(coord, done.id, version=done.version, search_type="hasty",
                             assurance="medium")
+        borough = store.create_sector(coord, case.id, geometry=BOROUGH, name="Borough")
+        borough = store.assign_sector(coord, borough.id, team.id, version=borough.version)
+        borough = store.start_sector(coord, borough.id, version=borough.version)
+        store.finish_sector(coord, borough.id, version=borough.version, search_type="hasty",
+                            assurance="medium")
+        store.load_streets(Actor.system("test"), read_streets(STREETS), source=STREETS.name)
         token = store.issue_link(coord, case.id, role="family", label="Aunt's phone").token
         return case.id, token, postcode
     finally:
@@ -364,11 +374,43 @@ def test_family_page_calls_999_names_places_warns_and_passes_axe(browser: Browse
         timeout=30_000)
     expect(page.get_by_text("You have sent 2 reports; 0 checked by the coordinator.")
            ).to_be_visible()
+    # "we searched here" by choosing a street from the loaded street layer (no drag, no
+    # postcode): police searched round it, so the family is asked first
+    streets = page.get_by_label("Streets you searched (type to find one)")
+    streets.click()
+    page.keyboard.type("Borough High")
+    page.get_by_role("option", name="Borough High Street").click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("listbox")).to_have_count(0)
+    screenshot(page, "family-page-street-chosen")
+    page.get_by_role("button", name="Save where we searched").click()
+    wait_for_app_run(page)
+    again = page.get_by_text(re.compile(r"Police searched most of this at \d\d:\d\d today"))
+    expect(again).to_be_visible(timeout=30_000)
+    again.scroll_into_view_if_needed()
+    screenshot(page, "family-page-street-warning")
+    page.get_by_role("button", name="Save it anyway").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text(re.compile(r"Thank you — saved as area S\d+"))).to_be_visible(
+        timeout=30_000)
+    expect(page.get_by_text("You have sent 3 reports; 0 checked by the coordinator.")
+           ).to_be_visible()
+    # the family's own report, named by its street, unchecked (the list is read before the
+    # form saves, so it shows at the next run)
+    page.reload()
+    wait_for_app_run(page)
+    mine = page.get_by_text(re.compile(r"^Borough High Street[^·]* · Southwark · searched on .*"
+                                       r"reported by a family or volunteer, not checked"))
+    expect(mine).to_be_visible(timeout=30_000)
+    mine.scroll_into_view_if_needed()
+    screenshot(page, "family-page-street-saved")
     store = open_store(linked.store_url)
     try:
         queue = store.triage_queue(linked.coord, case_id)
-        search = next(r for r in queue if r.kind == "search")
-        assert "We know the shop keeper" in search.note
+        search = next(r for r in queue if r.kind == "search" and "shop keeper" in r.note)
+        by_street = next(r for r in queue if r.kind == "search" and r is not search)
+        assert by_street.note.startswith("Streets: Borough High Street")
+        assert store.get_sector(linked.coord, by_street.sector_id).origin == "volunteer"
         sector = store.get_sector(linked.coord, search.sector_id)
         # the minutes as typed, not rounded down to the hour
         assert to_london(sector.searched_at).strftime("%H:%M") == typed

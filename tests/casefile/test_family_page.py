@@ -5,14 +5,18 @@ repeat search, and minutes kept as typed."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from shapely.geometry import box
 
-from casefile import PermissionDenied, utcnow
+import geo
+from casefile import Actor, FamilyStreets, InvalidInput, PermissionDenied, utcnow
+from tests.casefile.conftest import make_case
 
 pytestmark = pytest.mark.db
 
+STREETS = Path(__file__).resolve().parents[2] / "data" / "streets"
 SQ = [box(-0.0995 + i * 0.002, 51.5135, -0.0988 + i * 0.002, 51.5140) for i in range(3)]
 
 
@@ -129,3 +133,77 @@ def test_unaccepted_family_ground_is_labelled_and_kept_out_of_the_duplication_fi
         store.get_sector(coord, report.sector_id).area_m2, rel=0.01)
     over = {o.code: o for o in store.check_overlaps(coord, case.id, SQ[0].buffer(-0.0001))}
     assert not over[report.sector_code].unchecked
+
+
+#: the middle of Borough High Street in the Southwark fixture, and Union Street's west end
+BOROUGH = box(-0.0948, 51.5001, -0.0919, 51.5025)
+UNION_ST = (51.5036, -0.1030)
+
+
+@pytest.fixture(scope="module")
+def southwark():
+    return geo.read_streets(STREETS / "southwark_lambeth.osm.pbf")
+
+
+def test_family_chooses_streets_near_ground_they_may_see(store, coord, southwark):
+    case = make_case(store, coord, reference="CASE-S", ipp=UNION_ST, home=UNION_ST)
+    fam = _family(store, coord, case)
+    # no street layer: postcodes are the way
+    assert store.family_streets(fam, case.id) == FamilyStreets(False, (), 15.0)
+    with pytest.raises(InvalidInput, match="type postcodes"):
+        store.family_street_ground(fam, case.id, ["Borough High Street"])
+    store.load_streets(Actor.system("test"), southwark, source="southwark_lambeth.osm.pbf")
+    # loaded, but the family sees no ground yet: an unshared last-known location (here the
+    # child's home too) never centres the list
+    assert store.family_streets(fam, case.id) == FamilyStreets(True, (), 15.0)
+    assert len(store.family_map_streets(fam, case.id)) == 0
+    sharing = store.sharing(coord, case.id)
+    store.set_sharing(coord, case.id, version=sharing.version, family_lkl=True)
+    near_lkl = store.family_streets(fam, case.id).names
+    assert "Union Street" in near_lkl and "Vauxhall Street" not in near_lkl
+    sharing = store.sharing(coord, case.id)
+    store.set_sharing(coord, case.id, version=sharing.version, family_lkl=False)
+    # police searched round Borough High Street and share it: its streets can be chosen
+    done = _searched(store, coord, case, BOROUGH)
+    (area,) = store.family_view(fam, case.id).areas
+    assert area.place.startswith("Borough High Street") and area.place.endswith("Southwark")
+    names = store.family_streets(fam, case.id).names
+    assert {"Borough High Street", "Marshalsea Road", "Tabard Street"} <= set(names)
+    # the plain map (no tiles) draws the streets round the shared ground, no further
+    drawn = store.family_map_streets(fam, case.id)
+    assert "Borough High Street" in set(drawn["name"]) and drawn.crs.to_epsg() == 4326
+    assert "Vauxhall Street" not in set(drawn["name"])
+    assert BOROUGH.buffer(0.006).covers(drawn.geometry.union_all())
+    assert "Vauxhall Street" not in names and "Thameslink" not in names
+    # with the family delay, ground shared only just now does not widen the list yet
+    store.set_sharing(coord, case.id, version=store.sharing(coord, case.id).version,
+                      family_delay_min=60)
+    assert store.family_streets(fam, case.id).names == ()
+    store.set_sharing(coord, case.id, version=store.sharing(coord, case.id).version,
+                      family_delay_min=0)
+    ground, used = store.family_street_ground(fam, case.id, ["Borough High Street"])
+    assert used == ["Borough High Street"]
+    # the buffered street lies inside the searched ground: "police searched most of this"
+    warn = store.family_search_check(fam, case.id, geometry=ground)
+    assert warn is not None and warn.codes == (done.code,) and warn.share > 0.9
+    with pytest.raises(InvalidInput, match="'Vauxhall Street' is not a street near"):
+        store.family_street_ground(fam, case.id, ["Vauxhall Street"])
+    # a postcode typed beside the street adds its circle; an unknown one is refused
+    both, _ = store.family_street_ground(fam, case.id, ["Borough High Street"],
+                                         postcodes="SE1 1NL", radius_m=50)
+    assert both.area > ground.area and both.covers(ground.buffer(-1e-7))
+    with pytest.raises(InvalidInput):
+        store.family_street_ground(fam, case.id, ["Borough High Street"], postcodes="ZZ9 9ZZ")
+    # saved like a drawn area: unchecked, in triage, named by its street on the page
+    report = store.report_family_search(fam, case.id, geometry=ground,
+                                        searched_at=utcnow() - timedelta(minutes=5),
+                                        note="Streets: Borough High Street")
+    assert [r.id for r in store.triage_queue(coord, case.id)] == [report.id]
+    mine = next(a for a in store.family_view(fam, case.id).areas if a.volunteer)
+    assert mine.place.startswith("Borough High Street")
+    # only the family's own case: another case's link is refused
+    other = make_case(store, coord, reference="CASE-T")
+    with pytest.raises(PermissionDenied):
+        store.family_streets(fam, other.id)
+    with pytest.raises(PermissionDenied):
+        store.family_street_ground(fam, other.id, ["Borough High Street"])

@@ -287,6 +287,9 @@ def _nothing_of_b(store, world, role):
         lambda: store.case_brief(actor, b.id),
         lambda: store.link_poll(actor, b.id),
         lambda: store.family_view(actor, b.id),
+        lambda: store.family_streets(actor, b.id),
+        lambda: store.family_map_streets(actor, b.id),
+        lambda: store.family_street_ground(actor, b.id, ["Union Street"]),
         lambda: store.team_sectors(actor, b.id),
         lambda: store.shared_sightings(actor, b.id),
         lambda: store.partner_handovers(actor, b.id),
@@ -438,6 +441,9 @@ def test_partner_acknowledges_only_handovers_to_its_unit(store, world, coord):
         store.start_sector(partner, d["s_red"].id, version=d["s_red"].version)
     with pytest.raises(PermissionDenied):
         store.family_view(partner, case.id)
+    for actor in (partner, d["links"]["lead"].actor):  # the family's street list is theirs
+        with pytest.raises(PermissionDenied):
+            store.family_streets(actor, case.id)
 
 
 def test_family_can_report_but_not_read_reports_of_others(store, world, coord):
