@@ -97,6 +97,7 @@ from geo.probability import (
     update_poa_array,
     update_poa_grid,
 )
+from geo.postcode_sectors import postcode_sectors
 from geo.sector_files import read_sectors
 from geo.shapes import clean_shape, clip_to_remainder, shape_from_geojson
 from geo.street_sectors import street_sectors
@@ -163,6 +164,7 @@ __all__ = [
     "pod",
     "pos",
     "postcode_circles",
+    "postcode_sectors",
     "rank_sectors",
     "read_sectors",
     "read_sectors_guarded",
