@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages.widgets.common import show_streets
 from app_pages.widgets.forms import form_key, renew_form_key
 from app_pages.widgets.live_map import feature_groups_script, live_folium
 from app_pages.widgets.sector_common import (
@@ -34,8 +35,8 @@ from geo.errors import InputError
 from geo.grid import make_grid
 from geo.guarded import read_sector_files_guarded
 from geo.jurisdiction import cutting_areas, unit_at
-from geo.shapes import circle, shape_from_geojson
 from geo.postcode_sectors import postcode_sectors
+from geo.shapes import circle, shape_from_geojson
 from geo.street_sectors import street_sectors
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text
@@ -56,6 +57,7 @@ POSTCODE_FALLBACK_NOTE = (
     "operator loads streets with `wayhome streets import PATH`.")
 
 actor = require_actor()
+show_streets(actor)  # the street layer of a map without tiles
 db = store()
 
 

@@ -80,6 +80,7 @@ from geo.overlap import (
 )
 from geo.place_names import PlaceName, place_names, postcode_circles
 from geo.places import load_places, places_within
+from geo.postcode_sectors import postcode_sectors
 from geo.postcodes import lookup_postcode
 from geo.probability import (
     PoaGrid,
@@ -97,7 +98,6 @@ from geo.probability import (
     update_poa_array,
     update_poa_grid,
 )
-from geo.postcode_sectors import postcode_sectors
 from geo.sector_files import read_sectors
 from geo.shapes import clean_shape, clip_to_remainder, shape_from_geojson
 from geo.street_sectors import street_sectors
