@@ -49,7 +49,7 @@ STREETS_FOLDER = "streets"
 STREET_STYLES: dict[str, dict[str, Any]] = {
     "road": {"color": "#7a7f87", "weight": 3, "opacity": 0.9},
     "path": {"color": "#8d6e4a", "weight": 1.5, "opacity": 0.9, "dashArray": "4 3"},
-    "rail": {"color": "#3b3b3b", "weight": 2.5, "opacity": 0.9, "dashArray": "8 4"},
+    "rail": {"color": "#4a4a4a", "weight": 2, "opacity": 0.9, "dashArray": "6 4"},
     "water": {"color": "#3a7bc8", "weight": 3, "opacity": 0.8},
 }
 #: Words the hover label puts before a name, per kind.
@@ -185,7 +185,8 @@ class LazyStreets(Layer):
                         idx.base = url.replace(/index\\.json$/, "") + idx.version + "/";
                         index = idx;
                         if (!Object.keys(idx.tiles || {}).length) { mark("none"); return; }
-                        mark("loaded"); tiles();
+                        tiles();
+                        if (!pending) { mark("loaded"); }
                     })
                     .catch(function (err) {
                         asked = false; mark("failed");
