@@ -576,4 +576,18 @@ def test_street_sectors_are_previewed_named_by_their_streets_then_saved(
     new = stored_sectors(sector_app)[before:]
     assert len(new) >= 3
     assert any("Union Street" in s.name for s in new), [s.name for s in new]
+
+    # round the last-known location (Pimlico) the extract has no streets: the page
+    # falls back to postcode cells and says so
+    page.get_by_text("streets", exact=True).click()
+    page.get_by_text("a ring round the last-known location").click()
+    page.get_by_label("Ring radius (metres)").fill("150")
+    page.get_by_role("button", name="Preview the grid").click()
+    wait_for_app_run(page)
+    expect(box).to_contain_text("No street extract is loaded for this area, so these "
+                                "sectors are postcode cells", timeout=30_000)
+    expect(box).to_contain_text(re.compile(r"SW1V \d"))
+    screenshot(page, "make-sectors-postcode-cells")
+    page.get_by_role("button", name="Discard the preview").click()
+    wait_for_app_run(page)
     hermetic.assert_clean()
