@@ -19,6 +19,7 @@ as HTML. Progress is published on the map container as ``data-wayhome-streets``
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,8 @@ def publish_street_tiles(static_dir: Path, tiles: Sequence[StreetTile], version:
     """Write the tiles under ``static/vendor/streets/<version>/`` and point the index at them.
 
     ``version`` names this set (a hash of the loaded streets): files are written once,
-    the index is replaced last (atomically), and older sets are removed. No tiles
+    the index is replaced last (atomically), and sets older than the previous one are
+    removed. No tiles
     writes an index saying no extract is loaded. Returns the index path.
     """
     folder = Path(static_dir) / VENDOR_DIR / STREETS_FOLDER
@@ -89,11 +91,12 @@ def publish_street_tiles(static_dir: Path, tiles: Sequence[StreetTile], version:
     tmp = folder / ".index.json.part"
     tmp.write_text(json.dumps(index, separators=(",", ":")), encoding="ascii")
     tmp.replace(path)
-    for old in folder.iterdir():
-        if old.is_dir() and old.name != version and not old.name.startswith("."):
-            for f in old.iterdir():
-                f.unlink(missing_ok=True)
-            old.rmdir()
+    # the set before this one stays (a browser that read the old index may still ask
+    # for its tiles); older ones go
+    older = sorted((d for d in folder.iterdir() if d.is_dir() and d.name != version
+                    and not d.name.startswith(".")), key=lambda d: d.stat().st_mtime)
+    for old in older[:-1]:
+        shutil.rmtree(old, ignore_errors=True)
     return path
 
 

@@ -77,8 +77,10 @@ def test_publish_writes_tiles_and_index_and_drops_the_old_set(tmp_path: Path):
     publish_no_streets(tmp_path)  # an index exists: left alone
     assert json.loads((folder / "index.json").read_text())["version"] == "v1"
     publish_street_tiles(tmp_path, street_tiles(_lines(["Borough Road"])), "v2")
-    assert not (folder / "v1").exists()
     assert json.loads((folder / "index.json").read_text())["version"] == "v2"
+    assert (folder / "v1").is_dir()  # the previous set stays for a page that read it
+    publish_street_tiles(tmp_path, street_tiles(_lines(["Lant Street"])), "v3")
+    assert sorted(d.name for d in folder.iterdir() if d.is_dir()) == ["v2", "v3"]
 
 
 def test_layer_options_are_plain_data():
