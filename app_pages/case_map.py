@@ -23,7 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.widgets.case_status import show_found_banner
-from app_pages.widgets.common import london_map
+from app_pages.widgets.common import london_map, show_streets
 from app_pages.widgets.connection import live_every
 from app_pages.widgets.forms import (
     form_key,
@@ -66,6 +66,7 @@ PICKED_KEY = "case_map_picked"
 SIGHTING_FORM = "new_sighting"
 
 actor = require_actor()
+show_streets(actor)  # the street layer of a map without tiles
 db = store()
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from app_pages.widgets.common import london_map
+from app_pages.widgets.common import london_map, show_streets
 from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
 from app_pages.widgets.sector_common import base_url_path, case_marks, case_or_stop
 from app_pages.widgets.session import require_actor, show_store_error, store
@@ -43,6 +43,7 @@ LAST_UPLOAD_KEY = "coverage_last_upload"
 DELETED_KEY = "coverage_track_deleted"
 
 actor = require_actor()
+show_streets(actor)  # the street layer of a map without tiles
 db = store()
 
 

@@ -15,6 +15,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from app_pages.widgets.common import show_streets
 from app_pages.widgets.forms import form_key, london_moment, london_now, renew_form_key
 from app_pages.widgets.live_map import feature_groups_script, live_folium
 from app_pages.widgets.sector_common import (
@@ -41,6 +42,7 @@ GROUPS = {
 }
 
 actor = require_actor()
+show_streets(actor)  # the street layer of a map without tiles
 db = store()
 
 case = case_or_stop(actor, "Handover")

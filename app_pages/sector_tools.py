@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages.widgets.common import show_streets
 from app_pages.widgets.forms import form_key, renew_form_key
 from app_pages.widgets.live_map import feature_groups_script, live_folium
 from app_pages.widgets.sector_common import (
@@ -34,6 +35,7 @@ from geo.errors import InputError
 from geo.grid import make_grid
 from geo.guarded import read_sector_files_guarded
 from geo.jurisdiction import cutting_areas, unit_at
+from geo.postcode_sectors import postcode_sectors
 from geo.shapes import circle, shape_from_geojson
 from geo.street_sectors import street_sectors
 from layers.draw import clear_drawings_layer, is_drawing
@@ -48,8 +50,14 @@ UPLOAD_TYPES = ["geojson", "json", "kml", "kmz", "gpx", "zip", "gpkg",
                 "shp", "shx", "dbf", "prj", "cpg"]
 PICK_CLICK_KEY = "pick_by_click"
 MAX_PREVIEW_ROWS = 500
+#: what the preview says when Streets fell back to postcode cells
+POSTCODE_FALLBACK_NOTE = (
+    "No street extract is loaded for this area, so these sectors are postcode cells "
+    "(the ground nearest each postcode), not blocks between streets. The server's "
+    "operator loads streets with `wayhome streets import PATH`.")
 
 actor = require_actor()
+show_streets(actor)  # the street layer of a map without tiles
 db = store()
 
 
@@ -101,7 +109,8 @@ def grid_tool(case_id: int) -> None:
                                       "streets": "streets"}.get,
                          help="Streets: blocks bounded by roads, railways and water (from "
                               "the loaded OpenStreetMap extract), merged to about cell size "
-                              "squared each and named by their streets.")
+                              "squared each and named by their streets. Without a loaded "
+                              "extract: postcode cells, named by their postcodes.")
         cell = c2.number_input("Cell size (metres)", min_value=25, max_value=5000, value=250,
                                step=25)
         over = st.radio(
@@ -149,14 +158,24 @@ def grid_tool(case_id: int) -> None:
 
 
 def _street_preview(area: Any, cell: float, cut: bool) -> None:
-    """Street-bounded sectors of about ``cell``² each over ``area`` (raises InputError)."""
+    """Street-bounded sectors of about ``cell``² each over ``area`` (raises InputError);
+    postcode-unit cells where no street extract is loaded for the area."""
     west, south, east, north = area.bounds
     pad = 0.01  # about 1 km: streets just outside still close the blocks at the edge
     lines = db.street_lines(actor, bbox=(west - pad, south - pad, east + pad, north + pad))
+    cut_note = ", cut at BCU and force boundaries" if cut else ""
     if not len(lines):
-        raise InputError("No streets are loaded for this area. The server's operator loads "
-                         "an OpenStreetMap extract with `wayhome streets import PATH`; "
-                         "until then use squares or hexagons.")
+        with st.spinner("No streets are loaded: dividing the ground into postcode cells…"):
+            made = postcode_sectors(area, cell * cell, cut_by=cutting_areas() if cut else None)
+        notes = [POSTCODE_FALLBACK_NOTE,
+                 f"{len(made):,} sectors of postcode cells, about {cell * cell / 1e4:g} ha "
+                 f"each, cut at ward edges{cut_note}",
+                 *made.attrs.get("notes", []),
+                 "Postcodes: OS Code-Point Open. Contains OS data © Crown copyright and "
+                 "database right 2025. Contains Royal Mail data © Royal Mail copyright and "
+                 "database right 2025."]
+        _set_preview("grid", list(made.geometry), list(made["name"].astype(str)), notes)
+        return
     with st.spinner("Dividing the ground along its streets…"):
         made = street_sectors(area, lines, cell * cell,
                               cut_by=cutting_areas() if cut else None)
@@ -164,7 +183,7 @@ def _street_preview(area: Any, cell: float, cut: bool) -> None:
              for code, name in zip(made["id"].astype(str), made["name"].astype(str),
                                    strict=True)]
     notes = [f"{len(made):,} sectors bounded by streets, about {cell * cell / 1e4:g} ha each"
-             + (", cut at BCU and force boundaries" if cut else ""),
+             + cut_note,
              *made.attrs.get("notes", []),
              "Streets © OpenStreetMap contributors (ODbL)."]
     _set_preview("grid", list(made.geometry), names, notes)

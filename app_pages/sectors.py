@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages.widgets.common import show_streets
 from app_pages.widgets.live_map import feature_groups_script, live_folium
 from app_pages.widgets.sector_common import (
     CASE_MARKS_KEY,
@@ -64,6 +65,7 @@ from layers.sectors import candidate_layer, hazards_layer, sectors_layer
 from layers.sightings import rendezvous_layer
 
 actor = require_actor()
+show_streets(actor)  # the street layer of a map without tiles
 db = store()
 
 

@@ -10,6 +10,9 @@
 * ``geo.street_sectors`` for a 2 km radius round a Southwark point (Elephant &
   Castle, 51.4965 N 0.1010 W) at 10 ha and 2 ha targets, and a 300 m radius at
   2 ha: time, sectors, how many fall under a quarter of the target.
+* ``geo.postcode_sectors`` (the fallback when no extract is loaded: postcode-unit
+  cells cut at wards and BCU/force lines) for the same 2 km radius at 10 ha and 2 ha.
+* ``geo.street_tiles``: cutting the streets into the street layer's map tiles.
 
 With ``--extract PATH`` (e.g. Geofabrik's ``greater-london-latest.osm.pbf``, which
 a user downloads themselves; nothing is downloaded here) the read and import are
@@ -32,8 +35,11 @@ from pathlib import Path
 import geopandas as gpd
 
 from casefile import open_store
+from geo.jurisdiction import cutting_areas
+from geo.postcode_sectors import postcode_sectors
 from geo.shapes import circle
 from geo.street_sectors import street_sectors
+from geo.street_tiles import street_tiles
 from geo.streets import read_streets
 from wayhome.streets_import import import_streets
 
@@ -99,6 +105,26 @@ def bench_sectors(streets: gpd.GeoDataFrame, radius_m: float, target_m2: float,
           f"{made['area_m2'].max() / target_m2:.2f} x target")
 
 
+def bench_postcode_cells(radius_m: float, target_m2: float, repeat: int) -> None:
+    area = circle(*POINT, radius_m)
+    cut = cutting_areas()
+    seconds, made = timed(lambda: postcode_sectors(area, target_m2, cut_by=cut), repeat)
+    assert isinstance(made, gpd.GeoDataFrame)
+    small = int((made["area_m2"] < target_m2 / 4).sum())
+    print(f"postcode_sectors r={radius_m:,.0f} m target {target_m2 / 1e4:g} ha (cut at "
+          f"BCU/force lines): {seconds * 1e3:,.0f} ms, {len(made):,} sectors "
+          f"({int(made['postcodes'].sum()):,} postcodes, {small:,} under a quarter of the "
+          f"target), largest {made['area_m2'].max() / target_m2:.2f} x target")
+
+
+def bench_tiles(streets: gpd.GeoDataFrame, repeat: int) -> None:
+    seconds, tiles = timed(lambda: street_tiles(streets), repeat)
+    assert isinstance(tiles, list)
+    sizes = [len(t.body) for t in tiles]
+    print(f"street_tiles {len(streets):,} lines: {seconds * 1e3:,.0f} ms, {len(tiles):,} "
+          f"tiles, {sum(sizes) / 1e3:,.0f} kB in all, largest {max(sizes or [0]) / 1e3:,.0f} kB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--extract", type=Path, default=None,
@@ -113,6 +139,9 @@ def main() -> None:
         bench_import(args.extract)
     for radius, target in ((2_000, 100_000), (2_000, 20_000), (300, 20_000)):
         bench_sectors(streets, radius, target, args.repeat)
+    for target in (100_000, 20_000):
+        bench_postcode_cells(2_000, target, args.repeat)
+    bench_tiles(streets, args.repeat)
 
 
 if __name__ == "__main__":

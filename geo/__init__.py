@@ -81,6 +81,7 @@ from geo.overlap import (
 )
 from geo.place_names import PlaceName, place_names, postcode_circles
 from geo.places import load_places, places_within
+from geo.postcode_sectors import postcode_sectors
 from geo.postcodes import lookup_postcode
 from geo.probability import (
     PoaGrid,
@@ -169,6 +170,7 @@ __all__ = [
     "pod",
     "pos",
     "postcode_circles",
+    "postcode_sectors",
     "rank_sectors",
     "read_sectors",
     "read_sectors_guarded",

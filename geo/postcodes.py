@@ -122,3 +122,18 @@ def lookup_postcode(text: str) -> PostcodeResult:
         )
     lat, lon, borough_code = hit
     return PostcodeResult(postcode, "found", f"{postcode} found.", lat, lon, borough_code)
+
+
+def postcodes_in(bbox: tuple[float, float, float, float]) -> pd.DataFrame:
+    """The postcode centroids inside a lon/lat box (west, south, east, north).
+
+    Columns ``postcode`` (``"SE1 0AA"``), ``lon`` and ``lat`` (EPSG:4326). Used to
+    draw postcode-unit cells where no street extract is loaded.
+    """
+    table = _table()
+    west, south, east, north = (float(v) for v in bbox)
+    keep = (table.lon >= west) & (table.lon <= east) & (table.lat >= south) & (table.lat <= north)
+    compact = pd.Series(table.index[keep], dtype=object)
+    return pd.DataFrame({
+        "postcode": (compact.str.slice(0, -3) + " " + compact.str.slice(-3)).to_numpy(object),
+        "lon": table.lon[keep], "lat": table.lat[keep]})

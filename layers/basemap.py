@@ -26,6 +26,7 @@ from layers.assets import AssetUrls
 from layers.boundaries import BoundarySet, LazyGeoJson, boundary_layer
 from layers.escape import safe_text
 from layers.legend import LEGEND_CSS, Legend, legend_html
+from layers.streets import LazyStreets
 from layers.styles import BOUNDARY_STYLES, PLACE_COLOUR
 
 __all__ = [
@@ -161,6 +162,7 @@ def base_map(
     location: tuple[float, float] = LONDON_CENTRE,
     zoom: int = LONDON_ZOOM,
     legend_open: bool = True,
+    streets: str | None = None,
 ) -> folium.Map:
     """The London map with boundary layers, a layer control and a legend.
 
@@ -170,7 +172,9 @@ def base_map(
     Deterministic: the same inputs give the same script, so the map stays
     mounted across reruns. Layers in ``boundaries.inline`` are drawn at once;
     layers in ``boundaries.lazy`` are listed in the layer control and fetched
-    when switched on.
+    when switched on. ``streets`` is the URL of the street tiles' index
+    (:func:`layers.streets.streets_index_url`): the street layer switches itself on
+    at street zoom and fetches only the tiles in view.
     """
     m = WayhomeMap(
         assets,
@@ -198,6 +202,9 @@ def base_map(
         elif kind in boundaries.lazy:
             LazyGeoJson(style, boundaries.lazy[kind]).add_to(m)
             drawn.append(style)
+
+    if streets:
+        LazyStreets(streets).add_to(m)
 
     # Legend lists the heaviest line first.
     order = sorted(drawn, key=lambda s: -s.weight)

@@ -27,6 +27,7 @@ from layers.assets import AssetUrls, DrawUrls
 from layers.basemap import LONDON_CENTRE, MapTiles, WayhomeMap
 from layers.draw import SectorDraw
 from layers.legend import LEGEND_CSS, Legend
+from layers.streets import LazyStreets
 
 __all__ = ["PHONE_CSS", "phone_map"]
 
@@ -49,8 +50,13 @@ def phone_map(
     draw: DrawUrls | None = None,
     location: tuple[float, float] = LONDON_CENTRE,
     zoom: int = 13,
+    streets: str | None = None,
 ) -> folium.Map:
-    """The compact map: tiles, scale, one folded legend (already escaped), optional drawing."""
+    """The compact map: tiles, scale, one folded legend (already escaped), optional drawing.
+
+    ``streets`` (the street tiles' index URL) adds the street layer, which switches
+    itself on at street zoom (a team lead's map on a network without tiles).
+    """
     m = WayhomeMap(assets, location=list(location), zoom_start=zoom, tiles=None,
                    control_scale=True)
     # a map's root is its Figure; branca types get_root() as any Element
@@ -60,6 +66,8 @@ def phone_map(
     if tiles is not None:
         folium.TileLayer(tiles=tiles.url, attr=tiles.attribution, name=tiles.name,
                          max_zoom=tiles.max_zoom, control=False).add_to(m)
+    if streets:
+        LazyStreets(streets).add_to(m)
     Legend(legend_html, position="bottomleft").add_to(m)
     if draw is not None:
         SectorDraw(draw).add_to(m)

@@ -7,15 +7,20 @@ mutates the map it is given, and an identical map keeps the component mounted).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import folium
 import streamlit as st
 
+from app_pages.widgets.connection import store
+from casefile import Actor, StoreError
+from geo.street_tiles import street_tiles
 from layers.assets import AssetUrls, asset_urls, install_assets
 from layers.basemap import MapTiles, base_map, parse_tiles
 from layers.boundaries import BoundarySet, load_boundary_set
+from layers.streets import publish_no_streets, publish_street_tiles, streets_index_url
 from vocab import settings
 
 #: The app's static folder: ``static/`` beside ``dashboard.py``, served at ``/app/static/``.
@@ -27,16 +32,19 @@ class MapResources:
     assets: AssetUrls
     boundaries: BoundarySet
     tiles: MapTiles | None
+    streets: str
 
 
 @st.cache_resource(show_spinner="Preparing the map…")
 def map_resources(base_url_path: str) -> MapResources:
     """Copy the front-end files, publish the ward file and read the boundary layers."""
     install_assets(STATIC_DIR)
+    publish_no_streets(STATIC_DIR)
     return MapResources(
         assets=asset_urls(base_url_path),
         boundaries=load_boundary_set(STATIC_DIR, base_url_path),
         tiles=parse_tiles(settings.TILES, settings.TILES_ATTRIBUTION),
+        streets=streets_index_url(base_url_path),
     )
 
 
@@ -46,4 +54,40 @@ def london_map(*, legend_open: bool = True) -> tuple[folium.Map, MapResources]:
     ``legend_open=False`` folds the boundary legend (maps busy with markers).
     """
     res = map_resources(st.get_option("server.baseUrlPath") or "")
-    return base_map(res.boundaries, res.assets, res.tiles, legend_open=legend_open), res
+    return base_map(res.boundaries, res.assets, res.tiles, legend_open=legend_open,
+                    streets=res.streets), res
+
+
+#: How often a map page re-reads the loaded streets, s: a new ``wayhome streets import``
+#: shows on the maps within this time (or at once after a restart).
+STREETS_REFRESH_S = 600
+
+
+def show_streets(actor: Actor) -> None:
+    """Publish the loaded streets as tiles for the maps' street layer.
+
+    Called by the map pages; cheap when nothing changed (at most one read of the
+    streets per :data:`STREETS_REFRESH_S`, and files are rewritten only for a new
+    load). A user who may not read streets, or a failing read, leaves the tiles as
+    they are: the map still works, without streets.
+    """
+    res = map_resources(st.get_option("server.baseUrlPath") or "")
+    del res  # the static folder is ready (and an empty index written)
+    try:
+        _publish_streets(actor)
+    except StoreError:
+        return
+
+
+@st.cache_resource(ttl=STREETS_REFRESH_S, show_spinner=False)
+def _publish_streets(_actor: Actor) -> str:
+    """Cut the loaded streets into tiles and publish them; returns the set's version."""
+    lines = store().street_lines(_actor)
+    tiles = street_tiles(lines)
+    digest = hashlib.sha256()
+    for t in tiles:
+        digest.update(f"{t.x}/{t.y}:".encode())
+        digest.update(t.body.encode())
+    version = digest.hexdigest()[:16] if tiles else "none"
+    publish_street_tiles(STATIC_DIR, tiles, version)
+    return version

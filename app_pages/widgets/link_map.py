@@ -3,7 +3,8 @@
 ``"family"``: the family's plain-words key and the drawing tools ("we searched
 here"); ``"family_view"``: the same key without drawing (the case is found or
 closed); ``"field"``: the sector key (partner units), no drawing; ``"team"``: the field
-map with the "you are here" control (:mod:`layers.locate`) for team leads.
+map with the "you are here" control (:mod:`layers.locate`) and the street layer
+(:mod:`layers.streets`, published by the coordinators' map pages) for team leads.
 No boundary layers or layer control: on a 390-pixel screen they would cover the
 ground the page is about (:mod:`layers.phone`).
 """
@@ -30,7 +31,8 @@ def _rendered(kind: str, base_url_path: str) -> RenderedMap:
     elif kind == "family_view":
         m = phone_map(res.assets, res.tiles, family_legend_html(open_=False))
     else:
-        m = phone_map(res.assets, res.tiles, sector_legend_html(open_=False))
+        m = phone_map(res.assets, res.tiles, sector_legend_html(open_=False),
+                      streets=res.streets if kind == "team" else None)
         if kind == "team":
             LocateControl().add_to(m)
     return render_base(m)

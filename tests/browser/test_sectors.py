@@ -26,7 +26,9 @@ from casefile import Actor, open_store
 from geo.streets import read_streets
 from layers.sectors import LABEL_ZOOM
 from tests.browser.conftest import (
+    MAP_IFRAME,
     AppServer,
+    map_frame,
     map_frame_handle,
     screenshot,
     start_app,
@@ -295,6 +297,46 @@ def map_frame_path(page: Page, cls: str):
 
 # --------------------------------------------------------------------------- more journeys
 
+#: a point half-way along a named street line that is really under the mouse there
+#: (not covered by a control), in the map frame's client pixels, or null
+_NAMED_STREET_POINT = """() => {
+    for (const el of document.querySelectorAll("path.wayhome-street-named")) {
+        const half = el.getPointAtLength(el.getTotalLength() / 2);
+        const pt = el.ownerSVGElement.createSVGPoint();
+        pt.x = half.x; pt.y = half.y;
+        const c = pt.matrixTransform(el.getScreenCTM());
+        if (document.elementFromPoint(c.x, c.y) === el) { return [c.x, c.y]; }
+    }
+    return null;
+}"""
+
+
+def see_streets_without_tiles(page: Page) -> None:
+    """On this tile-less map (WAYHOME_TILES=none) at street zoom the street layer has
+    switched itself on, fetched only the tiles in view, and names a street on hover."""
+    container = map_frame(page).locator("#map_div")
+    expect(container).to_have_attribute("data-wayhome-streets", "loaded", timeout=20_000)
+    expect(map_frame_path(page, "wayhome-street-named").first).to_be_attached()
+    assert int(container.get_attribute("data-wayhome-streets-count") or 0) > 20
+    # only the view's tiles were sent: far less than the whole extract's tiles
+    fetched = int(container.get_attribute("data-wayhome-streets-bytes") or 0)
+    assert 0 < fetched < 200_000
+    leaflet = map_frame_handle(page)
+    point = leaflet.evaluate(_NAMED_STREET_POINT)
+    assert point is not None, "no named street line to hover"
+    frame_box = page.locator(MAP_IFRAME).first.bounding_box()
+    assert frame_box is not None
+    page.mouse.move(frame_box["x"] + point[0], frame_box["y"] + point[1])
+    tip = map_frame(page).locator(".wayhome-street-tip")
+    expect(tip).to_be_visible(timeout=5_000)
+    names = set(read_streets(STREETS)["name"])
+    shown = tip.inner_text().splitlines()
+    assert shown[0] in {"Street", "Path", "Railway", "Water"}, shown
+    assert shown[-1] in names, shown
+    screenshot(page, "make-sectors-streets-without-tiles")
+    page.mouse.move(frame_box["x"] + 5, frame_box["y"] + frame_box["height"] / 2)
+
+
 def to_pixels(page: Page, lonlat_points) -> list[tuple[int, int]]:
     """Map-container pixels of lon/lat points, asked of Leaflet in the map's frame."""
     leaflet = map_frame_handle(page)
@@ -510,6 +552,7 @@ def test_street_sectors_are_previewed_named_by_their_streets_then_saved(
         # a rerun may have put the map back on the case before the view settled
         if all(20 < x < width - 20 and 20 < y < height - 20 for x, y in pixels):
             break
+    see_streets_without_tiles(page)
     draw_polygon(page, pixels, zoom=16)
     wait_for_app_run(page)
     expect(page.get_by_text("Grid area drawn")).to_be_visible(timeout=20_000)
@@ -533,4 +576,18 @@ def test_street_sectors_are_previewed_named_by_their_streets_then_saved(
     new = stored_sectors(sector_app)[before:]
     assert len(new) >= 3
     assert any("Union Street" in s.name for s in new), [s.name for s in new]
+
+    # round the last-known location (Pimlico) the extract has no streets: the page
+    # falls back to postcode cells and says so
+    page.get_by_text("streets", exact=True).click()
+    page.get_by_text("a ring round the last-known location").click()
+    page.get_by_label("Ring radius (metres)").fill("150")
+    page.get_by_role("button", name="Preview the grid").click()
+    wait_for_app_run(page)
+    expect(box).to_contain_text("No street extract is loaded for this area, so these "
+                                "sectors are postcode cells", timeout=30_000)
+    expect(box).to_contain_text(re.compile(r"SW1V \d"))
+    screenshot(page, "make-sectors-postcode-cells")
+    page.get_by_role("button", name="Discard the preview").click()
+    wait_for_app_run(page)
     hermetic.assert_clean()
