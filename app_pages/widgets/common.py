@@ -37,9 +37,11 @@ class MapResources:
 
 @st.cache_resource(show_spinner="Preparing the map…")
 def map_resources(base_url_path: str) -> MapResources:
-    """Copy the front-end files, publish the ward file and read the boundary layers."""
+    """Copy the front-end files, publish the ward file and the loaded streets, and read
+    the boundary layers."""
     install_assets(STATIC_DIR)
     publish_no_streets(STATIC_DIR)
+    _refresh_streets()
     return MapResources(
         assets=asset_urls(base_url_path),
         boundaries=load_boundary_set(STATIC_DIR, base_url_path),
@@ -63,26 +65,37 @@ def london_map(*, legend_open: bool = True) -> tuple[folium.Map, MapResources]:
 STREETS_REFRESH_S = 600
 
 
-def show_streets(actor: Actor) -> None:
+#: The server itself reads the streets it publishes: they are public reference data of
+#: no case (OpenStreetMap), served like the ward file, so a team lead's map has them
+#: even before any coordinator has opened a page since the server started.
+STREETS_PUBLISHER = Actor.system("street tiles for the maps")
+
+
+def show_streets(actor: Actor | None = None) -> None:
     """Publish the loaded streets as tiles for the maps' street layer.
 
     Called by the map pages; cheap when nothing changed (at most one read of the
     streets per :data:`STREETS_REFRESH_S`, and files are rewritten only for a new
-    load). A user who may not read streets, or a failing read, leaves the tiles as
-    they are: the map still works, without streets.
+    load). ``actor`` is accepted for the pages' calls and not needed: the streets are
+    public. A failing read leaves the tiles as they are: the map still works, without
+    streets.
     """
-    res = map_resources(st.get_option("server.baseUrlPath") or "")
-    del res  # the static folder is ready (and an empty index written)
+    del actor
+    map_resources(st.get_option("server.baseUrlPath") or "")  # static folder ready
+    _refresh_streets()
+
+
+def _refresh_streets() -> None:
     try:
-        _publish_streets(actor)
+        _publish_streets()
     except StoreError:
         return
 
 
 @st.cache_resource(ttl=STREETS_REFRESH_S, show_spinner=False)
-def _publish_streets(_actor: Actor) -> str:
+def _publish_streets() -> str:
     """Cut the loaded streets into tiles and publish them; returns the set's version."""
-    lines = store().street_lines(_actor)
+    lines = store().street_lines(STREETS_PUBLISHER)
     tiles = street_tiles(lines)
     digest = hashlib.sha256()
     for t in tiles:

@@ -4,7 +4,8 @@
 here"); ``"family_view"``: the same key without drawing (the case is found or
 closed); ``"field"``: the sector key (partner units), no drawing; ``"team"``: the field
 map with the "you are here" control (:mod:`layers.locate`) and the street layer
-(:mod:`layers.streets`, published by the coordinators' map pages) for team leads.
+(:mod:`layers.streets`, published by the server from the loaded streets) for team
+leads.
 No boundary layers or layer control: on a 390-pixel screen they would cover the
 ground the page is about (:mod:`layers.phone`).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.widgets.common import map_resources
+from app_pages.widgets.common import map_resources, show_streets
 from app_pages.widgets.live_map import RenderedMap, render_base
 from layers.assets import draw_urls
 from layers.family import family_legend_html
@@ -42,4 +43,6 @@ def link_map(kind: str) -> RenderedMap:
     """The compact base map for ``kind`` ("family", "family_view", "field" or "team")."""
     if kind not in ("family", "family_view", "field", "team"):
         raise ValueError(f"unknown link map {kind!r}")
+    if kind == "team":
+        show_streets()  # a new street import reaches team leads too
     return _rendered(kind, st.get_option("server.baseUrlPath") or "")
