@@ -114,6 +114,7 @@ class Store:
     # streets from an OpenStreetMap extract (no case's)
     load_streets = operation(streets_ops.load_streets)
     street_lines = operation(streets_ops.street_lines)
+    streets_version = operation(streets_ops.streets_version)
 
     # cases, sightings, accounts, teams, purge
     create_user = operation(accounts_ops.create_user)

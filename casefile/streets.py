@@ -114,6 +114,23 @@ def street_lines(db: Database, /, actor: Actor,
         return read_lines(db, uow.conn, bbox)
 
 
+def streets_version(db: Database, /, actor: Actor) -> str:
+    """A cheap token that changes whenever streets are loaded again ("none" when none
+    are): the file's modification time and size on SQLite, the newest row id on
+    PostgreSQL (a load deletes and inserts, so ids only grow). Lets the maps re-publish
+    their street tiles soon after ``wayhome streets import`` without re-reading streets."""
+    with UnitOfWork(db, actor, perm.STREETS_READ, mode="read") as uow:
+        access.authorize(uow.conn, actor, perm.STREETS_READ)
+        if db.backend == "sqlite":
+            path = streets_dir(db) / PARQUET
+            if not path.is_file():
+                return "none"
+            stat = path.stat()
+            return f"{stat.st_mtime_ns}:{stat.st_size}"
+        newest = uow.conn.execute(sa.select(sa.func.max(t.street_lines.c.id))).scalar()
+        return "none" if newest is None else str(newest)
+
+
 def read_lines(db: Database, conn: sa.Connection,
                bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
     """:func:`street_lines` inside an operation that has already checked its own

@@ -60,9 +60,9 @@ def london_map(*, legend_open: bool = True) -> tuple[folium.Map, MapResources]:
                     streets=res.streets), res
 
 
-#: How often a map page re-reads the loaded streets, s: a new ``wayhome streets import``
-#: shows on the maps within this time (or at once after a restart).
-STREETS_REFRESH_S = 600
+#: How often a server asks the store whether the streets changed, s (one tiny query): a
+#: new ``wayhome streets import`` shows on the maps within this time.
+STREETS_CHECK_S = 15
 
 
 #: The server itself reads the streets it publishes: they are public reference data of
@@ -74,9 +74,9 @@ STREETS_PUBLISHER = Actor.system("street tiles for the maps")
 def show_streets(actor: Actor | None = None) -> None:
     """Publish the loaded streets as tiles for the maps' street layer.
 
-    Called by the map pages; cheap when nothing changed (at most one read of the
-    streets per :data:`STREETS_REFRESH_S`, and files are rewritten only for a new
-    load). ``actor`` is accepted for the pages' calls and not needed: the streets are
+    Called by the map pages; cheap when nothing changed (one tiny query per
+    :data:`STREETS_CHECK_S`; the streets are read and the files rewritten only for a
+    new load). ``actor`` is accepted for the pages' calls and not needed: the streets are
     public. A failing read leaves the tiles as they are: the map still works, without
     streets.
     """
@@ -87,14 +87,20 @@ def show_streets(actor: Actor | None = None) -> None:
 
 def _refresh_streets() -> None:
     try:
-        _publish_streets()
+        _publish_streets(_streets_version())
     except StoreError:
         return
 
 
-@st.cache_resource(ttl=STREETS_REFRESH_S, show_spinner=False)
-def _publish_streets() -> str:
-    """Cut the loaded streets into tiles and publish them; returns the set's version."""
+@st.cache_resource(ttl=STREETS_CHECK_S, show_spinner=False)
+def _streets_version() -> str:
+    return store().streets_version(STREETS_PUBLISHER)
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _publish_streets(loaded: str) -> str:
+    """Cut the streets of load ``loaded`` into tiles and publish them; returns the tile
+    set's version."""
     lines = store().street_lines(STREETS_PUBLISHER)
     tiles = street_tiles(lines)
     digest = hashlib.sha256()

@@ -56,9 +56,14 @@ def test_load_and_read_back(store, extract):
 
 
 def test_a_load_replaces_the_streets_and_is_audited(store, extract):
+    assert store.streets_version(SYSTEM) == "none"
     store.load_streets(SYSTEM, extract, source="a.osm.pbf")
+    first = store.streets_version(SYSTEM)
+    assert first != "none" and store.streets_version(SYSTEM) == first
     few = extract[extract["name"] == "Union Street"]
     store.load_streets(SYSTEM, few, source="/somewhere/b.osm")
+    # the maps see a new load by this token alone, without reading the streets
+    assert store.streets_version(SYSTEM) not in ("none", first)
     back = store.street_lines(SYSTEM)
     assert set(back["name"]) == {"Union Street"}
     with store.engine.connect() as conn:
