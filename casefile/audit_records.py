@@ -41,6 +41,9 @@ PERSONAL_FIELDS: dict[str, frozenset[str]] = {
     "report": frozenset({"note"}),
     # a GPS file's name often carries a person's name ("Robin walk.gpx")
     "track": frozenset({"file_name"}),
+    # an enquiry task's place can be a person's home (a friend's, a relative's address)
+    "task": frozenset({"title", "note", "result_note", "place", "address", "postcode",
+                       "street", "route"}),
 }
 
 #: entities whose values are never recorded at all (field names only)
