@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from casefile import Actor, open_store, to_london, utcnow
 from casefile import schema as t
@@ -42,7 +42,8 @@ SQ = [box(-0.0995 + i * 0.002, 51.5135, -0.0988 + i * 0.002, 51.5140) for i in r
 #: the family map opens fitted to the shared ground (S1-S3) and the hazard area
 FAMILY_ZOOM = view_zoom([*SQ[:3], SQ[4]], height_px=380)
 SECRETS = ["Robin", "Green school jumper", "Sam Passer-by", "07700 900123", "12 Secret Road",
-           "Acacia Avenue", "Lead Person", "Scene note"]
+           "Acacia Avenue", "Lead Person", "Scene note", "Flat 3, 14 Redcross Way", "SE1 9HR",
+           "Visit Jay", "Ask for his mum"]
 
 
 @dataclass
@@ -93,6 +94,16 @@ def _seed(store_url: str) -> dict:
                                      search_type="property")
         store.set_sector_status(coord, secret.id, "ready", version=secret.version)
         store.add_hazard(coord, case.id, kind="unsafe", geometry=SQ[4], note="Scene note")
+        # enquiry tasks: a friend's address checked (no trace), a CCTV still to collect;
+        # the family reads "1 place has been checked" and nothing of where
+        visit = store.add_task(coord, case.id, kind="visit_friend", title="Visit Jay",
+                               place_lonlat=Point(-0.0950, 51.5040),
+                               address="Flat 3, 14 Redcross Way", postcode="SE1 9HR",
+                               note="Ask for his mum", team_id=team.id)
+        store.set_task_status(coord, visit.id, "no_trace", version=visit.version,
+                              result_note="Not seen since Friday")
+        store.add_task(coord, case.id, kind="cctv", title="CCTV at the station",
+                       place_lonlat=Point(-0.0985, 51.5136))
         # a second case, which no link of the first may show
         other = store.create_case(
             coord, reference="LINK-2", child_name="Jordan", age=9, risk="high",
@@ -182,6 +193,7 @@ def test_family_link_shows_only_shared_ground_on_a_phone(browser: Browser, linke
     expect(legend.get_by_text("Searched by family or volunteers")).to_be_visible()
     screenshot(page, "family-link-phone-key-open")
     legend.locator("summary").click()
+    expect(page.get_by_text("1 place has been checked")).to_be_visible()
     text = _all_text(page)
     for secret in SECRETS:
         assert secret not in text, secret
