@@ -37,8 +37,9 @@ def task_tooltip(task: Any, *, with_titles: bool) -> str:
     team = getattr(task, "team_name", None)
     if team:
         parts.append(str(team))
-    if with_titles and getattr(task, "title", ""):
-        parts.append(str(task.title))
+    title = str(getattr(task, "title", "") or "")
+    if with_titles and title:
+        parts.append(title)
     return safe_text(" · ".join(parts))
 
 
