@@ -16,14 +16,14 @@ that goes there, never to the family or a partner unit.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 from shapely.geometry import Point
 
-from app_pages.widgets.forms import form_key, london_moment, renew_form_key
+from app_pages.widgets.forms import form_key, london_moment, london_now, renew_form_key
 from app_pages.widgets.live_map import feature_groups_script, live_folium
 from app_pages.widgets.sector_common import (
     base_url_path,
@@ -71,6 +71,19 @@ def _window_text(start: Any, end: Any) -> str:
     return f"{a}–{b}"
 
 
+def _clock(text: str, label: str) -> time | None:
+    """A typed London wall-clock time ("14:00", "1400", "14.00"), or None when empty."""
+    raw = (text or "").strip().replace(".", ":")
+    if not raw:
+        return None
+    if raw.isdigit() and len(raw) in (3, 4):
+        raw = f"{raw[:-2]}:{raw[-2:]}"
+    try:
+        return datetime.strptime(raw, "%H:%M").time()
+    except ValueError:
+        raise InputError(f"{label}: type a time such as 14:00.") from None
+
+
 def _saved(task: Any, merged: bool = False) -> None:
     renew_form_key("task")
     st.session_state.pop(PENDING_KEY, None)
@@ -108,8 +121,7 @@ with st.form("new_task", border=True):
     address = postcode = street = route = ""
     side = None
     day: date | None = None
-    start_at: time | None = None
-    end_at: time | None = None
+    start_text = end_text = ""
     if entry.repeats == "premises" or kind == "cctv":
         c1, c2 = st.columns([3, 1])
         address = c1.text_input("Address or premises" + (" (personal data)" if entry.personal
@@ -124,9 +136,9 @@ with st.form("new_task", border=True):
         route = st.text_input("Bus route (CCTV on a bus; leave empty for premises)",
                               placeholder="e.g. 344")
         c1, c2, c3 = st.columns(3)
-        day = c1.date_input("Footage of (date)", value=None, format="DD/MM/YYYY")
-        start_at = c2.time_input("From (London)", value=None, step=900)
-        end_at = c3.time_input("To (London)", value=None, step=900)
+        day = c1.date_input("Footage of (date)", value=london_now()[0], format="DD/MM/YYYY")
+        start_text = c2.text_input("From (London, HH:MM)", placeholder="14:00")
+        end_text = c3.text_input("To (London, HH:MM)", placeholder="16:00")
     team_id = st.selectbox("Team", [None, *teams], format_func=lambda i: "No team yet"
                            if i is None else teams[i])
     note = st.text_area("Instructions for the team", height=80)
@@ -137,6 +149,7 @@ if submitted:
         if not place.found:
             raise InputError(place.message)
         window: dict[str, Any] = {}
+        start_at, end_at = _clock(start_text, "From"), _clock(end_text, "To")
         if kind == "cctv" and (start_at is not None or end_at is not None):
             window = {"window_start": london_moment(day, start_at, "The footage window") if
                       start_at is not None else None,
