@@ -286,6 +286,8 @@ def _clean_place(kind: str, place_lonlat: Any, *, address: str, postcode: str, s
     postcode = tp.normalise_postcode_key(v.text("postcode", postcode, 10))
     if len(postcode) > 8:
         raise InvalidInput("That postcode is too long.")
+    if len(postcode) >= 5:  # written as people read it: "SE1 9HR"
+        postcode = f"{postcode[:-3]} {postcode[-3:]}"
     street = v.text("street", street, MAX_STREET).strip()
     route = v.text("route", route, MAX_ROUTE).strip()
     if entry.repeats == "street":

@@ -104,6 +104,9 @@ def _seed(store_url: str) -> dict:
                               result_note="Not seen since Friday")
         store.add_task(coord, case.id, kind="cctv", title="CCTV at the station",
                        place_lonlat=Point(-0.0985, 51.5136))
+        store.add_task(coord, case.id, kind="house_to_house", title="Doors on Redcross Way",
+                       place_lonlat=Point(-0.0948, 51.5036), street="Redcross Way",
+                       side="odd", team_id=team.id)
         # a second case, which no link of the first may show
         other = store.create_case(
             coord, reference="LINK-2", child_name="Jordan", age=9, risk="high",
@@ -459,6 +462,21 @@ def test_team_lead_link_shows_its_sectors_as_cards(browser: Browser, linked: Lin
     screenshot(page, "team-link-phone", full_page=True)
     body = page.locator("body").inner_text()
     assert "Market" not in body and "12 Secret Road" not in body  # not their sectors
+    # its own tasks: the visit (done, with the address it went to), the open house-to-house
+    assert "CCTV at the station" not in body  # not their task
+    visit = page.locator(".st-key-team_task_1")
+    expect(visit).to_contain_text("Flat 3, 14 Redcross Way")
+    expect(visit).to_contain_text("no trace")
+    doors = page.locator(".st-key-team_task_3")
+    expect(doors).to_contain_text("Redcross Way (odd numbers)")
+    doors.get_by_text("done", exact=True).click()
+    doors.get_by_label("Result note (needed when not possible)").fill("All answered")
+    doors.get_by_role("button", name="Record T3").click()
+    wait_for_app_run(page)
+    expect(page.locator(".st-key-team_task_3")).to_contain_text("Result: All answered",
+                                                                 timeout=15_000)
+    page.locator(".st-key-team_task_3").scroll_into_view_if_needed()
+    screenshot(page, "team-link-phone-tasks")
     page.context.close()
 
 

@@ -170,7 +170,7 @@ def test_addresses_never_reach_the_append_only_audit_values(store, coord, case):
     with store.engine.connect() as conn:
         values = json.dumps([list(map(str, r)) for r in conn.execute(sa.select(
             t.audit_log.c.changes, t.audit_log.c.fields))])
-    for secret in (ADDRESS, "Former foster home", "Ask for Pat", "SE19HR", "-0.095"):
+    for secret in (ADDRESS, "Former foster home", "Ask for Pat", "SE19HR", "SE1 9HR", "-0.095"):
         assert secret not in values
     (rec, *_) = store.audit_log(coord, case.id, entity="task")
     assert "note" in rec.fields
@@ -186,7 +186,7 @@ def test_purge_removes_every_address_and_the_place_of_a_visit(store, coord, case
         rows = conn.execute(sa.select(t.tasks)).all()
         detail = conn.execute(sa.select(t.audit_detail)).all()
     dump = json.dumps([[str(x) for x in r] for r in rows])
-    for secret in (ADDRESS, "flat 3 14 redcross way", "Jay at Redcross Way", "SE19HR"):
+    for secret in (ADDRESS, "flat 3 14 redcross way", "Jay at Redcross Way", "SE19HR", "SE1 9HR"):
         assert secret not in dump
     assert detail == []
     after = {x.id: x for x in store.tasks(coord, case.id)}
