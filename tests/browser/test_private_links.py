@@ -436,6 +436,12 @@ def test_a_link_shows_only_its_own_case_whatever_the_url_says(browser: Browser,
         for other in ("Jordan", "Blue raincoat", "LINK-2", "Blue:"):
             assert other not in text, (token[:4], other)
     expect(page.get_by_text("Case LINK-1")).to_be_visible()
+    # the partner reads the enquiry tasks near its unit: type and status, never an address
+    expect(page.get_by_text(re.compile(r"T2 · CCTV collection · planned"))).to_be_visible()
+    text = _all_text(page)
+    for secret in ("Flat 3, 14 Redcross Way", "SE1 9HR", "Visit Jay", "CCTV at the station",
+                   "Ask for his mum", "Not seen since Friday"):
+        assert secret not in text, secret
     page.context.close()
 
 
