@@ -38,6 +38,7 @@ from casefile.hazards import hazards_of_case
 from casefile.links import sharing_of
 from casefile.permissions import Actor
 from casefile.sightings import sightings_query
+from casefile.tasks import PartnerTask, tasks_near
 from casefile.unit_of_work import UnitOfWork, writes
 from geo.crs import geoms_to_bng, lonlat_to_bng
 
@@ -63,6 +64,8 @@ class HandoverReport:
     handovers: tuple[Handover, ...]
     made_by: str
     made_at: datetime
+    #: enquiry tasks in and near the unit, as a partner sees them (no address or title)
+    tasks: tuple[PartnerTask, ...] = ()
 
 
 @writes
@@ -113,12 +116,14 @@ def make_handover_report(
         else:
             hazards = ()
         handovers = tuple(handovers_of_case(conn, case_id, target))
+        tasks = tuple(tasks_near(conn, case_id, target, within))
         uow.record("handover_report", None, "make", {
             "unit": (None, target.code),
             "within_m": (None, within),
             "sectors": (None, ", ".join(u.sector.code for u in near)),
             "sightings": (None, len(sightings)),
             "hazards": (None, len(hazards)),
+            "tasks": (None, len(tasks)),
         })
         now = uow.now
     return HandoverReport(
@@ -133,4 +138,5 @@ def make_handover_report(
         handovers=handovers,
         made_by=actor.display_name,
         made_at=now,
+        tasks=tasks,
     )

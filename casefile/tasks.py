@@ -764,6 +764,18 @@ def partner_tasks(db: Database, /, actor: Actor, case_id: int, *,
             raise PermissionDenied("This link is not for a unit on this case.")
         found = _near(uow.conn, case_id, Unit(link.unit_layer, link.unit_code, link.unit_name),
                       float(within_m))
+    return _pared(found)
+
+
+def tasks_near(conn: sa.Connection, case_id: int, unit: Unit,
+               within_m: float) -> list[PartnerTask]:
+    """Tasks of the case in ``unit``'s area or within ``within_m`` m of it, pared down as a
+    partner sees them (no address, title, note or team; a visit without its place). For
+    the handover report; no permission check: callers do."""
+    return _pared(_near(conn, case_id, unit, float(within_m)))
+
+
+def _pared(found: list[tuple[Any, bool, float]]) -> list[PartnerTask]:
     personal = tt.personal_types()
     return [
         PartnerTask(number=r.number, kind=r.kind, status=r.status, bcu_code=r.bcu_code,
