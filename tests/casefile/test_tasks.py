@@ -6,6 +6,7 @@ versions; addresses never in the append-only audit values and gone after a purge
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -207,3 +208,29 @@ def test_bad_input_is_refused_with_plain_words(store, coord, case):
     with pytest.raises(InvalidInput, match="outside the UK"):
         store.add_task(coord, case.id, kind="station_check", title="x",
                        place_lonlat=Point(2.35, 48.85))
+
+
+def test_the_same_task_added_at_once_by_several_coordinators_is_saved_once(store, coord, case):
+    """The check runs inside the write, under the case's counter lock: six threads adding
+    one CCTV task at the same moment leave one task, and five warnings."""
+    n = 6
+    barrier = threading.Barrier(n)
+    outcomes: list[str] = []
+
+    def add() -> None:
+        barrier.wait(timeout=30)
+        try:
+            cctv(store, coord, case.id)
+            outcomes.append("saved")
+        except TaskRepeatWarning:
+            outcomes.append("warned")
+        except Exception as exc:  # any other error fails the test below
+            outcomes.append(repr(exc))
+
+    threads = [threading.Thread(target=add) for _ in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=60)
+    assert sorted(outcomes) == ["saved"] + ["warned"] * (n - 1)
+    assert [x.code for x in store.tasks(coord, case.id)] == ["T1"]
