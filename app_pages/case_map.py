@@ -107,7 +107,7 @@ def _live(case_id: int, show_dismissed: bool) -> dict[str, Any]:
     if live["layers"] != (show_dismissed, picked):
         cf = live["file"]
         groups = case_layers(cf.case, cf.sightings, cf.last_known(), show_dismissed=show_dismissed)
-        groups.append(tasks_layer(live["tasks"]))
+        groups.append(tasks_layer(live.get("tasks", [])))
         if picked is not None:
             groups.append(place_layer(picked[0], picked[1], "New sighting goes here"))
         live["script"] = feature_groups_script(groups)
