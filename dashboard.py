@@ -85,6 +85,12 @@ if actor is not None and actor.role == "coordinator":
             url_path="make-sectors",
         ),
         st.Page(
+            "app_pages/tasks.py",
+            title="Tasks",
+            icon=":material/checklist:",
+            url_path="tasks",
+        ),
+        st.Page(
             "app_pages/coverage.py",
             title="Coverage",
             icon=":material/route:",

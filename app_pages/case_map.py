@@ -52,6 +52,7 @@ from layers.basemap import clicked_point, place_layer
 from layers.escape import markdown_text
 from layers.legend import Legend, legend_html
 from layers.sightings import case_layers, rendezvous_layer, sighting_legend_rows
+from layers.tasks import tasks_layer
 from layers.timeline import timeline_chart
 
 #: seconds between two checks of the case's change counter (per open view; often on
@@ -102,11 +103,14 @@ def _live(case_id: int, show_dismissed: bool) -> dict[str, Any]:
             # built once per change: altair's validation costs more than the poll
             "chart": None if chart is None else chart.to_dict(),
             "table": _sightings_table(cf),
+            # enquiry tasks (visits, CCTV, house-to-house) drawn with the case
+            "tasks": db.tasks(actor, case_id),
         }
     if live["layers"] != (show_dismissed, picked):
         cf = live["file"]
         groups = case_layers(cf.case, cf.sightings, cf.last_known(), show_dismissed=show_dismissed)
         groups.append(rendezvous_layer(live["rendezvous"]))
+        groups.append(tasks_layer(live.get("tasks", [])))
         if picked is not None:
             groups.append(place_layer(picked[0], picked[1], "New sighting goes here"))
         live["script"] = feature_groups_script(groups)

@@ -168,6 +168,14 @@ st.markdown(
     f"**Being searched now:** {len(groups['in_progress'])} · "
     f"**Planned:** {len(groups['planned'])}"
 )
+# enquiries (visits, CCTV, house-to-house) as one count: never where, never whose address
+try:
+    checked = db.task_counts(actor, case_id).checked
+except StoreError:
+    checked = 0
+if checked:
+    st.markdown(f"**{checked} place{'s have' if checked != 1 else ' has'} been checked** "
+                "by police enquiries.")
 
 layer = family_layer(view.areas, [_when(a) for a in view.areas], view.hazards, view.last_known)
 layers = [layer, clear_drawings_layer()]

@@ -33,6 +33,7 @@ from geo.errors import InputError
 from layers.escape import markdown_text
 from layers.handover_report import handover_gpkg_bytes, render_handover_report, report_file_stem
 from layers.sectors import sectors_layer
+from layers.tasks import tasks_layer
 from vocab import sector_statuses
 
 GROUPS = {
@@ -69,6 +70,7 @@ within = c2.number_input("…and within (metres)", min_value=0, max_value=20_000
                          step=100, key="handover_within")
 try:
     near = db.sectors_near_unit(actor, case.id, unit, within_m=float(within))
+    near_tasks = db.tasks_near_unit(actor, case.id, unit, within_m=float(within))
     case_file = db.load_case(actor, case.id)
     teams = {t.id: t.name for t in db.teams(actor, case.id)}
 except (StoreError, InputError) as exc:
@@ -85,7 +87,8 @@ with map_col:
                              height_px=480)
     live_folium(sector_base_map(base_url_path()), key="handover_map", center=centre, zoom=zoom,
                 feature_group_to_add=feature_groups_script(
-                    [sectors_layer([u.sector for u in near], teams), *case_marks(case_file)]),
+                    [sectors_layer([u.sector for u in near], teams),
+                     tasks_layer([u.task for u in near_tasks]), *case_marks(case_file)]),
                 returned_objects=[], height=480)
 with list_col:
     if near:
@@ -102,6 +105,22 @@ with list_col:
         ]), hide_index=True, use_container_width=True, height=400)
     else:
         st.info(f"No sector of this case lies in {all_units[unit]} or within {within:,} m.")
+    # enquiry tasks there too: what the receiving unit must not do again, and what is open
+    open_tasks = sum(1 for u in near_tasks if not u.task.finished)
+    st.markdown(f"**Tasks here:** {open_tasks} open · {len(near_tasks) - open_tasks} done")
+    if near_tasks:
+        st.dataframe(pd.DataFrame([
+            {
+                "Task": u.task.code,
+                "Type": u.task.kind_label,
+                "Title": u.task.title,
+                "Status": u.task.status_label,
+                "Team": u.task.team_name or "",
+                "Where": "inside" if u.inside else f"{u.distance_m:,.0f} m away",
+                "Result": u.task.result_note,
+            }
+            for u in near_tasks
+        ]), hide_index=True, use_container_width=True, key="handover_tasks")
 
 # the handover report for the unit chosen above: making one is audited, so on a click
 wanted = (case.id, unit, float(within))

@@ -23,7 +23,10 @@ from casefile import LinkGone, PermissionDenied, StoreError, format_london
 from geo.boundaries import unit_outlines
 from layers.escape import markdown_text, safe_text
 from layers.sectors import sectors_layer
+from layers.tasks import tasks_layer
 from layers.view import view_centre, view_zoom
+from vocab.task_types import label as task_label
+from vocab.task_types import status_label as task_status_label
 
 POLL_KEY = "partner_counter"
 
@@ -72,6 +75,7 @@ try:
     brief = db.case_brief(actor, case_id)
     handovers = db.partner_handovers(actor, case_id)
     near = db.partner_sectors(actor, case_id, within_m=1000)
+    near_tasks = db.partner_tasks(actor, case_id, within_m=1000)
 except (LinkGone, PermissionDenied):
     gone_now()
 except StoreError as exc:
@@ -119,7 +123,8 @@ ground = ([shapely.geometry.shape(outline)] if outline is not None else []) + [
     u.sector.geometry for u in near]
 live_folium(link_map("field"), key="partner_map",
             feature_group_to_add=[_unit_layer(outline, unit.name),
-                                  sectors_layer([u.sector for u in near], {})],
+                                  sectors_layer([u.sector for u in near], {}),
+                                  tasks_layer(near_tasks, with_titles=False)],
             returned_objects=[], height=420,
             zoom=view_zoom(ground, height_px=420, default=14, min_zoom=9),
             center=view_centre(ground))
@@ -129,3 +134,14 @@ for u in near:
                  if u.sector.origin == "volunteer" and u.sector.status == "searched" else "")
     st.markdown(f"- **{markdown_text(u.sector.code)}** · {markdown_text(u.sector.status_label)}"
                 f"{unchecked} · {where}")
+
+# enquiry tasks in and near the unit: type, status and where — never an address, a
+# title or a note, and a visit (a person's home) is not drawn at all
+st.subheader("Enquiry tasks in and within 1 km of your area")
+if not near_tasks:
+    st.caption("None.")
+for x in near_tasks:
+    where = "inside" if x.inside else f"{x.distance_m:,.0f} m away"
+    st.markdown(f"- **{markdown_text(x.code)}** · {markdown_text(task_label(x.kind))} · "
+                f"{markdown_text(task_status_label(x.status))} · {where}")
+

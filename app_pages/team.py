@@ -31,6 +31,7 @@ from app_pages.widgets.link_map import link_map
 from app_pages.widgets.live_map import live_folium
 from app_pages.widgets.pace_question import ask, hold, too_fast_message
 from app_pages.widgets.session import store
+from app_pages.widgets.team_tasks import team_tasks_section
 from app_pages.widgets.track_upload import track_upload_form
 from casefile import (
     ASSURANCE_LEVELS,
@@ -46,6 +47,7 @@ from geo.exports import to_gpx, to_kml
 from layers.escape import markdown_text
 from layers.sectors import hazards_layer, neighbours_layer, sectors_layer
 from layers.sightings import last_known_layer, rendezvous_layer, sightings_layer
+from layers.tasks import tasks_layer
 from layers.view import view_centre, view_zoom
 from vocab.sector_statuses import label as status_label
 
@@ -90,6 +92,7 @@ try:
     near = db.team_neighbours(actor, case_id)
     last_known = db.team_last_known(actor, case_id)
     meet = db.rendezvous(actor, case_id)
+    my_tasks = db.team_tasks(actor, case_id)
 except (LinkGone, PermissionDenied):
     gone_now()
 except StoreError as exc:
@@ -107,7 +110,7 @@ with st.expander("Who we are looking for", expanded=True):
         st.caption("Missing since " + format_london_dated(brief.reported_missing_at))
 
 groups = [neighbours_layer(near), hazards_layer(hazards), sectors_layer(mine, {}),
-          sightings_layer(seen, show_dismissed=False, always_day=True)]
+          sightings_layer(seen, show_dismissed=False, always_day=True), tasks_layer(my_tasks)]
 if last_known is not None:
     groups.append(last_known_layer(last_known, always_day=True))
 groups.append(rendezvous_layer(meet))
@@ -194,6 +197,8 @@ for sector in mine:
             st.caption(f"Searched {format_london_dated(sector.searched_at)} · "
                        f"{sector.search_type} · "
                        f"assurance {sector.assurance}")
+
+team_tasks_section(db, actor, case_id, my_tasks, gone_now)
 
 if mine:
     frame = gpd.GeoDataFrame(

@@ -67,6 +67,14 @@ from casefile.records import (
 )
 from casefile.sightings import NewSighting
 from casefile.store import Store, open_store
+from casefile.tasks import (
+    PartnerTask,
+    Task,
+    TaskCounts,
+    TaskRepeat,
+    TaskRepeatWarning,
+    UnitTask,
+)
 from casefile.timefmt import (
     format_london,
     format_london_dated,
@@ -133,6 +141,7 @@ __all__ = [
     "NotFound",
     "Overlap",
     "OverlapWarning",
+    "PartnerTask",
     "Pass",
     "PermissionDenied",
     "PoaReplay",
@@ -149,12 +158,17 @@ __all__ = [
     "StaleVersion",
     "Store",
     "StoreError",
+    "Task",
+    "TaskCounts",
+    "TaskRepeat",
+    "TaskRepeatWarning",
     "Team",
     "TooManyAttempts",
     "Track",
     "TrackUpload",
     "Unit",
     "UnitSector",
+    "UnitTask",
     "User",
     "format_london",
     "format_london_dated",

@@ -43,6 +43,9 @@ PERSONAL_FIELDS: dict[str, frozenset[str]] = {
     "track": frozenset({"file_name"}),
     # a rendezvous point's words or place can name a home ("outside number 12")
     "rendezvous": frozenset({"place", "point", "words"}),
+    # an enquiry task's place can be a person's home (a friend's, a relative's address)
+    "task": frozenset({"title", "note", "result_note", "place", "address", "postcode",
+                       "street", "route"}),
 }
 
 #: entities whose values are never recorded at all (field names only)

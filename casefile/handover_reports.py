@@ -39,6 +39,7 @@ from casefile.links import sharing_of
 from casefile.permissions import Actor
 from casefile.rendezvous import Rendezvous, rendezvous_of
 from casefile.sightings import sightings_query
+from casefile.tasks import PartnerTask, tasks_near
 from casefile.unit_of_work import UnitOfWork, writes
 from geo.crs import geoms_to_bng, lonlat_to_bng
 
@@ -66,6 +67,8 @@ class HandoverReport:
     made_at: datetime
     #: where the case's teams meet (None when no coordinator has set it)
     rendezvous: Rendezvous | None = None
+    #: enquiry tasks in and near the unit, as a partner sees them (no address or title)
+    tasks: tuple[PartnerTask, ...] = ()
 
 
 @writes
@@ -116,12 +119,14 @@ def make_handover_report(
         else:
             hazards = ()
         handovers = tuple(handovers_of_case(conn, case_id, target))
+        tasks = tuple(tasks_near(conn, case_id, target, within))
         uow.record("handover_report", None, "make", {
             "unit": (None, target.code),
             "within_m": (None, within),
             "sectors": (None, ", ".join(u.sector.code for u in near)),
             "sightings": (None, len(sightings)),
             "hazards": (None, len(hazards)),
+            "tasks": (None, len(tasks)),
         })
         now = uow.now
         meet = rendezvous_of(conn, case_id)
@@ -138,4 +143,5 @@ def make_handover_report(
         made_by=actor.display_name,
         made_at=now,
         rendezvous=meet,
+        tasks=tasks,
     )

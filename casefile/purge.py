@@ -14,9 +14,10 @@ What goes (in one transaction, audited as ``case``/``purge`` by the actor):
 * teams' names (a family searching as a team names itself; "Team <id>" replaces
   them), lead names and contact details; sector names (they can be addresses;
   the short ID replaces them), notes and free-text reasons;
-  hazard notes; handover reasons and who acknowledged them; family-search notes;
-  GPS tracks' file names and reading notes; the rendezvous point (its words can
-  name a home: "outside number 12");
+  hazard notes; enquiry tasks' titles, addresses, postcodes and notes, and the
+  place of every visit to an address; handover reasons and who acknowledged
+  them; family-search notes; GPS tracks' file names and reading notes; the
+  rendezvous point (its words can name a home: "outside number 12");
 * every ``audit_detail`` row of the case (the personal before/after values and
   reasons) and every form key (``idempotency``) of the case.
 
@@ -50,7 +51,7 @@ from casefile.errors import InvalidInput
 from casefile.permissions import Actor
 from casefile.timefmt import utcnow
 from casefile.unit_of_work import UnitOfWork, writes
-from vocab import settings
+from vocab import settings, task_types
 
 PURGED_NAME = "purged"
 PURGED_TRACK_NAME = "GPS track (file name purged)"
@@ -153,6 +154,16 @@ def purge_case(db: Database, /, actor: Actor, case_id: int, *, force: bool = Fal
                 (t.sectors.c.re_search_reason != "", "recorded (purged)"), else_=""),
             overlap_kept_reason=sa.case(
                 (t.sectors.c.overlap_kept_reason != "", "recorded (purged)"), else_="")))
+        # enquiry tasks keep what kind of place was checked, when and with what outcome;
+        # their addresses, titles and notes go, and a visit loses its place (a home)
+        run("tasks", t.tasks.update().where(t.tasks.c.case_id == case_id).values(
+            title=t.tasks.c.kind, note="", address="", postcode="", premises_key=None,
+            result_note=sa.case((t.tasks.c.result_note != "", "recorded (purged)"), else_=""),
+            repeat_kept_reason=sa.case(
+                (t.tasks.c.repeat_kept_reason != "", "recorded (purged)"), else_="")))
+        run("tasks", t.tasks.update().where(
+            t.tasks.c.case_id == case_id, t.tasks.c.kind.in_(sorted(task_types.personal_types())))
+            .values(geom=None, lon=None, lat=None, cell=None, street="", street_key=None))
         run("hazards", t.hazards.update().where(t.hazards.c.case_id == case_id)
             .values(note=""))
         run("handovers", t.handovers.update().where(t.handovers.c.case_id == case_id)

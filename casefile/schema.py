@@ -27,7 +27,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from casefile.types import Geom, UTCDateTime
-from vocab import roles, sector_statuses
+from vocab import roles, sector_statuses, task_types
 from vocab import search as sv
 from vocab.boundary_layers import UNIT_LAYERS
 
@@ -635,10 +635,63 @@ street_lines = sa.Table(
     sa.Index("ix_street_lines_minx_maxx", "minx", "maxx"),
 )
 
+#: Enquiry tasks (casefile.tasks): a place or a street a team goes to (house-to-house,
+#: CCTV, a visit to an address, a hospital or station check). ``address``, ``postcode``,
+#: ``premises_key``, ``title``, ``note``, ``result_note`` and, for a personal address
+#: (vocab.task_types), ``geom``/``lon``/``lat``/``cell`` are purged with the case.
+#: ``premises_key``, ``street_key`` and ``cell`` are the repeat check's index keys
+#: (geo.task_places): one indexed look-up each, never a scan of the case's tasks.
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("case_id", sa.Integer, sa.ForeignKey("cases.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String(24), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status_changed_at", UTCDateTime(), nullable=False),
+    sa.Column(
+        "team_id", sa.Integer, sa.ForeignKey("teams.id", ondelete="SET NULL"), nullable=True
+    ),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("result_note", sa.Text, nullable=False, default=""),
+    sa.Column("address", sa.Text, nullable=False, default=""),
+    sa.Column("postcode", sa.String(10), nullable=False, default=""),
+    sa.Column("street", sa.String(200), nullable=False, default=""),
+    sa.Column("side", sa.String(8)),
+    sa.Column("route", sa.String(40), nullable=False, default=""),
+    sa.Column("window_start", UTCDateTime()),
+    sa.Column("window_end", UTCDateTime()),
+    sa.Column("geom", Geom("GEOMETRY")),
+    sa.Column("lon", sa.Float),
+    sa.Column("lat", sa.Float),
+    sa.Column("premises_key", sa.String(300)),
+    sa.Column("street_key", sa.String(220)),
+    sa.Column("cell", sa.BigInteger),
+    sa.Column("borough_code", sa.String(16)),
+    sa.Column("bcu_code", sa.String(40)),
+    sa.Column("force_code", sa.String(16)),
+    sa.Column("repeat_kept_reason", sa.Text, nullable=False, default=""),
+    sa.Column("change_n", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by_id", sa.Integer),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_by_id", sa.Integer),
+    sa.Column("updated_by_name", sa.String(120), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.UniqueConstraint("case_id", "number", name="uq_tasks_case_id_number"),
+    sa.Index("ix_tasks_case_id_premises_key", "case_id", "premises_key"),
+    sa.Index("ix_tasks_case_id_street_key", "case_id", "street_key"),
+    sa.Index("ix_tasks_case_id_cell", "case_id", "cell"),
+    sa.Index("ix_tasks_team_id", "team_id"),
+)
+
 #: every table, children first: the order a wipe (tests) or a purge walks
 ALL_TABLES: tuple[sa.Table, ...] = (
     case_rendezvous,
     street_lines,
+    tasks,
     case_motion,
     pass_cell_pods,
     poa_updates,
@@ -713,6 +766,9 @@ def vocabulary_columns() -> dict[tuple[str, str], tuple[str, ...]]:
         ("case_motion", "model"): sv.MOTION_MODELS,
         ("sign_in_failures", "scope"): sv.SIGN_IN_KINDS,
         ("street_lines", "kind"): sv.STREET_KINDS,
+        ("tasks", "kind"): task_types.names(),
+        ("tasks", "status"): task_types.status_names(),
+        ("tasks", "side"): tuple(task_types.STREET_SIDES),
     }
 
 

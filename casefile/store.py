@@ -5,7 +5,7 @@ Every operation is a plain function in the module named for what it acts on —
 :mod:`casefile.sectors`, :mod:`casefile.teams`, :mod:`casefile.hazards`,
 :mod:`casefile.handovers`, :mod:`casefile.links`, :mod:`casefile.sessions`,
 :mod:`casefile.tips`, :mod:`casefile.tracks`, :mod:`casefile.probability`,
-:mod:`casefile.motion`, :mod:`casefile.streets`,
+:mod:`casefile.motion`, :mod:`casefile.streets`, :mod:`casefile.tasks`,
 :mod:`casefile.purge`, :mod:`casefile.audit`, :mod:`casefile.briefings`,
 :mod:`casefile.handover_reports` — taking the
 :class:`~casefile.database.Database` first, positional-only. Each runs in one
@@ -50,6 +50,7 @@ from casefile import sectors as sectors_ops
 from casefile import sessions as sessions_ops
 from casefile import sightings as sightings_ops
 from casefile import streets as streets_ops
+from casefile import tasks as tasks_ops
 from casefile import team_view as team_view_ops
 from casefile import teams as teams_ops
 from casefile import tips as tips_ops
@@ -219,6 +220,20 @@ class Store:
     team_neighbours = operation(team_view_ops.team_neighbours)
     team_last_known = operation(team_view_ops.team_last_known)
     links = operation(links_ops.links)
+
+    # enquiry tasks (house-to-house, CCTV, visits, checks) and their repeat check
+    add_task = operation(tasks_ops.add_task)
+    task_repeats = operation(tasks_ops.task_repeats)
+    update_task = operation(tasks_ops.update_task)
+    assign_task = operation(tasks_ops.assign_task)
+    set_task_status = operation(tasks_ops.set_task_status)
+    delete_task = operation(tasks_ops.delete_task)
+    tasks = operation(tasks_ops.tasks)
+    get_task = operation(tasks_ops.get_task)
+    team_tasks = operation(tasks_ops.team_tasks)
+    task_counts = operation(tasks_ops.task_counts)
+    partner_tasks = operation(tasks_ops.partner_tasks)
+    tasks_near_unit = operation(tasks_ops.tasks_near_unit)
 
     # briefing packs
     print_briefing = operation(briefings_ops.print_briefing)

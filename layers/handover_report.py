@@ -68,6 +68,8 @@ from layers.briefing import (
 from layers.escape import pdf_text
 from vocab import sector_statuses
 from vocab.search import HAZARD_LABELS
+from vocab.task_types import label as task_label
+from vocab.task_types import status_label as task_status_label
 
 __all__ = ["GROUPS", "handover_gpkg_bytes", "render_handover_report", "report_file_stem",
            "write_handover_gpkg"]
@@ -251,6 +253,15 @@ def _tables(pdf: FPDF, report: Any, frame: MapFrame) -> None:
                 pdf_text(h.note, 300) or "—"] for h in report.hazards]
     _table(pdf, "Open hazard and no-go areas in or near the unit's area",
            ["Kind", "Grid ref", "Note"], hazards, (30, 32, 128), "No hazard area recorded here.")
+    tasks = [[pdf_text(x.code, 12), pdf_text(task_label(x.kind), 60),
+              pdf_text(task_status_label(x.status), 30),
+              "inside" if x.inside else f"{x.distance_m:,.0f} m away",
+              "— (a person's address)" if x.geometry is None else _grid_ref_of(
+                  geoms_to_bng(x.geometry))]
+             for x in getattr(report, "tasks", ())]
+    _table(pdf, "Enquiry tasks in or near the unit's area (done ones are not to be repeated)",
+           ["Task", "Type", "Status", "Where", "Grid ref"], tasks, (16, 60, 26, 28, 60),
+           "No enquiry task of this case lies in or near this unit's area.")
     handovers = []
     for h in report.handovers:
         ack = (f"{pdf_text(h.acknowledged_by, 80)} at {_when(h.acknowledged_at)} (recorded by "

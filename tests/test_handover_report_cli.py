@@ -10,7 +10,7 @@ import geopandas as gpd
 import pyogrio
 import pytest
 import sqlalchemy as sa
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from casefile import open_store, utcnow
 from casefile import schema as t
@@ -60,6 +60,15 @@ def test_handover_report_on_the_demo_case(store_url, tmp_path, capsys):  # noqa:
     store.acknowledge_handover(coord, h.id, by_name="Insp. Citygate", version=h.version)
     store.set_rendezvous(coord, case_id, version=0, place=format_grid_reference(CX - 300, CY, 10),
                          words="Paternoster Square, west gate")
+    # enquiry tasks in the City: a CCTV (listed with its grid reference) and a visit to an
+    # address (listed, never its address or place)
+    store.add_task(coord, case_id, kind="cctv", title="CCTV at the cathedral shop",
+                   place_lonlat=Point(lon, lat))
+    visit = store.add_task(coord, case_id, kind="visit_friend", title="Friend near St Paul's",
+                           place_lonlat=Point(lon + 0.002, lat), address="7 Example Court",
+                           postcode="EC4M 7AA")
+    store.set_task_status(coord, visit.id, "no_trace", version=visit.version,
+                          result_note="Not there")
     store.close()
 
     out_dir = tmp_path / "out"
@@ -83,11 +92,14 @@ def test_handover_report_on_the_demo_case(store_url, tmp_path, capsys):  # noqa:
     rv_ref = format_grid_reference(CX - 300, CY, 10)
     assert f"Rendezvous point of the case's teams: Paternoster Square, west gate · {rv_ref}" \
         in text.replace("\n", " ")
+    assert "CCTV collection" in flat and "Visit: friend's address" in flat
+    assert "no trace" in flat and "a person's address" in flat
     # never who reported a sighting, a contact, the home or the case notes
     private = [v for s in data["sightings"] for v in (s["reporter_contact"], s["reported_by"])
                if v]
     for value in ("Wendy Witness", "07700 900999", "Brixton", data["case"]["notes"][:30],
-                  "Aunt lives", "Example Road", *private):
+                  "Aunt lives", "Example Road", "7 Example Court", "EC4M 7AA",
+                  "Friend near St Paul's", "Not there", *private):
         assert value not in flat, value
     hx, hy = (float(v) for v in lonlat_to_bng(data["case"]["home"][1], data["case"]["home"][0]))
     assert format_grid_reference(hx, hy, 8) not in flat

@@ -77,6 +77,11 @@ HANDOVER_REPORT: Final = "handover.report"
 # the rendezvous point (casefile.rendezvous): where the case's teams meet
 RENDEZVOUS_READ: Final = "rendezvous.read"
 RENDEZVOUS_WRITE: Final = "rendezvous.write"  # set, move or clear it (coordinators)
+# enquiry tasks (casefile.tasks): house-to-house, CCTV, visits, checks
+TASK_READ: Final = "task.read"  # every task of the case, addresses included
+TASK_WRITE: Final = "task.write"  # create, edit, assign, merge, change status, delete
+TASK_READ_TEAM: Final = "task.read_team"  # the link's own team's tasks (it goes there)
+TASK_PROGRESS: Final = "task.progress"  # record a task done / no trace / not possible
 #: permissions never checked against a case (accounts; a case that does not exist yet;
 #: the streets, which belong to no case)
 CASE_FREE_PERMISSIONS: Final[frozenset[str]] = frozenset({USER_ADMIN, CASE_CREATE,
@@ -120,6 +125,7 @@ ROLE_REGISTRY: Final[dict[str, Role]] = {
             HANDOVER_WRITE, HANDOVER_ACK, LINK_MANAGE, TRIAGE, CASE_BRIEF, FAMILY_VIEW,
             TRACK_READ, TRACK_UPLOAD, POA_READ, POA_WRITE, BRIEFING_PRINT, STREETS_READ,
             HANDOVER_REPORT, RENDEZVOUS_READ, RENDEZVOUS_WRITE,
+            TASK_READ, TASK_WRITE, TASK_PROGRESS,
         ))),
         # Private-link roles: a team lead gets no case-wide sector, sighting or team
         # reads, a family reads only the family view, a partner unit only what
@@ -134,6 +140,8 @@ ROLE_REGISTRY: Final[dict[str, Role]] = {
             TRACK_UPLOAD: "own_team",
             BRIEFING_PRINT: "own_team",
             RENDEZVOUS_READ: "case",
+            TASK_READ_TEAM: "own_team",
+            TASK_PROGRESS: "own_team",
         })),
         Role("family", "Family", "private_link", "family", MappingProxyType({
             LINK_POLL: "case",

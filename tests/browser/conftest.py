@@ -45,7 +45,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import BrowserContext, Frame, FrameLocator, Page, expect
+from playwright.sync_api import BrowserContext, Frame, FrameLocator, Locator, Page, expect
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
@@ -334,6 +334,16 @@ def hermetic(context: BrowserContext) -> NetworkGuard:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def nav_link(page: Page, name: str) -> Locator:
+    """The top menu's link ``name``, opening the menu's "N more" overflow first when the
+    link did not fit in the width (the menu grows as pages are added)."""
+    link = page.get_by_role("link", name=name, exact=True)
+    if link.count() and link.first.is_visible():
+        return link.first
+    page.get_by_role("button", name=re.compile(r"^\d+ more$")).click()
+    return page.get_by_role("menuitem", name=name, exact=True)
 
 
 def wait_for_app_run(page: Page, timeout: float = 60_000) -> None:

@@ -32,6 +32,7 @@ from tests.browser.conftest import (
     AppServer,
     NetworkGuard,
     map_frame_handle,
+    nav_link,
     screenshot,
     start_app,
     wait_for_app_run,
@@ -197,7 +198,7 @@ def test_clicking_the_map_fills_in_the_place(page: Page, case_app: CaseApp, herm
 
 def test_audit_log_is_filterable(page: Page, case_app: CaseApp, hermetic):
     sign_in(page, case_app.url, "demo.coordinator", PASSWORD)
-    page.get_by_role("link", name="Audit log").click()
+    nav_link(page, "Audit log").click()
     wait_for_app_run(page)
     caption = page.get_by_text(re.compile(r"^\d+ of \d+ records"))
     expect(caption).to_be_visible()

@@ -23,6 +23,7 @@ from casefile import Actor, open_store, utcnow
 from tests.browser.conftest import (
     AppServer,
     NetworkGuard,
+    nav_link,
     screenshot,
     start_app,
     wait_for_app_run,
@@ -121,7 +122,7 @@ def test_each_role_link_made_on_the_page_opens_its_view(browser: Browser, app: A
     page.get_by_role("button", name="Sign in").click()
     wait_for_app_run(page)
     expect(page.get_by_role("heading", name="Cases", exact=True)).to_be_visible(timeout=30_000)
-    page.get_by_role("link", name="Private links").click()
+    nav_link(page, "Private links").click()
     wait_for_app_run(page)
     expect(page.get_by_role("heading", name=re.compile("Private links · ADDR-1"))).to_be_visible(
         timeout=30_000)

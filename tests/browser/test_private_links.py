@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from casefile import Actor, open_store, to_london, utcnow
 from casefile import schema as t
@@ -47,7 +47,8 @@ RV_WORDS = "Meet by the north gate"
 BOROUGH = box(-0.0948, 51.5001, -0.0919, 51.5025)
 STREETS = Path(__file__).resolve().parents[2] / "data" / "streets" / "southwark_lambeth.osm.pbf"
 SECRETS = ["Robin", "Green school jumper", "Sam Passer-by", "07700 900123", "12 Secret Road",
-           "Acacia Avenue", "Lead Person", "Scene note"]
+           "Acacia Avenue", "Lead Person", "Scene note", "Flat 3, 14 Redcross Way", "SE1 9HR",
+           "Visit Jay", "Ask for his mum"]
 
 
 @dataclass
@@ -100,6 +101,19 @@ def _seed(store_url: str) -> dict:
         store.add_hazard(coord, case.id, kind="unsafe", geometry=SQ[4], note="Scene note")
         store.set_rendezvous(coord, case.id, version=0, place="51.5132, -0.0985",
                              words=RV_WORDS)
+        # enquiry tasks: a friend's address checked (no trace), a CCTV still to collect;
+        # the family reads "1 place has been checked" and nothing of where
+        visit = store.add_task(coord, case.id, kind="visit_friend", title="Visit Jay",
+                               place_lonlat=Point(-0.0950, 51.5040),
+                               address="Flat 3, 14 Redcross Way", postcode="SE1 9HR",
+                               note="Ask for his mum", team_id=team.id)
+        store.set_task_status(coord, visit.id, "no_trace", version=visit.version,
+                              result_note="Not seen since Friday")
+        store.add_task(coord, case.id, kind="cctv", title="CCTV at the station",
+                       place_lonlat=Point(-0.0985, 51.5136))
+        store.add_task(coord, case.id, kind="house_to_house", title="Doors on Redcross Way",
+                       place_lonlat=Point(-0.0948, 51.5036), street="Redcross Way",
+                       side="odd", team_id=team.id)
         # a second case, which no link of the first may show
         other = store.create_case(
             coord, reference="LINK-2", child_name="Jordan", age=9, risk="high",
@@ -189,6 +203,7 @@ def test_family_link_shows_only_shared_ground_on_a_phone(browser: Browser, linke
     expect(legend.get_by_text("Searched by family or volunteers")).to_be_visible()
     screenshot(page, "family-link-phone-key-open")
     legend.locator("summary").click()
+    expect(page.get_by_text("1 place has been checked")).to_be_visible()
     text = _all_text(page)
     for secret in SECRETS:
         assert secret not in text, secret
@@ -468,6 +483,12 @@ def test_a_link_shows_only_its_own_case_whatever_the_url_says(browser: Browser,
         for other in ("Jordan", "Blue raincoat", "LINK-2", "Blue:"):
             assert other not in text, (token[:4], other)
     expect(page.get_by_text("Case LINK-1")).to_be_visible()
+    # the partner reads the enquiry tasks near its unit: type and status, never an address
+    expect(page.get_by_text(re.compile(r"T2 · CCTV collection · planned"))).to_be_visible()
+    text = _all_text(page)
+    for secret in ("Flat 3, 14 Redcross Way", "SE1 9HR", "Visit Jay", "CCTV at the station",
+                   "Ask for his mum", "Not seen since Friday"):
+        assert secret not in text, secret
     page.context.close()
 
 
@@ -498,6 +519,21 @@ def test_team_lead_link_shows_its_sectors_as_cards(browser: Browser, linked: Lin
     screenshot(page, "team-link-phone", full_page=True)
     body = page.locator("body").inner_text()
     assert "Market" not in body and "12 Secret Road" not in body  # not their sectors
+    # its own tasks: the visit (done, with the address it went to), the open house-to-house
+    assert "CCTV at the station" not in body  # not their task
+    visit = page.locator(".st-key-team_task_1")
+    expect(visit).to_contain_text("Flat 3, 14 Redcross Way")
+    expect(visit).to_contain_text("no trace")
+    doors = page.locator(".st-key-team_task_3")
+    expect(doors).to_contain_text("Redcross Way (odd numbers)")
+    doors.get_by_text("done", exact=True).click()
+    doors.get_by_label("Result note (needed when not possible)").fill("All answered")
+    doors.get_by_role("button", name="Record T3").click()
+    wait_for_app_run(page)
+    expect(page.locator(".st-key-team_task_3")).to_contain_text("Result: All answered",
+                                                                 timeout=15_000)
+    page.locator(".st-key-team_task_3").scroll_into_view_if_needed()
+    screenshot(page, "team-link-phone-tasks")
     page.context.close()
 
 

@@ -591,3 +591,62 @@ def test_street_sectors_are_previewed_named_by_their_streets_then_saved(
     page.get_by_role("button", name="Discard the preview").click()
     wait_for_app_run(page)
     hermetic.assert_clean()
+
+
+def stored_tasks(app: SectorApp) -> list:
+    store = open_store(app.store_url)
+    try:
+        actor = store.authenticate("demo.coordinator", PASSWORD)
+        assert actor is not None
+        return store.tasks(actor, app.case_id)
+    finally:
+        store.close()
+
+
+def _cctv_task(page: Page, title: str, start: str, end: str) -> None:
+    form = page.locator("[data-testid='stForm']").first
+    form.get_by_label("Title (what the team reads)").fill(title)
+    form.get_by_label("Place: postcode, lat, lon or grid reference").fill("51.5040, -0.0950")
+    form.get_by_label("Address or premises").fill("Union Street Express, 2 Union Street")
+    form.get_by_label("From (London, HH:MM)").fill(start)
+    form.get_by_label("To (London, HH:MM)").fill(end)
+    form.get_by_role("button", name="Check and save").click()
+    wait_for_app_run(page)
+
+
+def test_a_second_cctv_task_for_the_same_shop_and_window_is_flagged_before_saving(
+        page: Page, sector_app: SectorApp, hermetic):
+    sign_in(page, sector_app.url)
+    page.get_by_role("link", name="Tasks", exact=True).click()
+    wait_for_app_run(page)
+    expect(page.get_by_role("heading", name=re.compile(r"^Tasks · "))).to_be_visible()
+    # 1. CCTV at the shop, 14:00-16:00: no repeat, saved
+    page.get_by_label("Type of task").click()
+    page.get_by_role("option", name="CCTV collection").click()
+    wait_for_app_run(page)
+    _cctv_task(page, "CCTV <b>shop</b>", "14:00", "16:00")
+    expect(page.get_by_text("Task T1 saved: CCTV collection.")).to_be_visible(timeout=20_000)
+    frame = wait_for_map(page)
+    expect(frame.locator(".wayhome-task")).to_have_count(1, timeout=15_000)
+    # 2. the same shop, 15:00-17:00: flagged BEFORE saving, naming T1 and its status
+    _cctv_task(page, "CCTV again", "15:00", "17:00")
+    warning = page.locator(".st-key-task_repeat_warning")
+    expect(warning.get_by_text(re.compile(r"This task repeats 1 task\(s\)"))).to_be_visible(
+        timeout=20_000)
+    expect(warning).to_contain_text("T1")
+    expect(warning).to_contain_text("planned")
+    assert len(stored_tasks(sector_app)) == 1  # nothing saved while the warning shows
+    warning.scroll_into_view_if_needed()
+    screenshot(page, "tasks-repeat-warning")
+    # keep needs a reason; cancel drops it
+    warning.get_by_role("button", name="Keep anyway").click()
+    wait_for_app_run(page)
+    expect(page.get_by_text("a reason is needed")).to_be_visible()
+    page.locator(".st-key-task_repeat_warning").get_by_role("button", name="Cancel").click()
+    wait_for_app_run(page)
+    expect(page.locator(".st-key-task_repeat_warning")).to_have_count(0)
+    saved = stored_tasks(sector_app)
+    assert [(x.code, x.title) for x in saved] == [("T1", "CCTV <b>shop</b>")]
+    assert frame.locator("b", has_text="shop").count() == 0  # never markup on the map
+    screenshot(page, "tasks-list", full_page=True)
+    hermetic.assert_clean()

@@ -23,6 +23,7 @@ from casefile import open_store
 from tests.browser.conftest import (
     AppServer,
     NetworkGuard,
+    nav_link,
     screenshot,
     start_app,
     wait_for_app_run,
@@ -160,7 +161,7 @@ def test_session_cookie_is_http_only(page: Page, header_app: HeaderApp, hermetic
     assert COOKIE not in page.evaluate("() => document.cookie")
 
     # signing out clears it (and a reload stays signed out)
-    page.get_by_role("link", name="Sign out").click()
+    nav_link(page, "Sign out").click()
     wait_for_app_run(page)
     wait_for_map(page)  # signed out: the public map
     for _ in range(40):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import geopandas as gpd
 import pytest
 import sqlalchemy as sa
-from shapely.geometry import LineString, box
+from shapely.geometry import LineString, Point, box
 
 from casefile import Actor, NewSector, NewSighting, Store, open_store, utcnow
 from casefile import schema as t
@@ -80,13 +80,15 @@ def build_world(store: Store) -> dict:
     lead_link = store.issue_link(coord, case.id, role="team_lead", label="Red", team_id=team.id)
     tip = store.send_tip(family.actor, case.id, lat=51.5033, lon=-0.1196,
                          seen_at=utcnow() - timedelta(hours=1), text="Seen by the bins")
+    task = store.add_task(coord, case.id, kind="cctv", title="CCTV at the shop",
+                          place_lonlat=Point(-0.0950, 51.5040), team_id=team.id)
     passes = store.passes(coord, case.id)
     return {
         "system": system, "coord": coord, "case": case, "team": team, "team2": team2,
         "sighting": sighting, "draft": draft, "ready": ready, "assigned": assigned,
         "going": going, "hazard": hazard, "handover": handover, "upload": upload,
         "family": family.actor, "partner": partner.actor, "lead_link": lead_link, "tip": tip,
-        "pass": passes[0],
+        "pass": passes[0], "task": task,
     }
 
 
@@ -197,6 +199,15 @@ def calls(store: Store, w: dict, actor: Actor | None = None) -> dict:
         "set_motion_model": lambda: store.set_motion_model(
             c, case.id, version=0, model="moving", walk_speed_ms=1.0),
         "purge_case": lambda: store.purge_case(w["system"], case.id, force=True),
+        "add_task": lambda: store.add_task(c, case.id, kind="station_check", title="Station",
+                                           place_lonlat=Point(-0.1043, 51.5036)),
+        "update_task": lambda: store.update_task(c, w["task"].id, version=w["task"].version,
+                                                 note="ask the manager"),
+        "assign_task": lambda: store.assign_task(c, w["task"].id, w["team2"].id,
+                                                 version=w["task"].version),
+        "set_task_status": lambda: store.set_task_status(c, w["task"].id, "done",
+                                                         version=w["task"].version),
+        "delete_task": lambda: store.delete_task(c, w["task"].id, version=w["task"].version),
         "load_streets": lambda: store.load_streets(w["system"], _streets(), source="x.osm"),
     }
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from casefile import Actor, InvalidInput, LinkGone, PermissionDenied, utcnow
 from casefile import schema as t
@@ -43,6 +43,10 @@ PERSONAL = [
     "DC Jo Liaison",  # the family liaison officer
     "07700 900888",  # the liaison officer's phone
     "Outside number 12 Acacia",  # the rendezvous point's words
+    "Flat 3, 14 Redcross Way",  # a friend's address (an enquiry task)
+    "flat 3 14 redcross way",  # the same, as the repeat check's key
+    "Visit Jay at Redcross Way",  # a task's title
+    "Ask for Jay's mum",  # a task's note
 ]
 SQ = [box(-0.0995 + i * 0.002, 51.5135, -0.0988 + i * 0.002, 51.5140) for i in range(4)]
 
@@ -104,6 +108,9 @@ def _fill(store, coord):
     store.report_family_search(fam, case.id, geometry=SQ[1],
                                searched_at=utcnow() - timedelta(hours=2),
                                note="We walked the towpath")
+    store.add_task(coord, case.id, kind="visit_friend", title="Visit Jay at Redcross Way",
+                   place_lonlat=Point(-0.0950, 51.5040), address="Flat 3, 14 Redcross Way",
+                   postcode="SE1 9HR", note="Ask for Jay's mum", team_id=team.id)
     return case, fam_link, [s1, s2], partner
 
 

@@ -245,12 +245,15 @@ def test_roles_keep_the_permissions_they_held():
         perm.USER_ADMIN, perm.CASE_MEMBERS, perm.LINK_MANAGE, perm.CASE_PURGE,
         perm.BRIEFING_PRINT, perm.HANDOVER_REPORT, perm.TEAM_WRITE, perm.STREETS_LOAD,
         perm.STREETS_READ}
-    assert len(perm.ROLE_PERMISSIONS["coordinator"]) == 32
+    assert len(perm.ROLE_PERMISSIONS["coordinator"]) == 35
     assert {perm.RENDEZVOUS_READ, perm.RENDEZVOUS_WRITE} <= perm.ROLE_PERMISSIONS["coordinator"]
+    assert {perm.TASK_READ, perm.TASK_WRITE, perm.TASK_PROGRESS} <= perm.ROLE_PERMISSIONS[
+        "coordinator"]
     assert perm.ROLE_PERMISSIONS["team_lead"] == {
         perm.LINK_POLL, perm.CASE_BRIEF, perm.TEAM_SECTORS, perm.SECTOR_PROGRESS,
         perm.HAZARD_READ, perm.SIGHTING_READ_SHARED, perm.TRACK_UPLOAD, perm.BRIEFING_PRINT,
-        perm.RENDEZVOUS_READ}
+        perm.RENDEZVOUS_READ, perm.TASK_READ_TEAM, perm.TASK_PROGRESS}
+    assert roles.scope_of("team_lead", perm.TASK_PROGRESS) == "own_team"
     assert roles.scope_of("team_lead", perm.BRIEFING_PRINT) == "own_team"
     assert perm.ROLE_PERMISSIONS["family"] == {
         perm.LINK_POLL, perm.CASE_BRIEF, perm.FAMILY_VIEW, perm.FAMILY_REPORT}
