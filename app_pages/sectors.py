@@ -162,6 +162,7 @@ def _map_layers(live: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             groups.append(candidate_layer(hole_shape(hole), label="Not searched (not saved)"))
         groups.append(clear_drawings_layer())
         script = feature_groups_script(groups)
+        update.group = None  # rendered: the features are kept once, for the next diff
     else:
         script = state["script"]
     st.session_state[SECTOR_LAYER_KEY] = {"update": update, "script": script}

@@ -307,6 +307,20 @@ def test_a_sector_change_reaches_an_open_sector_map_as_a_small_update(
     # (the base map alone is about 0.7 MB); bench/sector_update_bench.py has the figure
     received = sum(size for at, size in frames if changed_at <= at <= seen_at)
     assert received < 100_000, f"{received:,} bytes over the WebSocket for one sector change"
+
+    # a second change: its message repeats the first (both against the drawn layer),
+    # and still only the newly changed sector is redrawn
+    second = made[4]
+    assert second is not None
+    sectors.evaluate_all("els => els.forEach(e => e.setAttribute('data-before', '1'))")
+    store = open_store(case_app.store_url)
+    try:
+        store.set_sector_status(coordinator, second.id, "ready", version=second.version)
+    finally:
+        store.close()
+    expect(fresh).to_have_count(1, timeout=20_000)
+    assert viewer.locator("path.wayhome-sector-ready").count() == 2
+    assert viewer.locator("path.wayhome-sector[data-before]").count() == count - 1
     hermetic.assert_clean()
 
 
