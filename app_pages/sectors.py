@@ -70,6 +70,7 @@ db = store()
 #: session keys: the sectors layer as this browser's map last drew it; the layer feed
 SECTOR_LAYER_KEY = "sector_map_layer"
 FEED_KEY = "sector_map_feed"
+REDRAW_KEY = "sector_map_redraw"
 
 
 # ---------------------------------------------------------------------- the map
@@ -145,10 +146,12 @@ def _map_layers(live: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             hole["hash"] if hole else None)
     state: dict[str, Any] | None = st.session_state.get(SECTOR_LAYER_KEY)
     previous: LiveSectorUpdate | None = state["update"] if state else None
-    if previous is not None and previous.version == live["token"] and previous.view == view:
+    redraw = bool(st.session_state.pop(REDRAW_KEY, False))
+    if (previous is not None and previous.version == live["token"] and previous.view == view
+            and not redraw):
         return state["script"], previous.message  # type: ignore[index]
     update = live_sector_update(previous, live["sectors"], live["names"],
-                                version=live["token"], view=view)
+                                version=live["token"], view=view, redraw=redraw)
     if update.full or state is None:
         groups = [hazards_layer(live["hazards"]), update.group]
         groups += case_marks(cf)
@@ -162,7 +165,7 @@ def _map_layers(live: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             groups.append(candidate_layer(hole_shape(hole), label="Not searched (not saved)"))
         groups.append(clear_drawings_layer())
         script = feature_groups_script(groups)
-        update.group = None  # rendered: the features are kept once, for the next diff
+        update.group = None  # rendered: only the features are kept, for the next diff
     else:
         script = state["script"]
     st.session_state[SECTOR_LAYER_KEY] = {"update": update, "script": script}
@@ -187,7 +190,10 @@ def sector_map(case_id: int, view: tuple[tuple[float, float], int]) -> None:
         height=600,
         on_change=_on_map_event,
     )
-    layer_feed(message, key=FEED_KEY)  # the sectors changed since the map was drawn
+    # the sectors changed since the last message; a map that missed one asks for a redraw
+    if layer_feed(message, key=FEED_KEY):
+        st.session_state[REDRAW_KEY] = True
+        st.rerun(scope="fragment")
     if st.session_state.pop(REFRESH_KEY, False):
         st.rerun()  # the whole page: the side panel shows the drawing or the sector
     counts = pd.Series([s.status for s in live["sectors"]]).value_counts()

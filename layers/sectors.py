@@ -617,17 +617,19 @@ class _LiveSectorScript(MacroElement):
         """
         {% macro script(this, kwargs) %}
         window.wayhomeLive.draw({{ this._parent.get_name() }}, {{ this.layer|tojson }},
-            {{ this.base|tojson }}, {{ this.data|tojson }}, {{ this.options|tojson }});
+            {{ this.base|tojson }}, {{ this.version|tojson }}, {{ this.data|tojson }},
+            {{ this.options|tojson }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, layer: str, base: str, data: dict[str, Any],
+    def __init__(self, layer: str, base: str, version: str, data: dict[str, Any],
                  options: dict[str, Any]) -> None:
         super().__init__()
         self._name = "LiveSectorScript"
         self.layer = layer
         self.base = base
+        self.version = version
         self.data = data
         self.options = options
 
@@ -656,11 +658,13 @@ def live_sectors_layer(
     *,
     layer: str,
     base: str,
+    version: str,
     name: str = "Search sectors",
     canvas: bool | None = None,
     label_zoom: int = LABEL_ZOOM,
 ) -> folium.FeatureGroup:
-    """The sectors layer drawn by the map frame's live-layer script, as version ``base``.
+    """The sectors layer drawn by the map frame's live-layer script: full draw ``base``,
+    holding the features as at ``version``.
 
     ``features`` come from :func:`sector_features`. Needs a base map that loads
     ``static/wayhome-live-layers.js``; changes are then sent with :func:`sector_changes`.
@@ -678,7 +682,7 @@ def live_sectors_layer(
         "css": _SHARED_CSS,
         "hatch": _HATCH_SVG,
     }
-    _LiveSectorScript(layer, base, _collection(features), options).add_to(group)
+    _LiveSectorScript(layer, base, version, _collection(features), options).add_to(group)
     return group
 
 

@@ -2,12 +2,13 @@
  *
  * Loaded by the map frame (a script file served by the app, allowed by the frame's
  * Content-Security-Policy as 'self'). The sector map's layer script calls
- * wayhomeLive.draw(group, name, base, data, options) with every feature of the layer
- * as it was at version `base`. Later changes arrive as DATA, posted into this frame
- * by the layer feed (app_pages/widgets/layer_feed_frontend/): {layer, base, version, upsert,
- * remove}, always relative to `base` (cumulative), so a frame that missed a message
- * is still put right by the next one. A message for another base waits until the
- * frame draws that base (the full redraw the server sends when it starts a new one).
+ * wayhomeLive.draw(group, name, base, version, data, options) with every feature of
+ * the layer as it was at `version`; `base` names that full draw. Later changes arrive
+ * as DATA from the layer feed (app_pages/widgets/layer_feed_frontend/):
+ * {layer, base, from, to, upsert, remove}. A message applies only to a frame whose
+ * layer is at `from`; one for another base waits (the full draw it belongs to is on
+ * its way); one for this base but another version means this frame missed a change,
+ * and apply() says "missed": the feed then asks the server for a full redraw.
  * Only features that differ from what is drawn are redrawn.
  *
  * Every text in a feature is escaped by the server; only status keys choose styles.
@@ -16,7 +17,6 @@
     "use strict";
     if (window.wayhomeLive) { return; }
     var layers = {};   // layer name -> drawn state
-    var waiting = {};  // layer name -> the latest message not yet applicable
     var stats = {applied: 0, redrawn: 0, lastApplyMs: null, lastVersion: null};
 
     function details(f) {
@@ -100,40 +100,31 @@
     function apply(msg) {
         var st = layers[msg.layer];
         if (!st || st.base !== msg.base) {
-            waiting[msg.layer] = msg;  // drawn when the frame has that base
-            return "waiting";
+            return "waiting";  // the feed keeps it; draw() pulls it for that base
         }
-        if (st.version === msg.version) { return "current"; }
-        var started = performance.now();
-        var next = {}, touched = {}, redrawn = 0, k;
-        (msg.upsert || []).forEach(function (f) { next[f.properties.k] = f; });
-        (msg.remove || []).forEach(function (key) { next[key] = null; });
-        // what an earlier message changed and this one does not: back to the base
-        for (k in st.touched) {
-            if (!(k in next)) { next[k] = k in st.baseFeatures ? st.baseFeatures[k] : null; }
-        }
-        for (k in next) {
-            if (setFeature(st, k, next[k])) { redrawn++; }
-            if (k in st.baseFeatures ? st.baseFeatures[k] !== next[k] : next[k] !== null) {
-                touched[k] = true;
-            }
-        }
+        if (st.version === msg.to) { return "current"; }
+        if (st.version !== msg.from) { return "missed"; }
+        var started = performance.now(), redrawn = 0, k;
+        (msg.remove || []).forEach(function (key) { if (setFeature(st, key, null)) { redrawn++; } });
+        (msg.upsert || []).forEach(function (f) {
+            if (setFeature(st, f.properties.k, f)) { redrawn++; }
+        });
         // the unsearched part of a sector stays drawn over its sector
-        for (k in next) {
-            var hole = "n" + k.slice(1);
-            if (k.charAt(0) === "s" && next[k] && st.drawn[hole]) {
-                st.drawn[hole].layers.forEach(function (pair) {
+        (msg.upsert || []).forEach(function (f) {
+            k = f.properties.k;
+            var hole = st.drawn["n" + k.slice(1)];
+            if (k.charAt(0) === "s" && hole) {
+                hole.layers.forEach(function (pair) {
                     if (pair[1].bringToFront) { pair[1].bringToFront(); }
                 });
             }
-        }
-        st.touched = touched;
-        st.version = msg.version;
+        });
+        st.version = msg.to;
         showLabels(st);
         stats.applied++;
         stats.redrawn = redrawn;
         stats.lastApplyMs = performance.now() - started;
-        stats.lastVersion = msg.version;
+        stats.lastVersion = msg.to;
         return "applied";
     }
 
@@ -142,19 +133,24 @@
         var frames;
         try { frames = window.parent.document.querySelectorAll("iframe"); } catch (e) { return; }
         for (var i = 0; i < frames.length; i++) {
-            var text = null;
-            try { text = frames[i].contentWindow.wayhomeFeedLatest || null; } catch (e) { text = null; }
-            if (typeof text === "string") {
-                try { apply(JSON.parse(text)); } catch (e) { /* not a feed message */ }
+            var win = null, text = null;
+            try {
+                win = frames[i].contentWindow;
+                text = win.wayhomeFeedLatest || null;
+            } catch (e) { text = null; }
+            if (typeof text !== "string") { continue; }
+            var result = apply(JSON.parse(text));
+            if (result === "missed" && typeof win.wayhomeFeedMissed === "function") {
+                win.wayhomeFeedMissed();
             }
         }
     }
 
-    function draw(group, name, base, data, o) {
+    function draw(group, name, base, version, data, o) {
         addCss(o.css, o.hatch);
         var renderer = o.canvas ? L.canvas({padding: 0.5}) : L.svg();
         var st = {
-            group: group, base: base, version: base, baseFeatures: {}, touched: {},
+            group: group, base: base, version: version,
             drawn: {}, options: o, map: null, labels: L.layerGroup(), lastMain: null,
             lastUnder: null, under: null, main: null
         };
@@ -178,10 +174,7 @@
             }
         }).addTo(group);
         st.labels.addTo(group);
-        data.features.forEach(function (f) {
-            st.baseFeatures[f.properties.k] = f;
-            addFeature(st, f);
-        });
+        data.features.forEach(function (f) { addFeature(st, f); });
         var update = function () { showLabels(st); };
         group.on("add", function (e) {
             st.map = e.target._map;
@@ -195,20 +188,14 @@
             if (layers[name] === st) { delete layers[name]; }
         });
         layers[name] = st;
-        var held = waiting[name];
-        if (held && held.base === base) { delete waiting[name]; apply(held); }
         pullFromFeeds();
     }
-
-    window.addEventListener("message", function (e) {
-        if (e.origin !== window.location.origin || !e.data || !e.data.wayhomeLive) { return; }
-        var msg = e.data.wayhomeLive;
-        if (typeof msg.layer === "string" && typeof msg.base === "string") { apply(msg); }
-    });
 
     window.wayhomeLive = {
         draw: draw,
         apply: apply,
+        // from the feed frame: parsed here, so every object belongs to this frame
+        applyText: function (text) { return apply(JSON.parse(text)); },
         stats: stats,
         version: function (name) { return layers[name] ? layers[name].version : null; }
     };

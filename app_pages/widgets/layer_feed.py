@@ -9,16 +9,17 @@ a toggle, a drawing waiting to be saved, or many changes at once); after that th
 map component is sent unchanged (Streamlit's message cache turns it into a
 reference) and the changes travel beside it as data:
 
-* :func:`live_sector_update` keeps, per browser session, the features the map
-  was last drawn with (its *base*, a random id) and works out what differs now:
-  the sectors added or changed (with geometry, style and escaped text) and the
-  ids removed, always relative to the base, so a map that missed a message is
-  put right by the next one;
+* :func:`live_sector_update` keeps, per browser session, the features last sent
+  and works out what differs now: the sectors added or changed (with geometry,
+  style and escaped text) and the ids removed. Each message names the full draw it
+  builds on (*base*, a random id) and the version it goes from and to;
 * :func:`layer_feed` sends that message through a tiny component with no face
   (``layer_feed_frontend/``: a static page and script, no build step, no inline
-  script) that posts it into the map frame, where
-  ``static/wayhome-live-layers.js`` redraws only the features that differ. A
-  message whose base the frame has not drawn waits for that full redraw.
+  script) that hands it to the map frame, where ``static/wayhome-live-layers.js``
+  redraws only the features that differ. A message for a base the frame has not
+  drawn yet waits for that draw; a frame at another version of the same base (it
+  was remounted, or missed a message) answers "missed", and the feed's value asks
+  the server for a full redraw.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import folium
+import streamlit as st
 import streamlit.components.v1 as components
 
 from layers.sectors import live_sectors_layer, sector_changes, sector_features
@@ -46,7 +48,8 @@ _FEED = components.declare_component(
 
 @dataclass
 class LiveSectorUpdate:
-    """The sectors layer as the map was drawn (``group`` is rebuilt only on a full draw)."""
+    """The sectors layer as sent to this session's map: the last full draw and the change
+    since the previous message (``group`` is set only on a full draw)."""
 
     base: str
     view: Hashable
@@ -57,6 +60,10 @@ class LiveSectorUpdate:
     full: bool = True
 
 
+def _version(base: str, version: Hashable) -> str:
+    return f"{base}:{version}"
+
+
 def live_sector_update(
     previous: LiveSectorUpdate | None,
     sectors: Sequence[Any],
@@ -65,28 +72,42 @@ def live_sector_update(
     version: Hashable,
     view: Hashable,
     layer: str = "sectors",
+    redraw: bool = False,
 ) -> LiveSectorUpdate:
     """The layer to draw (when the view needs a full draw) and the message for the feed.
 
     ``version`` identifies the data (the case's change counter); ``view`` is
-    everything else the map shows, and any change of it means a full redraw.
-    Call again only when either moved; otherwise reuse ``previous``.
+    everything else the map shows, and any change of it means a full redraw, as
+    does ``redraw`` (the map said it missed a change). Otherwise the message holds
+    what changed since the previous message, to be applied on top of it. Call again
+    only when one of these moved; otherwise reuse ``previous``.
     """
     features = {f["properties"]["k"]: f for f in sector_features(sectors, team_names)}
-    if previous is not None and previous.view == view:
+    if previous is not None and previous.view == view and not redraw:
         upsert, removed = sector_changes(previous.features, features)
         if len(upsert) + len(removed) <= MAX_CHANGED:
             message = {"layer": layer, "base": previous.base,
-                       "version": f"{previous.base}:{version}",
+                       "from": previous.message["to"], "to": _version(previous.base, version),
                        "upsert": upsert, "remove": removed}
-            return LiveSectorUpdate(previous.base, view, previous.features, previous.group,
-                                    message, version, full=False)
+            return LiveSectorUpdate(previous.base, view, features, None, message, version,
+                                    full=False)
     base = uuid.uuid4().hex[:16]
-    group = live_sectors_layer(list(features.values()), layer=layer, base=base)
-    message = {"layer": layer, "base": base, "version": base, "upsert": [], "remove": []}
+    to = _version(base, version)
+    group = live_sectors_layer(list(features.values()), layer=layer, base=base, version=to)
+    message = {"layer": layer, "base": base, "from": to, "to": to, "upsert": [], "remove": []}
     return LiveSectorUpdate(base, view, features, group, message, version, full=True)
 
 
-def layer_feed(message: dict[str, Any], *, key: str) -> None:
-    """Hand ``message`` to the page's map frames (a zero-height component)."""
-    _FEED(message=json.dumps(message, separators=(",", ":")), key=key, default=None)
+def layer_feed(message: dict[str, Any], *, key: str) -> bool:
+    """Hand ``message`` to the page's map frames (a zero-height component).
+
+    True when a map answered that it missed a change (the caller then draws the
+    layer in full): once per answer.
+    """
+    value = _FEED(message=json.dumps(message, separators=(",", ":")), key=key, default=None)
+    answered = value.get("missed") if isinstance(value, dict) else None
+    seen_key = f"{key}_answered"
+    if answered is None or st.session_state.get(seen_key) == answered:
+        return False
+    st.session_state[seen_key] = answered
+    return True

@@ -41,28 +41,34 @@ def test_changes_name_only_what_differs():
     assert removed == ["s5"]
 
 
-def test_a_status_change_is_a_small_message_against_the_drawn_base():
+def test_a_status_change_is_a_small_message_on_top_of_the_previous_one():
     sectors = grid(400)
     first = live_sector_update(None, sectors, {}, version=1, view="v")
     assert first.full and first.group is not None
-    assert first.message == {"layer": "sectors", "base": first.base, "version": first.base,
-                             "upsert": [], "remove": []}
+    assert first.message == {"layer": "sectors", "base": first.base, "from": first.message["to"],
+                             "to": f"{first.base}:1", "upsert": [], "remove": []}
     whole = len(feature_groups_script([first.group]))
 
     sectors[10] = dataclasses.replace(sectors[10], status="ready")
     second = live_sector_update(first, sectors, {}, version=2, view="v")
-    assert not second.full and second.base == first.base
+    assert not second.full and second.base == first.base and second.group is None
+    assert second.message["from"] == first.message["to"] != second.message["to"]
     assert [f["properties"]["k"] for f in second.message["upsert"]] == ["s11"]
-    assert second.message["version"] != first.message["version"]
     size = len(json.dumps(second.message))
     assert size < 2_000 < whole / 50, (size, whole)
 
-    # the next message is still against the base: a map that missed the last is put right
+    # the next message holds only the next change, and goes on from the last one
     sectors[20] = dataclasses.replace(sectors[20], status="ready")
     third = live_sector_update(second, sectors[:-1], {}, version=3, view="v")
     assert not third.full and third.base == first.base
-    assert sorted(f["properties"]["k"] for f in third.message["upsert"]) == ["s11", "s21"]
+    assert third.message["from"] == second.message["to"]
+    assert [f["properties"]["k"] for f in third.message["upsert"]] == ["s21"]
     assert third.message["remove"] == ["s400"]
+
+    # a map that missed a message asks again: the layer is drawn in full, as it is now
+    again = live_sector_update(third, sectors[:-1], {}, version=3, view="v", redraw=True)
+    assert again.full and again.base != first.base
+    assert again.message["from"] == again.message["to"] and again.message["upsert"] == []
 
 
 def test_a_view_change_or_many_changes_draw_the_layer_again():
@@ -78,7 +84,8 @@ def test_a_view_change_or_many_changes_draw_the_layer_again():
 
 def test_the_live_layer_script_keeps_hostile_text_inert():
     sectors = [Sec(id=i + 1, code=text, name=text) for i, text in enumerate(EXTRA_HOSTILE)]
-    group = live_sectors_layer(sector_features(sectors), layer="sectors", base="b1")
+    group = live_sectors_layer(sector_features(sectors), layer="sectors", base="b1",
+                               version="b1:1")
     script = feature_groups_script([group])
     assert 'window.wayhomeLive.draw(feature_group_feature_group_0, "sectors",' in script
     assert "</script" not in script.lower() and "<img" not in script

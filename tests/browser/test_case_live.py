@@ -308,8 +308,7 @@ def test_a_sector_change_reaches_an_open_sector_map_as_a_small_update(
     received = sum(size for at, size in frames if changed_at <= at <= seen_at)
     assert received < 100_000, f"{received:,} bytes over the WebSocket for one sector change"
 
-    # a second change: its message repeats the first (both against the drawn layer),
-    # and still only the newly changed sector is redrawn
+    # a second change: again only that sector is redrawn
     second = made[4]
     assert second is not None
     sectors.evaluate_all("els => els.forEach(e => e.setAttribute('data-before', '1'))")
@@ -321,6 +320,20 @@ def test_a_sector_change_reaches_an_open_sector_map_as_a_small_update(
     expect(fresh).to_have_count(1, timeout=20_000)
     assert viewer.locator("path.wayhome-sector-ready").count() == 2
     assert viewer.locator("path.wayhome-sector[data-before]").count() == count - 1
+
+    # a map at another version than a message starts from answers "missed"; the feed
+    # then asks the server, which draws the layer in full (every path new)
+    leaflet = map_frame_handle(page)
+    version = leaflet.evaluate("() => window.wayhomeLive.version('sectors')")
+    stale = json.dumps({"layer": "sectors", "base": version.split(":")[0], "from": "elsewhere",
+                        "to": "later", "upsert": [], "remove": []})
+    assert leaflet.evaluate("t => window.wayhomeLive.applyText(t)", stale) == "missed"
+    feed = next(f for f in page.frames if "layer_feed" in f.url)
+    feed.evaluate("() => window.wayhomeFeedMissed()")
+    expect(viewer.locator("path.wayhome-sector[data-before]")).to_have_count(0, timeout=20_000)
+    expect(sectors).to_have_count(6)
+    assert leaflet.evaluate("() => window.wayhomeLive.version('sectors')") != version
+    assert viewer.locator("#map_div").evaluate("() => window.__probe") == 42  # not remounted
     hermetic.assert_clean()
 
 
