@@ -43,11 +43,13 @@
         var made = [];
         if (st.under && f.properties.under) {
             st.under.addData(f);
+            // halos stay under every sector, also when one is drawn again later
+            if (st.map && st.lastUnder.bringToBack) { st.lastUnder.bringToBack(); }
             made.push([st.under, st.lastUnder]);
         }
         st.main.addData(f);
         made.push([st.main, st.lastMain]);
-        st.drawn[f.properties.k] = {feature: f, json: JSON.stringify(f), layers: made};
+        st.drawn[f.properties.k] = {feature: f, layers: made};
     }
 
     function removeFeature(st, key) {
@@ -91,7 +93,7 @@
             if (d) { removeFeature(st, key); return true; }
             return false;
         }
-        if (d && d.json === JSON.stringify(f)) { return false; }
+        if (d && JSON.stringify(d.feature) === JSON.stringify(f)) { return false; }
         removeFeature(st, key);
         addFeature(st, f);
         return true;
