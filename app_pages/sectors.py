@@ -10,8 +10,10 @@ again by the map on a later rerun is saved once: its idempotency key is a hash
 of its geometry and this browser session.
 
 Live: the map sits in a fragment that checks the case's change counter every
-:data:`POLL_SECONDS`; only when it moves (or this page's own preview changes)
-are the sector and hazard layers rebuilt and swapped into the mounted map.
+:data:`POLL_SECONDS`. When only sectors changed, the open map is sent just those
+sectors, as data (:mod:`app_pages.widgets.layer_feed`); the layers are drawn in
+full only when the view needs it (first load, the case marks toggled, hazards or
+sightings changed, this page's own preview changed).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.widgets.common import show_streets
+from app_pages.widgets.layer_feed import LiveSectorUpdate, layer_feed, live_sector_update
 from app_pages.widgets.live_map import feature_groups_script, live_folium
 from app_pages.widgets.sector_common import (
     CASE_MARKS_KEY,
@@ -61,12 +64,16 @@ from app_pages.widgets.session import require_actor, show_store_error, store
 from casefile import SECTOR_STATUSES, StoreError
 from layers.draw import clear_drawings_layer, is_drawing
 from layers.escape import markdown_text
-from layers.sectors import candidate_layer, hazards_layer, sectors_layer
+from layers.sectors import candidate_layer, hazards_layer
 from layers.sightings import rendezvous_layer
 
 actor = require_actor()
 show_streets(actor)  # the street layer of a map without tiles
 db = store()
+#: session keys: the sectors layer as this browser's map last drew it; the layer feed
+SECTOR_LAYER_KEY = "sector_map_layer"
+FEED_KEY = "sector_map_feed"
+REDRAW_KEY = "sector_map_redraw"
 
 
 # ---------------------------------------------------------------------- the map
@@ -118,24 +125,41 @@ def _read_case(case_id: int) -> dict[str, Any]:
             "teams": teams,
             "names": team_names(teams),
             "dup": None,  # the duplication figure, worked out on the next full page run
-            "script_for": None,
         }
         st.session_state[LIVE_KEY] = live
     return live
 
 
-def _map_script(live: dict[str, Any]) -> str:
-    """The changing layers as JavaScript; rebuilt only when their inputs change."""
+def _map_layers(live: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The layers' JavaScript and the sectors' change message for the feed.
+
+    The JavaScript is rebuilt only when the view needs a full draw (see
+    :mod:`app_pages.widgets.layer_feed`); a change of the sectors alone becomes a
+    message of the changed sectors, and the map component is sent unchanged.
+    """
     pending = st.session_state.get(PENDING_KEY)
     hole = st.session_state.get(HOLE_KEY)
     marks = bool(st.session_state.get(CASE_MARKS_KEY, True))
-    want = (live["token"], marks, pending["hash"] if pending else None,
+    cf = live["file"]
+    # everything but the sectors: hazards, the rendezvous point, the case marks, a drawing
+    # waiting to be saved
+    view = (live["case_id"], marks, tuple(live["hazards"]), live["rendezvous"],
+            (cf.case, cf.sightings) if marks else None,
+            pending["hash"] if pending else None,
             pending.get("shape") is not None if pending else False,
             tuple(pending.get("overlap_ids", ())) if pending else (),
             hole["hash"] if hole else None)
-    if live["script_for"] != want:
-        groups = [hazards_layer(live["hazards"]), sectors_layer(live["sectors"], live["names"])]
-        groups += case_marks(live["file"])
+    state: dict[str, Any] | None = st.session_state.get(SECTOR_LAYER_KEY)
+    previous: LiveSectorUpdate | None = state["update"] if state else None
+    redraw = bool(st.session_state.pop(REDRAW_KEY, False))
+    if (previous is not None and previous.version == live["token"] and previous.view == view
+            and not redraw):
+        return state["script"], previous.message  # type: ignore[index]
+    update = live_sector_update(previous, live["sectors"], live["names"],
+                                version=live["token"], view=view, redraw=redraw)
+    if update.full or state is None:
+        groups = [hazards_layer(live["hazards"]), update.group]
+        groups += case_marks(cf)
         groups.append(rendezvous_layer(live["rendezvous"]))
         if pending and pending.get("shape") is not None:
             ids = set(pending.get("overlap_ids", ()))
@@ -146,9 +170,12 @@ def _map_script(live: dict[str, Any]) -> str:
         if hole and hole_shape(hole) is not None:
             groups.append(candidate_layer(hole_shape(hole), label="Not searched (not saved)"))
         groups.append(clear_drawings_layer())
-        live["script"] = feature_groups_script(groups)
-        live["script_for"] = want
-    return live["script"]
+        script = feature_groups_script(groups)
+        update.group = None  # rendered: only the features are kept, for the next diff
+    else:
+        script = state["script"]
+    st.session_state[SECTOR_LAYER_KEY] = {"update": update, "script": script}
+    return script, update.message
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -158,16 +185,21 @@ def sector_map(case_id: int, view: tuple[tuple[float, float], int]) -> None:
     except StoreError as exc:
         show_store_error(exc)
         return
+    script, message = _map_layers(live)
     live_folium(
         sector_base_map(base_url_path()),
         key=MAP_KEY,
         center=view[0],
         zoom=view[1],
-        feature_group_to_add=_map_script(live),
+        feature_group_to_add=script,
         returned_objects=["last_active_drawing"],
         height=600,
         on_change=_on_map_event,
     )
+    # the sectors changed since the last message; a map that missed one asks for a redraw
+    if layer_feed(message, key=FEED_KEY):
+        st.session_state[REDRAW_KEY] = True
+        st.rerun(scope="fragment")
     if st.session_state.pop(REFRESH_KEY, False):
         st.rerun()  # the whole page: the side panel shows the drawing or the sector
     counts = pd.Series([s.status for s in live["sectors"]]).value_counts()

@@ -41,6 +41,7 @@ import folium
 import numpy as np
 import shapely
 from branca.element import MacroElement
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
@@ -55,17 +56,22 @@ __all__ = [
     "CANVAS_FROM",
     "HAZARD_STYLE",
     "LABEL_ZOOM",
+    "LIVE_LAYERS_SCRIPT",
     "SECTOR_STYLES",
     "STRADDLE_STYLE",
     "VOLUNTEER_STYLE",
+    "LiveLayerSupport",
     "NeighbourLike",
     "SectorStyle",
     "candidate_layer",
     "details_html",
     "hazards_layer",
+    "live_sectors_layer",
     "neighbours_layer",
     "preview_layer",
+    "sector_changes",
     "sector_details",
+    "sector_features",
     "sector_label",
     "sector_legend_html",
     "sector_popup",
@@ -504,20 +510,13 @@ def _collection(features: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": [f for f in features if f["geometry"]]}
 
 
-def sectors_layer(
-    sectors: Sequence[SectorLike],
-    team_names: Mapping[int, str] | None = None,
-    *,
-    name: str = "Search sectors",
-    canvas: bool | None = None,
-    label_zoom: int = LABEL_ZOOM,
-) -> folium.FeatureGroup:
-    """The case's sectors, coloured *and* patterned by status, labelled when zoomed in.
+def sector_features(
+    sectors: Sequence[SectorLike], team_names: Mapping[int, str] | None = None
+) -> list[dict[str, Any]]:
+    """The GeoJSON features of the sectors layer, each keyed by ``properties.k``.
 
-    ``team_names`` maps team ids to names (escaped here). ``canvas`` forces or
-    forbids the canvas renderer; by default it is used from :data:`CANVAS_FROM`
-    sectors on. Each feature carries ``sid`` (the sector id) so a click can be
-    traced back to the sector.
+    ``k`` is ``s<id>`` for a sector and ``n<id>`` for the part of a searched sector
+    left unsearched, so a change can name exactly the features it touches.
     """
     sectors = list(sectors)
     geoms = _rounded([s.geometry for s in sectors])
@@ -531,6 +530,7 @@ def sectors_layer(
             "type": "Feature",
             "geometry": geom,
             "properties": {
+                "k": f"s{int(s.id)}",
                 "sid": int(s.id),
                 "code": safe_text(s.code),
                 "style": style.status,
@@ -553,6 +553,7 @@ def sectors_layer(
             "type": "Feature",
             "geometry": geom,
             "properties": {
+                "k": f"n{int(s.id)}",
                 "sid": int(s.id),
                 "code": safe_text(s.code),
                 "style": NOT_SEARCHED_STYLE.status,
@@ -564,21 +565,137 @@ def sectors_layer(
                 "d": [[safe_text("Why"), safe_text(reason)]] if reason else [],
             },
         })
+    return [f for f in features if f["geometry"]]
+
+
+def _sector_layer_styles() -> dict[str, dict[str, Any]]:
     styles = {key: st.leaflet() for key, st in sector_styles().items()}
     styles[VOLUNTEER_STYLE.status] = VOLUNTEER_STYLE.leaflet()
     styles[NOT_SEARCHED_STYLE.status] = {
         **NOT_SEARCHED_STYLE.leaflet(), "fillColor": "#ffffff", "fillOpacity": 0.75}
+    return styles
+
+
+def sectors_layer(
+    sectors: Sequence[SectorLike],
+    team_names: Mapping[int, str] | None = None,
+    *,
+    name: str = "Search sectors",
+    canvas: bool | None = None,
+    label_zoom: int = LABEL_ZOOM,
+) -> folium.FeatureGroup:
+    """The case's sectors, coloured *and* patterned by status, labelled when zoomed in.
+
+    ``team_names`` maps team ids to names (escaped here). ``canvas`` forces or
+    forbids the canvas renderer; by default it is used from :data:`CANVAS_FROM`
+    sectors on. Each feature carries ``sid`` (the sector id) so a click can be
+    traced back to the sector.
+    """
+    sectors = list(sectors)
     use_canvas = len(sectors) >= CANVAS_FROM if canvas is None else canvas
     group = folium.FeatureGroup(name=safe_text(name), control=False)
     _SectorScript(
-        _collection(features),
-        styles,
+        _collection(sector_features(sectors, team_names)),
+        _sector_layer_styles(),
         UNKNOWN_STYLE.leaflet(),
         canvas=use_canvas,
         under=STRADDLE_STYLE,
         label_zoom=label_zoom,
     ).add_to(group)
     return group
+
+
+class _LiveSectorScript(MacroElement):
+    """Hands the features to ``wayhomeLive.draw`` (``static/wayhome-live-layers.js``).
+
+    The same drawing as :class:`_SectorScript`, but kept by id in the map frame,
+    so later changes can be applied to it as data. All values go through
+    ``tojson`` (``<``, ``>`` and ``&`` escaped): no value can end the script.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        window.wayhomeLive.draw({{ this._parent.get_name() }}, {{ this.layer|tojson }},
+            {{ this.base|tojson }}, {{ this.version|tojson }}, {{ this.data|tojson }},
+            {{ this.options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer: str, base: str, version: str, data: dict[str, Any],
+                 options: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "LiveSectorScript"
+        self.layer = layer
+        self.base = base
+        self.version = version
+        self.data = data
+        self.options = options
+
+
+#: the map frame's live-layer script, under the app's static folder
+LIVE_LAYERS_SCRIPT = "wayhome-live-layers.js"
+
+
+class LiveLayerSupport(JSCSSMixin, MacroElement):
+    """Loads ``static/wayhome-live-layers.js`` into the map frame (put it on the base map).
+
+    ``static_url`` is the app's static folder URL (``layers.assets.static_url``).
+    """
+
+    _template = Template("")
+
+    def __init__(self, static_url: str) -> None:
+        super().__init__()
+        self._name = "LiveLayerSupport"
+        self.default_js = [("wayhome_live_layers", f"{static_url}/{LIVE_LAYERS_SCRIPT}")]
+        self.default_css = []
+
+
+def live_sectors_layer(
+    features: Sequence[dict[str, Any]],
+    *,
+    layer: str,
+    base: str,
+    version: str,
+    name: str = "Search sectors",
+    canvas: bool | None = None,
+    label_zoom: int = LABEL_ZOOM,
+) -> folium.FeatureGroup:
+    """The sectors layer drawn by the map frame's live-layer script: full draw ``base``,
+    holding the features as at ``version``.
+
+    ``features`` come from :func:`sector_features`. Needs a base map that loads
+    ``static/wayhome-live-layers.js``; changes are then sent with :func:`sector_changes`.
+    """
+    count = sum(1 for f in features if str(f["properties"].get("k", "")).startswith("s"))
+    use_canvas = count >= CANVAS_FROM if canvas is None else canvas
+    group = folium.FeatureGroup(name=safe_text(name), control=False)
+    options = {
+        "styles": _sector_layer_styles(),
+        "fallback": UNKNOWN_STYLE.leaflet(),
+        "under": STRADDLE_STYLE,
+        "canvas": use_canvas,
+        "label_zoom": int(label_zoom),
+        "max_labels": MAX_LABELS,
+        "css": _SHARED_CSS,
+        "hatch": _HATCH_SVG,
+    }
+    _LiveSectorScript(layer, base, version, _collection(features), options).add_to(group)
+    return group
+
+
+def sector_changes(
+    base: Mapping[str, dict[str, Any]], current: Mapping[str, dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """What turns the features ``base`` into ``current`` (both keyed by ``properties.k``).
+
+    Returns the features added or changed, and the keys removed.
+    """
+    upsert = [f for k, f in current.items() if base.get(k) != f]
+    removed = [k for k in base if k not in current]
+    return upsert, removed
 
 
 def hazards_layer(

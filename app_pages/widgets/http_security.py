@@ -21,8 +21,10 @@ ASGI middleware here, :class:`SecurityHeaders`:
 The policy, source by source (checked in ``tests/browser/test_security_headers.py``):
 
 ``script-src 'self'``
-    Streamlit's bundle, the map's Leaflet, jQuery and Leaflet.draw: files served
-    by this app. No CDN, no ``'unsafe-inline'`` anywhere.
+    Streamlit's bundle, the map's Leaflet, jQuery and Leaflet.draw, the sector
+    map's live-layer script and the layer feed component's script
+    (:mod:`app_pages.widgets.layer_feed`): files served by this app. No CDN, no
+    ``'unsafe-inline'`` anywhere.
 ``'sha256-…'`` of ``window.prerenderReady = false``
     The one inline script in Streamlit's ``index.html`` (hashed from the
     installed file at start-up, so an upgrade cannot silently break it).

@@ -29,10 +29,10 @@ from app_pages.widgets.live_map import RenderedMap, render_base
 from app_pages.widgets.session import current_case_id, show_store_error, store
 from casefile import Actor, Case, CaseFile, StoreError, Team
 from geo.boundaries import load_layer
-from layers.assets import draw_urls
+from layers.assets import draw_urls, static_url
 from layers.draw import SectorDraw
 from layers.legend import Legend
-from layers.sectors import sector_legend_html
+from layers.sectors import LiveLayerSupport, sector_legend_html
 from layers.sightings import case_layers
 from layers.view import view_centre, view_zoom
 
@@ -46,6 +46,7 @@ def sector_base_map(base_url_path: str) -> RenderedMap:
     """The London map with drawing tools and the sector legend, rendered once per process."""
     m, _ = london_map()
     SectorDraw(draw_urls(base_url_path)).add_to(m)
+    LiveLayerSupport(static_url(base_url_path)).add_to(m)  # small sector updates
     Legend(sector_legend_html(open_=False), position="bottomright").add_to(m)
     return render_base(m)
 

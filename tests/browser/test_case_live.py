@@ -23,10 +23,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import shapely
 import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from casefile import Actor, open_store, utcnow
+from casefile import Actor, NewSector, open_store, utcnow
 from tests.browser.conftest import (
     ARTIFACTS,
     AppServer,
@@ -257,6 +258,83 @@ def test_family_tips_show_in_the_menu_and_on_the_triage_map_live(
         store.close()
     expect(page.get_by_text("Running towards St Paul's")).to_be_visible(timeout=30_000)
     expect(menu).to_contain_text(f"Triage · {waiting} new", timeout=30_000)
+    hermetic.assert_clean()
+
+
+def test_a_sector_change_reaches_an_open_sector_map_as_a_small_update(
+    page: Page, case_app: CaseApp, hermetic
+):
+    store = open_store(case_app.store_url)
+    coordinator = store.authenticate(SECOND[0], PASSWORD)
+    try:  # six draft sectors, 150 m squares in a row (Stockwell)
+        made = store.create_sectors(coordinator, case_app.case_id, [
+            NewSector(geometry=shapely.box(-0.1200 + 0.0022 * i, 51.4700,
+                                           -0.1178 + 0.0022 * i, 51.4713), name=f"Row {i}")
+            for i in range(6)])
+    finally:
+        store.close()
+    target = made[2]
+    assert target is not None
+    # every WebSocket frame the viewer's page receives: (when, bytes)
+    frames: list[tuple[float, int]] = []
+    page.on("websocket", lambda ws: ws.on(
+        "framereceived", lambda payload: frames.append((time.monotonic(), len(payload)))))
+    sign_in(page, case_app.url, "demo.coordinator", PASSWORD)
+    page.get_by_role("link", name="Sectors", exact=True).click()
+    wait_for_app_run(page)
+    viewer = wait_for_map(page)
+    sectors = viewer.locator("path.wayhome-sector")
+    expect(sectors.first).to_be_attached(timeout=30_000)
+    viewer.locator("#map_div").evaluate("() => { window.__probe = 42; }")
+
+    expect(sectors).to_have_count(6)
+    store = open_store(case_app.store_url)
+    try:
+        # every sector path drawn now is marked; a redrawn sector gets a new, unmarked one
+        count = sectors.evaluate_all(
+            "els => { els.forEach(e => e.setAttribute('data-before', '1')); return els.length; }")
+        changed_at = time.monotonic()
+        store.set_sector_status(coordinator, target.id, "ready", version=target.version)
+    finally:
+        store.close()
+    fresh = viewer.locator("path.wayhome-sector:not([data-before])")
+    expect(fresh).to_have_count(1, timeout=20_000)
+    seen_at = time.monotonic()
+    expect(fresh).to_have_class(re.compile(r"\bwayhome-sector-ready\b"))
+    # only that sector was redrawn: every other path is the one drawn before
+    assert viewer.locator("path.wayhome-sector[data-before]").count() == count - 1
+    assert viewer.locator("#map_div").evaluate("() => window.__probe") == 42  # not remounted
+    # what reached the browser for that change: a small update, not the map again
+    # (the base map alone is about 0.7 MB); bench/sector_update_bench.py has the figure
+    received = sum(size for at, size in frames if changed_at <= at <= seen_at)
+    assert received < 100_000, f"{received:,} bytes over the WebSocket for one sector change"
+
+    # a second change: again only that sector is redrawn
+    second = made[4]
+    assert second is not None
+    sectors.evaluate_all("els => els.forEach(e => e.setAttribute('data-before', '1'))")
+    store = open_store(case_app.store_url)
+    try:
+        store.set_sector_status(coordinator, second.id, "ready", version=second.version)
+    finally:
+        store.close()
+    expect(fresh).to_have_count(1, timeout=20_000)
+    assert viewer.locator("path.wayhome-sector-ready").count() == 2
+    assert viewer.locator("path.wayhome-sector[data-before]").count() == count - 1
+
+    # a map at another version than a message starts from answers "missed"; the feed
+    # then asks the server, which draws the layer in full (every path new)
+    leaflet = map_frame_handle(page)
+    version = leaflet.evaluate("() => window.wayhomeLive.version('sectors')")
+    stale = json.dumps({"layer": "sectors", "base": version.split(":")[0], "from": "elsewhere",
+                        "to": "later", "upsert": [], "remove": []})
+    assert leaflet.evaluate("t => window.wayhomeLive.applyText(t)", stale) == "missed"
+    feed = next(f for f in page.frames if "layer_feed" in f.url)
+    feed.evaluate("() => window.wayhomeFeedMissed()")
+    expect(viewer.locator("path.wayhome-sector[data-before]")).to_have_count(0, timeout=20_000)
+    expect(sectors).to_have_count(6)
+    assert leaflet.evaluate("() => window.wayhomeLive.version('sectors')") != version
+    assert viewer.locator("#map_div").evaluate("() => window.__probe") == 42  # not remounted
     hermetic.assert_clean()
 
 

@@ -1,0 +1,113 @@
+"""Small map updates: a changed sector reaches an open map as a few hundred bytes.
+
+Why: a live map re-sends its layers through streamlit-folium's
+``feature_group_to_add``, and any change of that string makes Streamlit send the
+whole map component again: the base map's script (boundaries inlined, about
+0.7 MB) plus every layer (2.5 MB of sectors at 5,000 sectors). So the sectors
+layer is drawn in full only when the view needs it (first load, another case,
+a toggle, a drawing waiting to be saved, or many changes at once); after that the
+map component is sent unchanged (Streamlit's message cache turns it into a
+reference) and the changes travel beside it as data:
+
+* :func:`live_sector_update` keeps, per browser session, the features last sent
+  and works out what differs now: the sectors added or changed (with geometry,
+  style and escaped text) and the ids removed. Each message names the full draw it
+  builds on (*base*, a random id) and the version it goes from and to;
+* :func:`layer_feed` sends that message through a tiny component with no face
+  (``layer_feed_frontend/``: a static page and script, no build step, no inline
+  script) that hands it to the map frame, where ``static/wayhome-live-layers.js``
+  redraws only the features that differ. A message for a base the frame has not
+  drawn yet waits for that draw; a frame at another version of the same base (it
+  was remounted, or missed a message) answers "missed", and the feed's value asks
+  the server for a full redraw.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import folium
+import streamlit as st
+import streamlit.components.v1 as components
+
+from layers.sectors import live_sectors_layer, sector_changes, sector_features
+
+__all__ = ["MAX_CHANGED", "LiveSectorUpdate", "layer_feed", "live_sector_update"]
+
+#: with more changed features than this, one full redraw is cheaper than the message
+MAX_CHANGED = 300
+_FEED = components.declare_component(
+    "layer_feed", path=str(Path(__file__).resolve().parent / "layer_feed_frontend")
+)
+
+
+@dataclass
+class LiveSectorUpdate:
+    """The sectors layer as sent to this session's map: the last full draw and the change
+    since the previous message (``group`` is set only on a full draw)."""
+
+    base: str
+    view: Hashable
+    features: dict[str, dict[str, Any]]
+    group: folium.FeatureGroup | None
+    message: dict[str, Any] = field(default_factory=dict)
+    version: Hashable = None
+    full: bool = True
+
+
+def _version(base: str, version: Hashable) -> str:
+    return f"{base}:{version}"
+
+
+def live_sector_update(
+    previous: LiveSectorUpdate | None,
+    sectors: Sequence[Any],
+    team_names: dict[int, str],
+    *,
+    version: Hashable,
+    view: Hashable,
+    layer: str = "sectors",
+    redraw: bool = False,
+) -> LiveSectorUpdate:
+    """The layer to draw (when the view needs a full draw) and the message for the feed.
+
+    ``version`` identifies the data (the case's change counter); ``view`` is
+    everything else the map shows, and any change of it means a full redraw, as
+    does ``redraw`` (the map said it missed a change). Otherwise the message holds
+    what changed since the previous message, to be applied on top of it. Call again
+    only when one of these moved; otherwise reuse ``previous``.
+    """
+    features = {f["properties"]["k"]: f for f in sector_features(sectors, team_names)}
+    if previous is not None and previous.view == view and not redraw:
+        upsert, removed = sector_changes(previous.features, features)
+        if len(upsert) + len(removed) <= MAX_CHANGED:
+            message = {"layer": layer, "base": previous.base,
+                       "from": previous.message["to"], "to": _version(previous.base, version),
+                       "upsert": upsert, "remove": removed}
+            return LiveSectorUpdate(previous.base, view, features, None, message, version,
+                                    full=False)
+    base = uuid.uuid4().hex[:16]
+    to = _version(base, version)
+    group = live_sectors_layer(list(features.values()), layer=layer, base=base, version=to)
+    message = {"layer": layer, "base": base, "from": to, "to": to, "upsert": [], "remove": []}
+    return LiveSectorUpdate(base, view, features, group, message, version, full=True)
+
+
+def layer_feed(message: dict[str, Any], *, key: str) -> bool:
+    """Hand ``message`` to the page's map frames (a zero-height component).
+
+    True when a map answered that it missed a change (the caller then draws the
+    layer in full): once per answer.
+    """
+    value = _FEED(message=json.dumps(message, separators=(",", ":")), key=key, default=None)
+    answered = value.get("missed") if isinstance(value, dict) else None
+    seen_key = f"{key}_answered"
+    if answered is None or st.session_state.get(seen_key) == answered:
+        return False
+    st.session_state[seen_key] = answered
+    return True

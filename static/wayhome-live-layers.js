@@ -1,0 +1,204 @@
+/* Live map layers keyed by id: a full draw once, then small changes applied in place.
+ *
+ * Loaded by the map frame (a script file served by the app, allowed by the frame's
+ * Content-Security-Policy as 'self'). The sector map's layer script calls
+ * wayhomeLive.draw(group, name, base, version, data, options) with every feature of
+ * the layer as it was at `version`; `base` names that full draw. Later changes arrive
+ * as DATA from the layer feed (app_pages/widgets/layer_feed_frontend/):
+ * {layer, base, from, to, upsert, remove}. A message applies only to a frame whose
+ * layer is at `from`; one for another base waits (the full draw it belongs to is on
+ * its way); one for this base but another version means this frame missed a change,
+ * and apply() says "missed": the feed then asks the server for a full redraw.
+ * Only features that differ from what is drawn are redrawn.
+ *
+ * Every text in a feature is escaped by the server; only status keys choose styles.
+ */
+(function () {
+    "use strict";
+    if (window.wayhomeLive) { return; }
+    var layers = {};   // layer name -> drawn state
+    var stats = {applied: 0, redrawn: 0, lastApplyMs: null, lastVersion: null};
+
+    function details(f) {
+        var p = f.properties, rows = "";
+        for (var i = 0; i < (p.d || []).length; i++) {
+            rows += "<tr><th>" + p.d[i][0] + "</th><td>" + p.d[i][1] + "</td></tr>";
+        }
+        return '<div class="wayhome-sector-popup"><b>' + p.t + "</b><table>" + rows +
+            "</table></div>";
+    }
+
+    function addCss(css, hatch) {
+        if (document.getElementById("wayhome-sector-css")) { return; }
+        var style = document.createElement("style");
+        style.id = "wayhome-sector-css";
+        style.textContent = css;
+        document.head.appendChild(style);
+        var defs = document.createElement("div");
+        defs.innerHTML = hatch;
+        document.body.appendChild(defs.firstChild);
+    }
+
+    function addFeature(st, f) {
+        var made = [];
+        if (st.under && f.properties.under) {
+            st.under.addData(f);
+            // halos stay under every sector, also when one is drawn again later
+            if (st.map && st.lastUnder.bringToBack) { st.lastUnder.bringToBack(); }
+            made.push([st.under, st.lastUnder]);
+        }
+        st.main.addData(f);
+        made.push([st.main, st.lastMain]);
+        st.drawn[f.properties.k] = {feature: f, layers: made};
+    }
+
+    function removeFeature(st, key) {
+        var d = st.drawn[key];
+        if (!d) { return; }
+        d.layers.forEach(function (pair) { pair[0].removeLayer(pair[1]); });
+        delete st.drawn[key];
+    }
+
+    function showLabels(st) {
+        var map = st.map, labels = st.labels, o = st.options;
+        labels.clearLayers();
+        if (!map || map.getZoom() < o.label_zoom) { return; }
+        var view = map.getBounds().pad(0.2), shown = 0, boxes = [];
+        var keys = Object.keys(st.drawn);
+        for (var i = 0; i < keys.length && shown < o.max_labels; i++) {
+            var p = st.drawn[keys[i]].feature.properties;
+            if (!p.lp || !view.contains(p.lp)) { continue; }
+            // thinned: a label that would cover one already placed is left off
+            var at = map.latLngToContainerPoint(p.lp), clash = false;
+            var half = (p.label.replace(/<[^>]*>/g, "").length * 6.5 + 14) / 2;
+            for (var j = 0; j < boxes.length && !clash; j++) {
+                clash = Math.abs(boxes[j][0] - at.x) < boxes[j][2] + half &&
+                        Math.abs(boxes[j][1] - at.y) < 20;
+            }
+            if (clash) { continue; }
+            boxes.push([at.x, at.y, half]);
+            L.marker(p.lp, {
+                interactive: false, keyboard: false,
+                icon: L.divIcon({className: "wayhome-sector-label " + p.lc,
+                                 html: p.label, iconSize: null})
+            }).addTo(labels);
+            shown++;
+        }
+    }
+
+    function setFeature(st, key, f) {
+        // redraw only what differs from what is drawn
+        var d = st.drawn[key];
+        if (f === null) {
+            if (d) { removeFeature(st, key); return true; }
+            return false;
+        }
+        if (d && JSON.stringify(d.feature) === JSON.stringify(f)) { return false; }
+        removeFeature(st, key);
+        addFeature(st, f);
+        return true;
+    }
+
+    function apply(msg) {
+        var st = layers[msg.layer];
+        if (!st || st.base !== msg.base) {
+            return "waiting";  // the feed keeps it; draw() pulls it for that base
+        }
+        if (st.version === msg.to) { return "current"; }
+        if (st.version !== msg.from) { return "missed"; }
+        var started = performance.now(), redrawn = 0, k;
+        (msg.remove || []).forEach(function (key) { if (setFeature(st, key, null)) { redrawn++; } });
+        (msg.upsert || []).forEach(function (f) {
+            if (setFeature(st, f.properties.k, f)) { redrawn++; }
+        });
+        // the unsearched part of a sector stays drawn over its sector
+        (msg.upsert || []).forEach(function (f) {
+            k = f.properties.k;
+            var hole = st.drawn["n" + k.slice(1)];
+            if (k.charAt(0) === "s" && hole) {
+                hole.layers.forEach(function (pair) {
+                    if (pair[1].bringToFront) { pair[1].bringToFront(); }
+                });
+            }
+        });
+        st.version = msg.to;
+        showLabels(st);
+        stats.applied++;
+        stats.redrawn = redrawn;
+        stats.lastApplyMs = performance.now() - started;
+        stats.lastVersion = msg.to;
+        return "applied";
+    }
+
+    function pullFromFeeds() {
+        // a feed that rendered before this map was drawn kept its latest message
+        var frames;
+        try { frames = window.parent.document.querySelectorAll("iframe"); } catch (e) { return; }
+        for (var i = 0; i < frames.length; i++) {
+            var win = null, text = null;
+            try {
+                win = frames[i].contentWindow;
+                text = win.wayhomeFeedLatest || null;
+            } catch (e) { text = null; }
+            if (typeof text !== "string") { continue; }
+            var result = apply(JSON.parse(text));
+            if (result === "missed" && typeof win.wayhomeFeedMissed === "function") {
+                win.wayhomeFeedMissed();
+            }
+        }
+    }
+
+    function draw(group, name, base, version, data, o) {
+        addCss(o.css, o.hatch);
+        var renderer = o.canvas ? L.canvas({padding: 0.5}) : L.svg();
+        var st = {
+            group: group, base: base, version: version,
+            drawn: {}, options: o, map: null, labels: L.layerGroup(), lastMain: null,
+            lastUnder: null, under: null, main: null
+        };
+        if (o.under) {
+            st.under = L.geoJSON(null, {
+                renderer: renderer,
+                style: function () { return o.under; },
+                interactive: false,
+                onEachFeature: function (f, layer) { st.lastUnder = layer; }
+            }).addTo(group);
+        }
+        st.main = L.geoJSON(null, {
+            renderer: renderer,
+            style: function (f) { return o.styles[f.properties.style] || o.fallback; },
+            onEachFeature: function (f, layer) {
+                st.lastMain = layer;
+                // built on first click from escaped parts
+                if (f.properties.t) {
+                    layer.bindPopup(function () { return details(f); }, {maxWidth: 340});
+                }
+            }
+        }).addTo(group);
+        st.labels.addTo(group);
+        data.features.forEach(function (f) { addFeature(st, f); });
+        var update = function () { showLabels(st); };
+        group.on("add", function (e) {
+            st.map = e.target._map;
+            if (!st.map) { return; }
+            st.map.on("zoomend moveend", update);
+            showLabels(st);
+        });
+        group.on("remove", function () {
+            if (st.map) { st.map.off("zoomend moveend", update); }
+            st.map = null;
+            if (layers[name] === st) { delete layers[name]; }
+        });
+        layers[name] = st;
+        pullFromFeeds();
+    }
+
+    window.wayhomeLive = {
+        draw: draw,
+        apply: apply,
+        // from the feed frame: parsed here, so every object belongs to this frame
+        applyText: function (text) { return apply(JSON.parse(text)); },
+        stats: stats,
+        version: function (name) { return layers[name] ? layers[name].version : null; }
+    };
+})();
