@@ -33,7 +33,7 @@ from tests.browser.conftest import (
     wait_for_app_run,
     wait_for_map,
 )
-from tests.browser.drawing import draw_polygon, wait_for_still_map
+from tests.browser.drawing import draw_polygon, label_clashes, wait_for_still_map
 from wayhome.demo import load_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -251,17 +251,7 @@ def test_grid_is_previewed_then_saved_and_handover_acknowledged(
     leaflet.evaluate("([lat, lon, z]) => window.map_div.setView([lat, lon], z, {animate: false})",
                      [centre.y, centre.x, LABEL_ZOOM])
     expect(frame.locator(".wayhome-sector-label").first).to_be_attached(timeout=15_000)
-    shown, clashes = leaflet.evaluate("""() => {
-        const r = [...document.querySelectorAll('.wayhome-sector-label')]
-            .map(e => e.getBoundingClientRect());
-        let clashes = 0;
-        for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++) {
-            const a = r[i], b = r[j];
-            if (a.left < b.right - 1 && b.left < a.right - 1 &&
-                a.top < b.bottom - 1 && b.top < a.bottom - 1) clashes++;
-        }
-        return [r.length, clashes];
-    }""")
+    shown, clashes = label_clashes(leaflet)
     assert shown >= 1 and clashes == 0, (shown, clashes)
 
     page.get_by_role("link", name="Handover").click()
