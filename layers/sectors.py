@@ -472,14 +472,18 @@ class _SectorScript(MacroElement):
             // the permanent labels other layers put on the map (a sighting's time, the
             // last-known location): sector labels keep off them; hazard labels do not
             function tooltipBoxes(map) {
+                // permanent ones only: a hover tooltip comes and goes with the pointer
                 var frame = map.getContainer().getBoundingClientRect(), boxes = [];
-                var tips = map.getPane("tooltipPane").querySelectorAll(".leaflet-tooltip");
-                for (var i = 0; i < tips.length; i++) {
-                    var r = tips[i].getBoundingClientRect();
-                    if (!r.width) { continue; }
+                map.eachLayer(function (layer) {
+                    var tip = layer.getTooltip ? layer.getTooltip() : null;
+                    var el = tip && tip.options.permanent && tip.getElement ? tip.getElement()
+                                                                             : null;
+                    if (!el || !map.hasLayer(tip)) { return; }
+                    var r = el.getBoundingClientRect();
+                    if (!r.width) { return; }
                     boxes.push([(r.left + r.right) / 2 - frame.left,
                                 (r.top + r.bottom) / 2 - frame.top, r.width / 2]);
-                }
+                });
                 return boxes;
             }
             function labelLayers(map) {

@@ -118,11 +118,16 @@ def draw_polygon(page: Page, points: list[tuple[int, int]], *, zoom: int | None 
 
 #: the map's labels as drawn: how many sector, neighbour and hazard labels, and how many
 #: pairs of them overlap; a sector's or neighbour's label must keep off a permanent
-#: tooltip (a sighting's time) too, a hazard's label need not
+#: permanent tooltip (a sighting's time) too, a hazard's label need not
 _LABEL_CLASHES_JS = """() => {
+    const tips = [];
+    window.map_div.eachLayer((l) => {
+        const t = l.getTooltip ? l.getTooltip() : null;
+        if (t && t.options.permanent && t.getElement && t.getElement()) tips.push(t.getElement());
+    });
     const kind = (e) => !e.classList.contains('wayhome-sector-label') ? 'tip'
         : e.classList.contains('wayhome-hazard-label') ? 'hazard' : 'sector';
-    const all = [...document.querySelectorAll('.wayhome-sector-label, .leaflet-tooltip')]
+    const all = [...document.querySelectorAll('.wayhome-sector-label'), ...tips]
         .map(e => [kind(e), e.getBoundingClientRect()]).filter(([_, r]) => r.width > 0);
     let clashes = 0;
     for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) {
