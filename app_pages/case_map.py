@@ -327,7 +327,7 @@ if case.description:
 
 map_col, form_col = st.columns([5, 2], gap="medium")
 with form_col:
-    st.subheader("Add a sighting")
+    st.header("Add a sighting")
     _sighting_form(case_id)
     show_dismissed = st.toggle("Show dismissed sightings", value=True, key="show_dismissed")
 with map_col:
