@@ -453,14 +453,16 @@ class _SectorScript(MacroElement):
                 for (var i = 0; i < data.features.length && shown < most; i++) {
                     var p = data.features[i].properties;
                     if (!p.lp || !view.contains(p.lp)) { continue; }
+                    // the label hangs from its point (top left): its box's centre
                     var at = map.latLngToContainerPoint(p.lp), clash = false;
                     var half = (p.label.replace(/<[^>]*>/g, "").length * 6.5 + 14) / 2;
+                    var cx = at.x + half, cy = at.y + 9;
                     for (var j = 0; j < boxes.length && !clash; j++) {
-                        clash = Math.abs(boxes[j][0] - at.x) < boxes[j][2] + half &&
-                                Math.abs(boxes[j][1] - at.y) < 20;
+                        clash = Math.abs(boxes[j][0] - cx) < boxes[j][2] + half &&
+                                Math.abs(boxes[j][1] - cy) < 20;
                     }
                     if (clash) { continue; }
-                    boxes.push([at.x, at.y, half]);
+                    boxes.push([cx, cy, half]);
                     L.marker(p.lp, {
                         interactive: false, keyboard: false,
                         icon: L.divIcon({className: "wayhome-sector-label " + p.lc,

@@ -475,10 +475,15 @@ def test_team_lead_link_shows_its_sectors_as_cards(browser: Browser, linked: Lin
         if zoom == 18:  # room for every label: the neighbour's ID and status show
             expect(frame.locator(".wayhome-neighbour-label").filter(has_text="S3 · ")
                    ).to_have_count(1)
+            screenshot(page, "team-link-phone-labels-z18")
     shapes = sum(frame.locator(f"path.{c}").count()
                  for c in ("wayhome-sector", "wayhome-neighbour", "wayhome-hazard"))
     assert 1 <= counts[16][0] < shapes, (counts, shapes)  # some were left off, not all
     screenshot(page, "team-link-phone-labels-z15")
+    # the cards under their own section heading (h2 under the page's h1)
+    cards = page.get_by_role("heading", name="What to do next", level=2)
+    cards.scroll_into_view_if_needed()
+    screenshot(page, "team-link-phone-cards")
     body = page.locator("body").inner_text()
     assert "Market" not in body and "12 Secret Road" not in body  # not their sectors
     page.context.close()
