@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from app_pages.widgets.a11y import accessible_page
 from app_pages.widgets.link_entry import link_pages, phone_layout
 from app_pages.widgets.session import current_actor
 from app_pages.widgets.triage_badge import triage_title
@@ -24,6 +25,8 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="collapsed",
 )
+# Every page: a main landmark, the map frame titled by what it shows, readable captions.
+accessible_page()
 
 # --- Who is this? -----------------------------------------------------------------
 # A coordinator signs in with a username and password (app_pages/login.py); the

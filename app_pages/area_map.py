@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 import geo
+from app_pages.widgets.a11y import map_title
 from app_pages.widgets.common import london_map, map_resources
 from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
 from geo.coordinates import Place, find_place
@@ -77,6 +78,7 @@ def _answer(place: Place, vintages: dict[str, str]) -> None:
 
 
 st.title("Who is responsible here?")
+map_title("Map of London's boroughs, police areas and wards")
 st.caption(
     "Click the map, or type a postcode, coordinates (51.5074, -0.1278) or an "
     "OS grid reference (TQ 301 803)."

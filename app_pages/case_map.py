@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages.widgets.a11y import map_title
 from app_pages.widgets.case_status import show_found_banner
 from app_pages.widgets.common import london_map, show_streets
 from app_pages.widgets.connection import live_every
@@ -327,12 +328,13 @@ if st.query_params.get("case") != str(case_id):
     st.query_params["case"] = str(case_id)
 
 st.title(f"{markdown_text(case.reference)} · {markdown_text(case.child_name)}")
+map_title("Map of the case: sightings, last-known location and sectors")
 if case.description:
     st.markdown(f"**Description for searchers:** {markdown_text(case.description)}")
 
 map_col, form_col = st.columns([5, 2], gap="medium")
 with form_col:
-    st.subheader("Add a sighting")
+    st.header("Add a sighting")
     _sighting_form(case_id)
     show_dismissed = st.toggle("Show dismissed sightings", value=True, key="show_dismissed")
 with map_col:

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
+from app_pages.widgets.a11y import map_title
 from app_pages.widgets.common import london_map, show_streets
 from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
 from app_pages.widgets.sector_common import base_url_path, case_marks, case_or_stop
@@ -308,6 +309,7 @@ def delete_track_form(case_id: int, teams: dict[int, str], sectors: list) -> Non
 
 case = case_or_stop(actor, "Coverage and POD")
 st.title("Coverage and POD")
+map_title("Map of the case's sectors and GPS tracks")
 st.caption(f"Case {markdown_text(case.reference)} · {DECISION_SUPPORT_NOTE}")
 try:
     db.refresh_coverage(actor, case.id)

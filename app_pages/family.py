@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from app_pages.widgets.a11y import accessible_page
+from app_pages.widgets.a11y import map_title
 from app_pages.widgets.connection import live_every
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
@@ -149,7 +149,7 @@ except StoreError as exc:
     st.error(str(exc))
     st.stop()
 
-accessible_page("Map of the areas searched, being searched and planned")
+map_title("Map of the areas searched, being searched and planned")
 name = view.child_name
 st.title("Search progress")
 _call_999(name)

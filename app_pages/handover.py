@@ -15,6 +15,7 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
+from app_pages.widgets.a11y import map_title
 from app_pages.widgets.common import show_streets
 from app_pages.widgets.forms import form_key, london_moment, london_now, renew_form_key
 from app_pages.widgets.live_map import feature_groups_script, live_folium
@@ -48,6 +49,7 @@ db = store()
 
 case = case_or_stop(actor, "Handover")
 st.title(f"Handover · {markdown_text(case.reference)}")
+map_title("Map of the case's sectors and the units they touch")
 # always one slot, so a message never shifts the map (a shift would remount it)
 flash_slot = st.empty()
 flash = st.session_state.pop("handover_flash", None)

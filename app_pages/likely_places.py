@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from app_pages.widgets.a11y import map_title
 from app_pages.widgets.common import london_map
 from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
 from app_pages.widgets.sector_common import base_url_path, case_marks, case_or_stop
@@ -85,6 +86,7 @@ except InputError as exc:
     st.stop()
 places = result.places
 
+map_title("Map of the likely places to check, numbered by rank, round the last-known location")
 live_folium(likely_base_map(base_url_path()), key=MAP_KEY, center=(lk.lat, lk.lon), zoom=15,
             feature_group_to_add=[*case_marks(case_file), likely_places_layer(places)],
             returned_objects=[], height=480)

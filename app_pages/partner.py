@@ -14,6 +14,7 @@ import folium
 import shapely
 import streamlit as st
 
+from app_pages.widgets.a11y import map_title
 from app_pages.widgets.connection import live_every
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
@@ -83,12 +84,13 @@ except StoreError as exc:
     st.stop()
 
 st.title(f"Handovers for {unit.name}")
+map_title("Map of your area and the case's sectors in and near it")
 st.caption(f"Case {brief.reference} · status {brief.status}")
 _watch()
 if brief.found:
     st.success("Found — stand down.")
 
-st.subheader("Handovers")
+st.header("Handovers")
 if not handovers:
     st.caption("No handovers to or from your unit yet.")
 for h in handovers:
@@ -115,7 +117,7 @@ for h in handovers:
                     except StoreError as exc:
                         st.error(str(exc))
 
-st.subheader("Sectors in and within 1 km of your area")
+st.header("Sectors in and within 1 km of your area")
 st.caption(f"Black dashed line: the edge of {markdown_text(unit.name)}.")
 outline = _unit_outline(unit.layer, unit.code)
 # open fitted to the unit's own area and the case's ground in and near it

@@ -29,6 +29,7 @@ import pandas as pd
 import shapely
 import streamlit as st
 
+from app_pages.widgets.a11y import map_title
 from app_pages.widgets.common import london_map
 from app_pages.widgets.forms import form_key, renew_form_key
 from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
@@ -334,6 +335,7 @@ def motion_panel(case_id: int, rp) -> None:
 
 case = case_or_stop(actor, "Where next")
 st.title("Where next")
+map_title("Map of where to search next")
 st.caption(f"Case {markdown_text(case.reference)} · {DECISION_SUPPORT_NOTE}")
 try:
     db.refresh_coverage(actor, case.id)

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages.widgets.a11y import map_title
 from app_pages.widgets.common import show_streets
 from app_pages.widgets.forms import form_key, renew_form_key
 from app_pages.widgets.live_map import feature_groups_script, live_folium
@@ -302,6 +303,7 @@ def preview_panel(case_id: int) -> None:
 
 case = case_or_stop(actor, "Make sectors")
 st.title(f"Make sectors · {markdown_text(case.reference)}")
+map_title("Map for making sectors")
 # always one slot, so a message never shifts the map (a shift would remount it)
 flash_slot = st.empty()
 flash = st.session_state.pop(FLASH_KEY, None)

@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages.widgets.a11y import map_title
 from app_pages.widgets.common import show_streets
 from app_pages.widgets.layer_feed import LiveSectorUpdate, layer_feed, live_sector_update
 from app_pages.widgets.live_map import feature_groups_script, live_folium
@@ -214,6 +215,7 @@ def sector_map(case_id: int, view: tuple[tuple[float, float], int]) -> None:
 
 case = case_or_stop(actor, "Sectors")
 st.title(f"Sectors · {markdown_text(case.reference)}")
+map_title("Map of the case's search sectors")
 # always one slot each, so a message never shifts the map (a shift would remount it)
 flash_slot, error_slot = st.empty(), st.empty()
 flash = take_flash()

@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 from shapely.geometry import Point
 
+from app_pages.widgets.a11y import map_title
 from app_pages.widgets.forms import form_key, london_moment, london_now, renew_form_key
 from app_pages.widgets.live_map import feature_groups_script, live_folium
 from app_pages.widgets.sector_common import (
@@ -202,6 +203,7 @@ st.caption(f"{finished} finished, {len(tasks) - finished} to do. Addresses are p
            "never shown to the family or partner units.")
 centre, zoom = case_view([x for x in tasks if x.geometry is not None], case_file,
                          width_px=800, height_px=420)
+map_title("Map of the case's enquiry tasks")
 live_folium(sector_base_map(base_url_path()), key="tasks_map", center=centre, zoom=zoom,
             feature_group_to_add=feature_groups_script([tasks_layer(tasks),
                                                         *case_marks(case_file)]),

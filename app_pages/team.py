@@ -24,6 +24,7 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
+from app_pages.widgets.a11y import map_title
 from app_pages.widgets.briefing_download import briefing_button
 from app_pages.widgets.connection import live_every
 from app_pages.widgets.link_entry import current_link, gone_now
@@ -65,7 +66,8 @@ actor, case_id = link.actor, link.case_id
 db = store()
 _base = (st.get_option("server.baseUrlPath") or "").strip("/")
 st.html(  # our own fixed script, served by the app
-    f'<script src="{"/" + _base if _base else ""}/{RECONNECT_SCRIPT}"></script>',
+    f'<script data-wayhome-script src="{"/" + _base if _base else ""}/{RECONNECT_SCRIPT}">'
+    "</script>",
     unsafe_allow_javascript=True,
 )
 
@@ -100,6 +102,7 @@ except StoreError as exc:
     st.stop()
 
 st.title(f"{team}: my sectors")
+map_title("Map of your team's sectors, their neighbours and the last-known location")
 _watch()
 if brief.found:
     st.success("Found — stand down. Return to the rendezvous point.")
@@ -159,6 +162,8 @@ def _act(fn, *args, **kwargs) -> None:
     st.rerun()
 
 
+if mine:  # an h2 above the cards' h3 (screen readers move by heading level)
+    st.header("What to do next")
 for sector in mine:
     with st.container(border=True):
         st.markdown(f"### {markdown_text(sector.code)} · {markdown_text(sector.status_label)}")
@@ -215,7 +220,7 @@ briefing_button(db, actor, case_id, key="team_briefing", team_name=team,
                 label="Download briefing pack (PDF)")
 
 if mine:
-    st.subheader("Upload a GPS track")
+    st.header("Upload a GPS track")
     st.caption("The track of your walk (from a phone or handheld GPS) shows how well the "
                "sector was covered. Choose the sector you walked.")
     track_upload_form(db, actor, case_id, team_id=link.team_id)

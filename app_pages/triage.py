@@ -15,6 +15,7 @@ from __future__ import annotations
 import streamlit as st
 from shapely.geometry import Point
 
+from app_pages.widgets.a11y import map_title
 from app_pages.widgets.common import london_map
 from app_pages.widgets.live_map import RenderedMap, feature_groups_script, live_folium, render_base
 from app_pages.widgets.sector_common import case_or_stop
@@ -82,6 +83,7 @@ actor = require_actor()
 case = case_or_stop(actor, "Triage")
 db = store()
 st.title(f"Triage · {markdown_text(case.reference)}")
+map_title("Map of the reports waiting for triage")
 _watch(case.id)
 show_all = st.toggle("Show reports already handled")
 try:

@@ -85,6 +85,13 @@ __all__ = [
 LABEL_ZOOM = 14
 #: At most this many labels at once (the ones in view); popups still work for all.
 MAX_LABELS = 400
+#: Which labels win where they would cover each other (lower first): a warning's, a
+#: hazard's, then a sighting's time and the last-known location (their own permanent
+#: labels), then the sector's own, then a neighbouring team's sector's. One map thins
+#: all together.
+RANK_HAZARD, RANK_SECTOR, RANK_NEIGHBOUR = 0, 1, 2
+#: a shape waiting to be saved and the sectors it overlaps: the warning is read first
+RANK_WARNING = -1
 #: From this many sectors on, draw them on a canvas instead of one SVG path each.
 CANVAS_FROM = 400
 #: Decimal places kept in lon/lat coordinates sent to the browser (1e-6° ≈ 0.1 m).
@@ -238,10 +245,9 @@ _SHARED_CSS = """
   "Segoe UI", Roboto, sans-serif; color: #1f2933; white-space: nowrap; width: auto !important;
   height: auto !important; transform-origin: center; pointer-events: none; }
 .wayhome-sector-label .wayhome-straddle-note { font-weight: 400; }
-.leaflet-tooltip.wayhome-neighbour-label { background: rgba(255,255,255,0.85);
-  border: 1px dashed #7b8794; box-shadow: none; padding: 0 3px; color: #3e4c59;
+.wayhome-sector-label.wayhome-neighbour-label { background: rgba(255,255,255,0.85);
+  border: 1px dashed #7b8794; padding: 0 3px; color: #3e4c59;
   font: 500 10px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-.leaflet-tooltip.wayhome-neighbour-label::before { display: none; }
 .wayhome-hazard-label { background: #fff4ec; border-color: #d55e00; color: #8a2c00; }
 path.wayhome-hazard { fill: url(#wayhome-hatch); fill-opacity: 1; }
 .wayhome-sector-popup { font: 13px/1.4 system-ui, -apple-system, "Segoe UI", Roboto,
@@ -431,6 +437,7 @@ class _SectorScript(MacroElement):
             {%- endif %}
             L.geoJSON(data, {
                 renderer: renderer,
+                interactive: {{ this.interactive|tojson }},
                 style: function (f) { return styles[f.properties.style] || fallback; },
                 onEachFeature: function (f, layer) {
                     // built on first click from escaped parts: 5,000 sectors ship rows, not HTML
@@ -440,23 +447,28 @@ class _SectorScript(MacroElement):
             }).addTo(group);
             var labels = L.layerGroup().addTo(group);
             var minZoom = {{ this.label_zoom|tojson }}, most = {{ this.max_labels|tojson }};
-            function show(map) {
+            // thinned across every labelled layer of the map, not only this one: the
+            // map keeps one list of label layers (hazards, then sectors, then their
+            // neighbours, by rank) and places them in turn into one set of boxes, so a
+            // label that would cover one already placed (or a sighting's time) is left
+            // off; its popup still works. About 6.5 px a character, 20 px a line.
+            function show(map, boxes) {
                 labels.clearLayers();
                 if (map.getZoom() < minZoom) { return; }
-                var view = map.getBounds().pad(0.2), shown = 0, boxes = [];
+                var view = map.getBounds().pad(0.2), shown = 0;
                 for (var i = 0; i < data.features.length && shown < most; i++) {
                     var p = data.features[i].properties;
                     if (!p.lp || !view.contains(p.lp)) { continue; }
-                    // thinned: a label that would cover one already placed is left off
-                    // (about 6.5 px a character, 20 px a line; its popup still works)
+                    // the label hangs from its point (top left): its box's centre
                     var at = map.latLngToContainerPoint(p.lp), clash = false;
                     var half = (p.label.replace(/<[^>]*>/g, "").length * 6.5 + 14) / 2;
+                    var cx = at.x + half, cy = at.y + 9;
                     for (var j = 0; j < boxes.length && !clash; j++) {
-                        clash = Math.abs(boxes[j][0] - at.x) < boxes[j][2] + half &&
-                                Math.abs(boxes[j][1] - at.y) < 20;
+                        clash = Math.abs(boxes[j][0] - cx) < boxes[j][2] + half &&
+                                Math.abs(boxes[j][1] - cy) < 20;
                     }
                     if (clash) { continue; }
-                    boxes.push([at.x, at.y, half]);
+                    boxes.push([cx, cy, half]);
                     L.marker(p.lp, {
                         interactive: false, keyboard: false,
                         icon: L.divIcon({className: "wayhome-sector-label " + p.lc,
@@ -465,16 +477,65 @@ class _SectorScript(MacroElement):
                     shown++;
                 }
             }
-            var attached = null;
-            function update() { if (attached) { show(attached); } }
+            // the permanent labels other layers put on the map (a sighting's time, the
+            // last-known location): sector labels keep off them; hazard labels do not
+            function tooltipBoxes(map) {
+                // permanent ones only: a hover tooltip comes and goes with the pointer
+                var frame = map.getContainer().getBoundingClientRect(), boxes = [];
+                map.eachLayer(function (layer) {
+                    var tip = layer.getTooltip ? layer.getTooltip() : null;
+                    var el = tip && tip.options.permanent && tip.getElement ? tip.getElement()
+                                                                             : null;
+                    if (!el || !map.hasLayer(tip)) { return; }
+                    var r = el.getBoundingClientRect();
+                    if (!r.width) { return; }
+                    boxes.push([(r.left + r.right) / 2 - frame.left,
+                                (r.top + r.bottom) / 2 - frame.top, r.width / 2]);
+                });
+                return boxes;
+            }
+            function labelLayers(map) {
+                if (!map._wayhomeLabels) {
+                    var all = {layers: [], queued: false};
+                    all.place = function () {
+                        all.queued = false;
+                        // warnings and hazards first, then the permanent labels of other
+                        // layers, then sectors and their neighbours
+                        var boxes = [], seeded = false;
+                        all.layers.slice().sort(function (a, b) { return a.rank - b.rank; })
+                            .forEach(function (l) {
+                                if (!seeded && l.rank >= {{ this.tooltips_before|tojson }}) {
+                                    boxes = boxes.concat(tooltipBoxes(map));
+                                    seeded = true;
+                                }
+                                l.show(map, boxes);
+                            });
+                    };
+                    // once per frame: the layers a view sends together are placed together
+                    all.redraw = function () {
+                        if (all.queued) { return; }
+                        all.queued = true;
+                        L.Util.requestAnimFrame(all.place);
+                    };
+                    map._wayhomeLabels = all;
+                    map.on("zoomend moveend", all.redraw);
+                }
+                return map._wayhomeLabels;
+            }
+            var me = {rank: {{ this.label_rank|tojson }}, show: show}, attached = null;
             group.on("add", function (e) {
                 attached = e.target._map;
                 if (!attached) { return; }
-                attached.on("zoomend moveend", update);
-                show(attached);
+                var all = labelLayers(attached);
+                all.layers.push(me);
+                all.redraw();
             });
             group.on("remove", function () {
-                if (attached) { attached.off("zoomend moveend", update); }
+                if (!attached) { return; }
+                var all = labelLayers(attached), at = all.layers.indexOf(me);
+                if (at >= 0) { all.layers.splice(at, 1); }
+                labels.clearLayers();
+                all.redraw();  // the labels this layer held back may fit now
                 attached = null;
             });
         })();
@@ -492,9 +553,14 @@ class _SectorScript(MacroElement):
         under: dict[str, Any] | None = None,
         label_zoom: int = LABEL_ZOOM,
         max_labels: int = MAX_LABELS,
+        label_rank: int = RANK_SECTOR,
+        interactive: bool = True,
     ) -> None:
         super().__init__()
         self._name = "SectorScript"
+        self.label_rank = int(label_rank)
+        self.tooltips_before = RANK_SECTOR
+        self.interactive = bool(interactive)
         self.data = data
         self.styles = dict(styles)
         self.fallback = fallback
@@ -729,7 +795,7 @@ def hazards_layer(
     group = folium.FeatureGroup(name=safe_text(name), control=False)
     _SectorScript(
         _collection(features), {"hazard": HAZARD_STYLE}, HAZARD_STYLE, canvas=False,
-        label_zoom=13,
+        label_zoom=13, label_rank=RANK_HAZARD,
     ).add_to(group)
     return group
 
@@ -741,28 +807,45 @@ class NeighbourLike(Protocol):
 
 
 def neighbours_layer(
-    neighbours: Sequence[NeighbourLike], *, name: str = "Neighbouring sectors"
+    neighbours: Sequence[NeighbourLike], *, name: str = "Neighbouring sectors",
+    label_zoom: int = LABEL_ZOOM,
 ) -> folium.FeatureGroup:
     """Other teams' sectors next to a team's own, drawn lighter: ID and status only.
 
-    Thin, faint outlines in the status colour with a small permanent label
-    ("S7 · Searched"); not clickable, no details (no other team's name or notes).
+    Thin, faint outlines in the status colour with a small label ("S7 · Searched");
+    not clickable, no details (no other team's name or notes). The labels are thinned
+    with the team's own (the same script as :func:`sectors_layer`, ranked after
+    them): tiny sectors (about 50 m) would otherwise cover each other's names.
     """
-    group = folium.FeatureGroup(name=safe_text(name), control=False)
-    for n in neighbours:
-        if n.geometry is None or n.geometry.is_empty:
-            continue
+    neighbours = [n for n in neighbours if n.geometry is not None and not n.geometry.is_empty]
+    geoms = _rounded([n.geometry for n in neighbours])
+    points = _label_points([n.geometry for n in neighbours])
+    styles: dict[str, dict[str, Any]] = {}
+    features = []
+    for n, geom, lp in zip(neighbours, geoms, points, strict=True):
         style = _style_of(n.status)
-        opts = {"color": style.colour, "weight": 1.5, "opacity": 0.6, "fill": True,
-                "fillColor": style.colour, "fillOpacity": 0.06, "dashArray": "4 4",
-                "className": "wayhome-neighbour"}
-        folium.GeoJson(
-            _rounded([n.geometry])[0],
-            style_function=lambda _f, opts=opts: opts,
-            tooltip=folium.Tooltip(f"{safe_text(n.code)} · {safe_text(style.label)}",
-                                   permanent=True, direction="center",
-                                   class_name="wayhome-neighbour-label"),
-        ).add_to(group)
+        styles[style.status] = {
+            "color": style.colour, "weight": 1.5, "opacity": 0.6, "fill": True,
+            "fillColor": style.colour, "fillOpacity": 0.06, "dashArray": "4 4",
+            "className": "wayhome-neighbour"}
+        features.append({
+            "type": "Feature",
+            "geometry": geom,
+            "properties": {
+                "style": style.status,
+                "under": False,
+                "label": f"{safe_text(n.code)} · {safe_text(style.label)}",
+                "lc": "wayhome-neighbour-label",
+                "lp": lp,
+            },
+        })
+    group = folium.FeatureGroup(name=safe_text(name), control=False)
+    _SectorScript(
+        _collection(features), styles,
+        {"color": "#7b8794", "weight": 1.5, "opacity": 0.6, "fillOpacity": 0.06,
+         "dashArray": "4 4", "className": "wayhome-neighbour"},
+        canvas=False, label_zoom=label_zoom, label_rank=RANK_NEIGHBOUR, interactive=False,
+    ).add_to(group)
     return group
 
 
@@ -811,6 +894,7 @@ def candidate_layer(
         CANDIDATE_STYLE,
         canvas=False,
         label_zoom=0,
+        label_rank=RANK_WARNING,
     ).add_to(group)
     return group
 

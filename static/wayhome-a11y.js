@@ -1,13 +1,18 @@
 // Accessibility fixes Streamlit does not make itself (app_pages/widgets/a11y.py): the
 // map component's frame gets a title saying what it shows (read from the page's
-// data-wayhome-map-title element) and data-wayhome-map; the main area is a main
-// landmark. A file served by the app, not an inline script: the Content-Security-
-// Policy allows scripts from the app's own origin only. Sets attributes only.
+// data-wayhome-map-title element, else data-wayhome-map-default) and
+// data-wayhome-map; the main area is a main landmark. A file served by the app, not
+// an inline script: the Content-Security-Policy allows scripts from the app's own
+// origin only. Sets attributes only.
 (function () {
   var d = document;
+  function attr(selector, name) {
+    var holder = d.querySelector(selector);
+    return holder ? holder.getAttribute(name) : '';
+  }
   function fix() {
-    var holder = d.querySelector('[data-wayhome-map-title]');
-    var title = holder ? holder.getAttribute('data-wayhome-map-title') : '';
+    var title = attr('[data-wayhome-map-title]', 'data-wayhome-map-title') ||
+                attr('[data-wayhome-map-default]', 'data-wayhome-map-default');
     d.querySelectorAll('iframe[title="streamlit_folium.st_folium"]').forEach(function (f) {
       f.setAttribute('data-wayhome-map', '1');
     });

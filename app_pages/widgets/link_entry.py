@@ -58,9 +58,14 @@ def link_pages() -> list[st.Page] | None:
 
 #: link pages are read on phones: less empty space above the title, so the map and
 #: the first card are on the first screen (a style-only block takes no room)
+#: On a narrow screen the headings are smaller too: the section headings (h2, under the
+#: page's h1, as screen readers expect) would otherwise fill the first screen.
 PHONE_STYLE = (
     "<style>[data-testid='stMainBlockContainer']{padding-top:2.75rem;"
-    "padding-bottom:3rem}</style>"
+    "padding-bottom:3rem}"
+    "@media (max-width:640px){[data-testid='stMain'] h1{font-size:2rem!important}"
+    "[data-testid='stMain'] h2{font-size:1.5rem!important}"
+    "[data-testid='stMain'] h3{font-size:1.25rem!important}}</style>"
 )
 
 

@@ -13,7 +13,7 @@ something does go wrong the assertion says which step.
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Frame, Page, expect
 
 from tests.browser.conftest import map_frame, map_frame_handle, screenshot
 
@@ -114,3 +114,34 @@ def draw_polygon(page: Page, points: list[tuple[int, int]], *, zoom: int | None 
     except AssertionError as exc:
         screenshot(page, "draw-failed-finish")
         raise AssertionError("Leaflet.draw did not close the polygon on Finish") from exc
+
+
+#: the map's labels as drawn: how many sector, neighbour and hazard labels, and how many
+#: pairs of them overlap; a sector's or neighbour's label must keep off a permanent
+#: permanent tooltip (a sighting's time) too, a hazard's label need not
+_LABEL_CLASHES_JS = """() => {
+    const tips = [];
+    window.map_div.eachLayer((l) => {
+        const t = l.getTooltip ? l.getTooltip() : null;
+        if (t && t.options.permanent && t.getElement && t.getElement()) tips.push(t.getElement());
+    });
+    const kind = (e) => !e.classList.contains('wayhome-sector-label') ? 'tip'
+        : e.classList.contains('wayhome-hazard-label') ? 'hazard' : 'sector';
+    const all = [...document.querySelectorAll('.wayhome-sector-label'), ...tips]
+        .map(e => [kind(e), e.getBoundingClientRect()]).filter(([_, r]) => r.width > 0);
+    let clashes = 0;
+    for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) {
+        const [ka, a] = all[i], [kb, b] = all[j];
+        const counted = ka === 'tip' || kb === 'tip' ? ka === 'sector' || kb === 'sector'
+                                                     : true;
+        if (counted && a.left < b.right - 1 && b.left < a.right - 1 &&
+            a.top < b.bottom - 1 && b.top < a.bottom - 1) clashes++;
+    }
+    return [all.filter(([k]) => k !== 'tip').length, clashes];
+}"""
+
+
+def label_clashes(leaflet: Frame) -> tuple[int, int]:
+    """(labels shown, pairs of labels covering each other) in the map frame ``leaflet``."""
+    shown, clashes = leaflet.evaluate(_LABEL_CLASHES_JS)
+    return int(shown), int(clashes)

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from casefile import Actor, NewSector, open_store, utcnow
+from tests.browser import axe
 from tests.browser.conftest import (
     ARTIFACTS,
     AppServer,
@@ -159,6 +160,9 @@ def test_case_map_draws_the_case(page: Page, case_app: CaseApp, hermetic):
     assert frame.locator(".wayhome-time").count() >= 3
     expect(frame.locator("path.wayhome-borough")).to_have_count(33)
     screenshot(page, "case-map")
+    # axe-core on the page and inside the map frame; pinch-zoom; the frame's title
+    found = axe.assert_view_accessible(page)
+    print("axe case map:", axe.describe(found) or "no violations")
     hermetic.assert_clean()
 
 

@@ -28,7 +28,7 @@ from shapely.geometry import box
 from casefile import open_store
 from geo.crs import lonlat_to_bng
 from geo.detection import sweep_width
-from tests.browser.conftest import AppServer, screenshot, start_app, wait_for_app_run
+from tests.browser.conftest import MAP_IFRAME, AppServer, screenshot, start_app, wait_for_app_run
 from tests.browser.stores import module_store_url
 from tests.browser.test_sectors import sign_in
 from tests.casefile.test_tracks import gpx
@@ -124,10 +124,10 @@ def test_upload_a_gpx_and_see_pod_and_plot(page: Page, coverage_app: CoverageApp
     chart.scroll_into_view_if_needed()
     screenshot(page, "coverage-plots", full_page=True)
     # the map shows the sector's POD as a label; hostile team name is inert
-    frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']").first
+    frame = page.frame_locator(MAP_IFRAME).first
     expect(frame.get_by_text(f"{coverage_app.code} · POD {want}")).to_be_visible(
         timeout=20_000)
-    page.locator("iframe[title='streamlit_folium.st_folium']").first.scroll_into_view_if_needed()
+    page.locator(MAP_IFRAME).first.scroll_into_view_if_needed()
     screenshot(page, "coverage-map")
     # where next: set up POA from the age band, see the ranked list and the choropleth
     page.get_by_role("link", name="Where next", exact=True).click()

@@ -237,7 +237,7 @@ def test_coordinator_pages_show_hostile_text_as_text(browser: Browser, hostile,
     for path in ("case-map", "sectors"):
         page.goto(f"{server.url}/{path}?case={case}")
         wait_for_app_run(page)
-        page.locator("iframe[title='streamlit_folium.st_folium']").first.wait_for(
+        page.locator(MAP_IFRAME).first.wait_for(
             timeout=30_000)
         page.wait_for_timeout(2000)
         _poke_maps(page)

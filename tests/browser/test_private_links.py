@@ -27,11 +27,12 @@ from tests.browser import axe
 from tests.browser.conftest import (
     MAP_IFRAME,
     AppServer,
+    map_frame_handle,
     screenshot,
     start_app,
     wait_for_app_run,
 )
-from tests.browser.drawing import draw_polygon, wait_for_still_map
+from tests.browser.drawing import draw_polygon, label_clashes, wait_for_still_map
 from tests.browser.stores import module_store_url
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
@@ -479,6 +480,13 @@ def test_a_link_shows_only_its_own_case_whatever_the_url_says(browser: Browser,
         page.goto(f"{linked.server.url}/?link={token}&case={linked.other_case_id}")
         wait_for_app_run(page)
         expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)
+        if token == linked.partner:  # the partner view on a phone: axe, in the map too
+            frame = page.frame_locator(MAP_IFRAME)
+            expect(frame.locator("#map_div.leaflet-container")).to_be_visible(timeout=30_000)
+            wait_for_still_map(page)
+            found = axe.assert_view_accessible(page)
+            print("axe partner:", axe.describe(found) or "no violations")
+            screenshot(page, "partner-link-phone", full_page=True)
         text = _all_text(page)
         for other in ("Jordan", "Blue raincoat", "LINK-2", "Blue:"):
             assert other not in text, (token[:4], other)
@@ -505,7 +513,6 @@ def test_team_lead_link_shows_its_sectors_as_cards(browser: Browser, linked: Lin
     expect(frame.locator("path.wayhome-sector")).not_to_have_count(0)
     # neighbours faint with ID and status only, the last-known location, "you are here"
     expect(frame.locator("path.wayhome-neighbour")).not_to_have_count(0)
-    expect(frame.locator(".wayhome-neighbour-label").filter(has_text="S3 · ")).to_have_count(1)
     expect(frame.locator("path.wayhome-lkl")).to_have_count(1)
     expect(page.get_by_text("Last known location:")).to_be_visible()
     # the rendezvous point: an RV pin on the map, its words and grid reference below it
@@ -516,7 +523,39 @@ def test_team_lead_link_shows_its_sectors_as_cards(browser: Browser, linked: Lin
            ).to_be_visible()
     expect(frame.get_by_role("button", name="Show where I am")).to_be_visible()
     wait_for_still_map(page)
+    # nothing here needs a pointer drag: no drawing tools; zoom has buttons (and keys)
+    expect(frame.locator(".leaflet-draw")).to_have_count(0)
+    expect(frame.get_by_role("button", name="Zoom in")).to_be_visible()
+    # axe-core on the page and inside the map frame; pinch-zoom; the frame's title
+    found = axe.assert_view_accessible(page)
+    print("axe team:", axe.describe(found) or "no violations")
+    expect(page.locator("iframe[data-wayhome-map]")).to_have_attribute(
+        "title", re.compile(r"^Map of your team's sectors"))
     screenshot(page, "team-link-phone", full_page=True)
+    screenshot(page, "team-link-phone-top")
+    # sectors about 50 m across, zoomed out until their labels would cover each other:
+    # the team's own, the neighbours' and the hazard's labels are thinned together and
+    # keep off the sighting's time label
+    leaflet = map_frame_handle(page)
+    counts = {}
+    for zoom, at in ((18, SQ[2]), (16, SQ[3]), (15, SQ[2])):
+        leaflet.evaluate("([lat, lon, z]) => window.map_div.setView([lat, lon], z, "
+                         "{animate: false})", [at.centroid.y, at.centroid.x, zoom])
+        wait_for_still_map(page, zoom=zoom)
+        counts[zoom] = label_clashes(leaflet)
+        assert counts[zoom][1] == 0, counts  # no label covers another
+        if zoom == 18:  # room for every label: the neighbour's ID and status show
+            expect(frame.locator(".wayhome-neighbour-label").filter(has_text="S3 · ")
+                   ).to_have_count(1)
+            screenshot(page, "team-link-phone-labels-z18")
+    shapes = sum(frame.locator(f"path.{c}").count()
+                 for c in ("wayhome-sector", "wayhome-neighbour", "wayhome-hazard"))
+    assert 1 <= counts[16][0] < shapes, (counts, shapes)  # some were left off, not all
+    screenshot(page, "team-link-phone-labels-z15")
+    # the cards under their own section heading (h2 under the page's h1)
+    cards = page.get_by_role("heading", name="What to do next", level=2)
+    cards.scroll_into_view_if_needed()
+    screenshot(page, "team-link-phone-cards")
     body = page.locator("body").inner_text()
     assert "Market" not in body and "12 Secret Road" not in body  # not their sectors
     # its own tasks: the visit (done, with the address it went to), the open house-to-house
@@ -664,6 +703,9 @@ def test_coordinator_sign_in_survives_a_reload_and_sign_out_ends_it(browser: Bro
     page = context.new_page()
     page.goto(f"{linked.server.url}/sign-in")
     wait_for_app_run(page)
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible(timeout=30_000)
+    found = axe.assert_no_serious(page, also=axe.FIXED)  # the sign-in page has no map
+    print("axe sign-in:", axe.describe(found) or "no violations")
     page.get_by_role("textbox", name="Username").fill("coord.links")
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()

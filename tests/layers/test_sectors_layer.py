@@ -232,8 +232,12 @@ def test_ground_not_searched_is_drawn_over_its_sector_and_labelled(reason):
 def test_neighbours_are_faint_with_their_id_and_status_only(payload):
     near = [Sec(1, payload, "Secret Road", "searched"), Sec(2, "S2", "Park", "<b>odd</b>")]
     script = script_of(neighbours_layer(near))
-    assert script.count("wayhome-neighbour-label") == 2 and "wayhome-neighbour" in script
-    assert f"S2 · {UNKNOWN_STYLE.label}" in script
+    labels = [f["properties"] for f in data_of(script)["features"]]
+    assert [p["lc"] for p in labels] == ["wayhome-neighbour-label"] * 2
+    assert '"className": "wayhome-neighbour"' in script
+    assert labels[1]["label"] == f"S2 · {UNKNOWN_STYLE.label}"
+    # faint outlines only: not clickable, no popup (no other team's name or notes)
+    assert "interactive: false" in script and not any("t" in p for p in labels)
     assert "Secret Road" not in script and "Park" not in script and "<b>odd</b>" not in script
     assert "</script" not in script.lower() and "${" not in script
     if payload != safe_text(payload):
@@ -251,3 +255,23 @@ def test_the_locate_control_keeps_the_position_in_the_map_frame():
     for leak in ("postMessage", "fetch(", "XMLHttpRequest", "sendBeacon", "localStorage",
                  "setView: true", "Streamlit"):
         assert leak not in html.split("wayhome-locate")[1], leak
+
+
+def test_labels_are_thinned_across_layers_hazards_then_own_sectors_then_neighbours():
+    """One map, one set of label boxes: tiny sectors (about 50 m) and their neighbours
+    must not print their names over each other on a team lead's phone."""
+    from layers.sectors import RANK_HAZARD, RANK_NEIGHBOUR, RANK_SECTOR, RANK_WARNING
+
+    assert RANK_WARNING < RANK_HAZARD < RANK_SECTOR < RANK_NEIGHBOUR
+    tiny = shapely.box(-0.1, 51.5, -0.0993, 51.50045)  # about 50 m a side
+    ranks = {}
+    for kind, group in (("hazard", hazards_layer([Haz(1, "unsafe", "", tiny)])),
+                        ("sector", sectors_layer([Sec(1, "S1", geometry=tiny)])),
+                        ("neighbour", neighbours_layer([Sec(2, "S2", geometry=tiny)])),
+                        ("candidate", candidate_layer(tiny))):
+        script = script_of(group)
+        # the shared registry on the map, and this layer's place in it
+        assert "map._wayhomeLabels" in script and "all.layers.push(me)" in script
+        ranks[kind] = int(re.search(r"var me = \{rank: (-?\d+)", script).group(1))
+    assert ranks == {"hazard": RANK_HAZARD, "sector": RANK_SECTOR,
+                     "neighbour": RANK_NEIGHBOUR, "candidate": RANK_WARNING}
