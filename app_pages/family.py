@@ -19,9 +19,10 @@ from app_pages.widgets.a11y import accessible_page
 from app_pages.widgets.connection import live_every
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
-from app_pages.widgets.live_map import live_folium
+from app_pages.widgets.live_map import feature_groups_script, live_folium
 from app_pages.widgets.sector_common import drawing_key
 from app_pages.widgets.session import store
+from app_pages.widgets.shared_view import shared
 from app_pages.widgets.upload_fault import upload_fault
 from casefile import (
     FAMILY_GROUP_LABELS,
@@ -130,7 +131,11 @@ def _on_map() -> None:
 
 
 try:
-    view = db.family_view(actor, case_id)
+    # the counter first: it re-checks the link (a memory read on PostgreSQL while nothing
+    # changed), then the view at that counter, computed once for every open page of the
+    # case in this process (after a change they all re-run at once)
+    seen = db.link_poll(actor, case_id)
+    view = shared(("family_view", case_id, seen), lambda: db.family_view(actor, case_id))
 except (LinkGone, PermissionDenied):
     gone_now()
 except StoreError as exc:
@@ -157,13 +162,18 @@ st.markdown(
     f"**Planned:** {len(groups['planned'])}"
 )
 
-layer = family_layer(view.areas, [_when(a) for a in view.areas], view.hazards, view.last_known)
+# the same script for the same view: every page shares the work, and a browser that
+# shows it already is not redrawn (folium gives popups new ids on every render)
+layer_script = shared(("family_layer", case_id, seen, view.as_of), lambda: feature_groups_script([
+    family_layer(view.areas, [_when(a) for a in view.areas], view.hazards, view.last_known),
+    clear_drawings_layer(),
+]))
 # open on the shared ground and the hazard areas (places to keep away from)
 ground = [a.geometry for a in view.areas] + [h.geometry for h in view.hazards]
 live_folium(
     link_map("family" if active else "family_view"),
     key=MAP_KEY,
-    feature_group_to_add=[layer, clear_drawings_layer()],
+    feature_group_to_add=layer_script,
     returned_objects=["last_active_drawing"],
     height=380,
     center=view_centre(ground, view.last_known),
