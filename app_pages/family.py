@@ -141,6 +141,9 @@ except (LinkGone, PermissionDenied):
 except StoreError as exc:
     st.error(str(exc))
     st.stop()
+# what this run shows: a change committed since then makes the poll below rerun the page
+# (were the newer counter recorded instead, that change would wait for the next one)
+st.session_state[POLL_KEY] = seen
 
 accessible_page("Map of the areas searched, being searched and planned")
 name = view.child_name
