@@ -367,10 +367,14 @@ async def main_async(args: argparse.Namespace) -> None:
         for server in replicas.values():
             server.stop()
 
-    def commit_to_screen(group: list[Viewer]) -> list[float]:
-        """The K-th commit against the first time each viewer showed >= K."""
+    def commit_to_screen(group: list[Viewer], when: str = "all") -> list[float]:
+        """The K-th commit against the first time each viewer showed >= K (``when``:
+        "all", or only the changes committed "before" or "after" the kill)."""
         out: list[float] = []
         for k, committed in enumerate(sorted(commits), start=1):
+            if (when == "before" and committed >= killed_at) or (
+                    when == "after" and committed < killed_at):
+                continue
             for v in group:
                 if v.dropped_at is not None and v.back_at is None:
                     continue
@@ -409,6 +413,10 @@ async def main_async(args: argparse.Namespace) -> None:
           f"by); load average {os.getloadavg()[0]:.1f}")
     print(f"  commit -> viewer shows it: p50 {pct(latencies, 50):.2f} s, "
           f"p95 {pct(latencies, 95):.2f} s, max {max(latencies, default=float('nan')):.2f} s")
+    for when in ("before", "after"):
+        part = commit_to_screen(viewers, when)
+        print(f"    changes committed {when} the kill: p50 {pct(part, 50):.2f} s, "
+              f"p95 {pct(part, 95):.2f} s ({len(part)} updates)")
     if browsers:
         print(f"  real Chromium viewers: {len(browsers)} ({sum(0 in v.seen for v in browsers)} "
               f"on the page); commit -> the page shows it: p50 {pct(in_browsers, 50):.2f} s, "
