@@ -23,9 +23,10 @@ from app_pages.widgets.a11y import map_title
 from app_pages.widgets.connection import live_every
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
-from app_pages.widgets.live_map import live_folium
+from app_pages.widgets.live_map import feature_groups_script, live_folium
 from app_pages.widgets.sector_common import drawing_key
 from app_pages.widgets.session import store
+from app_pages.widgets.shared_view import shared
 from app_pages.widgets.upload_fault import upload_fault
 from casefile import (
     FAMILY_GROUP_LABELS,
@@ -142,12 +143,19 @@ def _on_map() -> None:
 
 
 try:
-    view = db.family_view(actor, case_id)
+    # the counter first: it re-checks the link (a memory read on PostgreSQL while nothing
+    # changed), then the view at that counter, computed once for every open page of the
+    # case in this process (after a change they all re-run at once)
+    seen = db.link_poll(actor, case_id)
+    view = shared(("family_view", case_id, seen), lambda: db.family_view(actor, case_id))
 except (LinkGone, PermissionDenied):
     gone_now()
 except StoreError as exc:
     st.error(str(exc))
     st.stop()
+# what this run shows: a change committed since then makes the poll below rerun the page
+# (were the newer counter recorded instead, that change would wait for the next one)
+st.session_state[POLL_KEY] = seen
 
 map_title("Map of the areas searched, being searched and planned")
 name = view.child_name
@@ -177,20 +185,28 @@ if checked:
     st.markdown(f"**{checked} place{'s have' if checked != 1 else ' has'} been checked** "
                 "by police enquiries.")
 
-layer = family_layer(view.areas, [_when(a) for a in view.areas], view.hazards, view.last_known)
-layers = [layer, clear_drawings_layer()]
-if parse_tiles(settings.TILES, settings.TILES_ATTRIBUTION) is None:
-    # no tiles (a network that blocks tile servers): the loaded streets make it a map
-    try:
+
+def _family_layers() -> str:
+    layers = [family_layer(view.areas, [_when(a) for a in view.areas], view.hazards,
+                           view.last_known), clear_drawings_layer()]
+    if parse_tiles(settings.TILES, settings.TILES_ATTRIBUTION) is None:
+        # no tiles (a network that blocks tile servers): the loaded streets make it a map
         layers.insert(0, street_layer(db.family_map_streets(actor, case_id)))
-    except (LinkGone, PermissionDenied):
-        gone_now()
+    return feature_groups_script(layers)
+
+
+# the same script for the same view: every page shares the work, and a browser that
+# shows it already is not redrawn (folium gives popups new ids on every render)
+try:
+    layer_script = shared(("family_layer", case_id, seen, view.as_of), _family_layers)
+except (LinkGone, PermissionDenied):
+    gone_now()
 # open on the shared ground and the hazard areas (places to keep away from)
 ground = [a.geometry for a in view.areas] + [h.geometry for h in view.hazards]
 live_folium(
     link_map("family" if active else "family_view"),
     key=MAP_KEY,
-    feature_group_to_add=layers,
+    feature_group_to_add=layer_script,
     returned_objects=["last_active_drawing"],
     height=380,
     center=view_centre(ground, view.last_known),

@@ -6,22 +6,27 @@ shipped nginx file in front (``tests/deploy/nginx_proxy.py``), then:
 
 * N protocol-level viewers: each speaks Streamlit's WebSocket protocol (the
   ``BackMsg``/``ForwardMsg`` protobufs the browser sends and receives, including
-  the timer reruns of ``st.fragment(run_every=…)``) on a family link's page,
-  half pinned to each replica by the proxy's ``wayhome_route`` cookie. No
-  browser: on a 2-core machine 50 Chromiums would measure Chromium.
-* W writers (threads, straight to the store) each add a shared, ready sector now
-  and then; the family page's "Planned: K" line is the change every viewer waits
-  for. Latency of change K = when a viewer first showed "Planned: >= K" minus when
-  the K-th sector was committed.
+  the timer reruns of ``st.fragment(run_every=…)``, one timer per fragment as the
+  browser keeps them) on a family link's page, half pinned to each replica by the
+  proxy's ``wayhome_route`` cookie.
+* B real Chromium viewers (at most 4, default 4; on a 2-core machine 50 Chromiums
+  would measure Chromium) on the same page, half on each replica; a script in the
+  page reports each new "Planned: K". Their times are printed separately.
+* W writers (processes of their own, straight to the store, as users elsewhere) each
+  add a shared, ready sector now and then; the family page's "Planned: K" line is
+  the change every viewer waits for. Latency of change K = when a viewer first
+  showed "Planned: >= K" minus when the K-th sector was committed (one monotonic
+  clock for all processes).
 * Half-way, replica A is killed (SIGKILL): its viewers reconnect through nginx
   (the cookie still says A; nginx passes them to B) and start a new session there.
 
 Prints p50/p95 commit-to-viewer time, CPU per replica, database transactions per
-second, memory per session, reconnections and how long they took, and that every
-acknowledged write is in the store. Asserts nothing::
+second, memory per session, reconnections and how long they took, that every
+acknowledged write is in the store, and the machine's load average and how late the
+bench's own event loop woke (the viewers' clock). Asserts nothing::
 
     .venv/bin/python bench/load_test.py --pg postgresql://postgres@127.0.0.1:5432/DB
-    .venv/bin/python bench/load_test.py --pg ... --viewers 20 --seconds 40
+    .venv/bin/python bench/load_test.py --pg ... --viewers 20 --seconds 40 --browsers 0
 
 Numbers depend on the machine and on what else runs on it.
 """
@@ -30,18 +35,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import re
 import signal
 import ssl
 import statistics
 import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,7 +107,9 @@ async def run_viewer(viewer: Viewer, ws_url: str, query: str, tls: ssl.SSLContex
                      stop: asyncio.Event) -> None:
     """Stay on the page; reconnect (through the proxy) whenever the connection drops."""
     while not stop.is_set():
-        timers: list[asyncio.Task] = []
+        # one timer per fragment, as the browser keeps them (a full run re-sends the same
+        # auto_rerun; starting another timer each time would multiply the reruns)
+        timers: dict[str, tuple[float, asyncio.Task]] = {}
         try:
             async with connect(ws_url, ssl=tls, subprotocols=["streamlit"],
                                additional_headers={"Cookie": f"wayhome_route={viewer.route}"},
@@ -111,8 +119,12 @@ async def run_viewer(viewer: Viewer, ws_url: str, query: str, tls: ssl.SSLContex
                 await ws.send(rerun(query, page["hash"]))
 
                 async def tick(fragment: str, every: float, ws=ws, page=page) -> None:
+                    # a fixed cadence, like the browser's setInterval
+                    start = time.monotonic()
+                    beat = 0
                     while True:
-                        await asyncio.sleep(every)
+                        beat += 1
+                        await asyncio.sleep(max(0.0, start + beat * every - time.monotonic()))
                         await ws.send(rerun(query, page["hash"], fragment))
 
                 while not stop.is_set():
@@ -127,8 +139,16 @@ async def run_viewer(viewer: Viewer, ws_url: str, query: str, tls: ssl.SSLContex
                     if kind == "navigation":
                         page["hash"] = msg.navigation.page_script_hash
                     elif kind == "auto_rerun":
-                        timers.append(asyncio.create_task(
-                            tick(msg.auto_rerun.fragment_id, msg.auto_rerun.interval)))
+                        fragment, every = msg.auto_rerun.fragment_id, msg.auto_rerun.interval
+                        if fragment in timers and timers[fragment][0] == every:
+                            continue
+                        if fragment in timers:
+                            timers[fragment][1].cancel()
+                        timers[fragment] = (every, asyncio.create_task(tick(fragment, every)))
+                    elif kind == "stop_auto_rerun":
+                        for fragment in msg.stop_auto_rerun.fragment_ids:
+                            if fragment in timers:
+                                timers.pop(fragment)[1].cancel()
                     elif kind == "script_finished":
                         viewer.runs += 1
                         if viewer.dropped_at is not None and viewer.back_at is None:
@@ -143,7 +163,7 @@ async def run_viewer(viewer: Viewer, ws_url: str, query: str, tls: ssl.SSLContex
         except Exception:  # a dropped connection, a dead replica: reconnect
             pass
         finally:
-            for task in timers:
+            for _, task in timers.values():
                 task.cancel()
         if not stop.is_set():
             if viewer.dropped_at is None:
@@ -151,29 +171,84 @@ async def run_viewer(viewer: Viewer, ws_url: str, query: str, tls: ssl.SSLContex
             await asyncio.sleep(0.5)
 
 
-def writer(url: str, coord: Actor, case_id: int, origin: tuple[float, float], index: int,
-           every: float, stop: threading.Event, commits: list[float], ids: list[int],
-           lock: threading.Lock) -> None:
+#: at most this many real browsers beside the protocol-level viewers (2 cores)
+MAX_BROWSERS = 4
+CHROMIUM = os.environ.get("WAYHOME_CHROMIUM", "/usr/bin/chromium")
+#: in the page: report the family page's "Planned: K" whenever it changes
+WATCH_PLANNED = """
+new MutationObserver(() => {
+  for (const el of document.querySelectorAll('[data-testid="stMarkdownContainer"]')) {
+    const m = /Planned:\\s*(\\d+)/.exec(el.textContent || "");
+    if (m && m[1] !== window.__plannedSeen) {
+      window.__plannedSeen = m[1];
+      window.reportPlanned(Number(m[1]));
+    }
+  }
+}).observe(document, {subtree: true, childList: true, characterData: true});
+"""
+
+
+async def run_browsers(viewers: list[Viewer], url: str) -> tuple[Any, Any]:
+    """Open the family page in real Chromium (one browser, a context per viewer, each
+    pinned to its replica by the proxy's cookie); returns (playwright, browser) to close."""
+    from playwright.async_api import async_playwright
+
+    pw = await async_playwright().start()
+    browser = await pw.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-extensions", "--no-first-run"])
+    for viewer in viewers:
+        context = await browser.new_context(ignore_https_errors=True,
+                                            viewport={"width": 390, "height": 844})
+        await context.add_cookies([{"name": "wayhome_route", "value": viewer.route,
+                                    "url": url.split("?", 1)[0]}])
+
+        def seen(k: int, viewer: Viewer = viewer) -> None:
+            viewer.seen.setdefault(k, time.monotonic())
+            viewer.runs += 1
+
+        await context.expose_function("reportPlanned", seen)
+        await context.add_init_script(WATCH_PLANNED)
+        page = await context.new_page()
+        await page.goto(url, wait_until="commit")
+    return pw, browser
+
+
+async def loop_lag(lags: list[float], stop: asyncio.Event) -> None:
+    """How late this process's event loop wakes (all viewers' clocks run on it)."""
+    while not stop.is_set():
+        before = time.monotonic()
+        await asyncio.sleep(0.1)
+        lags.append(time.monotonic() - before - 0.1)
+
+
+def writer(url: str, coord: tuple[int, str, str], case_id: int, origin: tuple[float, float],
+           index: int, every: float, stop: Any, out: Any) -> None:
+    """One writer in its own process (as another user on another machine would be): the
+    viewers' clock in the bench process is then not held up by the writers' work."""
+    actor = Actor(*coord)
+    Jurisdictions()  # the borough/BCU/force layers, prepared before the clock starts
     lat, lon = origin
     n = 0
     store = open_store(url, migrate=False)  # its own, as on another replica
+    out.put(("ready", index, 0.0))
     while not stop.wait(every):
         x = lon + 0.003 * (index + 1)
         y = lat + 0.002 * n
         area = box(x, y, x + 0.002, y + 0.0015)
         try:
-            sector = store.create_sector(coord, case_id, geometry=area, name=f"W{index}-{n}",
+            sector = store.create_sector(actor, case_id, geometry=area, name=f"W{index}-{n}",
                                          on_overlap="keep", reason="load test")
-            store.set_sector_status(coord, sector.id, "ready", version=sector.version)
+            store.set_sector_status(actor, sector.id, "ready", version=sector.version)
         except Exception as exc:
             print(f"  writer {index}: {type(exc).__name__}: {exc}", file=sys.stderr)
             continue
         finally:
             n += 1
-        with lock:
-            commits.append(time.monotonic())
-            ids.append(sector.id)
+        # CLOCK_MONOTONIC is one clock for every process of the machine
+        out.put(("commit", sector.id, time.monotonic()))
     store.close()
+    out.put(("done", index, 0.0))
 
 
 def scratch_url(pg: str) -> tuple[str, str]:
@@ -215,6 +290,8 @@ async def main_async(args: argparse.Namespace) -> None:
     tls = ssl.create_default_context(cafile=str(proxy.cafile))
     ws_url = f"wss://127.0.0.1:{proxy.https_port}/wayhome/_stcore/stream"
     pids = {r: s.process.pid for r, s in replicas.items()}
+    chromium = None
+    lags: list[float] = []
     try:
         viewers = [Viewer(route="ab"[i % 2]) for i in range(args.viewers)]
         stop = asyncio.Event()
@@ -232,21 +309,32 @@ async def main_async(args: argparse.Namespace) -> None:
         while time.monotonic() < deadline and not all(0 in v.seen for v in viewers):
             await asyncio.sleep(0.5)
         ready = sum(0 in v.seen for v in viewers)
+        # the real browsers last, half on each replica, each on the page before the clock
+        browsers = [Viewer(route="ab"[i % 2]) for i in range(min(args.browsers, MAX_BROWSERS))]
+        if browsers:
+            chromium = await run_browsers(
+                browsers, f"https://127.0.0.1:{proxy.https_port}/wayhome/?link={token}")
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not all(0 in v.seen for v in browsers):
+                await asyncio.sleep(0.5)
+        commits: list[float] = []
+        ids: list[int] = []
+        spawn = multiprocessing.get_context("spawn")
+        halt = spawn.Event()
+        out = spawn.Queue()
+        writers = [spawn.Process(target=writer, args=(
+            url, (coord.user_id, coord.display_name, coord.role), case.id,
+            (51.5137, -0.0990), i, args.write_every, halt, out), daemon=True)
+            for i in range(args.writers)]
+        for w in writers:
+            w.start()
+        for _ in writers:  # every writer warmed up before the clock starts
+            await asyncio.to_thread(out.get, True, 300)
         rss1 = {r: rss_mb(p) for r, p in pids.items()}
         cpu0 = {r: cpu_seconds(p) for r, p in pids.items()}
         tx0, t0 = db_transactions(base), time.monotonic()
-        commits: list[float] = []
-        ids: list[int] = []
-        lock = threading.Lock()
-        halt = threading.Event()
-        # the process-wide borough/BCU/force layers, prepared once before the threads
-        # use them: five threads preparing them at once crashed inside GEOS here
-        Jurisdictions()
-        writers = [threading.Thread(target=writer, args=(
-            url, coord, case.id, (51.5137, -0.0990), i, args.write_every, halt, commits, ids,
-            lock), daemon=True) for i in range(args.writers)]
-        for w in writers:
-            w.start()
+        me0 = cpu_seconds(os.getpid())
+        tasks.append(asyncio.create_task(loop_lag(lags, stop)))
         await asyncio.sleep(args.seconds / 2)
         cpu_half = {r: cpu_seconds(p) for r, p in pids.items()}
         half_t = time.monotonic()
@@ -254,28 +342,49 @@ async def main_async(args: argparse.Namespace) -> None:
         os.kill(pids["a"], signal.SIGKILL)
         await asyncio.sleep(args.seconds / 2)
         halt.set()
-        for w in writers:
-            w.join(timeout=30)
+        finished = 0
+        while finished < len(writers):
+            kind, value, at = await asyncio.to_thread(out.get, True, 60)
+            if kind == "commit":
+                commits.append(at)
+                ids.append(int(value))
+            elif kind == "done":
+                finished += 1
+        for w in writers:  # off the event loop: the viewers' clocks keep running
+            await asyncio.to_thread(w.join, 30)
         await asyncio.sleep(3)  # the last change reaches the viewers
         t1 = time.monotonic()
+        me1 = cpu_seconds(os.getpid())
         tx1 = db_transactions(base)
         cpu_b_end = cpu_seconds(pids["b"])
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:
+        if chromium is not None:
+            await chromium[1].close()
+            await chromium[0].stop()
         proxy.stop()
         for server in replicas.values():
             server.stop()
 
-    # commit-to-viewer: the K-th commit against the first time each viewer showed >= K
-    latencies: list[float] = []
-    for k, committed in enumerate(sorted(commits), start=1):
-        for v in viewers:
-            if v.dropped_at is not None and v.back_at is None:
+    def commit_to_screen(group: list[Viewer], when: str = "all") -> list[float]:
+        """The K-th commit against the first time each viewer showed >= K (``when``:
+        "all", or only the changes committed "before" or "after" the kill)."""
+        out: list[float] = []
+        for k, committed in enumerate(sorted(commits), start=1):
+            if (when == "before" and committed >= killed_at) or (
+                    when == "after" and committed < killed_at):
                 continue
-            seen = [t for count, t in v.seen.items() if count >= k]
-            if seen:
-                latencies.append(max(0.0, min(seen) - committed))
+            for v in group:
+                if v.dropped_at is not None and v.back_at is None:
+                    continue
+                seen = [t for count, t in v.seen.items() if count >= k]
+                if seen:
+                    out.append(max(0.0, min(seen) - committed))
+        return out
+
+    latencies = commit_to_screen(viewers)
+    in_browsers = commit_to_screen(browsers)
     on_a = [v for v in viewers if v.route == "a"]
     moved = [v for v in on_a if v.dropped_at is not None and v.back_at is not None]
     took = sorted(v.back_at - killed_at for v in moved)
@@ -298,8 +407,27 @@ async def main_async(args: argparse.Namespace) -> None:
     print(f"  changes committed: {len(commits)}; viewer updates measured: {len(latencies)}; "
           f"script runs per viewer: {statistics.mean(v.runs for v in viewers):.0f} "
           "(page loads, change reruns and the family page's 1 s timer reruns)")
+    print(f"  load test client: {100 * (me1 - me0) / (t1 - t0):.0f} % of one core; its event "
+          f"loop woke late by p95 {pct(lags, 95) * 1000:.0f} ms, "
+          f"max {max(lags, default=0) * 1000:.0f} ms (what the viewers' clocks can be off "
+          f"by); load average {os.getloadavg()[0]:.1f}")
     print(f"  commit -> viewer shows it: p50 {pct(latencies, 50):.2f} s, "
           f"p95 {pct(latencies, 95):.2f} s, max {max(latencies, default=float('nan')):.2f} s")
+    for when in ("before", "after"):
+        part = commit_to_screen(viewers, when)
+        print(f"    changes committed {when} the kill: p50 {pct(part, 50):.2f} s, "
+              f"p95 {pct(part, 95):.2f} s ({len(part)} updates)")
+    if browsers:
+        print(f"  real Chromium viewers: {len(browsers)} ({sum(0 in v.seen for v in browsers)} "
+              f"on the page); commit -> the page shows it: p50 {pct(in_browsers, 50):.2f} s, "
+              f"p95 {pct(in_browsers, 95):.2f} s, "
+              f"max {max(in_browsers, default=float('nan')):.2f} s ({len(in_browsers)} updates)")
+        on_a_browsers = [v for v in browsers if v.route == "a"]
+        back = [min(t for t in v.seen.values() if t > killed_at) - killed_at
+                for v in on_a_browsers if any(t > killed_at for t in v.seen.values())]
+        print(f"  browsers on A showing changes again after the kill (on B): {len(back)} of "
+              f"{len(on_a_browsers)}, first change shown after "
+              f"{', '.join(f'{x:.1f}' for x in sorted(back)) or '-'} s")
     for r in "ab":
         used = cpu_half[r] - cpu0[r]
         print(f"  replica {r.upper()} CPU before the kill: {used:.1f} s in {busy:.0f} s "
@@ -330,6 +458,8 @@ def main() -> None:
     parser.add_argument("--write-every", type=float, default=12.0,
                         help="seconds between two sectors of one writer")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--browsers", type=int, default=MAX_BROWSERS,
+                        help=f"real Chromium viewers besides (at most {MAX_BROWSERS}; 0: none)")
     args = parser.parse_args()
     if not args.pg.startswith(("postgresql", "postgres:")):
         parser.error("give a PostgreSQL server with --pg (replicas share one PostGIS store)")

@@ -7,9 +7,11 @@ build on it, and it builds on none of them.
 from __future__ import annotations
 
 import streamlit as st
+from shapely.geometry import box
 
 from casefile import Store, open_store
 from casefile.links import client_address
+from geo import place_names
 from vocab import settings
 
 #: PostgreSQL pushes every change to each app process (``casefile.changes``), so a
@@ -26,8 +28,15 @@ def live_every(polling_seconds: float) -> float:
 
 @st.cache_resource(show_spinner="Opening the case store…")
 def store() -> Store:
-    """The process-wide store (schema upgraded on first use)."""
-    return open_store()
+    """The process-wide store (schema upgraded on first use).
+
+    Also loads the place-name layers (wards, boroughs, postcodes: seconds of CPU)
+    here, as the process's first page opens, rather than inside the first change to a
+    case, where every open page of the process would wait behind it.
+    """
+    db = open_store()
+    place_names([box(-0.1, 51.5, -0.099, 51.501)])  # a small lon/lat square in London
+    return db
 
 
 def client_key() -> str:

@@ -9,6 +9,7 @@ certificate for 127.0.0.1 made by ``openssl`` on the spot.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import socket
@@ -24,6 +25,10 @@ CONF = REPO / "deploy" / "nginx" / "wayhome.conf"
 #: the replica addresses written in the shipped file, in route order (a, b)
 EXAMPLE_REPLICAS = ("10.0.0.11:8501", "10.0.0.12:8501")
 BASE_PATH = "/wayhome/"
+#: how long (s) one step through the proxy may take. A healthy run needs well under a
+#: second; a 2-core machine shared with browser tests can starve a process for many
+#: seconds, so waits are generous and always end on a condition, never on a clock.
+PATIENCE = 60.0
 
 
 def nginx_binary() -> str | None:
@@ -117,15 +122,32 @@ class Nginx:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=PATIENCE)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=PATIENCE)
         shutil.rmtree(self.prefix, ignore_errors=True)
 
 
-def start_nginx(replicas: Sequence[int], *, timeout: float = 15.0) -> Nginx:
-    """Run the shipped configuration in front of loopback ``replicas`` (ports)."""
+def _answers(port: int) -> bool:
+    """Whether an nginx worker answers a plain request (its own redirect, no replica)."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE)
+        conn.request("GET", BASE_PATH)
+        status = conn.getresponse().status
+        conn.close()
+    except OSError:
+        return False
+    return status == 301
+
+
+def start_nginx(replicas: Sequence[int], *, timeout: float = PATIENCE) -> Nginx:
+    """Run the shipped configuration in front of loopback ``replicas`` (ports).
+
+    Returns once a worker answers an HTTP request: a TCP connect alone only proves
+    the master has bound its sockets (the kernel queues connections before any
+    worker runs).
+    """
     binary = nginx_binary()
     if binary is None:
         raise RuntimeError("nginx is not installed")
@@ -146,10 +168,8 @@ def start_nginx(replicas: Sequence[int], *, timeout: float = 15.0) -> Nginx:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"nginx exited: {process.stderr.read().decode(errors='replace')}")
-        try:
-            socket.create_connection(("127.0.0.1", https_port), timeout=1).close()
+        if _answers(http_port):
             return proxy
-        except OSError:
-            time.sleep(0.05)
+        time.sleep(0.05)
     proxy.stop()
-    raise RuntimeError("nginx did not start listening")
+    raise RuntimeError("nginx did not answer")

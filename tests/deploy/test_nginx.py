@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from tests.deploy.nginx_proxy import Nginx, free_port, nginx_binary, start_nginx
+from tests.deploy.nginx_proxy import PATIENCE, Nginx, free_port, nginx_binary, start_nginx
 
 HERE = Path(__file__).resolve().parent
 
@@ -41,17 +41,29 @@ def start_replica(name: str, port: int) -> subprocess.Popen:
     return proc
 
 
+def await_routes(proxy: Nginx, routes: tuple[str, ...] = ("a", "b")) -> None:
+    """Return once each route answers through the proxy from its own replica.
+
+    Every test then starts from a whole path (nginx worker, upstream, replica) that
+    has served a request, rather than from sockets that merely accept connections.
+    """
+    for route in routes:
+        _, body, _, _ = get(proxy, "/wayhome/", route=route)
+        assert body.startswith(f"replica {route} "), body
+
+
 @pytest.fixture(scope="module")
 def stack() -> Iterator[tuple[Nginx, dict[str, subprocess.Popen]]]:
     ports = {"a": free_port(), "b": free_port()}
     replicas = {name: start_replica(name, port) for name, port in ports.items()}
     proxy = start_nginx([ports["a"], ports["b"]])
+    await_routes(proxy)
     yield proxy, replicas
     proxy.stop()
     for proc in replicas.values():
         if proc.poll() is None:
             proc.terminate()
-            proc.wait(timeout=10)
+            proc.wait(timeout=PATIENCE)
 
 
 def tls(proxy: Nginx) -> ssl.SSLContext:
@@ -61,7 +73,7 @@ def tls(proxy: Nginx) -> ssl.SSLContext:
 def get(proxy: Nginx, path: str, *, route: str | None = None,
         headers: dict[str, str] | None = None) -> tuple[int, str, SimpleCookie, dict[str, str]]:
     conn = http.client.HTTPSConnection("127.0.0.1", proxy.https_port, context=tls(proxy),
-                                       timeout=15)
+                                       timeout=PATIENCE)
     sent = dict(headers or {})
     if route is not None:
         sent["Cookie"] = f"wayhome_route={route}"
@@ -108,7 +120,7 @@ def test_forwarded_headers_base_path_and_https_only(stack):
     status, _, _, headers = get(proxy, "/wayhome")
     assert (status, headers["location"].endswith("/wayhome/")) == (301, True)
     assert get(proxy, "/somewhere-else")[0] == 404
-    plain = http.client.HTTPConnection("127.0.0.1", proxy.http_port, timeout=10)
+    plain = http.client.HTTPConnection("127.0.0.1", proxy.http_port, timeout=PATIENCE)
     plain.request("GET", "/wayhome/?x=1")
     resp = plain.getresponse()
     assert resp.status == 301
@@ -118,16 +130,22 @@ def test_forwarded_headers_base_path_and_https_only(stack):
 
 def test_websocket_upgrade_on_the_stream_path_sticks_to_the_route(stack):
     proxy, _ = stack
+    # The handshake crosses the test, nginx and a Python replica: on a starved 2-core
+    # machine it can take seconds (a replica stalled past websockets' default 10 s
+    # open_timeout fails with "timed out while waiting for handshake response"), so
+    # the wait is generous; it still ends as soon as the 101 arrives. (The fixture has
+    # already seen each route answer through the proxy.)
     for route in ("a", "b"):
         with ws_connect(
             f"wss://127.0.0.1:{proxy.https_port}/wayhome/_stcore/stream",
             ssl=tls(proxy),
             additional_headers={"Cookie": f"wayhome_route={route}"},
-            open_timeout=10,
+            open_timeout=PATIENCE,
+            close_timeout=PATIENCE,
         ) as ws:
-            assert ws.recv(timeout=10) == f"replica {route}"
+            assert ws.recv(timeout=PATIENCE) == f"replica {route}"
             ws.send("ping across the proxy")
-            assert ws.recv(timeout=10) == "ping across the proxy"
+            assert ws.recv(timeout=PATIENCE) == "ping across the proxy"
             set_cookie = ws.response.headers.get("Set-Cookie", "")
             assert f"wayhome_route={route}" in set_cookie  # the 101 carries the cookie too
 
@@ -139,7 +157,7 @@ def test_no_query_string_reaches_any_log(stack):
     get(proxy, page, route="a")
     get(proxy, "/wayhome/component/x/index.html?streamlitUrl=" + token, route="b",
         headers={"Referer": f"https://127.0.0.1:{proxy.https_port}{page}"})
-    plain = http.client.HTTPConnection("127.0.0.1", proxy.http_port, timeout=10)
+    plain = http.client.HTTPConnection("127.0.0.1", proxy.http_port, timeout=PATIENCE)
     plain.request("GET", page)
     plain.getresponse().read()
     plain.close()
@@ -152,7 +170,7 @@ def test_no_query_string_reaches_any_log(stack):
 def test_a_dead_replica_is_skipped_and_its_browsers_move_with_their_cookie(stack):
     proxy, replicas = stack
     replicas["a"].terminate()
-    replicas["a"].wait(timeout=10)
+    replicas["a"].wait(timeout=PATIENCE)
     for _ in range(3):
         status, body, cookie, _ = get(proxy, "/wayhome/", route="a")
         assert status == 200
@@ -160,7 +178,8 @@ def test_a_dead_replica_is_skipped_and_its_browsers_move_with_their_cookie(stack
         assert cookie["wayhome_route"].value == "b"  # from now on pinned to the live one
     with ws_connect(
         f"wss://127.0.0.1:{proxy.https_port}/wayhome/_stcore/stream",
-        ssl=tls(proxy), additional_headers={"Cookie": "wayhome_route=a"}, open_timeout=10,
+        ssl=tls(proxy), additional_headers={"Cookie": "wayhome_route=a"},
+        open_timeout=PATIENCE, close_timeout=PATIENCE,
     ) as ws:
-        assert ws.recv(timeout=10) == "replica b"
+        assert ws.recv(timeout=PATIENCE) == "replica b"
     assert re.search(r'upstream="127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+"', proxy.logs())
