@@ -6,8 +6,9 @@ distance kernel of the child's age band (``geo.likely_places``), as a table and 
 numbered markers on the map. Decision support with its assumptions on the page.
 
 Coordinators only: the page is in no family, partner or team view, and it says so
-if anyone else reaches it. Each row carries a stable place record
-(``geo.LikelyPlaces.record``) for handing a place to an enquiry task.
+if anyone else reaches it. Each place becomes an enquiry task with one click (a
+station check or a place check, planned, no team yet); a place the case already has
+a task for is not saved twice.
 """
 
 from __future__ import annotations
@@ -16,22 +17,26 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
+from shapely.geometry import Point
 
 from app_pages.widgets.a11y import map_title
 from app_pages.widgets.common import london_map
+from app_pages.widgets.forms import form_key, renew_form_key
 from app_pages.widgets.live_map import RenderedMap, live_folium, render_base
 from app_pages.widgets.sector_common import base_url_path, case_marks, case_or_stop
 from app_pages.widgets.session import require_actor, show_store_error, store
-from casefile import StoreError, format_london
+from casefile import StoreError, TaskRepeatWarning, format_london
 from geo.errors import InputError
 from geo.likely_places import KIND_LABELS, likely_places
 from geo.places import ALL_KINDS, place_sources
 from layers.escape import markdown_text
 from layers.legend import Legend, legend_html
 from layers.likely_places import KIND_COLOURS, likely_places_layer
+from vocab import task_types as tt
 
 MAP_KEY = "likely_places_map"
 KINDS_KEY = "likely_places_kinds"
+FLASH_KEY = "likely_places_flash"
 
 actor = require_actor()
 if actor.role != "coordinator":
@@ -91,6 +96,47 @@ live_folium(likely_base_map(base_url_path()), key=MAP_KEY, center=(lk.lat, lk.lo
             feature_group_to_add=[*case_marks(case_file), likely_places_layer(places)],
             returned_objects=[], height=480)
 
+
+
+def _make_task(rank: int) -> None:
+    """Make the place at ``rank`` an enquiry task (planned, no team yet), unless the
+    case already has a task there: then say whose it is and save nothing."""
+    place = result.record(rank)
+    kind = tt.task_kind_for_place(place.kind)
+    try:
+        task = db.add_task(actor, case.id, kind=kind, title=f"Check {place.name}"[:200],
+                           place_lonlat=Point(place.lon, place.lat), postcode=place.postcode,
+                           note=f"From the likely places list (#{rank}, {place.key}).",
+                           idempotency_key=form_key("likely_task"))
+    except TaskRepeatWarning as warning:
+        first = warning.repeats[0]
+        st.session_state[FLASH_KEY] = ("warning", (
+            f"{place.name} already has task {first.code} ({tt.label(first.kind)}, "
+            f"{tt.status_label(first.status)}, {first.team_name or 'no team yet'}): "
+            "nothing saved. To check it again, add it on the Tasks page with a reason."))
+        return
+    except (StoreError, InputError) as exc:
+        show_store_error(exc)
+        return
+    renew_form_key("likely_task")
+    st.session_state[FLASH_KEY] = ("success", f"Task {task.code} saved: {task.kind_label} — "
+                                              f"{place.name}. Assign a team on the Tasks page.")
+
+
+def _task_buttons() -> None:
+    """One button per place: each place becomes a task with one click."""
+    flash = st.session_state.pop(FLASH_KEY, None)
+    if flash is not None:
+        (st.success if flash[0] == "success" else st.warning)(markdown_text(flash[1]))
+    with st.expander("Make a task of a place (one click each)", expanded=True):
+        cols = st.columns(3)
+        for i, row in enumerate(places.itertuples()):
+            cols[i % 3].button(f"{row.rank} · {row.name}"[:60], key=f"likely_task_{row.key}",
+                               on_click=_make_task, args=(int(row.rank),),
+                               help=f"Make a {tt.label(tt.task_kind_for_place(row.kind))} "
+                                    "task of this place", width="stretch")
+
+
 if places.empty:
     st.info(f"No place of the chosen kinds within {result.reach_m:,.0f} m.")
 else:
@@ -105,8 +151,7 @@ else:
         "Why": places["why"],
         "Score (% of the best)": places["relative"],
     }), hide_index=True, width="stretch")
-# Handing a place to an enquiry task: ``result.record(rank)`` is the row's place
-# (geo.PlaceRecord: kind, name, lon, lat, postcode, stable key).
+    _task_buttons()
 for line in result.assumptions:
     st.caption(markdown_text(line))
 shown = sorted(set(places["kind"])) if len(places) else []

@@ -125,3 +125,14 @@ def finished_statuses() -> frozenset[str]:
 def personal_types() -> frozenset[str]:
     """Task types whose place is a person's address (personal data)."""
     return frozenset(k.name for k in TASK_TYPES.values() if k.personal)
+
+
+#: The task a likely place (``geo.likely_places``, by its kind) becomes with one click:
+#: a station or bus station is a station check, anything else a place check.
+PLACE_TASK_KINDS: Final[dict[str, str]] = {"station": "station_check",
+                                           "bus_station": "station_check"}
+
+
+def task_kind_for_place(place_kind: str) -> str:
+    """The task type that checks a likely place of kind ``place_kind``."""
+    return PLACE_TASK_KINDS.get(place_kind, "place_check")

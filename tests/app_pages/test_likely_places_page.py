@@ -29,6 +29,14 @@ def demo(tmp_path_factory):
         yield coord, case_id
 
 
+def _tasks(coord, case_id):
+    store = open_store(settings.DATABASE_URL)
+    try:
+        return store.tasks(coord, case_id)
+    finally:
+        store.close()
+
+
 def test_a_coordinator_sees_the_ranked_places_and_their_assumptions(demo):
     coord, case_id = demo
     at = AppTest.from_file(PAGE, default_timeout=120)
@@ -49,6 +57,32 @@ def test_a_coordinator_sees_the_ranked_places_and_their_assumptions(demo):
     table = at.dataframe[0].value
     assert set(table["Type"]) == {"Park or open space"}
     assert "planning assumption" in " ".join(c.value for c in at.caption).replace("\\", "")
+
+
+def test_a_place_becomes_a_task_with_one_click_and_never_twice(demo):
+    coord, case_id = demo
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state[ACTOR_KEY] = coord
+    at.session_state[CASE_KEY] = case_id
+    at.run()
+    first = at.dataframe[0].value.iloc[0]
+    before = _tasks(coord, case_id)
+    button = next(b for b in at.button if b.key and b.key.startswith("likely_task_"))
+    assert button.label.startswith("1 · ")
+    button.click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    after = _tasks(coord, case_id)
+    assert len(after) == len(before) + 1
+    made = next(t for t in after if t.id not in {b.id for b in before})
+    assert made.title == f"Check {first['Name']}" and made.status == "planned"
+    assert made.kind == ("station_check" if first["Type"].startswith("Station")
+                         else "place_check")
+    assert any("saved" in s.value for s in at.success)
+    # the same place again: the case already has that task, so nothing is saved
+    next(b for b in at.button if b.key == button.key).click().run()
+    assert not at.exception
+    assert len(_tasks(coord, case_id)) == len(after)
+    assert any(made.code in w.value and "nothing saved" in w.value for w in at.warning)
 
 
 @pytest.mark.parametrize("role", ["team_lead", "family", "partner"])
