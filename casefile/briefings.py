@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import numpy as np
+import shapely
 import sqlalchemy as sa
 
 from casefile import permissions as perm
@@ -44,12 +45,14 @@ from casefile.records import LastKnown
 from casefile.rendezvous import Rendezvous, rendezvous_of
 from casefile.sector_rows import code_number, sector_record
 from casefile.sightings import last_known_location_of, sightings_query
+from casefile.tasks import Task, open_tasks_of_team
 from casefile.timefmt import to_london
 from casefile.tracks import passes_of_case
 from casefile.unit_of_work import UnitOfWork, writes
 from geo import near_and_shared
 from geo.detection import load_search_data
 from vocab import settings
+from vocab import task_types as tt
 
 __all__ = [
     "NEIGHBOUR_M", "ORIENTATIONS", "TASKED_STATUSES", "BriefNeighbour", "BriefPass",
@@ -74,6 +77,39 @@ class BriefNeighbour:
     code: str
     status: str
     geometry: Any
+
+
+@dataclass(frozen=True, slots=True)
+class BriefTask:
+    """One of the team's open enquiry tasks as the printed pack shows it. A visit to a
+    person's address carries neither its title nor its address nor its place (the team
+    lead's phone has them): paper travels further than a private link."""
+
+    code: str
+    kind_label: str
+    status_label: str
+    #: the task's title; empty for a visit to a person's address
+    title: str
+    street: str
+    side: str | None
+    route: str
+    window_start: datetime | None
+    window_end: datetime | None
+    #: where it is (lon/lat EPSG:4326); None for a visit to a person's address
+    point: tuple[float, float] | None
+    personal: bool
+
+
+def brief_task(task: Task) -> BriefTask:
+    """A task as the pack prints it (see :class:`BriefTask`)."""
+    personal = task.kind in tt.personal_types()
+    point = None
+    if task.geometry is not None and not personal:
+        at = shapely.get_coordinates(task.geometry.representative_point())[0]
+        point = (float(at[0]), float(at[1]))
+    return BriefTask(task.code, task.kind_label, task.status_label,
+                     "" if personal else task.title, task.street, task.side, task.route,
+                     task.window_start, task.window_end, point, personal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +169,8 @@ class Briefing:
     link: IssuedLink | None
     #: the case's rendezvous point (None when no coordinator has set one)
     rendezvous: Rendezvous | None = None
+    #: the team's open enquiry tasks (house-to-house, CCTV, visits, checks)
+    tasks: tuple[BriefTask, ...] = ()
 
 
 @writes
@@ -265,6 +303,8 @@ def _brief_in(uow: UnitOfWork, case: Any, every: list[Sector], team_names: dict[
         orientation=orientation,
         link=issued,
         rendezvous=rendezvous_of(conn, case.id),
+        tasks=tuple(brief_task(x) for x in open_tasks_of_team(conn, case.id, team_id))
+        if team_id is not None else (),
     )
 
 

@@ -699,6 +699,16 @@ def team_tasks(db: Database, /, actor: Actor, case_id: int) -> list[Task]:
     return [task_record(r) for r in rows]
 
 
+def open_tasks_of_team(conn: sa.Connection, case_id: int, team_id: int) -> list[Task]:
+    """A team's unfinished tasks in the case, by number, inside an operation that has
+    checked its own permission (the briefing pack prints them for that team)."""
+    rows = conn.execute(
+        _task_query().where(t.tasks.c.case_id == case_id, t.tasks.c.team_id == team_id,
+                            t.tasks.c.status.not_in(sorted(tt.finished_statuses())))
+        .order_by(t.tasks.c.number)).all()
+    return [task_record(r) for r in rows]
+
+
 def task_counts(db: Database, /, actor: Actor, case_id: int) -> TaskCounts:
     """How many places have been checked (done or no trace) and how many are to do —
     counts only, what the family reads."""

@@ -789,6 +789,25 @@ def _table(pdf: FPDF, title: str, head: Sequence[str], rows: Sequence[Sequence[s
     pdf.ln(2.5)
 
 
+def _task_row(task: Any) -> list[str]:
+    """One open enquiry task: a visit to a person's address says where to find it (the
+    team lead's phone), never the address itself."""
+    if task.personal:
+        what = "Address on the team lead's phone (personal data)"
+    else:
+        where = " · ".join(p for p in (
+            pdf_text(task.street, 100) + (f" ({task.side} numbers)" if task.street and
+                                          task.side in ("odd", "even") else ""),
+            f"route {pdf_text(task.route, 40)}" if task.route else "") if p)
+        what = pdf_text(task.title, 200) + (f" — {where}" if where else "")
+    grid = _grid_ref(task.point[1], task.point[0], 8) if task.point is not None else "—"
+    window = ""
+    if task.window_start is not None or task.window_end is not None:
+        window = f"{_short_when(task.window_start)}–{_short_when(task.window_end)}"
+    return [pdf_text(task.code, 8), pdf_text(task.kind_label, 60),
+            pdf_text(task.status_label, 30), what or "—", grid, window or "—"]
+
+
 def _tables(pdf: FPDF, brief: Any, frame: MapFrame) -> None:
     sectors = []
     for s in brief.sectors:
@@ -830,6 +849,10 @@ def _tables(pdf: FPDF, brief: Any, frame: MapFrame) -> None:
     _table(pdf, "Earlier searches of this ground (who, when, how, POD)",
            ["Sector", "Team", "Started", "Ended", "Search type", "Assurance", "POD"], passes,
            (16, 36, 26, 26, 26, 26, 34), "No earlier search of this ground is recorded.")
+    _table(pdf, "Enquiry tasks of this team still to do",
+           ["Task", "Type", "Status", "What / where", "Grid ref", "Time window"],
+           [_task_row(x) for x in getattr(brief, "tasks", ())], (12, 34, 20, 72, 28, 24),
+           "No open enquiry task for this team.")
     pdf.set_font("DejaVu", "", 6.5)
     pdf.multi_cell(
         0, 3.2, f"Map: scale 1:{frame.scale:,}, British National Grid; boundaries © Crown "

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from shapely.geometry import box
+from shapely.geometry import Point, box
 
 from casefile import InvalidInput, LinkGone, NotFound, PermissionDenied, Store, utcnow
 from casefile import schema as t
@@ -212,3 +212,27 @@ def test_only_coordinators_print_a_period_pack(store):
     family = store.open_link(store.issue_link(coord, case.id, role="family", label="Mum").token)
     with pytest.raises(PermissionDenied):
         store.print_period_pack(family.actor, case.id)
+
+
+def test_a_pack_lists_its_teams_open_tasks_but_never_a_persons_address(store):
+    w = briefing_world(store)
+    coord, case_id, red = w["coord"], w["case"].id, w["red"]
+    cctv = store.add_task(coord, case_id, kind="cctv", title="CCTV at the fountain kiosk",
+                          place_lonlat=Point(-0.1270, 51.5078), team_id=red.id)
+    store.add_task(coord, case_id, kind="visit_friend", title="Visit Jay", team_id=red.id,
+                   place_lonlat=Point(-0.1300, 51.5090), address="Flat 3, 14 Redcross Way",
+                   postcode="SE1 9HR")
+    done = store.add_task(coord, case_id, kind="station_check", title="Charing Cross check",
+                          place_lonlat=Point(-0.1247, 51.5080), team_id=red.id)
+    store.set_task_status(coord, done.id, "done", version=done.version, result_note="Clear")
+    store.add_task(coord, case_id, kind="place_check", title="Blue's park check",
+                   place_lonlat=Point(-0.1290, 51.5060), team_id=w["blue"].id)
+    b = store.print_briefing(coord, case_id, team_name="Team Red")
+    # the open ones of this team only, by number: not the done check, not Blue's
+    assert [x.code for x in b.tasks] == [cctv.code, "T2"]
+    shown, visit = b.tasks
+    assert shown.title == "CCTV at the fountain kiosk" and shown.point is not None
+    assert visit.personal and visit.title == "" and visit.point is None
+    assert not {"address", "postcode", "note"} & set(type(visit).__dataclass_fields__)
+    # a team with no task, and a sector with no team, print none
+    assert store.print_briefing(coord, case_id, sector_code="S3").tasks == ()

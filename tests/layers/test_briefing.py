@@ -258,3 +258,28 @@ def test_a_period_with_nothing_tasked_prints_its_cover_alone():
     text = pages[0].replace("\n", " ")
     assert "0 sector sheet(s) follow" in text and "Not set:" in text
     assert "CASE FOUND — STAND DOWN" in text
+
+
+def test_the_teams_open_tasks_are_listed_and_a_visit_keeps_its_address_off_paper():
+    cctv = SimpleNamespace(code="T1", kind_label="CCTV collection", status_label="assigned",
+                           title="CCTV at the kiosk <script>", street="", side=None, route="",
+                           window_start=NOW - timedelta(hours=3),
+                           window_end=NOW - timedelta(hours=1),
+                           point=(-0.1270, 51.5078), personal=False)
+    doors = SimpleNamespace(code="T2", kind_label="House-to-house", status_label="planned",
+                            title="Doors", street="Union Street", side="odd", route="",
+                            window_start=None, window_end=None, point=(-0.1275, 51.5076),
+                            personal=False)
+    visit = SimpleNamespace(code="T3", kind_label="Visit: friend's address",
+                            status_label="assigned", title="", street="", side=None, route="",
+                            window_start=None, window_end=None, point=None, personal=True)
+    text = " ".join(_text(render_briefing(_brief(tasks=(cctv, doors, visit)), link_url=URL)))
+    text = text.replace("\n", " ")
+    assert "Enquiry tasks of this team still to do" in text
+    assert "CCTV at the kiosk <script>" in text and "Union Street (odd numbers)" in text
+    kx, ky = lonlat_to_bng(-0.1270, 51.5078)
+    assert format_grid_reference(float(kx), float(ky), 8) in text
+    assert "Address on the team lead's phone" in text
+    # no task: the sheet says so
+    assert "No open enquiry task for this team." in " ".join(
+        _text(render_briefing(_brief(), link_url=URL))).replace("\n", " ")
