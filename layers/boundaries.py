@@ -131,7 +131,8 @@ class LazyGeoJson(Layer):
             {%- if this.under %}
             // drawn under the page's own layers (which may arrive first), in the
             // order the base layers were declared: each waits for the one before
-            var under = map._wayhomeUnder = map._wayhomeUnder || {layers: [], chain: Promise.resolve()};
+            var under = map._wayhomeUnder =
+                map._wayhomeUnder || {layers: [], chain: Promise.resolve()};
             {%- endif %}
             layer.on("add", function () {
                 if (state !== "empty") { return; }
