@@ -24,7 +24,7 @@ import itertools
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -187,16 +187,11 @@ class PoaGrid:
         """Rebuild a grid saved as ``{cell id: poa, ..., "rest_of_world": p}`` (the ids
         carry each cell's lower-left corner in BNG metres, so no geometry is stored)."""
         p = _check_probabilities(poa)
-        ids = [k for k in p if k != REST_OF_WORLD]
-        try:
-            xy = np.array([[float(v) for v in k[1:].split("N")] for k in ids]).reshape(-1, 2)
-        except ValueError:
-            raise InputError("Grid cell ids look like 'E530100N180200'.") from None
-        if len(xy) and (np.abs(xy / cell_m - np.round(xy / cell_m)) > 1e-9).any():
-            raise InputError(f"Those cell ids are not on a {cell_m:g} m grid.")
+        ids = tuple(k for k in p if k != REST_OF_WORLD)
         cells = gpd.GeoDataFrame(
             {"cell": ids, "poa": [p[k] for k in ids]},
-            geometry=shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + cell_m, xy[:, 1] + cell_m),
+            # a shallow copy: the squares are shared (shapely geometries are immutable)
+            geometry=_cell_squares(ids, float(cell_m)).copy(),
             crs=BNG,
         )
         return cls(cells, p[REST_OF_WORLD], float(cell_m))
@@ -205,6 +200,25 @@ class PoaGrid:
         cells = self.cells.copy()
         cells["poa"] = np.asarray(poa, float)
         return PoaGrid(cells, float(rest_of_world), self.cell_m)
+
+
+@lru_cache(maxsize=16)
+def _cell_squares(ids: tuple[str, ...], cell_m: float) -> np.ndarray:
+    """The squares (EPSG:27700) of cells named by their ids, parsed and built once.
+
+    A case's grid keeps its cells for its life while only the POA values change,
+    and a page reads it several times per run: parsing thousands of ids and
+    building the squares again each time cost most of a page run.
+    """
+    try:
+        xy = np.array([[float(v) for v in k[1:].split("N")] for k in ids]).reshape(-1, 2)
+    except ValueError:
+        raise InputError("Grid cell ids look like 'E530100N180200'.") from None
+    if len(xy) and (np.abs(xy / cell_m - np.round(xy / cell_m)) > 1e-9).any():
+        raise InputError(f"Those cell ids are not on a {cell_m:g} m grid.")
+    squares = shapely.box(xy[:, 0], xy[:, 1], xy[:, 0] + cell_m, xy[:, 1] + cell_m)
+    squares.flags.writeable = False  # shared between callers: never changed in place
+    return squares
 
 
 def grid_cells(x: float, y: float, radius_m: float, cell_m: float = CELL_M) -> gpd.GeoDataFrame:

@@ -23,7 +23,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from layers.assets import AssetUrls
-from layers.boundaries import BoundarySet, LazyGeoJson, boundary_layer
+from layers.boundaries import WARD_AUTO_ZOOM, BoundarySet, LazyGeoJson, boundary_layer
 from layers.escape import safe_text
 from layers.legend import LEGEND_CSS, Legend, legend_html
 from layers.streets import LazyStreets
@@ -171,7 +171,8 @@ def base_map(
 
     Deterministic: the same inputs give the same script, so the map stays
     mounted across reruns. Layers in ``boundaries.inline`` are drawn at once;
-    layers in ``boundaries.lazy`` are listed in the layer control and fetched
+    layers in ``boundaries.lazy`` are fetched from the app's own files: at once
+    (beneath the page's own layers) when in ``boundaries.shown``, otherwise
     when switched on. ``streets`` is the URL of the street tiles' index
     (:func:`layers.streets.streets_index_url`): the street layer switches itself on
     at street zoom and fetches only the tiles in view.
@@ -200,7 +201,14 @@ def base_map(
             boundary_layer(style, boundaries.inline[kind]).add_to(m)
             drawn.append(style)
         elif kind in boundaries.lazy:
-            LazyGeoJson(style, boundaries.lazy[kind]).add_to(m)
+            shown = kind in boundaries.shown
+            LazyGeoJson(
+                style,
+                boundaries.lazy[kind],
+                show=shown,
+                auto_zoom=None if shown else WARD_AUTO_ZOOM,
+                under=shown,
+            ).add_to(m)
             drawn.append(style)
 
     if streets:

@@ -1,10 +1,13 @@
 """Boundary layers (forces, BCUs, boroughs, wards) as folium layers.
 
-Boroughs, BCUs and forces are small (simplified, shared edges kept) and are
-inlined in the map. Wards are not: 657 polygons would double the first page, so
-:class:`LazyGeoJson` draws them from a JSON file the app serves itself
-(:func:`publish_layer_file`), fetched only when the layer is switched on in the
-layer control or the user zooms in to street level.
+No boundary layer is inlined in the map's script: each is a JSON file the app
+serves itself (:func:`publish_layer_file`, content-addressed so the browser may
+keep it) that :class:`LazyGeoJson` fetches. Boroughs, BCUs and forces are
+fetched as the map opens (about 0.7 MB that would otherwise travel inside every
+page's map script, on every page open, and be parsed as JavaScript); wards only
+when switched on in the layer control or when the user zooms in to street level.
+:func:`boundary_layer` still builds an inlined layer, for maps made outside the
+app.
 
 Every property shown in a tooltip is escaped (:mod:`layers.escape`); ward names
 in the lazy layer are set with ``textContent`` in the browser, never as HTML.
@@ -125,25 +128,44 @@ class LazyGeoJson(Layer):
             var state = "empty";
             var userChose = false;
             function mark(value) { map.getContainer().dataset[flag] = value; }
+            {%- if this.under %}
+            // drawn under the page's own layers (which may arrive first), in the
+            // order the base layers were declared: each waits for the one before
+            var under = map._wayhomeUnder =
+                map._wayhomeUnder || {layers: [], chain: Promise.resolve()};
+            {%- endif %}
             layer.on("add", function () {
                 if (state !== "empty") { return; }
                 state = "loading"; mark("loading");
-                fetch({{ this.url|tojson }}, {credentials: "same-origin"})
+                var fetched = fetch({{ this.url|tojson }}, {credentials: "same-origin"})
                     .then(function (r) {
                         if (!r.ok) { throw new Error("HTTP " + r.status); }
                         return r.json();
-                    })
-                    .then(function (data) {
-                        layer.addData(data);
-                        state = "loaded";
-                        map.getContainer().dataset[flag + "Count"] =
-                            String((data.features || []).length);
-                        mark("loaded");
-                    })
-                    .catch(function (err) {
-                        state = "empty"; mark("failed");
-                        console.warn("Wayhome: {{ this.kind }} layer could not be loaded:", err);
                     });
+                function draw(data) {
+                    layer.addData(data);
+                    {%- if this.under %}
+                    under.layers.push(layer);
+                    for (var i = under.layers.length - 1; i >= 0; i--) {
+                        if (map.hasLayer(under.layers[i])) { under.layers[i].bringToBack(); }
+                    }
+                    {%- endif %}
+                    state = "loaded";
+                    map.getContainer().dataset[flag + "Count"] =
+                        String((data.features || []).length);
+                    mark("loaded");
+                }
+                function failed(err) {
+                    state = "empty"; mark("failed");
+                    console.warn("Wayhome: {{ this.kind }} layer could not be loaded:", err);
+                }
+                {%- if this.under %}
+                under.chain = under.chain.then(function () {
+                    return fetched.then(draw).catch(failed);
+                });
+                {%- else %}
+                fetched.then(draw).catch(failed);
+                {%- endif %}
             });
             map.on("overlayadd overlayremove", function (e) {
                 if (e.layer === layer) { userChose = true; }
@@ -168,7 +190,9 @@ class LazyGeoJson(Layer):
         *,
         auto_zoom: int | None = WARD_AUTO_ZOOM,
         show: bool = False,
+        under: bool = False,
     ) -> None:
+        """``under=True`` keeps the layer beneath every layer the page adds (a base layer)."""
         super().__init__(name=safe_text(style.title), overlay=True, control=True, show=show)
         self._name = "LazyGeoJson"
         self.kind = style.kind
@@ -176,6 +200,7 @@ class LazyGeoJson(Layer):
         self.feature_label = style.feature_label
         self.url = url
         self.auto_zoom = auto_zoom
+        self.under = under
 
 
 def publish_layer_file(
@@ -224,37 +249,41 @@ def publish_layer_file(
 class BoundarySet:
     """Everything the base map needs about boundaries, ready to draw.
 
-    ``inline`` maps a layer kind (``force``, ``bcu``, ``borough``) to its
-    FeatureCollection; ``lazy`` maps a kind (``ward``) to the URL of its served
-    file; ``vintages`` maps each kind to the date of its boundaries;
-    ``attribution`` is the data credit shown on the map.
+    ``inline`` maps a layer kind to a FeatureCollection written into the map's
+    script; ``lazy`` maps a kind to the URL of its served file, fetched by the
+    browser; of those, the kinds in ``shown`` are fetched and drawn as the map
+    opens, the others when switched on; ``vintages`` maps each kind to the date
+    of its boundaries; ``attribution`` is the data credit shown on the map.
     """
 
     inline: Mapping[str, Mapping[str, Any]]
     lazy: Mapping[str, str] = field(default_factory=dict)
+    shown: frozenset[str] = frozenset()
     vintages: Mapping[str, str] = field(default_factory=dict)
     attribution: str = ""
 
 
 def load_boundary_set(static_dir: Path, base_url_path: str = "") -> BoundarySet:
-    """Read the display layers from :mod:`geo.boundaries` and publish the lazy ones.
+    """Read the display layers from :mod:`geo.boundaries` and publish them as files.
 
-    Wards are written to the static folder (see :func:`publish_layer_file`);
-    forces, BCUs and boroughs are returned for inlining, BCUs as lines drawn
-    once each (:func:`geo.boundaries.display_edges`): a line between two BCUs
-    names both.
+    Every layer is written to the static folder (see :func:`publish_layer_file`):
+    forces, BCUs and boroughs are drawn as the map opens, wards when asked for.
+    BCUs are lines drawn once each (:func:`geo.boundaries.display_edges`): a line
+    between two BCUs names both.
     """
-    inline = {kind: gb.display_layer(kind) for kind in ("borough", "force")}
+    layers = {kind: gb.display_layer(kind) for kind in ("borough", "force", "ward")}
     # BCU lines are dashed: each stretch must be drawn once, or two copies of the
     # line between neighbouring BCUs fall out of step and look solid.
-    inline["bcu"] = gb.display_edges("bcu")
+    layers["bcu"] = gb.display_edges("bcu")
     lazy = {
-        "ward": publish_layer_file(static_dir, "ward", gb.display_layer("ward"), base_url_path)
+        kind: publish_layer_file(static_dir, kind, collection, base_url_path)
+        for kind, collection in layers.items()
     }
     vintages = {kind: gb.layer_vintage(kind) for kind in BOUNDARY_STYLES}
     return BoundarySet(
-        inline=inline,
+        inline={},
         lazy=lazy,
+        shown=frozenset({"borough", "force", "bcu"}),
         vintages=vintages,
         attribution=gb.attribution(tuple(BOUNDARY_STYLES)) or DEFAULT_ATTRIBUTION,
     )

@@ -40,13 +40,18 @@ def hostile_site(tmp_path_factory) -> Iterator[str]:
     for f, payload in zip(wards["features"], HOSTILE, strict=True):
         f["properties"]["code"] = payload
         f["properties"]["borough"] = payload
+    served = {  # as the app serves them: fetched as the map opens
+        "borough": collection(HOSTILE, "borough"),
+        "bcu": _shift(collection([f"bcu {p}" for p in HOSTILE], "bcu"), -0.08),
+        "force": _shift(collection(["Metropolitan Police"], "force"), -0.16),
+    }
     boundaries = BoundarySet(
-        inline={
-            "borough": collection(HOSTILE, "borough"),
-            "bcu": _shift(collection([f"bcu {p}" for p in HOSTILE], "bcu"), -0.08),
-            "force": _shift(collection(["Metropolitan Police"], "force"), -0.16),
+        inline={},
+        lazy={
+            "ward": publish_layer_file(static, "ward", wards),
+            **{kind: publish_layer_file(static, kind, fc) for kind, fc in served.items()},
         },
-        lazy={"ward": publish_layer_file(static, "ward", wards)},
+        shown=frozenset(served),
         vintages={"ward": HOSTILE[1], "bcu": HOSTILE[3]},
     )
     m = base_map(boundaries, asset_urls(), None, location=(51.45, -0.1), zoom=11)

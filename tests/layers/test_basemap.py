@@ -12,7 +12,13 @@ from streamlit_folium import _get_map_string, generate_js_hash
 
 from layers.assets import asset_urls
 from layers.basemap import base_map, clicked_point, parse_tiles, place_layer
-from layers.boundaries import BoundarySet, LazyGeoJson, boundary_layer, publish_layer_file
+from layers.boundaries import (
+    BoundarySet,
+    LazyGeoJson,
+    boundary_layer,
+    load_boundary_set,
+    publish_layer_file,
+)
 from layers.escape import safe_text
 from layers.legend import legend_html
 from layers.styles import BOUNDARY_STYLES, BoundaryStyle
@@ -117,6 +123,35 @@ def test_wards_are_not_in_the_first_load(tmp_path, hostile_boundaries):
     html = render(base_map(bs, asset_urls(), parse_tiles("none")))
     assert "Bloomsbury" not in html
     assert url in html
+
+
+def test_served_base_layers_are_fetched_at_open_beneath_the_page_layers(tmp_path):
+    kinds = ("borough", "bcu", "force")
+    bs = BoundarySet(
+        inline={},
+        lazy={k: publish_layer_file(tmp_path, k, collection([f"{k} Camden"], k)) for k in kinds},
+        shown=frozenset(kinds),
+    )
+    m = base_map(bs, asset_urls(), parse_tiles("none"))
+    html = render(m)
+    assert "Camden" not in html  # the map's script carries no boundary, only its address
+    for kind in kinds:
+        assert f'fetch("{bs.lazy[kind]}"' in html
+    layers = [c for c in m._children.values() if isinstance(c, LazyGeoJson)]
+    assert [(layer.kind, layer.show, layer.under) for layer in layers] == [
+        (k, True, True) for k in BOUNDARY_STYLES if k in kinds  # the declared drawing order
+    ]
+    assert html.count("bringToBack()") == 3 and html.count(".addTo(") >= 3
+
+
+def test_load_boundary_set_inlines_nothing(tmp_path):
+    bs = load_boundary_set(tmp_path)
+    assert not bs.inline
+    assert set(bs.lazy) == {"borough", "bcu", "force", "ward"}
+    assert bs.shown == {"borough", "bcu", "force"}
+    for url in bs.lazy.values():
+        served = tmp_path / "vendor" / "boundaries" / url.rsplit("/", 1)[1]
+        assert json.loads(served.read_text())["features"]
 
 
 def test_publish_layer_file_is_content_addressed_and_idempotent(tmp_path):
