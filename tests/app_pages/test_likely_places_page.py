@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app_pages.widgets import connection
 from app_pages.widgets.session import ACTOR_KEY, CASE_KEY
 from casefile import Actor, open_store
 from vocab import settings
@@ -26,7 +27,9 @@ def demo(tmp_path_factory):
         coord = store.authenticate("demo.coordinator", "demo password for tests")
         case_id = store.case_id_for(coord, demo_data()["case"]["reference"])
         store.close()
+        connection.store.clear()  # the page opens this module's store, not an earlier one
         yield coord, case_id
+        connection.store.clear()
 
 
 def _tasks(coord, case_id):
