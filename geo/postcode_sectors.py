@@ -46,7 +46,7 @@ from geo.street_sectors import (
     _dissolve,
     _lattice,
     _merge,
-    _unit_of,
+    _tag_units,
 )
 
 #: Postcodes this far outside the area still shape the cells at its edge, degrees (~1 km).
@@ -123,11 +123,7 @@ def postcode_sectors(
          "name": names[rank], "postcodes": counts[rank], "area_m2": area_m2},
         geometry=repair(geoms_to_lonlat(sectors)), crs=WGS84)
     if cut_by is not None:
-        unit = _unit_of(rep, cut_geoms)
-        has = unit >= 0
-        none = np.array(None, dtype=object)
-        out["area_code"] = np.where(has, cut_codes[np.where(has, unit, 0)], none)
-        out["area_name"] = np.where(has, cut_names[np.where(has, unit, 0)], none)
+        _tag_units(out, rep, cut_geoms, cut_codes, cut_names)
     out.attrs["target_m2"] = target
     out.attrs["notes"] = [
         f"Postcode cells: the ground nearest each of {len(units):,} postcode centroids "

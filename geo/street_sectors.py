@@ -152,11 +152,7 @@ def street_sectors(
          "area_m2": area_m2},
         geometry=repair(geoms_to_lonlat(sectors)), crs=WGS84)
     if cut_by is not None:
-        unit = _unit_of(rep, cut_geoms)
-        has = unit >= 0
-        none = np.array(None, dtype=object)
-        out["area_code"] = np.where(has, cut_codes[np.where(has, unit, 0)], none)
-        out["area_name"] = np.where(has, cut_names[np.where(has, unit, 0)], none)
+        _tag_units(out, rep, cut_geoms, cut_codes, cut_names)
     out.attrs["target_m2"] = target
     out.attrs["notes"] = notes
     # where major lines that stopped inside a block were carried on (lon/lat WKT): they
@@ -430,6 +426,17 @@ def _dissolve(faces: np.ndarray, label: np.ndarray) -> np.ndarray:
     for k in np.flatnonzero(counts > 1):
         out[k] = shapely.union_all(faces[start[k]:start[k] + counts[k]])
     return repair(polygonal_part(shapely.simplify(out, 0)))
+
+
+def _tag_units(out: gpd.GeoDataFrame, rep: np.ndarray, cut_geoms: np.ndarray,
+               cut_codes: np.ndarray, cut_names: np.ndarray) -> None:
+    """Name each sector's unit of ``cut_by`` (by its point ``rep``, BNG) in ``out``'s
+    ``area_code`` / ``area_name`` columns (None outside every unit)."""
+    unit = _unit_of(rep, cut_geoms)
+    has = unit >= 0
+    none = np.array(None, dtype=object)
+    out["area_code"] = np.where(has, cut_codes[np.where(has, unit, 0)], none)
+    out["area_name"] = np.where(has, cut_names[np.where(has, unit, 0)], none)
 
 
 def _unit_of(points: np.ndarray, cut_geoms: np.ndarray) -> np.ndarray:
