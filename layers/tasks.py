@@ -64,7 +64,11 @@ def tasks_layer(tasks: Iterable[Any], *, with_titles: bool = True) -> folium.Fea
         html = (f'<div class="wayhome-task" style="width:14px;height:14px;'
                 f"transform:rotate(45deg);border:3px solid {colour};background:{fill};"
                 'box-sizing:border-box" aria-hidden="true"></div>')
-        marker = folium.Marker(location=(geom.y, geom.x),
+        # the marker is a keyboard-focusable button: its accessible name (Leaflet sets it
+        # as the icon's title, as text) is built from vocabulary words only
+        name = (f"Task T{int(task.number)}: {tt.label(task.kind)}, "
+                f"{tt.status_label(task.status)}")
+        marker = folium.Marker(location=(geom.y, geom.x), title=name, alt=name,
                                icon=DivIcon(html=html, icon_size=(14, 14), icon_anchor=(7, 7)))
         tip.add_to(marker)
         marker.add_to(group)
