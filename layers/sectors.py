@@ -745,6 +745,9 @@ def live_sectors_layer(
         "canvas": use_canvas,
         "label_zoom": int(label_zoom),
         "max_labels": MAX_LABELS,
+        # thinned with every other labelled layer of the map (see SectorScript)
+        "label_rank": RANK_SECTOR,
+        "tooltips_before": RANK_SECTOR,
         "css": _SHARED_CSS,
         "hatch": _HATCH_SVG,
     }

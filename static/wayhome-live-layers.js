@@ -59,24 +59,71 @@
         delete st.drawn[key];
     }
 
-    function showLabels(st) {
-        var map = st.map, labels = st.labels, o = st.options;
+    // Labels are thinned across every labelled layer of the map, with the same
+    // registry the folium sector layers use (layers/sectors.py, SectorScript):
+    // map._wayhomeLabels keeps the label layers by rank and places them in turn into
+    // one set of boxes (a warning's, a hazard's, then the permanent labels of other
+    // layers, then sectors and their neighbours), so no label covers another.
+    function tooltipBoxes(map) {
+        var frame = map.getContainer().getBoundingClientRect(), boxes = [];
+        map.eachLayer(function (layer) {
+            var tip = layer.getTooltip ? layer.getTooltip() : null;
+            var el = tip && tip.options.permanent && tip.getElement ? tip.getElement() : null;
+            if (!el || !map.hasLayer(tip)) { return; }
+            var r = el.getBoundingClientRect();
+            if (!r.width) { return; }
+            boxes.push([(r.left + r.right) / 2 - frame.left,
+                        (r.top + r.bottom) / 2 - frame.top, r.width / 2]);
+        });
+        return boxes;
+    }
+
+    function labelLayers(map, tooltipsBefore) {
+        if (!map._wayhomeLabels) {
+            var all = {layers: [], queued: false};
+            all.place = function () {
+                all.queued = false;
+                var boxes = [], seeded = false;
+                all.layers.slice().sort(function (a, b) { return a.rank - b.rank; })
+                    .forEach(function (l) {
+                        if (!seeded && l.rank >= tooltipsBefore) {
+                            boxes = boxes.concat(tooltipBoxes(map));
+                            seeded = true;
+                        }
+                        l.show(map, boxes);
+                    });
+            };
+            all.redraw = function () {
+                if (all.queued) { return; }
+                all.queued = true;
+                L.Util.requestAnimFrame(all.place);
+            };
+            map._wayhomeLabels = all;
+            map.on("zoomend moveend", all.redraw);
+        }
+        return map._wayhomeLabels;
+    }
+
+    function placeLabels(st, map, boxes) {
+        var labels = st.labels, o = st.options;
         labels.clearLayers();
         if (!map || map.getZoom() < o.label_zoom) { return; }
-        var view = map.getBounds().pad(0.2), shown = 0, boxes = [];
+        var view = map.getBounds().pad(0.2), shown = 0;
         var keys = Object.keys(st.drawn);
         for (var i = 0; i < keys.length && shown < o.max_labels; i++) {
             var p = st.drawn[keys[i]].feature.properties;
             if (!p.lp || !view.contains(p.lp)) { continue; }
-            // thinned: a label that would cover one already placed is left off
+            // the label hangs from its point (top left): its box's centre; one that
+            // would cover a label already placed is left off (its popup still works)
             var at = map.latLngToContainerPoint(p.lp), clash = false;
             var half = (p.label.replace(/<[^>]*>/g, "").length * 6.5 + 14) / 2;
+            var cx = at.x + half, cy = at.y + 9;
             for (var j = 0; j < boxes.length && !clash; j++) {
-                clash = Math.abs(boxes[j][0] - at.x) < boxes[j][2] + half &&
-                        Math.abs(boxes[j][1] - at.y) < 20;
+                clash = Math.abs(boxes[j][0] - cx) < boxes[j][2] + half &&
+                        Math.abs(boxes[j][1] - cy) < 20;
             }
             if (clash) { continue; }
-            boxes.push([at.x, at.y, half]);
+            boxes.push([cx, cy, half]);
             L.marker(p.lp, {
                 interactive: false, keyboard: false,
                 icon: L.divIcon({className: "wayhome-sector-label " + p.lc,
@@ -84,6 +131,11 @@
             }).addTo(labels);
             shown++;
         }
+    }
+
+    function showLabels(st) {
+        // every labelled layer of the map is placed again, together, next frame
+        if (st.map) { labelLayers(st.map, st.options.tooltips_before).redraw(); }
     }
 
     function setFeature(st, key, f) {
@@ -177,15 +229,23 @@
         }).addTo(group);
         st.labels.addTo(group);
         data.features.forEach(function (f) { addFeature(st, f); });
-        var update = function () { showLabels(st); };
+        var me = {rank: o.label_rank, show: function (map, boxes) {
+            placeLabels(st, map, boxes);
+        }};
         group.on("add", function (e) {
             st.map = e.target._map;
             if (!st.map) { return; }
-            st.map.on("zoomend moveend", update);
-            showLabels(st);
+            var all = labelLayers(st.map, o.tooltips_before);
+            all.layers.push(me);
+            all.redraw();
         });
         group.on("remove", function () {
-            if (st.map) { st.map.off("zoomend moveend", update); }
+            if (st.map) {
+                var all = labelLayers(st.map, o.tooltips_before), at = all.layers.indexOf(me);
+                if (at >= 0) { all.layers.splice(at, 1); }
+                st.labels.clearLayers();
+                all.redraw();  // the labels this layer held back may fit now
+            }
             st.map = null;
             if (layers[name] === st) { delete layers[name]; }
         });
