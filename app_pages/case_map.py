@@ -75,6 +75,8 @@ WHERE_KEY = "sighting_where"
 PICKED_KEY = "case_map_picked"
 FEED_KEY = "case_map_feed"
 REDRAW_KEY = "case_map_redraw"
+UPDATE_KEY = "case_map_marks"
+SCRIPT_KEY = "case_map_script"
 SIGHTING_FORM = "new_sighting"
 
 actor = require_actor()
@@ -119,7 +121,8 @@ def _live(case_id: int, show_dismissed: bool) -> dict[str, Any]:
     # the case's marks as keyed features: a change is sent as the marks it touches
     view = (case_id, show_dismissed, picked)
     redraw = bool(st.session_state.pop(REDRAW_KEY, False))
-    previous: LiveLayerUpdate | None = live.get("update")
+    # kept beside the case as read: a new read still diffs against what the map has
+    previous: LiveLayerUpdate | None = st.session_state.get(UPDATE_KEY)
     if (previous is None or previous.version != live["token"] or previous.view != view
             or redraw):
         cf = live["file"]
@@ -128,13 +131,15 @@ def _live(case_id: int, show_dismissed: bool) -> dict[str, Any]:
                                  show_dismissed=show_dismissed)
         update = live_layer_update(previous, features, live_case_layer, version=live["token"],
                                    view=view, layer="case", redraw=redraw)
-        if update.full or "script" not in live:
+        if update.full or SCRIPT_KEY not in st.session_state:
             groups = [update.group]
             if picked is not None:
                 groups.append(place_layer(picked[0], picked[1], "New sighting goes here"))
-            live["script"] = feature_groups_script(groups)
+            st.session_state[SCRIPT_KEY] = feature_groups_script(groups)
             update.group = None  # rendered: only the features are kept, for the next diff
-        live["update"] = update
+        st.session_state[UPDATE_KEY] = update
+    live["script"] = st.session_state[SCRIPT_KEY]
+    live["update"] = st.session_state[UPDATE_KEY]
     st.session_state[LIVE_KEY] = live
     return live
 
