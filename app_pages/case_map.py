@@ -5,8 +5,13 @@ table sit in one ``st.fragment`` that re-runs every :data:`POLL_SECONDS`. Each
 run asks the store for the case's change counter (one indexed query). Only
 when it has moved is the case read again and the case layers rebuilt; the base
 map is rendered once per process and re-sent as the same component, so the
-browser keeps the map, its pan and its zoom, and swaps only the case layers
-(``feature_group_to_add``). An idle poll sends exactly what it sent last time.
+browser keeps the map, its pan and its zoom. The case's marks (sightings, path,
+last-known location, IPP, home, rendezvous point, enquiry tasks) are one keyed
+layer: drawn in full only when the view needs it (first load, the dismissed
+toggle, a clicked place, a map that missed a change); otherwise a new or changed
+sighting or task travels beside the unchanged map as a small message
+(:mod:`app_pages.widgets.layer_feed`). An idle poll sends exactly what it sent
+last time.
 
 Adding a sighting: click the map (fills in the place), or type a postcode,
 "lat, lon" or an OS grid reference. Each form submission carries its own
@@ -34,6 +39,7 @@ from app_pages.widgets.forms import (
     point_text,
     renew_form_key,
 )
+from app_pages.widgets.layer_feed import LiveLayerUpdate, layer_feed, live_layer_update
 from app_pages.widgets.live_map import RenderedMap, feature_groups_script, live_folium, render_base
 from app_pages.widgets.session import current_case_id, require_actor, show_store_error, store
 from app_pages.widgets.triage_badge import recount
@@ -49,11 +55,13 @@ from casefile import (
     format_london_full,
 )
 from geo.errors import InputError
+from layers.assets import static_url
 from layers.basemap import clicked_point, place_layer
+from layers.case_features import case_features, live_case_layer
 from layers.escape import markdown_text
 from layers.legend import Legend, legend_html
-from layers.sightings import case_layers, rendezvous_layer, sighting_legend_rows
-from layers.tasks import tasks_layer
+from layers.sectors import LiveLayerSupport
+from layers.sightings import sighting_legend_rows
 from layers.timeline import timeline_chart
 
 #: seconds between two checks of the case's change counter (per open view; often on
@@ -65,6 +73,10 @@ MAP_KEY = "case_map"
 LIVE_KEY = "case_map_live"
 WHERE_KEY = "sighting_where"
 PICKED_KEY = "case_map_picked"
+FEED_KEY = "case_map_feed"
+REDRAW_KEY = "case_map_redraw"
+UPDATE_KEY = "case_map_marks"
+SCRIPT_KEY = "case_map_script"
 SIGHTING_FORM = "new_sighting"
 
 actor = require_actor()
@@ -75,13 +87,13 @@ db = store()
 @st.cache_resource(show_spinner="Preparing the map…")
 def case_base_map(base_url_path: str) -> RenderedMap:
     """The London base map plus the case legend, rendered once per process."""
-    del base_url_path  # part of the cache key: london_map() reads the same option
     # the sightings matter more than line styles here: the boundary legend starts folded
     m, _ = london_map(legend_open=False)
     Legend(
         legend_html([], extra=sighting_legend_rows(), title="Case"),
         position="bottomright",
     ).add_to(m)
+    LiveLayerSupport(static_url(base_url_path)).add_to(m)  # small updates of the case's marks
     return render_base(m)
 
 
@@ -100,22 +112,34 @@ def _live(case_id: int, show_dismissed: bool) -> dict[str, Any]:
             "token": cf.token,
             "file": cf,
             "rendezvous": db.rendezvous(actor, case_id),
-            "layers": None,
             # built once per change: altair's validation costs more than the poll
             "chart": None if chart is None else chart.to_dict(),
             "table": _sightings_table(cf),
             # enquiry tasks (visits, CCTV, house-to-house) drawn with the case
             "tasks": db.tasks(actor, case_id),
         }
-    if live["layers"] != (show_dismissed, picked):
+    # the case's marks as keyed features: a change is sent as the marks it touches
+    view = (case_id, show_dismissed, picked)
+    redraw = bool(st.session_state.pop(REDRAW_KEY, False))
+    # kept beside the case as read: a new read still diffs against what the map has
+    previous: LiveLayerUpdate | None = st.session_state.get(UPDATE_KEY)
+    if (previous is None or previous.version != live["token"] or previous.view != view
+            or redraw):
         cf = live["file"]
-        groups = case_layers(cf.case, cf.sightings, cf.last_known(), show_dismissed=show_dismissed)
-        groups.append(rendezvous_layer(live["rendezvous"]))
-        groups.append(tasks_layer(live.get("tasks", [])))
-        if picked is not None:
-            groups.append(place_layer(picked[0], picked[1], "New sighting goes here"))
-        live["script"] = feature_groups_script(groups)
-        live["layers"] = (show_dismissed, picked)
+        features = case_features(cf.case, cf.sightings, cf.last_known(),
+                                 rendezvous=live["rendezvous"], tasks=live.get("tasks", []),
+                                 show_dismissed=show_dismissed)
+        update = live_layer_update(previous, features, live_case_layer, version=live["token"],
+                                   view=view, layer="case", redraw=redraw)
+        if update.full or SCRIPT_KEY not in st.session_state:
+            groups = [update.group]
+            if picked is not None:
+                groups.append(place_layer(picked[0], picked[1], "New sighting goes here"))
+            st.session_state[SCRIPT_KEY] = feature_groups_script(groups)
+            update.group = None  # rendered: only the features are kept, for the next diff
+        st.session_state[UPDATE_KEY] = update
+    live["script"] = st.session_state[SCRIPT_KEY]
+    live["update"] = st.session_state[UPDATE_KEY]
     st.session_state[LIVE_KEY] = live
     return live
 
@@ -214,6 +238,10 @@ def live_view(case_id: int, show_dismissed: bool) -> None:
         height=560,
         on_change=_on_map_click,
     )
+    # the marks changed since the last message; a map that missed one asks for a redraw
+    if layer_feed(live["update"].message, key=FEED_KEY):
+        st.session_state[REDRAW_KEY] = True
+        st.rerun(scope="fragment")
     if st.session_state.pop("_case_map_refresh_form", False):
         st.rerun()  # the whole page: the sighting form shows the clicked point
     lk = cf.last_known()

@@ -5,11 +5,14 @@
  * wayhomeLive.draw(group, name, base, version, data, options) with every feature of
  * the layer as it was at `version`; `base` names that full draw. Later changes arrive
  * as DATA from the layer feed (app_pages/widgets/layer_feed_frontend/):
- * {layer, base, from, to, upsert, remove}. A message applies only to a frame whose
+ * {layer, base, from, to, upsert, remove}, or several at once as {layers: [...]} (one
+ * per keyed layer of the map). A message applies only to a frame whose
  * layer is at `from`; one for another base waits (the full draw it belongs to is on
  * its way); one for this base but another version means this frame missed a change,
  * and apply() says "missed": the feed then asks the server for a full redraw.
- * Only features that differ from what is drawn are redrawn.
+ * Only features that differ from what is drawn are redrawn. Besides sectors, a layer
+ * may hold "marks" (options.marks: the case map's sightings, tasks and pins), each
+ * feature carrying its Leaflet options, tooltip and popup.
  *
  * Every text in a feature is escaped by the server; only status keys choose styles.
  */
@@ -173,13 +176,29 @@
                 });
             }
         });
+        // marks that stay on top (the last-known ring) come back to the front
+        Object.keys(st.drawn).forEach(function (key) {
+            var d = st.drawn[key];
+            if (d.feature.properties.front) {
+                d.layers.forEach(function (pair) {
+                    if (pair[1].bringToFront) { pair[1].bringToFront(); }
+                });
+            }
+        });
         st.version = msg.to;
-        showLabels(st);
+        if (st.labels) { showLabels(st); }
         stats.applied++;
         stats.redrawn = redrawn;
         stats.lastApplyMs = performance.now() - started;
         stats.lastVersion = msg.to;
         return "applied";
+    }
+
+    function applyAll(msg) {
+        // one feed carries one message per keyed layer: {layers: [message, ...]}
+        if (!msg.layers) { return apply(msg); }
+        var results = msg.layers.map(apply);
+        return results.indexOf("missed") >= 0 ? "missed" : results.join(",");
     }
 
     function pullFromFeeds() {
@@ -193,14 +212,45 @@
                 text = win.wayhomeFeedLatest || null;
             } catch (e) { text = null; }
             if (typeof text !== "string") { continue; }
-            var result = apply(JSON.parse(text));
+            var result = applyAll(JSON.parse(text));
             if (result === "missed" && typeof win.wayhomeFeedMissed === "function") {
                 win.wayhomeFeedMissed();
             }
         }
     }
 
+    function markLayer(f, latlng) {
+        // a case mark: a circle or a pin; options are the server's, text escaped by it
+        var p = f.properties;
+        if (p.m === "icon") { return L.marker(latlng, {icon: L.divIcon(p.i)}); }
+        return L.circleMarker(latlng, p.o);
+    }
+
+    function drawMarks(group, name, base, version, data, o) {
+        // keyed marks of any kind (sightings, tasks, pins): no labels to thin, SVG only
+        var st = {
+            group: group, base: base, version: version, drawn: {}, options: o, map: null,
+            labels: null, lastMain: null, lastUnder: null, under: null, main: null
+        };
+        st.main = L.geoJSON(null, {
+            renderer: L.svg(),
+            pointToLayer: markLayer,
+            style: function (f) { return f.properties.o || {}; },
+            onEachFeature: function (f, layer) {
+                st.lastMain = layer;
+                var p = f.properties;
+                if (p.tt) { layer.bindTooltip(p.tt[0], p.tt[1]); }
+                if (p.pp) { layer.bindPopup(p.pp, {maxWidth: 320}); }
+            }
+        }).addTo(group);
+        data.features.forEach(function (f) { addFeature(st, f); });
+        group.on("remove", function () { if (layers[name] === st) { delete layers[name]; } });
+        layers[name] = st;
+        pullFromFeeds();
+    }
+
     function draw(group, name, base, version, data, o) {
+        if (o.marks) { drawMarks(group, name, base, version, data, o); return; }
         addCss(o.css, o.hatch);
         var renderer = o.canvas ? L.canvas({padding: 0.5}) : L.svg();
         var st = {
@@ -257,7 +307,7 @@
         draw: draw,
         apply: apply,
         // from the feed frame: parsed here, so every object belongs to this frame
-        applyText: function (text) { return apply(JSON.parse(text)); },
+        applyText: function (text) { return applyAll(JSON.parse(text)); },
         stats: stats,
         version: function (name) { return layers[name] ? layers[name].version : null; }
     };

@@ -1,4 +1,5 @@
-"""Small map updates: a changed sector reaches an open map as a few hundred bytes.
+"""Small map updates: a changed sector, sighting or task reaches an open map as a few
+hundred bytes.
 
 Why: a live map re-sends its layers through streamlit-folium's
 ``feature_group_to_add``, and any change of that string makes Streamlit send the
@@ -9,9 +10,11 @@ a toggle, a drawing waiting to be saved, or many changes at once); after that th
 map component is sent unchanged (Streamlit's message cache turns it into a
 reference) and the changes travel beside it as data:
 
-* :func:`live_sector_update` keeps, per browser session, the features last sent
-  and works out what differs now: the sectors added or changed (with geometry,
-  style and escaped text) and the ids removed. Each message names the full draw it
+* :func:`live_layer_update` keeps, per browser session, a keyed layer's features
+  last sent and works out what differs now: the features added or changed (with
+  geometry, style and escaped text) and the keys removed
+  (:func:`live_sector_update` for the Sectors page; the case map's marks come from
+  :func:`layers.case_features.case_features`). Each message names the full draw it
   builds on (*base*, a random id) and the version it goes from and to;
 * :func:`layer_feed` sends that message through a tiny component with no face
   (``layer_feed_frontend/``: a static page and script, no build step, no inline
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +40,10 @@ import streamlit.components.v1 as components
 
 from layers.sectors import live_sectors_layer, sector_changes, sector_features
 
-__all__ = ["MAX_CHANGED", "LiveSectorUpdate", "layer_feed", "live_sector_update"]
+__all__ = [
+    "MAX_CHANGED", "LiveLayerUpdate", "LiveSectorUpdate", "layer_feed", "live_layer_update",
+    "live_sector_update",
+]
 
 #: with more changed features than this, one full redraw is cheaper than the message
 MAX_CHANGED = 300
@@ -47,8 +53,8 @@ _FEED = components.declare_component(
 
 
 @dataclass
-class LiveSectorUpdate:
-    """The sectors layer as sent to this session's map: the last full draw and the change
+class LiveLayerUpdate:
+    """A keyed layer as sent to this session's map: the last full draw and the change
     since the previous message (``group`` is set only on a full draw)."""
 
     base: str
@@ -60,12 +66,51 @@ class LiveSectorUpdate:
     full: bool = True
 
 
+#: the name the Sectors page knows it by
+LiveSectorUpdate = LiveLayerUpdate
+
+
 def _version(base: str, version: Hashable) -> str:
     return f"{base}:{version}"
 
 
+def live_layer_update(
+    previous: LiveLayerUpdate | None,
+    features: dict[str, dict[str, Any]],
+    build: Callable[..., folium.FeatureGroup],
+    *,
+    version: Hashable,
+    view: Hashable,
+    layer: str,
+    redraw: bool = False,
+) -> LiveLayerUpdate:
+    """The keyed layer to draw (when the view needs a full draw) and the message for the feed.
+
+    ``features`` are keyed by ``properties.k``; ``build(features, layer=, base=,
+    version=)`` makes the full draw (e.g. :func:`layers.sectors.live_sectors_layer`).
+    ``version`` identifies the data (the case's change counter); ``view`` is
+    everything else the map shows, and any change of it means a full redraw, as
+    does ``redraw`` (the map said it missed a change). Otherwise the message holds
+    what changed since the previous message, to be applied on top of it. Call again
+    only when one of these moved; otherwise reuse ``previous``.
+    """
+    if previous is not None and previous.view == view and not redraw:
+        upsert, removed = sector_changes(previous.features, features)
+        if len(upsert) + len(removed) <= MAX_CHANGED:
+            message = {"layer": layer, "base": previous.base,
+                       "from": previous.message["to"], "to": _version(previous.base, version),
+                       "upsert": upsert, "remove": removed}
+            return LiveLayerUpdate(previous.base, view, features, None, message, version,
+                                   full=False)
+    base = uuid.uuid4().hex[:16]
+    to = _version(base, version)
+    group = build(list(features.values()), layer=layer, base=base, version=to)
+    message = {"layer": layer, "base": base, "from": to, "to": to, "upsert": [], "remove": []}
+    return LiveLayerUpdate(base, view, features, group, message, version, full=True)
+
+
 def live_sector_update(
-    previous: LiveSectorUpdate | None,
+    previous: LiveLayerUpdate | None,
     sectors: Sequence[Any],
     team_names: dict[int, str],
     *,
@@ -73,33 +118,18 @@ def live_sector_update(
     view: Hashable,
     layer: str = "sectors",
     redraw: bool = False,
-) -> LiveSectorUpdate:
-    """The layer to draw (when the view needs a full draw) and the message for the feed.
-
-    ``version`` identifies the data (the case's change counter); ``view`` is
-    everything else the map shows, and any change of it means a full redraw, as
-    does ``redraw`` (the map said it missed a change). Otherwise the message holds
-    what changed since the previous message, to be applied on top of it. Call again
-    only when one of these moved; otherwise reuse ``previous``.
-    """
+) -> LiveLayerUpdate:
+    """:func:`live_layer_update` for the sectors layer."""
     features = {f["properties"]["k"]: f for f in sector_features(sectors, team_names)}
-    if previous is not None and previous.view == view and not redraw:
-        upsert, removed = sector_changes(previous.features, features)
-        if len(upsert) + len(removed) <= MAX_CHANGED:
-            message = {"layer": layer, "base": previous.base,
-                       "from": previous.message["to"], "to": _version(previous.base, version),
-                       "upsert": upsert, "remove": removed}
-            return LiveSectorUpdate(previous.base, view, features, None, message, version,
-                                    full=False)
-    base = uuid.uuid4().hex[:16]
-    to = _version(base, version)
-    group = live_sectors_layer(list(features.values()), layer=layer, base=base, version=to)
-    message = {"layer": layer, "base": base, "from": to, "to": to, "upsert": [], "remove": []}
-    return LiveSectorUpdate(base, view, features, group, message, version, full=True)
+    return live_layer_update(previous, features, live_sectors_layer, version=version, view=view,
+                             layer=layer, redraw=redraw)
 
 
 def layer_feed(message: dict[str, Any], *, key: str) -> bool:
     """Hand ``message`` to the page's map frames (a zero-height component).
+
+    ``message`` is one layer's message, or ``{"layers": [...]}`` with one per keyed
+    layer of the map (one feed per map, whatever its layers).
 
     True when a map answered that it missed a change (the caller then draws the
     layer in full): once per answer.

@@ -1,4 +1,4 @@
-"""Small map updates: what the Sectors map is sent when sectors change.
+"""Small map updates: what the Sectors map and the case map are sent when things change.
 
 The browser side (``static/wayhome-live-layers.js``) is driven in
 ``tests/browser/test_case_live.py``; here, the messages the server builds.
@@ -9,12 +9,18 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
 import shapely
 
-from app_pages.widgets.layer_feed import MAX_CHANGED, live_sector_update
+from app_pages.widgets.layer_feed import MAX_CHANGED, live_layer_update, live_sector_update
 from app_pages.widgets.live_map import feature_groups_script
+from layers.case_features import case_features, live_case_layer
 from layers.sectors import live_sectors_layer, sector_changes, sector_features
+from layers.sightings import case_layers
+from layers.tasks import tasks_layer
+from tests.layers.conftest import HOSTILE
 from tests.layers.test_sectors_layer import EXTRA_HOSTILE, Sec
+from tests.layers.test_sightings import LK, NOW, C, S, at
 
 
 def grid(n: int) -> list[Sec]:
@@ -90,3 +96,78 @@ def test_the_live_layer_script_keeps_hostile_text_inert():
     assert 'window.wayhomeLive.draw(feature_group_feature_group_0, "sectors",' in script
     assert "</script" not in script.lower() and "<img" not in script
     assert "${" not in script and "`" not in script.split("wayhomeLive.draw", 1)[1]
+
+
+# ------------------------------------------------------------------ the case map's marks
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    id: int
+    number: int
+    kind: str
+    status: str
+    title: str
+    geometry: object
+    team_name: str | None = None
+
+
+def case_marks(n_sightings: int, n_tasks: int, payload: str = "") -> tuple[list[S], list[Task]]:
+    sightings = [S(i + 1, 51.5 + 0.0005 * i, -0.1, at(i / 60), reported_by=payload,
+                   description=payload, status="verified" if i % 3 == 0 else "unverified")
+                 for i in range(n_sightings)]
+    tasks = [Task(i + 1, i + 1, "cctv", "open", f"Camera {i} {payload}",
+                  shapely.Point(-0.11, 51.5 + 0.0005 * i)) for i in range(n_tasks)]
+    return sightings, tasks
+
+
+def test_a_new_sighting_on_a_busy_case_map_is_a_small_message():
+    sightings, tasks = case_marks(400, 200)
+    lk = LK(sightings[0].lat, sightings[0].lon, sightings[0].seen_at, "sighting", 1)
+    first = live_layer_update(None, case_features(C(), sightings, lk, tasks=tasks, now=NOW),
+                              live_case_layer, version=1, view="v", layer="case")
+    assert first.full and first.group is not None
+    whole = len(feature_groups_script([first.group]))
+    old = feature_groups_script([*case_layers(C(), sightings, lk, now=NOW), tasks_layer(tasks)])
+    assert len(old) > whole / 3  # the folium layers were as large
+
+    # one new unverified sighting: only it travels
+    new = S(999, 51.49, -0.12, at(0.1), reported_by="Ann")
+    second = live_layer_update(first, case_features(C(), [*sightings, new], lk, tasks=tasks,
+                                                    now=NOW),
+                               live_case_layer, version=2, view="v", layer="case")
+    assert not second.full and second.group is None
+    assert [f["properties"]["k"] for f in second.message["upsert"]] == ["s999"]
+    assert second.message["remove"] == []
+    assert len(json.dumps(second.message)) < 2_000 < whole / 50
+
+    # a task done: only that task; a task gone: its key
+    done = [dataclasses.replace(tasks[5], status="done"), *tasks[6:]]
+    third = live_layer_update(second, case_features(C(), [*sightings, new], lk, tasks=done,
+                                                    now=NOW),
+                              live_case_layer, version=3, view="v", layer="case")
+    assert [f["properties"]["k"] for f in third.message["upsert"]] == ["t6"]
+    assert third.message["remove"] == [f"t{i}" for i in range(1, 6)]
+    assert third.message["from"] == second.message["to"]
+
+    # the dismissed toggle (the view) draws the layer again
+    toggled = live_layer_update(third, case_features(C(), sightings, lk, show_dismissed=False,
+                                                     now=NOW),
+                                live_case_layer, version=3, view="w", layer="case")
+    assert toggled.full and toggled.base != first.base
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_case_marks_keep_hostile_text_inert(payload):
+    sightings, tasks = case_marks(2, 2, payload)
+    lk = LK(51.5, -0.1, at(1), "sighting", 1)
+    features = case_features(C(reference=payload), sightings, lk, tasks=tasks, now=NOW)
+    message = json.dumps({"upsert": list(features.values())})
+    assert payload not in message
+    group = live_case_layer(list(features.values()), layer="case", base="b", version="b:1")
+    script = feature_groups_script([group])
+    assert payload not in script and "</script" not in script.lower()
+    # the classes the page and its tests know the marks by
+    keys = set(features)
+    assert {"ipp", "home", "lkl", "s1", "s2", "t1", "t2"} <= keys
+    assert "wayhome-sighting-verified" in features["s1"]["properties"]["o"]["className"]

@@ -345,10 +345,17 @@ def test_a_sector_change_reaches_an_open_sector_map_as_a_small_update(
 def test_a_sighting_and_found_reach_another_open_map_live(
     page: Page, browser: Browser, browser_context_args: dict, case_app: CaseApp, hermetic
 ):
+    # every WebSocket frame the viewer's page receives: (when, bytes)
+    frames: list[tuple[float, int]] = []
+    page.on("websocket", lambda ws: ws.on(
+        "framereceived", lambda payload: frames.append((time.monotonic(), len(payload)))))
     # viewer: the demo coordinator, map open
     sign_in(page, case_app.url, "demo.coordinator", PASSWORD)
     viewer = open_case_map(page, case_app)
     before = viewer.locator("path.wayhome-sighting").count()
+    # every sighting drawn now is marked; one drawn again later gets a new, unmarked path
+    viewer.locator("path.wayhome-sighting").evaluate_all(
+        "els => els.forEach(e => e.setAttribute('data-before', '1'))")
     viewer.locator("#map_div").evaluate("() => { window.__probe = 42; }")
     # the viewer pans and zooms away from where the map opened
     leaflet = map_frame_handle(page)
@@ -370,6 +377,7 @@ def test_a_sighting_and_found_reach_another_open_map_live(
         editor.get_by_label(re.compile("^Where")).fill("51.5055, -0.0754")  # Tower Bridge
         editor.get_by_label("Reported by").fill("<img src=x onerror=alert(1)> `${1+1}`")
         editor.get_by_label("What was seen").fill("Child in red backpack crossing the bridge")
+        saved_at = time.monotonic()
         editor.get_by_role("button", name="Save sighting").click()
         wait_for_app_run(editor)
         expect(editor.get_by_text(re.compile(r"Saved sighting #\d+"))).to_be_visible()
@@ -380,7 +388,16 @@ def test_a_sighting_and_found_reach_another_open_map_live(
 
         # the viewer's map gains the marker without a reload and without remounting
         expect(viewer.locator("path.wayhome-sighting")).to_have_count(before + 1, timeout=15_000)
+        seen_at = time.monotonic()
         assert viewer.locator("#map_div").evaluate("() => window.__probe") == 42
+        # applied as a small update: only the new sighting is a new path, and what reached
+        # the viewer's page was a message, not the map again (the base map alone is about
+        # 0.7 MB, in one frame); the window also holds the chart and table the page redraws
+        expect(viewer.locator("path.wayhome-sighting:not([data-before])")).to_have_count(1)
+        assert leaflet.evaluate("() => window.wayhomeLive.stats.applied") >= 1
+        window = [size for at, size in frames if saved_at <= at <= seen_at]
+        assert max(window, default=0) < 100_000, f"a frame of {max(window):,} bytes"
+        assert sum(window) < 300_000, f"{sum(window):,} bytes over the WebSocket for one sighting"
         page.wait_for_timeout(5_000)  # and another poll after it: still where the viewer was
         assert leaflet.evaluate(view_js) == panned, "the live update moved the viewer's map"
         screenshot(page, "case-map-viewer-live")
