@@ -267,6 +267,8 @@ def _cut_lines(parts: np.ndarray, row: np.ndarray, vertices: int = PIECE_VERTICE
     ok = nv >= 2
     if not ok.any():
         return np.empty(0, dtype=object), np.empty(0, dtype=int)
+    if nv.max() <= vertices:  # nothing to cut: the lines themselves
+        return parts[ok], row[ok]
     keep_v = ok[vidx]
     coords, vidx = coords[keep_v], vidx[keep_v]
     # position of each vertex in its line and its line's vertex count
