@@ -7,9 +7,10 @@
 
 Run: ``.venv/bin/python bench/coverage_bench.py [--tracks 1000] [--points 1000]
 [--only-coverage]`` (or ``WAYHOME_BENCH_TRACKS`` / ``WAYHOME_BENCH_POINTS``; e.g.
-``--tracks 100`` for a quick run). Coverage is timed twice, back to back: before (swept
-ground exactly per sector, the previous method, kept as the reference) and after (the
-default: scanlines over buffered tracks), with the largest difference in swept ground.
+``--tracks 100`` for a quick run). Coverage is timed three times, back to back: before (swept
+ground exactly per sector, the reference), before (scanlines with the previous settings:
+rows every twentieth of W, pieces of 256 vertices) and after (the default), with the
+largest difference in swept ground from the exact one.
 Figures only; nothing is asserted. On a shared machine, read them with its load.
 """
 
@@ -24,6 +25,7 @@ import numpy as np
 import shapely
 
 import geo
+import geo.coverage as coverage
 from geo.probability import initial_poa, override_rings, sector_poa, update_poa_grid
 
 X0, Y0 = 525_000.0, 175_000.0  # BNG, central London
@@ -52,6 +54,8 @@ def _tracks(n_tracks: int = 1000, n_points: int = 1000, seed: int = 1) -> gpd.Ge
 
 
 FIGURES: dict[str, tuple[float, float]] = {}
+#: the scanline settings before rows went to a tenth of W (timed as a second "before")
+PREVIOUS_SCAN = {"SCAN_PIECE_VERTICES": 256, "SCAN_ROW_SHARE": 1 / 20, "SCAN_ROW_MAX_M": 2.0}
 
 
 def _time(label: str, fn):
@@ -80,6 +84,15 @@ def main() -> None:
           f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
     before = _time("BEFORE track_coverage, swept ground exact per sector",
                    lambda: geo.track_coverage(tracks, sectors, 40, exact_swept=True))
+    tuned = {k: getattr(coverage, k) for k in PREVIOUS_SCAN}
+    for k, v in PREVIOUS_SCAN.items():
+        setattr(coverage, k, v)
+    try:
+        _time("BEFORE track_coverage, previous scanline settings",
+              lambda: geo.track_coverage(tracks, sectors, 40))
+    finally:
+        for k, v in tuned.items():
+            setattr(coverage, k, v)
     table = _time("track_coverage (effort + swept ground), lon/lat tracks",
                   lambda: geo.track_coverage(tracks, sectors, 40))
     diff = np.abs(table["swept_m2"] - before["swept_m2"]).to_numpy()
@@ -91,9 +104,11 @@ def main() -> None:
           f"{bool((table['length_m'] == before['length_m']).all())}")
     cov0 = FIGURES["BEFORE track_coverage, swept ground exact per sector"]
     cov = FIGURES["track_coverage (effort + swept ground), lon/lat tracks"]
+    prev = FIGURES["BEFORE track_coverage, previous scanline settings"]
     if args.only_coverage:
         print(f"\nIssue figures: coverage of {len(tracks):,} tracks ({n_pts:,} points) over "
-              f"{len(sectors):,} sectors: before {cov0[0]:.1f} s wall ({cov0[1]:.1f} s cpu), "
+              f"{len(sectors):,} sectors: exact {cov0[0]:.1f} s wall ({cov0[1]:.1f} s cpu), "
+              f"previous scanlines {prev[0]:.1f} s wall ({prev[1]:.1f} s cpu), "
               f"after {cov[0]:.1f} s wall ({cov[1]:.1f} s cpu); load average "
               f"{os.getloadavg()[0]:.1f}.")
         return

@@ -39,7 +39,7 @@ from casefile.fieldwork import Overlap
 from casefile.permissions import Actor
 from casefile.sector_rows import decode
 from casefile.unit_of_work import UnitOfWork
-from geo.crs import BNG, BngGeometry, geoms_to_bng, geoms_to_lonlat
+from geo.crs import BNG, BngGeometry, decoded_to_bng, geoms_to_bng, geoms_to_lonlat
 from geo.errors import InputError
 from geo.overlap import SectorIndex, measure_overlaps
 from geo.shapes import clip_to_remainder
@@ -231,7 +231,7 @@ def cold_ground(conn: sa.Connection, backend: str, case_id: int
         has = np.flatnonzero(cut != None)  # noqa: E711 (elementwise, not identity)
         if len(has):
             geoms[has] = shapely.difference(geoms[has], shapely.from_wkb(cut[has]))
-        return _valid(geoms_to_bng(geoms))
+        return _valid(decoded_to_bng(geoms))  # decoded here: moved in place
 
     # decoding, reprojecting and checking release the GIL: one slice per core
     n, workers = len(wkb), min(os.cpu_count() or 1, 4)

@@ -58,12 +58,15 @@ QUAD_SEGS: int = 8
 #: whole-track buffers instead of exactly per sector (see the module notes).
 SCAN_FROM_VERTICES: int = 50_000
 #: Vertices per piece buffered for the scanlines: long pieces buffer slowly where a
-#: track crosses itself often, short ones give the scan more crossings to sort.
-SCAN_PIECE_VERTICES: int = 256
-#: Scanline spacing as a share of the sweep width, and its bounds (m).
-SCAN_ROW_SHARE: float = 1 / 20
+#: track crosses itself often, short ones give the scan more crossings to sort
+#: (1,024: a 1,000-point track is buffered whole, measured fastest).
+SCAN_PIECE_VERTICES: int = 1024
+#: Scanline spacing as a share of the sweep width, and its bounds (m): a tenth of W
+#: keeps every sector well within 1 % of the exact union (tested) at half the rows
+#: (crossings to find and sort) of a twentieth.
+SCAN_ROW_SHARE: float = 1 / 10
 SCAN_ROW_MIN_M: float = 0.25
-SCAN_ROW_MAX_M: float = 2.0
+SCAN_ROW_MAX_M: float = 4.0
 
 _T = TypeVar("_T")
 
@@ -264,6 +267,8 @@ def _cut_lines(parts: np.ndarray, row: np.ndarray, vertices: int = PIECE_VERTICE
     ok = nv >= 2
     if not ok.any():
         return np.empty(0, dtype=object), np.empty(0, dtype=int)
+    if nv.max() <= vertices:  # nothing to cut: the lines themselves
+        return parts[ok], row[ok]
     keep_v = ok[vidx]
     coords, vidx = coords[keep_v], vidx[keep_v]
     # position of each vertex in its line and its line's vertex count

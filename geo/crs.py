@@ -89,6 +89,21 @@ def geoms_to_bng(geoms: LonLatGeometry | np.ndarray) -> BngGeometry | np.ndarray
     return _reproject(geoms, WGS84, BNG, BngGeometry)
 
 
+def decoded_to_bng(geoms: np.ndarray) -> np.ndarray:
+    """Lon/lat geometries just decoded (e.g. by ``shapely.from_wkb``) moved to British
+    National Grid *in place*, and returned.
+
+    Same vertices as :func:`geoms_to_bng` without copying every geometry first, which
+    is half its time on tens of thousands of small outlines. Only for an array whose
+    geometries nothing else holds: they are changed.
+    """
+    if not len(geoms):
+        return geoms
+    xy = shapely.get_coordinates(geoms)
+    x, y = _transformer(WGS84, BNG).transform(xy[:, 0], xy[:, 1])
+    return shapely.set_coordinates(geoms, np.column_stack([x, y]))
+
+
 @overload
 def geoms_to_lonlat(geoms: BngGeometry) -> LonLatGeometry: ...
 @overload
