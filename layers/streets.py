@@ -57,19 +57,27 @@ STREET_STYLES: dict[str, dict[str, Any]] = {
 _KIND_LABEL = {"road": "Street", "path": "Path", "rail": "Railway", "water": "Water"}
 
 
-def streets_index_url(base_url_path: str = "") -> str:
+def _folder(store_key: str) -> str:
+    """The tiles' folder under ``static/vendor/``: one per store (``store_key``, an
+    opaque name), so app servers of different stores sharing one install never
+    publish over each other's streets."""
+    return f"{STREETS_FOLDER}/{store_key}" if store_key else STREETS_FOLDER
+
+
+def streets_index_url(base_url_path: str = "", store_key: str = "") -> str:
     """URL of the street tiles' ``index.json`` (fixed, so the base map never changes)."""
-    return f"{static_url(base_url_path)}/{VENDOR_DIR}/{STREETS_FOLDER}/index.json"
+    return f"{static_url(base_url_path)}/{VENDOR_DIR}/{_folder(store_key)}/index.json"
 
 
-def publish_no_streets(static_dir: Path) -> None:
+def publish_no_streets(static_dir: Path, store_key: str = "") -> None:
     """Write an empty index unless one exists, so a map never asks for a missing file."""
-    path = Path(static_dir) / VENDOR_DIR / STREETS_FOLDER / "index.json"
+    path = Path(static_dir) / VENDOR_DIR / _folder(store_key) / "index.json"
     if not path.is_file():
-        publish_street_tiles(static_dir, [], "none")
+        publish_street_tiles(static_dir, [], "none", store_key)
 
 
-def publish_street_tiles(static_dir: Path, tiles: Sequence[StreetTile], version: str) -> Path:
+def publish_street_tiles(static_dir: Path, tiles: Sequence[StreetTile], version: str,
+                         store_key: str = "") -> Path:
     """Write the tiles under ``static/vendor/streets/<version>/`` and point the index at them.
 
     ``version`` names this set (a hash of the loaded streets): files are written once,
@@ -77,7 +85,7 @@ def publish_street_tiles(static_dir: Path, tiles: Sequence[StreetTile], version:
     removed. No tiles
     writes an index saying no extract is loaded. Returns the index path.
     """
-    folder = Path(static_dir) / VENDOR_DIR / STREETS_FOLDER
+    folder = Path(static_dir) / VENDOR_DIR / _folder(store_key)
     target = folder / version
     if not target.is_dir():
         staging = folder / f".{version}.part"

@@ -40,14 +40,20 @@ def map_resources(base_url_path: str) -> MapResources:
     """Copy the front-end files, publish the ward file and the loaded streets, and read
     the boundary layers."""
     install_assets(STATIC_DIR)
-    publish_no_streets(STATIC_DIR)
+    publish_no_streets(STATIC_DIR, _store_key())
     _refresh_streets()
     return MapResources(
         assets=asset_urls(base_url_path),
         boundaries=load_boundary_set(STATIC_DIR, base_url_path),
         tiles=parse_tiles(settings.TILES, settings.TILES_ATTRIBUTION),
-        streets=streets_index_url(base_url_path),
+        streets=streets_index_url(base_url_path, _store_key()),
     )
+
+
+def _store_key() -> str:
+    """An opaque name for this server's store (a hash of its address, never the address:
+    it appears in URLs), so servers of different stores keep their street tiles apart."""
+    return hashlib.sha256(str(store().db.url).encode()).hexdigest()[:16]
 
 
 def london_map(*, legend_open: bool = True) -> tuple[folium.Map, MapResources]:
@@ -108,5 +114,5 @@ def _publish_streets(loaded: str) -> str:
         digest.update(f"{t.x}/{t.y}:".encode())
         digest.update(t.body.encode())
     version = digest.hexdigest()[:16] if tiles else "none"
-    publish_street_tiles(STATIC_DIR, tiles, version)
+    publish_street_tiles(STATIC_DIR, tiles, version, _store_key())
     return version
