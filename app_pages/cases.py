@@ -8,6 +8,8 @@ written.
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
@@ -51,9 +53,18 @@ if case_id not in cases:
 if case_id is not None:
     live_found_banner(case_id)  # whoever marks it found, this page says so within seconds
 
-flash = st.session_state.pop("cases_flash", None)
+#: how long "Saved case …" and the like stay on the page, s
+FLASH_S = 20.0
+
+flash = st.session_state.get("cases_flash")
 if flash:
-    st.success(flash)
+    # shown for FLASH_S even if the page runs again meanwhile (a live change elsewhere
+    # may redraw it at once), then gone
+    text, shown_at = flash
+    if time.monotonic() - shown_at < FLASH_S:
+        st.success(text)
+    else:
+        del st.session_state["cases_flash"]
 
 # ------------------------------------------------------------------ the list
 
@@ -209,7 +220,7 @@ def _edit_case(case: Case) -> None:
             show_store_error(exc)
         else:
             _reset_edit_form(case.id)
-            st.session_state["cases_flash"] = f"Saved case {updated.reference}."
+            st.session_state["cases_flash"] = (f"Saved case {updated.reference}.", time.monotonic())
             st.rerun()
 
 
@@ -240,7 +251,8 @@ def _mark_found(case: Case) -> None:
             show_store_error(exc)
         else:
             _reset_edit_form(case.id)
-            st.session_state["cases_flash"] = f"Case {case.reference} marked FOUND."
+            st.session_state["cases_flash"] = (f"Case {case.reference} marked FOUND.",
+                                               time.monotonic())
             st.rerun()
 
 
@@ -298,5 +310,5 @@ with st.expander("Open a new case", expanded=not summaries):
         else:
             renew_form_key("new_case")
             choose_case(new.id)
-            st.session_state["cases_flash"] = f"Opened case {new.reference}."
+            st.session_state["cases_flash"] = (f"Opened case {new.reference}.", time.monotonic())
             st.rerun()
