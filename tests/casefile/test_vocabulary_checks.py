@@ -43,12 +43,19 @@ def _words(sqltext: str) -> set[str]:
 
 def _vocabulary_checks(engine: sa.Engine) -> dict[tuple[str, str], set[str]]:
     inspector = sa.inspect(engine)
+    # the store's own schema only: on PostgreSQL, tables of the same names elsewhere on
+    # the search path (another test's store in ``public``) are not this store's
+    schema = None
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
     found: dict[tuple[str, str], set[str]] = {}
-    present = set(inspector.get_table_names())  # an older revision lacks later tables
+    # an older revision lacks later tables
+    present = set(inspector.get_table_names(schema=schema))
     for table in t.metadata.sorted_tables:
         if table.name not in present:
             continue
-        for ck in inspector.get_check_constraints(table.name):
+        for ck in inspector.get_check_constraints(table.name, schema=schema):
             name = ck.get("name") or ""
             for column in table.columns:
                 if name == f"ck_{table.name}_{column.name}":
