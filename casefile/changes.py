@@ -27,6 +27,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 import psycopg
@@ -77,10 +78,12 @@ class ChangeFeed:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._vouched: dict[tuple[Any, ...], tuple[int, float]] = {}
+        self._remembered: dict[tuple[Any, ...], tuple[int, int, float, Any]] = {}
         #: how many times the listener has (re)connected and re-read the counters
         self.connects = 0
         #: the listening connection's server process id (None while down)
         self.backend_pid: int | None = None
+        self._watchers: set[Callable[[], None]] = set()
 
     # ------------------------------------------------------------------ the thread
 
@@ -137,6 +140,7 @@ class ChangeFeed:
             self.connects += 1
             self.backend_pid = conn.info.backend_pid
             self._changed.notify_all()
+        self._wake_watchers()
 
     def _apply(self, payload: str) -> None:
         try:
@@ -149,6 +153,7 @@ class ChangeFeed:
             if n > self._counters.get(case_id, 0):
                 self._counters[case_id] = n
             self._changed.notify_all()
+        self._wake_watchers()
 
     def saw(self, bumped: dict[int, int]) -> None:
         """Counters this process has just committed (its own writes are seen at once,
@@ -158,12 +163,37 @@ class ChangeFeed:
                 if n > self._counters.get(case_id, 0):
                     self._counters[case_id] = n
             self._changed.notify_all()
+        self._wake_watchers()
 
     def _set_down(self) -> None:
         with self._changed:
             self._live = False
             self.backend_pid = None
             self._changed.notify_all()
+        self._wake_watchers()
+
+    # ------------------------------------------------------------------ watchers
+
+    def add_watcher(self, wake: Callable[[], None]) -> None:
+        """Call ``wake()`` (from the listener's thread, without blocking) after every
+        counter move and every connection change, until :meth:`remove_watcher`: for
+        waiters that are not threads (an event loop's request waiting for a change)."""
+        with self._changed:
+            self._watchers.add(wake)
+
+    def remove_watcher(self, wake: Callable[[], None]) -> None:
+        """Stop calling ``wake`` (nothing happens if it was not watching)."""
+        with self._changed:
+            self._watchers.discard(wake)
+
+    def _wake_watchers(self) -> None:
+        with self._changed:
+            watchers = list(self._watchers)
+        for wake in watchers:
+            try:
+                wake()
+            except Exception:  # one broken waiter must not stop the listener
+                log.exception("a change watcher failed")
 
     # ------------------------------------------------------------------ readers
 
@@ -222,3 +252,26 @@ class ChangeFeed:
             if len(self._vouched) >= MAX_VOUCHED:
                 self._vouched.clear()  # only costs one query per view; bounded memory
             self._vouched[key] = (n, now)
+
+    def remember(self, key: tuple[Any, ...], case_id: int, n: int, value: Any) -> None:
+        """The database has just given ``value`` for ``key``, read together with the
+        case's counter ``n`` (one statement): :meth:`recall` returns it while that
+        counter stands. For answers about a case that every relevant write moves the
+        counter of (a link's row: revoking it does)."""
+        now = time.monotonic()
+        with self._changed:
+            if len(self._remembered) >= MAX_VOUCHED:
+                self._remembered.clear()  # only costs one query per view; bounded memory
+            self._remembered[key] = (case_id, n, now, value)
+
+    def recall(self, key: tuple[Any, ...], max_age: float) -> Any | None:
+        """What :meth:`remember` kept for ``key``, if its case's pushed counter has not
+        moved since and it is younger than ``max_age`` seconds; else None (ask)."""
+        with self._changed:
+            found = self._remembered.get(key)
+            if found is None or not self._live:
+                return None
+            case_id, n, when, value = found
+            if self._counters.get(case_id) != n or time.monotonic() - when >= max_age:
+                return None
+            return value

@@ -325,23 +325,38 @@ def open_link(db: Database, /, token: str, *, client_key: str | None = None) -> 
 
     Raises :class:`LinkGone` (revoked, expired or unknown — one message) or
     :class:`TooManyAttempts`. Records the link's last-used time (at most once
-    a minute). Pages call it on every run, so revocation takes effect at once.
+    a minute). Pages call it on every run, so revocation takes effect at once (on
+    PostgreSQL, as soon as the revoke's notice reaches this process: the answer is
+    kept while the case's counter stands, at most ``ACCESS_RECHECK_SECONDS``).
     """
     who = knock(client_key)
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         refuse(db, "link", who)
         raise LinkGone()
     now = utcnow()
+    token_hash = hash_token(token)
+    feed = db.change_feed()  # PostgreSQL: the process's listener; None on SQLite
+    if feed is not None:
+        # every page run opens its link: on PostgreSQL the answer read with the case's
+        # counter stands until that counter moves (revoking a link moves it) or
+        # ACCESS_RECHECK_SECONDS pass; expiry is checked here each time
+        kept = feed.recall(("open_link", token_hash), settings.ACCESS_RECHECK_SECONDS)
+        if (kept is not None and kept[0].expires_at > now
+                and now - kept[1] < LAST_USED_EVERY):
+            return kept[0]
     with UnitOfWork(db, gatekeeper("link"), None, mode="read") as uow:
         row = uow.conn.execute(
-            sa.select(t.access_links, t.users.c.display_name, t.users.c.active)
+            sa.select(t.access_links, t.users.c.display_name, t.users.c.active,
+                      t.case_change.c.n.label("case_counter"))
             .join(t.users, t.users.c.id == t.access_links.c.user_id)
-            .where(t.access_links.c.token_hash == hash_token(token))
+            .outerjoin(t.case_change, t.case_change.c.case_id == t.access_links.c.case_id)
+            .where(t.access_links.c.token_hash == token_hash)
         ).first()
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.active:
         refuse(db, "link", who)
         raise LinkGone()
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
+    last_used = row.last_used_at
+    if last_used is None or now - last_used >= LAST_USED_EVERY:
         # bookkeeping: when a link was last used is shown to coordinators, not audited
         with UnitOfWork(db, gatekeeper("link"), None, mode="bookkeeping",
                         unaudited={"access_links"}) as uow:
@@ -350,7 +365,12 @@ def open_link(db: Database, /, token: str, *, client_key: str | None = None) -> 
                 .where(t.access_links.c.id == row.id)
                 .values(last_used_at=now)
             )
-    return link_session_record(row)
+        last_used = now
+    session = link_session_record(row)
+    if feed is not None and row.case_counter is not None:
+        feed.remember(("open_link", token_hash), row.case_id, int(row.case_counter),
+                      (session, last_used))
+    return session
 
 
 def link_poll(db: Database, /, actor: Actor, case_id: int) -> int:

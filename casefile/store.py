@@ -55,6 +55,7 @@ from casefile import team_view as team_view_ops
 from casefile import teams as teams_ops
 from casefile import tips as tips_ops
 from casefile import tracks as tracks_ops
+from casefile.changes import ChangeFeed
 from casefile.database import Database
 from casefile.engine import describe_url
 from casefile.unit_of_work import operation
@@ -94,6 +95,10 @@ class Store:
     def close(self) -> None:
         """Close every pooled connection."""
         self.db.close()
+
+    def change_feed(self) -> ChangeFeed | None:
+        """The process's listener for pushed changes (PostgreSQL; None on SQLite)."""
+        return self.db.change_feed()
 
     def backup(self, dest_dir: str | Path) -> Path:
         """A consistent copy of the whole store in ``dest_dir`` (see Database.backup)."""

@@ -250,6 +250,12 @@ def test_command_line_issues_lists_and_revokes_links(store, store_url, coord, ca
     assert "Red lead phone" in out.getvalue() and token not in out.getvalue()
     assert main(["--database-url", store_url, "link", "revoke", str(session.link_id)],
                 out=io.StringIO()) == 0
+    feed = store.change_feed()
+    if feed is not None:  # PostgreSQL: another process's revoke arrives here as a notice
+        with store.engine.connect() as conn:
+            n = conn.execute(sa.text("SELECT n FROM case_change WHERE case_id = :c"),
+                             {"c": case.id}).scalar_one()
+        assert feed.wait_until(case.id, n, 10) == n
     with pytest.raises(LinkGone):
         store.open_link(token)
     (rec,) = [r for r in store.audit_log(coord, case.id, entity="link") if r.action == "revoke"]
