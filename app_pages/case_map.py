@@ -29,8 +29,9 @@ import streamlit as st
 
 from app_pages.widgets.a11y import map_title
 from app_pages.widgets.case_status import show_found_banner
+from app_pages.widgets.change_watch import change_watch
 from app_pages.widgets.common import london_map, show_streets
-from app_pages.widgets.connection import live_every
+from app_pages.widgets.connection import live_every, live_note
 from app_pages.widgets.forms import (
     form_key,
     london_moment,
@@ -242,6 +243,8 @@ def live_view(case_id: int, show_dismissed: bool) -> None:
     if layer_feed(live["update"].message, key=FEED_KEY):
         st.session_state[REDRAW_KEY] = True
         st.rerun(scope="fragment")
+    # PostgreSQL: this view runs again the moment the case changes (the timer is the net)
+    change_watch(db, case_id, live["token"], key="case_map_push")
     if st.session_state.pop("_case_map_refresh_form", False):
         st.rerun()  # the whole page: the sighting form shows the clicked point
     lk = cf.last_known()
@@ -252,7 +255,7 @@ def live_view(case_id: int, show_dismissed: bool) -> None:
     )
     st.caption(
         f"{len(cf.sightings)} sightings · last-known location: {lk_text} · "
-        f"live: checks for changes every {POLL_SECONDS:g} s"
+        f"live: {live_note(4)}"
     )
     flash = st.session_state.pop("case_map_flash", None)
     if flash:

@@ -7,7 +7,8 @@ means, a map, and two forms — "we searched here" (choose streets from a list
 where a street layer is loaded, type postcodes and a distance, draw on the map or
 upload the track of a walk) and "send a tip". The store decides
 what a family link may see (``Store.family_view``); this page only shows it.
-A 10-second poll notices changes, and a revoked link, without a reload.
+Changes, and a revoked link, show without a reload: pushed at once on PostgreSQL,
+within a 10-second poll on SQLite.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from app_pages.widgets.a11y import map_title
-from app_pages.widgets.connection import live_every
+from app_pages.widgets.change_watch import change_watch
+from app_pages.widgets.connection import live_every, live_note
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
 from app_pages.widgets.live_map import feature_groups_script, live_folium
@@ -122,8 +124,10 @@ def _watch() -> None:
         st.session_state[POLL_KEY] = token
         st.rerun()
     st.session_state[POLL_KEY] = token
-    st.caption(f"Up to date · checks every {POLL_SECONDS:g} "
-               f"second{'' if POLL_SECONDS == 1 else 's'}")
+    # PostgreSQL: this poll runs again the moment the case changes (its timer is the net);
+    # inside it, so the page's own saves (_seen_own_change) do not re-run the page
+    change_watch(db, case_id, token, key="family_push")
+    st.caption(f"Up to date · {live_note(10)}")
 
 
 def _seen_own_change() -> None:
@@ -178,7 +182,8 @@ st.markdown(
 )
 # enquiries (visits, CCTV, house-to-house) as one count: never where, never whose address
 try:
-    checked = db.task_counts(actor, case_id).checked
+    checked = shared(("family_tasks", case_id, seen),
+                     lambda: db.task_counts(actor, case_id)).checked
 except StoreError:
     checked = 0
 if checked:
@@ -319,7 +324,12 @@ def _ask_before_saving(pending: dict) -> None:
 
 def _streets_choice() -> FamilyStreets | None:
     """The streets the family may choose from (None when the store could not say)."""
-    ok, streets = _attempt(lambda: db.family_streets(actor, case_id), {})
+    # the same for every family link of the case at this counter: computed once per process
+    ok, streets = _attempt(
+        lambda: shared(("family_streets", case_id, seen),
+                       lambda: db.family_streets(actor, case_id)),
+        {},
+    )
     return streets if ok else None
 
 

@@ -15,6 +15,7 @@ import shapely
 import streamlit as st
 
 from app_pages.widgets.a11y import map_title
+from app_pages.widgets.change_watch import change_watch
 from app_pages.widgets.connection import live_every
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
@@ -70,6 +71,7 @@ def _watch() -> None:
         st.session_state[POLL_KEY] = token
         st.rerun()
     st.session_state[POLL_KEY] = token
+    change_watch(db, case_id, token, key="partner_push")  # PostgreSQL: at once
 
 
 try:

@@ -24,7 +24,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.widgets.a11y import map_title
+from app_pages.widgets.change_watch import change_watch
 from app_pages.widgets.common import show_streets
+from app_pages.widgets.connection import live_note
 from app_pages.widgets.layer_feed import LiveSectorUpdate, layer_feed, live_sector_update
 from app_pages.widgets.live_map import feature_groups_script, live_folium
 from app_pages.widgets.sector_common import (
@@ -201,13 +203,15 @@ def sector_map(case_id: int, view: tuple[tuple[float, float], int]) -> None:
     if layer_feed(message, key=FEED_KEY):
         st.session_state[REDRAW_KEY] = True
         st.rerun(scope="fragment")
+    # PostgreSQL: this map runs again the moment the case changes (the timer is the net)
+    change_watch(db, case_id, live["token"], key="sector_map_push")
     if st.session_state.pop(REFRESH_KEY, False):
         st.rerun()  # the whole page: the side panel shows the drawing or the sector
     counts = pd.Series([s.status for s in live["sectors"]]).value_counts()
     summary = " · ".join(f"{counts[k]} {status_label(k)}" for k in SECTOR_STATUSES if k in counts)
     st.caption(
         f"{len(live['sectors'])} sectors ({summary or 'none yet'}) · "
-        f"{len(live['hazards'])} hazard areas · live: checks for changes every {POLL_SECONDS:g} s"
+        f"{len(live['hazards'])} hazard areas · live: {live_note(5)}"
     )
 
 

@@ -26,6 +26,7 @@ import streamlit as st
 
 from app_pages.widgets.a11y import map_title
 from app_pages.widgets.briefing_download import briefing_button
+from app_pages.widgets.change_watch import change_watch
 from app_pages.widgets.connection import live_every
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
@@ -83,6 +84,7 @@ def _watch() -> None:
         st.session_state[POLL_KEY] = token
         st.rerun()
     st.session_state[POLL_KEY] = token
+    change_watch(db, case_id, token, key="team_push")  # PostgreSQL: at once
 
 
 try:

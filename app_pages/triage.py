@@ -16,6 +16,7 @@ import streamlit as st
 from shapely.geometry import Point
 
 from app_pages.widgets.a11y import map_title
+from app_pages.widgets.change_watch import change_watch
 from app_pages.widgets.common import london_map
 from app_pages.widgets.live_map import RenderedMap, feature_groups_script, live_folium, render_base
 from app_pages.widgets.sector_common import case_or_stop
@@ -77,6 +78,7 @@ def _watch(case_id: int) -> None:
         st.session_state[_SEEN_KEY] = token
         st.rerun()
     st.session_state[_SEEN_KEY] = token
+    change_watch(db, case_id, token, key="triage_push")  # PostgreSQL: at once
 
 
 actor = require_actor()

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
 import re
@@ -44,6 +45,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -53,6 +55,7 @@ from urllib.parse import quote
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import httpx  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from shapely.geometry import box  # noqa: E402
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
@@ -92,15 +95,49 @@ class Viewer:
     runs: int = 0
 
 
-def rerun(query: str, page_hash: str, fragment: str = "") -> bytes:
+def rerun(query: str, page_hash: str, fragment: str = "",
+          value: tuple[str, str] | None = None) -> bytes:
+    """A rerun request: the page, a fragment's timer, or (``value``: widget id and
+    JSON) a component in a fragment that set its value."""
     msg = BackMsg()
     state = msg.rerun_script
     state.query_string = query
     state.page_script_hash = page_hash
     if fragment:
         state.fragment_id = fragment
-        state.is_auto_rerun = True
+        state.is_auto_rerun = value is None
+    if value is not None:
+        widget = state.widget_states.widgets.add()
+        widget.id, widget.json_value = value
     return msg.SerializeToString()
+
+
+async def watch_changes(http: httpx.AsyncClient, url: str, args: dict[str, Any],
+                        on_change: Callable[[int], Awaitable[None]]) -> None:
+    """What the change-watch component does in a browser (app_pages/widgets/change_push.py):
+    wait with the server for the case's counter to move past ``seen``, then set the
+    component's value (a rerun of its fragment); stop on 410 (another replica)."""
+    seen = args["seen"]
+    pause = 0.5
+    while True:
+        try:
+            response = await http.get(url + args["url"], params={"n": str(seen)},
+                                      headers={"X-Wayhome-Watch": args["token"]})
+        except httpx.HTTPError:
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 10.0)
+            continue
+        if response.status_code == 410:
+            return
+        n = response.json().get("n") if response.status_code == 200 else None
+        if isinstance(n, int):
+            pause = 0.5
+            if n != seen:
+                seen = n
+                await on_change(n)
+            continue
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 10.0)
 
 
 async def run_viewer(viewer: Viewer, ws_url: str, query: str, tls: ssl.SSLContext,
@@ -110,6 +147,10 @@ async def run_viewer(viewer: Viewer, ws_url: str, query: str, tls: ssl.SSLContex
         # one timer per fragment, as the browser keeps them (a full run re-sends the same
         # auto_rerun; starting another timer each time would multiply the reruns)
         timers: dict[str, tuple[float, asyncio.Task]] = {}
+        watch: dict[str, Any] = {}  # the change-watch component: its args and task
+        http_base = "https://" + ws_url.split("://", 1)[1].split("/", 1)[0]
+        http = httpx.AsyncClient(verify=tls, timeout=60.0,
+                                 headers={"Cookie": f"wayhome_route={viewer.route}"})
         try:
             async with connect(ws_url, ssl=tls, subprotocols=["streamlit"],
                                additional_headers={"Cookie": f"wayhome_route={viewer.route}"},
@@ -155,7 +196,24 @@ async def run_viewer(viewer: Viewer, ws_url: str, query: str, tls: ssl.SSLContex
                             viewer.back_at = time.monotonic()
                     elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
                         element = msg.delta.new_element
-                        if element.WhichOneof("type") == "markdown":
+                        if (element.WhichOneof("type") == "component_instance"
+                                and element.component_instance.component_name.endswith(
+                                    "change_watch")):
+                            args = json.loads(element.component_instance.json_args)
+                            if args != watch.get("args"):
+                                if "task" in watch:
+                                    watch["task"].cancel()
+                                widget, fragment = (element.component_instance.id,
+                                                    msg.delta.fragment_id)
+
+                                async def changed(n: int, ws=ws, page=page, widget=widget,
+                                                  fragment=fragment) -> None:
+                                    await ws.send(rerun(query, page["hash"], fragment,
+                                                        (widget, json.dumps(n))))
+
+                                watch.update(args=args, task=asyncio.create_task(
+                                    watch_changes(http, http_base, args, changed)))
+                        elif element.WhichOneof("type") == "markdown":
                             found = PLANNED.search(element.markdown.body)
                             if found:
                                 k = int(found.group(1))
@@ -165,6 +223,9 @@ async def run_viewer(viewer: Viewer, ws_url: str, query: str, tls: ssl.SSLContex
         finally:
             for _, task in timers.values():
                 task.cancel()
+            if "task" in watch:
+                watch["task"].cancel()
+            await http.aclose()
         if not stop.is_set():
             if viewer.dropped_at is None:
                 viewer.dropped_at = time.monotonic()

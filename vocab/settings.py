@@ -110,10 +110,10 @@ Limits on uploaded files (sector and track imports). Each is checked before the
 expensive step it guards and named in the message that refuses a file:
 
 PUSHED_POLL_SECONDS : float
-    ``WAYHOME_PUSHED_POLL_SECONDS``; default 1. On PostgreSQL, how often an open live
-    view looks at its case's counter, which each app process keeps in memory from the
-    database's notifications (``casefile.changes``): no query, so it can be often.
-    On SQLite views keep their own, longer intervals and ask the database.
+    ``WAYHOME_PUSHED_POLL_SECONDS``; default 0 (each live view's own interval, 4-10 s).
+    On PostgreSQL changes are pushed to open pages as they commit
+    (``app_pages/widgets/change_push.py``); a view still looks at its case's counter
+    (in memory there) this often, for a listener that is down or an expired link.
 ACCESS_RECHECK_SECONDS : float
     ``WAYHOME_ACCESS_RECHECK_SECONDS``; default 30. On PostgreSQL, longest time a
     live view is answered from memory before the database checks again that the
@@ -230,7 +230,7 @@ OIDC_EMAIL_DOMAINS: tuple[str, ...] = tuple(
     for d in os.environ.get("WAYHOME_OIDC_EMAIL_DOMAINS", "").split(",")
     if d.strip()
 )
-PUSHED_POLL_SECONDS: float = float(os.environ.get("WAYHOME_PUSHED_POLL_SECONDS", "1"))
+PUSHED_POLL_SECONDS: float = float(os.environ.get("WAYHOME_PUSHED_POLL_SECONDS", "0"))
 ACCESS_RECHECK_SECONDS: float = float(os.environ.get("WAYHOME_ACCESS_RECHECK_SECONDS", "30"))
 
 IMPORT_MAX_MB: float = float(os.environ.get("WAYHOME_IMPORT_MAX_MB", "50"))

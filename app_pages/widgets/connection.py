@@ -14,16 +14,28 @@ from casefile.links import client_address
 from geo import place_names
 from vocab import settings
 
-#: PostgreSQL pushes every change to each app process (``casefile.changes``), so a
-#: live view's look at its case's counter is a memory read there, not a query
+#: PostgreSQL pushes every change (``casefile.changes``, ``change_push``); SQLite polls
 PUSHED: bool = bool(settings.DATABASE_URL.strip())
 
 
 def live_every(polling_seconds: float) -> float:
-    """Seconds between two looks of a live view at its case's counter:
-    ``PUSHED_POLL_SECONDS`` (default 1) on PostgreSQL, where the look costs no query;
-    ``polling_seconds`` on SQLite, where each look is a query."""
-    return min(settings.PUSHED_POLL_SECONDS, polling_seconds) if PUSHED else polling_seconds
+    """Seconds between two looks of a live view at its case's counter, its safety net.
+
+    On SQLite each look is a query and the only way a view learns of a change. On
+    PostgreSQL changes are pushed to the page the moment they commit
+    (:mod:`app_pages.widgets.change_push`); the look (a memory read there) only covers
+    a listener that is down, an expired link and the clock
+    (``WAYHOME_PUSHED_POLL_SECONDS`` sets it there when not 0)."""
+    if PUSHED and settings.PUSHED_POLL_SECONDS > 0:
+        return settings.PUSHED_POLL_SECONDS
+    return polling_seconds
+
+
+def live_note(polling_seconds: float) -> str:
+    """How a live view keeps up, in words for its caption."""
+    if PUSHED:
+        return "changes show as they are saved"
+    return f"checks for changes every {live_every(polling_seconds):g} s"
 
 
 @st.cache_resource(show_spinner="Opening the case store…")

@@ -187,7 +187,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)  # WebSocket, lifespan: no headers
             return
-        path = _app_path(scope)
+        path = app_path(scope)
         if path.startswith(cookies.COOKIE_PATH):
             await self._session_cookie(scope, send, path[len(cookies.COOKIE_PATH):])
             return
@@ -232,7 +232,7 @@ class SecurityHeaders:
         await send({"type": "http.response.body", "body": _PIXEL})
 
 
-def _app_path(scope: Scope) -> str:
+def app_path(scope: Scope) -> str:
     """The request path below ``server.baseUrlPath``."""
     path = str(scope.get("path", ""))
     base = (streamlit.get_option("server.baseUrlPath") or "").strip("/")

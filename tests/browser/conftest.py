@@ -301,6 +301,10 @@ class NetworkGuard:
         # refused or reset connection fails with another error.
         if "ERR_ABORTED" in str(request.failure) and "/app/static/" in request.url:
             return
+        # a live view's wait for changes, ended by the page (a new render, a navigation,
+        # a closed page): the browser cancels it; app_pages/widgets/change_push.py
+        if "ERR_ABORTED" in str(request.failure) and "/_wayhome/changes" in request.url:
+            return
         if is_local(request.url):
             self.failed.append(f"{request.resource_type} {request.url}: {request.failure}")
 

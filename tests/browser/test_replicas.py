@@ -12,7 +12,10 @@ replica by setting the configuration's own ``wayhome_route`` cookie.
   every request of a session on one replica);
 * replica A is killed under an open family page: the page reconnects through
   nginx to replica B (a new session there), still holding the tip the family was
-  writing, which is then sent once.
+  writing, which is then sent once;
+* the views' own timers are set longer than any test (600 s), so every change
+  above reaches the other page by being pushed to it: the family page shows a
+  sector shared by a coordinator elsewhere, on A and again on B after the kill.
 
 PostgreSQL only (SQLite is one file on one machine: no replicas); needs nginx.
 """
@@ -117,6 +120,9 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
             "WAYHOME_DATABASE_URL": url,
             "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32),  # the same on both
             "WAYHOME_TRUSTED_PROXY_HOPS": "1",
+            # the views' own timers never fire within a test: a change can only reach
+            # another page by being pushed (app_pages/widgets/change_push.py)
+            "WAYHOME_PUSHED_POLL_SECONDS": "600",
         }
         args = ("--server.baseUrlPath=wayhome",)
         replicas = {"a": start_app(env, args=args), "b": start_app(env, args=args)}
@@ -129,6 +135,28 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
             for server in replicas.values():
                 server.stop()
                 shutil.rmtree(server.workdir, ignore_errors=True)
+
+
+def _planned(page) -> int:
+    """The family page's "Planned: K" count."""
+    line = page.get_by_text(re.compile(r"Planned: \d+"))
+    expect(line).to_be_visible(timeout=30_000)
+    return int(re.search(r"Planned: (\d+)", line.inner_text()).group(1))
+
+
+def _share_a_sector(deployment: Deployment, name: str) -> None:
+    """A coordinator's new sector, ready (the family sees it as planned), from this process."""
+    store = open_store(deployment.store_url)
+    try:
+        coord = store.authenticate("demo.coordinator", PASSWORD)
+        lat, lon = store.get_case(coord, deployment.case_id).ipp
+        shift = 0.003 if name.endswith("A") else 0.006
+        area = box(lon - 0.010 - shift, lat - 0.004, lon - 0.008 - shift, lat - 0.0025)
+        sector = store.create_sector(coord, deployment.case_id, geometry=area, name=name,
+                                     on_overlap="keep", reason="test layout")
+        store.set_sector_status(coord, sector.id, "ready", version=sector.version)
+    finally:
+        store.close()
 
 
 def _stream_upstreams(proxy: Nginx) -> list[str]:
@@ -200,6 +228,9 @@ def test_a_replica_killed_under_a_family_page_hands_it_to_the_other(
     family.goto(f"{deployment.url}/?link={deployment.family_link}")
     wait_for_app_run(family)
     expect(family.get_by_role("heading", name="Search progress")).to_be_visible(timeout=30_000)
+    planned = _planned(family)
+    _share_a_sector(deployment, "Pushed to A")  # a coordinator elsewhere: pushed to the page
+    expect(family.get_by_text(f"Planned: {planned + 1}")).to_be_visible(timeout=30_000)
     family.get_by_label("Where? A postcode").fill("EC2Y 5AG")
     family.get_by_label("What did you see or hear?").fill(TIP)
 
@@ -216,6 +247,9 @@ def test_a_replica_killed_under_a_family_page_hands_it_to_the_other(
     # a new session on B, but the browser kept what the family had typed: they resend it
     expect(family.get_by_label("What did you see or hear?")).to_have_value(TIP)
     expect(family.get_by_label("Where? A postcode")).to_have_value("EC2Y 5AG")
+    _share_a_sector(deployment, "Pushed to B")  # B pushes it too; the typing stays
+    expect(family.get_by_text(f"Planned: {planned + 2}")).to_be_visible(timeout=30_000)
+    expect(family.get_by_label("What did you see or hear?")).to_have_value(TIP)
     family.get_by_role("button", name="Send the tip").click()
     wait_for_app_run(family)
     expect(family.get_by_text("Thank you — the coordinator has your tip.")).to_be_visible(
@@ -233,3 +267,4 @@ def test_a_replica_killed_under_a_family_page_hands_it_to_the_other(
         store.close()
     logs = deployment.proxy.logs()
     assert deployment.family_link not in logs and deployment.team_link not in logs
+    assert "/wayhome/_wayhome/changes" in logs  # the page waited for changes, by path only

@@ -1,0 +1,48 @@
+"""The browser's half of pushed changes: a component that re-runs its fragment on a change.
+
+Declared here, not in :mod:`app_pages.widgets.change_push`: that module is imported
+by ``app.py`` before Streamlit's runtime exists, and a component declared then is
+never served. See :mod:`app_pages.widgets.change_push` for the whole design.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import streamlit as st
+import streamlit.components.v1 as components
+
+from app_pages.widgets.change_push import CHANGES_PATH, confirm_watch
+from casefile import Store
+
+__all__ = ["change_watch"]
+
+_FRONTEND = components.declare_component(
+    "change_watch", path=str(Path(__file__).resolve().parent / "change_watch_frontend")
+)
+
+
+def change_watch(db: Store, case_id: int, seen: int, *, key: str) -> None:
+    """Inside a live fragment, after the store confirmed access at counter ``seen``:
+    re-run this fragment as soon as the case's counter moves past ``seen``.
+
+    Does nothing on SQLite (no feed: the fragment's timer polls the database).
+    """
+    feed = db.change_feed()
+    if feed is None:
+        return
+    token_key = f"_change_watch_token_{key}"
+    token = st.session_state.get(token_key)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(24)
+        st.session_state[token_key] = token
+    confirm_watch(token, case_id, feed)
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    _FRONTEND(
+        url=(f"/{base}" if base else "") + CHANGES_PATH,
+        token=token,
+        seen=int(seen),
+        key=key,
+        default=None,
+    )
