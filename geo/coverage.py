@@ -42,6 +42,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.clip_length import lengths_inside
 from geo.crs import BNG, WGS84, BngGeometry, geoms_to_bng
 from geo.detection import check_sweep_width, pod_array, sweep_width
 from geo.errors import InputError
@@ -321,8 +322,9 @@ def _length_inside(pieces: np.ndarray, sec: np.ndarray, pi: np.ndarray, si: np.n
                    ) -> np.ndarray:
     """Length of ``pieces[pi]`` inside ``sec[si]`` for intersecting pairs (vectorised).
 
-    A piece wholly inside its sector counts its whole length; only pieces crossing
-    the sector's edge are intersected (in threads).
+    A piece wholly inside its sector counts its whole length; pieces crossing the
+    sector's edge are measured from where they cross it (:mod:`geo.clip_length`), and
+    GEOS intersects (in threads) only those touching the edge without a clean crossing.
     """
     out = np.asarray(shapely.length(pieces[pi]), dtype=float)
     if not len(pi):
@@ -330,10 +332,15 @@ def _length_inside(pieces: np.ndarray, sec: np.ndarray, pi: np.ndarray, si: np.n
     shapely.prepare(sec)
     cut = ~shapely.contains_properly(sec[si], pieces[pi])
     if cut.any():
-        def inside(p: np.ndarray, g: np.ndarray) -> np.ndarray:
-            return np.asarray(shapely.length(shapely.intersection(p, g)), dtype=float)
+        got = lengths_inside(pieces, sec, pi[cut], si[cut])
+        doubt = np.isnan(got)
+        if doubt.any():  # touching the boundary: GEOS decides
+            def inside(p: np.ndarray, g: np.ndarray) -> np.ndarray:
+                return np.asarray(shapely.length(shapely.intersection(p, g)), dtype=float)
 
-        out[cut] = _in_threads(inside, pieces[pi[cut]], sec[si[cut]])
+            rows = np.flatnonzero(cut)[doubt]
+            got[doubt] = _in_threads(inside, pieces[pi[rows]], sec[si[rows]])
+        out[cut] = got
     return out
 
 

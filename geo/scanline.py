@@ -126,7 +126,9 @@ class Scan:
         step = np.concatenate([c[1] for c in chunks])
         if not len(key):
             return out
-        order = np.argsort(key, kind="stable")
+        # any order of equal keys will do (nothing lies between them), so the fast
+        # unstable sort: several times quicker than a stable one on millions of keys
+        order = np.argsort(key)
         key, step = key[order], step[order]
         inside = np.cumsum(step) > 0  # covered from this crossing to the next
         done = np.r_[0.0, np.cumsum(np.where(inside[:-1], np.diff(key), 0.0))]
