@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import gc
 import itertools
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -45,6 +43,7 @@ from geo.crs import BNG, BngGeometry, decoded_to_bng, geoms_to_bng, geoms_to_lon
 from geo.errors import InputError
 from geo.overlap import SectorIndex, measure_overlaps
 from geo.shapes import clip_to_remainder
+from geo.workers import cores, in_workers
 
 #: the second tree is folded into the big one when it holds more than this share of
 #: the case's sectors (or more than COMPACT_MIN entries, whichever is larger)
@@ -261,12 +260,11 @@ def _cold_ground(conn: sa.Connection, backend: str, case_id: int
         return _valid(decoded_to_bng(geoms))  # decoded here: moved in place
 
     # decoding, reprojecting and checking release the GIL: one slice per core
-    n, workers = len(wkb), min(os.cpu_count() or 1, 4)
+    n, workers = len(wkb), min(cores(), 4)
     if workers == 1 or n < COLD_SLICE_FROM:
         return np.asarray(ids_col, dtype=np.int64), ground(slice(0, n))
     cuts = np.linspace(0, n, workers + 1).astype(int)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(ground, [slice(a, b) for a, b in itertools.pairwise(cuts)]))
+    parts = in_workers(ground, [slice(a, b) for a, b in itertools.pairwise(cuts)])
     return np.asarray(ids_col, dtype=np.int64), np.concatenate(parts)
 
 

@@ -31,9 +31,7 @@ Decision support, not a prediction: W for urban ground is a planning assumption.
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar, cast
 
 import geopandas as gpd
@@ -47,6 +45,7 @@ from geo.crs import BNG, WGS84, BngGeometry, geoms_to_bng
 from geo.detection import check_sweep_width, pod_array, sweep_width
 from geo.errors import InputError
 from geo.scanline import Scan
+from geo.workers import cores, in_workers
 
 #: Vertices per piece when tracks are cut up for the spatial index (short pieces
 #: keep bounding boxes tight and each intersection cheap).
@@ -380,12 +379,11 @@ def _in_threads(fn: Callable[..., np.ndarray], *arrays: np.ndarray) -> np.ndarra
 
 
 def _map_threads(fn: Callable[..., _T], *arrays: np.ndarray) -> list[_T]:
-    """``fn`` of each chunk of equal-length arrays, chunks run in threads on every core."""
+    """``fn`` of each chunk of equal-length arrays, chunks run on the shared worker
+    threads (:mod:`geo.workers`), four per core."""
     n = len(arrays[0])
-    workers = min(os.cpu_count() or 1, 8)
-    if workers == 1 or n < 64:
+    if cores() == 1 or n < 64:
         return [fn(*arrays)]
-    bounds = np.linspace(0, n, 4 * workers + 1).astype(int)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda ab: fn(*(a[ab[0]:ab[1]] for a in arrays)),
-                             itertools.pairwise(bounds)))
+    bounds = np.linspace(0, n, 4 * cores() + 1).astype(int)
+    return in_workers(lambda ab: fn(*(a[ab[0]:ab[1]] for a in arrays)),
+                      list(itertools.pairwise(bounds)))
