@@ -80,23 +80,26 @@ def lengths_inside(lines: np.ndarray, polys: np.ndarray, a: np.ndarray, b: np.nd
     hit = pair_key[order[at]] == key
     ck, ce, cl = order[at[hit]], ce[hit], cl[hit]
 
-    # every segment of the candidate's line against the candidate's edge
+    # every segment of the candidate's line against the candidate's edge, first by
+    # their boxes (each segment's and edge's box worked out once)
+    tol = COLLINEAR_M
+    x0, y0, x1, y1 = xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1]
+    sxlo, sxhi = np.minimum(x0, x1) - tol, np.maximum(x0, x1) + tol
+    sylo, syhi = np.minimum(y0, y1) - tol, np.maximum(y0, y1) + tol
+    exlo, exhi = np.minimum(ends[:, 0], ends[:, 2]), np.maximum(ends[:, 0], ends[:, 2])
+    eylo, eyhi = np.minimum(ends[:, 1], ends[:, 3]), np.maximum(ends[:, 1], ends[:, 3])
     count = np.maximum(last[cl] - first[cl], 0)
-    rep = np.repeat(np.arange(len(ck)), count)
-    v = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count) + first[cl][rep]
-    k, e = ck[rep], ce[rep]
+    v = np.repeat(first[cl] - (np.cumsum(count) - count), count) + np.arange(count.sum())
+    e = np.repeat(ce, count)
+    meet = np.flatnonzero((sxlo[v] <= exhi[e]) & (exlo[e] <= sxhi[v])
+                          & (sylo[v] <= eyhi[e]) & (eylo[e] <= syhi[v]))
+    k, v, e = np.repeat(ck, count)[meet], v[meet], e[meet]
     px, py = xy[v, 0], xy[v, 1]
     rx, ry = xy[v + 1, 0] - px, xy[v + 1, 1] - py
+    moves = (rx != 0) | (ry != 0)
+    k, v, e, px, py, rx, ry = (c[moves] for c in (k, v, e, px, py, rx, ry))
     qx, qy = ends[e, 0], ends[e, 1]
     sx, sy = ends[e, 2] - qx, ends[e, 3] - qy
-    tol = COLLINEAR_M
-    meet = ((np.minimum(px, px + rx) <= np.maximum(qx, qx + sx) + tol)
-            & (np.minimum(qx, qx + sx) <= np.maximum(px, px + rx) + tol)
-            & (np.minimum(py, py + ry) <= np.maximum(qy, qy + sy) + tol)
-            & (np.minimum(qy, qy + sy) <= np.maximum(py, py + ry) + tol)
-            & ((rx != 0) | (ry != 0)))
-    k, v = k[meet], v[meet]
-    px, py, rx, ry, qx, qy, sx, sy = (c[meet] for c in (px, py, rx, ry, qx, qy, sx, sy))
     dx, dy = qx - px, qy - py
     den = rx * sy - ry * sx
     rlen, slen = np.hypot(rx, ry), np.hypot(sx, sy)
