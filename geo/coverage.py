@@ -13,9 +13,10 @@ Two different numbers per sector, both in British National Grid (EPSG:27700):
   finder.
 
 Everything is vectorised: tracks are cut into short pieces, an STRtree pairs
-pieces with sectors, ``shapely.intersection`` runs on arrays (only for pieces that
-cross a sector's edge: a piece wholly inside counts whole) and sums are grouped
-with numpy; there is no Python loop over (track, sector) pairs.
+pieces with sectors, a piece wholly inside counts whole, a piece crossing a
+sector's edge counts from where it crosses (:mod:`geo.clip_length`; GEOS
+intersects only pieces that touch the edge without crossing it cleanly) and sums
+are grouped with numpy; there is no Python loop over (track, sector) pairs.
 
 Swept ground has two methods with the same answer. Small jobs (up to
 :data:`SCAN_FROM_VERTICES` track vertices) buffer, per sector, the pieces within
