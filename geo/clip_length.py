@@ -52,6 +52,10 @@ def lengths_inside(lines: np.ndarray, polys: np.ndarray, a: np.ndarray, b: np.nd
     out = np.full(n, np.nan)
     if not n:
         return out
+    walkable = shapely.get_num_coordinates(lines[a]) >= 2
+    if not walkable.all():  # lines of fewer than two vertices stay undecided
+        out[walkable] = lengths_inside(lines, polys, a[walkable], b[walkable])
+        return out
     ua, a_u = np.unique(a, return_inverse=True)
     ub, b_u = np.unique(b, return_inverse=True)
     ls, ps = lines[ua], polys[ub]
@@ -83,9 +87,9 @@ def lengths_inside(lines: np.ndarray, polys: np.ndarray, a: np.ndarray, b: np.nd
     # every segment of the candidate's line against the candidate's edge, first by
     # their boxes (each segment's and edge's box worked out once)
     tol = COLLINEAR_M
-    x0, y0, x1, y1 = xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1]
-    sxlo, sxhi = np.minimum(x0, x1) - tol, np.maximum(x0, x1) + tol
-    sylo, syhi = np.minimum(y0, y1) - tol, np.maximum(y0, y1) + tol
+    ax, ay, bx, by = xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1]
+    sxlo, sxhi = np.minimum(ax, bx) - tol, np.maximum(ax, bx) + tol
+    sylo, syhi = np.minimum(ay, by) - tol, np.maximum(ay, by) + tol
     exlo, exhi = np.minimum(ends[:, 0], ends[:, 2]), np.maximum(ends[:, 0], ends[:, 2])
     eylo, eyhi = np.minimum(ends[:, 1], ends[:, 3]), np.maximum(ends[:, 1], ends[:, 3])
     count = np.maximum(last[cl] - first[cl], 0)

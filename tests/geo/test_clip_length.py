@@ -78,6 +78,16 @@ def test_a_line_that_is_not_polygonal_ground_is_left_undecided():
     assert np.isnan(lengths_inside(line, polys, np.array([0]), np.array([0]))).all()
 
 
+def test_an_empty_line_is_left_undecided():
+    square = np.array([box(E0, N0, E0 + 100, N0 + 100)], dtype=object)
+    lines = np.array([LineString([(E0 - 10, N0 + 50), (E0 + 30, N0 + 50)]), LineString()],
+                     dtype=object)
+    got = lengths_inside(lines, square, np.array([0, 1]), np.array([0, 0]))
+    assert abs(got[0] - 30.0) < 1e-9
+    assert np.isnan(got[1])
+    assert np.isnan(lengths_inside(lines[1:], square, np.array([0]), np.array([0]))).all()
+
+
 def test_no_pairs():
     assert lengths_inside(np.empty(0, dtype=object), np.empty(0, dtype=object),
                           np.empty(0, dtype=int), np.empty(0, dtype=int)).shape == (0,)
