@@ -6,6 +6,7 @@ import numpy as np
 import shapely
 from shapely import LineString, Polygon, box
 
+from geo import clip_length
 from geo.clip_length import lengths_inside
 
 E0, N0 = 530_000.0, 180_000.0  # BNG metres
@@ -65,9 +66,21 @@ def test_touching_the_boundary_is_left_undecided():
         LineString([(E0, N0 + 30), (E0 + 30, N0 + 30)]),  # starts on the boundary
         LineString([(E0 - 10, N0 - 10), (E0 + 10, N0 + 10)]),  # through a corner
         LineString([(E0 + 50, N0 + 50), (E0 + 50, N0 + 100)]),  # ends on the boundary
+        # in and out through two corners: both ends outside, no clean crossing
+        LineString([(E0 - 10, N0 - 10), (E0 + 110, N0 + 110)]),
     ], dtype=object)
-    got = lengths_inside(lines, square, np.arange(5), np.zeros(5, dtype=int))
+    got = lengths_inside(lines, square, np.arange(6), np.zeros(6, dtype=int))
     assert np.isnan(got).all()
+
+
+def test_a_walk_that_ends_on_the_wrong_side_is_left_undecided(monkeypatch):
+    """Crossings missed (here: made to be missed near segment ends) leave the walk
+    ending outside where the line ends inside: undecided, not a wrong length."""
+    monkeypatch.setattr(clip_length, "END_SHARE", -0.1)  # crossings within 10 % of an end unseen
+    square = np.array([box(E0, N0, E0 + 100, N0 + 100)], dtype=object)
+    line = np.array([LineString([(E0 - 1, N0 + 50), (E0 + 19, N0 + 50), (E0 + 40, N0 + 50)])],
+                    dtype=object)
+    assert np.isnan(lengths_inside(line, square, np.array([0]), np.array([0]))).all()
 
 
 def test_a_line_that_is_not_polygonal_ground_is_left_undecided():
