@@ -19,7 +19,17 @@ _T = TypeVar("_T")
 
 _PREFIX = "geo-worker"
 _lock = threading.Lock()
-_pools: dict[str, ThreadPoolExecutor] = {}
+#: the pool of each process by its id: a forked child has none of its parent's threads
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _after_fork_in_child() -> None:
+    global _lock  # a lock held by a thread the fork left behind
+    _lock = threading.Lock()
+    _pools.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def cores() -> int:
@@ -29,10 +39,10 @@ def cores() -> int:
 
 def _shared() -> ThreadPoolExecutor:
     with _lock:
-        pool = _pools.get("shared")
+        pool = _pools.get(os.getpid())
         if pool is None:
-            pool = _pools["shared"] = ThreadPoolExecutor(max_workers=cores(),
-                                                         thread_name_prefix=_PREFIX)
+            pool = _pools[os.getpid()] = ThreadPoolExecutor(max_workers=cores(),
+                                                            thread_name_prefix=_PREFIX)
         return pool
 
 

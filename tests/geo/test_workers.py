@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 
@@ -40,3 +41,22 @@ def test_a_worker_asking_for_workers_runs_inline(two_cores):
 def test_one_item_runs_in_the_callers_thread(two_cores):
     me = threading.current_thread().name
     assert workers.in_workers(lambda _: threading.current_thread().name, [0]) == [me]
+
+
+def _in_child(conn) -> None:
+    conn.send(workers.in_workers(lambda i: i + 1, [1, 2, 3, 4]))
+    conn.close()
+
+
+def test_a_forked_child_gets_threads_of_its_own(two_cores):
+    workers.in_workers(lambda i: i, [1, 2, 3])  # the parent's pool is running
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_in_child, args=(child,), daemon=True)
+    proc.start()
+    try:
+        assert parent.poll(30), "the child waited on threads it does not have"
+        assert parent.recv() == [2, 3, 4, 5]
+    finally:
+        proc.kill()
+        proc.join(5)
