@@ -33,9 +33,10 @@ SUB_ROWS: int = 8
 _Edges = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def _edges(geoms: np.ndarray) -> _Edges:
+def _edges(geoms: np.ndarray, owners: bool = True) -> _Edges:
     """Every non-horizontal ring edge of the polygonal parts of ``geoms``:
-    (owner position, x1, y1, x2, y2, entering sign).
+    (owner position, x1, y1, x2, y2, entering sign); no owners (an empty array)
+    with ``owners=False``.
 
     The sign is +1 where a left-to-right scan enters the owner's polygon at that
     edge and −1 where it leaves, whatever the rings' stored orientation (shells and
@@ -47,19 +48,17 @@ def _edges(geoms: np.ndarray) -> _Edges:
     rings, ring_part = shapely.get_rings(parts, return_index=True)
     shell = np.r_[True, ring_part[1:] != ring_part[:-1]] if len(rings) else np.zeros(0, bool)
     xy, ring = shapely.get_coordinates(rings, return_index=True)
-    same = ring[1:] == ring[:-1]  # consecutive vertices of one ring make an edge
     x1, y1, x2, y2 = xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1]
-    edge_ring = ring[:-1]
-    # twice each ring's signed area (shoelace): positive for counter-clockwise
-    twice = np.bincount(edge_ring[same], weights=(x1 * y2 - x2 * y1)[same],
-                        minlength=len(rings))
     # counter-clockwise shells and clockwise holes are entered on downward edges
-    flip = np.where((twice > 0) == shell, 1, -1)
-    keep = same & (y1 != y2)
-    edge_ring = edge_ring[keep]
-    sign = np.where(y2[keep] < y1[keep], 1, -1) * flip[edge_ring]
-    owner = part_owner[ring_part[edge_ring]]
-    return owner, x1[keep], y1[keep], x2[keep], y2[keep], sign
+    # (a ring of no area may go either way: its crossings cancel out)
+    flip = np.where(shapely.is_ccw(rings) == shell, 1, -1)
+    # consecutive vertices of one ring make an edge; horizontal ones cross no row
+    keep = np.flatnonzero((ring[1:] == ring[:-1]) & (y1 != y2))
+    edge_ring = ring[keep]
+    y1k, y2k = y1[keep], y2[keep]
+    sign = np.where(y2k < y1k, 1, -1) * flip[edge_ring]
+    owner = part_owner[ring_part[edge_ring]] if owners else np.empty(0, dtype=np.int64)
+    return owner, x1[keep], y1k, x2[keep], y2k, sign
 
 
 def _expand(e: _Edges, first: np.ndarray, count: np.ndarray, y_of: np.ndarray
@@ -111,7 +110,7 @@ class Scan:
         """(sort key, entering sign) of every crossing of the polygons' rings with the rows."""
         if self.empty or not len(polygons):
             return np.empty(0), np.empty(0, dtype=np.int64)
-        e = _edges(polygons)
+        e = _edges(polygons, owners=False)
         first, count = self._rows(np.minimum(e[2], e[4]), np.maximum(e[2], e[4]))
         _, row, x, sign = _expand(e, first, count, self.mid)
         return self._key(row, x), sign
@@ -126,7 +125,9 @@ class Scan:
         step = np.concatenate([c[1] for c in chunks])
         if not len(key):
             return out
-        order = np.argsort(key, kind="stable")
+        # any order of equal keys will do (nothing lies between them), so the fast
+        # unstable sort: several times quicker than a stable one on millions of keys
+        order = np.argsort(key)
         key, step = key[order], step[order]
         inside = np.cumsum(step) > 0  # covered from this crossing to the next
         done = np.r_[0.0, np.cumsum(np.where(inside[:-1], np.diff(key), 0.0))]

@@ -13,7 +13,9 @@ def test_decoded_to_bng_moves_every_vertex_exactly_like_geoms_to_bng():
     square = box(-0.13, 51.50, -0.12, 51.51)
     holed = shapely.difference(square, box(-0.128, 51.502, -0.125, 51.505))
     multi = shapely.MultiPolygon([box(-0.2, 51.4, -0.19, 51.41), box(-0.1, 51.45, -0.09, 51.46)])
-    wkb = shapely.to_wkb(np.array([square, holed, multi, shapely.Polygon()], dtype=object))
+    # a grid: neighbours share corners, each distinct vertex is transformed once
+    grid = shapely.box(-0.3 + 0.001 * np.arange(20), 51.6, -0.299 + 0.001 * np.arange(20), 51.601)
+    wkb = shapely.to_wkb(np.array([square, holed, multi, shapely.Polygon(), *grid], dtype=object))
     want = geoms_to_bng(shapely.from_wkb(wkb))
     got = decoded_to_bng(shapely.from_wkb(wkb))
     assert shapely.equals_exact(got, want, tolerance=0).all()
