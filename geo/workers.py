@@ -56,3 +56,12 @@ def in_workers(fn: Callable[[_A], _T], items: Sequence[_A]) -> list[_T]:
             or threading.current_thread().name.startswith(_PREFIX)):
         return [fn(x) for x in items]
     return list(_shared().map(fn, items))
+
+
+def on_a_worker(fn: Callable[..., _T], *args: object) -> _T:
+    """``fn(*args)`` on one of the shared worker threads, waited for (in the caller's
+    own thread where the caller is a worker itself). For work whose set-up is kept per
+    thread (pyproj's transformers): the app runs each page in a new thread."""
+    if threading.current_thread().name.startswith(_PREFIX):
+        return fn(*args)
+    return _shared().submit(fn, *args).result()
