@@ -87,14 +87,16 @@ def _sighting(s: SightingLike, now: datetime | None, *,
                     tt=label, pp=_popup_html(s))
 
 
-def _task(task: Any, with_titles: bool) -> dict[str, Any] | None:
+def _task(task: Any, with_titles: bool, *, by_number: bool = False) -> dict[str, Any] | None:
+    """A task's mark, keyed ``t<id>`` (``t<number>`` with ``by_number``: a partner's
+    pared-down tasks carry no id; numbers are unique in a case)."""
     geom = getattr(task, "geometry", None)
     if geom is None:
         return None
     colour = task_colour(task.status)
     finished = task.status in tt.finished_statuses()
     tip = [task_tooltip(task, with_titles=with_titles), {"sticky": True}]  # escaped there
-    key = f"t{int(task.id)}"
+    key = f"t{int(task.number if by_number else task.id)}"
     if geom.geom_type == "LineString":
         options = path_options(line=True, color=colour, weight=6, opacity=0.9,
                                dash_array="2 8" if finished else None,
@@ -186,12 +188,13 @@ def field_marks(
     What the team lead's and partner's maps drew as separate layers: sightings as
     shared (dismissed ones left off), enquiry tasks, the last-known location and the
     rendezvous point when given. Times always carry their day (read across midnight).
-    ``with_titles=False`` keeps a task's title off (a partner unit's map).
+    ``with_titles=False`` keeps a task's title off (a partner unit's map). Tasks are
+    keyed by their number (``t<number>``).
     """
     out: list[dict[str, Any] | None] = [
         _sighting(s, now, always_day=True)
         for s in sorted(sightings, key=lambda s: (s.seen_at, s.id)) if s.status != "dismissed"]
-    out += [_task(t, with_titles) for t in tasks]
+    out += [_task(t, with_titles, by_number=True) for t in tasks]
     if last_known is not None:
         out.append(_last_known(last_known, now, always_day=True))
     out.append(_rendezvous(rendezvous))
