@@ -158,7 +158,7 @@ live_folium(link_map("field"), key="partner_map", feature_group_to_add=layers.sc
             returned_objects=[], height=420,
             zoom=view_zoom(ground, height_px=420, default=14, min_zoom=9),
             center=view_centre(ground))
-map_feed(layers, key="partner_map")
+map_feed(layers)
 for u in near:
     where = "inside" if u.inside else f"{u.distance_m:,.0f} m away"
     unchecked = (" (family-reported, not checked)"

@@ -204,7 +204,7 @@ live_folium(link_map("team"), key="team_map", feature_group_to_add=layers.script
             returned_objects=[], height=360,
             zoom=view_zoom(ground, height_px=360),
             center=view_centre(ground, brief.ipp))
-map_feed(layers, key="team_map")
+map_feed(layers)
 st.caption(
     "Your sectors in colour; neighbouring sectors faint, with their ID and status. "
     "“Show where I am” puts a blue dot on the map: your position stays on this phone "

@@ -200,7 +200,14 @@
     function applyAll(msg) {
         // one feed carries one message per keyed layer: {layers: [message, ...]}
         if (!msg.layers) { return apply(msg); }
-        var results = msg.layers.map(apply);
+        var redrawn = 0;
+        var results = msg.layers.map(function (one) {
+            var result = apply(one);
+            if (result === "applied") { redrawn += stats.redrawn; }
+            return result;
+        });
+        // features redrawn for the whole message, across its layers
+        if (results.indexOf("applied") >= 0) { stats.redrawn = redrawn; }
         return results.indexOf("missed") >= 0 ? "missed" : results.join(",");
     }
 

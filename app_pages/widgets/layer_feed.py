@@ -168,8 +168,10 @@ def live_layers_update(
 
 @dataclass
 class LiveMapLayers:
-    """What a session's map was last sent: each keyed layer's state and the layers' script."""
+    """What a session's map was last sent: each keyed layer's state and the layers' script
+    (kept in ``st.session_state[key]``)."""
 
+    key: str
     layers: dict[str, LiveLayerUpdate]
     script: str
     version: Hashable
@@ -213,16 +215,16 @@ def live_map_layers(
             u.group = None  # rendered: only the features are kept, for the next diff
     else:
         script = previous.script
-    state = LiveMapLayers(updates, script, version, view)
+    state = LiveMapLayers(key, updates, script, version, view)
     st.session_state[key] = state
     return state
 
 
-def map_feed(state: LiveMapLayers, *, key: str) -> None:
+def map_feed(state: LiveMapLayers) -> None:
     """Send ``state``'s change beside the unchanged map; a map that missed a change makes
     the page run again with every keyed layer drawn in full."""
-    if layer_feed(state.message, key=f"{key}_feed"):
-        st.session_state[f"{key}_redraw"] = True
+    if layer_feed(state.message, key=f"{state.key}_feed"):
+        st.session_state[f"{state.key}_redraw"] = True
         st.rerun()
 
 

@@ -10,6 +10,7 @@ remounted, and few bytes reach the page for it.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -187,6 +188,22 @@ def test_a_team_phone_gets_one_sectors_change_without_a_redraw(page: Page, phone
     assert viewer.locator("#map_div").evaluate("() => window.__probe") == 42
     wait_for_still_map(page)
     screenshot(page, "team-phone-live-update")
+
+    # a map at another version than a message starts from answers "missed"; the feed
+    # then asks the server, which draws every keyed layer in full (every path new)
+    _mark_all(viewer, "path.wayhome-sector, path.wayhome-neighbour")
+    version = leaflet.evaluate("() => window.wayhomeLive.version('sectors')")
+    stale = json.dumps({"layer": "sectors", "base": version.split(":")[0], "from": "elsewhere",
+                        "to": "later", "upsert": [], "remove": []})
+    assert leaflet.evaluate("t => window.wayhomeLive.applyText(t)", stale) == "missed"
+    feed = next(f for f in page.frames if "layer_feed" in f.url)
+    feed.evaluate("() => window.wayhomeFeedMissed()")
+    expect(viewer.locator("path[data-before]")).to_have_count(0, timeout=30_000)
+    expect(sectors).to_have_count(len(MINE))
+    expect(viewer.locator("path.wayhome-sighting-verified")).to_have_count(1)
+    assert leaflet.evaluate("() => window.wayhomeLive.version('sectors')").split(":")[0] != (
+        version.split(":")[0])
+    assert viewer.locator("#map_div").evaluate("() => window.__probe") == 42
     hermetic.assert_clean()
 
 
