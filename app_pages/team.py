@@ -305,4 +305,4 @@ if mine:
     st.header("Upload a GPS track")
     st.caption("The track of your walk (from a phone or handheld GPS) shows how well the "
                "sector was covered. Choose the sector you walked.")
-    track_upload_form(db, actor, case_id, team_id=link.team_id)
+    track_upload_form(db, actor, case_id, team_id=link.team_id, offered=mine)
