@@ -11,8 +11,9 @@
  * its way); one for this base but another version means this frame missed a change,
  * and apply() says "missed": the feed then asks the server for a full redraw.
  * Only features that differ from what is drawn are redrawn. Besides sectors (and a
- * team's neighbouring sectors, options.interactive false), a layer may hold "marks" (options.marks: the case map's sightings, tasks and pins), each
- * feature carrying its Leaflet options, tooltip and popup.
+ * team's neighbouring sectors: options.interactive false), a layer may hold "marks"
+ * (options.marks: the sightings, tasks and pins of the case map and the field phones),
+ * each feature carrying its Leaflet options, tooltip and popup.
  *
  * Every text in a feature is escaped by the server; only status keys choose styles.
  */
