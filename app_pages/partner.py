@@ -6,6 +6,13 @@ in and near the unit's area with their status; the map opens fitted to the unit'
 outline and the case's ground in and near it. The store narrows both to the
 link's own unit (``Store.partner_handovers``, ``Store.partner_sectors``,
 ``acknowledge_handover``).
+
+Small updates: the sectors and the enquiry tasks on the map are keyed layers
+(:mod:`app_pages.widgets.layer_feed`); after a change only the features that
+changed are sent beside the unchanged map, drawn in full only on first load or
+when the map missed a change. The features are the same as before: a sector's
+status, times and shape (the store leaves team names and notes out), a task's
+type and status, never its title or address.
 """
 
 from __future__ import annotations
@@ -17,20 +24,23 @@ import streamlit as st
 from app_pages.widgets.a11y import map_title
 from app_pages.widgets.change_watch import change_watch
 from app_pages.widgets.connection import live_every
+from app_pages.widgets.layer_feed import KeyedLayer, live_map_layers, map_feed
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
 from app_pages.widgets.live_map import live_folium
 from app_pages.widgets.session import store
 from casefile import LinkGone, PermissionDenied, StoreError, format_london
 from geo.boundaries import unit_outlines
+from layers.case_features import field_marks, live_case_layer
 from layers.escape import markdown_text, safe_text
-from layers.sectors import sectors_layer
-from layers.tasks import tasks_layer
+from layers.sectors import live_sectors_layer, sector_features
 from layers.view import view_centre, view_zoom
 from vocab.task_types import label as task_label
 from vocab.task_types import status_label as task_status_label
 
 POLL_KEY = "partner_counter"
+#: session key: the map's keyed layers as this phone last got them
+MAP_LAYERS_KEY = "partner_map_layers"
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -75,6 +85,7 @@ def _watch() -> None:
 
 
 try:
+    counter = db.link_poll(actor, case_id)
     brief = db.case_brief(actor, case_id)
     handovers = db.partner_handovers(actor, case_id)
     near = db.partner_sectors(actor, case_id, within_m=1000)
@@ -84,6 +95,9 @@ except (LinkGone, PermissionDenied):
 except StoreError as exc:
     st.error(str(exc))
     st.stop()
+
+# what this run shows: a change committed since then makes the poll rerun the page
+st.session_state[POLL_KEY] = counter
 
 st.title(f"Handovers for {unit.name}")
 map_title("Map of your area and the case's sectors in and near it")
@@ -125,13 +139,28 @@ outline = _unit_outline(unit.layer, unit.code)
 # open fitted to the unit's own area and the case's ground in and near it
 ground = ([shapely.geometry.shape(outline)] if outline is not None else []) + [
     u.sector.geometry for u in near]
-live_folium(link_map("field"), key="partner_map",
-            feature_group_to_add=[_unit_layer(outline, unit.name),
-                                  sectors_layer([u.sector for u in near], {}),
-                                  tasks_layer(near_tasks, with_titles=False)],
+
+
+def _keyed_layers() -> dict[str, KeyedLayer]:
+    sectors = sector_features([u.sector for u in near], {})
+    # a task's type and status only: never its title (tasks_layer's with_titles=False)
+    marks = field_marks([], None, tasks=near_tasks, with_titles=False)
+    return {"sectors": ({f["properties"]["k"]: f for f in sectors}, live_sectors_layer),
+            "marks": (marks, live_case_layer)}
+
+
+def _arrange(groups: dict[str, folium.FeatureGroup]) -> list[folium.FeatureGroup]:
+    return [_unit_layer(outline, unit.name), groups["sectors"], groups["marks"]]
+
+
+# drawn in full only when the view needs it; otherwise only what changed is sent
+layers = live_map_layers(MAP_LAYERS_KEY, _keyed_layers, _arrange, version=counter,
+                         view=(case_id, unit.layer, unit.code))
+live_folium(link_map("field"), key="partner_map", feature_group_to_add=layers.script,
             returned_objects=[], height=420,
             zoom=view_zoom(ground, height_px=420, default=14, min_zoom=9),
             center=view_centre(ground))
+map_feed(layers)
 for u in near:
     where = "inside" if u.inside else f"{u.distance_m:,.0f} m away"
     unchecked = (" (family-reported, not checked)"

@@ -17,10 +17,24 @@ The store narrows everything to the link's own team (``Store.team_sectors``,
 ``start_sector``/``finish_sector`` refuse other teams' sectors). When the
 connection to the server drops, a red banner says "Not saved — reconnecting":
 nothing pressed while it shows reaches the server.
+
+Small updates: the team's sectors, the neighbouring sectors and the marks
+(sightings, tasks, last-known location, rendezvous point) are keyed layers
+(:mod:`app_pages.widgets.layer_feed`). After a change the map component is sent
+unchanged and only the features that changed travel beside it (a sector's new
+status: about 1 kB); the map is drawn in full only on first load, when the hazard
+areas change, or when the map missed a change. What a change shows is read and
+turned into map features once per process and counter for every phone of the
+team (:mod:`app_pages.widgets.shared_view`), after the store has checked each
+link at that counter.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+import folium
 import geopandas as gpd
 import streamlit as st
 
@@ -28,33 +42,48 @@ from app_pages.widgets.a11y import map_title
 from app_pages.widgets.briefing_download import briefing_button
 from app_pages.widgets.change_watch import change_watch
 from app_pages.widgets.connection import live_every
+from app_pages.widgets.layer_feed import KeyedLayer, live_map_layers, map_feed
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
 from app_pages.widgets.live_map import live_folium
 from app_pages.widgets.pace_question import ask, hold, too_fast_message
 from app_pages.widgets.session import store
+from app_pages.widgets.shared_view import shared
 from app_pages.widgets.team_tasks import team_tasks_section
 from app_pages.widgets.track_upload import track_upload_form
 from casefile import (
     ASSURANCE_LEVELS,
     SEARCH_TYPES,
+    CaseBrief,
+    Hazard,
+    LastKnown,
     LinkGone,
     PermissionDenied,
+    Sector,
+    Sighting,
     StoreError,
+    Task,
     format_london_dated,
     utcnow,
 )
 from geo.coordinates import grid_reference
 from geo.exports import to_gpx, to_kml
+from layers.case_features import field_marks, live_case_layer
 from layers.escape import markdown_text
-from layers.sectors import hazards_layer, neighbours_layer, sectors_layer
-from layers.sightings import last_known_layer, rendezvous_layer, sightings_layer
-from layers.tasks import tasks_layer
+from layers.sectors import (
+    hazards_layer,
+    live_neighbours_layer,
+    live_sectors_layer,
+    neighbour_features,
+    sector_features,
+)
 from layers.view import view_centre, view_zoom
 from vocab.sector_statuses import label as status_label
 
 POLL_SECONDS = live_every(10)
 POLL_KEY = "team_counter"
+#: session key: the map's keyed layers as this phone last got them
+MAP_LAYERS_KEY = "team_map_layers"
 
 #: shows a banner in the app page while Streamlit's connection is not CONNECTED: a file
 #: the app serves (static/), since the Content-Security-Policy allows no inline script
@@ -87,21 +116,62 @@ def _watch() -> None:
     change_watch(db, case_id, token, key="team_push")  # PostgreSQL: at once
 
 
-try:
-    brief = db.case_brief(actor, case_id)
-    team = db.team_name(actor)
+@dataclass(frozen=True)
+class TeamView:
+    """What the team's phones show at one counter, with the map's keyed features."""
+
+    brief: CaseBrief
+    team: str
+    mine: list[Sector]
+    hazards: list[Hazard]
+    seen: list[Sighting]
+    near: list[Any]  # ID, status and outline only
+    last_known: LastKnown | None
+    meet: Any
+    my_tasks: list[Task]
+    sectors: dict[str, dict[str, Any]]
+    neighbours: dict[str, dict[str, Any]]
+    marks: dict[str, dict[str, Any]]
+
+
+def _keyed(features: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {f["properties"]["k"]: f for f in features}
+
+
+def _team_view() -> TeamView:
+    """The store's reads for this link's team and their map features (lon/lat, escaped)."""
     mine = db.team_sectors(actor, case_id)
-    hazards = db.team_hazards(actor, case_id)
-    seen = db.shared_sightings(actor, case_id)
     near = db.team_neighbours(actor, case_id)
+    seen = db.shared_sightings(actor, case_id)
     last_known = db.team_last_known(actor, case_id)
     meet = db.rendezvous(actor, case_id)
     my_tasks = db.team_tasks(actor, case_id)
+    return TeamView(
+        brief=db.case_brief(actor, case_id), team=db.team_name(actor), mine=mine,
+        hazards=db.team_hazards(actor, case_id), seen=seen, near=near,
+        last_known=last_known, meet=meet, my_tasks=my_tasks,
+        sectors=_keyed(sector_features(mine, {})),
+        neighbours=_keyed(neighbour_features(near)),
+        marks=field_marks(seen, last_known, rendezvous=meet, tasks=my_tasks),
+    )
+
+
+try:
+    # the counter first: it re-checks the link at that counter; then the team's view at
+    # that counter, computed once for every phone of the team in this process (after a
+    # change they all run again at once)
+    counter = db.link_poll(actor, case_id)
+    view = shared(("team_view", case_id, link.team_id, counter), _team_view)
 except (LinkGone, PermissionDenied):
     gone_now()
 except StoreError as exc:
     st.error(str(exc))
     st.stop()
+# what this run shows: a change committed since then makes the poll rerun the page
+st.session_state[POLL_KEY] = counter
+brief, team, mine, hazards = view.brief, view.team, view.mine, view.hazards
+seen, near, last_known, meet, my_tasks = (view.seen, view.near, view.last_known, view.meet,
+                                          view.my_tasks)
 
 st.title(f"{team}: my sectors")
 map_title("Map of your team's sectors, their neighbours and the last-known location")
@@ -114,17 +184,29 @@ with st.expander("Who we are looking for", expanded=True):
     if brief.reported_missing_at:
         st.caption("Missing since " + format_london_dated(brief.reported_missing_at))
 
-groups = [neighbours_layer(near), hazards_layer(hazards), sectors_layer(mine, {}),
-          sightings_layer(seen, show_dismissed=False, always_day=True), tasks_layer(my_tasks)]
-if last_known is not None:
-    groups.append(last_known_layer(last_known, always_day=True))
-groups.append(rendezvous_layer(meet))
+
+
+def _keyed_layers() -> dict[str, KeyedLayer]:
+    return {"neighbours": (view.neighbours, live_neighbours_layer),
+            "sectors": (view.sectors, live_sectors_layer),
+            "marks": (view.marks, live_case_layer)}
+
+
+def _arrange(groups: dict[str, folium.FeatureGroup]) -> list[folium.FeatureGroup]:
+    """Bottom to top: neighbours, hazard areas, the team's sectors, the marks."""
+    return [groups["neighbours"], hazards_layer(hazards), groups["sectors"], groups["marks"]]
+
+
+# drawn in full only when the view needs it; otherwise only what changed is sent
+layers = live_map_layers(MAP_LAYERS_KEY, _keyed_layers, _arrange, version=counter,
+                         view=(case_id, tuple(hazards)))
 # open on the team's own sectors and their neighbours
 ground = [s.geometry for s in mine] + [n.geometry for n in near]
-live_folium(link_map("team"), key="team_map", feature_group_to_add=groups,
+live_folium(link_map("team"), key="team_map", feature_group_to_add=layers.script,
             returned_objects=[], height=360,
             zoom=view_zoom(ground, height_px=360),
             center=view_centre(ground, brief.ipp))
+map_feed(layers)
 st.caption(
     "Your sectors in colour; neighbouring sectors faint, with their ID and status. "
     "“Show where I am” puts a blue dot on the map: your position stays on this phone "
@@ -225,4 +307,4 @@ if mine:
     st.header("Upload a GPS track")
     st.caption("The track of your walk (from a phone or handheld GPS) shows how well the "
                "sector was covered. Choose the sector you walked.")
-    track_upload_form(db, actor, case_id, team_id=link.team_id)
+    track_upload_form(db, actor, case_id, team_id=link.team_id, offered=mine)

@@ -43,7 +43,7 @@ from layers.sightings import (
 from layers.tasks import task_colour, task_tooltip
 from vocab import task_types as tt
 
-__all__ = ["case_features", "live_case_layer"]
+__all__ = ["case_features", "field_marks", "live_case_layer"]
 
 
 def _point(lon: float, lat: float) -> dict[str, Any]:
@@ -74,25 +74,29 @@ def _pin_icon(text: str, colour: str, class_name: str) -> dict[str, Any]:
     return {"html": html, "iconSize": [40, 20], "iconAnchor": [20, 10], "className": class_name}
 
 
-def _sighting(s: SightingLike, now: datetime | None) -> dict[str, Any] | None:
+def _sighting(s: SightingLike, now: datetime | None, *,
+              always_day: bool = False) -> dict[str, Any] | None:
     style = SIGHTING_STYLES.get(s.status, SIGHTING_STYLES["unverified"])
     o = style.options()
     options = path_options(line=False, radius=o.pop("radius"), **o)
     label = None
     if style.status != "dismissed":
-        label = _label(time_label(s.seen_at, now), f"wayhome-time wayhome-time-{style.status}")
+        label = _label(time_label(s.seen_at, now, always_day=always_day),
+                       f"wayhome-time wayhome-time-{style.status}")
     return _feature(f"s{int(s.id)}", _point(s.lon, s.lat), m="circle", o=options,
                     tt=label, pp=_popup_html(s))
 
 
-def _task(task: Any, with_titles: bool) -> dict[str, Any] | None:
+def _task(task: Any, with_titles: bool, *, by_number: bool = False) -> dict[str, Any] | None:
+    """A task's mark, keyed ``t<id>`` (``t<number>`` with ``by_number``: a partner's
+    pared-down tasks carry no id; numbers are unique in a case)."""
     geom = getattr(task, "geometry", None)
     if geom is None:
         return None
     colour = task_colour(task.status)
     finished = task.status in tt.finished_statuses()
     tip = [task_tooltip(task, with_titles=with_titles), {"sticky": True}]  # escaped there
-    key = f"t{int(task.id)}"
+    key = f"t{int(task.number if by_number else task.id)}"
     if geom.geom_type == "LineString":
         options = path_options(line=True, color=colour, weight=6, opacity=0.9,
                                dash_array="2 8" if finished else None,
@@ -105,7 +109,10 @@ def _task(task: Any, with_titles: bool) -> dict[str, Any] | None:
             f"transform:rotate(45deg);border:3px solid {colour};background:{fill};"
             'box-sizing:border-box" aria-hidden="true"></div>')
     icon = {"html": html, "iconSize": [14, 14], "iconAnchor": [7, 7], "className": ""}
-    return _feature(key, _point(geom.x, geom.y), m="icon", i=icon, tt=tip)
+    # the marker is a keyboard-focusable button: its accessible name, from vocabulary
+    # words only (set as text in the map frame), as in layers.tasks
+    name = f"Task T{int(task.number)}: {tt.label(task.kind)}, {tt.status_label(task.status)}"
+    return _feature(key, _point(geom.x, geom.y), m="icon", i=icon, tt=tip, ti=name)
 
 
 def case_features(
@@ -139,22 +146,58 @@ def case_features(
         if s.status == "dismissed" and not show_dismissed:
             continue
         out.append(_sighting(s, now))
+    out.append(_last_known(last_known, now))
+    out.append(_rendezvous(rendezvous))
+    out += [_task(t, with_titles) for t in tasks]
+    return {f["properties"]["k"]: f for f in out if f is not None}
+
+
+def _last_known(last_known: LastKnownLike, now: datetime | None, *,
+                always_day: bool = False) -> dict[str, Any]:
     if last_known.kind == "sighting" and last_known.at is not None:
-        text = f"Last known · {time_label(last_known.at, now)}"
+        text = f"Last known · {time_label(last_known.at, now, always_day=always_day)}"
     else:
         text = "Last known · IPP (no verified sighting yet)"
     lkl = path_options(line=False, radius=18, color=LKL_COLOUR, weight=4, fill=True,
                        fill_color=LKL_COLOUR, fill_opacity=0.12, class_name="wayhome-lkl",
                        bubbling_mouse_events=True)
-    out.append(_feature("lkl", _point(last_known.lon, last_known.lat), m="circle", o=lkl,
-                        tt=_label(text, "wayhome-lkl-label", direction="top"), front=True))
-    if rendezvous is not None:
-        words = (f"Rendezvous point · {rendezvous.text()} · "
-                 f"{grid_reference(rendezvous.lat, rendezvous.lon, 8)}")
-        out.append(_feature("rv", _point(rendezvous.lon, rendezvous.lat), m="icon",
-                            i=_pin_icon("RV", RV_COLOUR, "wayhome-pin wayhome-rv"),
-                            tt=_hover(words)))
-    out += [_task(t, with_titles) for t in tasks]
+    return _feature("lkl", _point(last_known.lon, last_known.lat), m="circle", o=lkl,
+                    tt=_label(text, "wayhome-lkl-label", direction="top"), front=True)
+
+
+def _rendezvous(rendezvous: Any) -> dict[str, Any] | None:
+    if rendezvous is None:
+        return None
+    words = (f"Rendezvous point · {rendezvous.text()} · "
+             f"{grid_reference(rendezvous.lat, rendezvous.lon, 8)}")
+    return _feature("rv", _point(rendezvous.lon, rendezvous.lat), m="icon",
+                    i=_pin_icon("RV", RV_COLOUR, "wayhome-pin wayhome-rv"), tt=_hover(words))
+
+
+def field_marks(
+    sightings: Sequence[SightingLike],
+    last_known: LastKnownLike | None = None,
+    *,
+    rendezvous: Any = None,
+    tasks: Sequence[Any] = (),
+    with_titles: bool = True,
+    now: datetime | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The marks of a field phone's map keyed by ``properties.k``, bottom to top.
+
+    What the team lead's and partner's maps drew as separate layers: sightings as
+    shared (dismissed ones left off), enquiry tasks, the last-known location and the
+    rendezvous point when given. Times always carry their day (read across midnight).
+    ``with_titles=False`` keeps a task's title off (a partner unit's map). Tasks are
+    keyed by their number (``t<number>``).
+    """
+    out: list[dict[str, Any] | None] = [
+        _sighting(s, now, always_day=True)
+        for s in sorted(sightings, key=lambda s: (s.seen_at, s.id)) if s.status != "dismissed"]
+    out += [_task(t, with_titles, by_number=True) for t in tasks]
+    if last_known is not None:
+        out.append(_last_known(last_known, now, always_day=True))
+    out.append(_rendezvous(rendezvous))
     return {f["properties"]["k"]: f for f in out if f is not None}
 
 

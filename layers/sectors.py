@@ -66,7 +66,9 @@ __all__ = [
     "candidate_layer",
     "details_html",
     "hazards_layer",
+    "live_neighbours_layer",
     "live_sectors_layer",
+    "neighbour_features",
     "neighbours_layer",
     "preview_layer",
     "sector_changes",
@@ -809,6 +811,45 @@ class NeighbourLike(Protocol):
     geometry: BaseGeometry
 
 
+#: a neighbouring sector's outline: thin, faint, dashed, in its status colour
+_NEIGHBOUR_FALLBACK: dict[str, Any] = {
+    "color": "#7b8794", "weight": 1.5, "opacity": 0.6, "fillOpacity": 0.06,
+    "dashArray": "4 4", "className": "wayhome-neighbour"}
+
+
+def _neighbour_styles() -> dict[str, dict[str, Any]]:
+    """Status -> the faint style of a neighbouring team's sector (every registered status)."""
+    return {style.status: {
+        "color": style.colour, "weight": 1.5, "opacity": 0.6, "fill": True,
+        "fillColor": style.colour, "fillOpacity": 0.06, "dashArray": "4 4",
+        "className": "wayhome-neighbour"}
+        for style in (*sector_styles().values(), UNKNOWN_STYLE)}
+
+
+def neighbour_features(neighbours: Sequence[NeighbourLike]) -> list[dict[str, Any]]:
+    """Neighbouring sectors as GeoJSON features keyed by ``properties.k`` (``x`` + code):
+    ID and status only."""
+    neighbours = [n for n in neighbours if n.geometry is not None and not n.geometry.is_empty]
+    geoms = _rounded([n.geometry for n in neighbours])
+    points = _label_points([n.geometry for n in neighbours])
+    features = []
+    for n, geom, lp in zip(neighbours, geoms, points, strict=True):
+        style = _style_of(n.status)
+        features.append({
+            "type": "Feature",
+            "geometry": geom,
+            "properties": {
+                "k": f"x{safe_text(n.code)}",
+                "style": style.status,
+                "under": False,
+                "label": f"{safe_text(n.code)} · {safe_text(style.label)}",
+                "lc": "wayhome-neighbour-label",
+                "lp": lp,
+            },
+        })
+    return [f for f in features if f["geometry"]]
+
+
 def neighbours_layer(
     neighbours: Sequence[NeighbourLike], *, name: str = "Neighbouring sectors",
     label_zoom: int = LABEL_ZOOM,
@@ -820,35 +861,43 @@ def neighbours_layer(
     with the team's own (the same script as :func:`sectors_layer`, ranked after
     them): tiny sectors (about 50 m) would otherwise cover each other's names.
     """
-    neighbours = [n for n in neighbours if n.geometry is not None and not n.geometry.is_empty]
-    geoms = _rounded([n.geometry for n in neighbours])
-    points = _label_points([n.geometry for n in neighbours])
-    styles: dict[str, dict[str, Any]] = {}
-    features = []
-    for n, geom, lp in zip(neighbours, geoms, points, strict=True):
-        style = _style_of(n.status)
-        styles[style.status] = {
-            "color": style.colour, "weight": 1.5, "opacity": 0.6, "fill": True,
-            "fillColor": style.colour, "fillOpacity": 0.06, "dashArray": "4 4",
-            "className": "wayhome-neighbour"}
-        features.append({
-            "type": "Feature",
-            "geometry": geom,
-            "properties": {
-                "style": style.status,
-                "under": False,
-                "label": f"{safe_text(n.code)} · {safe_text(style.label)}",
-                "lc": "wayhome-neighbour-label",
-                "lp": lp,
-            },
-        })
     group = folium.FeatureGroup(name=safe_text(name), control=False)
     _SectorScript(
-        _collection(features), styles,
-        {"color": "#7b8794", "weight": 1.5, "opacity": 0.6, "fillOpacity": 0.06,
-         "dashArray": "4 4", "className": "wayhome-neighbour"},
+        _collection(neighbour_features(neighbours)), _neighbour_styles(), _NEIGHBOUR_FALLBACK,
         canvas=False, label_zoom=label_zoom, label_rank=RANK_NEIGHBOUR, interactive=False,
     ).add_to(group)
+    return group
+
+
+def live_neighbours_layer(
+    features: Sequence[dict[str, Any]],
+    *,
+    layer: str,
+    base: str,
+    version: str,
+    name: str = "Neighbouring sectors",
+    label_zoom: int = LABEL_ZOOM,
+) -> folium.FeatureGroup:
+    """:func:`neighbours_layer` drawn by the map frame's live-layer script (full draw
+    ``base`` at ``version``), so a neighbour's new status can be sent alone.
+
+    ``features`` come from :func:`neighbour_features`; needs :class:`LiveLayerSupport`.
+    """
+    group = folium.FeatureGroup(name=safe_text(name), control=False)
+    options = {
+        "styles": _neighbour_styles(),
+        "fallback": _NEIGHBOUR_FALLBACK,
+        "under": None,
+        "canvas": False,
+        "interactive": False,
+        "label_zoom": int(label_zoom),
+        "max_labels": MAX_LABELS,
+        "label_rank": RANK_NEIGHBOUR,
+        "tooltips_before": RANK_SECTOR,
+        "css": _SHARED_CSS,
+        "hatch": _HATCH_SVG,
+    }
+    _LiveSectorScript(layer, base, version, _collection(features), options).add_to(group)
     return group
 
 

@@ -10,9 +10,10 @@
  * layer is at `from`; one for another base waits (the full draw it belongs to is on
  * its way); one for this base but another version means this frame missed a change,
  * and apply() says "missed": the feed then asks the server for a full redraw.
- * Only features that differ from what is drawn are redrawn. Besides sectors, a layer
- * may hold "marks" (options.marks: the case map's sightings, tasks and pins), each
- * feature carrying its Leaflet options, tooltip and popup.
+ * Only features that differ from what is drawn are redrawn. Besides sectors (and a
+ * team's neighbouring sectors: options.interactive false), a layer may hold "marks"
+ * (options.marks: the sightings, tasks and pins of the case map and the field phones),
+ * each feature carrying its Leaflet options, tooltip and popup.
  *
  * Every text in a feature is escaped by the server; only status keys choose styles.
  */
@@ -187,6 +188,9 @@
         });
         st.version = msg.to;
         if (st.labels) { showLabels(st); }
+        // a mark's permanent label (a sighting's time) moved: every label is placed again
+        var map = st.group._map;
+        if (!st.labels && map && map._wayhomeLabels) { map._wayhomeLabels.redraw(); }
         stats.applied++;
         stats.redrawn = redrawn;
         stats.lastApplyMs = performance.now() - started;
@@ -197,7 +201,14 @@
     function applyAll(msg) {
         // one feed carries one message per keyed layer: {layers: [message, ...]}
         if (!msg.layers) { return apply(msg); }
-        var results = msg.layers.map(apply);
+        var redrawn = 0;
+        var results = msg.layers.map(function (one) {
+            var result = apply(one);
+            if (result === "applied") { redrawn += stats.redrawn; }
+            return result;
+        });
+        // features redrawn for the whole message, across its layers
+        if (results.indexOf("applied") >= 0) { stats.redrawn = redrawn; }
         return results.indexOf("missed") >= 0 ? "missed" : results.join(",");
     }
 
@@ -222,7 +233,10 @@
     function markLayer(f, latlng) {
         // a case mark: a circle or a pin; options are the server's, text escaped by it
         var p = f.properties;
-        if (p.m === "icon") { return L.marker(latlng, {icon: L.divIcon(p.i)}); }
+        if (p.m === "icon") {
+            // a focusable marker's accessible name (set as text by Leaflet)
+            return L.marker(latlng, {icon: L.divIcon(p.i), title: p.ti || "", alt: p.ti || ""});
+        }
         return L.circleMarker(latlng, p.o);
     }
 
@@ -268,6 +282,7 @@
         }
         st.main = L.geoJSON(null, {
             renderer: renderer,
+            interactive: o.interactive !== false,
             style: function (f) { return o.styles[f.properties.style] || o.fallback; },
             onEachFeature: function (f, layer) {
                 st.lastMain = layer;

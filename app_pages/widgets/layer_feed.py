@@ -16,6 +16,8 @@ reference) and the changes travel beside it as data:
   (:func:`live_sector_update` for the Sectors page; the case map's marks come from
   :func:`layers.case_features.case_features`). Each message names the full draw it
   builds on (*base*, a random id) and the version it goes from and to;
+  :func:`live_map_layers` does the same for a map with several keyed layers (the
+  team lead's and partner's phones), which are drawn in full together or not at all;
 * :func:`layer_feed` sends that message through a tiny component with no face
   (``layer_feed_frontend/``: a static page and script, no build step, no inline
   script) that hands it to the map frame, where ``static/wayhome-live-layers.js``
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,11 +40,21 @@ import folium
 import streamlit as st
 import streamlit.components.v1 as components
 
+from app_pages.widgets.live_map import feature_groups_script
 from layers.sectors import live_sectors_layer, sector_changes, sector_features
 
 __all__ = [
-    "MAX_CHANGED", "LiveLayerUpdate", "LiveSectorUpdate", "layer_feed", "live_layer_update",
+    "MAX_CHANGED",
+    "KeyedLayer",
+    "LiveLayerUpdate",
+    "LiveMapLayers",
+    "LiveSectorUpdate",
+    "layer_feed",
+    "live_layer_update",
+    "live_layers_update",
+    "live_map_layers",
     "live_sector_update",
+    "map_feed",
 ]
 
 #: with more changed features than this, one full redraw is cheaper than the message
@@ -123,6 +135,97 @@ def live_sector_update(
     features = {f["properties"]["k"]: f for f in sector_features(sectors, team_names)}
     return live_layer_update(previous, features, live_sectors_layer, version=version, view=view,
                              layer=layer, redraw=redraw)
+
+
+#: one keyed layer of a map: its features keyed by ``properties.k`` and its full-draw builder
+KeyedLayer = tuple[dict[str, dict[str, Any]], Callable[..., folium.FeatureGroup]]
+
+
+def live_layers_update(
+    previous: Mapping[str, LiveLayerUpdate] | None,
+    layers: Mapping[str, KeyedLayer],
+    *,
+    version: Hashable,
+    view: Hashable,
+    redraw: bool = False,
+) -> dict[str, LiveLayerUpdate]:
+    """:func:`live_layer_update` for every keyed layer of one map, by layer name.
+
+    The map's layers travel in one ``feature_group_to_add`` script, so when one layer
+    must be drawn in full (too many changes, a new view) they all are.
+    """
+    def each(force: bool) -> dict[str, LiveLayerUpdate]:
+        return {name: live_layer_update(None if previous is None else previous.get(name),
+                                        features, build, version=version, view=view,
+                                        layer=name, redraw=force)
+                for name, (features, build) in layers.items()}
+
+    updates = each(redraw)
+    if any(u.full for u in updates.values()) and not all(u.full for u in updates.values()):
+        updates = each(True)
+    return updates
+
+
+@dataclass
+class LiveMapLayers:
+    """What a session's map was last sent: each keyed layer's state and the layers' script
+    (kept in ``st.session_state[key]``)."""
+
+    key: str
+    layers: dict[str, LiveLayerUpdate]
+    script: str
+    version: Hashable
+    view: Hashable
+
+    @property
+    def message(self) -> dict[str, Any]:
+        """One message for the map's feed: every keyed layer's change."""
+        return {"layers": [u.message for u in self.layers.values()]}
+
+    @property
+    def full(self) -> bool:
+        return any(u.full for u in self.layers.values())
+
+
+def live_map_layers(
+    key: str,
+    layers: Callable[[], Mapping[str, KeyedLayer]],
+    arrange: Callable[[dict[str, folium.FeatureGroup]], Sequence[folium.FeatureGroup]],
+    *,
+    version: Hashable,
+    view: Hashable,
+) -> LiveMapLayers:
+    """A map's keyed layers as this session's map should get them (state in ``key``).
+
+    ``layers()`` gives the keyed layers at ``version`` (called only when the version
+    or view moved); ``arrange(groups)`` puts the full draws among the map's other
+    layers, bottom to top, when a full draw is needed. Use with :func:`map_feed`.
+    """
+    previous: LiveMapLayers | None = st.session_state.get(key)
+    redraw = bool(st.session_state.pop(f"{key}_redraw", False))
+    if (previous is not None and previous.version == version and previous.view == view
+            and not redraw):
+        return previous
+    updates = live_layers_update(None if previous is None else previous.layers, layers(),
+                                 version=version, view=view, redraw=redraw)
+    if previous is None or any(u.full for u in updates.values()):
+        groups = {name: u.group for name, u in updates.items() if u.group is not None}
+        script = feature_groups_script(arrange(groups))
+        for u in updates.values():
+            u.group = None  # rendered: only the features are kept, for the next diff
+    else:
+        script = previous.script
+    state = LiveMapLayers(key, updates, script, version, view)
+    st.session_state[key] = state
+    return state
+
+
+def map_feed(state: LiveMapLayers) -> None:
+    """Send ``state``'s change beside the unchanged map; a map that missed a change makes
+    the page run again with every keyed layer drawn in full."""
+    if layer_feed(state.message, key=f"{state.key}_feed"):
+        st.session_state[f"{state.key}_redraw"] = True
+        st.rerun()
 
 
 def layer_feed(message: dict[str, Any], *, key: str) -> bool:

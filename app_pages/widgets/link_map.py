@@ -5,7 +5,9 @@ here"); ``"family_view"``: the same key without drawing (the case is found or
 closed); ``"field"``: the sector key (partner units), no drawing; ``"team"``: the field
 map with the "you are here" control (:mod:`layers.locate`) and the street layer
 (:mod:`layers.streets`, published by the server from the loaded streets) for team
-leads.
+leads. The field and team maps load the live-layer script
+(:class:`layers.sectors.LiveLayerSupport`): their sectors, tasks and sightings take
+small updates (:mod:`app_pages.widgets.layer_feed`).
 No boundary layers or layer control: on a 390-pixel screen they would cover the
 ground the page is about (:mod:`layers.phone`).
 """
@@ -16,11 +18,11 @@ import streamlit as st
 
 from app_pages.widgets.common import map_resources, show_streets
 from app_pages.widgets.live_map import RenderedMap, render_base
-from layers.assets import draw_urls
+from layers.assets import draw_urls, static_url
 from layers.family import family_legend_html
 from layers.locate import LocateControl
 from layers.phone import phone_map
-from layers.sectors import sector_legend_html
+from layers.sectors import LiveLayerSupport, sector_legend_html
 
 
 @st.cache_resource(show_spinner="Preparing the map…")
@@ -36,6 +38,7 @@ def _rendered(kind: str, base_url_path: str) -> RenderedMap:
                       streets=res.streets if kind == "team" else None)
         if kind == "team":
             LocateControl().add_to(m)
+        LiveLayerSupport(static_url(base_url_path)).add_to(m)  # small updates
     return render_base(m)
 
 

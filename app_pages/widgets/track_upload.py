@@ -9,6 +9,7 @@ UI only: the file is read by ``geo``, stored and measured by the store.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -89,11 +90,13 @@ def track_upload_form(
     case_id: int,
     team_id: int | None = None,
     sector_id: int | None = None,
+    offered: Sequence[Any] | None = None,
 ) -> TrackUpload | None:
     """Show the upload form; returns what was saved when the coordinator or lead uploads.
 
     ``team_id`` / ``sector_id`` fix the team or sector (a team lead's own team and
-    sector card); otherwise the form offers the case's teams and sectors.
+    sector card); otherwise the form offers the case's teams and sectors, or
+    ``offered``: the sectors the page has read already (a team lead's own).
     """
     prefix = f"trk_{case_id}_{team_id or 0}_{sector_id or 0}"
     try:
@@ -102,8 +105,10 @@ def track_upload_form(
             teams = {x.id: x.name for x in store.teams(actor, case_id)}
         sectors: dict[int | None, str] = {None: "no sector (map only)"}
         if sector_id is None:
-            if actor.role == "team_lead":
-                items: list[Any] = store.team_sectors(actor, case_id)
+            if offered is not None:
+                items: list[Any] = list(offered)
+            elif actor.role == "team_lead":
+                items = store.team_sectors(actor, case_id)
             else:
                 items = store.sectors(actor, case_id)
             sectors.update({x.id: f"{x.code} — {x.name}" for x in items})

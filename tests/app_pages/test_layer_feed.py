@@ -12,10 +12,21 @@ import json
 import pytest
 import shapely
 
-from app_pages.widgets.layer_feed import MAX_CHANGED, live_layer_update, live_sector_update
+from app_pages.widgets.layer_feed import (
+    MAX_CHANGED,
+    live_layer_update,
+    live_layers_update,
+    live_sector_update,
+)
 from app_pages.widgets.live_map import feature_groups_script
-from layers.case_features import case_features, live_case_layer
-from layers.sectors import live_sectors_layer, sector_changes, sector_features
+from layers.case_features import case_features, field_marks, live_case_layer
+from layers.sectors import (
+    live_neighbours_layer,
+    live_sectors_layer,
+    neighbour_features,
+    sector_changes,
+    sector_features,
+)
 from layers.sightings import case_layers
 from layers.tasks import tasks_layer
 from tests.layers.conftest import HOSTILE
@@ -171,3 +182,88 @@ def test_case_marks_keep_hostile_text_inert(payload):
     keys = set(features)
     assert {"ipp", "home", "lkl", "s1", "s2", "t1", "t2"} <= keys
     assert "wayhome-sighting-verified" in features["s1"]["properties"]["o"]["className"]
+
+
+# ------------------------------------------------------------- the phones' maps (team, partner)
+
+
+@dataclasses.dataclass(frozen=True)
+class Near:
+    code: str
+    status: str
+    geometry: object
+
+
+def phone_layers(sectors: list[Sec], near: list[Near], sightings: list[S],
+                 tasks: list[Task]) -> dict:
+    """The team lead's keyed layers, as ``app_pages/team.py`` builds them."""
+    return {
+        "neighbours": ({f["properties"]["k"]: f for f in neighbour_features(near)},
+                       live_neighbours_layer),
+        "sectors": ({f["properties"]["k"]: f for f in sector_features(sectors, {})},
+                    live_sectors_layer),
+        "marks": (field_marks(sightings, None, tasks=tasks, now=NOW), live_case_layer),
+    }
+
+
+def test_a_status_change_on_a_team_phone_sends_only_that_sector():
+    sectors = grid(500)
+    near = [Near(f"N{i}", "ready", shapely.box(-0.2 + 0.001 * i, 51.5, -0.1995 + 0.001 * i,
+                                              51.5005)) for i in range(100)]
+    sightings, tasks = case_marks(20, 20)
+    first = live_layers_update(None, phone_layers(sectors, near, sightings, tasks),
+                               version=1, view="v")
+    assert set(first) == {"neighbours", "sectors", "marks"}
+    assert all(u.full and u.group is not None for u in first.values())
+    whole = len(feature_groups_script([u.group for u in first.values()]))
+
+    sectors[7] = dataclasses.replace(sectors[7], status="in_progress")
+    second = live_layers_update(first, phone_layers(sectors, near, sightings, tasks),
+                                version=2, view="v")
+    assert not any(u.full for u in second.values())
+    message = {"layers": [u.message for u in second.values()]}
+    assert [f["properties"]["k"] for f in second["sectors"].message["upsert"]] == ["s8"]
+    assert second["neighbours"].message["upsert"] == second["marks"].message["upsert"] == []
+    assert all(second[k].message["from"] == first[k].message["to"] for k in second)
+    assert len(json.dumps(message)) < 2_000 < whole / 100, (len(json.dumps(message)), whole)
+
+    # a neighbour's new status and a new task: each in its own layer's message
+    near[3] = dataclasses.replace(near[3], status="searched")
+    tasks = [*tasks, Task(99, 99, "cctv", "open", "New camera", shapely.Point(-0.1, 51.49))]
+    third = live_layers_update(second, phone_layers(sectors, near, sightings, tasks),
+                               version=3, view="v")
+    assert [f["properties"]["k"] for f in third["neighbours"].message["upsert"]] == ["xN3"]
+    assert [f["properties"]["k"] for f in third["marks"].message["upsert"]] == ["t99"]
+    assert third["sectors"].message["upsert"] == []
+
+    # one layer with too many changes draws every layer again (one script holds them all)
+    many = [dataclasses.replace(s, status="searched") for s in sectors]
+    fourth = live_layers_update(third, phone_layers(many, near, sightings, tasks),
+                                version=4, view="v")
+    assert all(u.full and u.base != third[k].base for k, u in fourth.items())
+
+
+def test_field_marks_leave_off_dismissed_sightings_and_titles_when_asked():
+    sightings, tasks = case_marks(3, 2)
+    sightings.append(S(50, 51.5, -0.1, at(1), status="dismissed"))
+    lk = LK(51.5, -0.1, at(1), "sighting", 1)
+    marks = field_marks(sightings, lk, tasks=tasks, now=NOW)
+    assert {"s1", "s2", "s3", "t1", "t2", "lkl"} == set(marks)  # no s50, no rv, no ipp
+    # times carry their day on a field map (read across midnight)
+    assert "Tue 3 Mar" in marks["s1"]["properties"]["tt"][0]
+    assert "Camera 0" in marks["t1"]["properties"]["tt"][0]
+    # a focusable task marker has an accessible name from vocabulary words only
+    assert marks["t1"]["properties"]["ti"].startswith("Task T1: ")
+    partner = field_marks([], None, tasks=tasks, with_titles=False, now=NOW)
+    assert set(partner) == {"t1", "t2"}
+    assert "Camera" not in json.dumps(partner)
+
+
+@pytest.mark.parametrize("payload", HOSTILE)
+def test_live_neighbours_keep_hostile_text_inert(payload):
+    near = [Near(payload, payload, shapely.box(-0.1, 51.5, -0.099, 51.501))]
+    features = neighbour_features(near)
+    group = live_neighbours_layer(features, layer="neighbours", base="b", version="b:1")
+    script = feature_groups_script([group])
+    assert payload not in script and "</script" not in script.lower()
+    assert '"interactive": false' in script and '"label_rank": 2' in script
