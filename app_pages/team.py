@@ -307,4 +307,10 @@ if mine:
     st.header("Upload a GPS track")
     st.caption("The track of your walk (from a phone or handheld GPS) shows how well the "
                "sector was covered. Choose the sector you walked.")
-    track_upload_form(db, actor, case_id, team_id=link.team_id, offered=mine)
+    if track_upload_form(db, actor, case_id, team_id=link.team_id, offered=mine) is not None:
+        # this page's own change: the watch need not run the page again for it (that run
+        # would take away what the upload says)
+        try:
+            st.session_state[POLL_KEY] = db.link_poll(actor, case_id)
+        except StoreError:
+            pass
