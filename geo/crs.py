@@ -6,6 +6,11 @@ computed. Without the OSTN15 grid file PROJ uses a Helmert transformation that i
 accurate to about 2 m, which is far finer than any search sector; the warning
 pyproj raises about it is silenced here on purpose.
 
+Every transformation runs on one of two long-lived threads of this module
+(:func:`_run`): pyproj gives each thread its own PROJ transformer, made on the
+thread's first use (about 20 ms per direction, a search of PROJ's database), and
+the app runs every page in a new thread, so each page run paid that again.
+
 ``LonLatGeometry`` and ``BngGeometry`` say which of the two a single shapely
 geometry is in. They are ``typing.NewType`` brands over shapely's
 ``BaseGeometry``, not ``Annotated`` aliases: mypy ignores ``Annotated`` metadata,
@@ -25,10 +30,13 @@ docstring.
 
 from __future__ import annotations
 
+import os
+import threading
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import NewType, TypeVar, overload
+from typing import Any, NewType, TypeVar, overload
 
 import numpy as np
 import shapely
@@ -54,25 +62,43 @@ def _transformer(src: str, dst: str) -> Transformer:
         return Transformer.from_crs(src, dst, always_xy=True)
 
 
+#: (process id, pool): a forked child starts a pool of its own (threads do not survive fork)
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _run(src: str, dst: str, x: Any, y: Any) -> tuple[Any, Any]:
+    """``_transformer(src, dst).transform(x, y)`` on this module's long-lived threads,
+    which keep their PROJ transformers (two, so two callers can transform at once)."""
+    global _pool
+    pool = _pool
+    if pool is None or pool[0] != os.getpid():
+        with _pool_lock:
+            if _pool is None or _pool[0] != os.getpid():
+                _pool = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="crs"))
+            pool = _pool
+    return pool[1].submit(_transformer(src, dst).transform, x, y).result()
+
+
 def lonlat_to_bng(
     lon: np.ndarray | float, lat: np.ndarray | float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Lon/lat degrees (EPSG:4326) to easting/northing metres (EPSG:27700)."""
-    x, y = _transformer(WGS84, BNG).transform(np.asarray(lon, float), np.asarray(lat, float))
+    x, y = _run(WGS84, BNG, np.asarray(lon, float), np.asarray(lat, float))
     return np.asarray(x), np.asarray(y)
 
 
 def bng_to_lonlat(x: np.ndarray | float, y: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
     """Easting/northing metres (EPSG:27700) to lon/lat degrees (EPSG:4326)."""
-    lon, lat = _transformer(BNG, WGS84).transform(np.asarray(x, float), np.asarray(y, float))
+    lon, lat = _run(BNG, WGS84, np.asarray(x, float), np.asarray(y, float))
     return np.asarray(lon), np.asarray(lat)
 
 
 def _reproject(geoms: BaseGeometry | np.ndarray, src: str, dst: str,
                brand: Callable[[BaseGeometry], _Branded]) -> _Branded | np.ndarray:
     """Move every vertex from ``src`` to ``dst``; one geometry gets ``dst``'s brand."""
-    t = _transformer(src, dst)
-    out = shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    out = shapely.transform(geoms,
+                            lambda xy: np.column_stack(_run(src, dst, xy[:, 0], xy[:, 1])))
     return brand(out) if isinstance(out, BaseGeometry) else out
 
 
@@ -100,7 +126,7 @@ def decoded_to_bng(geoms: np.ndarray) -> np.ndarray:
     if not len(geoms):
         return geoms
     xy = shapely.get_coordinates(geoms)
-    x, y = _transformer(WGS84, BNG).transform(xy[:, 0], xy[:, 1])
+    x, y = _run(WGS84, BNG, xy[:, 0], xy[:, 1])
     return shapely.set_coordinates(geoms, np.column_stack([x, y]))
 
 
