@@ -61,7 +61,7 @@ from geo.probability import (
     describe_rings,
     initial_poa,
     override_rings,
-    sector_poa,
+    sector_poas,
 )
 
 POA_METHODS: tuple[str, ...] = ("rings", "consensus")
@@ -324,8 +324,8 @@ def sector_poa_table(db: Database, /, actor: Actor, case_id: int) -> pd.DataFram
         return pd.DataFrame(columns=cols)
     frame = gpd.GeoDataFrame({"id": [x.code for x in sectors]},
                              geometry=[x.geometry for x in sectors], crs="EPSG:4326")
-    now = sector_poa(state.grid("current"), frame)
-    before = sector_poa(state.grid("prior"), frame).set_index("id")["poa"]
+    now, prior = sector_poas([state.grid("current"), state.grid("prior")], frame)
+    before = prior.set_index("id")["poa"]
     info = {x.code: x for x in sectors}
     now["poa_prior"] = now["id"].map(before)
     now["sector_id"] = now["id"].map(lambda c: info[c].id)
