@@ -6,7 +6,7 @@ computed. Without the OSTN15 grid file PROJ uses a Helmert transformation that i
 accurate to about 2 m, which is far finer than any search sector; the warning
 pyproj raises about it is silenced here on purpose.
 
-Every transformation runs on one of two long-lived threads of this module
+Every transformation runs on one of the long-lived threads of this module
 (:func:`_run`): pyproj gives each thread its own PROJ transformer, made on the
 thread's first use (about 20 ms per direction, a search of PROJ's database), and
 the app runs every page in a new thread, so each page run paid that again.
@@ -69,13 +69,15 @@ _pool_lock = threading.Lock()
 
 def _run(src: str, dst: str, x: Any, y: Any) -> tuple[Any, Any]:
     """``_transformer(src, dst).transform(x, y)`` on this module's long-lived threads,
-    which keep their PROJ transformers (two, so two callers can transform at once)."""
+    which keep their PROJ transformers: one per core (at most 8), as many as callers
+    that reproject in slices in parallel use (PROJ releases the GIL)."""
     global _pool
     pool = _pool
     if pool is None or pool[0] != os.getpid():
         with _pool_lock:
             if _pool is None or _pool[0] != os.getpid():
-                _pool = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="crs"))
+                workers = min(os.cpu_count() or 1, 8)
+                _pool = (os.getpid(), ThreadPoolExecutor(workers, thread_name_prefix="crs"))
             pool = _pool
     return pool[1].submit(_transformer(src, dst).transform, x, y).result()
 
@@ -137,3 +139,14 @@ def geoms_to_lonlat(geoms: np.ndarray) -> np.ndarray: ...
 def geoms_to_lonlat(geoms: BngGeometry | np.ndarray) -> LonLatGeometry | np.ndarray:
     """The inverse of :func:`geoms_to_bng`: BNG shapes back to lon/lat for the map and files."""
     return _reproject(geoms, BNG, WGS84, LonLatGeometry)
+
+
+def frame_to_bng(frame: Any) -> np.ndarray:
+    """The geometries of a GeoSeries or GeoDataFrame that has a CRS, in BNG, as an array.
+
+    Lon/lat ones move on this module's threads (:func:`geoms_to_bng`, the same
+    transformation geopandas would use); any other CRS goes through geopandas.
+    """
+    if frame.crs.equals(WGS84):
+        return geoms_to_bng(np.asarray(frame.geometry.to_numpy(), dtype=object))
+    return np.asarray(frame.to_crs(BNG).geometry.to_numpy(), dtype=object)

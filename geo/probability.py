@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.crs import BNG, lonlat_to_bng
+from geo.crs import BNG, frame_to_bng, lonlat_to_bng
 from geo.detection import load_search_data
 from geo.errors import InputError
 from geo.uk import check_point_in_uk
@@ -573,7 +573,7 @@ def sector_poas(grids: Sequence[PoaGrid], sectors: gpd.GeoDataFrame) -> list[pd.
     each cell inside each sector worked out once for grids on the same cells."""
     if "id" not in sectors.columns or sectors.crs is None:
         raise InputError("Sectors need an 'id' column and a coordinate system.")
-    sec = shapely.make_valid(sectors.to_crs(BNG).geometry.to_numpy())
+    sec = shapely.make_valid(frame_to_bng(sectors))
     area = shapely.area(sec)
     out: list[pd.DataFrame] = []
     shared: tuple[PoaGrid, np.ndarray, np.ndarray, np.ndarray] | None = None

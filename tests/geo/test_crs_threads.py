@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
+import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import Transformer
@@ -55,3 +56,20 @@ def test_geometries_round_trip_and_a_forked_child_still_transforms():
     child = os.read(read, 64).decode()
     os.close(read)
     assert child == f"{float(crs.lonlat_to_bng(-0.1, 51.5)[0]):.3f}"
+
+
+def test_frames_in_lon_lat_move_exactly_as_geopandas_moves_them():
+    rng = np.random.default_rng(7)
+    shapes = [shapely.box(x, y, x + 0.01, y + 0.005)
+              for x, y in zip(rng.uniform(-0.5, 0.3, 40), rng.uniform(51.3, 51.7, 40),
+                              strict=True)]
+    frame = gpd.GeoDataFrame({"id": range(40)}, geometry=shapes, crs="EPSG:4326")
+    got = crs.frame_to_bng(frame)
+    want = frame.to_crs("EPSG:27700").geometry.to_numpy()
+    np.testing.assert_array_equal(shapely.get_coordinates(got), shapely.get_coordinates(want))
+    # another CRS still goes through geopandas; a BNG series comes back as it is
+    mercator = frame.to_crs("EPSG:3857")
+    np.testing.assert_allclose(shapely.get_coordinates(crs.frame_to_bng(mercator)),
+                               shapely.get_coordinates(want), atol=1e-3)
+    bng = gpd.GeoSeries(want, crs="EPSG:27700")
+    assert shapely.equals_exact(crs.frame_to_bng(bng), want, tolerance=0).all()
