@@ -536,8 +536,9 @@ def active_poa_row(conn: sa.Connection, case_id: int) -> Any:
 
 #: ``Database.caches`` key of :func:`read_active_poa_row`'s rows
 POA_ROW_CACHE: Final = "poa_rows"
-#: active POA rows kept decoded per store (one per open case is plenty)
-POA_ROWS_KEPT: Final = 64
+#: active POA rows kept decoded per store, one per case being worked on (a row and its
+#: two grids are a few MB at 10,000 cells)
+POA_ROWS_KEPT: Final = 16
 
 
 def poa_row_key(uow: UnitOfWork, case_id: int) -> tuple[Any, ...] | None:
