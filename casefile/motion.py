@@ -321,13 +321,13 @@ def replay_of(db: Database, actor: Actor, case_id: int, as_of: datetime | None
         n = int(conn.execute(sa.select(t.case_change.c.n).where(
             t.case_change.c.case_id == case_id)).scalar_one())
         motion = motion_of(conn, case_id)
-        row = ps.active_poa_row(conn, case_id)
+        row, row_key = ps.read_active_poa_row(uow, case_id)
         model = model_for(motion, uow.case_row)
         words = assumptions(motion, model)
         if row is None:
             return PoaReplay(case_id, motion, when, None, words, ())
         if not motion.moving:  # today's POA, exactly as stored
-            grid = PoaGrid.from_dict(from_json(row.current), float(row.cell_m))
+            grid = ps.cached_grid(db, row_key, "current", row.current, float(row.cell_m))
             return PoaReplay(case_id, motion, when, grid, words, ())
         key = (case_id, int(row.id), n, when)
         with db.cache_lock:

@@ -28,6 +28,7 @@ from shapely.geometry.base import BaseGeometry
 from casefile import fieldwork as fw
 from casefile import schema as t
 from casefile.audit_records import from_json
+from casefile.database import Database
 from casefile.errors import InvalidInput
 from casefile.unit_of_work import UnitOfWork
 from geo.coverage import not_searched_split, track_coverage
@@ -41,7 +42,7 @@ from geo.detection import (
 )
 from geo.errors import InputError
 from geo.gaps import pass_cell_pod
-from geo.probability import apply_passes, cell_pod, cells_over
+from geo.probability import PoaGrid, apply_passes, cell_pod, cells_over
 from vocab import sector_statuses
 
 #: sector statuses whose current "searched" record new tracks join
@@ -427,9 +428,37 @@ def refresh_poa(uow: UnitOfWork, case_id: int) -> bool:
     return True
 
 
+#: ``Database.caches`` key of :func:`cached_grid`'s grids
+POA_GRID_CACHE: Final = "poa_grids"
+
+
+def cached_grid(db: Database, key: tuple[Any, ...] | None, which: str, poa: Any,
+                cell_m: float) -> PoaGrid:
+    """``PoaGrid.from_dict(poa, cell_m)`` for the ``which`` grid ("prior" or "current")
+    of the row :func:`read_active_poa_row` keyed ``key``: built once per store and row
+    version, handed out as a copy (callers may change their frame). ``key=None``: not
+    kept."""
+    if key is None:
+        return PoaGrid.from_dict(from_json(poa), cell_m)
+    with db.cache_lock:
+        cache: dict[tuple[Any, ...], PoaGrid] = db.caches.setdefault(POA_GRID_CACHE, {})
+        grid = cache.get((key, which))
+    if grid is None:
+        grid = PoaGrid.from_dict(from_json(poa), cell_m)
+        with db.cache_lock:
+            if len(cache) >= 2 * POA_ROWS_KEPT:
+                cache.pop(next(iter(cache)))
+            cache[(key, which)] = grid
+    return PoaGrid(grid.cells.copy(), grid.rest_of_world, grid.cell_m)
+
+
 def poa_behind(conn: sa.Connection, case_id: int) -> bool:
     """Has a closed pass changed since the case's active POA took it in?"""
-    row = active_poa_row(conn, case_id)
+    c = t.poa_states.c
+    row = conn.execute(  # only the versions taken in, not the grids
+        sa.select(c.applied).where(c.case_id == case_id, c.active.is_(True))
+        .order_by(c.id.desc())
+    ).first()
     if row is None:
         return False
     return applied_versions(row) != closed_versions(conn, case_id)
@@ -503,6 +532,53 @@ def active_poa_row(conn: sa.Connection, case_id: int) -> Any:
                                       t.poa_states.c.active.is_(True))
         .order_by(t.poa_states.c.id.desc())
     ).first()
+
+
+#: ``Database.caches`` key of :func:`read_active_poa_row`'s rows
+POA_ROW_CACHE: Final = "poa_rows"
+#: active POA rows kept decoded per store, one per case being worked on (a row and its
+#: two grids are a few MB at 10,000 cells)
+POA_ROWS_KEPT: Final = 16
+
+
+def poa_row_key(uow: UnitOfWork, case_id: int) -> tuple[Any, ...] | None:
+    """What an active POA row's content depends on: (case, row id, version, times), or
+    None before POA is set up. Every write of a ``poa_states`` row bumps ``version``
+    or makes a new row, and a reset makes another row the active one."""
+    c = t.poa_states.c
+    k = uow.conn.execute(
+        sa.select(c.id, c.version, c.created_at, c.updated_at)
+        .where(c.case_id == case_id, c.active.is_(True)).order_by(c.id.desc())
+    ).first()
+    return None if k is None else (case_id, int(k.id), int(k.version), k.created_at,
+                                   k.updated_at)
+
+
+def read_active_poa_row(uow: UnitOfWork, case_id: int) -> tuple[Any, tuple[Any, ...] | None]:
+    """:func:`active_poa_row` for reading, and its :func:`poa_row_key`.
+
+    Decoding a row's grids (JSON of every cell, twice) cost more than any query of a
+    Where next run, which reads the row about six times. A row is decoded once per
+    store and version; the key is read every time, in the caller's unit of work,
+    after its access check. The row's values are shared: callers only read them.
+    """
+    key = poa_row_key(uow, case_id)
+    if key is None:
+        return None, None
+    db = uow.db
+    with db.cache_lock:
+        cache: dict[tuple[Any, ...], Any] = db.caches.setdefault(POA_ROW_CACHE, {})
+        row = cache.get(key)
+    if row is None:
+        row = uow.conn.execute(sa.select(t.poa_states).where(t.poa_states.c.id == key[1])
+                               ).first()
+        if row is None or (row.version, row.updated_at) != (key[2], key[4]):
+            return active_poa_row(uow.conn, case_id), None  # changed in between: not kept
+        with db.cache_lock:
+            if len(cache) >= POA_ROWS_KEPT:
+                cache.pop(next(iter(cache)))
+            cache[key] = row
+    return row, key
 
 
 def applied_versions(row: Any) -> dict[int, int]:

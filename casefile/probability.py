@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -61,7 +61,7 @@ from geo.probability import (
     describe_rings,
     initial_poa,
     override_rings,
-    sector_poa,
+    sector_poas,
 )
 
 POA_METHODS: tuple[str, ...] = ("rings", "consensus")
@@ -99,10 +99,18 @@ class PoaState:
     #: the case's motion model; under "moving" ``current`` is the replay as of ``as_of``
     motion_model: str = "stationary"
     as_of: datetime | None = None
+    #: (store, row key) it was read from: its grids are built once per row version
+    #: (:func:`casefile.passes.cached_grid`)
+    source: tuple[Database, tuple[Any, ...]] | None = field(
+        default=None, compare=False, repr=False)
 
     def grid(self, which: str = "current") -> PoaGrid:
         """The :class:`geo.PoaGrid` of the prior (``"prior"``) or the current POA."""
-        return PoaGrid.from_dict(self.prior if which == "prior" else self.current, self.cell_m)
+        poa = self.prior if which == "prior" else self.current
+        if self.source is None or (which != "prior" and self.motion_model != "stationary"):
+            return PoaGrid.from_dict(poa, self.cell_m)
+        db, key = self.source
+        return ps.cached_grid(db, key, which, poa, self.cell_m)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,9 +259,9 @@ def poa_state(db: Database, /, actor: Actor, case_id: int) -> PoaState | None:
     (:mod:`casefile.motion`); under the stationary model it is as stored.
     """
     with UnitOfWork(db, actor, perm.POA_READ, case_id=case_id, mode="read") as uow:
-        row = ps.active_poa_row(uow.conn, case_id)
+        row, key = ps.read_active_poa_row(uow, case_id)
         moving = mo.motion_of(uow.conn, case_id).moving
-        state = None if row is None else _state(row)
+        state = None if row is None else _state(row, uow.db, key)
     return _moved(db, actor, state) if moving and state is not None else state
 
 
@@ -263,7 +271,9 @@ def _moved(db: Database, actor: Actor, state: PoaState) -> PoaState:
     if rp.grid is None:  # pragma: no cover - POA was reset away in between
         return state
     return replace(state, current=rp.grid.to_dict(), rest_of_world=rp.grid.rest_of_world,
-                   motion_model=rp.motion.model, as_of=rp.as_of)
+                   motion_model=rp.motion.model, as_of=rp.as_of,
+                   # the prior is still the row's own; the current grid is the replay
+                   source=state.source if rp.motion.model != "stationary" else None)
 
 
 def poa_history(db: Database, /, actor: Actor, case_id: int) -> list[PoaUpdate]:
@@ -281,7 +291,7 @@ def poa_origin_moved(db: Database, /, actor: Actor, case_id: int) -> LastKnown |
     Returns a :class:`casefile.LastKnown`; the coordinator may reset POA there.
     """
     with UnitOfWork(db, actor, perm.POA_READ, case_id=case_id, mode="read") as uow:
-        row = ps.active_poa_row(uow.conn, case_id)
+        row, _ = ps.read_active_poa_row(uow, case_id)
         if row is None:
             return None
         lk = _last_known(uow.conn, uow.case_row)
@@ -300,9 +310,9 @@ def sector_poa_table(db: Database, /, actor: Actor, case_id: int) -> pd.DataFram
     overlap, so their POAs may add up to more than 1. Empty without POA.
     """
     with UnitOfWork(db, actor, perm.POA_READ, case_id=case_id, mode="read") as uow:
-        row = ps.active_poa_row(uow.conn, case_id)
+        row, key = ps.read_active_poa_row(uow, case_id)
         moving = mo.motion_of(uow.conn, case_id).moving
-        state = None if row is None else _state(row)
+        state = None if row is None else _state(row, uow.db, key)
         rows = uow.conn.execute(
             sa.select(t.sectors).where(t.sectors.c.case_id == case_id)).all()
     if moving and state is not None:
@@ -314,8 +324,8 @@ def sector_poa_table(db: Database, /, actor: Actor, case_id: int) -> pd.DataFram
         return pd.DataFrame(columns=cols)
     frame = gpd.GeoDataFrame({"id": [x.code for x in sectors]},
                              geometry=[x.geometry for x in sectors], crs="EPSG:4326")
-    now = sector_poa(state.grid("current"), frame)
-    before = sector_poa(state.grid("prior"), frame).set_index("id")["poa"]
+    now, prior = sector_poas([state.grid("current"), state.grid("prior")], frame)
+    before = prior.set_index("id")["poa"]
     info = {x.code: x for x in sectors}
     now["poa_prior"] = now["id"].map(before)
     now["sector_id"] = now["id"].map(lambda c: info[c].id)
@@ -334,10 +344,10 @@ def cell_pods(db: Database, /, actor: Actor, case_id: int
     Raises :class:`InvalidInput` when the case has no POA yet.
     """
     with UnitOfWork(db, actor, perm.POA_READ, case_id=case_id, mode="read") as uow:
-        row = ps.active_poa_row(uow.conn, case_id)
+        row, key = ps.read_active_poa_row(uow, case_id)
         if row is None:
             raise InvalidInput("Set up the probability of area first: it lays down the grid.")
-        grid = _state(row).grid("current")
+        grid = ps.cached_grid(uow.db, key, "current", row.current, float(row.cell_m))
         rows = uow.conn.execute(sa.select(t.passes).where(t.passes.c.case_id == case_id)
                                 .order_by(t.passes.c.id)).all()
         sparse = ps.passes_cell_pods(uow, rows, grid.cell_m, write=False)
@@ -375,7 +385,8 @@ def _origin_text(row: Any) -> str:
     return f"{row.origin_kind} {row.origin_lat:.5f},{row.origin_lon:.5f}"
 
 
-def _state(row: Any) -> PoaState:
+def _state(row: Any, db: Database | None = None, key: tuple[Any, ...] | None = None
+           ) -> PoaState:
     j = from_json
     return PoaState(
         id=row.id, case_id=row.case_id, active=bool(row.active), method=row.method,
@@ -385,6 +396,7 @@ def _state(row: Any) -> PoaState:
         rest_of_world=float(row.rest_of_world), applied=ps.applied_versions(row),
         created_at=row.created_at, created_by_name=row.created_by_name,
         replaced_at=row.replaced_at, updated_at=row.updated_at, version=row.version,
+        source=None if db is None or key is None else (db, key),
     )
 
 

@@ -42,7 +42,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.clip_length import lengths_inside
-from geo.crs import BNG, WGS84, BngGeometry, geoms_to_bng
+from geo.crs import BNG, WGS84, BngGeometry, frame_to_bng, geoms_to_bng
 from geo.detection import check_sweep_width, pod_array, sweep_width
 from geo.errors import InputError
 from geo.scanline import Scan
@@ -196,7 +196,7 @@ def not_searched_split(
         ns = not_searched if not_searched.crs is not None else None
         if ns is None:
             raise InputError("The 'not searched' areas have no coordinate system.")
-        ns_geoms = shapely.make_valid(ns.to_crs(BNG).geometry.to_numpy())
+        ns_geoms = shapely.make_valid(frame_to_bng(ns))
         holes = shapely.union_all(ns_geoms[shapely.area(ns_geoms) > 0])
     searched = shapely.difference(sec, holes)
     a, s = shapely.area(sec), shapely.area(searched)
@@ -215,7 +215,7 @@ def _sectors_bng(sectors: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
         raise InputError("Sectors need an 'id' column.")
     if sectors.crs is None:
         raise InputError("The sectors have no coordinate system; cannot measure them.")
-    geoms = sectors.to_crs(BNG).geometry.to_numpy()
+    geoms = frame_to_bng(sectors)
     if len(geoms) and (shapely.is_missing(geoms).any() or not shapely.is_valid(geoms).all()):
         geoms = shapely.make_valid(geoms)
     area = shapely.area(geoms)

@@ -6,6 +6,12 @@ computed. Without the OSTN15 grid file PROJ uses a Helmert transformation that i
 accurate to about 2 m, which is far finer than any search sector; the warning
 pyproj raises about it is silenced here on purpose.
 
+Every transformation runs on one of the process's long-lived worker threads
+(:func:`_transform`, :mod:`geo.workers`): pyproj gives each thread its own PROJ
+transformer, made on the thread's first use (about 20 ms per direction, a search
+of PROJ's database), and the app runs every page in a new thread, so each page
+run paid that again.
+
 ``LonLatGeometry`` and ``BngGeometry`` say which of the two a single shapely
 geometry is in. They are ``typing.NewType`` brands over shapely's
 ``BaseGeometry``, not ``Annotated`` aliases: mypy ignores ``Annotated`` metadata,
@@ -28,7 +34,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from functools import cache
-from typing import NewType, TypeVar, overload
+from typing import Any, NewType, TypeVar, overload
 
 import numpy as np
 import pandas as pd
@@ -130,3 +136,14 @@ def geoms_to_lonlat(geoms: np.ndarray) -> np.ndarray: ...
 def geoms_to_lonlat(geoms: BngGeometry | np.ndarray) -> LonLatGeometry | np.ndarray:
     """The inverse of :func:`geoms_to_bng`: BNG shapes back to lon/lat for the map and files."""
     return _reproject(geoms, BNG, WGS84, LonLatGeometry)
+
+
+def frame_to_bng(frame: Any) -> np.ndarray:
+    """The geometries of a GeoSeries or GeoDataFrame that has a CRS, in BNG, as an array.
+
+    Lon/lat ones move on the worker threads (:func:`geoms_to_bng`, the same
+    transformation geopandas would use); any other CRS goes through geopandas.
+    """
+    if frame.crs.equals(WGS84):
+        return geoms_to_bng(np.asarray(frame.geometry.to_numpy(), dtype=object))
+    return np.asarray(frame.to_crs(BNG).geometry.to_numpy(), dtype=object)

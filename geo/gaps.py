@@ -28,7 +28,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.coverage import _track_pieces, track_coverage
-from geo.crs import BNG, BngGeometry, lonlat_to_bng
+from geo.crs import BNG, BngGeometry, frame_to_bng, lonlat_to_bng
 from geo.detection import cumulative_pod_array
 from geo.errors import InputError
 from geo.probability import PoaGrid
@@ -117,7 +117,7 @@ def area_of_interest(
     if regions is not None:
         if regions.crs is None:
             raise InputError("The areas have no coordinate system.")
-        parts = shapely.make_valid(regions.to_crs(BNG).geometry.to_numpy())
+        parts = shapely.make_valid(frame_to_bng(regions))
         ground = shapely.intersection(ground, shapely.union_all(parts) if len(parts)
                                       else shapely.Polygon())
     if centre is not None or radius_m is not None:

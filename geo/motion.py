@@ -48,7 +48,7 @@ import pandas as pd
 import shapely
 
 from geo.boundaries import load_layer
-from geo.crs import BNG, lonlat_to_bng
+from geo.crs import BNG, frame_to_bng, lonlat_to_bng
 from geo.detection import load_search_data
 from geo.errors import InputError
 from geo.places import places_within
@@ -729,7 +729,7 @@ def search_again(table: pd.DataFrame, threshold: float = STALE_THRESHOLD) -> pd.
 
 def _sector_shares(grid: PoaGrid, sectors: gpd.GeoDataFrame) -> np.ndarray:
     """``(sectors, cells)``: the share of each grid cell inside each sector (area / cell area)."""
-    sec = shapely.make_valid(sectors.to_crs(BNG).geometry.to_numpy())
+    sec = shapely.make_valid(frame_to_bng(sectors))
     cells = grid.cells.geometry.to_numpy()
     si, ci = shapely.STRtree(cells).query(sec, predicate="intersects")
     out = np.zeros((len(sec), len(cells)))

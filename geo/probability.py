@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.crs import BNG, lonlat_to_bng
+from geo.crs import BNG, frame_to_bng, lonlat_to_bng
 from geo.detection import load_search_data
 from geo.errors import InputError
 from geo.uk import check_point_in_uk
@@ -565,17 +565,36 @@ def sector_poa(grid: PoaGrid, sectors: gpd.GeoDataFrame) -> pd.DataFrame:
     ``area_m2``, ``density_per_km2`` (POA ÷ area in km²) and ``rank`` (1 = densest:
     suggested next). Sectors overlap, so their POAs may add to more than 1.
     """
+    return sector_poas([grid], sectors)[0]
+
+
+def sector_poas(grids: Sequence[PoaGrid], sectors: gpd.GeoDataFrame) -> list[pd.DataFrame]:
+    """:func:`sector_poa` of each grid (say the prior and the current POA), the share of
+    each cell inside each sector worked out once for grids on the same cells."""
     if "id" not in sectors.columns or sectors.crs is None:
         raise InputError("Sectors need an 'id' column and a coordinate system.")
-    sec = shapely.make_valid(sectors.to_crs(BNG).geometry.to_numpy())
-    cells = grid.cells.geometry.to_numpy()
-    si, ci = shapely.STRtree(cells).query(sec, predicate="intersects")
-    share = shapely.area(shapely.intersection(cells[ci], sec[si])) / (grid.cell_m ** 2)
-    poa = np.bincount(si, weights=share * grid.cells["poa"].to_numpy()[ci], minlength=len(sec))
+    sec = shapely.make_valid(frame_to_bng(sectors))
     area = shapely.area(sec)
-    out = pd.DataFrame({"id": sectors["id"].to_numpy(), "poa": poa, "area_m2": area,
-                        "density_per_km2": np.where(area > 0, poa / (area / 1e6), 0.0)})
-    return rank_sectors(out)
+    out: list[pd.DataFrame] = []
+    shared: tuple[PoaGrid, np.ndarray, np.ndarray, np.ndarray] | None = None
+    for grid in grids:
+        if shared is None or not _same_cells(shared[0], grid):
+            cells = grid.cells.geometry.to_numpy()
+            si, ci = shapely.STRtree(cells).query(sec, predicate="intersects")
+            share = shapely.area(shapely.intersection(cells[ci], sec[si])) / (grid.cell_m ** 2)
+            shared = (grid, si, ci, share)
+        _, si, ci, share = shared
+        poa = np.bincount(si, weights=share * grid.cells["poa"].to_numpy()[ci],
+                          minlength=len(sec))
+        out.append(rank_sectors(pd.DataFrame({
+            "id": sectors["id"].to_numpy(), "poa": poa, "area_m2": area,
+            "density_per_km2": np.where(area > 0, poa / (area / 1e6), 0.0)})))
+    return out
+
+
+def _same_cells(a: PoaGrid, b: PoaGrid) -> bool:
+    return a.cell_m == b.cell_m and np.array_equal(a.cells["cell"].to_numpy(),
+                                                   b.cells["cell"].to_numpy())
 
 
 def rank_sectors(table: pd.DataFrame) -> pd.DataFrame:

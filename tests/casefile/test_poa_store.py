@@ -201,3 +201,30 @@ def test_cell_pods_from_tracks_equal_the_grid_computation(store, coord, case, te
     want = pass_cell_pod(tracks, grid, up.pass_.sweep_width_m)
     assert (want > 0).sum() >= 4
     assert pods[0] == pytest.approx(want, abs=1e-12)
+
+
+def test_grids_read_again_are_decoded_once_yet_follow_every_change(store, coord, case, team,
+                                                                     sector):
+    """The decoded row and grids are kept per row version: never stale, never shared."""
+    store.set_up_poa(coord, case.id, rings=RINGS)
+    first = store.poa_state(coord, case.id).grid("current")
+    first.cells["poa"] = 0.0  # a caller changing its copy changes no one else's
+    again = store.poa_state(coord, case.id)
+    assert again.grid("current").to_dict() == pytest.approx(again.current)
+    assert again.grid("current").cells["poa"].sum() > 0.5
+    grid, _, _ = store.cell_pods(coord, case.id)
+    assert grid.to_dict() == pytest.approx(again.current)
+    # a finished pass moves POA: every read sees the new version at once
+    to_searched(store, coord, sector, team, assurance="high")
+    moved = store.poa_state(coord, case.id)
+    assert moved.version > again.version and moved.current != pytest.approx(again.current)
+    assert moved.grid("current").to_dict() == pytest.approx(moved.current)
+    assert store.cell_pods(coord, case.id)[0].to_dict() == pytest.approx(moved.current)
+    table = store.sector_poa_table(coord, case.id).set_index("code")
+    assert table.loc[sector.code, "poa"] < table.loc[sector.code, "poa_prior"]
+    # a reset makes another row the active one: its grids, not the old row's
+    reset = store.set_up_poa(coord, case.id, rings=[300, 600, 900, 1200], reason="moved")
+    now = store.poa_state(coord, case.id)
+    assert now.id == reset.id != moved.id
+    assert now.grid("prior").to_dict() == pytest.approx(reset.prior)
+    assert now.grid("prior").to_dict() != pytest.approx(moved.prior)

@@ -27,6 +27,7 @@ from geo.probability import (
     override_rings,
     pos,
     sector_poa,
+    sector_poas,
     update_poa_array,
     update_poa_grid,
 )
@@ -343,3 +344,21 @@ def test_cells_over_ground_carry_the_grid_ids():
     same = grid.cells.set_index("cell").loc[list(cells["cell"])]
     assert all(a.equals(b) for a, b in zip(same.geometry, cells.geometry, strict=True))
     assert cells_over(box(0, 0, 0, 0).buffer(0), 100).empty
+
+
+def test_sector_poas_of_several_grids_equal_one_call_each():
+    prior = initial_poa(LAT, LON, override_rings(300, 600, 900, 1200), radius_m=1300)
+    pod = np.where(np.arange(len(prior.cells)) % 3 == 0, 0.7, 0.0)
+    current = update_poa_grid(prior, pod)
+    other = initial_poa(LAT, LON, override_rings(200, 400, 800, 1600), radius_m=1700)
+    x, y = (float(v) for v in lonlat_to_bng(LON, LAT))
+    sectors = _squares(["a", "b"], [(x - 250, y - 250, x + 300, y + 120),
+                                    (x + 100, y - 600, x + 650, y + 20)]).to_crs("EPSG:4326")
+    together = sector_poas([current, prior, other], sectors)
+    assert len(together) == 3
+    for got, grid in zip(together, (current, prior, other), strict=True):
+        want = sector_poa(grid, sectors)
+        assert got["id"].tolist() == want["id"].tolist()
+        np.testing.assert_allclose(got["poa"], want["poa"], rtol=1e-12)
+        assert got["rank"].tolist() == want["rank"].tolist()
+    assert not together[0]["poa"].equals(together[1]["poa"])  # the passes show
