@@ -16,12 +16,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, time
+from time import monotonic
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from app_pages.widgets.a11y import map_title
-from app_pages.widgets.change_watch import change_watch
+from app_pages.widgets.change_watch import change_watch, seen_own_change
 from app_pages.widgets.connection import live_every, live_note
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
@@ -56,6 +57,10 @@ POLL_SECONDS = live_every(10)
 MAP_KEY = "family_map"
 DRAWN_KEY = "family_drawn"
 POLL_KEY = "family_counter"
+WATCH_KEY = "family_push"
+THANKS_KEY = "family_thanks"
+#: seconds a "Thank you — saved" stays on the page, through any run a change pushes
+THANKS_S = 20.0
 PENDING_KEY = "family_pending_search"
 SEARCH_TIME_KEY = "family_search_default_time"
 TIP_TIME_KEY = "family_tip_default_time"
@@ -124,9 +129,6 @@ def _watch() -> None:
         st.session_state[POLL_KEY] = token
         st.rerun()
     st.session_state[POLL_KEY] = token
-    # PostgreSQL: this poll runs again the moment the case changes (its timer is the net);
-    # inside it, so the page's own saves (_seen_own_change) do not re-run the page
-    change_watch(db, case_id, token, key="family_push")
     st.caption(f"Up to date · {live_note(10)}")
 
 
@@ -136,7 +138,25 @@ def _seen_own_change() -> None:
     try:
         st.session_state[POLL_KEY] = db.link_poll(actor, case_id)
     except StoreError:
-        pass
+        return
+    seen_own_change(WATCH_KEY, st.session_state[POLL_KEY])
+
+
+def _thank(kind: str, text: str) -> None:
+    """Say thank you for a save now and for :data:`THANKS_S` seconds: a change pushed
+    meanwhile runs the page again (even mid-run), and the family must still see it."""
+    st.session_state[f"{THANKS_KEY}_{kind}"] = (text, monotonic())
+    _show_thanks(kind)
+
+
+def _show_thanks(kind: str) -> None:
+    found = st.session_state.get(f"{THANKS_KEY}_{kind}")
+    if found is None:
+        return
+    if monotonic() - found[1] >= THANKS_S:
+        st.session_state.pop(f"{THANKS_KEY}_{kind}", None)
+        return
+    st.success(found[0])
 
 
 def _on_map() -> None:
@@ -160,6 +180,8 @@ except StoreError as exc:
 # what this run shows: a change committed since then makes the poll below rerun the page
 # (were the newer counter recorded instead, that change would wait for the next one)
 st.session_state[POLL_KEY] = seen
+# PostgreSQL: the page runs again the moment the case changes (the poll is its safety net)
+change_watch(db, case_id, seen, key=WATCH_KEY)
 
 map_title("Map of the areas searched, being searched and planned")
 name = view.child_name
@@ -297,8 +319,8 @@ def _save_search(pending: dict) -> None:
     st.session_state.pop(DRAWN_KEY, None)
     st.session_state.pop(SEARCH_TIME_KEY, None)
     _seen_own_change()
-    st.success(f"Thank you — saved as area {report.sector_code}. The coordinator "
-               "will check it.")
+    _thank("search", f"Thank you — saved as area {report.sector_code}. The coordinator "
+           "will check it.")
 
 
 def _ask_before_saving(pending: dict) -> None:
@@ -371,6 +393,7 @@ def _search_form() -> None:
         note = st.text_input("Anything to add (optional)", max_chars=1000)
         sent = st.form_submit_button("Save where we searched", type="primary")
     if not sent:
+        _show_thanks("search")
         return
     pending: dict = {"when": _typed_time(day, at), "note": note}
     if chosen:
@@ -417,6 +440,7 @@ def _tip_form() -> None:
         contact = st.text_input("How can we reach you? (optional)", max_chars=200)
         tip_sent = st.form_submit_button("Send the tip", type="primary")
     if not tip_sent:
+        _show_thanks("tip")
         return
     found = lookup_postcode(postcode or "")
     if found.status != "found":
@@ -428,7 +452,7 @@ def _tip_form() -> None:
                     place=postcode, idempotency_key="tip-" + uuid.uuid4().hex)
         st.session_state.pop(TIP_TIME_KEY, None)
         _seen_own_change()
-        st.success("Thank you — the coordinator has your tip.")
+        _thank("tip", "Thank you — the coordinator has your tip.")
     except (LinkGone, PermissionDenied):
         gone_now()
     except StoreError as exc:

@@ -48,7 +48,8 @@ from casefile.changes import ChangeFeed
 from vocab import settings
 
 __all__ = [
-    "CHANGES_PATH", "TOKEN_HEADER", "ChangePush", "confirm_watch", "wait_for_change",
+    "CHANGES_PATH", "TOKEN_HEADER", "ChangePush", "acknowledge_change", "confirm_watch",
+    "wait_for_change",
 ]
 
 #: the endpoint, below the app's base path
@@ -69,6 +70,7 @@ class _Watches:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[int, ChangeFeed, float]] = {}
+        self._acked: dict[str, int] = {}
         self._waiting: dict[str, asyncio.Event] = {}
 
     def confirm(self, token: str, case_id: int, feed: ChangeFeed) -> None:
@@ -77,7 +79,18 @@ class _Watches:
             self._tokens.pop(token, None)  # re-insert: dicts keep order, oldest first
             self._tokens[token] = (case_id, feed, now + TOKEN_TTL_SECONDS)
             while len(self._tokens) > MAX_TOKENS:
-                del self._tokens[next(iter(self._tokens))]
+                oldest = next(iter(self._tokens))
+                del self._tokens[oldest]
+                self._acked.pop(oldest, None)
+
+    def acknowledge(self, token: str, n: int) -> None:
+        with self._lock:
+            if token in self._tokens:
+                self._acked[token] = max(n, self._acked.get(token, n))
+
+    def acked(self, token: str) -> int | None:
+        with self._lock:
+            return self._acked.get(token)
 
     def find(self, token: str) -> tuple[int, ChangeFeed] | None:
         with self._lock:
@@ -86,6 +99,7 @@ class _Watches:
                 return None
             if found[2] <= time.monotonic():
                 del self._tokens[token]
+                self._acked.pop(token, None)
                 return None
             return found[0], found[1]
 
@@ -113,10 +127,17 @@ class _Watches:
     def clear(self) -> None:
         with self._lock:
             self._tokens.clear()
+            self._acked.clear()
             self._waiting.clear()
 
 
 _watches = _Watches()
+
+
+def acknowledge_change(token: str, n: int) -> None:
+    """The token's page made the change that moved the counter to ``n`` and shows it
+    already: a wait does not answer for counters up to ``n``."""
+    _watches.acknowledge(token, n)
 
 
 def confirm_watch(token: str, case_id: int, feed: ChangeFeed) -> None:
@@ -142,7 +163,8 @@ async def _answer(send: Send, status: int, body: dict[str, object]) -> None:
 async def wait_for_change(token: str, seen: int, *, wait_s: float = WAIT_SECONDS,
                           ) -> tuple[int, dict[str, object]]:
     """The answer to one request: (HTTP status, JSON body). 200 ``{"n": counter}``
-    once the token's case counter differs from ``seen`` or ``wait_s`` passed (the
+    once the token's case counter differs from ``seen`` (and is past what the page
+    acknowledged as its own change, :func:`acknowledge_change`) or ``wait_s`` passed (the
     counter then may equal ``seen``; ``null`` while the feed is down); 410 for a
     token this process does not know (or no longer); 503 when too many wait."""
     found = _watches.find(token)
@@ -163,19 +185,20 @@ async def wait_for_change(token: str, seen: int, *, wait_s: float = WAIT_SECONDS
         while True:
             woke.clear()  # before the look: a change after it sets the event again
             n = feed.counter(case_id)
-            if n is not None and n != seen:
+            acked = _watches.acked(token)
+            if n is not None and n != seen and (acked is None or n > acked):
                 return 200, {"n": n}
             if _watches.find(token) is None:
                 return 410, {"gone": True}
             left = deadline - loop.time()
-            if left <= 0:
-                return 200, {"n": n}
+            if left <= 0:  # no news: the page's own counter (or null while the feed is down)
+                return 200, {"n": None if n is None else seen}
             try:
                 await asyncio.wait_for(woke.wait(), left)
             except TimeoutError:
                 pass
             if not _watches.is_waiting(token, woke):
-                return 200, {"n": feed.counter(case_id)}
+                return 200, {"n": seen}  # the newer request tells what is new
     finally:
         feed.remove_watcher(wake)
         _watches.end_wait(token, woke)

@@ -13,10 +13,10 @@ from pathlib import Path
 import streamlit as st
 import streamlit.components.v1 as components
 
-from app_pages.widgets.change_push import CHANGES_PATH, confirm_watch
+from app_pages.widgets.change_push import CHANGES_PATH, acknowledge_change, confirm_watch
 from casefile import Store
 
-__all__ = ["change_watch"]
+__all__ = ["change_watch", "seen_own_change"]
 
 _FRONTEND = components.declare_component(
     "change_watch", path=str(Path(__file__).resolve().parent / "change_watch_frontend")
@@ -32,7 +32,7 @@ def change_watch(db: Store, case_id: int, seen: int, *, key: str) -> None:
     feed = db.change_feed()
     if feed is None:
         return
-    token_key = f"_change_watch_token_{key}"
+    token_key = _token_key(key)
     token = st.session_state.get(token_key)
     if not isinstance(token, str):
         token = secrets.token_urlsafe(24)
@@ -46,3 +46,16 @@ def change_watch(db: Store, case_id: int, seen: int, *, key: str) -> None:
         key=key,
         default=None,
     )
+
+
+def _token_key(key: str) -> str:
+    return f"_change_watch_token_{key}"
+
+
+def seen_own_change(key: str, n: int) -> None:
+    """This page has just saved a change that moved its case's counter to ``n`` and shows
+    it: the watch ``key`` does not re-run the page for it (a run that would take away
+    what the page says about the save)."""
+    token = st.session_state.get(_token_key(key))
+    if isinstance(token, str):
+        acknowledge_change(token, n)

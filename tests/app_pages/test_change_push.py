@@ -26,10 +26,11 @@ from app_pages.widgets.change_push import (
     CHANGES_PATH,
     TOKEN_HEADER,
     ChangePush,
+    acknowledge_change,
     confirm_watch,
     wait_for_change,
 )
-from tests.casefile.conftest import IS_PG
+from tests.casefile.conftest import IS_PG, sighting_kwargs
 
 pytestmark = [
     pytest.mark.db,
@@ -99,6 +100,24 @@ def test_no_change_answers_the_same_counter_when_the_wait_ends(store, coord, cas
     assert asyncio.run(wait_for_change(token, seen, wait_s=0.3)) == (200, {"n": seen})
     # a page that shows an older counter is told at once
     assert asyncio.run(wait_for_change(token, seen - 1, wait_s=60)) == (200, {"n": seen})
+
+
+def test_a_change_the_page_made_itself_is_not_pushed_back_to_it(store, store_url, coord, case):
+    feed = live_feed(store)
+    token = secrets.token_urlsafe(24)
+    confirm_watch(token, case.id, feed)
+    seen = counter(store, case.id)
+    store.add_sighting(coord, case.id, **sighting_kwargs())  # the page's own save
+    own = counter(store, case.id)
+    assert feed.wait_until(case.id, own, 10) == own
+    acknowledge_change(token, own)
+    # no news for the page: the wait ends with the counter it showed
+    assert asyncio.run(wait_for_change(token, seen, wait_s=0.3)) == (200, {"n": seen})
+    # someone else's change is news
+    write_elsewhere(store_url, coord, case)
+    assert feed.wait_until(case.id, own + 1, 10) is not None
+    status, body = asyncio.run(wait_for_change(token, seen, wait_s=60))
+    assert status == 200 and body["n"] > own
 
 
 def test_unknown_and_expired_tokens_are_gone(store, coord, case, monkeypatch):
