@@ -49,6 +49,11 @@ _CSS = """
 [data-testid="stElementContainer"]:has([data-wayhome-map-title]),
 [data-testid="stElementContainer"]:has([data-wayhome-map-default]),
 [data-testid="stElementContainer"]:has([data-wayhome-script]) { display: none; }
+/* the change watch (app_pages/widgets/change_watch.py): a frame of no height that must
+   still run, so out of the flow rather than hidden (no gap above the page's title) */
+[data-testid="stElementContainer"][class*="st-key-change_watch_"] {
+  position: absolute; width: 0; height: 0; overflow: hidden;
+}
 </style>
 """
 

@@ -15,7 +15,7 @@ from geo import place_names
 from vocab import settings
 
 #: PostgreSQL pushes every change (``casefile.changes``, ``change_push``); SQLite polls
-PUSHED: bool = bool(settings.DATABASE_URL.strip())
+PUSHED: bool = settings.DATABASE_URL.strip().startswith(("postgresql", "postgres:"))
 
 
 def live_every(polling_seconds: float) -> float:
