@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from app_pages.widgets.a11y import map_title
-from app_pages.widgets.change_watch import change_watch, seen_own_change
+from app_pages.widgets.change_watch import change_watch, saving, seen_own_change
 from app_pages.widgets.connection import live_every, live_note
 from app_pages.widgets.link_entry import current_link, gone_now
 from app_pages.widgets.link_map import link_map
@@ -311,14 +311,16 @@ def _save_search(pending: dict) -> None:
         note = (note + " — " if note else "") + "We went again because: " + pending["why"]
     shape = ({"track": pending["track"]} if pending.get("track") is not None
              else {"geometry": pending["geometry"]})
-    ok, report = _attempt(lambda: db.report_family_search(
-        actor, case_id, searched_at=pending["when"], note=note[:MAX_NOTE],
-        idempotency_key=pending["key"], **shape), pending)
+    with saving(WATCH_KEY):  # its own change is not pushed back to this page
+        ok, report = _attempt(lambda: db.report_family_search(
+            actor, case_id, searched_at=pending["when"], note=note[:MAX_NOTE],
+            idempotency_key=pending["key"], **shape), pending)
+        if ok and report is not None:
+            _seen_own_change()
     if not ok or report is None:
         return
     st.session_state.pop(DRAWN_KEY, None)
     st.session_state.pop(SEARCH_TIME_KEY, None)
-    _seen_own_change()
     _thank("search", f"Thank you — saved as area {report.sector_code}. The coordinator "
            "will check it.")
 
@@ -447,11 +449,12 @@ def _tip_form() -> None:
         st.error(found.message)
         return
     try:
-        db.send_tip(actor, case_id, lat=found.lat, lon=found.lon,
-                    seen_at=_typed_time(tday, tat), text=text, contact=contact,
-                    place=postcode, idempotency_key="tip-" + uuid.uuid4().hex)
+        with saving(WATCH_KEY):  # its own change is not pushed back to this page
+            db.send_tip(actor, case_id, lat=found.lat, lon=found.lon,
+                        seen_at=_typed_time(tday, tat), text=text, contact=contact,
+                        place=postcode, idempotency_key="tip-" + uuid.uuid4().hex)
+            _seen_own_change()
         st.session_state.pop(TIP_TIME_KEY, None)
-        _seen_own_change()
         _thank("tip", "Thank you — the coordinator has your tip.")
     except (LinkGone, PermissionDenied):
         gone_now()

@@ -49,7 +49,7 @@ from vocab import settings
 
 __all__ = [
     "CHANGES_PATH", "TOKEN_HEADER", "ChangePush", "acknowledge_change", "confirm_watch",
-    "wait_for_change",
+    "hold_watch", "release_watch", "wait_for_change",
 ]
 
 #: the endpoint, below the app's base path
@@ -71,7 +71,9 @@ class _Watches:
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[int, ChangeFeed, float]] = {}
         self._acked: dict[str, int] = {}
+        self._held: dict[str, int] = {}
         self._waiting: dict[str, asyncio.Event] = {}
+        self._loops: dict[str, asyncio.AbstractEventLoop] = {}
 
     def confirm(self, token: str, case_id: int, feed: ChangeFeed) -> None:
         now = time.monotonic()
@@ -92,6 +94,25 @@ class _Watches:
         with self._lock:
             return self._acked.get(token)
 
+    def hold(self, token: str) -> None:
+        with self._lock:
+            self._held[token] = self._held.get(token, 0) + 1
+
+    def release(self, token: str) -> None:
+        with self._lock:
+            left = self._held.get(token, 0) - 1
+            if left > 0:
+                self._held[token] = left
+            else:
+                self._held.pop(token, None)
+            waiting, loop = self._waiting.get(token), self._loops.get(token)
+        if waiting is not None and loop is not None:
+            loop.call_soon_threadsafe(waiting.set)  # look again now
+
+    def held(self, token: str) -> bool:
+        with self._lock:
+            return token in self._held
+
     def find(self, token: str) -> tuple[int, ChangeFeed] | None:
         with self._lock:
             found = self._tokens.get(token)
@@ -110,6 +131,7 @@ class _Watches:
             if older is None and len(self._waiting) >= MAX_WAITING:
                 return False
             self._waiting[token] = stop
+            self._loops[token] = asyncio.get_running_loop()
         if older is not None:
             older.set()
         return True
@@ -123,15 +145,29 @@ class _Watches:
         with self._lock:
             if self._waiting.get(token) is stop:
                 del self._waiting[token]
+                self._loops.pop(token, None)
 
     def clear(self) -> None:
         with self._lock:
             self._tokens.clear()
             self._acked.clear()
+            self._held.clear()
             self._waiting.clear()
+            self._loops.clear()
 
 
 _watches = _Watches()
+
+
+def hold_watch(token: str) -> None:
+    """The token's page is about to save a change: its waiting request does not answer
+    until :func:`release_watch` (by then the page has acknowledged its own change)."""
+    _watches.hold(token)
+
+
+def release_watch(token: str) -> None:
+    """The save :func:`hold_watch` announced is over (done or not): answer as usual."""
+    _watches.release(token)
 
 
 def acknowledge_change(token: str, n: int) -> None:
@@ -186,7 +222,8 @@ async def wait_for_change(token: str, seen: int, *, wait_s: float = WAIT_SECONDS
             woke.clear()  # before the look: a change after it sets the event again
             n = feed.counter(case_id)
             acked = _watches.acked(token)
-            if n is not None and n != seen and (acked is None or n > acked):
+            if (n is not None and n != seen and (acked is None or n > acked)
+                    and not _watches.held(token)):
                 return 200, {"n": n}
             if _watches.find(token) is None:
                 return 410, {"gone": True}

@@ -8,15 +8,23 @@ never served. See :mod:`app_pages.widgets.change_push` for the whole design.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
 import streamlit.components.v1 as components
 
-from app_pages.widgets.change_push import CHANGES_PATH, acknowledge_change, confirm_watch
+from app_pages.widgets.change_push import (
+    CHANGES_PATH,
+    acknowledge_change,
+    confirm_watch,
+    hold_watch,
+    release_watch,
+)
 from casefile import Store
 
-__all__ = ["change_watch", "seen_own_change"]
+__all__ = ["change_watch", "saving", "seen_own_change"]
 
 _FRONTEND = components.declare_component(
     "change_watch", path=str(Path(__file__).resolve().parent / "change_watch_frontend")
@@ -59,3 +67,20 @@ def seen_own_change(key: str, n: int) -> None:
     token = st.session_state.get(_token_key(key))
     if isinstance(token, str):
         acknowledge_change(token, n)
+
+
+@contextmanager
+def saving(key: str) -> Iterator[None]:
+    """Around a page's own save: the watch ``key`` tells the browser nothing until the
+    block ends, by when the page has called :func:`seen_own_change`. Else the save's
+    own change could come back as a push and re-run the page mid-run, before it said
+    "saved"."""
+    token = st.session_state.get(_token_key(key))
+    if not isinstance(token, str):
+        yield
+        return
+    hold_watch(token)
+    try:
+        yield
+    finally:
+        release_watch(token)

@@ -28,6 +28,8 @@ from app_pages.widgets.change_push import (
     ChangePush,
     acknowledge_change,
     confirm_watch,
+    hold_watch,
+    release_watch,
     wait_for_change,
 )
 from tests.casefile.conftest import IS_PG, sighting_kwargs
@@ -118,6 +120,29 @@ def test_a_change_the_page_made_itself_is_not_pushed_back_to_it(store, store_url
     assert feed.wait_until(case.id, own + 1, 10) is not None
     status, body = asyncio.run(wait_for_change(token, seen, wait_s=60))
     assert status == 200 and body["n"] > own
+
+
+def test_a_held_watch_answers_only_once_released(store, coord, case):
+    feed = live_feed(store)
+    token = secrets.token_urlsafe(24)
+    confirm_watch(token, case.id, feed)
+    seen = counter(store, case.id)
+
+    async def scenario():
+        hold_watch(token)  # the page is saving
+        waiting = asyncio.create_task(wait_for_change(token, seen, wait_s=120))
+        # this process's own commit moves its feed's counter at once and wakes the wait
+        await asyncio.to_thread(store.add_sighting, coord, case.id, **sighting_kwargs())
+        assert feed.counter(case.id) > seen
+        for _ in range(10):  # let the woken request look again
+            await asyncio.sleep(0)
+        held_back = not waiting.done()  # its counter moved, but the page is still saving
+        release_watch(token)  # ...and did not acknowledge it: the change is news
+        return held_back, await asyncio.wait_for(waiting, 30)
+
+    held_back, (status, body) = asyncio.run(scenario())
+    assert held_back
+    assert status == 200 and body["n"] == counter(store, case.id) > seen
 
 
 def test_unknown_and_expired_tokens_are_gone(store, coord, case, monkeypatch):
